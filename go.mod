@@ -1,0 +1,3 @@
+module github.com/xent-go/xent
+
+go 1.26

@@ -1,0 +1,83 @@
+package xent_test
+
+import (
+	"testing"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/golden"
+)
+
+func loadGolden(t *testing.T) []golden.Case {
+	t.Helper()
+	cases, err := golden.Load("testdata/golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cases
+}
+
+// TestGolden runs every reference case in the precision it names, through
+// the fused call, and checks value, gradient and per-position losses.
+func TestGolden(t *testing.T) {
+	for _, c := range loadGolden(t) {
+		t.Run(c.Name, func(t *testing.T) {
+			if c.Dtype == "float32" {
+				checkGolden[float32](t, &c)
+			} else {
+				checkGolden[float64](t, &c)
+			}
+		})
+	}
+}
+
+func checkGolden[T xent.Float](t *testing.T, c *golden.Case) {
+	t.Helper()
+	cfg, err := golden.Config[T](c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits := golden.Convert[T](c.Logits)
+	var indices []int64
+	var targets []T
+	if cfg.Loss.IndexTargets() {
+		indices = c.Indices()
+	} else {
+		targets = golden.Convert[T](c.Targets)
+	}
+	perLoss := len(indices)
+	if cfg.Loss.PerElement() {
+		perLoss = len(logits)
+	} else if perLoss == 0 {
+		perLoss = len(logits) / c.Shape[1]
+	}
+	out := xent.Output[T]{Grad: make([]T, len(logits)), Losses: make([]T, perLoss)}
+	value, err := xent.Evaluate(cfg, c.Shape, logits, indices, targets, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Reduction == xent.None {
+		if err := golden.Compare("losses", golden.Float64s(out.Losses), c.LossValue.List, c.Dtype); err != nil {
+			t.Error(err)
+		}
+	} else if err := golden.Compare("loss", []float64{float64(value)}, c.LossValue.List, c.Dtype); err != nil {
+		t.Error(err)
+	}
+	if err := golden.Compare("grad", golden.Float64s(out.Grad), c.Grad, c.Dtype); err != nil {
+		t.Error(err)
+	}
+
+	// The value-only call gives the same value and losses, to the bit.
+	valueOnly := xent.Output[T]{Losses: make([]T, perLoss)}
+	v2, err := xent.Evaluate(cfg, c.Shape, logits, indices, targets, valueOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v2 != value && !(v2 != v2 && value != value) {
+		t.Errorf("value-only call gives %v, fused call %v", v2, value)
+	}
+	for i := range out.Losses {
+		if out.Losses[i] != valueOnly.Losses[i] {
+			t.Fatalf("losses[%d]: value-only %v, fused %v", i, valueOnly.Losses[i], out.Losses[i])
+		}
+	}
+}
