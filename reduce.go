@@ -198,9 +198,12 @@ func newReducer[T Float](l layout, r Reduction, gradOutput []T, perLoss int, cou
 		count = float64(l.n)
 		fallthrough
 	case Mean:
-		if count == 0 {
+		switch {
+		case count == 0:
 			red.empty = true
-		} else {
+		case math.IsInf(1/count, 1):
+			return reducer[T]{}, optionError("the mean's divisor %g (the weights of the counted targets) is too small to divide by", count)
+		default:
 			red.inverse = 1 / count
 		}
 	}

@@ -90,7 +90,9 @@ type SoftmaxOptions[T Float] struct {
 // Errors, returned before anything is written: ErrShape for a bad shape or
 // a slice of the wrong length; ErrTarget for a target outside [0, C) that is
 // not the ignore index; ErrOption for a negative or non-finite weight, ε
-// outside [0, 1], an unknown reduction or a GradOutput without None.
+// outside [0, 1], an unknown reduction, a GradOutput without None, or a
+// Mean whose divisor Σ w_y is so small (below 2⁻¹⁰²⁴) that its reciprocal
+// overflows.
 func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I, opts SoftmaxOptions[T], out Output[T]) (T, error) {
 	l, err := newLayout(shape)
 	if err != nil {

@@ -1,0 +1,60 @@
+// Package gradcheck compares the analytic gradient of an xent loss with a
+// finite-difference estimate, in float64.
+package gradcheck
+
+import (
+	"math"
+
+	"github.com/xent-go/xent"
+)
+
+// Result is the outcome of a check.
+type Result struct {
+	// WorstRelative is the largest relative error over the logits:
+	// |fd − an| / max(|an|, 10⁻³·max|an|, 10⁻¹²), with fd the central
+	// difference and an the analytic gradient.
+	WorstRelative float64
+	// WorstAt is the flat index of the logit where it occurs.
+	WorstAt int
+	// Analytic and Numeric are the two gradients at WorstAt.
+	Analytic, Numeric float64
+	// MaxGrad is max|an|.
+	MaxGrad float64
+}
+
+// Check evaluates cfg on logits (shape shape) with the given targets, and
+// compares the gradient it writes with the five-point central difference
+// (f(x−2h) − 8f(x−h) + 8f(x+h) − f(x+2h))/12h, h = 10⁻³·max(1, |x|), whose
+// truncation error is O(h⁴). logits is restored before Check returns.
+func Check(cfg xent.Config[float64], shape []int, logits []float64, indices []int64, targets []float64) (Result, error) {
+	grad := make([]float64, len(logits))
+	if _, err := xent.Evaluate(cfg, shape, logits, indices, targets, xent.Output[float64]{Grad: grad}); err != nil {
+		return Result{}, err
+	}
+	f := func() float64 {
+		v, err := xent.Evaluate(cfg, shape, logits, indices, targets, xent.Output[float64]{})
+		if err != nil {
+			panic(err) // the same inputs were accepted above
+		}
+		return v
+	}
+	var r Result
+	for _, g := range grad {
+		r.MaxGrad = math.Max(r.MaxGrad, math.Abs(g))
+	}
+	floor := math.Max(1e-3*r.MaxGrad, 1e-12)
+	for i, x := range logits {
+		h := 1e-3 * math.Max(1, math.Abs(x))
+		at := func(d float64) float64 {
+			logits[i] = x + d
+			return f()
+		}
+		fd := (at(-2*h) - 8*at(-h) + 8*at(h) - at(2*h)) / (12 * h)
+		logits[i] = x
+		rel := math.Abs(fd-grad[i]) / math.Max(math.Abs(grad[i]), floor)
+		if rel > r.WorstRelative || math.IsNaN(rel) {
+			r.WorstRelative, r.WorstAt, r.Analytic, r.Numeric = rel, i, grad[i], fd
+		}
+	}
+	return r, nil
+}
