@@ -1,0 +1,352 @@
+// Package npy reads and writes NumPy .npy files (format versions 1.0, 2.0
+// and 3.0) holding one C-ordered array of booleans, integers or floats.
+//
+// xent keeps its own reader instead of codeberg.org/sbinet/npyio because
+// that library writes only 1-D slices and gonum matrices, not an
+// N-dimensional array from a flat slice with a shape, which every file xent
+// writes is; and the format is a short header in front of the raw values.
+package npy
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// ErrFormat is wrapped by every error about a file that is not a .npy file
+// this package can read.
+var ErrFormat = errors.New("npy: unsupported or malformed file")
+
+var magic = []byte("\x93NUMPY")
+
+// maxBytes bounds the data of one array (16 GiB), so a corrupt header
+// cannot ask for an absurd allocation.
+const maxBytes = 16 << 30
+
+// Array is an array read from a .npy file.
+type Array struct {
+	Shape []int
+	// Kind is 'f' (float), 'i' (signed integer), 'u' (unsigned) or 'b' (bool).
+	Kind byte
+	// Size is the size of one element in bytes.
+	Size  int
+	order binary.ByteOrder
+	data  []byte
+}
+
+// Dtype returns the array's type in NumPy's spelling, little-endian: "<f4",
+// "<i8", "|b1".
+func (a *Array) Dtype() string {
+	if a.Size == 1 {
+		return fmt.Sprintf("|%c1", a.Kind)
+	}
+	return fmt.Sprintf("<%c%d", a.Kind, a.Size)
+}
+
+// Len returns the number of elements.
+func (a *Array) Len() int { return len(a.data) / a.Size }
+
+// Float32s returns the values of a float32 array.
+func (a *Array) Float32s() ([]float32, error) {
+	if a.Kind != 'f' || a.Size != 4 {
+		return nil, fmt.Errorf("npy: dtype %s is not float32 (<f4)", a.Dtype())
+	}
+	out := make([]float32, a.Len())
+	for i := range out {
+		out[i] = math.Float32frombits(a.order.Uint32(a.data[4*i:]))
+	}
+	return out, nil
+}
+
+// Float64s returns the values of a float64 array.
+func (a *Array) Float64s() ([]float64, error) {
+	if a.Kind != 'f' || a.Size != 8 {
+		return nil, fmt.Errorf("npy: dtype %s is not float64 (<f8)", a.Dtype())
+	}
+	out := make([]float64, a.Len())
+	for i := range out {
+		out[i] = math.Float64frombits(a.order.Uint64(a.data[8*i:]))
+	}
+	return out, nil
+}
+
+// Int64s returns the values of an integer array of any size, signed or
+// unsigned; a uint64 above the int64 range is an error.
+func (a *Array) Int64s() ([]int64, error) {
+	if a.Kind != 'i' && a.Kind != 'u' {
+		return nil, fmt.Errorf("npy: dtype %s is not an integer type", a.Dtype())
+	}
+	out := make([]int64, a.Len())
+	for i := range out {
+		b := a.data[a.Size*i:]
+		var u uint64
+		switch a.Size {
+		case 1:
+			u = uint64(b[0])
+		case 2:
+			u = uint64(a.order.Uint16(b))
+		case 4:
+			u = uint64(a.order.Uint32(b))
+		case 8:
+			u = a.order.Uint64(b)
+		}
+		if a.Kind == 'i' { // sign-extend
+			shift := 64 - 8*a.Size
+			out[i] = int64(u<<shift) >> shift
+		} else {
+			if u > math.MaxInt64 {
+				return nil, fmt.Errorf("npy: value %d at index %d does not fit in int64", u, i)
+			}
+			out[i] = int64(u)
+		}
+	}
+	return out, nil
+}
+
+// ReadFile reads the .npy file at path.
+func ReadFile(path string) (*Array, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	a, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return a, nil
+}
+
+// Read reads one array from r.
+func Read(r io.Reader) (*Array, error) {
+	var pre [8]byte
+	if _, err := io.ReadFull(r, pre[:]); err != nil {
+		return nil, fmt.Errorf("%w: too short for a .npy header (%v)", ErrFormat, err)
+	}
+	if !bytes.Equal(pre[:6], magic) {
+		return nil, fmt.Errorf("%w: no \\x93NUMPY magic at the start", ErrFormat)
+	}
+	var headerLen int
+	switch major := pre[6]; major {
+	case 1:
+		var b [2]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return nil, fmt.Errorf("%w: truncated header length", ErrFormat)
+		}
+		headerLen = int(binary.LittleEndian.Uint16(b[:]))
+	case 2, 3:
+		var b [4]byte
+		if _, err := io.ReadFull(r, b[:]); err != nil {
+			return nil, fmt.Errorf("%w: truncated header length", ErrFormat)
+		}
+		headerLen = int(binary.LittleEndian.Uint32(b[:]))
+	default:
+		return nil, fmt.Errorf("%w: format version %d.%d", ErrFormat, major, pre[7])
+	}
+	if headerLen > 1<<20 {
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrFormat, headerLen)
+	}
+	header := make([]byte, headerLen)
+	if _, err := io.ReadFull(r, header); err != nil {
+		return nil, fmt.Errorf("%w: truncated header", ErrFormat)
+	}
+	a, err := parseHeader(string(header))
+	if err != nil {
+		return nil, err
+	}
+	n := a.Size
+	for _, d := range a.Shape {
+		if d != 0 && n > maxBytes/d {
+			return nil, fmt.Errorf("%w: shape %v is larger than %d bytes", ErrFormat, a.Shape, maxBytes)
+		}
+		n *= d
+	}
+	a.data, err = io.ReadAll(io.LimitReader(r, int64(n)+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(a.data) != n {
+		if len(a.data) < n {
+			return nil, fmt.Errorf("%w: shape %v of %s needs %d bytes of data, the file has %d", ErrFormat, a.Shape, a.Dtype(), n, len(a.data))
+		}
+		return nil, fmt.Errorf("%w: data continues past shape %v of %s", ErrFormat, a.Shape, a.Dtype())
+	}
+	return a, nil
+}
+
+// parseHeader reads the header dictionary, e.g.
+// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
+func parseHeader(h string) (*Array, error) {
+	h = strings.TrimSpace(h)
+	if !strings.HasPrefix(h, "{") || !strings.HasSuffix(h, "}") {
+		return nil, fmt.Errorf("%w: header %q is not a dictionary", ErrFormat, h)
+	}
+	descr, ok1 := field(h, "descr")
+	fortran, ok2 := field(h, "fortran_order")
+	shape, ok3 := field(h, "shape")
+	if !ok1 || !ok2 || !ok3 {
+		return nil, fmt.Errorf("%w: header %q lacks descr, fortran_order or shape", ErrFormat, h)
+	}
+	if fortran != "False" {
+		return nil, fmt.Errorf("%w: the array is in Fortran order; save it with numpy.ascontiguousarray", ErrFormat)
+	}
+	a := &Array{}
+	d := strings.Trim(descr, `'"`)
+	if len(d) < 3 || (d[0] != '<' && d[0] != '>' && d[0] != '|' && d[0] != '=') {
+		return nil, fmt.Errorf("%w: dtype %s", ErrFormat, descr)
+	}
+	a.order = binary.ByteOrder(binary.LittleEndian)
+	if d[0] == '>' {
+		a.order = binary.BigEndian
+	}
+	a.Kind = d[1]
+	size, err := strconv.Atoi(d[2:])
+	if err != nil {
+		return nil, fmt.Errorf("%w: dtype %s", ErrFormat, descr)
+	}
+	a.Size = size
+	switch {
+	case a.Kind == 'f' && (size == 4 || size == 8),
+		(a.Kind == 'i' || a.Kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8),
+		a.Kind == 'b' && size == 1:
+	default:
+		return nil, fmt.Errorf("%w: dtype %s (xent reads bool, integers, float32 and float64)", ErrFormat, descr)
+	}
+	if !strings.HasPrefix(shape, "(") || !strings.HasSuffix(shape, ")") {
+		return nil, fmt.Errorf("%w: shape %s", ErrFormat, shape)
+	}
+	a.Shape = []int{}
+	for _, s := range strings.Split(shape[1:len(shape)-1], ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := strconv.Atoi(strings.TrimSuffix(s, "L"))
+		if err != nil || d < 0 {
+			return nil, fmt.Errorf("%w: shape %s", ErrFormat, shape)
+		}
+		a.Shape = append(a.Shape, d)
+	}
+	return a, nil
+}
+
+// field returns the value of key in a Python dict literal with string keys
+// and values that are strings, words or tuples.
+func field(h, key string) (string, bool) {
+	i := strings.Index(h, "'"+key+"'")
+	if i < 0 {
+		i = strings.Index(h, `"`+key+`"`)
+	}
+	if i < 0 {
+		return "", false
+	}
+	rest := strings.TrimSpace(h[i+len(key)+2:])
+	rest, ok := strings.CutPrefix(rest, ":")
+	if !ok {
+		return "", false
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return "", false
+	}
+	var end int
+	switch rest[0] {
+	case '(':
+		end = strings.IndexByte(rest, ')') + 1
+	case '\'', '"':
+		end = strings.IndexByte(rest[1:], rest[0]) + 2
+	default:
+		end = strings.IndexAny(rest, ",}")
+	}
+	if end <= 0 {
+		return "", false
+	}
+	return strings.TrimSpace(rest[:end]), true
+}
+
+// Write writes data, a []float32, []float64, []int64 or []int32 of
+// len = Π shape, as a C-ordered little-endian array of that shape (version
+// 1.0 when the header fits, else 2.0). An empty shape writes a 0-d array.
+func Write(w io.Writer, shape []int, data any) error {
+	var descr string
+	var n int
+	switch v := data.(type) {
+	case []float32:
+		descr, n = "<f4", len(v)
+	case []float64:
+		descr, n = "<f8", len(v)
+	case []int64:
+		descr, n = "<i8", len(v)
+	case []int32:
+		descr, n = "<i4", len(v)
+	default:
+		return fmt.Errorf("npy: cannot write %T", data)
+	}
+	want := 1
+	for _, d := range shape {
+		want *= d
+	}
+	if want != n {
+		return fmt.Errorf("npy: shape %v needs %d values, got %d", shape, want, n)
+	}
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = strconv.Itoa(d)
+	}
+	tuple := "(" + strings.Join(dims, ", ")
+	if len(shape) == 1 {
+		tuple += ","
+	}
+	tuple += ")"
+	dict := fmt.Sprintf("{'descr': '%s', 'fortran_order': False, 'shape': %s, }", descr, tuple)
+	// Pad with spaces so that the data starts on a 64-byte boundary, and end
+	// with a newline, as NumPy does.
+	var buf bytes.Buffer
+	buf.Write(magic)
+	prefix := 10
+	if len(dict)+1+10 > 65535 {
+		prefix = 12
+	}
+	pad := (64 - (prefix+len(dict)+1)%64) % 64
+	header := dict + strings.Repeat(" ", pad) + "\n"
+	if prefix == 10 {
+		buf.Write([]byte{1, 0})
+		_ = binary.Write(&buf, binary.LittleEndian, uint16(len(header)))
+	} else {
+		buf.Write([]byte{2, 0})
+		_ = binary.Write(&buf, binary.LittleEndian, uint32(len(header)))
+	}
+	buf.WriteString(header)
+	if _, err := w.Write(buf.Bytes()); err != nil {
+		return err
+	}
+	return binary.Write(w, binary.LittleEndian, data)
+}
+
+// WriteFile writes the array to path through a temporary file in the same
+// directory, renamed into place, so that a failed write never leaves a
+// truncated file where an old one was.
+func WriteFile(path string, shape []int, data any) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".xent-*.npy")
+	if err != nil {
+		return err
+	}
+	werr := Write(tmp, shape, data)
+	cerr := tmp.Close()
+	if werr == nil {
+		werr = cerr
+	}
+	if werr == nil {
+		werr = os.Rename(tmp.Name(), path)
+	}
+	if werr != nil {
+		os.Remove(tmp.Name())
+	}
+	return werr
+}
