@@ -9,80 +9,24 @@ import (
 	"github.com/xent-go/xent/internal/gradcheck"
 )
 
-// randomInputs draws logits in [−4, 4] and targets for loss on shape:
-// indices with about one position in five ignored, soft targets for the
-// sigmoid losses, probability rows for softmax-prob, and multi-hot rows
-// (with counts and some empty rows) for multilabel-softmax.
-func randomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64, indices []int64, targets []float64) {
-	elements := 1
-	for _, d := range shape {
-		elements *= d
-	}
-	classes := shape[1]
-	positions := elements / classes
-	logits = make([]float64, elements)
-	for i := range logits {
-		logits[i] = 8*rng.Float64() - 4
-	}
-	switch loss {
-	case xent.Softmax, xent.SoftmaxFocal:
-		indices = make([]int64, positions)
-		for p := range indices {
-			indices[p] = int64(rng.IntN(classes))
-			if rng.IntN(5) == 0 {
-				indices[p] = xent.DefaultIgnoreIndex
-			}
-		}
-	case xent.Sigmoid, xent.SigmoidFocal:
-		targets = make([]float64, elements)
-		for i := range targets {
-			targets[i] = float64(rng.IntN(2))
-			if rng.IntN(3) == 0 {
-				targets[i] = rng.Float64()
-			}
-		}
-	case xent.SoftmaxProb:
-		targets = make([]float64, elements)
-		for i := range targets {
-			targets[i] = rng.Float64()
-		}
-	case xent.MultiLabelSoftmax:
-		targets = make([]float64, elements)
-		for i := range targets {
-			if rng.IntN(3) == 0 {
-				targets[i] = float64(1 + rng.IntN(2))
-			}
-		}
-	}
-	return logits, indices, targets
-}
-
-func positiveWeights(rng *rand.Rand, n int) []float64 {
-	w := make([]float64, n)
-	for i := range w {
-		w[i] = 0.1 + 2*rng.Float64()
-	}
-	return w
-}
-
 // optionSets lists the option combinations of each loss that the gradient
 // check covers, for C classes.
 func optionSets(rng *rand.Rand, loss xent.Loss, classes int) map[string]xent.Config[float64] {
 	sets := map[string]xent.Config[float64]{"plain": {}}
 	switch loss {
 	case xent.Softmax:
-		sets["weight"] = xent.Config[float64]{Weight: positiveWeights(rng, classes)}
+		sets["weight"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes)}
 		sets["ignore0"] = xent.Config[float64]{IgnoreIndex: new(0)}
 		sets["smoothing"] = xent.Config[float64]{LabelSmoothing: 0.15}
-		sets["all"] = xent.Config[float64]{Weight: positiveWeights(rng, classes), IgnoreIndex: new(1), LabelSmoothing: 0.3}
+		sets["all"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes), IgnoreIndex: new(1), LabelSmoothing: 0.3}
 	case xent.SoftmaxProb:
-		sets["weight"] = xent.Config[float64]{Weight: positiveWeights(rng, classes)}
+		sets["weight"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes)}
 		sets["smoothing"] = xent.Config[float64]{LabelSmoothing: 0.2}
-		sets["all"] = xent.Config[float64]{Weight: positiveWeights(rng, classes), LabelSmoothing: 0.5}
+		sets["all"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes), LabelSmoothing: 0.5}
 	case xent.Sigmoid:
-		sets["weight"] = xent.Config[float64]{Weight: positiveWeights(rng, classes)}
-		sets["pos_weight"] = xent.Config[float64]{PosWeight: positiveWeights(rng, classes)}
-		sets["all"] = xent.Config[float64]{Weight: positiveWeights(rng, classes), PosWeight: positiveWeights(rng, classes)}
+		sets["weight"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes)}
+		sets["pos_weight"] = xent.Config[float64]{PosWeight: gradcheck.PositiveWeights(rng, classes)}
+		sets["all"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes), PosWeight: gradcheck.PositiveWeights(rng, classes)}
 	case xent.SigmoidFocal:
 		for _, a := range []float64{0.25, -1, 0, 1} {
 			for _, g := range []float64{0, 0.5, 1, 2, 5} {
@@ -92,9 +36,9 @@ func optionSets(rng *rand.Rand, loss xent.Loss, classes int) map[string]xent.Con
 	case xent.SoftmaxFocal:
 		for _, g := range []float64{0, 0.5, 1, 1.5, 2, 5} {
 			sets[fmt.Sprintf("g%v", g)] = xent.Config[float64]{Gamma: new(g)}
-			sets[fmt.Sprintf("alpha_g%v", g)] = xent.Config[float64]{Gamma: new(g), ClassAlpha: positiveWeights(rng, classes)}
+			sets[fmt.Sprintf("alpha_g%v", g)] = xent.Config[float64]{Gamma: new(g), ClassAlpha: gradcheck.PositiveWeights(rng, classes)}
 		}
-		sets["ignore2_alpha"] = xent.Config[float64]{IgnoreIndex: new(2), ClassAlpha: positiveWeights(rng, classes)}
+		sets["ignore2_alpha"] = xent.Config[float64]{IgnoreIndex: new(2), ClassAlpha: gradcheck.PositiveWeights(rng, classes)}
 	}
 	return sets
 }
@@ -115,7 +59,7 @@ func TestGradientFiniteDifference(t *testing.T) {
 						if upstream && red != xent.None {
 							continue
 						}
-						logits, indices, targets := randomInputs(rng, loss, shape)
+						logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 						cfg := opts
 						cfg.Loss, cfg.Reduction = loss, red
 						if upstream {

@@ -98,6 +98,25 @@ func Evaluate[T Float](cfg Config[T], shape []int, logits []T, indices []int64, 
 	}
 }
 
+// Takes reports whether the loss takes the option, named as PyTorch names
+// it: "weight", "pos_weight", "ignore_index", "label_smoothing", "alpha"
+// (a number for sigmoid-focal, one per class for softmax-focal) or "gamma".
+func (l Loss) Takes(option string) bool {
+	switch option {
+	case "weight":
+		return l == Softmax || l == SoftmaxProb || l == Sigmoid
+	case "pos_weight":
+		return l == Sigmoid
+	case "ignore_index":
+		return l == Softmax || l == SoftmaxFocal
+	case "label_smoothing":
+		return l == Softmax || l == SoftmaxProb
+	case "alpha", "gamma":
+		return l == SigmoidFocal || l == SoftmaxFocal
+	}
+	return false
+}
+
 // checkApplies rejects an unknown loss and any option set for a loss that
 // does not take it.
 func (cfg *Config[T]) checkApplies() error {
@@ -105,18 +124,18 @@ func (cfg *Config[T]) checkApplies() error {
 		return err
 	}
 	l := cfg.Loss
-	for _, o := range []struct {
+	for _, o := range [...]struct {
 		name    string
 		set     bool
 		applies bool
 	}{
-		{"weight", cfg.Weight != nil, l == Softmax || l == SoftmaxProb || l == Sigmoid},
-		{"pos_weight", cfg.PosWeight != nil, l == Sigmoid},
-		{"ignore_index", cfg.IgnoreIndex != nil, l == Softmax || l == SoftmaxFocal},
-		{"label_smoothing", cfg.LabelSmoothing != 0, l == Softmax || l == SoftmaxProb},
-		{"alpha", cfg.Alpha != nil, l == SigmoidFocal},
-		{"per-class alpha", cfg.ClassAlpha != nil, l == SoftmaxFocal},
-		{"gamma", cfg.Gamma != nil, l == SigmoidFocal || l == SoftmaxFocal},
+		{"weight", cfg.Weight != nil, l.Takes("weight")},
+		{"pos_weight", cfg.PosWeight != nil, l.Takes("pos_weight")},
+		{"ignore_index", cfg.IgnoreIndex != nil, l.Takes("ignore_index")},
+		{"label_smoothing", cfg.LabelSmoothing != 0, l.Takes("label_smoothing")},
+		{"alpha (a number)", cfg.Alpha != nil, l == SigmoidFocal},
+		{"per-class alpha (ClassAlpha)", cfg.ClassAlpha != nil, l == SoftmaxFocal},
+		{"gamma", cfg.Gamma != nil, l.Takes("gamma")},
 	} {
 		if o.set && !o.applies {
 			return optionError("%s does not apply to loss %s", o.name, l)

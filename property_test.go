@@ -7,6 +7,7 @@ import (
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/golden"
+	"github.com/xent-go/xent/internal/gradcheck"
 )
 
 // evaluate runs cfg with a gradient and per-loss losses and returns them.
@@ -49,7 +50,7 @@ func TestFocalGammaZeroIsCrossEntropy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, shape := range propertyShapes {
 		for _, red := range []xent.Reduction{xent.Mean, xent.Sum, xent.None, xent.BatchMean} {
-			logits, _, targets := randomInputs(rng, xent.Sigmoid, shape)
+			logits, _, targets := gradcheck.RandomInputs(rng, xent.Sigmoid, shape)
 			v1, g1, l1 := evaluate(t, xent.Config[float64]{Loss: xent.Sigmoid, Reduction: red}, shape, logits, nil, targets)
 			v2, g2, l2 := evaluate(t, xent.Config[float64]{Loss: xent.SigmoidFocal, Reduction: red, Alpha: new(-1.0), Gamma: new(0.0)}, shape, logits, nil, targets)
 			if v1 != v2 {
@@ -58,8 +59,8 @@ func TestFocalGammaZeroIsCrossEntropy(t *testing.T) {
 			sameBits(t, "grad", g1, g2)
 			sameBits(t, "losses", l1, l2)
 
-			logits, indices, _ := randomInputs(rng, xent.Softmax, shape)
-			alpha := positiveWeights(rng, shape[1])
+			logits, indices, _ := gradcheck.RandomInputs(rng, xent.Softmax, shape)
+			alpha := gradcheck.PositiveWeights(rng, shape[1])
 			if red == xent.Mean {
 				alpha = nil // the divisors differ when α is set
 			}
@@ -95,7 +96,7 @@ func TestOneHotTargetsAreSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, shape := range propertyShapes {
 		for _, red := range []xent.Reduction{xent.Mean, xent.Sum, xent.None, xent.BatchMean} {
-			logits, indices, _ := randomInputs(rng, xent.Softmax, shape)
+			logits, indices, _ := gradcheck.RandomInputs(rng, xent.Softmax, shape)
 			for p := range indices {
 				indices[p] = int64(rng.IntN(shape[1])) // no ignored position
 			}
@@ -117,7 +118,7 @@ func TestShiftInvariance(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, loss := range []xent.Loss{xent.Softmax, xent.SoftmaxProb, xent.MultiLabelSoftmax, xent.SoftmaxFocal} {
 		for _, shape := range propertyShapes {
-			logits, indices, targets := randomInputs(rng, loss, shape)
+			logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 			cfg := xent.Config[float64]{Loss: loss, Reduction: xent.Sum}
 			v1, g1, _ := evaluate(t, cfg, shape, logits, indices, targets)
 			classes, inner := shape[1], len(logits)/shape[0]/shape[1]
@@ -152,7 +153,7 @@ func TestExtremeLogitsFloat32(t *testing.T) {
 	shape := []int{16, 7}
 	for _, loss := range xent.Losses {
 		for _, red := range []xent.Reduction{xent.Mean, xent.None} {
-			logits, indices, targets := randomInputs(rng, loss, shape)
+			logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 			for i := range logits {
 				logits[i] = float64(float32(logits[i] * 2500)) // ±1e4
 				if rng.IntN(4) == 0 {
@@ -184,7 +185,7 @@ func TestNaNLogitPoisonsItsPositionOnly(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	shape := []int{3, 4}
 	for _, loss := range xent.Losses {
-		logits, indices, targets := randomInputs(rng, loss, shape)
+		logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 		for p := range indices {
 			indices[p] = int64(p % shape[1])
 		}

@@ -4,6 +4,7 @@ package gradcheck
 
 import (
 	"math"
+	"math/rand/v2"
 
 	"github.com/xent-go/xent"
 )
@@ -57,4 +58,62 @@ func Check(cfg xent.Config[float64], shape []int, logits []float64, indices []in
 		}
 	}
 	return r, nil
+}
+
+// RandomInputs draws logits uniform in [−4, 4] for loss on shape, and
+// targets: class indices with about one position in five set to
+// xent.DefaultIgnoreIndex; for the sigmoid losses 0/1 targets with a third
+// of them soft; probabilities in [0, 1] for softmax-prob; multi-hot rows
+// with counts of 1 or 2 (and some empty rows) for multilabel-softmax.
+func RandomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64, indices []int64, targets []float64) {
+	elements := 1
+	for _, d := range shape {
+		elements *= d
+	}
+	classes := shape[1]
+	positions := elements / classes
+	logits = make([]float64, elements)
+	for i := range logits {
+		logits[i] = 8*rng.Float64() - 4
+	}
+	switch loss {
+	case xent.Softmax, xent.SoftmaxFocal:
+		indices = make([]int64, positions)
+		for p := range indices {
+			indices[p] = int64(rng.IntN(classes))
+			if rng.IntN(5) == 0 {
+				indices[p] = xent.DefaultIgnoreIndex
+			}
+		}
+	case xent.Sigmoid, xent.SigmoidFocal:
+		targets = make([]float64, elements)
+		for i := range targets {
+			targets[i] = float64(rng.IntN(2))
+			if rng.IntN(3) == 0 {
+				targets[i] = rng.Float64()
+			}
+		}
+	case xent.SoftmaxProb:
+		targets = make([]float64, elements)
+		for i := range targets {
+			targets[i] = rng.Float64()
+		}
+	case xent.MultiLabelSoftmax:
+		targets = make([]float64, elements)
+		for i := range targets {
+			if rng.IntN(3) == 0 {
+				targets[i] = float64(1 + rng.IntN(2))
+			}
+		}
+	}
+	return logits, indices, targets
+}
+
+// PositiveWeights draws n weights uniform in [0.1, 2.1].
+func PositiveWeights(rng *rand.Rand, n int) []float64 {
+	w := make([]float64, n)
+	for i := range w {
+		w[i] = 0.1 + 2*rng.Float64()
+	}
+	return w
 }

@@ -1,0 +1,389 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/golden"
+	"github.com/xent-go/xent/internal/npy"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// TestMain lets the test binary act as the xent command, so that
+// TestBinary can run it as a real process.
+func TestMain(m *testing.M) {
+	if os.Getenv("XENT_TEST_RUN_MAIN") == "1" {
+		main()
+	}
+	os.Exit(m.Run())
+}
+
+// runCLI runs the command in-process and returns stdout, stderr as main
+// would print it, and the exit status.
+func runCLI(args ...string) (string, string, int) {
+	var stdout, stderr bytes.Buffer
+	err := run(&stdout, &stderr, args)
+	if err != nil {
+		msg := err.Error()
+		if !strings.HasPrefix(msg, "xent: ") {
+			msg = "xent: " + msg
+		}
+		fmt.Fprintln(&stderr, msg)
+	}
+	return stdout.String(), stderr.String(), exitCode(err)
+}
+
+func writeNpy(t *testing.T, path string, shape []int, data any) string {
+	t.Helper()
+	if err := npy.WriteFile(path, shape, data); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func floatsAs(dtype string, v []float64) any {
+	if dtype == "float32" {
+		return golden.Convert[float32](v)
+	}
+	return v
+}
+
+// TestEvalGolden runs every reference case through xent eval on .npy
+// files and compares the loss and gradient it writes.
+func TestEvalGolden(t *testing.T) {
+	cases, err := golden.Load("../../testdata/golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, c := range cases {
+		t.Run(c.Name, func(t *testing.T) {
+			file := func(name string) string { return filepath.Join(dir, name) }
+			args := []string{"eval", "--loss", strings.ReplaceAll(c.Loss, "_", "-"),
+				"--reduction", c.Options.Reduction,
+				"--logits", writeNpy(t, file("x.npy"), c.Shape, floatsAs(c.Dtype, c.Logits)),
+				"--out-loss", file("l.npy"), "--out-grad", file("d.npy")}
+			loss, _ := xent.ParseLoss(c.Loss)
+			if loss.IndexTargets() {
+				indices := c.Indices()
+				if len(c.Name)%2 == 0 { // both integer widths
+					narrow := make([]int32, len(indices))
+					for i, v := range indices {
+						narrow[i] = int32(v)
+					}
+					args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, narrow))
+				} else {
+					args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, indices))
+				}
+			} else {
+				args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, floatsAs(c.Dtype, c.Targets)))
+			}
+			o := c.Options
+			if o.Weight != nil {
+				args = append(args, "--weight", writeNpy(t, file("w.npy"), []int{len(o.Weight)}, floatsAs(c.Dtype, o.Weight)))
+			}
+			if o.PosWeight != nil {
+				args = append(args, "--pos-weight", writeNpy(t, file("q.npy"), []int{len(o.PosWeight)}, floatsAs(c.Dtype, o.PosWeight)))
+			}
+			if o.IgnoreIndex != nil {
+				args = append(args, "--ignore-index", fmt.Sprint(*o.IgnoreIndex))
+			}
+			if o.LabelSmoothing != nil {
+				args = append(args, "--label-smoothing", fmt.Sprint(*o.LabelSmoothing))
+			}
+			if o.Gamma != nil {
+				args = append(args, "--gamma", fmt.Sprint(*o.Gamma))
+			}
+			if o.Alpha.List != nil {
+				if o.Alpha.Scalar {
+					args = append(args, "--alpha", fmt.Sprint(o.Alpha.List[0]))
+				} else {
+					args = append(args, "--alpha-file", writeNpy(t, file("a.npy"), []int{len(o.Alpha.List)}, floatsAs(c.Dtype, o.Alpha.List)))
+				}
+			}
+			if c.GradOutput != nil {
+				lossShape := slices.Delete(slices.Clone(c.Shape), 1, 2)
+				if loss.PerElement() {
+					lossShape = c.Shape
+				}
+				args = append(args, "--grad-output", writeNpy(t, file("g.npy"), lossShape, floatsAs(c.Dtype, c.GradOutput)))
+			}
+			stdout, stderr, code := runCLI(args...)
+			if code != 0 {
+				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
+			}
+			if !strings.Contains(stdout, "gradient written to") {
+				t.Errorf("stdout: %s", stdout)
+			}
+			gotLoss, gotGrad := readFloats64(t, file("l.npy"), c.Dtype), readFloats64(t, file("d.npy"), c.Dtype)
+			if err := golden.Compare("loss", gotLoss, c.LossValue.List, c.Dtype); err != nil {
+				t.Error(err)
+			}
+			if err := golden.Compare("grad", gotGrad, c.Grad, c.Dtype); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// readFloats64 reads a .npy file that must have the given dtype.
+func readFloats64(t *testing.T, path, dtype string) []float64 {
+	t.Helper()
+	a, err := npy.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dtype == "float32" {
+		v, err := a.Float32s()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return golden.Float64s(v)
+	}
+	v, err := a.Float64s()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestEvalBadInvocations: each bad invocation or input exits 2 or 1 with a
+// one-line "xent:" message on stderr saying what is wrong, prints nothing
+// on stdout, and writes no output file.
+func TestEvalBadInvocations(t *testing.T) {
+	dir := t.TempDir()
+	f := func(name string) string { return filepath.Join(dir, name) }
+	x := writeNpy(t, f("x.npy"), []int{2, 3}, []float32{1, 2, 3, 4, 5, 6})
+	x64 := writeNpy(t, f("x64.npy"), []int{2, 3}, []float64{1, 2, 3, 4, 5, 6})
+	xInt := writeNpy(t, f("xint.npy"), []int{2, 3}, []int64{1, 2, 3, 4, 5, 6})
+	x1d := writeNpy(t, f("x1d.npy"), []int{6}, []float32{1, 2, 3, 4, 5, 6})
+	idx := writeNpy(t, f("idx.npy"), []int{2}, []int64{0, 2})
+	idxBad := writeNpy(t, f("idxbad.npy"), []int{2}, []int64{0, 3})
+	idx3 := writeNpy(t, f("idx3.npy"), []int{3}, []int64{0, 2, 1})
+	idxFloat := writeNpy(t, f("idxf.npy"), []int{2}, []float32{0, 2})
+	prob := writeNpy(t, f("p.npy"), []int{2, 3}, []float32{0, 1, 0, 1, 0, 0})
+	prob64 := writeNpy(t, f("p64.npy"), []int{2, 3}, []float64{0, 1, 0, 1, 0, 0})
+	probBad := writeNpy(t, f("pbad.npy"), []int{2, 3}, []float32{0, 1, 0, 1, 2, 0})
+	w2 := writeNpy(t, f("w2.npy"), []int{2}, []float32{1, 1})
+	wNeg := writeNpy(t, f("wneg.npy"), []int{3}, []float32{1, -1, 1})
+	g := writeNpy(t, f("g.npy"), []int{3}, []float32{1, 1, 1})
+	corrupt := f("corrupt.npy")
+	if err := os.WriteFile(corrupt, []byte("\x93NUMPY\x01\x00garbage"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := []string{"--out-loss", f("out-l.npy"), "--out-grad", f("out-d.npy")}
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"eval"}, 2, "--loss is required"},
+		{[]string{"eval", "--loss", "softmax"}, 2, "--logits and --targets are required"},
+		{[]string{"eval", "--loss", "hinge", "--logits", x, "--targets", idx}, 2, `loss "hinge" is not one of`},
+		{[]string{"eval", "--loss", "softmax", "--reduction", "avg", "--logits", x, "--targets", idx}, 2, `reduction "avg"`},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--gamma", "1"}, 2, "--gamma does not apply to loss softmax"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", prob, "--ignore-index", "0"}, 2, "--ignore-index does not apply"},
+		{[]string{"eval", "--loss", "sigmoid-focal", "--logits", x, "--targets", prob, "--alpha-file", w2}, 2, "--alpha-file (α per class) applies to softmax-focal"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--pos-weight", w2}, 2, "--pos-weight does not apply"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--label-smoothing", "2"}, 2, "label smoothing 2 is outside [0, 1]"},
+		{[]string{"eval", "--loss", "sigmoid-focal", "--logits", x, "--targets", prob, "--gamma", "-1"}, 2, "gamma -1"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--grad-output", g}, 2, "--grad-output needs --reduction none"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--frobnicate"}, 2, "flag provided but not defined: -frobnicate"},
+		{[]string{"eval", "--loss", "softmax", "--logits", f("missing.npy"), "--targets", idx}, 1, "missing.npy: no such file"},
+		{[]string{"eval", "--loss", "softmax", "--logits", corrupt, "--targets", idx}, 1, "corrupt.npy: npy: unsupported or malformed file"},
+		{[]string{"eval", "--loss", "softmax", "--logits", xInt, "--targets", idx}, 1, "logits of dtype <i8; xent eval takes float32 (<f4) or float64 (<f8)"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x1d, "--targets", idx}, 1, "logits of shape (6,); want (N, C, d1…dk)"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx3}, 1, "targets of shape (3,); logits (2, 3) need class indices of shape (2,)"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idxFloat}, 1, "targets of dtype <f4; softmax takes integer class indices"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idxBad}, 1, "target 3 at position 1 is outside [0, 3)"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", prob64}, 1, "targets of dtype <f8; sigmoid takes targets of the logits' dtype float32"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x64, "--targets", prob}, 1, "targets of dtype <f4; sigmoid takes targets of the logits' dtype float64"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", idx}, 1, "targets of shape (2,); sigmoid takes targets of the logits' shape (2, 3)"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", probBad}, 1, "target 2 at element [1 1] is outside [0, 1]"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", w2}, 1, "weights of shape (2,); want one per class, (3,)"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", wNeg}, 2, "weight[1] = -1"},
+		{[]string{"eval", "--loss", "softmax", "--reduction", "none", "--logits", x, "--targets", idx, "--grad-output", g}, 1, "upstream gradient of shape (3,); softmax's losses have shape (2,)"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"help", "frobnicate"}, 2, `help: unknown command "frobnicate"`},
+		{[]string{"gradcheck", "--loss", "softmax", "--shape", "4"}, 2, `shape "4": want NxC`},
+		{[]string{"gradcheck", "--loss", "softmax", "--shape", "4x0"}, 2, `dimension "0"`},
+		{[]string{"gradcheck", "--loss", "softmax", "--pos-weights"}, 2, "--pos-weights does not apply to loss softmax"},
+		{[]string{"gradcheck", "--loss", "softmax", "--upstream"}, 2, "--upstream needs --reduction none"},
+		{[]string{"gradcheck", "--loss", "sigmoid", "--class-alpha"}, 2, "--class-alpha applies to softmax-focal"},
+		{[]string{"gradcheck", "--loss", "softmax", "--tolerance", "0"}, 1, "relative error"},
+	}
+	for _, c := range cases {
+		name := strings.Join(c.args, " ")
+		args := c.args
+		if args[0] == "eval" {
+			args = append(slices.Clone(args), out...)
+		}
+		stdout, stderr, code := runCLI(args...)
+		if code != c.code {
+			t.Errorf("%s: exit %d, want %d (stderr %q)", name, code, c.code, stderr)
+		}
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		last := lines[len(lines)-1]
+		if !strings.HasPrefix(last, "xent: ") || !strings.Contains(last, c.want) {
+			t.Errorf("%s: stderr %q, want an xent: line saying %q", name, stderr, c.want)
+		}
+		if c.args[0] == "eval" && stdout != "" {
+			t.Errorf("%s: stdout %q on failure", name, stdout)
+		}
+		for _, o := range []string{f("out-l.npy"), f("out-d.npy")} {
+			if _, err := os.Stat(o); err == nil {
+				t.Fatalf("%s: wrote %s", name, o)
+			}
+		}
+	}
+}
+
+// TestEvalOutputs checks the text and JSON reports and the files of a
+// reduction none run, against the library's own results.
+func TestEvalOutputs(t *testing.T) {
+	dir := t.TempDir()
+	f := func(name string) string { return filepath.Join(dir, name) }
+	logits := []float32{1, 2, 3, 4, -5, 6, 0.5, 0, 0}
+	x := writeNpy(t, f("x.npy"), []int{1, 3, 3}, logits) // (N, C, d) = (1, 3, 3)
+	targets := []int64{0, 1, -100}
+	tt := writeNpy(t, f("t.npy"), []int{1, 3}, targets)
+	losses := make([]float32, 3)
+	grad := make([]float32, 9)
+	want, err := xent.SoftmaxCrossEntropy([]int{1, 3, 3}, logits, targets, xent.SoftmaxOptions[float32]{Reduction: xent.None}, xent.Output[float32]{Grad: grad, Losses: losses})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stdout, stderr, code := runCLI("eval", "--loss", "softmax", "--reduction", "none", "--logits", x, "--targets", tt, "--out-loss", f("l.npy"), "--out-grad", f("d.npy"))
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	wantText := fmt.Sprintf("softmax none, float32 logits (1, 3, 3): Σ l = %v\n  l[0] = %v\n  l[1] = %v\n  l[2] = 0\nloss written to %s\ngradient written to %s\n",
+		want, losses[0], losses[1], f("l.npy"), f("d.npy"))
+	if stdout != wantText {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, wantText)
+	}
+	a, err := npy.ReadFile(f("l.npy"))
+	if err != nil || !slices.Equal(a.Shape, []int{1, 3}) {
+		t.Fatalf("losses file: %v, shape %v", err, a.Shape)
+	}
+	gotLosses, _ := a.Float32s()
+	if !slices.Equal(gotLosses, losses) {
+		t.Errorf("losses %v, want %v", gotLosses, losses)
+	}
+	d, err := npy.ReadFile(f("d.npy"))
+	if err != nil || !slices.Equal(d.Shape, []int{1, 3, 3}) || d.Dtype() != "<f4" {
+		t.Fatalf("gradient file: %v", err)
+	}
+	gotGrad, _ := d.Float32s()
+	if !slices.Equal(gotGrad, grad) {
+		t.Errorf("grad %v, want %v", gotGrad, grad)
+	}
+
+	stdout, _, code = runCLI("eval", "--loss", "softmax", "--reduction", "none", "--logits", x, "--targets", tt, "--json")
+	wantJSON := fmt.Sprintf("{\n  \"loss\": \"softmax\",\n  \"reduction\": \"none\",\n  \"dtype\": \"float32\",\n  \"shape\": [\n    1,\n    3,\n    3\n  ],\n  \"value\": %v,\n  \"losses\": [\n    %v,\n    %v,\n    0\n  ]\n}\n",
+		float64(want), float64(losses[0]), float64(losses[1]))
+	if code != 0 || stdout != wantJSON {
+		t.Errorf("JSON:\n%s\nwant:\n%s", stdout, wantJSON)
+	}
+
+	// A NaN logit: the JSON stays valid and says "NaN".
+	nan := writeNpy(t, f("nan.npy"), []int{1, 3, 3}, []float64{1, 2, 3, 4, -5, 6, 0.5, 0, float64(float32(0)) / zero()})
+	stdout, _, code = runCLI("eval", "--loss", "sigmoid", "--logits", nan, "--targets", writeNpy(t, f("p.npy"), []int{1, 3, 3}, make([]float64, 9)), "--json")
+	if code != 0 || !strings.Contains(stdout, `"value": "NaN"`) {
+		t.Errorf("NaN JSON: exit %d\n%s", code, stdout)
+	}
+}
+
+func zero() float64 { return 0 }
+
+// TestGradcheckEveryLoss runs xent gradcheck on each loss with options.
+func TestGradcheckEveryLoss(t *testing.T) {
+	for _, args := range [][]string{
+		{"--loss", "softmax", "--weights", "--label-smoothing", "0.2", "--ignore-index", "1"},
+		{"--loss", "softmax-prob", "--weights", "--reduction", "batchmean"},
+		{"--loss", "multilabel-softmax", "--reduction", "sum", "--shape", "3x6"},
+		{"--loss", "sigmoid", "--weights", "--pos-weights", "--reduction", "none", "--upstream"},
+		{"--loss", "sigmoid-focal", "--alpha", "-1", "--gamma", "0.5"},
+		{"--loss", "softmax-focal", "--alpha", "0.5", "--gamma", "1.5", "--shape", "2x4x2x2"},
+	} {
+		stdout, stderr, code := runCLI(append([]string{"gradcheck"}, args...)...)
+		if code != 0 || !strings.HasSuffix(stdout, ": ok\n") || stderr != "" {
+			t.Errorf("%v: exit %d\nstdout %s\nstderr %s", args, code, stdout, stderr)
+		}
+	}
+}
+
+// TestGoldenText pins the demo and help texts (go test -update rewrites).
+func TestGoldenText(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		args []string
+	}{
+		{"demo.golden", nil},
+		{"help.golden", []string{"help"}},
+		{"help-eval.golden", []string{"eval", "-h"}},
+		{"help-gradcheck.golden", []string{"help", "gradcheck"}},
+	} {
+		stdout, stderr, code := runCLI(c.args...)
+		if code != 0 || stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, stderr)
+		}
+		path := filepath.Join("testdata", c.file)
+		if *update {
+			if err := os.WriteFile(path, []byte(stdout), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stdout != string(want) {
+			t.Errorf("%v: stdout differs from %s:\n%s", c.args, path, stdout)
+		}
+	}
+}
+
+// TestBinary runs the command as a process: exit statuses and streams.
+func TestBinary(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stdout string
+		stderr string
+	}{
+		{nil, 0, "A built-in example", ""},
+		{[]string{"help"}, 0, "Commands:", ""},
+		{[]string{"nope"}, 2, "", "xent: unknown command \"nope\""},
+		{[]string{"eval", "--loss", "softmax", "--logits", "/nonexistent.npy", "--targets", "t.npy"}, 1, "", "xent: open /nonexistent.npy"},
+	} {
+		cmd := exec.Command(os.Args[0], c.args...)
+		cmd.Env = append(os.Environ(), "XENT_TEST_RUN_MAIN=1")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != c.code || !strings.Contains(stdout.String(), c.stdout) || !strings.Contains(stderr.String(), c.stderr) {
+			t.Errorf("%v: exit %d\nstdout %q\nstderr %q", c.args, code, stdout.String(), stderr.String())
+		}
+		if c.code != 0 && strings.Count(stderr.String(), "\n") > 1 && !strings.Contains(stderr.String(), "Usage") {
+			t.Errorf("%v: stderr is not one line: %q", c.args, stderr.String())
+		}
+	}
+}
