@@ -7,17 +7,25 @@ import (
 	"github.com/xent-go/xent/internal/golden"
 )
 
+// loadGolden loads the shared reference cases (testdata/golden) and those
+// of tools/refgen (testdata/refgen): batchmean for every loss, K-dim shapes
+// for every loss, ignore index with smoothing and no weights, more γ.
 func loadGolden(t *testing.T) []golden.Case {
 	t.Helper()
-	cases, err := golden.Load("testdata/golden")
-	if err != nil {
-		t.Fatal(err)
+	var all []golden.Case
+	for _, dir := range []string{"testdata/golden", "testdata/refgen"} {
+		cases, err := golden.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, cases...)
 	}
-	return cases
+	return all
 }
 
 // TestGolden runs every reference case in the precision it names, through
 // the fused call, and checks value, gradient and per-position losses.
+// testdata/golden/README.md gives the format and the tolerances.
 func TestGolden(t *testing.T) {
 	for _, c := range loadGolden(t) {
 		t.Run(c.Name, func(t *testing.T) {

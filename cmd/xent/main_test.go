@@ -60,9 +60,13 @@ func floatsAs(dtype string, v []float64) any {
 // TestEvalGolden runs every reference case through xent eval on .npy
 // files and compares the loss and gradient it writes.
 func TestEvalGolden(t *testing.T) {
-	cases, err := golden.Load("../../testdata/golden")
-	if err != nil {
-		t.Fatal(err)
+	var cases []golden.Case
+	for _, dir := range []string{"../../testdata/golden", "../../testdata/refgen"} {
+		c, err := golden.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cases = append(cases, c...)
 	}
 	dir := t.TempDir()
 	for _, c := range cases {

@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Reference cases for xent, computed with PyTorch in float64 autograd.
+
+Writes one JSON file per loss in the format of testdata/golden/README.md:
+
+    /usr/bin/python3 tools/refgen/refgen.py --out testdata/refgen
+    /usr/bin/python3 tools/refgen/refgen.py --out testdata/golden   # regenerate the golden set
+
+Needs Debian's python3-torch and python3-torchvision (PyTorch 1.13); the
+tests only read the JSON it wrote, never PyTorch. The cases are drawn from
+--seed, so a run reproduces the same files on the same PyTorch.
+
+For float32 cases every input (logits, float targets, weights, the upstream
+gradient) is rounded to float32 first and the loss is then computed in
+float64, so the reference is the exact value of the float32 inputs.
+
+Where xent's defined behaviour differs from PyTorch's (a mean over no
+counted target is 0 with a zero gradient; PyTorch gives NaN), the case holds
+xent's value and says so in "note".
+"""
+import argparse
+import json
+import os
+
+import torch
+import torch.nn.functional as F
+from torchvision.ops import sigmoid_focal_loss
+
+REDUCTIONS = ["mean", "sum", "none", "batchmean"]
+EMPTY_NOTE = "every target ignored: PyTorch returns NaN (0/0), xent returns 0 and a zero gradient"
+
+
+def rounded(t, dtype):
+    return t.to(torch.float32).to(torch.float64) if dtype == "float32" else t
+
+
+def flat(t):
+    return [float(v) for v in t.detach().reshape(-1).tolist()]
+
+
+def reduce(per, reduction, n, divisor):
+    """per: per-position (or per-element) losses; divisor: the mean's count."""
+    if reduction == "none":
+        return per
+    if reduction == "sum":
+        return per.sum()
+    if reduction == "batchmean":
+        return per.sum() / n
+    return per.sum() / divisor
+
+
+def per_position(loss, x, target, opts):
+    """The loss of each position (each element for the sigmoid losses) and
+    the mean's divisor, with PyTorch's own functions where it has the loss."""
+    C = x.shape[1]
+    if loss == "softmax":
+        ignore = opts.get("ignore_index", -100)
+        w = opts.get("weight")
+        per = F.cross_entropy(x, target, weight=w, ignore_index=ignore,
+                              label_smoothing=opts.get("label_smoothing", 0.0), reduction="none")
+        counted = target != ignore
+        wy = torch.ones_like(per) if w is None else w[target.clamp(0, C - 1)]
+        return per, (wy * counted).sum()
+    if loss == "softmax_prob":
+        per = F.cross_entropy(x, target, weight=opts.get("weight"),
+                              label_smoothing=opts.get("label_smoothing", 0.0), reduction="none")
+        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+    if loss == "multilabel_softmax":
+        logp = F.log_softmax(x, 1)
+        m = target.sum(1)
+        per = torch.where(m > 0, -(target * logp).sum(1) / m.clamp_min(1e-300), torch.zeros_like(m))
+        return per, (m > 0).sum().to(torch.float64)
+    if loss == "sigmoid":
+        w, q = opts.get("weight"), opts.get("pos_weight")
+        shape = [1, C] + [1] * (x.dim() - 2)  # per class, along axis 1
+        per = F.binary_cross_entropy_with_logits(
+            x, target, weight=None if w is None else w.reshape(shape),
+            pos_weight=None if q is None else q.reshape(shape), reduction="none")
+        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+    if loss == "sigmoid_focal":
+        per = sigmoid_focal_loss(x, target, alpha=opts["alpha"], gamma=opts["gamma"], reduction="none")
+        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+    if loss == "softmax_focal":
+        ignore = opts.get("ignore_index", -100)
+        counted = target != ignore
+        y = target.clamp(0, C - 1)
+        logp = F.log_softmax(x, 1).gather(1, y.unsqueeze(1)).squeeze(1)
+        alpha = opts.get("alpha")
+        a = torch.ones_like(logp) if alpha is None else alpha[y]
+        per = -a * (1 - logp.exp()) ** opts["gamma"] * logp
+        per = torch.where(counted, per, torch.zeros_like(per))
+        return per, counted.sum().to(torch.float64)
+    raise ValueError(loss)
+
+
+def make_case(name, loss, dtype, x, target, opts, reduction, rng):
+    x = rounded(x.detach(), dtype).clone().requires_grad_(True)
+    if target.is_floating_point():
+        target = rounded(target, dtype)
+    tensor_opts = {k: rounded(v, dtype) if torch.is_tensor(v) else v for k, v in opts.items()}
+    per, divisor = per_position(loss, x, target, tensor_opts)
+    case = {"name": name, "loss": loss, "dtype": dtype, "shape": list(x.shape), "logits": flat(x),
+            "target_shape": list(target.shape),
+            "targets": [int(v) for v in target.reshape(-1).tolist()] if not target.is_floating_point() else flat(target)}
+    out_opts = {"reduction": reduction}
+    for k, v in tensor_opts.items():
+        out_opts[k] = flat(v) if torch.is_tensor(v) else v
+    case["options"] = out_opts
+    if reduction == "mean" and float(divisor) == 0:
+        case["loss_value"] = 0.0
+        case["grad"] = [0.0] * x.numel()
+        case["note"] = EMPTY_NOTE
+        return case
+    value = reduce(per, reduction, x.shape[0], divisor)
+    if reduction == "none":
+        if rng.random() < 0.5:
+            g = rounded(torch.randn(per.shape, dtype=torch.float64, generator=rng.gen), dtype)
+            case["grad_output"] = flat(g)
+        else:
+            g = torch.ones_like(per)
+        (per * g).sum().backward()
+        case["loss_value"] = flat(per)
+    else:
+        value.backward()
+        case["loss_value"] = float(value)
+    case["grad"] = flat(x.grad)
+    return case
+
+
+class Rng:
+    def __init__(self, seed):
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def random(self):
+        return float(torch.rand(1, generator=self.gen, dtype=torch.float64))
+
+    def normal(self, shape, scale=3.0):
+        return scale * torch.randn(shape, dtype=torch.float64, generator=self.gen)
+
+    def uniform(self, shape, lo, hi):
+        return lo + (hi - lo) * torch.rand(shape, dtype=torch.float64, generator=self.gen)
+
+    def ints(self, shape, hi):
+        return torch.randint(0, hi, shape, generator=self.gen)
+
+
+def targets_for(loss, shape, rng, ignore=None):
+    N, C, rest = shape[0], shape[1], list(shape[2:])
+    if loss in ("softmax", "softmax_focal"):
+        t = rng.ints([N] + rest, C)
+        if ignore is not None:
+            t = torch.where(rng.uniform(t.shape, 0, 1) < 0.25, torch.full_like(t, ignore), t)
+        return t
+    if loss in ("sigmoid", "sigmoid_focal"):
+        t = (rng.uniform(shape, 0, 1) < 0.4).to(torch.float64)
+        soft = rng.uniform(shape, 0, 1)
+        return torch.where(rng.uniform(shape, 0, 1) < 0.3, soft, t)
+    if loss == "softmax_prob":
+        return rng.uniform(shape, 0, 1)
+    if loss == "multilabel_softmax":
+        t = (rng.uniform(shape, 0, 1) < 0.3).to(torch.float64)
+        return t * (1 + (rng.uniform(shape, 0, 1) < 0.2).to(torch.float64))  # some counts of 2
+    raise ValueError(loss)
+
+
+def variants(loss, C, rng):
+    """(label, options) for the loss, options as tensors or numbers."""
+    w = lambda: rng.uniform([C], 0.1, 1.1)
+    if loss == "softmax":
+        return [("plain", {}), ("weight", {"weight": w()}), ("ignore", {"ignore_index": -100}),
+                ("smooth", {"label_smoothing": 0.1}),
+                ("ignore_smooth", {"ignore_index": -100, "label_smoothing": 0.25}),
+                ("ignore0_all", {"weight": w(), "ignore_index": 0, "label_smoothing": 0.1})]
+    if loss == "softmax_prob":
+        return [("plain", {}), ("weight", {"weight": w()}), ("smooth", {"label_smoothing": 0.2}),
+                ("all", {"weight": w(), "label_smoothing": 0.3})]
+    if loss == "multilabel_softmax":
+        return [("plain", {})]
+    if loss == "sigmoid":
+        return [("plain", {}), ("weight", {"weight": w()}), ("posweight", {"pos_weight": rng.uniform([C], 0.5, 3)}),
+                ("all", {"weight": w(), "pos_weight": rng.uniform([C], 0.5, 3)})]
+    if loss == "sigmoid_focal":
+        return [("a%g_g%g" % (a, g), {"alpha": a, "gamma": g})
+                for a, g in [(0.25, 2.0), (-1, 2.0), (0.5, 0.0), (0.75, 0.5), (0.25, 5.0)]]
+    if loss == "softmax_focal":
+        return [("noalpha_g%g" % g, {"gamma": g, "ignore_index": -100}) for g in (0.0, 0.5, 2.0)] + \
+               [("alpha_g%g" % g, {"gamma": g, "alpha": w(), "ignore_index": -100}) for g in (1.5, 3.0)]
+    raise ValueError(loss)
+
+
+SHAPES = [[1, 2], [5, 4], [3, 7, 2], [2, 4, 3, 2], [2, 33]]
+
+
+def generate(loss, rng):
+    cases = []
+    for shape in SHAPES:
+        if loss in ("sigmoid", "sigmoid_focal") and shape == [1, 2]:
+            shape = [1, 1]
+        for label, opts in variants(loss, shape[1], rng):
+            for reduction in REDUCTIONS:
+                x = rng.normal(shape)
+                t = targets_for(loss, shape, rng, opts.get("ignore_index"))
+                for dtype in ("float64", "float32"):
+                    name = "%s_%s_%s_%s_%s" % (loss, label, reduction, "x".join(map(str, shape)), dtype)
+                    cases.append(make_case(name, loss, dtype, x, t, opts, reduction, rng))
+    # Logits far from zero, where a naive log(softmax) or log(sigmoid) fails.
+    for scale in (50.0, 1e4):
+        shape = [6, 9]
+        x = rng.normal(shape, scale)
+        t = targets_for(loss, shape, rng)
+        opts = variants(loss, 9, rng)[0][1]
+        for dtype in ("float64", "float32"):
+            cases.append(make_case("%s_extreme_%g_%s" % (loss, scale, dtype), loss, dtype, x, t, opts, "mean", rng))
+    return cases
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="directory for the JSON files")
+    ap.add_argument("--seed", type=int, default=20261128)
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+    torch.set_num_threads(1)
+    for i, loss in enumerate(["softmax", "softmax_prob", "multilabel_softmax", "sigmoid", "sigmoid_focal", "softmax_focal"]):
+        cases = generate(loss, Rng(args.seed + i))
+        path = os.path.join(args.out, loss + ".json")
+        with open(path, "w") as f:
+            json.dump(cases, f, separators=(",", ":"))
+            f.write("\n")
+        print("%s: %d cases" % (path, len(cases)))
+
+
+if __name__ == "__main__":
+    main()
