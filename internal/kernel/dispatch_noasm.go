@@ -1,0 +1,17 @@
+//go:build noasm || !amd64
+
+package kernel
+
+func detect() Path { return Go }
+
+// Without assembly the float32 entry points are never reached: active is
+// always Go. They exist so that the generic code compiles everywhere.
+
+func maxF32(x []float32) float32                                      { panic("kernel: no assembly") }
+func expShiftSumF32(dst, x []float32, m float32) float64              { panic("kernel: no assembly") }
+func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) { panic("kernel: no assembly") }
+func dotF32(u, v []float32) float64                                   { panic("kernel: no assembly") }
+func sigmoidF32[T Float](e *Elements[T]) float64                      { panic("kernel: no assembly") }
+func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
+	panic("kernel: no assembly")
+}

@@ -1,0 +1,138 @@
+package kernel
+
+import "math"
+
+// Elements are the operands of the element kernels over n = len(X)
+// elements. A per-element operand that is nil takes its scalar instead.
+type Elements[T Float] struct {
+	X, T []T // logits and targets, n each
+	// W is the weight and Q the positive weight of each element (the sigmoid
+	// loss only); nil means WS and QS for every element.
+	W, Q   []T
+	WS, QS T
+	// G scales each element's gradient and its loss in the returned sum
+	// (the upstream gradient of reduction none); nil means GS for the
+	// gradient and 1 for the sum.
+	G  []T
+	GS T
+	// Grad and Losses receive ∂l_i/∂x_i·g_i and l_i; either may be nil.
+	Grad, Losses []T
+}
+
+// Sigmoid computes binary cross-entropy with logits element by element,
+//
+//	l_i = w_i·[(1−t)·x + (1+(q−1)t)·softplus(−x)]
+//	d_i = w_i·[(1−t)·σ(x) − q·t·σ(−x)]
+//
+// writes Grad_i = d_i·g_i and Losses_i = l_i, and returns Σ l_i·g_i (Σ l_i
+// when G is nil) in float64.
+func Sigmoid[T Float](e *Elements[T]) float64 {
+	if is32[T]() && active != Go {
+		return sigmoidF32(e)
+	}
+	sum := 0.0
+	for i := range e.X {
+		w, q := pick(e.W, e.WS, i), pick(e.Q, e.QS, i)
+		l, d := BinaryCrossEntropy(float64(e.X[i]), float64(e.T[i]), q)
+		sum += store(e, i, w*l, w*d)
+	}
+	return sum
+}
+
+// SigmoidFocal computes the sigmoid focal loss element by element (W and Q
+// are not used), with α_t = α·t + (1−α)(1−t), or 1 when α < 0:
+//
+//	l_i = α_t·(1−p_t)^γ·bce(x, t),  d_i its derivative (see SigmoidFocalLoss)
+//
+// and writes and returns as Sigmoid does. The assembly takes γ = 0 and
+// whole γ up to 16; any other γ runs in Go.
+func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
+	if is32[T]() && active != Go && gamma == math.Trunc(gamma) && gamma <= maxIntegerGamma {
+		return sigmoidFocalF32(e, alpha, int(gamma))
+	}
+	sum := 0.0
+	for i := range e.X {
+		l, d := SigmoidFocalElement(float64(e.X[i]), float64(e.T[i]), alpha, gamma)
+		sum += store(e, i, l, d)
+	}
+	return sum
+}
+
+// maxIntegerGamma is the largest γ the assembly raises by repeated
+// multiplication.
+const maxIntegerGamma = 16
+
+func pick[T Float](v []T, s T, i int) float64 {
+	if v != nil {
+		return float64(v[i])
+	}
+	return float64(s)
+}
+
+// store writes element i's loss l and derivative d and returns its term of
+// the sum.
+func store[T Float](e *Elements[T], i int, l, d float64) float64 {
+	g := pick(e.G, e.GS, i)
+	if e.Grad != nil {
+		e.Grad[i] = T(d * g)
+	}
+	if e.Losses != nil {
+		e.Losses[i] = T(l)
+	}
+	if e.G != nil {
+		return l * g
+	}
+	return l
+}
+
+// Sigmoids returns σ(|x|) and σ(−|x|) = 1 − σ(|x|), each to full relative
+// precision, and e = exp(−|x|) ∈ (0, 1].
+func Sigmoids(x float64) (big, small, e float64) {
+	e = math.Exp(-math.Abs(x))
+	return 1 / (1 + e), e / (1 + e), e
+}
+
+// BinaryCrossEntropy returns the unweighted loss and derivative of one
+// element with logit x, target t and positive weight q: a sum of
+// non-negative terms, (1−t)x + (1+(q−1)t)·log1p(e^−x) for x ≥ 0 and
+// −q·t·x + (1+(q−1)t)·log1p(e^x) for x < 0, and (1−t)σ(x) − q·t·σ(−x); one
+// exp serves both.
+func BinaryCrossEntropy(x, t, q float64) (loss, grad float64) {
+	big, small, e := Sigmoids(x)
+	softplus := math.Log1p(e) // softplus(−|x|)
+	lw := 1 + (q-1)*t
+	if x >= 0 {
+		return (1-t)*x + lw*softplus, (1-t)*big - q*t*small
+	}
+	return -q*t*x + lw*softplus, (1-t)*small - q*t*big
+}
+
+// SigmoidFocalElement returns the loss and derivative of one element of the
+// sigmoid focal loss. With u = 1−p_t = t·σ(−x) + (1−t)·σ(x) (no
+// cancellation) and r = σ(x)σ(−x)/u ≤ 1,
+//
+//	l = α_t·u^γ·bce,  ∂l/∂x = α_t·u^γ·(γ·r·(1−2t)·bce + ∂bce/∂x)
+//
+// finite for every finite x; where u underflows to 0 (γ > 0) both are their
+// limit, 0. γ = 0 gives α_t·bce exactly.
+func SigmoidFocalElement(x, t, alpha, gamma float64) (loss, grad float64) {
+	bce, dbce := BinaryCrossEntropy(x, t, 1)
+	at := 1.0
+	if alpha >= 0 {
+		at = alpha*t + (1-alpha)*(1-t)
+	}
+	if gamma == 0 {
+		return at * bce, at * dbce
+	}
+	big, small, _ := Sigmoids(x)
+	sx, smx := big, small // σ(x), σ(−x)
+	if x < 0 {
+		sx, smx = small, big
+	}
+	u := t*smx + (1-t)*sx
+	if u == 0 {
+		return 0, 0
+	}
+	ug := math.Pow(u, gamma)
+	return at * ug * bce, at * ug * (gamma*(sx*smx/u)*(1-2*t)*bce + dbce)
+}

@@ -1,0 +1,306 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// paths returns the assembly paths this machine runs, and skips the test
+// when there is none (noasm, other architectures).
+func paths(t *testing.T) []Path {
+	t.Helper()
+	var out []Path
+	for _, p := range []Path{AVX2, AVX512} {
+		if Supported(p) {
+			out = append(out, p)
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no assembly path in this build")
+	}
+	return out
+}
+
+// on runs f with path p active. The reference side of every comparison
+// runs on(Go, …): the default path is the assembly.
+func on(p Path, f func()) {
+	restore, ok := Use(p)
+	if !ok {
+		panic("unsupported path")
+	}
+	defer restore()
+	f()
+}
+
+// lengths are every length up to 70 and some large ones.
+func lengths() []int {
+	var n []int
+	for i := 0; i <= 70; i++ {
+		n = append(n, i)
+	}
+	return append(n, 127, 128, 129, 1000, 4099)
+}
+
+// values draws n logits: mostly in [−8, 8], some large, and, with special,
+// ±1e4, ±Inf and NaN.
+func values(rng *rand.Rand, n int, special bool) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = float32(16*rng.Float64() - 8)
+		if special {
+			switch rng.IntN(40) {
+			case 0:
+				v[i] = 1e4
+			case 1:
+				v[i] = -1e4
+			case 2:
+				v[i] = float32(math.Inf(1))
+			case 3:
+				v[i] = float32(math.Inf(-1))
+			case 4:
+				v[i] = float32(math.NaN())
+			case 5:
+				v[i] = float32(200 * (rng.Float64() - 0.5))
+			}
+		}
+	}
+	return v
+}
+
+// guarded returns a slice of n values with guard values on both sides, and
+// a check that the guards are intact.
+func guarded(n int, fill float32) ([]float32, func(t *testing.T)) {
+	const guard = 8
+	buf := make([]float32, n+2*guard)
+	for i := range buf {
+		buf[i] = 12345
+	}
+	s := buf[guard : guard+n]
+	for i := range s {
+		s[i] = fill
+	}
+	return s, func(t *testing.T) {
+		t.Helper()
+		for i := range guard {
+			if buf[i] != 12345 || buf[guard+n+i] != 12345 {
+				t.Fatalf("length %d: a guard value was overwritten", n)
+			}
+		}
+	}
+}
+
+// close32 reports whether a (assembly) and b (float64 reference rounded)
+// agree to rel relative, abs absolute, with NaN matching NaN and equal
+// infinities.
+func close32(a, b float32, rel, abs float64) bool {
+	if a == b {
+		return true
+	}
+	x, y := float64(a), float64(b)
+	if math.IsNaN(x) || math.IsNaN(y) {
+		return math.IsNaN(x) && math.IsNaN(y)
+	}
+	if math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return x == y
+	}
+	return math.Abs(x-y) <= rel*math.Abs(y)+abs
+}
+
+func TestRowKernelsAgainstGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, p := range paths(t) {
+		for _, n := range lengths() {
+			for _, special := range []bool{false, true} {
+				x := values(rng, n, special)
+				u := values(rng, n, false)
+				name := fmt.Sprintf("%v/n=%d/special=%v", p, n, special)
+
+				var wantMax, gotMax float32
+				on(Go, func() { wantMax = Max(x) })
+				on(p, func() { gotMax = Max(x) })
+				if !(gotMax == wantMax || (math.IsNaN(float64(wantMax)) && hasNaN(x))) {
+					t.Errorf("%s: Max %v, want %v", name, gotMax, wantMax)
+				}
+
+				m := wantMax
+				if math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
+					m = 3
+				}
+				want := make([]float32, n)
+				var wantSum float64
+				on(Go, func() { wantSum = ExpShiftSum(want, x, m) })
+				got, check := guarded(n, 0)
+				var gotSum, gotSumNoStore float64
+				on(p, func() {
+					gotSum = ExpShiftSum(got, x, m)
+					gotSumNoStore = ExpShiftSum(nil, x, m)
+				})
+				check(t)
+				for i := range want {
+					// z = x − m is rounded to float32 (by up to 6e-8·|z|), which
+					// exp turns into as much relative error, on top of its 2 ulp.
+					z := math.Abs(float64(x[i]) - float64(m))
+					if !close32(got[i], want[i], 4e-7+6e-8*z, 1e-44) {
+						t.Fatalf("%s: exp(x[%d] − m) = exp(%v − %v): %v, want %v", name, i, x[i], m, got[i], want[i])
+					}
+				}
+				if !closeSum(gotSum, wantSum) || gotSum != gotSumNoStore && !(math.IsNaN(gotSum) && math.IsNaN(gotSumNoStore)) {
+					t.Errorf("%s: ExpShiftSum %v (without storing %v), want %v", name, gotSum, gotSumNoStore, wantSum)
+				}
+
+				for _, withU := range []bool{false, true} {
+					uu := u
+					if !withU {
+						uu = nil
+					}
+					base := values(rng, n, false)
+					want := append([]float32(nil), base...)
+					on(Go, func() { ScaleAdd(want, 0.75, uu, -1.5, 0.25) })
+					got, check := guarded(n, 0)
+					copy(got, base)
+					on(p, func() { ScaleAdd(got, 0.75, uu, -1.5, 0.25) })
+					check(t)
+					for i := range want {
+						if !close32(got[i], want[i], 2e-7, 2e-6) {
+							t.Fatalf("%s withU=%v: ScaleAdd[%d] %v, want %v", name, withU, i, got[i], want[i])
+						}
+					}
+					var wantDot, gotDot float64
+					on(Go, func() { wantDot = Dot(uu, x) })
+					on(p, func() { gotDot = Dot(uu, x) })
+					if !closeSum(gotDot, wantDot) {
+						t.Errorf("%s withU=%v: Dot %v, want %v", name, withU, gotDot, wantDot)
+					}
+				}
+			}
+		}
+	}
+}
+
+func hasNaN(x []float32) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
+}
+
+// closeSum compares float64 sums of float32 terms (the terms may differ by
+// an ulp or two; the sums then differ by about as much relatively).
+func closeSum(a, b float64) bool {
+	if math.IsNaN(a) || math.IsNaN(b) {
+		return math.IsNaN(a) && math.IsNaN(b)
+	}
+	if math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return a == b
+	}
+	return math.Abs(a-b) <= 4e-7*math.Abs(b)+1e-30
+}
+
+func TestElementKernelsAgainstGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, p := range paths(t) {
+		for _, n := range lengths() {
+			for variant := range 16 {
+				x := values(rng, n, variant&8 != 0)
+				tt := make([]float32, n)
+				for i := range tt {
+					tt[i] = float32(rng.IntN(2))
+					if rng.IntN(3) == 0 {
+						tt[i] = rng.Float32()
+					}
+				}
+				e := Elements[float32]{X: x, T: tt, WS: 0.5, QS: 2, GS: 0.125}
+				if variant&1 != 0 {
+					e.W, e.Q = positive(rng, n), positive(rng, n)
+				}
+				if variant&2 != 0 {
+					e.G = values(rng, n, false)
+				}
+				kinds := []string{"sigmoid", "focal a=0.25 γ=2", "focal a=-1 γ=0", "focal a=0.75 γ=5", "focal a=0 γ=1"}
+				for _, kind := range kinds {
+					run := func(e *Elements[float32]) float64 {
+						switch kind {
+						case "sigmoid":
+							return Sigmoid(e)
+						case "focal a=0.25 γ=2":
+							return SigmoidFocal(e, 0.25, 2)
+						case "focal a=-1 γ=0":
+							return SigmoidFocal(e, -1, 0)
+						case "focal a=0.75 γ=5":
+							return SigmoidFocal(e, 0.75, 5)
+						default:
+							return SigmoidFocal(e, 0, 1)
+						}
+					}
+					want := e
+					want.Grad, want.Losses = make([]float32, n), make([]float32, n)
+					var wantSum float64
+					on(Go, func() { wantSum = run(&want) })
+					got := e
+					var checkG, checkL func(*testing.T)
+					got.Grad, checkG = guarded(n, 0)
+					got.Losses, checkL = guarded(n, 0)
+					if variant&4 != 0 {
+						got.Losses, checkL = nil, func(*testing.T) {}
+					}
+					var gotSum float64
+					on(p, func() { gotSum = run(&got) })
+					checkG(t)
+					checkL(t)
+					name := fmt.Sprintf("%v/%s/n=%d/variant=%d", p, kind, n, variant)
+					for i := range x {
+						// The gradient's terms can cancel (soft targets), so float32
+						// is accurate to its terms' size, not the result's.
+						if !close32(got.Grad[i], want.Grad[i], 3e-5, 1e-6) {
+							t.Fatalf("%s: grad[%d] at x=%v t=%v: %v, want %v", name, i, x[i], tt[i], got.Grad[i], want.Grad[i])
+						}
+						if got.Losses != nil && !close32(got.Losses[i], want.Losses[i], 3e-5, 1e-6) {
+							t.Fatalf("%s: loss[%d] at x=%v t=%v: %v, want %v", name, i, x[i], tt[i], got.Losses[i], want.Losses[i])
+						}
+					}
+					if math.Abs(gotSum-wantSum) > 3e-5*math.Abs(wantSum)+1e-6*float64(n) && !(math.IsNaN(gotSum) && math.IsNaN(wantSum)) && gotSum != wantSum {
+						t.Errorf("%s: sum %v, want %v", name, gotSum, wantSum)
+					}
+				}
+			}
+		}
+	}
+}
+
+func positive(rng *rand.Rand, n int) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 0.1 + 2*rng.Float32()
+	}
+	return v
+}
+
+// TestSoftplusAndExpAccuracy holds the assembly's exp and softplus to a few
+// ulp of the exact values: for t = 1 and x ≥ 0 the sigmoid loss is
+// softplus(−x) = log1p(e^−x) alone, and its derivative −σ(−x).
+func TestSoftplusAndExpAccuracy(t *testing.T) {
+	for _, p := range paths(t) {
+		n := 4000
+		x, tt := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(i) * 0.01 // 0 … 40
+			tt[i] = 1
+		}
+		e := Elements[float32]{X: x, T: tt, WS: 1, QS: 1, GS: 1, Grad: make([]float32, n), Losses: make([]float32, n)}
+		on(p, func() { Sigmoid(&e) })
+		for i, v := range x {
+			want := math.Log1p(math.Exp(-float64(v)))
+			if d := math.Abs(float64(e.Losses[i])-want) / want; d > 4.8e-7 { // 4 ulp
+				t.Fatalf("%v: softplus(−%v) = %v, want %v (relative error %.2g)", p, v, e.Losses[i], want, d)
+			}
+			wantGrad := -1 / (1 + math.Exp(float64(v)))
+			if d := math.Abs(float64(e.Grad[i])-wantGrad) / -wantGrad; d > 4.8e-7 {
+				t.Fatalf("%v: −σ(−%v) = %v, want %v (relative error %.2g)", p, v, e.Grad[i], wantGrad, d)
+			}
+		}
+	}
+}

@@ -1,0 +1,29 @@
+//go:build amd64 && !noasm
+
+package kernel
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestElemArgsLayout pins the offsets _gen/gen.go reads the frame at.
+func TestElemArgsLayout(t *testing.T) {
+	var a elemArgs
+	for _, c := range []struct {
+		name string
+		got  uintptr
+		want uintptr
+	}{
+		{"x", unsafe.Offsetof(a.x), 0}, {"t", unsafe.Offsetof(a.t), 8}, {"w", unsafe.Offsetof(a.w), 16},
+		{"q", unsafe.Offsetof(a.q), 24}, {"g", unsafe.Offsetof(a.g), 32}, {"h", unsafe.Offsetof(a.h), 40},
+		{"grad", unsafe.Offsetof(a.grad), 48}, {"loss", unsafe.Offsetof(a.loss), 56}, {"n", unsafe.Offsetof(a.n), 64},
+		{"wInc", unsafe.Offsetof(a.wInc), 72}, {"qInc", unsafe.Offsetof(a.qInc), 80}, {"gInc", unsafe.Offsetof(a.gInc), 88},
+		{"hInc", unsafe.Offsetof(a.hInc), 96}, {"gradInc", unsafe.Offsetof(a.gradInc), 104}, {"lossInc", unsafe.Offsetof(a.lossInc), 112},
+		{"a1", unsafe.Offsetof(a.a1), 120}, {"a2", unsafe.Offsetof(a.a2), 124}, {"gamma", unsafe.Offsetof(a.gamma), 128},
+	} {
+		if c.got != c.want {
+			t.Errorf("elemArgs.%s at offset %d, the generator reads %d", c.name, c.got, c.want)
+		}
+	}
+}
