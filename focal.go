@@ -1,6 +1,11 @@
 package xent
 
-import "math"
+import (
+	"math"
+
+	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/parallel"
+)
 
 // Defaults of the focal losses, as in torchvision.ops.sigmoid_focal_loss and
 // Lin et al. (2017).
@@ -22,6 +27,8 @@ type SigmoidFocalOptions[T Float] struct {
 	Gamma *float64
 	// GradOutput is g, for reduction None only: one value per element.
 	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // SigmoidFocalLoss is the focal loss of Lin et al. (2017) on sigmoid
@@ -68,18 +75,25 @@ func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFoc
 	if err != nil {
 		return 0, err
 	}
-	sum := 0.0
-	for i := range logits {
-		li, gi := sigmoidFocal(float64(logits[i]), float64(targets[i]), alpha, gamma)
-		if out.Grad != nil {
-			out.Grad[i] = T(gi * red.scale(i))
-		}
-		if out.Losses != nil {
-			out.Losses[i] = T(li)
-		}
-		sum += red.add(i, li)
-	}
-	return red.value(sum), nil
+	job := parallel.Get[sigmoidFocalJob[T]]()
+	*job = sigmoidFocalJob[T]{x: logits, t: targets, grad: out.Grad, losses: out.Losses, red: red,
+		alpha: alpha, gamma: gamma, b: newBlocking(l.elements, 1)}
+	return red.value(runJob(job, job.b, opts.Workers)), nil
+}
+
+// sigmoidFocalJob is SigmoidFocalLoss's computation: blocks of elements
+// handed to kernel.SigmoidFocal.
+type sigmoidFocalJob[T Float] struct {
+	x, t, grad, losses []T
+	red                reducer[T]
+	alpha, gamma       float64
+	b                  blocking
+}
+
+func (j *sigmoidFocalJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1)
+	return kernel.SigmoidFocal(&e, j.alpha, j.gamma)
 }
 
 // focalGamma returns γ (DefaultFocalGamma when nil) or an error when it is
@@ -92,30 +106,6 @@ func focalGamma(g *float64) (float64, error) {
 		return 0, optionError("gamma %v is not a finite number ≥ 0", *g)
 	}
 	return *g, nil
-}
-
-// sigmoidFocal returns the loss and gradient of one element (see
-// SigmoidFocalLoss).
-func sigmoidFocal(x, t, alpha, gamma float64) (loss, grad float64) {
-	bce, dbce := binaryCrossEntropy(x, t, 1)
-	at := 1.0
-	if alpha >= 0 {
-		at = alpha*t + (1-alpha)*(1-t)
-	}
-	if gamma == 0 {
-		return at * bce, at * dbce
-	}
-	big, small, _ := sigmoids(x)
-	sx, smx := big, small // σ(x), σ(−x)
-	if x < 0 {
-		sx, smx = small, big
-	}
-	u := t*smx + (1-t)*sx // 1 − p_t
-	if u == 0 {
-		return 0, 0
-	}
-	ug := math.Pow(u, gamma)
-	return at * ug * bce, at * ug * (gamma*(sx*smx/u)*(1-2*t)*bce + dbce)
 }
 
 // SoftmaxFocalOptions configures SoftmaxFocalLoss. The zero value is mean
@@ -131,6 +121,8 @@ type SoftmaxFocalOptions[T Float] struct {
 	IgnoreIndex *int
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // SoftmaxFocalLoss is the focal loss on softmax outputs with class-index
@@ -192,47 +184,61 @@ func SoftmaxFocalLoss[T Float, I Index](shape []int, logits []T, targets []I, op
 		return 0, err
 	}
 
-	grad := out.Grad
+	job := parallel.Get[softmaxFocalJob[T, I]]()
+	*job = softmaxFocalJob[T, I]{l: l.dims, x: logits, targets: targets, grad: out.Grad, losses: out.Losses,
+		alpha: opts.Alpha, gamma: gamma, ignore: ignore, red: red, b: newBlocking(l.positions, l.c)}
 	if red.empty {
-		grad = nil
+		job.grad = nil
 	}
-	sum := 0.0
-	p := 0
-	for n := 0; n < l.n; n++ {
-		for s := 0; s < l.inner; s, p = s+1, p+1 {
-			base := n*l.c*l.inner + s
-			li := 0.0
-			if y := int64(targets[p]); y == ignore {
-				if grad != nil {
-					zeroRow(grad, base, l.inner, l.c)
-				}
-			} else {
-				lse, sExp := rowLogSumExp(logits, grad, base, l.inner, l.c)
-				logp := float64(logits[base+int(y)*l.inner]) - lse
-				a := classWeight(opts.Alpha, int(y))
-				f, q := softmaxFocalFactor(logp, gamma)
-				li = -a * math.Pow(q, gamma) * logp
-				if grad != nil {
-					scale := red.scale(p) * a * f
-					for c, i := 0, base; c < l.c; c, i = c+1, i+l.inner {
-						g := float64(grad[i]) / sExp
-						if c == int(y) {
-							g--
-						}
-						grad[i] = T(g * scale)
-					}
-				}
-				sum += red.add(p, li)
-			}
-			if out.Losses != nil {
-				out.Losses[p] = T(li)
-			}
-		}
-	}
+	sum := runJob(job, job.b, opts.Workers)
 	if red.empty && out.Grad != nil {
 		clear(out.Grad)
 	}
 	return red.value(sum), nil
+}
+
+// softmaxFocalJob is SoftmaxFocalLoss's computation, block by block.
+type softmaxFocalJob[T Float, I Index] struct {
+	l                      dims
+	x, grad, losses, alpha []T
+	targets                []I
+	gamma                  float64
+	ignore                 int64
+	red                    reducer[T]
+	b                      blocking
+}
+
+func (j *softmaxFocalJob[T, I]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	stride, classes := j.l.inner, j.l.c
+	sum := 0.0
+	for p := lo; p < hi; p++ {
+		base := j.l.rowBase(p)
+		li := 0.0
+		if y := int64(j.targets[p]); y == j.ignore {
+			if j.grad != nil {
+				zeroRow(j.grad, base, stride, classes)
+			}
+		} else {
+			lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
+			k := base + int(y)*stride
+			logp := float64(j.x[k]) - lse
+			a := classWeight(j.alpha, int(y))
+			f, q := softmaxFocalFactor(logp, j.gamma)
+			li = -a * math.Pow(q, j.gamma) * logp
+			if j.grad != nil {
+				// ∂l/∂x_c = α_y·F·(p_c − [c=y]), p_c = e_c/s
+				scale := j.red.scale(p) * a * f
+				rowScaleAdd(j.grad, base, stride, classes, scale/s, nil, 0, 0, 0, 0)
+				j.grad[k] = T(float64(j.grad[k]) - scale)
+			}
+			sum += j.red.add(p, li)
+		}
+		if j.losses != nil {
+			j.losses[p] = T(li)
+		}
+	}
+	return sum
 }
 
 // softmaxFocalFactor returns F of SoftmaxFocalLoss and q = 1−p_y for

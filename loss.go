@@ -56,6 +56,7 @@ type Config[T Float] struct {
 	ClassAlpha     []T      // softmax-focal: α per class
 	Gamma          *float64 // sigmoid-focal, softmax-focal
 	GradOutput     []T      // reduction None
+	Workers        int      // goroutines; 0 means GOMAXPROCS
 }
 
 // Evaluate computes cfg's loss. Index targets go in indices (for Softmax and
@@ -76,25 +77,25 @@ func Evaluate[T Float](cfg Config[T], shape []int, logits []T, indices []int64, 
 	case Softmax:
 		return SoftmaxCrossEntropy(shape, logits, indices, SoftmaxOptions[T]{
 			Reduction: cfg.Reduction, Weight: cfg.Weight, IgnoreIndex: cfg.IgnoreIndex,
-			LabelSmoothing: cfg.LabelSmoothing, GradOutput: cfg.GradOutput}, out)
+			LabelSmoothing: cfg.LabelSmoothing, GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	case SoftmaxProb:
 		return SoftmaxProbCrossEntropy(shape, logits, targets, SoftmaxProbOptions[T]{
 			Reduction: cfg.Reduction, Weight: cfg.Weight, LabelSmoothing: cfg.LabelSmoothing,
-			GradOutput: cfg.GradOutput}, out)
+			GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	case MultiLabelSoftmax:
 		return MultiLabelSoftmaxCrossEntropy(shape, logits, targets, MultiLabelSoftmaxOptions[T]{
-			Reduction: cfg.Reduction, GradOutput: cfg.GradOutput}, out)
+			Reduction: cfg.Reduction, GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	case Sigmoid:
 		return SigmoidCrossEntropy(shape, logits, targets, SigmoidOptions[T]{
 			Reduction: cfg.Reduction, Weight: cfg.Weight, PosWeight: cfg.PosWeight,
-			GradOutput: cfg.GradOutput}, out)
+			GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	case SigmoidFocal:
 		return SigmoidFocalLoss(shape, logits, targets, SigmoidFocalOptions[T]{
-			Reduction: cfg.Reduction, Alpha: cfg.Alpha, Gamma: cfg.Gamma, GradOutput: cfg.GradOutput}, out)
+			Reduction: cfg.Reduction, Alpha: cfg.Alpha, Gamma: cfg.Gamma, GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	default: // SoftmaxFocal; checkApplies rejected unknown names
 		return SoftmaxFocalLoss(shape, logits, indices, SoftmaxFocalOptions[T]{
 			Reduction: cfg.Reduction, Alpha: cfg.ClassAlpha, Gamma: cfg.Gamma,
-			IgnoreIndex: cfg.IgnoreIndex, GradOutput: cfg.GradOutput}, out)
+			IgnoreIndex: cfg.IgnoreIndex, GradOutput: cfg.GradOutput, Workers: cfg.Workers}, out)
 	}
 }
 

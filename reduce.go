@@ -76,14 +76,23 @@ type Output[T Float] struct {
 	Losses []T
 }
 
-// layout is a validated shape (N, C, d1…dk): the logit of class c at
-// position (n, s) is at n·C·inner + c·inner + s, with inner = d1⋯dk.
+// dims are the sizes of a shape (N, C, d1…dk) that the computation needs:
+// the logit of class c at position (n, s) is at n·C·inner + c·inner + s,
+// with inner = d1⋯dk. Jobs keep dims, not the caller's shape slice, which
+// would otherwise escape to the heap.
+type dims struct{ n, c, inner int }
+
+// rowBase returns the index of class 0 of position p.
+func (d dims) rowBase(p int) int {
+	return (p/d.inner)*d.c*d.inner + p%d.inner
+}
+
+// layout is a validated shape.
 type layout struct {
-	shape          []int
-	n, c, inner    int
-	positions      int // N·inner
-	elements       int // N·C·inner
-	positionsShape string
+	dims
+	shape     []int
+	positions int // N·inner
+	elements  int // N·C·inner
 }
 
 // maxElements keeps every index product inside an int on 32-bit machines too.
@@ -113,8 +122,8 @@ func newLayout(shape []int) (layout, error) {
 		inner *= d
 	}
 	return layout{
-		shape: shape, n: shape[0], c: shape[1], inner: inner,
-		positions: shape[0] * inner, elements: elements,
+		dims:  dims{n: shape[0], c: shape[1], inner: inner},
+		shape: shape, positions: shape[0] * inner, elements: elements,
 	}, nil
 }
 

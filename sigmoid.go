@@ -1,6 +1,9 @@
 package xent
 
-import "math"
+import (
+	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/parallel"
+)
 
 // SigmoidOptions configures SigmoidCrossEntropy. The zero value is PyTorch's
 // default: mean reduction, no weights.
@@ -13,6 +16,8 @@ type SigmoidOptions[T Float] struct {
 	PosWeight []T
 	// GradOutput is g, for reduction None only: one value per element.
 	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // SigmoidCrossEntropy is binary (sigmoid) cross-entropy with logits against
@@ -27,6 +32,9 @@ type SigmoidOptions[T Float] struct {
 // and −q·t·x + (1+(q−1)t)·log1p(e^x) for x < 0, and the gradient as
 // w·[(1−t)σ(x) − q·t·σ(−x)], so that neither cancels for large |x|; one exp
 // per element serves both.
+//
+// Elements run in the SIMD kernels of internal/kernel where the machine
+// has them (float32), in blocks whose sums are added in a fixed order.
 //
 // targets has the logits' shape, and the losses are per element: Mean
 // divides by N·C·d1⋯dk, None writes N·C·d1⋯dk losses, and GradOutput has one
@@ -51,25 +59,79 @@ func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts Sigmoid
 	if err != nil {
 		return 0, err
 	}
-	sum := 0.0
-	i := 0
-	for n := 0; n < l.n; n++ {
-		for c := 0; c < l.c; c++ {
-			w, q := classWeight(opts.Weight, c), classWeight(opts.PosWeight, c)
-			for s := 0; s < l.inner; s, i = s+1, i+1 {
-				li, gi := binaryCrossEntropy(float64(logits[i]), float64(targets[i]), q)
-				li *= w
-				if out.Grad != nil {
-					out.Grad[i] = T(w * gi * red.scale(i))
-				}
-				if out.Losses != nil {
-					out.Losses[i] = T(li)
-				}
-				sum += red.add(i, li)
-			}
-		}
+	job := parallel.Get[sigmoidJob[T]]()
+	*job = sigmoidJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
+		w: opts.Weight, q: opts.PosWeight, red: red}
+	// Without class weights the elements are one stream; with them, a run
+	// is a row of (N, C) (weights vary along it) or the d1⋯dk elements of
+	// one (n, c) (one weight).
+	job.weighted = opts.Weight != nil || opts.PosWeight != nil
+	switch {
+	case !job.weighted:
+		job.run = 1
+	case l.inner == 1:
+		job.run = l.c
+	default:
+		job.run = l.inner
 	}
-	return red.value(sum), nil
+	job.b = newBlocking(l.elements/max(job.run, 1), job.run)
+	return red.value(runJob(job, job.b, opts.Workers)), nil
+}
+
+// sigmoidJob is SigmoidCrossEntropy's computation: blocks of runs of
+// elements handed to kernel.Sigmoid.
+type sigmoidJob[T Float] struct {
+	l                  dims
+	x, t, grad, losses []T
+	w, q               []T
+	red                reducer[T]
+	weighted           bool // class weights or positive weights are set
+	run                int  // elements per run
+	b                  blocking
+}
+
+func (j *sigmoidJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	if !j.weighted { // one call for the block
+		e := j.elements(lo, hi, nil, nil, 1, 1)
+		return kernel.Sigmoid(&e)
+	}
+	sum := 0.0
+	for r := lo; r < hi; r++ {
+		from, to := r*j.run, (r+1)*j.run
+		var e kernel.Elements[T]
+		if j.l.inner == 1 { // a row: the weights vary along it
+			e = j.elements(from, to, j.w, j.q, 1, 1)
+		} else { // the elements of one (n, c)
+			c := r % j.l.c
+			e = j.elements(from, to, nil, nil, T(classWeight(j.w, c)), T(classWeight(j.q, c)))
+		}
+		sum += kernel.Sigmoid(&e)
+	}
+	return sum
+}
+
+// elements describes elements [from, to) for the kernels.
+func (j *sigmoidJob[T]) elements(from, to int, w, q []T, ws, qs T) kernel.Elements[T] {
+	return elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, w, q, ws, qs)
+}
+
+// elementsOf describes elements [from, to) of the sigmoid losses for
+// internal/kernel; the gradient scale is the reduction's.
+func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, w, q []T, ws, qs T) kernel.Elements[T] {
+	e := kernel.Elements[T]{X: x[from:to], T: t[from:to], W: w, Q: q, WS: ws, QS: qs}
+	if red.reduction == None && red.gradOutput != nil {
+		e.G = red.gradOutput[from:to]
+	} else {
+		e.GS = T(red.scale(0))
+	}
+	if grad != nil {
+		e.Grad = grad[from:to]
+	}
+	if losses != nil {
+		e.Losses = losses[from:to]
+	}
+	return e
 }
 
 // checkElementwise validates what the sigmoid losses share: the shape, the
@@ -95,23 +157,4 @@ func checkElementwise[T Float](shape []int, logits, targets []T, out Output[T]) 
 		}
 	}
 	return l, nil
-}
-
-// sigmoids returns σ(|x|) and σ(−|x|) = 1 − σ(|x|), each to full relative
-// precision, and e = exp(−|x|) ∈ (0, 1].
-func sigmoids(x float64) (big, small, e float64) {
-	e = math.Exp(-math.Abs(x))
-	return 1 / (1 + e), e / (1 + e), e
-}
-
-// binaryCrossEntropy returns the unweighted loss and gradient of one element
-// with logit x, target t and positive weight q (see SigmoidCrossEntropy).
-func binaryCrossEntropy(x, t, q float64) (loss, grad float64) {
-	big, small, e := sigmoids(x)
-	softplus := math.Log1p(e) // softplus(−|x|)
-	lw := 1 + (q-1)*t
-	if x >= 0 {
-		return (1-t)*x + lw*softplus, (1-t)*big - q*t*small
-	}
-	return -q*t*x + lw*softplus, (1-t)*small - q*t*big
 }

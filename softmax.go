@@ -1,12 +1,19 @@
 package xent
 
-import "math"
+import (
+	"math"
+
+	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/parallel"
+)
 
 // The softmax-family losses see the C logits of one position as a row with a
 // stride: the logit of class c at position (n, s) is x[base + c·stride] with
-// base = n·C·inner + s and stride = inner (1 for an (N, C) shape).
+// base = n·C·inner + s and stride = inner. Rows of an (N, C) shape are
+// contiguous and run through internal/kernel (SIMD where the machine has
+// it); rows of (N, C, d1…dk) shapes run in plain Go, in float64.
 
-// rowMax returns max_c x_c over one row, or NaN when a logit is NaN.
+// rowMax returns max_c x_c over one strided row, or NaN when a logit is NaN.
 func rowMax[T Float](x []T, base, stride, classes int) float64 {
 	m := math.Inf(-1)
 	for c, i := 0, base; c < classes; c, i = c+1, i+stride {
@@ -20,11 +27,21 @@ func rowMax[T Float](x []T, base, stride, classes int) float64 {
 	return m
 }
 
-// rowLogSumExp returns log Σ_c exp(x_c), computed as m + log Σ_c exp(x_c − m)
-// with m the row maximum, and the sum s = Σ_c exp(x_c − m). When e is not
-// nil it also stores exp(x_c − m) in e at the logits' indices, so that the
-// gradient pass reads p_c = e_c/s instead of calling exp again.
+// rowLogSumExp returns log Σ_c exp(x_c) of one row, computed as
+// m + log Σ_c exp(x_c − m) with m the row maximum, and the sum
+// s = Σ_c exp(x_c − m). When e is not nil it also stores exp(x_c − m) in e
+// at the logits' indices, so that the gradient pass reads p_c = e_c/s.
 func rowLogSumExp[T Float](x, e []T, base, stride, classes int) (lse, s float64) {
+	if stride == 1 {
+		row := x[base : base+classes]
+		var erow []T
+		if e != nil {
+			erow = e[base : base+classes]
+		}
+		m := kernel.Max(row)
+		s = kernel.ExpShiftSum(erow, row, m)
+		return float64(m) + math.Log(s), s
+	}
 	m := rowMax(x, base, stride, classes)
 	if e == nil {
 		for c, i := 0, base; c < classes; c, i = c+1, i+stride {
@@ -38,6 +55,39 @@ func rowLogSumExp[T Float](x, e []T, base, stride, classes int) (lse, s float64)
 		}
 	}
 	return m + math.Log(s), s
+}
+
+// rowScaleAdd sets g_c = a·g_c + b·u_c + c over one row, where u_c is
+// u[uBase + c·uStride]: a per-class vector has uBase 0 and uStride 1, a
+// per-element one the row's base and stride. u may be nil.
+func rowScaleAdd[T Float](g []T, base, stride, classes int, a float64, u []T, uBase, uStride int, b, c float64) {
+	if stride == 1 && (u == nil || uStride == 1) {
+		var urow []T
+		if u != nil {
+			urow = u[uBase : uBase+classes]
+		}
+		kernel.ScaleAdd(g[base:base+classes], T(a), urow, T(b), T(c))
+		return
+	}
+	for k, i := 0, base; k < classes; k, i = k+1, i+stride {
+		v := a*float64(g[i]) + c
+		if u != nil {
+			v += b * float64(u[uBase+k*uStride])
+		}
+		g[i] = T(v)
+	}
+}
+
+// rowDot returns Σ_c u_c·x_c over one row, or Σ_c x_c when u is nil.
+func rowDot[T Float](u, x []T, base, stride, classes int) float64 {
+	if stride == 1 {
+		return kernel.Dot(u, x[base:base+classes])
+	}
+	s := 0.0
+	for c, i := 0, base; c < classes; c, i = c+1, i+stride {
+		s += classWeight(u, c) * float64(x[i])
+	}
+	return s
 }
 
 // zeroRow writes 0 into the C gradient values of one position.
@@ -62,6 +112,9 @@ type SoftmaxOptions[T Float] struct {
 	// GradOutput is g, the upstream gradient, for reduction None only: one
 	// value per position. Nil means all 1.
 	GradOutput []T
+	// Workers is the number of goroutines the call may use; 0 means
+	// GOMAXPROCS. The result is the same to the bit for any value.
+	Workers int
 }
 
 // SoftmaxCrossEntropy is the categorical cross-entropy of softmax(x) against
@@ -83,9 +136,10 @@ type SoftmaxOptions[T Float] struct {
 //
 // log p is computed as x − logsumexp(x) with the row maximum taken out, so
 // logits of ±1e4 are exact; a NaN logit makes its position's loss and
-// gradient NaN. The plain Go path works in float64 for both element types
-// and sums in position order, so the result is within a few ulp of the
-// exact value.
+// gradient NaN. Rows of an (N, C) shape run in the SIMD kernels of
+// internal/kernel: for float32, exp within 2 ulp and sums in float64. The
+// plain Go path computes in float64. Positions are summed in fixed blocks,
+// so the value does not depend on Workers.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
 // a slice of the wrong length; ErrTarget for a target outside [0, C) that is
@@ -134,10 +188,6 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 		return 0, err
 	}
 
-	grad := out.Grad
-	if red.empty {
-		grad = nil
-	}
 	wSum := float64(l.c)
 	if opts.Weight != nil {
 		wSum = 0
@@ -145,65 +195,72 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 			wSum += float64(w)
 		}
 	}
-	row := softmaxRow[T]{x: logits, grad: grad, w: opts.Weight, stride: l.inner, classes: l.c, eps: eps, wSum: wSum}
-	sum := 0.0
-	p := 0
-	for n := 0; n < l.n; n++ {
-		for s := 0; s < l.inner; s, p = s+1, p+1 {
-			base := n*l.c*l.inner + s
-			li := 0.0
-			if y := int64(targets[p]); y == ignore {
-				if grad != nil {
-					zeroRow(grad, base, l.inner, l.c)
-				}
-			} else {
-				li = row.loss(base, int(y), red.scale(p))
-				sum += red.add(p, li)
-			}
-			if out.Losses != nil {
-				out.Losses[p] = T(li)
-			}
-		}
+	job := parallel.Get[softmaxJob[T, I]]()
+	*job = softmaxJob[T, I]{l: l.dims, x: logits, targets: targets, grad: out.Grad, losses: out.Losses,
+		w: opts.Weight, ignore: ignore, eps: eps, wSum: wSum, red: red, b: newBlocking(l.positions, l.c)}
+	if red.empty {
+		job.grad = nil
 	}
+	sum := runJob(job, job.b, opts.Workers)
 	if red.empty && out.Grad != nil {
 		clear(out.Grad)
 	}
 	return red.value(sum), nil
 }
 
-// softmaxRow is SoftmaxCrossEntropy's computation for one position.
-type softmaxRow[T Float] struct {
-	x, grad, w      []T
-	stride, classes int
+// softmaxJob is SoftmaxCrossEntropy's computation, block by block.
+type softmaxJob[T Float, I Index] struct {
+	l               dims
+	x, grad, losses []T
+	targets         []I
+	w               []T
+	ignore          int64
 	eps, wSum       float64
+	red             reducer[T]
+	b               blocking
 }
 
-// loss returns l for the row at base with target y and, when r.grad is not
-// nil, writes scale·∂l/∂x into it.
-func (r *softmaxRow[T]) loss(base, y int, scale float64) float64 {
-	lse, s := rowLogSumExp(r.x, r.grad, base, r.stride, r.classes)
-	wy := classWeight(r.w, y)
-	li := (1 - r.eps) * wy * (lse - float64(r.x[base+y*r.stride]))
-	smooth := r.eps / float64(r.classes)
-	if r.eps > 0 {
-		terms := 0.0
-		for c, i := 0, base; c < r.classes; c, i = c+1, i+r.stride {
-			terms += classWeight(r.w, c) * (lse - float64(r.x[i]))
-		}
-		li += smooth * terms
-	}
-	if r.grad != nil {
-		// ∂l/∂x_c = p_c·((1−ε)w_y + (ε/C)W) − (ε/C)w_c − [c=y](1−ε)w_y, p_c = e_c/s.
-		a := ((1-r.eps)*wy + smooth*r.wSum) / s
-		for c, i := 0, base; c < r.classes; c, i = c+1, i+r.stride {
-			g := a*float64(r.grad[i]) - smooth*classWeight(r.w, c)
-			if c == y {
-				g -= (1 - r.eps) * wy
+// Block computes the positions of block i and returns the sum of their
+// (reduction-weighted) losses.
+func (j *softmaxJob[T, I]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	stride, classes := j.l.inner, j.l.c
+	smooth := j.eps / float64(classes)
+	sum := 0.0
+	for p := lo; p < hi; p++ {
+		base := j.l.rowBase(p)
+		li := 0.0
+		if y := int64(j.targets[p]); y == j.ignore {
+			if j.grad != nil {
+				zeroRow(j.grad, base, stride, classes)
 			}
-			r.grad[i] = T(g * scale)
+		} else {
+			lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
+			wy := classWeight(j.w, int(y))
+			li = (1 - j.eps) * wy * (lse - float64(j.x[base+int(y)*stride]))
+			if j.eps > 0 {
+				// Σ_c w_c (lse − x_c) = W·lse − Σ_c w_c x_c
+				li += smooth * (j.wSum*lse - rowDot(j.w, j.x, base, stride, classes))
+			}
+			if j.grad != nil {
+				// ∂l/∂x_c = p_c·((1−ε)w_y + (ε/C)W) − (ε/C)w_c − [c=y](1−ε)w_y, p_c = e_c/s.
+				scale := j.red.scale(p)
+				a := ((1-j.eps)*wy + smooth*j.wSum) / s * scale
+				if j.w == nil {
+					rowScaleAdd(j.grad, base, stride, classes, a, nil, 0, 0, 0, -smooth*scale)
+				} else {
+					rowScaleAdd(j.grad, base, stride, classes, a, j.w, 0, 1, -smooth*scale, 0)
+				}
+				k := base + int(y)*stride
+				j.grad[k] = T(float64(j.grad[k]) - (1-j.eps)*wy*scale)
+			}
+			sum += j.red.add(p, li)
+		}
+		if j.losses != nil {
+			j.losses[p] = T(li)
 		}
 	}
-	return li
+	return sum
 }
 
 // SoftmaxProbOptions configures SoftmaxProbCrossEntropy. The zero value is
@@ -216,6 +273,8 @@ type SoftmaxProbOptions[T Float] struct {
 	LabelSmoothing float64
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // SoftmaxProbCrossEntropy is the cross-entropy of softmax(x) against
@@ -262,33 +321,76 @@ func SoftmaxProbCrossEntropy[T Float](shape []int, logits, targets []T, opts Sof
 	if err != nil {
 		return 0, err
 	}
+	job := parallel.Get[softmaxProbJob[T]]()
+	*job = softmaxProbJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
+		w: opts.Weight, eps: eps, red: red, b: newBlocking(l.positions, l.c)}
+	return red.value(runJob(job, job.b, opts.Workers)), nil
+}
 
+// softmaxProbJob is SoftmaxProbCrossEntropy's computation, block by block.
+type softmaxProbJob[T Float] struct {
+	l                  dims
+	x, t, grad, losses []T
+	w                  []T
+	eps                float64
+	red                reducer[T]
+	b                  blocking
+}
+
+func (j *softmaxProbJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	stride, classes := j.l.inner, j.l.c
+	smooth := j.eps / float64(classes)
 	sum := 0.0
-	p := 0
-	for n := 0; n < l.n; n++ {
-		for s := 0; s < l.inner; s, p = s+1, p+1 {
-			base := n*l.c*l.inner + s
-			lse, sExp := rowLogSumExp(logits, out.Grad, base, l.inner, l.c)
-			li, tw := 0.0, 0.0 // tw = Σ_c w_c t'_c
-			for c, i := 0, base; c < l.c; c, i = c+1, i+l.inner {
-				wt := classWeight(opts.Weight, c) * ((1-eps)*float64(targets[i]) + eps/float64(l.c))
-				tw += wt
-				li += wt * (lse - float64(logits[i]))
+	for p := lo; p < hi; p++ {
+		base := j.l.rowBase(p)
+		lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
+		// With t' = (1−ε)t + ε/C: Σ w t' = (1−ε)Σ w t + (ε/C)W and
+		// Σ w t' x = (1−ε)Σ w t x + (ε/C)Σ w x; l = lse·Σ w t' − Σ w t' x.
+		var wt, wtx float64 // Σ w t', Σ w t' x
+		if stride == 1 {
+			x, t := j.x[base:base+classes], j.t[base:base+classes]
+			tw, twx := 0.0, 0.0
+			for c := range classes {
+				wc := classWeight(j.w, c)
+				tw += wc * float64(t[c])
+				twx += wc * float64(t[c]) * float64(x[c])
 			}
-			if out.Grad != nil {
-				scale, a := red.scale(p), tw/sExp
-				for c, i := 0, base; c < l.c; c, i = c+1, i+l.inner {
-					wt := classWeight(opts.Weight, c) * ((1-eps)*float64(targets[i]) + eps/float64(l.c))
-					out.Grad[i] = T((a*float64(out.Grad[i]) - wt) * scale)
-				}
-			}
-			sum += red.add(p, li)
-			if out.Losses != nil {
-				out.Losses[p] = T(li)
+			wt = (1-j.eps)*tw + smooth*weightSum(j.w, classes)
+			wtx = (1-j.eps)*twx + smooth*kernel.Dot(j.w, x)
+		} else {
+			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
+				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
+				wt += v
+				wtx += v * float64(j.x[k])
 			}
 		}
+		li := wt*lse - wtx
+		if j.grad != nil {
+			scale := j.red.scale(p)
+			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
+				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
+				j.grad[k] = T((wt/s*float64(j.grad[k]) - v) * scale)
+			}
+		}
+		sum += j.red.add(p, li)
+		if j.losses != nil {
+			j.losses[p] = T(li)
+		}
 	}
-	return red.value(sum), nil
+	return sum
+}
+
+// weightSum returns Σ_c w_c, or C when w is nil.
+func weightSum[T Float](w []T, classes int) float64 {
+	if w == nil {
+		return float64(classes)
+	}
+	s := 0.0
+	for _, v := range w {
+		s += float64(v)
+	}
+	return s
 }
 
 // checkNonNegativeTargets reports the first target that is not a finite
@@ -307,6 +409,8 @@ type MultiLabelSoftmaxOptions[T Float] struct {
 	Reduction Reduction
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
 }
 
 // MultiLabelSoftmaxCrossEntropy is the tutorial's softmax loss for several
@@ -345,62 +449,71 @@ func MultiLabelSoftmaxCrossEntropy[T Float](shape []int, logits, targets []T, op
 	if err := checkNonNegativeTargets(l, targets); err != nil {
 		return 0, err
 	}
-	counted, p := 0, 0
-	for n := 0; n < l.n; n++ {
-		for s := 0; s < l.inner; s, p = s+1, p+1 {
-			m := rowSum(targets, n*l.c*l.inner+s, l.inner, l.c)
-			if math.IsInf(m, 0) {
-				return 0, targetError("targets at %s add up to %v", l.position(p), m)
-			}
-			if m > 0 {
-				counted++
-			}
+	counted := 0
+	for p := range l.positions {
+		m := rowSum(targets, l.rowBase(p), l.inner, l.c)
+		if math.IsInf(m, 0) {
+			return 0, targetError("targets at %s add up to %v", l.position(p), m)
+		}
+		if m > 0 {
+			counted++
 		}
 	}
 	red, err := newReducer(l, opts.Reduction, opts.GradOutput, l.positions, float64(counted))
 	if err != nil {
 		return 0, err
 	}
-
-	grad := out.Grad
+	job := parallel.Get[multiLabelJob[T]]()
+	*job = multiLabelJob[T]{l: l.dims, x: logits, y: targets, grad: out.Grad, losses: out.Losses, red: red,
+		b: newBlocking(l.positions, l.c)}
 	if red.empty {
-		grad = nil
+		job.grad = nil
 	}
-	sum := 0.0
-	p = 0
-	for n := 0; n < l.n; n++ {
-		for s := 0; s < l.inner; s, p = s+1, p+1 {
-			base := n*l.c*l.inner + s
-			li := 0.0
-			if m := rowSum(targets, base, l.inner, l.c); m == 0 {
-				if grad != nil {
-					zeroRow(grad, base, l.inner, l.c)
-				}
-			} else {
-				lse, sExp := rowLogSumExp(logits, grad, base, l.inner, l.c)
-				for c, i := 0, base; c < l.c; c, i = c+1, i+l.inner {
-					if y := float64(targets[i]); y != 0 {
-						li += y * (lse - float64(logits[i]))
-					}
-				}
-				li /= m
-				if grad != nil {
-					scale := red.scale(p)
-					for c, i := 0, base; c < l.c; c, i = c+1, i+l.inner {
-						grad[i] = T((float64(grad[i])/sExp - float64(targets[i])/m) * scale)
-					}
-				}
-				sum += red.add(p, li)
-			}
-			if out.Losses != nil {
-				out.Losses[p] = T(li)
-			}
-		}
-	}
+	sum := runJob(job, job.b, opts.Workers)
 	if red.empty && out.Grad != nil {
 		clear(out.Grad)
 	}
 	return red.value(sum), nil
+}
+
+// multiLabelJob is MultiLabelSoftmaxCrossEntropy's computation.
+type multiLabelJob[T Float] struct {
+	l                  dims
+	x, y, grad, losses []T
+	red                reducer[T]
+	b                  blocking
+}
+
+func (j *multiLabelJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	stride, classes := j.l.inner, j.l.c
+	sum := 0.0
+	for p := lo; p < hi; p++ {
+		base := j.l.rowBase(p)
+		li := 0.0
+		if m := rowSum(j.y, base, stride, classes); m == 0 {
+			if j.grad != nil {
+				zeroRow(j.grad, base, stride, classes)
+			}
+		} else {
+			lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
+			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
+				if y := float64(j.y[k]); y != 0 {
+					li += y * (lse - float64(j.x[k]))
+				}
+			}
+			li /= m
+			if j.grad != nil {
+				scale := j.red.scale(p)
+				rowScaleAdd(j.grad, base, stride, classes, scale/s, j.y, base, stride, -scale/m, 0)
+			}
+			sum += j.red.add(p, li)
+		}
+		if j.losses != nil {
+			j.losses[p] = T(li)
+		}
+	}
+	return sum
 }
 
 // rowSum returns Σ_c v_c over one row.

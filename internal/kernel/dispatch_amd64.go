@@ -47,16 +47,19 @@ func dotF32(u, v []float32) float64 {
 }
 
 // elemArgs is the frame of the element kernels; _gen/gen.go reads it at
-// fixed offsets (argX … argGamma), which TestElemArgsLayout pins.
+// fixed offsets (argX … argLanes), which TestElemArgsLayout pins. A nil
+// optional operand is pointed, by the kernel, at its lane below, which
+// holds its scalar (or, for an output, takes the values nobody wants).
 type elemArgs struct {
 	x, t, w, q, g, h, grad, loss             *float32
 	n                                        int
-	wInc, qInc, gInc, hInc, gradInc, lossInc int
+	wInc, qInc, gInc, hInc, gradInc, lossInc int // set by the kernel
 	a1, a2                                   float32
 	gamma                                    int
+	lanes                                    [5]lane16 // w, q, g, h, sink
 }
 
-// lane16 is one vector of a broadcast scalar, read with step 0.
+// lane16 is one vector of a broadcast scalar.
 type lane16 [16]float32
 
 func fill(v float32) (l lane16) {
@@ -66,43 +69,35 @@ func fill(v float32) (l lane16) {
 	return l
 }
 
-// operand points a at v's data with a step of one vector, or, when v is
-// nil, at the broadcast scalar rep with a step of 0.
-func operand(v []float32, rep *lane16) (*float32, int) {
-	if v == nil {
-		return &rep[0], 0
-	}
-	return unsafe.SliceData(v), 64
+// frame fills the element-kernel frame for e: only pointers to the
+// caller's data, so that a stays on the stack.
+func frame(e *Elements[float32], a *elemArgs) {
+	a.x, a.t = unsafe.SliceData(e.X), unsafe.SliceData(e.T)
+	a.n = len(e.X)
+	a.w, a.q, a.g, a.h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G)
+	a.grad, a.loss = unsafe.SliceData(e.Grad), unsafe.SliceData(e.Losses)
+	a.lanes[0], a.lanes[1], a.lanes[2], a.lanes[3] = fill(e.WS), fill(e.QS), fill(e.GS), fill(1) // h: the sum's weight, g or 1
 }
 
-// frame fills the element-kernel frame for e (float32 only).
-func frame[T Float](e *Elements[T], a *elemArgs, reps *[5]lane16) {
-	a.x, a.t = unsafe.SliceData(f32s(e.X)), unsafe.SliceData(f32s(e.T))
-	a.n = len(e.X)
-	reps[0], reps[1], reps[2], reps[3] = fill(float32(e.WS)), fill(float32(e.QS)), fill(float32(e.GS)), fill(1)
-	a.w, a.wInc = operand(f32s(e.W), &reps[0])
-	a.q, a.qInc = operand(f32s(e.Q), &reps[1])
-	a.g, a.gInc = operand(f32s(e.G), &reps[2])
-	a.h, a.hInc = operand(f32s(e.G), &reps[3]) // the sum's weight: g, or 1
-	a.grad, a.gradInc = operand(f32s(e.Grad), &reps[4])
-	a.loss, a.lossInc = operand(f32s(e.Losses), &reps[4])
+// as32 views Elements of a float32 type as Elements[float32]: the same
+// memory layout.
+func as32[T Float](e *Elements[T]) *Elements[float32] {
+	return (*Elements[float32])(unsafe.Pointer(e))
 }
 
 func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
-	var reps [5]lane16
-	frame(e, &a, &reps)
-	return sigmoidAVX512(uintptr(unsafe.Pointer(&a)))
+	frame(as32(e), &a)
+	return sigmoidAVX512((*uint8)(unsafe.Pointer(&a)))
 }
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs
-	var reps [5]lane16
-	frame(e, &a, &reps)
+	frame(as32(e), &a)
 	a.a1, a.a2 = 1, 0 // α_t = 1 when α < 0
 	if alpha >= 0 {
 		a.a1, a.a2 = float32(1-alpha), float32(2*alpha-1) // α·t + (1−α)(1−t)
 	}
 	a.gamma = gamma
-	return sigmoidFocalAVX512(uintptr(unsafe.Pointer(&a)))
+	return sigmoidFocalAVX512((*uint8)(unsafe.Pointer(&a)))
 }

@@ -40,6 +40,7 @@ done:
 	VPERMILPS     $0xb1, X0, X1
 	VMAXPS        X1, X0, X0
 	MOVSS         X0, ret+24(FP)
+	VZEROUPPER
 	RET
 
 DATA negInf<>+0(SB)/4, $0xff800000
@@ -124,6 +125,7 @@ done:
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+56(FP)
+	VZEROUPPER
 	RET
 
 DATA expMin<>+0(SB)/4, $0xc2d00000
@@ -231,6 +233,7 @@ done:
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+32(FP)
+	VZEROUPPER
 	RET
 
 // func scaleAddAVX512(dst []float32, a float32, u *float32, b float32, c float32)
@@ -410,18 +413,78 @@ done:
 	VZEROUPPER
 	RET
 
-// func sigmoidAVX512(a uintptr) float64
+// func sigmoidAVX512(a *uint8) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
-	MOVQ         a+0(FP), AX
-	MOVQ         (AX), CX
-	MOVQ         8(AX), DX
-	MOVQ         16(AX), BX
-	MOVQ         24(AX), SI
-	MOVQ         32(AX), DI
-	MOVQ         40(AX), R8
-	MOVQ         48(AX), R9
-	MOVQ         56(AX), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  (AX), CX
+	MOVQ  8(AX), DX
+	MOVQ  16(AX), BX
+	TESTQ BX, BX
+	JNZ   set0
+	LEAQ  136(AX), BX
+	MOVQ  $0x00000000, 72(AX)
+	JMP   done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  200(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  264(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  328(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  392(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  392(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
 	MOVQ         64(AX), R11
 	VBROADCASTSS 120(AX), Z0
 	VBROADCASTSS 124(AX), Z0
@@ -614,18 +677,78 @@ GLOBL inv5<>(SB), RODATA|NOPTR, $4
 DATA inv3<>+0(SB)/4, $0x3eaaaaab
 GLOBL inv3<>(SB), RODATA|NOPTR, $4
 
-// func sigmoidFocalAVX512(a uintptr) float64
+// func sigmoidFocalAVX512(a *uint8) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
 TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $0-16
-	MOVQ         a+0(FP), AX
-	MOVQ         (AX), CX
-	MOVQ         8(AX), DX
-	MOVQ         16(AX), BX
-	MOVQ         24(AX), SI
-	MOVQ         32(AX), DI
-	MOVQ         40(AX), R8
-	MOVQ         48(AX), R9
-	MOVQ         56(AX), R10
+	MOVQ  a+0(FP), AX
+	MOVQ  (AX), CX
+	MOVQ  8(AX), DX
+	MOVQ  16(AX), BX
+	TESTQ BX, BX
+	JNZ   set0
+	LEAQ  136(AX), BX
+	MOVQ  $0x00000000, 72(AX)
+	JMP   done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  200(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  264(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  328(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  392(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  392(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
 	MOVQ         64(AX), R11
 	VBROADCASTSS 120(AX), Z0
 	VBROADCASTSS 124(AX), Z1

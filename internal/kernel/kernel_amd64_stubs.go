@@ -40,7 +40,7 @@ func dotAVX512(u []float32, v []float32) float64
 func sumAVX512(v []float32) float64
 
 //go:noescape
-func sigmoidAVX512(a uintptr) float64
+func sigmoidAVX512(a *uint8) float64
 
 //go:noescape
-func sigmoidFocalAVX512(a uintptr) float64
+func sigmoidFocalAVX512(a *uint8) float64

@@ -20,7 +20,7 @@ func TestElemArgsLayout(t *testing.T) {
 		{"grad", unsafe.Offsetof(a.grad), 48}, {"loss", unsafe.Offsetof(a.loss), 56}, {"n", unsafe.Offsetof(a.n), 64},
 		{"wInc", unsafe.Offsetof(a.wInc), 72}, {"qInc", unsafe.Offsetof(a.qInc), 80}, {"gInc", unsafe.Offsetof(a.gInc), 88},
 		{"hInc", unsafe.Offsetof(a.hInc), 96}, {"gradInc", unsafe.Offsetof(a.gradInc), 104}, {"lossInc", unsafe.Offsetof(a.lossInc), 112},
-		{"a1", unsafe.Offsetof(a.a1), 120}, {"a2", unsafe.Offsetof(a.a2), 124}, {"gamma", unsafe.Offsetof(a.gamma), 128},
+		{"a1", unsafe.Offsetof(a.a1), 120}, {"a2", unsafe.Offsetof(a.a2), 124}, {"gamma", unsafe.Offsetof(a.gamma), 128}, {"lanes", unsafe.Offsetof(a.lanes), 136},
 	} {
 		if c.got != c.want {
 			t.Errorf("elemArgs.%s at offset %d, the generator reads %d", c.name, c.got, c.want)

@@ -8,6 +8,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/mmcloughlin/avo/gotypes"
@@ -172,6 +173,7 @@ func genMax() {
 	VPERMILPS(U8(0xB1), x.AsX(), s.AsX())
 	VMAXPS(s.AsX(), x.AsX(), x.AsX())
 	Store(x.AsX(), ReturnIndex(0))
+	VZEROUPPER()
 	RET()
 }
 
@@ -260,6 +262,7 @@ func genExpShiftSum(stores bool) {
 		}
 	})
 	Store(reduceF64(lo, hi).AsX(), ReturnIndex(0))
+	VZEROUPPER()
 	RET()
 }
 
@@ -353,8 +356,10 @@ func genDot(withU bool) {
 }
 
 // The element kernels take a pointer to this frame (elemArgs in
-// internal/kernel): seven operand pointers, n, the byte steps of the
-// operands that may be broadcast (0 or 64), then the focal constants.
+// internal/kernel): eight operand pointers, n, the byte steps of the
+// operands that may be broadcast (set here: 64, or 0 for a nil pointer),
+// the focal constants, then one 16-lane vector per optional operand that a
+// nil pointer is pointed at (its scalar, or a sink for an output).
 const (
 	argX, argT, argW, argQ, argG, argH, argGrad, argLoss = 0, 8, 16, 24, 32, 40, 48, 56
 	argN                                                 = 64
@@ -362,6 +367,7 @@ const (
 	argLossInc                                           = 112
 	argA1, argA2                                         = 120, 124
 	argGamma                                             = 128
+	argLanes                                             = 136 // W, Q, G, H, sink: 64 bytes each
 )
 
 // elemRegs are the registers an element kernel body works with.
@@ -379,14 +385,33 @@ type elemRegs struct {
 // loads x, t, w, q, g (gradient scale) and h (sum weight), and body
 // returns the loss and the derivative·g to store.
 func genElements(name string, body func(r *elemRegs, k Register) (loss, grad VecVirtual)) {
-	TEXT(name, NOSPLIT, "func(a uintptr) float64")
+	TEXT(name, NOSPLIT, "func(a *uint8) float64")
 	Pragma("noescape")
 	args := Load(Param("a"), GP64())
 	r := &elemRegs{ptr: map[int]Register{}}
-	for _, off := range []int{argX, argT, argW, argQ, argG, argH, argGrad, argLoss} {
+	for _, off := range []int{argX, argT} {
 		p := GP64()
 		MOVQ(Mem{Base: args, Disp: off}, p)
 		r.ptr[off] = p
+	}
+	// A nil optional operand reads (or writes) its lane in the frame, with
+	// a step of 0.
+	for i, o := range []struct{ ptr, inc, lane int }{
+		{argW, argWInc, argLanes}, {argQ, argQInc, argLanes + 64}, {argG, argGInc, argLanes + 128},
+		{argH, argHInc, argLanes + 192}, {argGrad, argGradInc, argLanes + 256}, {argLoss, argLossInc, argLanes + 256},
+	} {
+		p := GP64()
+		MOVQ(Mem{Base: args, Disp: o.ptr}, p)
+		set, done := fmt.Sprintf("set%d", i), fmt.Sprintf("done%d", i)
+		TESTQ(p, p)
+		JNZ(LabelRef(set))
+		LEAQ(Mem{Base: args, Disp: o.lane}, p)
+		MOVQ(U32(0), Mem{Base: args, Disp: o.inc})
+		JMP(LabelRef(done))
+		Label(set)
+		MOVQ(U32(64), Mem{Base: args, Disp: o.inc})
+		Label(done)
+		r.ptr[o.ptr] = p
 	}
 	n := GP64()
 	MOVQ(Mem{Base: args, Disp: argN}, n)
