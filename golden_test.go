@@ -5,6 +5,7 @@ import (
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/golden"
+	"github.com/xent-go/xent/internal/kernel"
 )
 
 // loadGolden loads the shared reference cases (testdata/golden) and those
@@ -24,18 +25,33 @@ func loadGolden(t *testing.T) []golden.Case {
 }
 
 // TestGolden runs every reference case in the precision it names, through
-// the fused call, and checks value, gradient and per-position losses.
+// the fused call, and checks value, gradient and per-position losses, on
+// every kernel path this build has (assembly and plain Go).
 // testdata/golden/README.md gives the format and the tolerances.
 func TestGolden(t *testing.T) {
-	for _, c := range loadGolden(t) {
-		t.Run(c.Name, func(t *testing.T) {
-			if c.Dtype == "float32" {
-				checkGolden[float32](t, &c)
-			} else {
-				checkGolden[float64](t, &c)
-			}
-		})
+	cases := loadGolden(t)
+	for _, path := range kernelPaths() {
+		restore, _ := kernel.Use(path)
+		for _, c := range cases {
+			t.Run(path.String()+"/"+c.Name, func(t *testing.T) {
+				if c.Dtype == "float32" {
+					checkGolden[float32](t, &c)
+				} else {
+					checkGolden[float64](t, &c)
+				}
+			})
+		}
+		restore()
 	}
+}
+
+// kernelPaths returns the plain Go path and, where the build has one, the
+// machine's assembly path.
+func kernelPaths() []kernel.Path {
+	if kernel.Best() == kernel.Go {
+		return []kernel.Path{kernel.Go}
+	}
+	return []kernel.Path{kernel.Best(), kernel.Go}
 }
 
 func checkGolden[T xent.Float](t *testing.T, c *golden.Case) {

@@ -151,10 +151,8 @@ func checkElementwise[T Float](shape []int, logits, targets []T, out Output[T]) 
 	if err := l.checkOutput(len(out.Grad), len(out.Losses), out.Grad != nil, out.Losses != nil, l.elements); err != nil {
 		return l, err
 	}
-	for i, t := range targets {
-		if f := float64(t); !(f >= 0 && f <= 1) {
-			return l, targetError("target %v at %s is outside [0, 1]", f, l.element(i))
-		}
+	if i := kernel.FirstOutside(targets, 0, 1); i >= 0 {
+		return l, targetError("target %v at %s is outside [0, 1]", float64(targets[i]), l.element(i))
 	}
 	return l, nil
 }

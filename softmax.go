@@ -2,6 +2,7 @@ package xent
 
 import (
 	"math"
+	"unsafe"
 
 	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/parallel"
@@ -76,6 +77,19 @@ func rowScaleAdd[T Float](g []T, base, stride, classes int, a float64, u []T, uB
 		}
 		g[i] = T(v)
 	}
+}
+
+// rowDotRows returns Σ_c u_c·x_c over one row where u has the logits'
+// shape (a target row).
+func rowDotRows[T Float](u, x []T, base, stride, classes int) float64 {
+	if stride == 1 {
+		return kernel.Dot(u[base:base+classes], x[base:base+classes])
+	}
+	s := 0.0
+	for c, i := 0, base; c < classes; c, i = c+1, i+stride {
+		s += float64(u[i]) * float64(x[i])
+	}
+	return s
 }
 
 // rowDot returns Σ_c u_c·x_c over one row, or Σ_c x_c when u is nil.
@@ -348,16 +362,10 @@ func (j *softmaxProbJob[T]) Block(i int) float64 {
 		// With t' = (1−ε)t + ε/C: Σ w t' = (1−ε)Σ w t + (ε/C)W and
 		// Σ w t' x = (1−ε)Σ w t x + (ε/C)Σ w x; l = lse·Σ w t' − Σ w t' x.
 		var wt, wtx float64 // Σ w t', Σ w t' x
-		if stride == 1 {
+		if stride == 1 && j.w == nil {
 			x, t := j.x[base:base+classes], j.t[base:base+classes]
-			tw, twx := 0.0, 0.0
-			for c := range classes {
-				wc := classWeight(j.w, c)
-				tw += wc * float64(t[c])
-				twx += wc * float64(t[c]) * float64(x[c])
-			}
-			wt = (1-j.eps)*tw + smooth*weightSum(j.w, classes)
-			wtx = (1-j.eps)*twx + smooth*kernel.Dot(j.w, x)
+			wt = (1-j.eps)*kernel.Dot(nil, t) + smooth*float64(classes)
+			wtx = (1-j.eps)*kernel.Dot(t, x) + smooth*kernel.Dot(nil, x)
 		} else {
 			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
 				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
@@ -367,10 +375,15 @@ func (j *softmaxProbJob[T]) Block(i int) float64 {
 		}
 		li := wt*lse - wtx
 		if j.grad != nil {
+			// ∂l/∂x_c = (Σ w t')·p_c − w_c t'_c, p_c = e_c/s
 			scale := j.red.scale(p)
-			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
-				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
-				j.grad[k] = T((wt/s*float64(j.grad[k]) - v) * scale)
+			if j.w == nil {
+				rowScaleAdd(j.grad, base, stride, classes, wt/s*scale, j.t, base, stride, -(1-j.eps)*scale, -smooth*scale)
+			} else {
+				for c, k := 0, base; c < classes; c, k = c+1, k+stride {
+					v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
+					j.grad[k] = T((wt/s*float64(j.grad[k]) - v) * scale)
+				}
 			}
 		}
 		sum += j.red.add(p, li)
@@ -396,12 +409,20 @@ func weightSum[T Float](w []T, classes int) float64 {
 // checkNonNegativeTargets reports the first target that is not a finite
 // number ≥ 0.
 func checkNonNegativeTargets[T Float](l layout, targets []T) error {
-	for i, t := range targets {
-		if f := float64(t); !(f >= 0) || math.IsInf(f, 1) {
-			return targetError("target %v at %s is not a finite number ≥ 0", f, l.element(i))
-		}
+	if i := kernel.FirstOutside(targets, 0, maxFinite[T]()); i >= 0 {
+		return targetError("target %v at %s is not a finite number ≥ 0", float64(targets[i]), l.element(i))
 	}
 	return nil
+}
+
+// maxFinite returns the largest finite T.
+func maxFinite[T Float]() T {
+	var zero T
+	if unsafe.Sizeof(zero) == 4 {
+		return T(math.MaxFloat32)
+	}
+	maxF64 := math.MaxFloat64 // a variable: the constant does not fit float32
+	return T(maxF64)
 }
 
 // MultiLabelSoftmaxOptions configures MultiLabelSoftmaxCrossEntropy.
@@ -497,12 +518,8 @@ func (j *multiLabelJob[T]) Block(i int) float64 {
 			}
 		} else {
 			lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
-			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
-				if y := float64(j.y[k]); y != 0 {
-					li += y * (lse - float64(j.x[k]))
-				}
-			}
-			li /= m
+			// l = Σ_c y_c (lse − x_c) / M = lse − Σ_c y_c x_c / M
+			li = lse - rowDotRows(j.y, j.x, base, stride, classes)/m
 			if j.grad != nil {
 				scale := j.red.scale(p)
 				rowScaleAdd(j.grad, base, stride, classes, scale/s, j.y, base, stride, -scale/m, 0)
@@ -518,6 +535,9 @@ func (j *multiLabelJob[T]) Block(i int) float64 {
 
 // rowSum returns Σ_c v_c over one row.
 func rowSum[T Float](v []T, base, stride, classes int) float64 {
+	if stride == 1 {
+		return kernel.Dot(nil, v[base:base+classes])
+	}
 	s := 0.0
 	for c, i := 0, base; c < classes; c, i = c+1, i+stride {
 		s += float64(v[i])

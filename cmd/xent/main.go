@@ -4,6 +4,7 @@
 //	xent                 a built-in example: the six losses on one small batch
 //	xent eval ...        a loss and its gradient on .npy files (numpy, PyTorch)
 //	xent gradcheck ...   the gradient against finite differences
+//	xent bench ...       speed, against the memory-copy ceiling
 //	xent help [command]  usage
 //
 // Results go to stdout, diagnostics to stderr prefixed "xent:". The exit
@@ -64,6 +65,7 @@ type command struct {
 var commands = []command{
 	{"eval", "a loss and its gradient on .npy files", runEval},
 	{"gradcheck", "compare a loss's gradient with finite differences", runGradcheck},
+	{"bench", "time a loss against the memory-copy ceiling", runBench},
 }
 
 // run is the whole program: main only maps its error to an exit status.

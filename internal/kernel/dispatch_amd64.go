@@ -39,6 +39,8 @@ func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) {
 	scaleAddAVX512(dst, a, unsafe.SliceData(u), b, c)
 }
 
+func firstOutsideF32(x []float32, lo, hi float32) int { return firstOutsideAVX512(x, lo, hi) }
+
 func dotF32(u, v []float32) float64 {
 	if u == nil {
 		return sumAVX512(v)

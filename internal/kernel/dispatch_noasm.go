@@ -10,6 +10,7 @@ func detect() Path { return Go }
 func maxF32(x []float32) float32                                      { panic("kernel: no assembly") }
 func expShiftSumF32(dst, x []float32, m float32) float64              { panic("kernel: no assembly") }
 func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) { panic("kernel: no assembly") }
+func firstOutsideF32(x []float32, lo, hi float32) int                 { panic("kernel: no assembly") }
 func dotF32(u, v []float32) float64                                   { panic("kernel: no assembly") }
 func sigmoidF32[T Float](e *Elements[T]) float64                      { panic("kernel: no assembly") }
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {

@@ -150,6 +150,22 @@ func ScaleAdd[T Float](dst []T, a T, u []T, b, c T) {
 	}
 }
 
+// FirstOutside returns the index of the first x_i outside [lo, hi], NaN
+// included, or −1 when there is none.
+//
+//	for i, v := range x { if !(v >= lo && v <= hi) { return i } }; return −1
+func FirstOutside[T Float](x []T, lo, hi T) int {
+	if is32[T]() && active != Go {
+		return firstOutsideF32(f32s(x), float32(lo), float32(hi))
+	}
+	for i, v := range x {
+		if !(v >= lo && v <= hi) {
+			return i
+		}
+	}
+	return -1
+}
+
 // Dot returns Σ_i u_i·v_i in float64, or Σ_i v_i when u is nil.
 func Dot[T Float](u, v []T) float64 {
 	if is32[T]() && active != Go {

@@ -413,6 +413,58 @@ done:
 	VZEROUPPER
 	RET
 
+// func firstOutsideAVX512(x []float32, lo float32, hi float32) int
+// Requires: AVX, AVX512F, BMI, BMI2
+TEXT ·firstOutsideAVX512(SB), NOSPLIT, $0-40
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSS lo+24(FP), Z0
+	VBROADCASTSS hi+28(FP), Z1
+	XORQ         DX, DX
+
+loop:
+	CMPQ    CX, $0x10
+	JL      tail
+	VMOVUPS (AX), Z2
+	VCMPPS  $0x1d, Z0, Z2, K1
+	VCMPPS  $0x12, Z1, Z2, K1, K1
+	KMOVW   K1, BX
+	NOTL    BX
+	ANDL    $0x0000ffff, BX
+	JNZ     found
+	ADDQ    $0x40, AX
+	ADDQ    $0x10, DX
+	SUBQ    $0x10, CX
+	JMP     loop
+
+tail:
+	TESTQ     CX, CX
+	JZ        none
+	MOVL      $0x00000001, BX
+	SHLXL     CX, BX, CX
+	DECL      CX
+	KMOVW     CX, K2
+	VMOVUPS.Z (AX), K2, Z2
+	VCMPPS    $0x1d, Z0, Z2, K2, K1
+	VCMPPS    $0x12, Z1, Z2, K1, K1
+	KMOVW     K1, BX
+	KMOVW     K2, AX
+	XORL      AX, BX
+	JNZ       found
+
+none:
+	MOVQ $-1, DX
+	MOVQ DX, ret+32(FP)
+	VZEROUPPER
+	RET
+
+found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+32(FP)
+	VZEROUPPER
+	RET
+
 // func sigmoidAVX512(a *uint8) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
@@ -523,10 +575,17 @@ loop:
 	VFMADD213PS.BCST one<>+0(SB), Z21, Z19
 	VSCALEFPS        Z20, Z19, Z19
 	VADDPS           Z1, Z19, Z20
-	VDIVPS           Z20, Z1, Z20
+	VRCP14PS         Z20, Z21
+	VMOVAPS          Z20, Z20
+	VFNMADD213PS     Z8, Z21, Z20
+	VMULPS           Z20, Z21, Z20
 	VMULPS           Z19, Z20, Z21
 	VADDPS           Z8, Z19, Z22
-	VDIVPS           Z22, Z19, Z22
+	VRCP14PS         Z22, Z23
+	VMOVAPS          Z22, Z22
+	VFNMADD213PS     Z8, Z23, Z22
+	VMULPS           Z22, Z23, Z22
+	VMULPS           Z19, Z22, Z22
 	VMULPS           Z22, Z22, Z19
 	VBROADCASTSS     inv13<>+0(SB), Z23
 	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z23
@@ -601,10 +660,17 @@ tail:
 	VFMADD213PS.BCST one<>+0(SB), Z3, Z0
 	VSCALEFPS        Z2, Z0, Z0
 	VADDPS           Z1, Z0, Z2
-	VDIVPS           Z2, Z1, Z2
+	VRCP14PS         Z2, Z3
+	VMOVAPS          Z2, Z2
+	VFNMADD213PS     Z8, Z3, Z2
+	VMULPS           Z2, Z3, Z2
 	VMULPS           Z0, Z2, Z3
 	VADDPS           Z8, Z0, Z4
-	VDIVPS           Z4, Z0, Z4
+	VRCP14PS         Z4, Z10
+	VMOVAPS          Z4, Z4
+	VFNMADD213PS     Z8, Z10, Z4
+	VMULPS           Z4, Z10, Z4
+	VMULPS           Z0, Z4, Z4
 	VMULPS           Z4, Z4, Z0
 	VBROADCASTSS     inv13<>+0(SB), Z8
 	VFMADD213PS.BCST inv11<>+0(SB), Z0, Z8
@@ -787,10 +853,17 @@ loop:
 	VFMADD213PS.BCST one<>+0(SB), Z22, Z20
 	VSCALEFPS        Z21, Z20, Z20
 	VADDPS           Z4, Z20, Z21
-	VDIVPS           Z21, Z4, Z21
+	VRCP14PS         Z21, Z22
+	VMOVAPS          Z21, Z21
+	VFNMADD213PS     Z5, Z22, Z21
+	VMULPS           Z21, Z22, Z21
 	VMULPS           Z20, Z21, Z22
 	VADDPS           Z5, Z20, Z23
-	VDIVPS           Z23, Z20, Z23
+	VRCP14PS         Z23, Z24
+	VMOVAPS          Z23, Z23
+	VFNMADD213PS     Z5, Z24, Z23
+	VMULPS           Z23, Z24, Z23
+	VMULPS           Z20, Z23, Z23
 	VMULPS           Z23, Z23, Z20
 	VBROADCASTSS     inv13<>+0(SB), Z24
 	VFMADD213PS.BCST inv11<>+0(SB), Z20, Z24
@@ -895,10 +968,17 @@ tail:
 	VFMADD213PS.BCST one<>+0(SB), Z13, Z3
 	VSCALEFPS        Z7, Z3, Z3
 	VADDPS           Z4, Z3, Z7
-	VDIVPS           Z7, Z4, Z7
+	VRCP14PS         Z7, Z13
+	VMOVAPS          Z7, Z7
+	VFNMADD213PS     Z5, Z13, Z7
+	VMULPS           Z7, Z13, Z7
 	VMULPS           Z3, Z7, Z13
 	VADDPS           Z5, Z3, Z14
-	VDIVPS           Z14, Z3, Z14
+	VRCP14PS         Z14, Z15
+	VMOVAPS          Z14, Z14
+	VFNMADD213PS     Z5, Z15, Z14
+	VMULPS           Z14, Z15, Z14
+	VMULPS           Z3, Z14, Z14
 	VMULPS           Z14, Z14, Z3
 	VBROADCASTSS     inv13<>+0(SB), Z15
 	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z15

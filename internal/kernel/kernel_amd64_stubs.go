@@ -39,6 +39,11 @@ func dotAVX512(u []float32, v []float32) float64
 //go:noescape
 func sumAVX512(v []float32) float64
 
+// firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
+//
+//go:noescape
+func firstOutsideAVX512(x []float32, lo float32, hi float32) int
+
 //go:noescape
 func sigmoidAVX512(a *uint8) float64
 

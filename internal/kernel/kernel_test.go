@@ -179,6 +179,32 @@ func TestRowKernelsAgainstGo(t *testing.T) {
 	}
 }
 
+func TestFirstOutsideAgainstGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, p := range paths(t) {
+		for _, n := range lengths() {
+			for trial := range 20 {
+				x := make([]float32, n)
+				for i := range x {
+					x[i] = rng.Float32()
+				}
+				if n > 0 && trial > 0 {
+					bad := []float32{-0.5, 1.5, float32(math.NaN()), float32(math.Inf(1)), -1e-30, 1.0000001}
+					for range 1 + rng.IntN(3) {
+						x[rng.IntN(n)] = bad[rng.IntN(len(bad))]
+					}
+				}
+				var want, got int
+				on(Go, func() { want = FirstOutside(x, 0, 1) })
+				on(p, func() { got = FirstOutside(x, 0, 1) })
+				if got != want {
+					t.Fatalf("%v n=%d: FirstOutside %d, want %d", p, n, got, want)
+				}
+			}
+		}
+	}
+}
+
 func hasNaN(x []float32) bool {
 	for _, v := range x {
 		if v != v {
@@ -262,7 +288,17 @@ func TestElementKernelsAgainstGo(t *testing.T) {
 							t.Fatalf("%s: loss[%d] at x=%v t=%v: %v, want %v", name, i, x[i], tt[i], got.Losses[i], want.Losses[i])
 						}
 					}
-					if math.Abs(gotSum-wantSum) > 3e-5*math.Abs(wantSum)+1e-6*float64(n) && !(math.IsNaN(gotSum) && math.IsNaN(wantSum)) && gotSum != wantSum {
+					// The sum's error scales with its terms, Σ|l_i·g_i|, which may
+					// cancel (g of both signs).
+					terms := 0.0
+					for i, l := range want.Losses {
+						g := 1.0
+						if e.G != nil {
+							g = float64(e.G[i])
+						}
+						terms += math.Abs(float64(l) * g)
+					}
+					if math.Abs(gotSum-wantSum) > 3e-5*terms+1e-6*float64(n) && !(math.IsNaN(gotSum) && math.IsNaN(wantSum)) && gotSum != wantSum {
 						t.Errorf("%s: sum %v, want %v", name, gotSum, wantSum)
 					}
 				}

@@ -28,6 +28,7 @@ func main() {
 	genScaleAdd(false)
 	genDot(true)
 	genDot(false)
+	genFirstOutside()
 	genElements("sigmoidAVX512", sigmoidBody)
 	genElements("sigmoidFocalAVX512", focalBody)
 	Generate()
@@ -36,8 +37,66 @@ func main() {
 // Predicates of VCMPPS.
 const (
 	cmpEQ = 0x00 // ordered, quiet: false for NaN
+	cmpLE = 0x12 // ordered, quiet
 	cmpGE = 0x1D // ordered, quiet
 )
+
+func genFirstOutside() {
+	TEXT("firstOutsideAVX512", NOSPLIT, "func(x []float32, lo, hi float32) int")
+	Pragma("noescape")
+	Doc("firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.")
+	p := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	lo, hi := ZMM(), ZMM()
+	VBROADCASTSS(addr(Param("lo")), lo)
+	VBROADCASTSS(addr(Param("hi")), hi)
+	i, bad := GP64(), GP64()
+	XORQ(i, i)
+	v, ge, in := ZMM(), K(), K()
+
+	Label("loop")
+	CMPQ(n, U8(16))
+	JL(LabelRef("tail"))
+	VMOVUPS(Mem{Base: p}, v)
+	VCMPPS(U8(cmpGE), lo, v, ge)
+	VCMPPS(U8(cmpLE), hi, v, ge, in) // lo ≤ v ≤ hi
+	KMOVW(in, bad.As32())
+	NOTL(bad.As32())
+	ANDL(U32(0xFFFF), bad.As32()) // lanes out of range
+	JNZ(LabelRef("found"))
+	ADDQ(U8(64), p)
+	ADDQ(U8(16), i)
+	SUBQ(U8(16), n)
+	JMP(LabelRef("loop"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("none"))
+	k := K()
+	tailMask(n, k)
+	VMOVUPS_Z(Mem{Base: p}, k, v)
+	VCMPPS(U8(cmpGE), lo, v, k, ge)
+	VCMPPS(U8(cmpLE), hi, v, ge, in)
+	all := GP32()
+	KMOVW(in, bad.As32())
+	KMOVW(k, all)
+	XORL(all, bad.As32()) // tail lanes out of range
+	JNZ(LabelRef("found"))
+
+	Label("none")
+	MOVQ(I32(-1), i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+
+	Label("found")
+	TZCNTL(bad.As32(), bad.As32())
+	ADDQ(bad, i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
 
 // addr returns the frame address of an argument.
 func addr(c gotypes.Component) Mem {
@@ -474,6 +533,17 @@ func itoa(i int) string {
 	return itoa(i/10) + string(rune('0'+i%10))
 }
 
+// reciprocal sets out = 1/d for d in [1, 3]: VRCP14PS (relative error
+// below 2⁻¹⁴) and one Newton–Raphson step, r·(2 − d·r), which squares the
+// error to about 2⁻²⁸, under float32's half ulp. out may be d.
+func reciprocal(d, out, two VecVirtual) {
+	r, t := ZMM(), ZMM()
+	VRCP14PS(d, r)
+	VMOVAPS(d, t)
+	VFNMADD213PS(two, r, t) // 2 − d·r
+	VMULPS(t, r, out)
+}
+
 // bceParts computes what both element kernels share: e = e^−|x|,
 // σ(x), σ(−x), softplus(−|x|) and the mask of x ≥ 0.
 func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
@@ -483,12 +553,13 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	r.exp.exp(z, e)
 	d, big, small := ZMM(), ZMM(), ZMM()
 	VADDPS(r.one, e, d)
-	VDIVPS(d, r.one, big) // σ(|x|) = 1/(1+e)
-	VMULPS(e, big, small) // σ(−|x|)
+	reciprocal(d, big, r.two) // σ(|x|) = 1/(1+e)
+	VMULPS(e, big, small)     // σ(−|x|)
 	// softplus(−|x|) = log1p(e) = 2·atanh(s), s = e/(2+e) ≤ 1/3.
 	s, s2, p := ZMM(), ZMM(), ZMM()
 	VADDPS(r.two, e, s)
-	VDIVPS(s, e, s)
+	reciprocal(s, s, r.two)
+	VMULPS(e, s, s)
 	VMULPS(s, s, s2)
 	VBROADCASTSS(r.series[0], p)
 	for _, c := range r.series[1:] {

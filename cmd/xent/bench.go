@@ -1,0 +1,196 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/gradcheck"
+	"github.com/xent-go/xent/internal/kernel"
+)
+
+const benchSynopsis = `--loss NAME --shape NxC[xD…] [--dtype float32|float64] [--workers W] [--json]
+
+Times the fused value+gradient call of a loss (default options, reduction
+mean) on random inputs of the shape, and, interleaved in the same process,
+a copy of the logits into the gradient buffer on as many goroutines: the
+same bytes read and written, the memory-bus ceiling. Prints the medians of --runs runs, each at
+least --min-time long; copy_ratio is the copy's time over the loss's.`
+
+// benchReport is what xent bench prints; with --json, one object.
+type benchReport struct {
+	Loss         string  `json:"loss"`
+	Shape        []int   `json:"shape"`
+	Dtype        string  `json:"dtype"`
+	Workers      int     `json:"workers"`
+	Path         string  `json:"path"`
+	NsPerElement float64 `json:"ns_per_element"`
+	GBPerS       float64 `json:"gb_per_s"`
+	AllocsPerOp  float64 `json:"allocs_per_op"`
+	CopyGBPerS   float64 `json:"copy_gb_per_s"`
+	CopyRatio    float64 `json:"copy_ratio"`
+	Runs         int     `json:"runs"`
+}
+
+func runBench(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("bench", benchSynopsis)
+	lossName := fs.String("loss", "", "the loss (required)")
+	shapeFlag := fs.String("shape", "4096x1000", "logits shape `NxC[xD…]`")
+	dtype := fs.String("dtype", "float32", "float32 or float64")
+	workers := fs.Int("workers", 0, "goroutines (0: GOMAXPROCS)")
+	runs := fs.Int("runs", 5, "timed runs; the median is printed")
+	minTime := fs.Duration("min-time", 200*time.Millisecond, "least duration of one run")
+	path := fs.String("path", "", "kernel path to use: go, or the machine's best (avx512); default the best")
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	if err := parseFlags(fs, stdout, args); err != nil {
+		return err
+	}
+	if *lossName == "" {
+		return usagef("bench: --loss is required")
+	}
+	loss, err := xent.ParseLoss(*lossName)
+	if err != nil {
+		return err
+	}
+	shape, err := parseShape(*shapeFlag)
+	if err != nil {
+		return err
+	}
+	if *runs < 1 || *minTime <= 0 {
+		return usagef("bench: --runs and --min-time must be positive")
+	}
+	if *workers < 0 {
+		return usagef("bench: --workers must be 0 or more")
+	}
+	switch *path {
+	case "":
+	case "go":
+		restore, _ := kernel.Use(kernel.Go)
+		defer restore()
+	case kernel.Best().String():
+	default:
+		return usagef("bench: path %q: this machine runs go and %s", *path, kernel.Best())
+	}
+	w := *workers
+	if w == 0 {
+		w = runtime.GOMAXPROCS(0)
+	}
+	var r benchReport
+	switch *dtype {
+	case "float32":
+		r, err = benchLoss[float32](loss, shape, w, *runs, *minTime)
+	case "float64":
+		r, err = benchLoss[float64](loss, shape, w, *runs, *minTime)
+	default:
+		return usagef("bench: --dtype %q: want float32 or float64", *dtype)
+	}
+	if err != nil {
+		return err
+	}
+	r.Path = kernel.Active().String()
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(r)
+	}
+	fmt.Fprintf(stdout, "%s %s %s, %d workers, path %s: %.3f ns/element, %.1f GB/s (copy %.1f GB/s: %.0f%%), %.0f allocs/op, median of %d runs\n",
+		r.Loss, shapeString(r.Shape), r.Dtype, r.Workers, r.Path, r.NsPerElement, r.GBPerS, r.CopyGBPerS, 100*r.CopyRatio, r.AllocsPerOp, r.Runs)
+	return nil
+}
+
+func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	logits64, indices, targets64 := gradcheck.RandomInputs(rng, loss, shape)
+	logits, targets := convert[T](logits64), convert[T](targets64)
+	grad := make([]T, len(logits))
+	cfg := xent.Config[T]{Loss: loss, Workers: workers}
+	call := func() error {
+		_, err := xent.Evaluate(cfg, shape, logits, indices, targets, xent.Output[T]{Grad: grad})
+		return err
+	}
+	if err := call(); err != nil {
+		return benchReport{}, err
+	}
+	elements := len(logits)
+	var zero T
+	bytes := float64(2 * elements * int(sizeOf(zero)))
+
+	// The ceiling copies the logits into the gradient buffer: the very
+	// bytes, pages and cache state the loss reads and writes, on as many
+	// goroutines as the loss may use, each its share.
+	copyOnce := func() error { parallelCopy(grad, logits, workers); return nil }
+
+	lossTimes, copyTimes := make([]float64, runs), make([]float64, runs)
+	var allocs float64
+	for i := range runs { // interleaved, so that both see the same machine
+		var err error
+		if lossTimes[i], allocs, err = timePerOp(call, minTime); err != nil {
+			return benchReport{}, err
+		}
+		copyTimes[i], _, _ = timePerOp(copyOnce, minTime)
+	}
+	lossT, copyT := median(lossTimes), median(copyTimes)
+	return benchReport{
+		Loss: string(loss), Shape: slices.Clone(shape), Dtype: dtypeOf[T](), Workers: workers,
+		NsPerElement: lossT * 1e9 / float64(elements), GBPerS: bytes / lossT / 1e9,
+		AllocsPerOp: allocs, CopyGBPerS: bytes / copyT / 1e9, CopyRatio: copyT / lossT, Runs: runs,
+	}, nil
+}
+
+// parallelCopy copies src into dst in workers equal parts at once.
+func parallelCopy[T any](dst, src []T, workers int) {
+	if workers <= 1 {
+		copy(dst, src)
+		return
+	}
+	var wg sync.WaitGroup
+	part := (len(src) + workers - 1) / workers
+	for lo := 0; lo < len(src); lo += part {
+		hi := min(lo+part, len(src))
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			copy(dst[lo:hi], src[lo:hi])
+		}()
+	}
+	wg.Wait()
+}
+
+func sizeOf[T xent.Float](v T) uintptr {
+	if _, ok := any(v).(float32); ok {
+		return 4
+	}
+	return 8
+}
+
+// timePerOp calls f repeatedly for at least minTime and returns the
+// seconds and the heap allocations per call.
+func timePerOp(f func() error, minTime time.Duration) (float64, float64, error) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	n := 0
+	start := time.Now()
+	for time.Since(start) < minTime {
+		if err := f(); err != nil {
+			return 0, 0, err
+		}
+		n++
+	}
+	elapsed := time.Since(start)
+	runtime.ReadMemStats(&after)
+	return elapsed.Seconds() / float64(n), float64(after.Mallocs-before.Mallocs) / float64(n), nil
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
