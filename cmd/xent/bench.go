@@ -21,8 +21,9 @@ const benchSynopsis = `--loss NAME --shape NxC[xD…] [--dtype float32|float64] 
 Times the fused value+gradient call of a loss (default options, reduction
 mean) on random inputs of the shape, and, interleaved in the same process,
 a copy of the logits into the gradient buffer on as many goroutines: the
-same bytes read and written, the memory-bus ceiling. Prints the medians of --runs runs, each at
-least --min-time long; copy_ratio is the copy's time over the loss's.`
+same bytes read and written, the memory-bus ceiling. Prints the medians of
+--runs runs, each at least --min-time long; copy_ratio is the copy's time
+over the loss's.`
 
 // benchReport is what xent bench prints; with --json, one object.
 type benchReport struct {

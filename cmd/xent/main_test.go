@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -338,6 +339,7 @@ func TestGoldenText(t *testing.T) {
 		{"help.golden", []string{"help"}},
 		{"help-eval.golden", []string{"eval", "-h"}},
 		{"help-gradcheck.golden", []string{"help", "gradcheck"}},
+		{"help-bench.golden", []string{"bench", "-h"}},
 	} {
 		stdout, stderr, code := runCLI(c.args...)
 		if code != 0 || stderr != "" {
@@ -388,6 +390,53 @@ func TestBinary(t *testing.T) {
 		}
 		if c.code != 0 && strings.Count(stderr.String(), "\n") > 1 && !strings.Contains(stderr.String(), "Usage") {
 			t.Errorf("%v: stderr is not one line: %q", c.args, stderr.String())
+		}
+	}
+}
+
+// TestBench runs xent bench briefly and checks its JSON report.
+func TestBench(t *testing.T) {
+	for _, args := range [][]string{
+		{"--loss", "softmax", "--shape", "64x33"},
+		{"--loss", "sigmoid-focal", "--shape", "8x5x7", "--dtype", "float64", "--workers", "2"},
+		{"--loss", "multilabel-softmax", "--shape", "16x10", "--path", "go"},
+	} {
+		stdout, stderr, code := runCLI(append([]string{"bench", "--runs", "1", "--min-time", "2ms", "--json"}, args...)...)
+		if code != 0 || stderr != "" {
+			t.Fatalf("%v: exit %d, stderr %q", args, code, stderr)
+		}
+		var r benchReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, stdout)
+		}
+		if r.Loss != args[1] || r.NsPerElement <= 0 || r.GBPerS <= 0 || r.CopyGBPerS <= 0 || r.CopyRatio <= 0 || r.Runs != 1 || r.Workers < 1 {
+			t.Errorf("%v: implausible report %+v", args, r)
+		}
+		if r.Path != "go" && r.Path != "avx512" {
+			t.Errorf("%v: path %q", args, r.Path)
+		}
+		if slices.Contains(args, "go") && r.Path != "go" {
+			t.Errorf("--path go ran on %s", r.Path)
+		}
+	}
+	stdout, _, code := runCLI("bench", "--loss", "softmax", "--shape", "4x3", "--runs", "1", "--min-time", "1ms")
+	if code != 0 || !strings.Contains(stdout, "ns/element") || !strings.Contains(stdout, "allocs/op") {
+		t.Errorf("text report: exit %d\n%s", code, stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench"}, "--loss is required"},
+		{[]string{"bench", "--loss", "softmax", "--dtype", "float16"}, `--dtype "float16"`},
+		{[]string{"bench", "--loss", "softmax", "--path", "neon"}, `path "neon"`},
+		{[]string{"bench", "--loss", "softmax", "--shape", "3"}, `shape "3"`},
+		{[]string{"bench", "--loss", "softmax", "--runs", "0"}, "must be positive"},
+		{[]string{"bench", "--loss", "softmax", "--workers", "-1"}, "--workers must be 0 or more"},
+	} {
+		_, stderr, code := runCLI(c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
 		}
 	}
 }
