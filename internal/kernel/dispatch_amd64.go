@@ -41,6 +41,8 @@ func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) {
 
 func firstOutsideF32(x []float32, lo, hi float32) int { return firstOutsideAVX512(x, lo, hi) }
 
+func firstOutsideF64(x []float64, lo, hi float64) int { return firstOutsideF64AVX512(x, lo, hi) }
+
 func dotF32(u, v []float32) float64 {
 	if u == nil {
 		return sumAVX512(v)
@@ -48,58 +50,88 @@ func dotF32(u, v []float32) float64 {
 	return dotAVX512(u[:len(v)], v)
 }
 
-// elemArgs is the frame of the element kernels; _gen/gen.go reads it at
-// fixed offsets (argX … argLanes), which TestElemArgsLayout pins. A nil
-// optional operand is pointed, by the kernel, at its lane below, which
-// holds its scalar (or, for an output, takes the values nobody wants).
+// elemArgs and elemArgs64 are the frames of the float32 and float64
+// element kernels; _gen/gen.go reads them at fixed offsets (argX …
+// argLanes), which TestElemArgsLayout pins. A nil optional operand is
+// pointed, by the kernel, at its lane below, which holds its scalar (or,
+// for an output, takes the values nobody wants).
 type elemArgs struct {
 	x, t, w, q, g, h, grad, loss             *float32
 	n                                        int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int // set by the kernel
 	a1, a2                                   float32
 	gamma                                    int
-	lanes                                    [5]lane16 // w, q, g, h, sink
+	lanes                                    [5][16]float32 // w, q, g, h, sink
 }
 
-// lane16 is one vector of a broadcast scalar.
-type lane16 [16]float32
+type elemArgs64 struct {
+	x, t, w, q, g, h, grad, loss             *float64
+	n                                        int
+	wInc, qInc, gInc, hInc, gradInc, lossInc int
+	a1, a2                                   float64
+	gamma                                    int
+	lanes                                    [5][8]float64
+}
 
-func fill(v float32) (l lane16) {
-	for i := range l {
-		l[i] = v
+// frame fills an element-kernel frame for e: only pointers to the
+// caller's data, so that the frame stays on the stack. (A generic
+// function of the frame's pointer, not of its type.)
+func frame[F float32 | float64, L [16]float32 | [8]float64](e *Elements[F], x, t, w, q, g, h, grad, loss **F, n *int, lanes *[5]L) {
+	*x, *t = unsafe.SliceData(e.X), unsafe.SliceData(e.T)
+	*n = len(e.X)
+	*w, *q, *g, *h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G)
+	*grad, *loss = unsafe.SliceData(e.Grad), unsafe.SliceData(e.Losses)
+	for i, v := range [4]F{e.WS, e.QS, e.GS, 1} { // h, the sum's weight: g, or 1
+		fill(&lanes[i], v)
 	}
-	return l
 }
 
-// frame fills the element-kernel frame for e: only pointers to the
-// caller's data, so that a stays on the stack.
-func frame(e *Elements[float32], a *elemArgs) {
-	a.x, a.t = unsafe.SliceData(e.X), unsafe.SliceData(e.T)
-	a.n = len(e.X)
-	a.w, a.q, a.g, a.h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G)
-	a.grad, a.loss = unsafe.SliceData(e.Grad), unsafe.SliceData(e.Losses)
-	a.lanes[0], a.lanes[1], a.lanes[2], a.lanes[3] = fill(e.WS), fill(e.QS), fill(e.GS), fill(1) // h: the sum's weight, g or 1
+func fill[F float32 | float64, L [16]float32 | [8]float64](l *L, v F) {
+	s := unsafe.Slice((*F)(unsafe.Pointer(l)), unsafe.Sizeof(*l)/unsafe.Sizeof(v))
+	for i := range s {
+		s[i] = v
+	}
 }
 
-// as32 views Elements of a float32 type as Elements[float32]: the same
-// memory layout.
-func as32[T Float](e *Elements[T]) *Elements[float32] {
-	return (*Elements[float32])(unsafe.Pointer(e))
+// focalConstants returns a1 and a2 of α_t = a1 + a2·t: α·t + (1−α)(1−t),
+// or 1 when α < 0.
+func focalConstants(alpha float64) (a1, a2 float64) {
+	if alpha < 0 {
+		return 1, 0
+	}
+	return 1 - alpha, 2*alpha - 1
+}
+
+// as views Elements of a type whose underlying type is F as Elements[F]:
+// the same memory layout.
+func as[F float32 | float64, T Float](e *Elements[T]) *Elements[F] {
+	return (*Elements[F])(unsafe.Pointer(e))
 }
 
 func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
-	frame(as32(e), &a)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	return sigmoidAVX512((*uint8)(unsafe.Pointer(&a)))
+}
+
+func sigmoidF64[T Float](e *Elements[T]) float64 {
+	var a elemArgs64
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	return sigmoidF64AVX512((*uint8)(unsafe.Pointer(&a)))
 }
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs
-	frame(as32(e), &a)
-	a.a1, a.a2 = 1, 0 // α_t = 1 when α < 0
-	if alpha >= 0 {
-		a.a1, a.a2 = float32(1-alpha), float32(2*alpha-1) // α·t + (1−α)(1−t)
-	}
-	a.gamma = gamma
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	a1, a2 := focalConstants(alpha)
+	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
 	return sigmoidFocalAVX512((*uint8)(unsafe.Pointer(&a)))
+}
+
+func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
+	var a elemArgs64
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	a.a1, a.a2 = focalConstants(alpha)
+	a.gamma = gamma
+	return sigmoidFocalF64AVX512((*uint8)(unsafe.Pointer(&a)))
 }

@@ -16,3 +16,9 @@ func sigmoidF32[T Float](e *Elements[T]) float64                      { panic("k
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	panic("kernel: no assembly")
 }
+
+func firstOutsideF64(x []float64, lo, hi float64) int { panic("kernel: no assembly") }
+func sigmoidF64[T Float](e *Elements[T]) float64      { panic("kernel: no assembly") }
+func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
+	panic("kernel: no assembly")
+}

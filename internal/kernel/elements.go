@@ -27,8 +27,11 @@ type Elements[T Float] struct {
 // writes Grad_i = d_i·g_i and Losses_i = l_i, and returns Σ l_i·g_i (Σ l_i
 // when G is nil) in float64.
 func Sigmoid[T Float](e *Elements[T]) float64 {
-	if is32[T]() && active != Go {
-		return sigmoidF32(e)
+	if active != Go {
+		if is32[T]() {
+			return sigmoidF32(e)
+		}
+		return sigmoidF64(e)
 	}
 	sum := 0.0
 	for i := range e.X {
@@ -47,8 +50,11 @@ func Sigmoid[T Float](e *Elements[T]) float64 {
 // and writes and returns as Sigmoid does. The assembly takes γ = 0 and
 // whole γ up to 16; any other γ runs in Go.
 func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
-	if is32[T]() && active != Go && gamma == math.Trunc(gamma) && gamma <= maxIntegerGamma {
-		return sigmoidFocalF32(e, alpha, int(gamma))
+	if active != Go && gamma == math.Trunc(gamma) && gamma <= maxIntegerGamma {
+		if is32[T]() {
+			return sigmoidFocalF32(e, alpha, int(gamma))
+		}
+		return sigmoidFocalF64(e, alpha, int(gamma))
 	}
 	sum := 0.0
 	for i := range e.X {

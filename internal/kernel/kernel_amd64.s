@@ -53,34 +53,34 @@ TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS m+48(FP), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VXORPD       Z1, Z1, Z1
 	VXORPD       Z2, Z2, Z2
-	VXORPD       Z3, Z3, Z3
 
 loop:
 	CMPQ             DX, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z4
-	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z4
-	VMULPS.BCST      log2e<>+0(SB), Z4, Z5
-	VRNDSCALEPS      $0x00, Z5, Z5
-	VMOVAPS          Z4, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z6
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z5, Z6
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST one<>+0(SB), Z6, Z4
-	VSCALEFPS        Z5, Z4, Z4
-	VMOVUPS          Z4, (AX)
-	VCVTPS2PD        Y4, Z5
-	VEXTRACTF32X8    $0x01, Z4, Y4
-	VCVTPS2PD        Y4, Z4
-	VADDPD           Z5, Z2, Z2
-	VADDPD           Z4, Z3, Z3
+	VMOVUPS          (CX), Z3
+	VSUBPS           Z0, Z3, Z3
+	VBROADCASTSS     expMin<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z4
+	VRNDSCALEPS      $0x00, Z4, Z4
+	VMOVAPS          Z3, Z5
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z5
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z4, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VMOVUPS          Z3, (AX)
+	VCVTPS2PD        Y3, Z4
+	VEXTRACTF32X8    $0x01, Z3, Y3
+	VCVTPS2PD        Y3, Z3
+	VADDPD           Z4, Z1, Z1
+	VADDPD           Z3, Z2, Z2
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, DX
@@ -93,33 +93,34 @@ tail:
 	SHLXL            DX, BX, DX
 	DECL             DX
 	KMOVW            DX, K1
-	VMOVUPS.Z        (CX), K1, Z4
-	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z0
-	VMULPS.BCST      log2e<>+0(SB), Z0, Z1
-	VRNDSCALEPS      $0x00, Z1, Z1
+	VMOVUPS.Z        (CX), K1, Z3
+	VSUBPS           Z0, Z3, Z3
+	VBROADCASTSS     expMin<>+0(SB), Z0
+	VMAXPS           Z3, Z0, Z0
+	VMULPS.BCST      log2e<>+0(SB), Z0, Z3
+	VRNDSCALEPS      $0x00, Z3, Z3
 	VMOVAPS          Z0, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z1, Z4
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z1, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
 	VBROADCASTSS     expC5<>+0(SB), Z0
 	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST one<>+0(SB), Z4, Z0
-	VSCALEFPS        Z1, Z0, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z0
+	VSCALEFPS        Z3, Z0, Z0
 	VMOVAPS.Z        Z0, K1, Z0
 	VMOVUPS          Z0, K1, (AX)
-	VCVTPS2PD        Y0, Z1
+	VCVTPS2PD        Y0, Z3
 	VEXTRACTF32X8    $0x01, Z0, Y0
 	VCVTPS2PD        Y0, Z0
-	VADDPD           Z1, Z2, Z2
-	VADDPD           Z0, Z3, Z3
+	VADDPD           Z3, Z1, Z1
+	VADDPD           Z0, Z2, Z2
 
 done:
-	VADDPD        Z3, Z2, Z2
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VADDPD        Y0, Y2, Y0
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -140,23 +141,23 @@ GLOBL minusLn2Hi<>(SB), RODATA|NOPTR, $4
 DATA minusLn2Lo<>+0(SB)/4, $0x3102e308
 GLOBL minusLn2Lo<>(SB), RODATA|NOPTR, $4
 
-DATA one<>+0(SB)/4, $0x3f800000
-GLOBL one<>(SB), RODATA|NOPTR, $4
-
-DATA expC1<>+0(SB)/4, $0x3f7ffffb
-GLOBL expC1<>(SB), RODATA|NOPTR, $4
-
-DATA expC2<>+0(SB)/4, $0x3efffee3
-GLOBL expC2<>(SB), RODATA|NOPTR, $4
-
-DATA expC3<>+0(SB)/4, $0x3e2aad40
-GLOBL expC3<>(SB), RODATA|NOPTR, $4
+DATA expC5<>+0(SB)/4, $0x3c07cfce
+GLOBL expC5<>(SB), RODATA|NOPTR, $4
 
 DATA expC4<>+0(SB)/4, $0x3d2b9d0d
 GLOBL expC4<>(SB), RODATA|NOPTR, $4
 
-DATA expC5<>+0(SB)/4, $0x3c07cfce
-GLOBL expC5<>(SB), RODATA|NOPTR, $4
+DATA expC3<>+0(SB)/4, $0x3e2aad40
+GLOBL expC3<>(SB), RODATA|NOPTR, $4
+
+DATA expC2<>+0(SB)/4, $0x3efffee3
+GLOBL expC2<>(SB), RODATA|NOPTR, $4
+
+DATA expC1<>+0(SB)/4, $0x3f7ffffb
+GLOBL expC1<>(SB), RODATA|NOPTR, $4
+
+DATA expC0<>+0(SB)/4, $0x3f800000
+GLOBL expC0<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumNoStoreAVX512(x []float32, m float32) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
@@ -164,33 +165,33 @@ TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS m+24(FP), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VXORPD       Z1, Z1, Z1
 	VXORPD       Z2, Z2, Z2
-	VXORPD       Z3, Z3, Z3
 
 loop:
 	CMPQ             CX, $0x10
 	JL               tail
-	VMOVUPS          (AX), Z4
-	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z4
-	VMULPS.BCST      log2e<>+0(SB), Z4, Z5
-	VRNDSCALEPS      $0x00, Z5, Z5
-	VMOVAPS          Z4, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z6
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z5, Z6
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z4
-	VFMADD213PS.BCST one<>+0(SB), Z6, Z4
-	VSCALEFPS        Z5, Z4, Z4
-	VCVTPS2PD        Y4, Z5
-	VEXTRACTF32X8    $0x01, Z4, Y4
-	VCVTPS2PD        Y4, Z4
-	VADDPD           Z5, Z2, Z2
-	VADDPD           Z4, Z3, Z3
+	VMOVUPS          (AX), Z3
+	VSUBPS           Z0, Z3, Z3
+	VBROADCASTSS     expMin<>+0(SB), Z4
+	VMAXPS           Z3, Z4, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z4
+	VRNDSCALEPS      $0x00, Z4, Z4
+	VMOVAPS          Z3, Z5
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z5
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z4, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
+	VSCALEFPS        Z4, Z3, Z3
+	VCVTPS2PD        Y3, Z4
+	VEXTRACTF32X8    $0x01, Z3, Y3
+	VCVTPS2PD        Y3, Z3
+	VADDPD           Z4, Z1, Z1
+	VADDPD           Z3, Z2, Z2
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, CX
 	JMP              loop
@@ -202,32 +203,33 @@ tail:
 	SHLXL            CX, DX, CX
 	DECL             CX
 	KMOVW            CX, K1
-	VMOVUPS.Z        (AX), K1, Z4
-	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z0
-	VMULPS.BCST      log2e<>+0(SB), Z0, Z1
-	VRNDSCALEPS      $0x00, Z1, Z1
+	VMOVUPS.Z        (AX), K1, Z3
+	VSUBPS           Z0, Z3, Z3
+	VBROADCASTSS     expMin<>+0(SB), Z0
+	VMAXPS           Z3, Z0, Z0
+	VMULPS.BCST      log2e<>+0(SB), Z0, Z3
+	VRNDSCALEPS      $0x00, Z3, Z3
 	VMOVAPS          Z0, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z1, Z4
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z1, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
 	VBROADCASTSS     expC5<>+0(SB), Z0
 	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z0
 	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST one<>+0(SB), Z4, Z0
-	VSCALEFPS        Z1, Z0, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z0
+	VSCALEFPS        Z3, Z0, Z0
 	VMOVAPS.Z        Z0, K1, Z0
-	VCVTPS2PD        Y0, Z1
+	VCVTPS2PD        Y0, Z3
 	VEXTRACTF32X8    $0x01, Z0, Y0
 	VCVTPS2PD        Y0, Z0
-	VADDPD           Z1, Z2, Z2
-	VADDPD           Z0, Z3, Z3
+	VADDPD           Z3, Z1, Z1
+	VADDPD           Z0, Z2, Z2
 
 done:
-	VADDPD        Z3, Z2, Z2
-	VEXTRACTF64X4 $0x01, Z2, Y0
-	VADDPD        Y0, Y2, Y0
+	VADDPD        Z2, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VADDPD        Y0, Y1, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -542,84 +544,84 @@ done5:
 	VBROADCASTSS 124(AX), Z0
 	CVTSQ2SS     128(AX), X1
 	VBROADCASTSS X1, Z1
-	VBROADCASTSS expMin<>+0(SB), Z0
-	VBROADCASTSS one<>+0(SB), Z1
-	VBROADCASTSS two<>+0(SB), Z8
-	VXORPS       Z9, Z9, Z9
-	VBROADCASTSS absMask<>+0(SB), Z10
+	VBROADCASTSS one<>+0(SB), Z0
+	VBROADCASTSS two<>+0(SB), Z1
+	VXORPS       Z8, Z8, Z8
+	VBROADCASTSS absMask<>+0(SB), Z9
+	VXORPD       Z10, Z10, Z10
 	VXORPD       Z11, Z11, Z11
-	VXORPD       Z12, Z12, Z12
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z13
-	VMOVUPS          (DX), Z14
-	VMOVUPS          (BX), Z15
-	VMOVUPS          (SI), Z16
-	VMOVUPS          (DI), Z17
-	VMOVUPS          (R8), Z18
-	VANDPS           Z10, Z13, Z19
-	VSUBPS           Z19, Z9, Z19
-	VMAXPS           Z19, Z0, Z19
-	VMULPS.BCST      log2e<>+0(SB), Z19, Z20
-	VRNDSCALEPS      $0x00, Z20, Z20
-	VMOVAPS          Z19, Z21
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z20, Z21
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z20, Z21
-	VBROADCASTSS     expC5<>+0(SB), Z19
-	VFMADD213PS.BCST expC4<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC3<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC2<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC1<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST one<>+0(SB), Z21, Z19
-	VSCALEFPS        Z20, Z19, Z19
-	VADDPS           Z1, Z19, Z20
-	VRCP14PS         Z20, Z21
-	VMOVAPS          Z20, Z20
-	VFNMADD213PS     Z8, Z21, Z20
-	VMULPS           Z20, Z21, Z20
-	VMULPS           Z19, Z20, Z21
-	VADDPS           Z8, Z19, Z22
-	VRCP14PS         Z22, Z23
-	VMOVAPS          Z22, Z22
-	VFNMADD213PS     Z8, Z23, Z22
-	VMULPS           Z22, Z23, Z22
-	VMULPS           Z19, Z22, Z22
-	VMULPS           Z22, Z22, Z19
-	VBROADCASTSS     inv13<>+0(SB), Z23
-	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z23
-	VFMADD213PS      Z1, Z19, Z23
-	VADDPS           Z22, Z22, Z22
-	VMULPS           Z23, Z22, Z19
-	VCMPPS           $0x1d, Z9, Z13, K1
-	VBLENDMPS        Z20, Z21, K1, Z2
-	VBLENDMPS        Z21, Z20, K1, Z3
-	VSUBPS           Z14, Z1, Z20
-	VMULPS           Z14, Z16, Z21
-	VSUBPS           Z1, Z16, Z16
-	VFMADD213PS      Z1, Z14, Z16
-	VSUBPS           Z21, Z9, Z14
-	VBLENDMPS        Z20, Z14, K1, Z4
-	VMULPS           Z4, Z13, Z13
-	VFMADD231PS      Z16, Z19, Z13
-	VMULPS           Z15, Z13, Z13
-	VMULPS           Z21, Z3, Z14
-	VFMSUB231PS      Z20, Z2, Z14
-	VMULPS           Z15, Z14, Z14
-	VMULPS           Z17, Z14, Z14
-	VMOVUPS          Z14, (R9)
-	VMOVUPS          Z13, (R10)
-	VMULPS           Z18, Z13, Z13
-	VCVTPS2PD        Y13, Z14
-	VEXTRACTF32X8    $0x01, Z13, Y13
-	VCVTPS2PD        Y13, Z13
-	VADDPD           Z14, Z11, Z11
-	VADDPD           Z13, Z12, Z12
+	VMOVUPS          (CX), Z12
+	VMOVUPS          (DX), Z13
+	VMOVUPS          (BX), Z14
+	VMOVUPS          (SI), Z15
+	VMOVUPS          (DI), Z16
+	VMOVUPS          (R8), Z17
+	VANDPS           Z9, Z12, Z18
+	VSUBPS           Z18, Z8, Z18
+	VBROADCASTSS     expMin<>+0(SB), Z19
+	VMAXPS           Z18, Z19, Z18
+	VMULPS.BCST      log2e<>+0(SB), Z18, Z19
+	VRNDSCALEPS      $0x00, Z19, Z19
+	VMOVAPS          Z18, Z20
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z19, Z20
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z19, Z20
+	VBROADCASTSS     expC5<>+0(SB), Z18
+	VFMADD213PS.BCST expC4<>+0(SB), Z20, Z18
+	VFMADD213PS.BCST expC3<>+0(SB), Z20, Z18
+	VFMADD213PS.BCST expC2<>+0(SB), Z20, Z18
+	VFMADD213PS.BCST expC1<>+0(SB), Z20, Z18
+	VFMADD213PS.BCST expC0<>+0(SB), Z20, Z18
+	VSCALEFPS        Z19, Z18, Z18
+	VADDPS           Z0, Z18, Z19
+	VRCP14PS         Z19, Z20
+	VMOVAPS          Z19, Z19
+	VFNMADD213PS     Z1, Z20, Z19
+	VMULPS           Z19, Z20, Z19
+	VMULPS           Z18, Z19, Z20
+	VADDPS           Z1, Z18, Z21
+	VRCP14PS         Z21, Z22
+	VMOVAPS          Z21, Z21
+	VFNMADD213PS     Z1, Z22, Z21
+	VMULPS           Z21, Z22, Z21
+	VMULPS           Z18, Z21, Z21
+	VMULPS           Z21, Z21, Z18
+	VBROADCASTSS     inv13<>+0(SB), Z22
+	VFMADD213PS.BCST inv11<>+0(SB), Z18, Z22
+	VFMADD213PS.BCST inv9<>+0(SB), Z18, Z22
+	VFMADD213PS.BCST inv7<>+0(SB), Z18, Z22
+	VFMADD213PS.BCST inv5<>+0(SB), Z18, Z22
+	VFMADD213PS.BCST inv3<>+0(SB), Z18, Z22
+	VFMADD213PS      Z0, Z18, Z22
+	VADDPS           Z21, Z21, Z21
+	VMULPS           Z22, Z21, Z18
+	VCMPPS           $0x1d, Z8, Z12, K1
+	VBLENDMPS        Z19, Z20, K1, Z2
+	VBLENDMPS        Z20, Z19, K1, Z3
+	VSUBPS           Z13, Z0, Z19
+	VMULPS           Z13, Z15, Z20
+	VSUBPS           Z0, Z15, Z15
+	VFMADD213PS      Z0, Z13, Z15
+	VSUBPS           Z20, Z8, Z13
+	VBLENDMPS        Z19, Z13, K1, Z4
+	VMULPS           Z4, Z12, Z12
+	VFMADD231PS      Z15, Z18, Z12
+	VMULPS           Z14, Z12, Z12
+	VMULPS           Z20, Z3, Z13
+	VFMSUB231PS      Z19, Z2, Z13
+	VMULPS           Z14, Z13, Z13
+	VMULPS           Z16, Z13, Z13
+	VMOVUPS          Z13, (R9)
+	VMOVUPS          Z12, (R10)
+	VMULPS           Z17, Z12, Z12
+	VCVTPS2PD        Y12, Z13
+	VEXTRACTF32X8    $0x01, Z12, Y12
+	VCVTPS2PD        Y12, Z12
+	VADDPD           Z13, Z10, Z10
+	VADDPD           Z12, Z11, Z11
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, DX
 	ADDQ             72(AX), BX
@@ -638,79 +640,80 @@ tail:
 	SHLXL            R11, AX, AX
 	DECL             AX
 	KMOVW            AX, K1
-	VMOVUPS.Z        (CX), K1, Z13
-	VMOVUPS.Z        (DX), K1, Z14
-	VMOVUPS.Z        (BX), K1, Z15
-	VMOVUPS.Z        (SI), K1, Z16
-	VMOVUPS.Z        (DI), K1, Z17
-	VMOVUPS.Z        (R8), K1, Z18
-	VANDPS           Z10, Z13, Z2
-	VSUBPS           Z2, Z9, Z2
-	VMAXPS           Z2, Z0, Z0
-	VMULPS.BCST      log2e<>+0(SB), Z0, Z2
-	VRNDSCALEPS      $0x00, Z2, Z2
-	VMOVAPS          Z0, Z3
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z2, Z3
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z2, Z3
-	VBROADCASTSS     expC5<>+0(SB), Z0
-	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z0
-	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z0
-	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z0
-	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z0
-	VFMADD213PS.BCST one<>+0(SB), Z3, Z0
-	VSCALEFPS        Z2, Z0, Z0
-	VADDPS           Z1, Z0, Z2
-	VRCP14PS         Z2, Z3
-	VMOVAPS          Z2, Z2
-	VFNMADD213PS     Z8, Z3, Z2
-	VMULPS           Z2, Z3, Z2
-	VMULPS           Z0, Z2, Z3
-	VADDPS           Z8, Z0, Z4
-	VRCP14PS         Z4, Z10
-	VMOVAPS          Z4, Z4
-	VFNMADD213PS     Z8, Z10, Z4
-	VMULPS           Z4, Z10, Z4
-	VMULPS           Z0, Z4, Z4
-	VMULPS           Z4, Z4, Z0
-	VBROADCASTSS     inv13<>+0(SB), Z8
-	VFMADD213PS.BCST inv11<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST inv9<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST inv7<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST inv5<>+0(SB), Z0, Z8
-	VFMADD213PS.BCST inv3<>+0(SB), Z0, Z8
-	VFMADD213PS      Z1, Z0, Z8
-	VADDPS           Z4, Z4, Z4
-	VMULPS           Z8, Z4, Z0
-	VCMPPS           $0x1d, Z9, Z13, K2
-	VBLENDMPS        Z2, Z3, K2, Z5
-	VBLENDMPS        Z3, Z2, K2, Z6
-	VSUBPS           Z14, Z1, Z2
-	VMULPS           Z14, Z16, Z3
-	VSUBPS           Z1, Z16, Z4
-	VFMADD213PS      Z1, Z14, Z4
-	VSUBPS           Z3, Z9, Z1
-	VBLENDMPS        Z2, Z1, K2, Z7
-	VMULPS           Z7, Z13, Z1
-	VFMADD231PS      Z4, Z0, Z1
-	VMULPS           Z15, Z1, Z1
-	VMULPS           Z3, Z6, Z0
-	VFMSUB231PS      Z2, Z5, Z0
-	VMULPS           Z15, Z0, Z0
+	VMOVUPS.Z        (CX), K1, Z12
+	VMOVUPS.Z        (DX), K1, Z13
+	VMOVUPS.Z        (BX), K1, Z14
+	VMOVUPS.Z        (SI), K1, Z15
+	VMOVUPS.Z        (DI), K1, Z16
+	VMOVUPS.Z        (R8), K1, Z17
+	VANDPS           Z9, Z12, Z2
+	VSUBPS           Z2, Z8, Z2
+	VBROADCASTSS     expMin<>+0(SB), Z3
+	VMAXPS           Z2, Z3, Z2
+	VMULPS.BCST      log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS      $0x00, Z3, Z3
+	VMOVAPS          Z2, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z2
+	VSCALEFPS        Z3, Z2, Z2
+	VADDPS           Z0, Z2, Z3
+	VRCP14PS         Z3, Z4
+	VMOVAPS          Z3, Z3
+	VFNMADD213PS     Z1, Z4, Z3
+	VMULPS           Z3, Z4, Z3
+	VMULPS           Z2, Z3, Z4
+	VADDPS           Z1, Z2, Z9
+	VRCP14PS         Z9, Z18
+	VMOVAPS          Z9, Z9
+	VFNMADD213PS     Z1, Z18, Z9
+	VMULPS           Z9, Z18, Z9
+	VMULPS           Z2, Z9, Z9
+	VMULPS           Z9, Z9, Z1
+	VBROADCASTSS     inv13<>+0(SB), Z2
+	VFMADD213PS.BCST inv11<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST inv9<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST inv7<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST inv5<>+0(SB), Z1, Z2
+	VFMADD213PS.BCST inv3<>+0(SB), Z1, Z2
+	VFMADD213PS      Z0, Z1, Z2
+	VADDPS           Z9, Z9, Z9
+	VMULPS           Z2, Z9, Z1
+	VCMPPS           $0x1d, Z8, Z12, K2
+	VBLENDMPS        Z3, Z4, K2, Z5
+	VBLENDMPS        Z4, Z3, K2, Z6
+	VSUBPS           Z13, Z0, Z2
+	VMULPS           Z13, Z15, Z3
+	VSUBPS           Z0, Z15, Z4
+	VFMADD213PS      Z0, Z13, Z4
+	VSUBPS           Z3, Z8, Z0
+	VBLENDMPS        Z2, Z0, K2, Z7
+	VMULPS           Z7, Z12, Z0
+	VFMADD231PS      Z4, Z1, Z0
+	VMULPS           Z14, Z0, Z0
+	VMULPS           Z3, Z6, Z1
+	VFMSUB231PS      Z2, Z5, Z1
+	VMULPS           Z14, Z1, Z1
+	VMULPS           Z16, Z1, Z1
+	VMOVUPS          Z1, K1, (R9)
+	VMOVUPS          Z0, K1, (R10)
 	VMULPS           Z17, Z0, Z0
-	VMOVUPS          Z0, K1, (R9)
-	VMOVUPS          Z1, K1, (R10)
-	VMULPS           Z18, Z1, Z1
-	VMOVAPS.Z        Z1, K1, Z1
-	VCVTPS2PD        Y1, Z0
-	VEXTRACTF32X8    $0x01, Z1, Y1
-	VCVTPS2PD        Y1, Z1
+	VMOVAPS.Z        Z0, K1, Z0
+	VCVTPS2PD        Y0, Z1
+	VEXTRACTF32X8    $0x01, Z0, Y0
+	VCVTPS2PD        Y0, Z0
+	VADDPD           Z1, Z10, Z10
 	VADDPD           Z0, Z11, Z11
-	VADDPD           Z1, Z12, Z12
 
 done:
-	VADDPD        Z12, Z11, Z11
-	VEXTRACTF64X4 $0x01, Z11, Y0
-	VADDPD        Y0, Y11, Y0
+	VADDPD        Z11, Z10, Z10
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPD        Y0, Y10, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -718,6 +721,9 @@ done:
 	MOVSD         X1, ret+8(FP)
 	VZEROUPPER
 	RET
+
+DATA one<>+0(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $4
 
 DATA two<>+0(SB)/4, $0x40000000
 GLOBL two<>(SB), RODATA|NOPTR, $4
@@ -820,114 +826,114 @@ done5:
 	VBROADCASTSS 124(AX), Z1
 	CVTSQ2SS     128(AX), X2
 	VBROADCASTSS X2, Z2
-	VBROADCASTSS expMin<>+0(SB), Z3
-	VBROADCASTSS one<>+0(SB), Z4
-	VBROADCASTSS two<>+0(SB), Z5
-	VXORPS       Z6, Z6, Z6
-	VBROADCASTSS absMask<>+0(SB), Z7
+	VBROADCASTSS one<>+0(SB), Z3
+	VBROADCASTSS two<>+0(SB), Z4
+	VXORPS       Z5, Z5, Z5
+	VBROADCASTSS absMask<>+0(SB), Z6
+	VXORPD       Z7, Z7, Z7
 	VXORPD       Z8, Z8, Z8
-	VXORPD       Z9, Z9, Z9
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z10
-	VMOVUPS          (DX), Z11
-	VMOVUPS          (BX), Z12
-	VMOVUPS          (SI), Z12
-	VMOVUPS          (DI), Z12
-	VMOVUPS          (R8), Z19
-	VANDPS           Z7, Z10, Z20
-	VSUBPS           Z20, Z6, Z20
-	VMAXPS           Z20, Z3, Z20
-	VMULPS.BCST      log2e<>+0(SB), Z20, Z21
-	VRNDSCALEPS      $0x00, Z21, Z21
-	VMOVAPS          Z20, Z22
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z21, Z22
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z21, Z22
-	VBROADCASTSS     expC5<>+0(SB), Z20
-	VFMADD213PS.BCST expC4<>+0(SB), Z22, Z20
-	VFMADD213PS.BCST expC3<>+0(SB), Z22, Z20
-	VFMADD213PS.BCST expC2<>+0(SB), Z22, Z20
-	VFMADD213PS.BCST expC1<>+0(SB), Z22, Z20
-	VFMADD213PS.BCST one<>+0(SB), Z22, Z20
-	VSCALEFPS        Z21, Z20, Z20
-	VADDPS           Z4, Z20, Z21
-	VRCP14PS         Z21, Z22
-	VMOVAPS          Z21, Z21
-	VFNMADD213PS     Z5, Z22, Z21
-	VMULPS           Z21, Z22, Z21
-	VMULPS           Z20, Z21, Z22
-	VADDPS           Z5, Z20, Z23
-	VRCP14PS         Z23, Z24
-	VMOVAPS          Z23, Z23
-	VFNMADD213PS     Z5, Z24, Z23
-	VMULPS           Z23, Z24, Z23
-	VMULPS           Z20, Z23, Z23
-	VMULPS           Z23, Z23, Z20
-	VBROADCASTSS     inv13<>+0(SB), Z24
-	VFMADD213PS.BCST inv11<>+0(SB), Z20, Z24
-	VFMADD213PS.BCST inv9<>+0(SB), Z20, Z24
-	VFMADD213PS.BCST inv7<>+0(SB), Z20, Z24
-	VFMADD213PS.BCST inv5<>+0(SB), Z20, Z24
-	VFMADD213PS.BCST inv3<>+0(SB), Z20, Z24
-	VFMADD213PS      Z4, Z20, Z24
-	VADDPS           Z23, Z23, Z23
-	VMULPS           Z24, Z23, Z20
-	VCMPPS           $0x1d, Z6, Z10, K1
-	VBLENDMPS        Z21, Z22, K1, Z13
-	VBLENDMPS        Z22, Z21, K1, Z14
-	VSUBPS           Z11, Z4, Z21
-	VSUBPS           Z11, Z6, Z22
-	VBLENDMPS        Z21, Z22, K1, Z15
-	VMULPS           Z15, Z10, Z10
-	VADDPS           Z20, Z10, Z10
-	VMULPS           Z11, Z14, Z20
-	VFMSUB231PS      Z21, Z13, Z20
-	VMOVAPS          Z1, Z22
-	VFMADD213PS      Z0, Z11, Z22
-	VMULPS           Z22, Z10, Z23
-	VMULPS           Z22, Z20, Z24
+	VMOVUPS          (CX), Z9
+	VMOVUPS          (DX), Z10
+	VMOVUPS          (BX), Z11
+	VMOVUPS          (SI), Z11
+	VMOVUPS          (DI), Z11
+	VMOVUPS          (R8), Z18
+	VANDPS           Z6, Z9, Z19
+	VSUBPS           Z19, Z5, Z19
+	VBROADCASTSS     expMin<>+0(SB), Z20
+	VMAXPS           Z19, Z20, Z19
+	VMULPS.BCST      log2e<>+0(SB), Z19, Z20
+	VRNDSCALEPS      $0x00, Z20, Z20
+	VMOVAPS          Z19, Z21
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z20, Z21
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z20, Z21
+	VBROADCASTSS     expC5<>+0(SB), Z19
+	VFMADD213PS.BCST expC4<>+0(SB), Z21, Z19
+	VFMADD213PS.BCST expC3<>+0(SB), Z21, Z19
+	VFMADD213PS.BCST expC2<>+0(SB), Z21, Z19
+	VFMADD213PS.BCST expC1<>+0(SB), Z21, Z19
+	VFMADD213PS.BCST expC0<>+0(SB), Z21, Z19
+	VSCALEFPS        Z20, Z19, Z19
+	VADDPS           Z3, Z19, Z20
+	VRCP14PS         Z20, Z21
+	VMOVAPS          Z20, Z20
+	VFNMADD213PS     Z4, Z21, Z20
+	VMULPS           Z20, Z21, Z20
+	VMULPS           Z19, Z20, Z21
+	VADDPS           Z4, Z19, Z22
+	VRCP14PS         Z22, Z23
+	VMOVAPS          Z22, Z22
+	VFNMADD213PS     Z4, Z23, Z22
+	VMULPS           Z22, Z23, Z22
+	VMULPS           Z19, Z22, Z22
+	VMULPS           Z22, Z22, Z19
+	VBROADCASTSS     inv13<>+0(SB), Z23
+	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z23
+	VFMADD213PS      Z3, Z19, Z23
+	VADDPS           Z22, Z22, Z22
+	VMULPS           Z23, Z22, Z19
+	VCMPPS           $0x1d, Z5, Z9, K1
+	VBLENDMPS        Z20, Z21, K1, Z12
+	VBLENDMPS        Z21, Z20, K1, Z13
+	VSUBPS           Z10, Z3, Z20
+	VSUBPS           Z10, Z5, Z21
+	VBLENDMPS        Z20, Z21, K1, Z14
+	VMULPS           Z14, Z9, Z9
+	VADDPS           Z19, Z9, Z9
+	VMULPS           Z10, Z13, Z19
+	VFMSUB231PS      Z20, Z12, Z19
+	VMOVAPS          Z1, Z21
+	VFMADD213PS      Z0, Z10, Z21
+	VMULPS           Z21, Z9, Z22
+	VMULPS           Z21, Z19, Z23
 	CMPQ             128(AX), $0x00
 	JE               scaledFull
-	VMULPS           Z11, Z14, Z25
-	VFMADD231PS      Z21, Z13, Z25
-	VMOVAPS          Z25, Z21
+	VMULPS           Z10, Z13, Z24
+	VFMADD231PS      Z20, Z12, Z24
+	VMOVAPS          Z24, Z20
 	MOVQ             128(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPS Z25, Z21, Z21
+	VMULPS Z24, Z20, Z20
 	JMP    powFull
 
 powdoneFull:
-	VMULPS       Z14, Z13, Z23
-	VDIVPS       Z25, Z23, Z23
-	VMOVAPS      Z11, Z11
-	VFNMADD213PS Z4, Z5, Z11
-	VMULPS       Z2, Z11, Z11
-	VMULPS       Z23, Z11, Z11
-	VMULPS       Z10, Z11, Z11
-	VADDPS       Z20, Z11, Z11
-	VMULPS       Z22, Z21, Z21
-	VMULPS       Z21, Z10, Z23
-	VMULPS       Z21, Z11, Z24
-	VCMPPS       $0x00, Z6, Z25, K1
+	VMULPS       Z13, Z12, Z22
+	VDIVPS       Z24, Z22, Z22
+	VMOVAPS      Z10, Z10
+	VFNMADD213PS Z3, Z4, Z10
+	VMULPS       Z2, Z10, Z10
+	VMULPS       Z22, Z10, Z10
+	VMULPS       Z9, Z10, Z10
+	VADDPS       Z19, Z10, Z10
+	VMULPS       Z21, Z20, Z20
+	VMULPS       Z20, Z9, Z22
+	VMULPS       Z20, Z10, Z23
+	VCMPPS       $0x00, Z5, Z24, K1
 	KNOTW        K1, K1
+	VMOVAPS.Z    Z22, K1, Z22
 	VMOVAPS.Z    Z23, K1, Z23
-	VMOVAPS.Z    Z24, K1, Z24
 
 scaledFull:
-	VMULPS        Z12, Z24, Z24
-	VMOVUPS       Z24, (R9)
-	VMOVUPS       Z23, (R10)
-	VMULPS        Z19, Z23, Z23
-	VCVTPS2PD     Y23, Z10
-	VEXTRACTF32X8 $0x01, Z23, Y11
-	VCVTPS2PD     Y11, Z11
+	VMULPS        Z11, Z23, Z23
+	VMOVUPS       Z23, (R9)
+	VMOVUPS       Z22, (R10)
+	VMULPS        Z18, Z22, Z22
+	VCVTPS2PD     Y22, Z9
+	VEXTRACTF32X8 $0x01, Z22, Y10
+	VCVTPS2PD     Y10, Z10
+	VADDPD        Z9, Z7, Z7
 	VADDPD        Z10, Z8, Z8
-	VADDPD        Z11, Z9, Z9
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	ADDQ          72(AX), BX
@@ -946,109 +952,875 @@ tail:
 	SHLXL            R11, R12, R11
 	DECL             R11
 	KMOVW            R11, K1
-	VMOVUPS.Z        (CX), K1, Z10
-	VMOVUPS.Z        (DX), K1, Z11
-	VMOVUPS.Z        (BX), K1, Z12
-	VMOVUPS.Z        (SI), K1, Z12
-	VMOVUPS.Z        (DI), K1, Z12
-	VMOVUPS.Z        (R8), K1, Z19
-	VANDPS           Z7, Z10, Z7
-	VSUBPS           Z7, Z6, Z7
-	VMAXPS           Z7, Z3, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z7
-	VRNDSCALEPS      $0x00, Z7, Z7
-	VMOVAPS          Z3, Z13
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z13
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z7, Z13
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z3
-	VFMADD213PS.BCST one<>+0(SB), Z13, Z3
-	VSCALEFPS        Z7, Z3, Z3
-	VADDPS           Z4, Z3, Z7
-	VRCP14PS         Z7, Z13
-	VMOVAPS          Z7, Z7
-	VFNMADD213PS     Z5, Z13, Z7
-	VMULPS           Z7, Z13, Z7
-	VMULPS           Z3, Z7, Z13
-	VADDPS           Z5, Z3, Z14
-	VRCP14PS         Z14, Z15
+	VMOVUPS.Z        (CX), K1, Z9
+	VMOVUPS.Z        (DX), K1, Z10
+	VMOVUPS.Z        (BX), K1, Z11
+	VMOVUPS.Z        (SI), K1, Z11
+	VMOVUPS.Z        (DI), K1, Z11
+	VMOVUPS.Z        (R8), K1, Z18
+	VANDPS           Z6, Z9, Z6
+	VSUBPS           Z6, Z5, Z6
+	VBROADCASTSS     expMin<>+0(SB), Z12
+	VMAXPS           Z6, Z12, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z12
+	VRNDSCALEPS      $0x00, Z12, Z12
+	VMOVAPS          Z6, Z13
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z12, Z13
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z12, Z13
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z13, Z6
+	VSCALEFPS        Z12, Z6, Z6
+	VADDPS           Z3, Z6, Z12
+	VRCP14PS         Z12, Z13
+	VMOVAPS          Z12, Z12
+	VFNMADD213PS     Z4, Z13, Z12
+	VMULPS           Z12, Z13, Z12
+	VMULPS           Z6, Z12, Z13
+	VADDPS           Z4, Z6, Z14
+	VRCP14PS         Z14, Z19
 	VMOVAPS          Z14, Z14
-	VFNMADD213PS     Z5, Z15, Z14
-	VMULPS           Z14, Z15, Z14
-	VMULPS           Z3, Z14, Z14
-	VMULPS           Z14, Z14, Z3
-	VBROADCASTSS     inv13<>+0(SB), Z15
-	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z15
-	VFMADD213PS.BCST inv9<>+0(SB), Z3, Z15
-	VFMADD213PS.BCST inv7<>+0(SB), Z3, Z15
-	VFMADD213PS.BCST inv5<>+0(SB), Z3, Z15
-	VFMADD213PS.BCST inv3<>+0(SB), Z3, Z15
-	VFMADD213PS      Z4, Z3, Z15
+	VFNMADD213PS     Z4, Z19, Z14
+	VMULPS           Z14, Z19, Z14
+	VMULPS           Z6, Z14, Z14
+	VMULPS           Z14, Z14, Z6
+	VBROADCASTSS     inv13<>+0(SB), Z19
+	VFMADD213PS.BCST inv11<>+0(SB), Z6, Z19
+	VFMADD213PS.BCST inv9<>+0(SB), Z6, Z19
+	VFMADD213PS.BCST inv7<>+0(SB), Z6, Z19
+	VFMADD213PS.BCST inv5<>+0(SB), Z6, Z19
+	VFMADD213PS.BCST inv3<>+0(SB), Z6, Z19
+	VFMADD213PS      Z3, Z6, Z19
 	VADDPS           Z14, Z14, Z14
-	VMULPS           Z15, Z14, Z3
-	VCMPPS           $0x1d, Z6, Z10, K2
-	VBLENDMPS        Z7, Z13, K2, Z16
-	VBLENDMPS        Z13, Z7, K2, Z17
-	VSUBPS           Z11, Z4, Z7
-	VSUBPS           Z11, Z6, Z13
-	VBLENDMPS        Z7, Z13, K2, Z18
-	VMULPS           Z18, Z10, Z10
-	VADDPS           Z3, Z10, Z10
-	VMULPS           Z11, Z17, Z3
-	VFMSUB231PS      Z7, Z16, Z3
+	VMULPS           Z19, Z14, Z6
+	VCMPPS           $0x1d, Z5, Z9, K2
+	VBLENDMPS        Z12, Z13, K2, Z15
+	VBLENDMPS        Z13, Z12, K2, Z16
+	VSUBPS           Z10, Z3, Z12
+	VSUBPS           Z10, Z5, Z13
+	VBLENDMPS        Z12, Z13, K2, Z17
+	VMULPS           Z17, Z9, Z9
+	VADDPS           Z6, Z9, Z9
+	VMULPS           Z10, Z16, Z6
+	VFMSUB231PS      Z12, Z15, Z6
 	VMOVAPS          Z1, Z1
-	VFMADD213PS      Z0, Z11, Z1
-	VMULPS           Z1, Z10, Z0
-	VMULPS           Z1, Z3, Z13
+	VFMADD213PS      Z0, Z10, Z1
+	VMULPS           Z1, Z9, Z0
+	VMULPS           Z1, Z6, Z13
 	CMPQ             128(AX), $0x00
 	JE               scaledTail
-	VMULPS           Z11, Z17, Z14
-	VFMADD231PS      Z7, Z16, Z14
-	VMOVAPS          Z14, Z7
+	VMULPS           Z10, Z16, Z14
+	VFMADD231PS      Z12, Z15, Z14
+	VMOVAPS          Z14, Z12
 	MOVQ             128(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPS Z14, Z7, Z7
+	VMULPS Z14, Z12, Z12
 	JMP    powTail
 
 powdoneTail:
-	VMULPS       Z17, Z16, Z0
+	VMULPS       Z16, Z15, Z0
 	VDIVPS       Z14, Z0, Z0
-	VMOVAPS      Z11, Z11
-	VFNMADD213PS Z4, Z5, Z11
-	VMULPS       Z2, Z11, Z11
-	VMULPS       Z0, Z11, Z11
-	VMULPS       Z10, Z11, Z11
-	VADDPS       Z3, Z11, Z11
-	VMULPS       Z1, Z7, Z7
-	VMULPS       Z7, Z10, Z0
-	VMULPS       Z7, Z11, Z13
-	VCMPPS       $0x00, Z6, Z14, K2
+	VMOVAPS      Z10, Z10
+	VFNMADD213PS Z3, Z4, Z10
+	VMULPS       Z2, Z10, Z10
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z9, Z10, Z10
+	VADDPS       Z6, Z10, Z10
+	VMULPS       Z1, Z12, Z12
+	VMULPS       Z12, Z9, Z0
+	VMULPS       Z12, Z10, Z13
+	VCMPPS       $0x00, Z5, Z14, K2
 	KNOTW        K2, K2
 	VMOVAPS.Z    Z0, K2, Z0
 	VMOVAPS.Z    Z13, K2, Z13
 
 scaledTail:
-	VMULPS        Z12, Z13, Z13
+	VMULPS        Z11, Z13, Z13
 	VMOVUPS       Z13, K1, (R9)
 	VMOVUPS       Z0, K1, (R10)
-	VMULPS        Z19, Z0, Z0
+	VMULPS        Z18, Z0, Z0
 	VMOVAPS.Z     Z0, K1, Z0
 	VCVTPS2PD     Y0, Z1
 	VEXTRACTF32X8 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        Z1, Z8, Z8
-	VADDPD        Z0, Z9, Z9
+	VADDPD        Z1, Z7, Z7
+	VADDPD        Z0, Z8, Z8
 
 done:
-	VADDPD        Z9, Z8, Z8
-	VEXTRACTF64X4 $0x01, Z8, Y0
-	VADDPD        Y0, Y8, Y0
+	VADDPD        Z8, Z7, Z7
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPD        Y0, Y7, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+8(FP)
+	VZEROUPPER
+	RET
+
+// func firstOutsideF64AVX512(x []float64, lo float64, hi float64) int
+// Requires: AVX, AVX512F, BMI, BMI2
+TEXT ·firstOutsideF64AVX512(SB), NOSPLIT, $0-48
+	MOVQ         x_base+0(FP), AX
+	MOVQ         x_len+8(FP), CX
+	VBROADCASTSD lo+24(FP), Z0
+	VBROADCASTSD hi+32(FP), Z1
+	XORQ         DX, DX
+
+loop:
+	CMPQ    CX, $0x08
+	JL      tail
+	VMOVUPD (AX), Z2
+	VCMPPD  $0x1d, Z0, Z2, K1
+	VCMPPD  $0x12, Z1, Z2, K1, K1
+	KMOVW   K1, BX
+	NOTL    BX
+	ANDL    $0x000000ff, BX
+	JNZ     found
+	ADDQ    $0x40, AX
+	ADDQ    $0x08, DX
+	SUBQ    $0x08, CX
+	JMP     loop
+
+tail:
+	TESTQ     CX, CX
+	JZ        none
+	MOVL      $0x00000001, BX
+	SHLXL     CX, BX, CX
+	DECL      CX
+	KMOVW     CX, K2
+	VMOVUPD.Z (AX), K2, Z2
+	VCMPPD    $0x1d, Z0, Z2, K2, K1
+	VCMPPD    $0x12, Z1, Z2, K1, K1
+	KMOVW     K1, BX
+	KMOVW     K2, AX
+	XORL      AX, BX
+	JNZ       found
+
+none:
+	MOVQ $-1, DX
+	MOVQ DX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+found:
+	TZCNTL BX, BX
+	ADDQ   BX, DX
+	MOVQ   DX, ret+40(FP)
+	VZEROUPPER
+	RET
+
+// func sigmoidF64AVX512(a *uint8) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $0-16
+	MOVQ  a+0(FP), AX
+	MOVQ  (AX), CX
+	MOVQ  8(AX), DX
+	MOVQ  16(AX), BX
+	TESTQ BX, BX
+	JNZ   set0
+	LEAQ  144(AX), BX
+	MOVQ  $0x00000000, 72(AX)
+	JMP   done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  208(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  272(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  336(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  400(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  400(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
+	MOVQ         64(AX), R11
+	VBROADCASTSD 120(AX), Z0
+	VBROADCASTSD 128(AX), Z0
+	CVTSQ2SD     136(AX), X1
+	VBROADCASTSD X1, Z1
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VBROADCASTSD twoF64<>+0(SB), Z1
+	VXORPD       Z8, Z8, Z8
+	VBROADCASTSD absMaskF64<>+0(SB), Z9
+	VXORPD       Z10, Z10, Z10
+	VXORPD       Z11, Z11, Z11
+
+loop:
+	CMPQ             R11, $0x08
+	JL               tail
+	VMOVUPD          (CX), Z12
+	VMOVUPD          (DX), Z13
+	VMOVUPD          (BX), Z14
+	VMOVUPD          (SI), Z15
+	VMOVUPD          (DI), Z16
+	VMOVUPD          (R8), Z17
+	VANDPD           Z9, Z12, Z18
+	VSUBPD           Z18, Z8, Z18
+	VBROADCASTSD     expMinF64<>+0(SB), Z19
+	VMAXPD           Z18, Z19, Z18
+	VMULPD.BCST      log2eF64<>+0(SB), Z18, Z19
+	VRNDSCALEPD      $0x00, Z19, Z19
+	VMOVAPD          Z18, Z20
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z19, Z20
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z19, Z20
+	VBROADCASTSD     expC13F64<>+0(SB), Z18
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z20, Z18
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z20, Z18
+	VSCALEFPD        Z19, Z18, Z18
+	VADDPD           Z0, Z18, Z19
+	VDIVPD           Z19, Z0, Z19
+	VMULPD           Z18, Z19, Z20
+	VADDPD           Z1, Z18, Z21
+	VDIVPD           Z21, Z0, Z21
+	VMULPD           Z18, Z21, Z21
+	VMULPD           Z21, Z21, Z18
+	VBROADCASTSD     inv33F64<>+0(SB), Z22
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z18, Z22
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z18, Z22
+	VFMADD213PD      Z0, Z18, Z22
+	VADDPD           Z21, Z21, Z21
+	VMULPD           Z22, Z21, Z18
+	VCMPPD           $0x1d, Z8, Z12, K1
+	VBLENDMPD        Z19, Z20, K1, Z2
+	VBLENDMPD        Z20, Z19, K1, Z3
+	VSUBPD           Z13, Z0, Z19
+	VMULPD           Z13, Z15, Z20
+	VSUBPD           Z0, Z15, Z15
+	VFMADD213PD      Z0, Z13, Z15
+	VSUBPD           Z20, Z8, Z13
+	VBLENDMPD        Z19, Z13, K1, Z4
+	VMULPD           Z4, Z12, Z12
+	VFMADD231PD      Z15, Z18, Z12
+	VMULPD           Z14, Z12, Z12
+	VMULPD           Z20, Z3, Z13
+	VFMSUB231PD      Z19, Z2, Z13
+	VMULPD           Z14, Z13, Z13
+	VMULPD           Z16, Z13, Z13
+	VMOVUPD          Z13, (R9)
+	VMOVUPD          Z12, (R10)
+	VMULPD           Z17, Z12, Z12
+	VADDPD           Z12, Z10, Z10
+	ADDQ             $0x40, CX
+	ADDQ             $0x40, DX
+	ADDQ             72(AX), BX
+	ADDQ             80(AX), SI
+	ADDQ             88(AX), DI
+	ADDQ             96(AX), R8
+	ADDQ             104(AX), R9
+	ADDQ             112(AX), R10
+	SUBQ             $0x08, R11
+	JMP              loop
+
+tail:
+	TESTQ            R11, R11
+	JZ               done
+	MOVL             $0x00000001, AX
+	SHLXL            R11, AX, AX
+	DECL             AX
+	KMOVW            AX, K1
+	VMOVUPD.Z        (CX), K1, Z12
+	VMOVUPD.Z        (DX), K1, Z13
+	VMOVUPD.Z        (BX), K1, Z14
+	VMOVUPD.Z        (SI), K1, Z15
+	VMOVUPD.Z        (DI), K1, Z16
+	VMOVUPD.Z        (R8), K1, Z17
+	VANDPD           Z9, Z12, Z2
+	VSUBPD           Z2, Z8, Z2
+	VBROADCASTSD     expMinF64<>+0(SB), Z3
+	VMAXPD           Z2, Z3, Z2
+	VMULPD.BCST      log2eF64<>+0(SB), Z2, Z3
+	VRNDSCALEPD      $0x00, Z3, Z3
+	VMOVAPD          Z2, Z4
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z3, Z4
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z3, Z4
+	VBROADCASTSD     expC13F64<>+0(SB), Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z2
+	VSCALEFPD        Z3, Z2, Z2
+	VADDPD           Z0, Z2, Z3
+	VDIVPD           Z3, Z0, Z3
+	VMULPD           Z2, Z3, Z4
+	VADDPD           Z1, Z2, Z1
+	VDIVPD           Z1, Z0, Z1
+	VMULPD           Z2, Z1, Z1
+	VMULPD           Z1, Z1, Z2
+	VBROADCASTSD     inv33F64<>+0(SB), Z9
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z9
+	VFMADD213PD      Z0, Z2, Z9
+	VADDPD           Z1, Z1, Z1
+	VMULPD           Z9, Z1, Z1
+	VCMPPD           $0x1d, Z8, Z12, K2
+	VBLENDMPD        Z3, Z4, K2, Z5
+	VBLENDMPD        Z4, Z3, K2, Z6
+	VSUBPD           Z13, Z0, Z2
+	VMULPD           Z13, Z15, Z3
+	VSUBPD           Z0, Z15, Z4
+	VFMADD213PD      Z0, Z13, Z4
+	VSUBPD           Z3, Z8, Z0
+	VBLENDMPD        Z2, Z0, K2, Z7
+	VMULPD           Z7, Z12, Z0
+	VFMADD231PD      Z4, Z1, Z0
+	VMULPD           Z14, Z0, Z0
+	VMULPD           Z3, Z6, Z1
+	VFMSUB231PD      Z2, Z5, Z1
+	VMULPD           Z14, Z1, Z1
+	VMULPD           Z16, Z1, Z1
+	VMOVUPD          Z1, K1, (R9)
+	VMOVUPD          Z0, K1, (R10)
+	VMULPD           Z17, Z0, Z0
+	VMOVAPD.Z        Z0, K1, Z0
+	VADDPD           Z0, Z10, Z10
+
+done:
+	VADDPD        Z11, Z10, Z10
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VADDPD        Y0, Y10, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+8(FP)
+	VZEROUPPER
+	RET
+
+DATA oneF64<>+0(SB)/8, $0x3ff0000000000000
+GLOBL oneF64<>(SB), RODATA|NOPTR, $8
+
+DATA twoF64<>+0(SB)/8, $0x4000000000000000
+GLOBL twoF64<>(SB), RODATA|NOPTR, $8
+
+DATA absMaskF64<>+0(SB)/8, $0x7fffffffffffffff
+GLOBL absMaskF64<>(SB), RODATA|NOPTR, $8
+
+DATA expMinF64<>+0(SB)/8, $0xc087500000000000
+GLOBL expMinF64<>(SB), RODATA|NOPTR, $8
+
+DATA log2eF64<>+0(SB)/8, $0x3ff71547652b82fe
+GLOBL log2eF64<>(SB), RODATA|NOPTR, $8
+
+DATA minusLn2HiF64<>+0(SB)/8, $0xbfe62e42fee00000
+GLOBL minusLn2HiF64<>(SB), RODATA|NOPTR, $8
+
+DATA minusLn2LoF64<>+0(SB)/8, $0xbdea39ef35793c76
+GLOBL minusLn2LoF64<>(SB), RODATA|NOPTR, $8
+
+DATA expC13F64<>+0(SB)/8, $0x3de6124613a86d09
+GLOBL expC13F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC12F64<>+0(SB)/8, $0x3e21eed8eff8d898
+GLOBL expC12F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC11F64<>+0(SB)/8, $0x3e5ae64567f544e4
+GLOBL expC11F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC10F64<>+0(SB)/8, $0x3e927e4fb7789f5c
+GLOBL expC10F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC9F64<>+0(SB)/8, $0x3ec71de3a556c734
+GLOBL expC9F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC8F64<>+0(SB)/8, $0x3efa01a01a01a01a
+GLOBL expC8F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC7F64<>+0(SB)/8, $0x3f2a01a01a01a01a
+GLOBL expC7F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC6F64<>+0(SB)/8, $0x3f56c16c16c16c17
+GLOBL expC6F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC5F64<>+0(SB)/8, $0x3f81111111111111
+GLOBL expC5F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC4F64<>+0(SB)/8, $0x3fa5555555555555
+GLOBL expC4F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC3F64<>+0(SB)/8, $0x3fc5555555555555
+GLOBL expC3F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC2F64<>+0(SB)/8, $0x3fe0000000000000
+GLOBL expC2F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC1F64<>+0(SB)/8, $0x3ff0000000000000
+GLOBL expC1F64<>(SB), RODATA|NOPTR, $8
+
+DATA expC0F64<>+0(SB)/8, $0x3ff0000000000000
+GLOBL expC0F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv33F64<>+0(SB)/8, $0x3f9f07c1f07c1f08
+GLOBL inv33F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv31F64<>+0(SB)/8, $0x3fa0842108421084
+GLOBL inv31F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv29F64<>+0(SB)/8, $0x3fa1a7b9611a7b96
+GLOBL inv29F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv27F64<>+0(SB)/8, $0x3fa2f684bda12f68
+GLOBL inv27F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv25F64<>+0(SB)/8, $0x3fa47ae147ae147b
+GLOBL inv25F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv23F64<>+0(SB)/8, $0x3fa642c8590b2164
+GLOBL inv23F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv21F64<>+0(SB)/8, $0x3fa8618618618618
+GLOBL inv21F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv19F64<>+0(SB)/8, $0x3faaf286bca1af28
+GLOBL inv19F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv17F64<>+0(SB)/8, $0x3fae1e1e1e1e1e1e
+GLOBL inv17F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv15F64<>+0(SB)/8, $0x3fb1111111111111
+GLOBL inv15F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv13F64<>+0(SB)/8, $0x3fb3b13b13b13b14
+GLOBL inv13F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv11F64<>+0(SB)/8, $0x3fb745d1745d1746
+GLOBL inv11F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv9F64<>+0(SB)/8, $0x3fbc71c71c71c71c
+GLOBL inv9F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv7F64<>+0(SB)/8, $0x3fc2492492492492
+GLOBL inv7F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv5F64<>+0(SB)/8, $0x3fc999999999999a
+GLOBL inv5F64<>(SB), RODATA|NOPTR, $8
+
+DATA inv3F64<>+0(SB)/8, $0x3fd5555555555555
+GLOBL inv3F64<>(SB), RODATA|NOPTR, $8
+
+// func sigmoidFocalF64AVX512(a *uint8) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $0-16
+	MOVQ  a+0(FP), AX
+	MOVQ  (AX), CX
+	MOVQ  8(AX), DX
+	MOVQ  16(AX), BX
+	TESTQ BX, BX
+	JNZ   set0
+	LEAQ  144(AX), BX
+	MOVQ  $0x00000000, 72(AX)
+	JMP   done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  208(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  272(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  336(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  400(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  400(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
+	MOVQ         64(AX), R11
+	VBROADCASTSD 120(AX), Z0
+	VBROADCASTSD 128(AX), Z1
+	CVTSQ2SD     136(AX), X2
+	VBROADCASTSD X2, Z2
+	VBROADCASTSD oneF64<>+0(SB), Z3
+	VBROADCASTSD twoF64<>+0(SB), Z4
+	VXORPD       Z5, Z5, Z5
+	VBROADCASTSD absMaskF64<>+0(SB), Z6
+	VXORPD       Z7, Z7, Z7
+	VXORPD       Z8, Z8, Z8
+
+loop:
+	CMPQ             R11, $0x08
+	JL               tail
+	VMOVUPD          (CX), Z9
+	VMOVUPD          (DX), Z10
+	VMOVUPD          (BX), Z11
+	VMOVUPD          (SI), Z11
+	VMOVUPD          (DI), Z11
+	VMOVUPD          (R8), Z18
+	VANDPD           Z6, Z9, Z19
+	VSUBPD           Z19, Z5, Z19
+	VBROADCASTSD     expMinF64<>+0(SB), Z20
+	VMAXPD           Z19, Z20, Z19
+	VMULPD.BCST      log2eF64<>+0(SB), Z19, Z20
+	VRNDSCALEPD      $0x00, Z20, Z20
+	VMOVAPD          Z19, Z21
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z20, Z21
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z20, Z21
+	VBROADCASTSD     expC13F64<>+0(SB), Z19
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z21, Z19
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z21, Z19
+	VSCALEFPD        Z20, Z19, Z19
+	VADDPD           Z3, Z19, Z20
+	VDIVPD           Z20, Z3, Z20
+	VMULPD           Z19, Z20, Z21
+	VADDPD           Z4, Z19, Z22
+	VDIVPD           Z22, Z3, Z22
+	VMULPD           Z19, Z22, Z22
+	VMULPD           Z22, Z22, Z19
+	VBROADCASTSD     inv33F64<>+0(SB), Z23
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z19, Z23
+	VFMADD213PD      Z3, Z19, Z23
+	VADDPD           Z22, Z22, Z22
+	VMULPD           Z23, Z22, Z19
+	VCMPPD           $0x1d, Z5, Z9, K1
+	VBLENDMPD        Z20, Z21, K1, Z12
+	VBLENDMPD        Z21, Z20, K1, Z13
+	VSUBPD           Z10, Z3, Z20
+	VSUBPD           Z10, Z5, Z21
+	VBLENDMPD        Z20, Z21, K1, Z14
+	VMULPD           Z14, Z9, Z9
+	VADDPD           Z19, Z9, Z9
+	VMULPD           Z10, Z13, Z19
+	VFMSUB231PD      Z20, Z12, Z19
+	VMOVAPD          Z1, Z21
+	VFMADD213PD      Z0, Z10, Z21
+	VMULPD           Z21, Z9, Z22
+	VMULPD           Z21, Z19, Z23
+	CMPQ             136(AX), $0x00
+	JE               scaledFull
+	VMULPD           Z10, Z13, Z24
+	VFMADD231PD      Z20, Z12, Z24
+	VMOVAPD          Z24, Z20
+	MOVQ             136(AX), R12
+
+powFull:
+	DECQ   R12
+	JZ     powdoneFull
+	VMULPD Z24, Z20, Z20
+	JMP    powFull
+
+powdoneFull:
+	VMULPD       Z13, Z12, Z22
+	VDIVPD       Z24, Z22, Z22
+	VMOVAPD      Z10, Z10
+	VFNMADD213PD Z3, Z4, Z10
+	VMULPD       Z2, Z10, Z10
+	VMULPD       Z22, Z10, Z10
+	VMULPD       Z9, Z10, Z10
+	VADDPD       Z19, Z10, Z10
+	VMULPD       Z21, Z20, Z20
+	VMULPD       Z20, Z9, Z22
+	VMULPD       Z20, Z10, Z23
+	VCMPPD       $0x00, Z5, Z24, K1
+	KNOTW        K1, K1
+	VMOVAPD.Z    Z22, K1, Z22
+	VMOVAPD.Z    Z23, K1, Z23
+
+scaledFull:
+	VMULPD  Z11, Z23, Z23
+	VMOVUPD Z23, (R9)
+	VMOVUPD Z22, (R10)
+	VMULPD  Z18, Z22, Z22
+	VADDPD  Z22, Z7, Z7
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    72(AX), BX
+	ADDQ    80(AX), SI
+	ADDQ    88(AX), DI
+	ADDQ    96(AX), R8
+	ADDQ    104(AX), R9
+	ADDQ    112(AX), R10
+	SUBQ    $0x08, R11
+	JMP     loop
+
+tail:
+	TESTQ            R11, R11
+	JZ               done
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R11
+	DECL             R11
+	KMOVW            R11, K1
+	VMOVUPD.Z        (CX), K1, Z9
+	VMOVUPD.Z        (DX), K1, Z10
+	VMOVUPD.Z        (BX), K1, Z11
+	VMOVUPD.Z        (SI), K1, Z11
+	VMOVUPD.Z        (DI), K1, Z11
+	VMOVUPD.Z        (R8), K1, Z18
+	VANDPD           Z6, Z9, Z6
+	VSUBPD           Z6, Z5, Z6
+	VBROADCASTSD     expMinF64<>+0(SB), Z12
+	VMAXPD           Z6, Z12, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z12
+	VRNDSCALEPD      $0x00, Z12, Z12
+	VMOVAPD          Z6, Z13
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z12, Z13
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z12, Z13
+	VBROADCASTSD     expC13F64<>+0(SB), Z6
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z13, Z6
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z13, Z6
+	VSCALEFPD        Z12, Z6, Z6
+	VADDPD           Z3, Z6, Z12
+	VDIVPD           Z12, Z3, Z12
+	VMULPD           Z6, Z12, Z13
+	VADDPD           Z4, Z6, Z14
+	VDIVPD           Z14, Z3, Z14
+	VMULPD           Z6, Z14, Z14
+	VMULPD           Z14, Z14, Z6
+	VBROADCASTSD     inv33F64<>+0(SB), Z19
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z19
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z19
+	VFMADD213PD      Z3, Z6, Z19
+	VADDPD           Z14, Z14, Z14
+	VMULPD           Z19, Z14, Z6
+	VCMPPD           $0x1d, Z5, Z9, K2
+	VBLENDMPD        Z12, Z13, K2, Z15
+	VBLENDMPD        Z13, Z12, K2, Z16
+	VSUBPD           Z10, Z3, Z12
+	VSUBPD           Z10, Z5, Z13
+	VBLENDMPD        Z12, Z13, K2, Z17
+	VMULPD           Z17, Z9, Z9
+	VADDPD           Z6, Z9, Z9
+	VMULPD           Z10, Z16, Z6
+	VFMSUB231PD      Z12, Z15, Z6
+	VMOVAPD          Z1, Z1
+	VFMADD213PD      Z0, Z10, Z1
+	VMULPD           Z1, Z9, Z0
+	VMULPD           Z1, Z6, Z13
+	CMPQ             136(AX), $0x00
+	JE               scaledTail
+	VMULPD           Z10, Z16, Z14
+	VFMADD231PD      Z12, Z15, Z14
+	VMOVAPD          Z14, Z12
+	MOVQ             136(AX), AX
+
+powTail:
+	DECQ   AX
+	JZ     powdoneTail
+	VMULPD Z14, Z12, Z12
+	JMP    powTail
+
+powdoneTail:
+	VMULPD       Z16, Z15, Z0
+	VDIVPD       Z14, Z0, Z0
+	VMOVAPD      Z10, Z10
+	VFNMADD213PD Z3, Z4, Z10
+	VMULPD       Z2, Z10, Z10
+	VMULPD       Z0, Z10, Z10
+	VMULPD       Z9, Z10, Z10
+	VADDPD       Z6, Z10, Z10
+	VMULPD       Z1, Z12, Z12
+	VMULPD       Z12, Z9, Z0
+	VMULPD       Z12, Z10, Z13
+	VCMPPD       $0x00, Z5, Z14, K2
+	KNOTW        K2, K2
+	VMOVAPD.Z    Z0, K2, Z0
+	VMOVAPD.Z    Z13, K2, Z13
+
+scaledTail:
+	VMULPD    Z11, Z13, Z13
+	VMOVUPD   Z13, K1, (R9)
+	VMOVUPD   Z0, K1, (R10)
+	VMULPD    Z18, Z0, Z0
+	VMOVAPD.Z Z0, K1, Z0
+	VADDPD    Z0, Z7, Z7
+
+done:
+	VADDPD        Z8, Z7, Z7
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VADDPD        Y0, Y7, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0

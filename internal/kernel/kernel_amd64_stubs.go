@@ -49,3 +49,14 @@ func sigmoidAVX512(a *uint8) float64
 
 //go:noescape
 func sigmoidFocalAVX512(a *uint8) float64
+
+// firstOutsideF64AVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
+//
+//go:noescape
+func firstOutsideF64AVX512(x []float64, lo float64, hi float64) int
+
+//go:noescape
+func sigmoidF64AVX512(a *uint8) float64
+
+//go:noescape
+func sigmoidFocalF64AVX512(a *uint8) float64

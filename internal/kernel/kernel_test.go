@@ -180,25 +180,30 @@ func TestRowKernelsAgainstGo(t *testing.T) {
 }
 
 func TestFirstOutsideAgainstGo(t *testing.T) {
+	testFirstOutside[float32](t)
+	testFirstOutside[float64](t)
+}
+
+func testFirstOutside[F float32 | float64](t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, p := range paths(t) {
 		for _, n := range lengths() {
 			for trial := range 20 {
-				x := make([]float32, n)
+				x := make([]F, n)
 				for i := range x {
-					x[i] = rng.Float32()
+					x[i] = F(rng.Float64())
 				}
 				if n > 0 && trial > 0 {
-					bad := []float32{-0.5, 1.5, float32(math.NaN()), float32(math.Inf(1)), -1e-30, 1.0000001}
+					bad := []float64{-0.5, 1.5, math.NaN(), math.Inf(1), -1e-30, 1.0000001, -1e-300}
 					for range 1 + rng.IntN(3) {
-						x[rng.IntN(n)] = bad[rng.IntN(len(bad))]
+						x[rng.IntN(n)] = F(bad[rng.IntN(len(bad))])
 					}
 				}
 				var want, got int
 				on(Go, func() { want = FirstOutside(x, 0, 1) })
 				on(p, func() { got = FirstOutside(x, 0, 1) })
 				if got != want {
-					t.Fatalf("%v n=%d: FirstOutside %d, want %d", p, n, got, want)
+					t.Fatalf("%v %T n=%d: FirstOutside %d, want %d", p, x, n, got, want)
 				}
 			}
 		}
@@ -227,28 +232,40 @@ func closeSum(a, b float64) bool {
 }
 
 func TestElementKernelsAgainstGo(t *testing.T) {
+	// float32: the gradient's terms can cancel (soft targets), so it is
+	// accurate to its terms' size; float64 to 1e-12 of them.
+	testElementKernels[float32](t, 3e-5, 1e-6)
+	testElementKernels[float64](t, 1e-12, 1e-14)
+}
+
+func testElementKernels[F float32 | float64](t *testing.T, rel, abs float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, p := range paths(t) {
 		for _, n := range lengths() {
 			for variant := range 16 {
-				x := values(rng, n, variant&8 != 0)
-				tt := make([]float32, n)
-				for i := range tt {
-					tt[i] = float32(rng.IntN(2))
-					if rng.IntN(3) == 0 {
-						tt[i] = rng.Float32()
+				x := convertTo[F](values(rng, n, variant&8 != 0))
+				if variant&8 == 0 { // full float64 precision where it matters
+					for i := range x {
+						x[i] = F(16*rng.Float64() - 8)
 					}
 				}
-				e := Elements[float32]{X: x, T: tt, WS: 0.5, QS: 2, GS: 0.125}
+				tt := make([]F, n)
+				for i := range tt {
+					tt[i] = F(rng.IntN(2))
+					if rng.IntN(3) == 0 {
+						tt[i] = F(rng.Float64())
+					}
+				}
+				e := Elements[F]{X: x, T: tt, WS: 0.5, QS: 2, GS: 0.125}
 				if variant&1 != 0 {
-					e.W, e.Q = positive(rng, n), positive(rng, n)
+					e.W, e.Q = convertTo[F](positive(rng, n)), convertTo[F](positive(rng, n))
 				}
 				if variant&2 != 0 {
-					e.G = values(rng, n, false)
+					e.G = convertTo[F](values(rng, n, false))
 				}
 				kinds := []string{"sigmoid", "focal a=0.25 γ=2", "focal a=-1 γ=0", "focal a=0.75 γ=5", "focal a=0 γ=1"}
 				for _, kind := range kinds {
-					run := func(e *Elements[float32]) float64 {
+					run := func(e *Elements[F]) float64 {
 						switch kind {
 						case "sigmoid":
 							return Sigmoid(e)
@@ -263,13 +280,13 @@ func TestElementKernelsAgainstGo(t *testing.T) {
 						}
 					}
 					want := e
-					want.Grad, want.Losses = make([]float32, n), make([]float32, n)
+					want.Grad, want.Losses = make([]F, n), make([]F, n)
 					var wantSum float64
 					on(Go, func() { wantSum = run(&want) })
 					got := e
 					var checkG, checkL func(*testing.T)
-					got.Grad, checkG = guarded(n, 0)
-					got.Losses, checkL = guarded(n, 0)
+					got.Grad, checkG = guardedOf[F](n)
+					got.Losses, checkL = guardedOf[F](n)
 					if variant&4 != 0 {
 						got.Losses, checkL = nil, func(*testing.T) {}
 					}
@@ -277,14 +294,12 @@ func TestElementKernelsAgainstGo(t *testing.T) {
 					on(p, func() { gotSum = run(&got) })
 					checkG(t)
 					checkL(t)
-					name := fmt.Sprintf("%v/%s/n=%d/variant=%d", p, kind, n, variant)
+					name := fmt.Sprintf("%v/%T/%s/n=%d/variant=%d", p, x, kind, n, variant)
 					for i := range x {
-						// The gradient's terms can cancel (soft targets), so float32
-						// is accurate to its terms' size, not the result's.
-						if !close32(got.Grad[i], want.Grad[i], 3e-5, 1e-6) {
+						if !closeF(got.Grad[i], want.Grad[i], rel, abs) {
 							t.Fatalf("%s: grad[%d] at x=%v t=%v: %v, want %v", name, i, x[i], tt[i], got.Grad[i], want.Grad[i])
 						}
-						if got.Losses != nil && !close32(got.Losses[i], want.Losses[i], 3e-5, 1e-6) {
+						if got.Losses != nil && !closeF(got.Losses[i], want.Losses[i], rel, abs) {
 							t.Fatalf("%s: loss[%d] at x=%v t=%v: %v, want %v", name, i, x[i], tt[i], got.Losses[i], want.Losses[i])
 						}
 					}
@@ -298,13 +313,53 @@ func TestElementKernelsAgainstGo(t *testing.T) {
 						}
 						terms += math.Abs(float64(l) * g)
 					}
-					if math.Abs(gotSum-wantSum) > 3e-5*terms+1e-6*float64(n) && !(math.IsNaN(gotSum) && math.IsNaN(wantSum)) && gotSum != wantSum {
+					if math.Abs(gotSum-wantSum) > rel*terms+abs*float64(n) && !(math.IsNaN(gotSum) && math.IsNaN(wantSum)) && gotSum != wantSum {
 						t.Errorf("%s: sum %v, want %v", name, gotSum, wantSum)
 					}
 				}
 			}
 		}
 	}
+}
+
+func convertTo[F float32 | float64](v []float32) []F {
+	out := make([]F, len(v))
+	for i, x := range v {
+		out[i] = F(x)
+	}
+	return out
+}
+
+// guardedOf is guarded for either type.
+func guardedOf[F float32 | float64](n int) ([]F, func(t *testing.T)) {
+	const guard = 8
+	buf := make([]F, n+2*guard)
+	for i := range buf {
+		buf[i] = 12345
+	}
+	return buf[guard : guard+n], func(t *testing.T) {
+		t.Helper()
+		for i := range guard {
+			if buf[i] != 12345 || buf[guard+n+i] != 12345 {
+				t.Fatalf("length %d: a guard value was overwritten", n)
+			}
+		}
+	}
+}
+
+// closeF is close32 for either type.
+func closeF[F float32 | float64](a, b F, rel, abs float64) bool {
+	if a == b {
+		return true
+	}
+	x, y := float64(a), float64(b)
+	if math.IsNaN(x) || math.IsNaN(y) {
+		return math.IsNaN(x) && math.IsNaN(y)
+	}
+	if math.IsInf(x, 0) || math.IsInf(y, 0) {
+		return x == y
+	}
+	return math.Abs(x-y) <= rel*math.Abs(y)+abs
 }
 
 func positive(rng *rand.Rand, n int) []float32 {
@@ -319,6 +374,26 @@ func positive(rng *rand.Rand, n int) []float32 {
 // ulp of the exact values: for t = 1 and x ≥ 0 the sigmoid loss is
 // softplus(−x) = log1p(e^−x) alone, and its derivative −σ(−x).
 func TestSoftplusAndExpAccuracy(t *testing.T) {
+	for _, p := range paths(t) {
+		n := 7000
+		x, tt := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i] = float64(i) * 0.01 // 0 … 70
+			tt[i] = 1
+		}
+		e := Elements[float64]{X: x, T: tt, WS: 1, QS: 1, GS: 1, Grad: make([]float64, n), Losses: make([]float64, n)}
+		on(p, func() { Sigmoid(&e) })
+		for i, v := range x {
+			want := math.Log1p(math.Exp(-v))
+			if d := math.Abs(e.Losses[i]-want) / want; d > 1e-15 { // 4.5 ulp
+				t.Fatalf("%v float64: softplus(−%v) = %v, want %v (relative error %.2g)", p, v, e.Losses[i], want, d)
+			}
+			wantGrad := -1 / (1 + math.Exp(v))
+			if d := math.Abs(e.Grad[i]-wantGrad) / -wantGrad; d > 1e-15 {
+				t.Fatalf("%v float64: −σ(−%v) = %v, want %v (relative error %.2g)", p, v, e.Grad[i], wantGrad, d)
+			}
+		}
+	}
 	for _, p := range paths(t) {
 		n := 4000
 		x, tt := make([]float32, n), make([]float32, n)

@@ -10,6 +10,7 @@ import (
 // TestElemArgsLayout pins the offsets _gen/gen.go reads the frame at.
 func TestElemArgsLayout(t *testing.T) {
 	var a elemArgs
+	var b elemArgs64
 	for _, c := range []struct {
 		name string
 		got  uintptr
@@ -21,6 +22,9 @@ func TestElemArgsLayout(t *testing.T) {
 		{"wInc", unsafe.Offsetof(a.wInc), 72}, {"qInc", unsafe.Offsetof(a.qInc), 80}, {"gInc", unsafe.Offsetof(a.gInc), 88},
 		{"hInc", unsafe.Offsetof(a.hInc), 96}, {"gradInc", unsafe.Offsetof(a.gradInc), 104}, {"lossInc", unsafe.Offsetof(a.lossInc), 112},
 		{"a1", unsafe.Offsetof(a.a1), 120}, {"a2", unsafe.Offsetof(a.a2), 124}, {"gamma", unsafe.Offsetof(a.gamma), 128}, {"lanes", unsafe.Offsetof(a.lanes), 136},
+		{"64.x", unsafe.Offsetof(b.x), 0}, {"64.loss", unsafe.Offsetof(b.loss), 56}, {"64.n", unsafe.Offsetof(b.n), 64},
+		{"64.lossInc", unsafe.Offsetof(b.lossInc), 112}, {"64.a1", unsafe.Offsetof(b.a1), 120},
+		{"64.a2", unsafe.Offsetof(b.a2), 128}, {"64.gamma", unsafe.Offsetof(b.gamma), 136}, {"64.lanes", unsafe.Offsetof(b.lanes), 144},
 	} {
 		if c.got != c.want {
 			t.Errorf("elemArgs.%s at offset %d, the generator reads %d", c.name, c.got, c.want)

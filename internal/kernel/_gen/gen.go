@@ -3,8 +3,9 @@
 //	cd internal/kernel/_gen && go run . -out ../kernel_amd64.s -stubs ../kernel_amd64_stubs.go -pkg kernel
 //
 // (go generate ./internal/kernel does the same). Every kernel processes
-// whole vectors of 16 float32 lanes and a masked tail, so it needs no
-// scalar code; internal/kernel documents each one by its Go reference loop.
+// whole vectors (16 float32 or 8 float64 lanes) and a masked tail, so it
+// needs no scalar code; internal/kernel documents each one by its Go
+// reference loop.
 package main
 
 import (
@@ -28,74 +29,153 @@ func main() {
 	genScaleAdd(false)
 	genDot(true)
 	genDot(false)
-	genFirstOutside()
-	genElements("sigmoidAVX512", sigmoidBody)
-	genElements("sigmoidFocalAVX512", focalBody)
+	for _, t := range []flt{f32, f64} {
+		genFirstOutside(t)
+		genElements(t, "sigmoid", sigmoidBody)
+		genElements(t, "sigmoidFocal", focalBody)
+	}
 	Generate()
 }
 
-// Predicates of VCMPPS.
+// Predicates of VCMPPS and VCMPPD.
 const (
 	cmpEQ = 0x00 // ordered, quiet: false for NaN
 	cmpLE = 0x12 // ordered, quiet
 	cmpGE = 0x1D // ordered, quiet
 )
 
-func genFirstOutside() {
-	TEXT("firstOutsideAVX512", NOSPLIT, "func(x []float32, lo, hi float32) int")
-	Pragma("noescape")
-	Doc("firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.")
-	p := Load(Param("x").Base(), GP64())
-	n := GP64()
-	Load(Param("x").Len(), n)
-	lo, hi := ZMM(), ZMM()
-	VBROADCASTSS(addr(Param("lo")), lo)
-	VBROADCASTSS(addr(Param("hi")), hi)
-	i, bad := GP64(), GP64()
-	XORQ(i, i)
-	v, ge, in := ZMM(), K(), K()
+// flt is an element type: the instructions and constants that differ
+// between float32 (16 lanes) and float64 (8 lanes).
+type flt struct {
+	suffix string // of the kernels' names: "" for float32, "F64"
+	size   int    // bytes
+	lanes  int
+	goType string
+}
 
-	Label("loop")
-	CMPQ(n, U8(16))
-	JL(LabelRef("tail"))
-	VMOVUPS(Mem{Base: p}, v)
-	VCMPPS(U8(cmpGE), lo, v, ge)
-	VCMPPS(U8(cmpLE), hi, v, ge, in) // lo ≤ v ≤ hi
-	KMOVW(in, bad.As32())
-	NOTL(bad.As32())
-	ANDL(U32(0xFFFF), bad.As32()) // lanes out of range
-	JNZ(LabelRef("found"))
-	ADDQ(U8(64), p)
-	ADDQ(U8(16), i)
-	SUBQ(U8(16), n)
-	JMP(LabelRef("loop"))
+var (
+	f32 = flt{suffix: "", size: 4, lanes: 16, goType: "float32"}
+	f64 = flt{suffix: "F64", size: 8, lanes: 8, goType: "float64"}
+)
 
-	Label("tail")
-	TESTQ(n, n)
-	JZ(LabelRef("none"))
-	k := K()
-	tailMask(n, k)
-	VMOVUPS_Z(Mem{Base: p}, k, v)
-	VCMPPS(U8(cmpGE), lo, v, k, ge)
-	VCMPPS(U8(cmpLE), hi, v, ge, in)
-	all := GP32()
-	KMOVW(in, bad.As32())
-	KMOVW(k, all)
-	XORL(all, bad.As32()) // tail lanes out of range
-	JNZ(LabelRef("found"))
+func (t flt) is64() bool { return t.size == 8 }
 
-	Label("none")
-	MOVQ(I32(-1), i)
-	Store(i, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+func (t flt) name(base string) string { return base + t.suffix + "AVX512" }
 
-	Label("found")
-	TZCNTL(bad.As32(), bad.As32())
-	ADDQ(bad, i)
-	Store(i, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
+// constants memoizes the read-only data, one symbol per name.
+var constants = map[string]Mem{}
+
+// c returns the address of a constant of type t, stored by its bits (the
+// assembler reads no Inf or NaN literal).
+func (t flt) c(name string, v float64) Mem {
+	key := name + t.suffix
+	if m, ok := constants[key]; ok {
+		return m
+	}
+	var m Mem
+	if t.is64() {
+		m = ConstData(key, U64(math.Float64bits(v)))
+	} else {
+		m = ConstData(key, U32(math.Float32bits(float32(v))))
+	}
+	constants[key] = m
+	return m
+}
+
+// cBits is c for a constant given by its bits.
+func (t flt) cBits(name string, bits uint64) Mem {
+	if t.is64() {
+		return t.c(name, math.Float64frombits(bits))
+	}
+	return t.c(name, float64(math.Float32frombits(uint32(bits))))
+}
+
+func (t flt) bcast(m Mem, r VecVirtual) {
+	if t.is64() {
+		VBROADCASTSD(m, r)
+	} else {
+		VBROADCASTSS(m, r)
+	}
+}
+
+// broadcast returns a register holding v in every lane.
+func (t flt) broadcast(name string, v float64) VecVirtual {
+	r := ZMM()
+	t.bcast(t.c(name, v), r)
+	return r
+}
+
+// The instructions, in Go operand order (sources first, destination last).
+func (t flt) pick(ps, pd func(...Op)) func(...Op) {
+	if t.is64() {
+		return pd
+	}
+	return ps
+}
+
+func (t flt) add(a ...Op)    { t.pick(VADDPS, VADDPD)(a...) }
+func (t flt) sub(a ...Op)    { t.pick(VSUBPS, VSUBPD)(a...) }
+func (t flt) mul(a ...Op)    { t.pick(VMULPS, VMULPD)(a...) }
+func (t flt) div(a ...Op)    { t.pick(VDIVPS, VDIVPD)(a...) }
+func (t flt) max(a ...Op)    { t.pick(VMAXPS, VMAXPD)(a...) }
+func (t flt) and(a ...Op)    { t.pick(VANDPS, VANDPD)(a...) }
+func (t flt) xor(a ...Op)    { t.pick(VXORPS, VXORPD)(a...) }
+func (t flt) movu(a ...Op)   { t.pick(VMOVUPS, VMOVUPD)(a...) }
+func (t flt) mova(a ...Op)   { t.pick(VMOVAPS, VMOVAPD)(a...) }
+func (t flt) fma213(a ...Op) { t.pick(VFMADD213PS, VFMADD213PD)(a...) } // z1 = z2·z1 + z3
+func (t flt) fma231(a ...Op) { t.pick(VFMADD231PS, VFMADD231PD)(a...) } // z1 = z2·z3 + z1
+func (t flt) fnmadd213(a ...Op) {
+	t.pick(VFNMADD213PS, VFNMADD213PD)(a...) // z1 = −z2·z1 + z3
+}
+func (t flt) fmsub231(a ...Op) { t.pick(VFMSUB231PS, VFMSUB231PD)(a...) } // z1 = z2·z3 − z1
+func (t flt) mulB(a ...Op)     { t.pick(VMULPS_BCST, VMULPD_BCST)(a...) }
+func (t flt) fma213B(a ...Op)  { t.pick(VFMADD213PS_BCST, VFMADD213PD_BCST)(a...) }
+func (t flt) fma231B(a ...Op)  { t.pick(VFMADD231PS_BCST, VFMADD231PD_BCST)(a...) }
+func (t flt) rndscale(a ...Op) { t.pick(VRNDSCALEPS, VRNDSCALEPD)(a...) }
+func (t flt) scalef(a ...Op)   { t.pick(VSCALEFPS, VSCALEFPD)(a...) }
+func (t flt) cmp(a ...Op)      { t.pick(VCMPPS, VCMPPD)(a...) }
+func (t flt) blend(a ...Op)    { t.pick(VBLENDMPS, VBLENDMPD)(a...) } // k ? first : second
+func (t flt) movaZ(src, k, dst Op) {
+	if t.is64() {
+		VMOVAPD_Z(src, k, dst)
+	} else {
+		VMOVAPS_Z(src, k, dst)
+	}
+}
+
+// load reads one vector at m into r, the inactive lanes of k zeroed.
+func (t flt) load(m Mem, k Register, r VecVirtual) {
+	switch {
+	case k == nil:
+		t.movu(m, r)
+	case t.is64():
+		VMOVUPD_Z(m, k, r)
+	default:
+		VMOVUPS_Z(m, k, r)
+	}
+}
+
+func (t flt) store(r VecVirtual, k Register, m Mem) {
+	if k == nil {
+		t.movu(r, m)
+	} else {
+		t.movu(r, k, m)
+	}
+}
+
+// sum adds the lanes of v to the float64 accumulators lo and hi (8 lanes
+// each): float32 lanes are widened, float64 lanes go to lo.
+func (t flt) sum(v, lo, hi VecVirtual) {
+	if t.is64() {
+		VADDPD(v, lo, lo)
+		return
+	}
+	a, b := ZMM(), ZMM()
+	VCVTPS2PD(v.AsY(), a)
+	VEXTRACTF32X8(U8(1), v, b.AsY())
+	VCVTPS2PD(b.AsY(), b)
+	VADDPD(a, lo, lo)
+	VADDPD(b, hi, hi)
 }
 
 // addr returns the frame address of an argument.
@@ -107,27 +187,6 @@ func addr(c gotypes.Component) Mem {
 	return b.Addr
 }
 
-// constants memoizes the read-only data, one symbol per name.
-var constants = map[string]Mem{}
-
-// constF32 returns the address of a float32 constant, stored by its bits
-// (the assembler reads no Inf or NaN literal).
-func constF32(name string, v float32) Mem {
-	if m, ok := constants[name]; ok {
-		return m
-	}
-	m := ConstData(name, U32(math.Float32bits(v)))
-	constants[name] = m
-	return m
-}
-
-// broadcast returns a register holding v in every lane.
-func broadcast(name string, v float32) VecVirtual {
-	r := ZMM()
-	VBROADCASTSS(constF32(name, v), r)
-	return r
-}
-
 // tailMask sets k to the low n bits (0 < n < 16).
 func tailMask(n GPVirtual, k Register) {
 	one, bits := GP32(), GP32()
@@ -137,16 +196,16 @@ func tailMask(n GPVirtual, k Register) {
 	KMOVW(bits, k)
 }
 
-// loop16 emits the loop over n elements: body(mem offset register?, mask)
-// is called twice, for full vectors (mask nil) and for the masked tail.
-// advance moves the pointers one vector on.
-func loop16(n GPVirtual, body func(k Register), advance func()) {
+// loop emits the loop over n elements, lanes at a time: body is called
+// twice, for full vectors (mask nil) and for the masked tail; advance
+// moves the pointers one vector on.
+func loop(lanes int, n GPVirtual, body func(k Register), advance func()) {
 	Label("loop")
-	CMPQ(n, U8(16))
+	CMPQ(n, U8(lanes))
 	JL(LabelRef("tail"))
 	body(nil)
 	advance()
-	SUBQ(U8(16), n)
+	SUBQ(U8(lanes), n)
 	JMP(LabelRef("loop"))
 
 	Label("tail")
@@ -156,34 +215,6 @@ func loop16(n GPVirtual, body func(k Register), advance func()) {
 	tailMask(n, k)
 	body(k)
 	Label("done")
-}
-
-// load reads 16 lanes at m into r, the inactive lanes of k zeroed.
-func load(m Mem, k Register, r VecVirtual) {
-	if k == nil {
-		VMOVUPS(m, r)
-	} else {
-		VMOVUPS_Z(m, k, r)
-	}
-}
-
-func storeVec(r VecVirtual, k Register, m Mem) {
-	if k == nil {
-		VMOVUPS(r, m)
-	} else {
-		VMOVUPS(r, k, m)
-	}
-}
-
-// addToF64 adds the 16 float32 lanes of v to the float64 accumulators lo
-// and hi (8 lanes each).
-func addToF64(v VecVirtual, lo, hi VecVirtual) {
-	a, b := ZMM(), ZMM()
-	VCVTPS2PD(v.AsY(), a)
-	VEXTRACTF32X8(U8(1), v, b.AsY())
-	VCVTPS2PD(b.AsY(), b)
-	VADDPD(a, lo, lo)
-	VADDPD(b, hi, hi)
 }
 
 // reduceF64 sums the 16 float64 lanes of lo and hi, in a fixed order, into
@@ -202,20 +233,70 @@ func reduceF64(lo, hi VecVirtual) VecVirtual {
 	return x
 }
 
+func zeroed() (lo, hi VecVirtual) {
+	lo, hi = ZMM(), ZMM()
+	VXORPD(lo, lo, lo)
+	VXORPD(hi, hi, hi)
+	return lo, hi
+}
+
+// exp sets out = e^z for z ≤ 0 (and NaN for NaN): n = round(z·log2e),
+// r = z − n·ln2 in two steps (Cody–Waite), e^r by a polynomial, times 2^n
+// with VSCALEF. float32: XNNPACK's degree-5 minimax (within 2 ulp);
+// float64: the Taylor polynomial to r¹³ (truncation below 1e-17), with
+// fdlibm's split of ln2. The clamp (below which e^z underflows to 0 even
+// as a subnormal) turns −Inf into 0 instead of NaN.
+func (t flt) exp(z, out VecVirtual) {
+	var min, ln2hi, ln2lo float64
+	var coef []float64 // highest degree first
+	if t.is64() {
+		min = -746
+		ln2hi, ln2lo = -6.93147180369123816490e-01, -1.90821492927058770002e-10 // fdlibm
+		for k := 13; k >= 0; k-- {
+			f := 1.0
+			for i := 2; i <= k; i++ {
+				f *= float64(i)
+			}
+			coef = append(coef, 1/f)
+		}
+	} else {
+		min = -104
+		ln2hi = -float64(math.Float32frombits(0x3F317218))                                          // −0x1.62E43p-1
+		ln2lo = float64(math.Float32frombits(0x3102E308))                                           // 0x1.05C61p-29
+		for _, bits := range []uint32{0x3C07CFCE, 0x3D2B9D0D, 0x3E2AAD40, 0x3EFFFEE3, 0x3F7FFFFB} { // c5 … c1
+			coef = append(coef, float64(math.Float32frombits(bits)))
+		}
+		coef = append(coef, 1)
+	}
+	zc, n, r := ZMM(), ZMM(), ZMM()
+	t.max(z, t.broadcast("expMin", min), zc) // z is Intel's second source: max returns it when NaN
+	t.mulB(t.c("log2e", math.Log2E), zc, n)
+	t.rndscale(U8(0), n, n)
+	t.mova(zc, r)
+	t.fma231B(t.c("minusLn2Hi", ln2hi), n, r)
+	t.fma231B(t.c("minusLn2Lo", ln2lo), n, r)
+	t.bcast(t.c(fmt.Sprintf("expC%d", len(coef)-1), coef[0]), out)
+	for i, c := range coef[1:] {
+		t.fma213B(t.c(fmt.Sprintf("expC%d", len(coef)-2-i), c), r, out)
+	}
+	t.scalef(n, out, out)
+}
+
 func genMax() {
+	t := f32
 	TEXT("maxAVX512", NOSPLIT, "func(x []float32) float32")
 	Pragma("noescape")
 	Doc("maxAVX512 returns max_i x_i, or −Inf for an empty x.")
 	p := Load(Param("x").Base(), GP64())
 	n := GP64()
 	Load(Param("x").Len(), n)
-	acc := broadcast("negInf", float32(math.Inf(-1)))
-	loop16(n, func(k Register) {
-		v := ZMM()
+	acc := t.broadcast("negInf", math.Inf(-1))
+	loop(16, n, func(k Register) {
 		if k == nil {
 			VMAXPS(Mem{Base: p}, acc, acc)
 			return
 		}
+		v := ZMM()
 		VMOVAPS(acc, v)
 		VMOVUPS(Mem{Base: p}, k, v) // inactive lanes stay −Inf
 		VMAXPS(v, acc, acc)
@@ -236,51 +317,8 @@ func genMax() {
 	RET()
 }
 
-// expConsts are the constants of exp: the clamp in a register, the others
-// as broadcast memory operands.
-type expConsts struct {
-	min                                         VecVirtual
-	log2e, ln2hi, ln2lo, c0, c1, c2, c3, c4, c5 Mem
-}
-
-func newExpConsts() expConsts {
-	return expConsts{
-		// Below −103.97, e^x underflows float32 even as a subnormal; the
-		// clamp turns −Inf into a 0 result instead of NaN.
-		min:   broadcast("expMin", -104),
-		log2e: constF32("log2e", (math.Float32frombits(0x3FB8AA3B))),       // 0x1.715476p+0
-		ln2hi: constF32("minusLn2Hi", (-math.Float32frombits(0x3F317218))), // −0x1.62E43p-1
-		ln2lo: constF32("minusLn2Lo", (math.Float32frombits(0x3102E308))),  // 0x1.05C61p-29
-		c0:    constF32("one", (1)),
-		c1:    constF32("expC1", (math.Float32frombits(0x3F7FFFFB))), // 0x1.FFFFF6p-1
-		c2:    constF32("expC2", (math.Float32frombits(0x3EFFFEE3))), // 0x1.FFFDC6p-2
-		c3:    constF32("expC3", (math.Float32frombits(0x3E2AAD40))), // 0x1.555A80p-3
-		c4:    constF32("expC4", (math.Float32frombits(0x3D2B9D0D))), // 0x1.573A1Ap-5
-		c5:    constF32("expC5", (math.Float32frombits(0x3C07CFCE))), // 0x1.0F9F9Cp-7
-	}
-}
-
-// exp sets out = e^z for z ≤ 0 (XNNPACK's p5 with scalef): n = round(z·log2e),
-// r = z − n·ln2 in two steps, e^r by a degree-5 polynomial, times 2^n.
-// A NaN z gives NaN.
-func (c expConsts) exp(z, out VecVirtual) {
-	zc, n, r := ZMM(), ZMM(), ZMM()
-	VMAXPS(z, c.min, zc) // z is Intel's second source: max returns it when NaN
-	VMULPS_BCST(c.log2e, zc, n)
-	VRNDSCALEPS(U8(0), n, n)
-	VMOVAPS(zc, r)
-	VFMADD231PS_BCST(c.ln2hi, n, r)
-	VFMADD231PS_BCST(c.ln2lo, n, r)
-	VBROADCASTSS(c.c5, out)
-	VFMADD213PS_BCST(c.c4, r, out)
-	VFMADD213PS_BCST(c.c3, r, out)
-	VFMADD213PS_BCST(c.c2, r, out)
-	VFMADD213PS_BCST(c.c1, r, out)
-	VFMADD213PS_BCST(c.c0, r, out)
-	VSCALEFPS(n, out, out)
-}
-
 func genExpShiftSum(stores bool) {
+	t := f32
 	if stores {
 		TEXT("expShiftSumAVX512", NOSPLIT, "func(dst, x []float32, m float32) float64")
 		Doc("expShiftSumAVX512 stores dst_i = exp(x_i − m) and returns their sum in float64.")
@@ -298,22 +336,19 @@ func genExpShiftSum(stores bool) {
 	Load(Param("x").Len(), n)
 	m := ZMM()
 	VBROADCASTSS(addr(Param("m")), m)
-	c := newExpConsts()
-	lo, hi := ZMM(), ZMM()
-	VXORPD(lo, lo, lo)
-	VXORPD(hi, hi, hi)
-	loop16(n, func(k Register) {
+	lo, hi := zeroed()
+	loop(16, n, func(k Register) {
 		x, e := ZMM(), ZMM()
-		load(Mem{Base: p}, k, x)
+		t.load(Mem{Base: p}, k, x)
 		VSUBPS(m, x, x)
-		c.exp(x, e)
+		t.exp(x, e)
 		if k != nil {
 			VMOVAPS_Z(e, k, e)
 		}
 		if stores {
-			storeVec(e, k, Mem{Base: d})
+			t.store(e, k, Mem{Base: d})
 		}
-		addToF64(e, lo, hi)
+		t.sum(e, lo, hi)
 	}, func() {
 		ADDQ(U8(64), p)
 		if stores {
@@ -326,6 +361,7 @@ func genExpShiftSum(stores bool) {
 }
 
 func genScaleAdd(withU bool) {
+	t := f32
 	if withU {
 		TEXT("scaleAddAVX512", NOSPLIT, "func(dst []float32, a float32, u *float32, b, c float32)")
 		Doc("scaleAddAVX512 sets dst_i = a·dst_i + b·u_i + c.")
@@ -346,16 +382,16 @@ func genScaleAdd(withU bool) {
 		u = Load(Param("u"), GP64())
 		VBROADCASTSS(addr(Param("b")), b)
 	}
-	loop16(n, func(k Register) {
+	loop(16, n, func(k Register) {
 		v := ZMM()
-		load(Mem{Base: d}, k, v)
+		t.load(Mem{Base: d}, k, v)
 		VFMADD213PS(cc, a, v) // v = a·v + c
 		if withU {
 			w := ZMM()
-			load(Mem{Base: u}, k, w)
+			t.load(Mem{Base: u}, k, w)
 			VFMADD231PS(w, b, v) // v += b·u
 		}
-		storeVec(v, k, Mem{Base: d})
+		t.store(v, k, Mem{Base: d})
 	}, func() {
 		ADDQ(U8(64), d)
 		if withU {
@@ -367,6 +403,7 @@ func genScaleAdd(withU bool) {
 }
 
 func genDot(withU bool) {
+	t := f32
 	if withU {
 		TEXT("dotAVX512", NOSPLIT, "func(u, v []float32) float64")
 		Doc("dotAVX512 returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).")
@@ -382,18 +419,16 @@ func genDot(withU bool) {
 	p := Load(Param("v").Base(), GP64())
 	n := GP64()
 	Load(Param("v").Len(), n)
-	lo, hi := ZMM(), ZMM()
-	VXORPD(lo, lo, lo)
-	VXORPD(hi, hi, hi)
-	loop16(n, func(k Register) {
+	lo, hi := zeroed()
+	loop(16, n, func(k Register) {
 		v := ZMM()
-		load(Mem{Base: p}, k, v)
+		t.load(Mem{Base: p}, k, v)
 		if !withU {
-			addToF64(v, lo, hi)
+			t.sum(v, lo, hi)
 			return
 		}
 		w := ZMM()
-		load(Mem{Base: u}, k, w)
+		t.load(Mem{Base: u}, k, w)
 		a, b, c, e := ZMM(), ZMM(), ZMM(), ZMM()
 		VCVTPS2PD(v.AsY(), a)
 		VCVTPS2PD(w.AsY(), b)
@@ -414,40 +449,101 @@ func genDot(withU bool) {
 	RET()
 }
 
-// The element kernels take a pointer to this frame (elemArgs in
-// internal/kernel): eight operand pointers, n, the byte steps of the
+func genFirstOutside(t flt) {
+	name := t.name("firstOutside")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x []%s, lo, hi %s) int", t.goType, t.goType))
+	Pragma("noescape")
+	Doc(name + " returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.")
+	p := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	lo, hi := ZMM(), ZMM()
+	t.bcast(addr(Param("lo")), lo)
+	t.bcast(addr(Param("hi")), hi)
+	i, bad := GP64(), GP64()
+	XORQ(i, i)
+	v, ge, in := ZMM(), K(), K()
+	full := uint32(1)<<t.lanes - 1
+
+	Label("loop")
+	CMPQ(n, U8(t.lanes))
+	JL(LabelRef("tail"))
+	t.movu(Mem{Base: p}, v)
+	t.cmp(U8(cmpGE), lo, v, ge)
+	t.cmp(U8(cmpLE), hi, v, ge, in) // lo ≤ v ≤ hi
+	KMOVW(in, bad.As32())
+	NOTL(bad.As32())
+	ANDL(U32(full), bad.As32()) // lanes out of range
+	JNZ(LabelRef("found"))
+	ADDQ(U8(64), p)
+	ADDQ(U8(t.lanes), i)
+	SUBQ(U8(t.lanes), n)
+	JMP(LabelRef("loop"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("none"))
+	k := K()
+	tailMask(n, k)
+	t.load(Mem{Base: p}, k, v)
+	t.cmp(U8(cmpGE), lo, v, k, ge)
+	t.cmp(U8(cmpLE), hi, v, ge, in)
+	all := GP32()
+	KMOVW(in, bad.As32())
+	KMOVW(k, all)
+	XORL(all, bad.As32()) // tail lanes out of range
+	JNZ(LabelRef("found"))
+
+	Label("none")
+	MOVQ(I32(-1), i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+
+	Label("found")
+	TZCNTL(bad.As32(), bad.As32())
+	ADDQ(bad, i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// The element kernels take a pointer to a frame (elemArgs and elemArgs64
+// in internal/kernel): eight operand pointers, n, the byte steps of the
 // operands that may be broadcast (set here: 64, or 0 for a nil pointer),
-// the focal constants, then one 16-lane vector per optional operand that a
-// nil pointer is pointed at (its scalar, or a sink for an output).
+// the focal constants a1, a2 (of the element type) and γ, then one vector
+// per optional operand that a nil pointer is pointed at (its scalar, or a
+// sink for an output).
 const (
 	argX, argT, argW, argQ, argG, argH, argGrad, argLoss = 0, 8, 16, 24, 32, 40, 48, 56
 	argN                                                 = 64
 	argWInc, argQInc, argGInc, argHInc, argGradInc       = 72, 80, 88, 96, 104
 	argLossInc                                           = 112
-	argA1, argA2                                         = 120, 124
-	argGamma                                             = 128
-	argLanes                                             = 136 // W, Q, G, H, sink: 64 bytes each
+	argA1                                                = 120
 )
+
+func (t flt) argA2() int    { return argA1 + t.size }
+func (t flt) argGamma() int { return argA1 + 2*t.size }
+func (t flt) argLanes() int { return t.argGamma() + 8 } // W, Q, G, H, sink: 64 bytes each
 
 // elemRegs are the registers an element kernel body works with.
 type elemRegs struct {
-	ptr                                     map[int]Register // operand pointers by argument offset
-	x, t, w, q, g, h                        VecVirtual
-	exp                                     expConsts
-	one, two, zero, absMask, a1, a2, gammaN VecVirtual
-	series                                  []Mem
-	gamma                                   Mem
-	sumLo, sumHi                            VecVirtual
+	t                                     flt
+	ptr                                   map[int]Register // operand pointers by argument offset
+	x, tg, w, q, g, h                     VecVirtual
+	one, two, zero, absMask, a1, a2, gamN VecVirtual
+	gamma                                 Mem
+	sumLo, sumHi                          VecVirtual
 }
 
 // genElements emits an element kernel whose per-vector work is body: it
 // loads x, t, w, q, g (gradient scale) and h (sum weight), and body
 // returns the loss and the derivative·g to store.
-func genElements(name string, body func(r *elemRegs, k Register) (loss, grad VecVirtual)) {
-	TEXT(name, NOSPLIT, "func(a *uint8) float64")
+func genElements(t flt, base string, body func(r *elemRegs, k Register) (loss, grad VecVirtual)) {
+	TEXT(t.name(base), NOSPLIT, "func(a *uint8) float64")
 	Pragma("noescape")
 	args := Load(Param("a"), GP64())
-	r := &elemRegs{ptr: map[int]Register{}}
+	r := &elemRegs{t: t, ptr: map[int]Register{}}
 	for _, off := range []int{argX, argT} {
 		p := GP64()
 		MOVQ(Mem{Base: args, Disp: off}, p)
@@ -455,9 +551,10 @@ func genElements(name string, body func(r *elemRegs, k Register) (loss, grad Vec
 	}
 	// A nil optional operand reads (or writes) its lane in the frame, with
 	// a step of 0.
+	lanes := t.argLanes()
 	for i, o := range []struct{ ptr, inc, lane int }{
-		{argW, argWInc, argLanes}, {argQ, argQInc, argLanes + 64}, {argG, argGInc, argLanes + 128},
-		{argH, argHInc, argLanes + 192}, {argGrad, argGradInc, argLanes + 256}, {argLoss, argLossInc, argLanes + 256},
+		{argW, argWInc, lanes}, {argQ, argQInc, lanes + 64}, {argG, argGInc, lanes + 128},
+		{argH, argHInc, lanes + 192}, {argGrad, argGradInc, lanes + 256}, {argLoss, argLossInc, lanes + 256},
 	} {
 		p := GP64()
 		MOVQ(Mem{Base: args, Disp: o.ptr}, p)
@@ -475,42 +572,40 @@ func genElements(name string, body func(r *elemRegs, k Register) (loss, grad Vec
 	n := GP64()
 	MOVQ(Mem{Base: args, Disp: argN}, n)
 	r.a1, r.a2 = ZMM(), ZMM()
-	VBROADCASTSS(Mem{Base: args, Disp: argA1}, r.a1)
-	VBROADCASTSS(Mem{Base: args, Disp: argA2}, r.a2)
-	r.gamma = Mem{Base: args, Disp: argGamma}
-	r.gammaN = ZMM()
-	CVTSQ2SS(r.gamma, r.gammaN.AsX())
-	VBROADCASTSS(r.gammaN.AsX(), r.gammaN)
-	r.exp = newExpConsts()
-	r.one = broadcast("one", 1)
-	r.two = broadcast("two", 2)
-	r.zero = ZMM()
-	VXORPS(r.zero, r.zero, r.zero)
-	r.absMask = ZMM()
-	VBROADCASTSS(constF32("absMask", math.Float32frombits(0x7FFFFFFF)), r.absMask)
-	for _, d := range []float32{1.0 / 13, 1.0 / 11, 1.0 / 9, 1.0 / 7, 1.0 / 5, 1.0 / 3} {
-		r.series = append(r.series, constF32("inv"+itoa(int(math.Round(float64(1/d)))), d))
+	t.bcast(Mem{Base: args, Disp: argA1}, r.a1)
+	t.bcast(Mem{Base: args, Disp: t.argA2()}, r.a2)
+	r.gamma = Mem{Base: args, Disp: t.argGamma()}
+	r.gamN = ZMM()
+	if t.is64() {
+		CVTSQ2SD(r.gamma, r.gamN.AsX())
+	} else {
+		CVTSQ2SS(r.gamma, r.gamN.AsX())
 	}
-	r.sumLo, r.sumHi = ZMM(), ZMM()
-	VXORPD(r.sumLo, r.sumLo, r.sumLo)
-	VXORPD(r.sumHi, r.sumHi, r.sumHi)
-	r.x, r.t, r.w, r.q, r.g, r.h = ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	t.bcast2(r.gamN)
+	r.one = t.broadcast("one", 1)
+	r.two = t.broadcast("two", 2)
+	r.zero = ZMM()
+	t.xor(r.zero, r.zero, r.zero)
+	r.absMask = ZMM()
+	t.bcast(t.cBits("absMask", math.MaxInt64>>(64-8*t.size)), r.absMask)
+	r.sumLo, r.sumHi = zeroed()
+	r.x, r.tg, r.w, r.q, r.g, r.h = ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
 
-	loop16(n, func(k Register) {
-		load(Mem{Base: r.ptr[argX]}, k, r.x)
-		load(Mem{Base: r.ptr[argT]}, k, r.t)
-		load(Mem{Base: r.ptr[argW]}, k, r.w)
-		load(Mem{Base: r.ptr[argQ]}, k, r.q)
-		load(Mem{Base: r.ptr[argG]}, k, r.g)
-		load(Mem{Base: r.ptr[argH]}, k, r.h)
+	loop(t.lanes, n, func(k Register) {
+		t.load(Mem{Base: r.ptr[argX]}, k, r.x)
+		t.load(Mem{Base: r.ptr[argT]}, k, r.tg)
+		t.load(Mem{Base: r.ptr[argW]}, k, r.w)
+		t.load(Mem{Base: r.ptr[argQ]}, k, r.q)
+		t.load(Mem{Base: r.ptr[argG]}, k, r.g)
+		t.load(Mem{Base: r.ptr[argH]}, k, r.h)
 		loss, grad := body(r, k)
-		storeVec(grad, k, Mem{Base: r.ptr[argGrad]})
-		storeVec(loss, k, Mem{Base: r.ptr[argLoss]})
-		VMULPS(r.h, loss, loss)
+		t.store(grad, k, Mem{Base: r.ptr[argGrad]})
+		t.store(loss, k, Mem{Base: r.ptr[argLoss]})
+		t.mul(r.h, loss, loss)
 		if k != nil {
-			VMOVAPS_Z(loss, k, loss)
+			t.movaZ(loss, k, loss)
 		}
-		addToF64(loss, r.sumLo, r.sumHi)
+		t.sum(loss, r.sumLo, r.sumHi)
 	}, func() {
 		ADDQ(U8(64), r.ptr[argX])
 		ADDQ(U8(64), r.ptr[argT])
@@ -526,137 +621,153 @@ func genElements(name string, body func(r *elemRegs, k Register) (loss, grad Vec
 	RET()
 }
 
-func itoa(i int) string {
-	if i < 10 {
-		return string(rune('0' + i))
+// bcast2 broadcasts the low lane of r to all of r.
+func (t flt) bcast2(r VecVirtual) {
+	if t.is64() {
+		VBROADCASTSD(r.AsX(), r)
+	} else {
+		VBROADCASTSS(r.AsX(), r)
 	}
-	return itoa(i/10) + string(rune('0'+i%10))
 }
 
-// reciprocal sets out = 1/d for d in [1, 3]: VRCP14PS (relative error
-// below 2⁻¹⁴) and one Newton–Raphson step, r·(2 − d·r), which squares the
-// error to about 2⁻²⁸, under float32's half ulp. out may be d.
-func reciprocal(d, out, two VecVirtual) {
-	r, t := ZMM(), ZMM()
-	VRCP14PS(d, r)
-	VMOVAPS(d, t)
-	VFNMADD213PS(two, r, t) // 2 − d·r
-	VMULPS(t, r, out)
+// reciprocal sets out = 1/d for d in [1, 3]. float32: VRCP14PS (relative
+// error below 2⁻¹⁴) and one Newton–Raphson step r·(2 − d·r), which squares
+// the error to about 2⁻²⁸, under half an ulp; float64: a division. out may
+// be d.
+func (r *elemRegs) reciprocal(d, out VecVirtual) {
+	if r.t.is64() {
+		VDIVPD(d, r.one, out)
+		return
+	}
+	x, y := ZMM(), ZMM()
+	VRCP14PS(d, x)
+	VMOVAPS(d, y)
+	VFNMADD213PS(r.two, x, y) // 2 − d·x
+	VMULPS(y, x, out)
 }
 
 // bceParts computes what both element kernels share: e = e^−|x|,
 // σ(x), σ(−x), softplus(−|x|) and the mask of x ≥ 0.
 func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
+	t := r.t
 	z, e := ZMM(), ZMM()
-	VANDPS(r.absMask, r.x, z)
-	VSUBPS(z, r.zero, z) // −|x|
-	r.exp.exp(z, e)
+	t.and(r.absMask, r.x, z)
+	t.sub(z, r.zero, z) // −|x|
+	t.exp(z, e)
 	d, big, small := ZMM(), ZMM(), ZMM()
-	VADDPS(r.one, e, d)
-	reciprocal(d, big, r.two) // σ(|x|) = 1/(1+e)
-	VMULPS(e, big, small)     // σ(−|x|)
-	// softplus(−|x|) = log1p(e) = 2·atanh(s), s = e/(2+e) ≤ 1/3.
+	t.add(r.one, e, d)
+	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
+	t.mul(e, big, small) // σ(−|x|)
+	// softplus(−|x|) = log1p(e) = 2·atanh(s) = 2·Σ s^(2k+1)/(2k+1),
+	// s = e/(2+e) ≤ 1/3: to s¹³ for float32, s³³ for float64.
 	s, s2, p := ZMM(), ZMM(), ZMM()
-	VADDPS(r.two, e, s)
-	reciprocal(s, s, r.two)
-	VMULPS(e, s, s)
-	VMULPS(s, s, s2)
-	VBROADCASTSS(r.series[0], p)
-	for _, c := range r.series[1:] {
-		VFMADD213PS_BCST(c, s2, p)
+	t.add(r.two, e, s)
+	r.reciprocal(s, s)
+	t.mul(e, s, s)
+	t.mul(s, s, s2)
+	last := 13
+	if t.is64() {
+		last = 33
 	}
-	VFMADD213PS(r.one, s2, p)
-	VADDPS(s, s, s)
+	t.bcast(t.c(fmt.Sprintf("inv%d", last), 1/float64(last)), p)
+	for k := last - 2; k >= 3; k -= 2 {
+		t.fma213B(t.c(fmt.Sprintf("inv%d", k), 1/float64(k)), s2, p)
+	}
+	t.fma213(r.one, s2, p)
+	t.add(s, s, s)
 	sp = ZMM()
-	VMULPS(p, s, sp)
+	t.mul(p, s, sp)
 	pos = K()
-	VCMPPS(U8(cmpGE), r.zero, r.x, pos)
+	t.cmp(U8(cmpGE), r.zero, r.x, pos)
 	sx, smx = ZMM(), ZMM()
-	VBLENDMPS(big, small, pos, sx)  // x ≥ 0 ? σ(|x|) : σ(−|x|)
-	VBLENDMPS(small, big, pos, smx) // x ≥ 0 ? σ(−|x|) : σ(|x|)
+	t.blend(big, small, pos, sx)  // x ≥ 0 ? σ(|x|) : σ(−|x|)
+	t.blend(small, big, pos, smx) // x ≥ 0 ? σ(−|x|) : σ(|x|)
 	return sx, smx, sp, pos
 }
 
 // sigmoidBody: l = w·[lw·sp + (x ≥ 0 ? (1−t)·x : −q·t·x)],
 // grad = w·g·[(1−t)·σ(x) − q·t·σ(−x)], lw = 1 + (q−1)·t.
 func sigmoidBody(r *elemRegs, k Register) (loss, grad VecVirtual) {
+	t := r.t
 	sx, smx, sp, pos := bceParts(r)
 	omt, qt, lw, coef := ZMM(), ZMM(), ZMM(), ZMM()
-	VSUBPS(r.t, r.one, omt)
-	VMULPS(r.t, r.q, qt)
-	VSUBPS(r.one, r.q, lw)
-	VFMADD213PS(r.one, r.t, lw) // (q−1)·t + 1
+	t.sub(r.tg, r.one, omt)
+	t.mul(r.tg, r.q, qt)
+	t.sub(r.one, r.q, lw)
+	t.fma213(r.one, r.tg, lw) // (q−1)·t + 1
 	negqt := ZMM()
-	VSUBPS(qt, r.zero, negqt)
-	VBLENDMPS(omt, negqt, pos, coef)
+	t.sub(qt, r.zero, negqt)
+	t.blend(omt, negqt, pos, coef)
 	loss = ZMM()
-	VMULPS(coef, r.x, loss)
-	VFMADD231PS(lw, sp, loss)
-	VMULPS(r.w, loss, loss)
+	t.mul(coef, r.x, loss)
+	t.fma231(lw, sp, loss)
+	t.mul(r.w, loss, loss)
 	grad = ZMM()
-	VMULPS(qt, smx, grad)
-	VFMSUB231PS(omt, sx, grad) // (1−t)·σ(x) − q·t·σ(−x)
-	VMULPS(r.w, grad, grad)
-	VMULPS(r.g, grad, grad)
+	t.mul(qt, smx, grad)
+	t.fmsub231(omt, sx, grad) // (1−t)·σ(x) − q·t·σ(−x)
+	t.mul(r.w, grad, grad)
+	t.mul(r.g, grad, grad)
 	return loss, grad
 }
 
 // focalBody: l = α_t·u^γ·bce, grad = g·α_t·u^γ·(γ·r·(1−2t)·bce + dbce) with
 // u = t·σ(−x) + (1−t)·σ(x), r = σ(x)σ(−x)/u, α_t = a1 + a2·t; lanes with
-// u = 0 give 0 when γ > 0.
+// u = 0 give 0 when γ > 0. γ is a whole number: u^γ by repeated
+// multiplication.
 func focalBody(r *elemRegs, k Register) (loss, grad VecVirtual) {
+	t := r.t
 	sx, smx, sp, pos := bceParts(r)
 	omt, coef, bce, dbce := ZMM(), ZMM(), ZMM(), ZMM()
-	VSUBPS(r.t, r.one, omt)
+	t.sub(r.tg, r.one, omt)
 	negt := ZMM()
-	VSUBPS(r.t, r.zero, negt)
-	VBLENDMPS(omt, negt, pos, coef)
-	VMULPS(coef, r.x, bce)
-	VADDPS(sp, bce, bce)
-	VMULPS(r.t, smx, dbce)
-	VFMSUB231PS(omt, sx, dbce) // (1−t)·σ(x) − t·σ(−x)
+	t.sub(r.tg, r.zero, negt)
+	t.blend(omt, negt, pos, coef)
+	t.mul(coef, r.x, bce)
+	t.add(sp, bce, bce)
+	t.mul(r.tg, smx, dbce)
+	t.fmsub231(omt, sx, dbce) // (1−t)·σ(x) − t·σ(−x)
 	at := ZMM()
-	VMOVAPS(r.a2, at)
-	VFMADD213PS(r.a1, r.t, at) // a1 + a2·t
+	t.mova(r.a2, at)
+	t.fma213(r.a1, r.tg, at) // a1 + a2·t
 	loss, grad = ZMM(), ZMM()
 
-	VMULPS(at, bce, loss)
-	VMULPS(at, dbce, grad)
+	t.mul(at, bce, loss)
+	t.mul(at, dbce, grad)
 	CMPQ(r.gamma, U8(0))
 	JE(LabelRef("scaled" + suffix(k)))
 
 	u, ug := ZMM(), ZMM()
-	VMULPS(r.t, smx, u)
-	VFMADD231PS(omt, sx, u) // t·σ(−x) + (1−t)·σ(x)
-	VMOVAPS(u, ug)
+	t.mul(r.tg, smx, u)
+	t.fma231(omt, sx, u) // t·σ(−x) + (1−t)·σ(x)
+	t.mova(u, ug)
 	cnt := GP64()
 	MOVQ(r.gamma, cnt)
 	Label("pow" + suffix(k))
 	DECQ(cnt)
 	JZ(LabelRef("powdone" + suffix(k)))
-	VMULPS(u, ug, ug)
+	t.mul(u, ug, ug)
 	JMP(LabelRef("pow" + suffix(k)))
 	Label("powdone" + suffix(k))
 	ratio := ZMM()
-	VMULPS(smx, sx, ratio)
-	VDIVPS(u, ratio, ratio)
+	t.mul(smx, sx, ratio)
+	t.div(u, ratio, ratio)
 	f := ZMM()
-	VMOVAPS(r.t, f)
-	VFNMADD213PS(r.one, r.two, f) // 1 − 2t
-	VMULPS(r.gammaN, f, f)
-	VMULPS(ratio, f, f)
-	VMULPS(bce, f, f)
-	VADDPS(dbce, f, f) // γ·r·(1−2t)·bce + dbce
-	VMULPS(at, ug, ug)
-	VMULPS(ug, bce, loss)
-	VMULPS(ug, f, grad)
+	t.mova(r.tg, f)
+	t.fnmadd213(r.one, r.two, f) // 1 − 2t
+	t.mul(r.gamN, f, f)
+	t.mul(ratio, f, f)
+	t.mul(bce, f, f)
+	t.add(dbce, f, f) // γ·r·(1−2t)·bce + dbce
+	t.mul(at, ug, ug)
+	t.mul(ug, bce, loss)
+	t.mul(ug, f, grad)
 	nz := K()
-	VCMPPS(U8(cmpEQ), r.zero, u, nz)
+	t.cmp(U8(cmpEQ), r.zero, u, nz)
 	KNOTW(nz, nz) // u ≠ 0, or NaN
-	VMOVAPS_Z(loss, nz, loss)
-	VMOVAPS_Z(grad, nz, grad)
+	t.movaZ(loss, nz, loss)
+	t.movaZ(grad, nz, grad)
 	Label("scaled" + suffix(k))
-	VMULPS(r.g, grad, grad)
+	t.mul(r.g, grad, grad)
 	return loss, grad
 }
 
