@@ -239,6 +239,9 @@ type softmaxJob[T Float, I Index] struct {
 func (j *softmaxJob[T, I]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
 	stride, classes := j.l.inner, j.l.c
+	if stride == 1 && j.eps == 0 && j.w == nil && j.grad != nil {
+		return j.plainRows(lo, hi)
+	}
 	smooth := j.eps / float64(classes)
 	sum := 0.0
 	for p := lo; p < hi; p++ {
@@ -272,6 +275,42 @@ func (j *softmaxJob[T, I]) Block(i int) float64 {
 		}
 		if j.losses != nil {
 			j.losses[p] = T(li)
+		}
+	}
+	return sum
+}
+
+// plainRows computes positions [lo, hi) of an (N, C) shape without weights
+// or smoothing through kernel.SoftmaxRows, a batch of rows per call: the
+// same value as the general path, l = (m + log s) − x_y.
+func (j *softmaxJob[T, I]) plainRows(lo, hi int) float64 {
+	classes := j.l.c
+	var ys [kernel.SoftmaxRowsBatch]int64
+	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
+	sum := 0.0
+	for from := lo; from < hi; from += len(ys) {
+		to := min(from+len(ys), hi)
+		rows := to - from
+		for r := range rows {
+			ys[r] = int64(j.targets[from+r])
+			if ys[r] == j.ignore {
+				ys[r] = -1
+			}
+			scales[r] = j.red.scale(from + r)
+		}
+		kernel.SoftmaxRows(j.x[from*classes:to*classes], j.grad[from*classes:to*classes], classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
+		for r := range rows {
+			p, li := from+r, 0.0
+			if ys[r] < 0 {
+				zeroRow(j.grad, p*classes, 1, classes)
+			} else {
+				lse := ms[r] + math.Log(ss[r])
+				li = lse - float64(j.x[p*classes+int(ys[r])])
+				sum += j.red.add(p, li)
+			}
+			if j.losses != nil {
+				j.losses[p] = T(li)
+			}
 		}
 	}
 	return sum

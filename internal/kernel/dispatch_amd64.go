@@ -39,6 +39,20 @@ func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) {
 	scaleAddAVX512(dst, a, unsafe.SliceData(u), b, c)
 }
 
+func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+	var sc, m [SoftmaxRowsBatch]float32
+	rows := len(ys)
+	for r, v := range scales {
+		sc[r] = float32(v)
+	}
+	softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+	for r, y := range ys {
+		if y >= 0 {
+			ms[r] = float64(m[r])
+		}
+	}
+}
+
 func firstOutsideF32(x []float32, lo, hi float32) int { return firstOutsideAVX512(x, lo, hi) }
 
 func firstOutsideF64(x []float64, lo, hi float64) int { return firstOutsideF64AVX512(x, lo, hi) }

@@ -22,3 +22,7 @@ func sigmoidF64[T Float](e *Elements[T]) float64      { panic("kernel: no assemb
 func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	panic("kernel: no assembly")
 }
+
+func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+	panic("kernel: no assembly")
+}

@@ -202,3 +202,35 @@ func Dot[T Float](u, v []T) float64 {
 	}
 	return s
 }
+
+// SoftmaxRowsBatch is the most rows one SoftmaxRows call takes.
+const SoftmaxRowsBatch = 64
+
+// SoftmaxRows runs plain softmax cross-entropy (no weights, no smoothing)
+// over len(ys) ≤ SoftmaxRowsBatch contiguous rows of c logits: for a row r
+// with ys[r] ≥ 0 it sets ms[r] = m = max_k x_k, ss[r] = s = Σ_k exp(x_k − m)
+// (in float64) and the gradient row
+//
+//	grad_k = scales[r]·exp(x_k − m)/s − scales[r]·[k = ys[r]]
+//
+// so that the row's loss is m + log s − x_y. Rows with ys[r] < 0 are not
+// touched. One call per batch keeps the per-row cost of short rows down.
+func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
+	rows := len(ys)
+	x, grad, scales, ms, ss = x[:rows*c], grad[:rows*c], scales[:rows], ms[:rows], ss[:rows]
+	if is32[T]() && active != Go && c > 0 {
+		softmaxRowsF32(f32s(x), f32s(grad), c, ys, scales, ms, ss)
+		return
+	}
+	for r, y := range ys {
+		if y < 0 {
+			continue
+		}
+		row, g := x[r*c:(r+1)*c], grad[r*c:(r+1)*c]
+		m := Max(row)
+		s := ExpShiftSum(g, row, m)
+		ScaleAdd(g, T(scales[r]/s), nil, 0, 0)
+		g[y] = T(float64(g[y]) - scales[r])
+		ms[r], ss[r] = float64(m), s
+	}
+}

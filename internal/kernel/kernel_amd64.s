@@ -415,6 +415,185 @@ done:
 	VZEROUPPER
 	RET
 
+// func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-120
+	MOVQ         x+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         c+16(FP), DX
+	MOVQ         ys_base+24(FP), BX
+	MOVQ         ys_len+32(FP), SI
+	MOVQ         scales_base+48(FP), DI
+	MOVQ         ms_base+72(FP), R8
+	MOVQ         ss_base+96(FP), R9
+	MOVQ         DX, R10
+	SHLQ         $0x02, R10
+	VBROADCASTSS negInf<>+0(SB), Z0
+
+row:
+	TESTQ   SI, SI
+	JZ      end
+	MOVQ    (BX), R11
+	TESTQ   R11, R11
+	JS      next
+	VMOVAPS Z0, Z1
+	MOVQ    AX, R12
+	MOVQ    DX, R13
+
+maxloop:
+	CMPQ   R13, $0x10
+	JL     maxtail
+	VMAXPS (R12), Z1, Z1
+	ADDQ   $0x40, R12
+	SUBQ   $0x10, R13
+	JMP    maxloop
+
+maxtail:
+	TESTQ   R13, R13
+	JZ      maxdone
+	MOVL    $0x00000001, R14
+	SHLXL   R13, R14, R13
+	DECL    R13
+	KMOVW   R13, K1
+	VMOVAPS Z0, Z2
+	VMOVUPS (R12), K1, Z2
+	VMAXPS  Z2, Z1, Z1
+
+maxdone:
+	VEXTRACTF32X8 $0x01, Z1, Y2
+	VMAXPS        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VMAXPS        X1, X2, X2
+	VPERMILPS     $0x4e, X2, X1
+	VMAXPS        X1, X2, X2
+	VPERMILPS     $0xb1, X2, X1
+	VMAXPS        X1, X2, X2
+	VMOVSS        X2, (R8)
+	VBROADCASTSS  X2, Z2
+	VXORPD        Z1, Z1, Z1
+	VXORPD        Z4, Z4, Z4
+	MOVQ          AX, R12
+	MOVQ          CX, R14
+	MOVQ          DX, R13
+
+exploop:
+	CMPQ             R13, $0x10
+	JL               exptail
+	VMOVUPS          (R12), Z5
+	VSUBPS           Z2, Z5, Z5
+	VBROADCASTSS     expMin<>+0(SB), Z6
+	VMAXPS           Z5, Z6, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VMOVAPS          Z5, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z7
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z6, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z5
+	VSCALEFPS        Z6, Z5, Z5
+	VMOVUPS          Z5, (R14)
+	VCVTPS2PD        Y5, Z6
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z6, Z1, Z1
+	VADDPD           Z5, Z4, Z4
+	ADDQ             $0x40, R12
+	ADDQ             $0x40, R14
+	SUBQ             $0x10, R13
+	JMP              exploop
+
+exptail:
+	TESTQ            R13, R13
+	JZ               expdone
+	MOVL             $0x00000001, R15
+	SHLXL            R13, R15, R13
+	DECL             R13
+	KMOVW            R13, K1
+	VMOVUPS.Z        (R12), K1, Z5
+	VSUBPS           Z2, Z5, Z5
+	VBROADCASTSS     expMin<>+0(SB), Z2
+	VMAXPS           Z5, Z2, Z2
+	VMULPS.BCST      log2e<>+0(SB), Z2, Z5
+	VRNDSCALEPS      $0x00, Z5, Z5
+	VMOVAPS          Z2, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z6
+	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z5, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z2
+	VSCALEFPS        Z5, Z2, Z2
+	VMOVAPS.Z        Z2, K1, Z2
+	VMOVUPS          Z2, K1, (R14)
+	VCVTPS2PD        Y2, Z5
+	VEXTRACTF32X8    $0x01, Z2, Y2
+	VCVTPS2PD        Y2, Z2
+	VADDPD           Z5, Z1, Z1
+	VADDPD           Z2, Z4, Z4
+
+expdone:
+	VADDPD        Z4, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y2
+	VADDPD        Y2, Y1, Y2
+	VEXTRACTF128  $0x01, Y2, X1
+	VADDPD        X1, X2, X1
+	VPERMILPD     $0x01, X1, X2
+	VADDSD        X2, X1, X1
+	VMOVSD        X1, (R9)
+	VMOVSS        (DI), X2
+	VCVTSS2SD     X2, X3, X3
+	VDIVSD        X1, X3, X3
+	VCVTSD2SS     X3, X3, X3
+	VBROADCASTSS  X3, Z3
+	MOVQ          CX, R14
+	MOVQ          DX, R13
+
+scaleloop:
+	CMPQ    R13, $0x10
+	JL      scaletail
+	VMOVUPS (R14), Z1
+	VMULPS  Z3, Z1, Z1
+	VMOVUPS Z1, (R14)
+	ADDQ    $0x40, R14
+	SUBQ    $0x10, R13
+	JMP     scaleloop
+
+scaletail:
+	TESTQ     R13, R13
+	JZ        scaledone
+	MOVL      $0x00000001, R12
+	SHLXL     R13, R12, R12
+	DECL      R12
+	KMOVW     R12, K1
+	VMOVUPS.Z (R14), K1, Z1
+	VMULPS    Z3, Z1, Z1
+	VMOVUPS   Z1, K1, (R14)
+
+scaledone:
+	VMOVSS (CX)(R11*4), X1
+	VSUBSS X2, X1, X1
+	VMOVSS X1, (CX)(R11*4)
+
+next:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x04, DI
+	ADDQ $0x04, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  row
+
+end:
+	VZEROUPPER
+	RET
+
 // func firstOutsideAVX512(x []float32, lo float32, hi float32) int
 // Requires: AVX, AVX512F, BMI, BMI2
 TEXT ·firstOutsideAVX512(SB), NOSPLIT, $0-40

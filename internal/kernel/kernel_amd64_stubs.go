@@ -39,6 +39,11 @@ func dotAVX512(u []float32, v []float32) float64
 //go:noescape
 func sumAVX512(v []float32) float64
 
+// softmaxRowsAVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
+//
+//go:noescape
+func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+
 // firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
 //go:noescape

@@ -91,6 +91,28 @@ func guarded(n int, fill float32) ([]float32, func(t *testing.T)) {
 	}
 }
 
+// guardedAt is guarded with the slice starting off elements after the
+// guard, so that its alignment varies; every value outside it is checked.
+func guardedAt(n, off int) ([]float32, func(t *testing.T)) {
+	const guard = 8
+	buf := make([]float32, n+2*guard+off)
+	for i := range buf {
+		buf[i] = 12345
+	}
+	s := buf[guard+off : guard+off+n]
+	for i := range s {
+		s[i] = 0
+	}
+	return s, func(t *testing.T) {
+		t.Helper()
+		for i := range buf {
+			if (i < guard+off || i >= guard+off+n) && buf[i] != 12345 {
+				t.Fatalf("length %d at offset %d: the value at %d outside the slice was overwritten", n, off, i)
+			}
+		}
+	}
+}
+
 // close32 reports whether a (assembly) and b (float64 reference rounded)
 // agree to rel relative, abs absolute, with NaN matching NaN and equal
 // infinities.
@@ -204,6 +226,60 @@ func testFirstOutside[F float32 | float64](t *testing.T) {
 				on(p, func() { got = FirstOutside(x, 0, 1) })
 				if got != want {
 					t.Fatalf("%v %T n=%d: FirstOutside %d, want %d", p, x, n, got, want)
+				}
+			}
+		}
+	}
+}
+
+func TestSoftmaxRowsAgainstGo(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, p := range paths(t) {
+		for _, c := range lengths() {
+			if c == 0 {
+				continue
+			}
+			for _, special := range []bool{false, true} {
+				rows := 1 + rng.IntN(SoftmaxRowsBatch)
+				x := values(rng, rows*c, special)
+				ys := make([]int64, rows)
+				scales := make([]float64, rows)
+				for r := range ys {
+					ys[r] = int64(rng.IntN(c))
+					if rng.IntN(5) == 0 {
+						ys[r] = -1
+					}
+					scales[r] = 4*rng.Float64() - 2
+				}
+				want := make([]float32, rows*c)
+				wm, ws := make([]float64, rows), make([]float64, rows)
+				on(Go, func() { SoftmaxRows(x, want, c, ys, scales, wm, ws) })
+				got, check := guardedAt(rows*c, rng.IntN(16)) // any alignment
+				gm, gs := make([]float64, rows), make([]float64, rows)
+				on(p, func() { SoftmaxRows(x, got, c, ys, scales, gm, gs) })
+				check(t)
+				for r, y := range ys {
+					name := fmt.Sprintf("%v c=%d row %d/%d special=%v", p, c, r, rows, special)
+					if y < 0 {
+						for k := r * c; k < (r+1)*c; k++ {
+							if got[k] != 0 {
+								t.Fatalf("%s: an ignored row was written", name)
+							}
+						}
+						continue
+					}
+					// With a NaN in the row s is NaN on both paths, and m is
+					// unspecified (Max may or may not return the NaN).
+					bothNaN := math.IsNaN(gs[r]) && math.IsNaN(ws[r])
+					if !bothNaN && (!closeF(float32(gm[r]), float32(wm[r]), 0, 0) || !closeSum(gs[r], ws[r])) {
+						t.Fatalf("%s: m, s = %v, %v; want %v, %v", name, gm[r], gs[r], wm[r], ws[r])
+					}
+					for k := r * c; k < (r+1)*c; k++ {
+						// As for the softmax loss: float32 accuracy of terms up to |scale|.
+						if !closeF(got[k], want[k], 2e-5, 2e-6*math.Abs(scales[r])) {
+							t.Fatalf("%s: grad[%d] = %v, want %v", name, k-r*c, got[k], want[k])
+						}
+					}
 				}
 			}
 		}

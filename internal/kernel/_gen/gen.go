@@ -29,6 +29,7 @@ func main() {
 	genScaleAdd(false)
 	genDot(true)
 	genDot(false)
+	genSoftmaxRows()
 	for _, t := range []flt{f32, f64} {
 		genFirstOutside(t)
 		genElements(t, "sigmoid", sigmoidBody)
@@ -200,21 +201,27 @@ func tailMask(n GPVirtual, k Register) {
 // twice, for full vectors (mask nil) and for the masked tail; advance
 // moves the pointers one vector on.
 func loop(lanes int, n GPVirtual, body func(k Register), advance func()) {
-	Label("loop")
+	loopNamed("", lanes, n, body, advance)
+}
+
+// loopNamed is loop with its labels prefixed, for several loops in one
+// function.
+func loopNamed(prefix string, lanes int, n GPVirtual, body func(k Register), advance func()) {
+	Label(prefix + "loop")
 	CMPQ(n, U8(lanes))
-	JL(LabelRef("tail"))
+	JL(LabelRef(prefix + "tail"))
 	body(nil)
 	advance()
 	SUBQ(U8(lanes), n)
-	JMP(LabelRef("loop"))
+	JMP(LabelRef(prefix + "loop"))
 
-	Label("tail")
+	Label(prefix + "tail")
 	TESTQ(n, n)
-	JZ(LabelRef("done"))
+	JZ(LabelRef(prefix + "done"))
 	k := K()
 	tailMask(n, k)
 	body(k)
-	Label("done")
+	Label(prefix + "done")
 }
 
 // reduceF64 sums the 16 float64 lanes of lo and hi, in a fixed order, into
@@ -445,6 +452,121 @@ func genDot(withU bool) {
 		}
 	})
 	Store(reduceF64(lo, hi).AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// genSoftmaxRows emits the fused kernel of plain softmax cross-entropy
+// over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
+func genSoftmaxRows() {
+	t := f32
+	name := "softmaxRowsAVX512"
+	TEXT(name, NOSPLIT, "func(x, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)")
+	Pragma("noescape")
+	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.")
+	x := Load(Param("x"), GP64())
+	g := Load(Param("grad"), GP64())
+	c := Load(Param("c"), GP64())
+	ys := Load(Param("ys").Base(), GP64())
+	rows := Load(Param("ys").Len(), GP64())
+	sc := Load(Param("scales").Base(), GP64())
+	ms := Load(Param("ms").Base(), GP64())
+	ss := Load(Param("ss").Base(), GP64())
+	rowBytes := GP64()
+	MOVQ(c, rowBytes)
+	SHLQ(U8(2), rowBytes)
+	negInf := t.broadcast("negInf", math.Inf(-1))
+
+	Label("row")
+	TESTQ(rows, rows)
+	JZ(LabelRef("end"))
+	y := GP64()
+	MOVQ(Mem{Base: ys}, y)
+	TESTQ(y, y)
+	JS(LabelRef("next")) // an ignored row: left to the caller
+
+	// m = max of the row
+	acc := ZMM()
+	VMOVAPS(negInf, acc)
+	p, n := GP64(), GP64()
+	MOVQ(x, p)
+	MOVQ(c, n)
+	loopNamed("max", 16, n, func(k Register) {
+		if k == nil {
+			VMAXPS(Mem{Base: p}, acc, acc)
+			return
+		}
+		v := ZMM()
+		VMOVAPS(negInf, v)
+		VMOVUPS(Mem{Base: p}, k, v)
+		VMAXPS(v, acc, acc)
+	}, func() { ADDQ(U8(64), p) })
+	m := ZMM()
+	VEXTRACTF32X8(U8(1), acc, m.AsY())
+	VMAXPS(m.AsY(), acc.AsY(), m.AsY())
+	h := ZMM()
+	VEXTRACTF128(U8(1), m.AsY(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VPERMILPS(U8(0x4E), m.AsX(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VPERMILPS(U8(0xB1), m.AsX(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VMOVSS(m.AsX(), Mem{Base: ms})
+	VBROADCASTSS(m.AsX(), m)
+
+	// e = exp(x − m) into the gradient row, s = Σ e in float64
+	lo, hi := zeroed()
+	q, d := GP64(), GP64()
+	MOVQ(x, q)
+	MOVQ(g, d)
+	MOVQ(c, n)
+	loopNamed("exp", 16, n, func(k Register) {
+		v, ev := ZMM(), ZMM()
+		t.load(Mem{Base: q}, k, v)
+		VSUBPS(m, v, v)
+		t.exp(v, ev)
+		if k != nil {
+			VMOVAPS_Z(ev, k, ev)
+		}
+		t.store(ev, k, Mem{Base: d})
+		t.sum(ev, lo, hi)
+	}, func() {
+		ADDQ(U8(64), q)
+		ADDQ(U8(64), d)
+	})
+	s := reduceF64(lo, hi)
+	VMOVSD(s.AsX(), Mem{Base: ss})
+
+	// gradient = (scale/s)·e, and − scale at the target
+	scale, a := ZMM(), ZMM()
+	VMOVSS(Mem{Base: sc}, scale.AsX())
+	VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
+	VDIVSD(s.AsX(), a.AsX(), a.AsX())
+	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+	VBROADCASTSS(a.AsX(), a)
+	MOVQ(g, d)
+	MOVQ(c, n)
+	loopNamed("scale", 16, n, func(k Register) {
+		v := ZMM()
+		t.load(Mem{Base: d}, k, v)
+		VMULPS(a, v, v)
+		t.store(v, k, Mem{Base: d})
+	}, func() { ADDQ(U8(64), d) })
+	fix := ZMM()
+	VMOVSS(Mem{Base: g, Index: y, Scale: 4}, fix.AsX())
+	VSUBSS(scale.AsX(), fix.AsX(), fix.AsX())
+	VMOVSS(fix.AsX(), Mem{Base: g, Index: y, Scale: 4})
+
+	Label("next")
+	ADDQ(rowBytes, x)
+	ADDQ(rowBytes, g)
+	ADDQ(U8(8), ys)
+	ADDQ(U8(4), sc)
+	ADDQ(U8(4), ms)
+	ADDQ(U8(8), ss)
+	DECQ(rows)
+	JMP(LabelRef("row"))
+	Label("end")
 	VZEROUPPER()
 	RET()
 }
