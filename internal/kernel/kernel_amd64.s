@@ -53,34 +53,75 @@ TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS m+48(FP), Z0
-	VXORPD       Z1, Z1, Z1
+	VBROADCASTSS expMin<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+
+loop2:
+	CMPQ             DX, $0x20
+	JL               loop
+	VMOVUPS          (CX), Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z4
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
+	VSCALEFPS        Z6, Z4, Z4
+	VMOVUPS          Z4, (AX)
+	VMOVAPS          Z4, Z4
+	VMOVUPS          64(CX), Z5
+	VSUBPS           Z0, Z5, Z5
+	VMAXPS           Z5, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
+	VRNDSCALEPS      $0x00, Z7, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VSCALEFPS        Z7, Z5, Z5
+	VMOVUPS          Z5, 64(AX)
+	VADDPS           Z4, Z5, Z5
+	VCVTPS2PD        Y5, Z4
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z4, Z2, Z2
+	VADDPD           Z5, Z3, Z3
+	ADDQ             $0x80, CX
+	ADDQ             $0x80, AX
+	SUBQ             $0x20, DX
+	JMP              loop2
 
 loop:
 	CMPQ             DX, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z3
-	VSUBPS           Z0, Z3, Z3
-	VBROADCASTSS     expMin<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z4
-	VRNDSCALEPS      $0x00, Z4, Z4
-	VMOVAPS          Z3, Z5
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z5
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z4, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VMOVUPS          Z3, (AX)
-	VCVTPS2PD        Y3, Z4
-	VEXTRACTF32X8    $0x01, Z3, Y3
-	VCVTPS2PD        Y3, Z3
-	VADDPD           Z4, Z1, Z1
-	VADDPD           Z3, Z2, Z2
+	VMOVUPS          (CX), Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z4
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
+	VSCALEFPS        Z6, Z4, Z4
+	VMOVUPS          Z4, (AX)
+	VCVTPS2PD        Y4, Z5
+	VEXTRACTF32X8    $0x01, Z4, Y4
+	VCVTPS2PD        Y4, Z4
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z4, Z3, Z3
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, DX
@@ -93,34 +134,31 @@ tail:
 	SHLXL            DX, BX, DX
 	DECL             DX
 	KMOVW            DX, K1
-	VMOVUPS.Z        (CX), K1, Z3
-	VSUBPS           Z0, Z3, Z3
-	VBROADCASTSS     expMin<>+0(SB), Z0
-	VMAXPS           Z3, Z0, Z0
-	VMULPS.BCST      log2e<>+0(SB), Z0, Z3
-	VRNDSCALEPS      $0x00, Z3, Z3
-	VMOVAPS          Z0, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
+	VMOVUPS.Z        (CX), K1, Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z1
+	VMULPS.BCST      log2e<>+0(SB), Z1, Z4
+	VRNDSCALEPS      $0x00, Z4, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z1
 	VBROADCASTSS     expC5<>+0(SB), Z0
-	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z0
-	VSCALEFPS        Z3, Z0, Z0
+	VFMADD213PS.BCST expC4<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC3<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC2<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC1<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z1, Z0
+	VSCALEFPS        Z4, Z0, Z0
 	VMOVAPS.Z        Z0, K1, Z0
 	VMOVUPS          Z0, K1, (AX)
-	VCVTPS2PD        Y0, Z3
+	VCVTPS2PD        Y0, Z1
 	VEXTRACTF32X8    $0x01, Z0, Y0
 	VCVTPS2PD        Y0, Z0
-	VADDPD           Z3, Z1, Z1
-	VADDPD           Z0, Z2, Z2
+	VADDPD           Z1, Z2, Z2
+	VADDPD           Z0, Z3, Z3
 
 done:
-	VADDPD        Z2, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VADDPD        Y0, Y1, Y0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPD        Y0, Y2, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -137,9 +175,6 @@ GLOBL log2e<>(SB), RODATA|NOPTR, $4
 
 DATA minusLn2Hi<>+0(SB)/4, $0xbf317218
 GLOBL minusLn2Hi<>(SB), RODATA|NOPTR, $4
-
-DATA minusLn2Lo<>+0(SB)/4, $0x3102e308
-GLOBL minusLn2Lo<>(SB), RODATA|NOPTR, $4
 
 DATA expC5<>+0(SB)/4, $0x3c07cfce
 GLOBL expC5<>(SB), RODATA|NOPTR, $4
@@ -165,33 +200,71 @@ TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS m+24(FP), Z0
-	VXORPD       Z1, Z1, Z1
+	VBROADCASTSS expMin<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+
+loop2:
+	CMPQ             CX, $0x20
+	JL               loop
+	VMOVUPS          (AX), Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z4
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
+	VSCALEFPS        Z6, Z4, Z4
+	VMOVAPS          Z4, Z4
+	VMOVUPS          64(AX), Z5
+	VSUBPS           Z0, Z5, Z5
+	VMAXPS           Z5, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
+	VRNDSCALEPS      $0x00, Z7, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VSCALEFPS        Z7, Z5, Z5
+	VADDPS           Z4, Z5, Z5
+	VCVTPS2PD        Y5, Z4
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z4, Z2, Z2
+	VADDPD           Z5, Z3, Z3
+	ADDQ             $0x80, AX
+	SUBQ             $0x20, CX
+	JMP              loop2
 
 loop:
 	CMPQ             CX, $0x10
 	JL               tail
-	VMOVUPS          (AX), Z3
-	VSUBPS           Z0, Z3, Z3
-	VBROADCASTSS     expMin<>+0(SB), Z4
-	VMAXPS           Z3, Z4, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z4
-	VRNDSCALEPS      $0x00, Z4, Z4
-	VMOVAPS          Z3, Z5
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z5
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z4, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
-	VSCALEFPS        Z4, Z3, Z3
-	VCVTPS2PD        Y3, Z4
-	VEXTRACTF32X8    $0x01, Z3, Y3
-	VCVTPS2PD        Y3, Z3
-	VADDPD           Z4, Z1, Z1
-	VADDPD           Z3, Z2, Z2
+	VMOVUPS          (AX), Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z4
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
+	VSCALEFPS        Z6, Z4, Z4
+	VCVTPS2PD        Y4, Z5
+	VEXTRACTF32X8    $0x01, Z4, Y4
+	VCVTPS2PD        Y4, Z4
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z4, Z3, Z3
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, CX
 	JMP              loop
@@ -203,33 +276,30 @@ tail:
 	SHLXL            CX, DX, CX
 	DECL             CX
 	KMOVW            CX, K1
-	VMOVUPS.Z        (AX), K1, Z3
-	VSUBPS           Z0, Z3, Z3
-	VBROADCASTSS     expMin<>+0(SB), Z0
-	VMAXPS           Z3, Z0, Z0
-	VMULPS.BCST      log2e<>+0(SB), Z0, Z3
-	VRNDSCALEPS      $0x00, Z3, Z3
-	VMOVAPS          Z0, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
+	VMOVUPS.Z        (AX), K1, Z4
+	VSUBPS           Z0, Z4, Z4
+	VMAXPS           Z4, Z1, Z1
+	VMULPS.BCST      log2e<>+0(SB), Z1, Z4
+	VRNDSCALEPS      $0x00, Z4, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z1
 	VBROADCASTSS     expC5<>+0(SB), Z0
-	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z0
-	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z0
-	VSCALEFPS        Z3, Z0, Z0
+	VFMADD213PS.BCST expC4<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC3<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC2<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC1<>+0(SB), Z1, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z1, Z0
+	VSCALEFPS        Z4, Z0, Z0
 	VMOVAPS.Z        Z0, K1, Z0
-	VCVTPS2PD        Y0, Z3
+	VCVTPS2PD        Y0, Z1
 	VEXTRACTF32X8    $0x01, Z0, Y0
 	VCVTPS2PD        Y0, Z0
-	VADDPD           Z3, Z1, Z1
-	VADDPD           Z0, Z2, Z2
+	VADDPD           Z1, Z2, Z2
+	VADDPD           Z0, Z3, Z3
 
 done:
-	VADDPD        Z2, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y0
-	VADDPD        Y0, Y1, Y0
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPD        Y0, Y2, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -429,6 +499,7 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-120
 	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 	VBROADCASTSS negInf<>+0(SB), Z0
+	VBROADCASTSS expMin<>+0(SB), Z1
 
 row:
 	TESTQ   SI, SI
@@ -436,14 +507,24 @@ row:
 	MOVQ    (BX), R11
 	TESTQ   R11, R11
 	JS      next
-	VMOVAPS Z0, Z1
+	VMOVAPS Z0, Z2
+	VMOVAPS Z0, Z3
 	MOVQ    AX, R12
 	MOVQ    DX, R13
+
+maxloop2:
+	CMPQ   R13, $0x20
+	JL     maxloop
+	VMAXPS (R12), Z2, Z2
+	VMAXPS 64(R12), Z3, Z3
+	ADDQ   $0x80, R12
+	SUBQ   $0x20, R13
+	JMP    maxloop2
 
 maxloop:
 	CMPQ   R13, $0x10
 	JL     maxtail
-	VMAXPS (R12), Z1, Z1
+	VMAXPS (R12), Z2, Z2
 	ADDQ   $0x40, R12
 	SUBQ   $0x10, R13
 	JMP    maxloop
@@ -455,52 +536,93 @@ maxtail:
 	SHLXL   R13, R14, R13
 	DECL    R13
 	KMOVW   R13, K1
-	VMOVAPS Z0, Z2
-	VMOVUPS (R12), K1, Z2
-	VMAXPS  Z2, Z1, Z1
+	VMOVAPS Z0, Z4
+	VMOVUPS (R12), K1, Z4
+	VMAXPS  Z4, Z2, Z2
 
 maxdone:
-	VEXTRACTF32X8 $0x01, Z1, Y2
-	VMAXPS        Y2, Y1, Y2
-	VEXTRACTF128  $0x01, Y2, X1
-	VMAXPS        X1, X2, X2
-	VPERMILPS     $0x4e, X2, X1
-	VMAXPS        X1, X2, X2
-	VPERMILPS     $0xb1, X2, X1
-	VMAXPS        X1, X2, X2
-	VMOVSS        X2, (R8)
-	VBROADCASTSS  X2, Z2
-	VXORPD        Z1, Z1, Z1
+	VMAXPS        Z3, Z2, Z2
+	VEXTRACTF32X8 $0x01, Z2, Y3
+	VMAXPS        Y3, Y2, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0x4e, X3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0xb1, X3, X2
+	VMAXPS        X2, X3, X3
+	VMOVSS        X3, (R8)
+	VBROADCASTSS  X3, Z3
+	VXORPD        Z2, Z2, Z2
 	VXORPD        Z4, Z4, Z4
 	MOVQ          AX, R12
 	MOVQ          CX, R14
 	MOVQ          DX, R13
 
+exploop2:
+	CMPQ             R13, $0x20
+	JL               exploop
+	VMOVUPS          (R12), Z6
+	VSUBPS           Z3, Z6, Z6
+	VMAXPS           Z6, Z1, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
+	VSCALEFPS        Z8, Z6, Z6
+	VMOVUPS          Z6, (R14)
+	VMOVAPS          Z6, Z6
+	VMOVUPS          64(R12), Z7
+	VSUBPS           Z3, Z7, Z7
+	VMAXPS           Z7, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z7
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
+	VSCALEFPS        Z9, Z7, Z7
+	VMOVUPS          Z7, 64(R14)
+	VADDPS           Z6, Z7, Z7
+	VCVTPS2PD        Y7, Z6
+	VEXTRACTF32X8    $0x01, Z7, Y7
+	VCVTPS2PD        Y7, Z7
+	VADDPD           Z6, Z2, Z2
+	VADDPD           Z7, Z4, Z4
+	ADDQ             $0x80, R12
+	ADDQ             $0x80, R14
+	SUBQ             $0x20, R13
+	JMP              exploop2
+
 exploop:
 	CMPQ             R13, $0x10
 	JL               exptail
-	VMOVUPS          (R12), Z5
-	VSUBPS           Z2, Z5, Z5
-	VBROADCASTSS     expMin<>+0(SB), Z6
-	VMAXPS           Z5, Z6, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VMOVAPS          Z5, Z7
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z7
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z6, Z7
-	VBROADCASTSS     expC5<>+0(SB), Z5
-	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z5
-	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z5
-	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z5
-	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z5
-	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z5
-	VSCALEFPS        Z6, Z5, Z5
-	VMOVUPS          Z5, (R14)
-	VCVTPS2PD        Y5, Z6
-	VEXTRACTF32X8    $0x01, Z5, Y5
-	VCVTPS2PD        Y5, Z5
-	VADDPD           Z6, Z1, Z1
-	VADDPD           Z5, Z4, Z4
+	VMOVUPS          (R12), Z6
+	VSUBPS           Z3, Z6, Z6
+	VMAXPS           Z6, Z1, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
+	VSCALEFPS        Z8, Z6, Z6
+	VMOVUPS          Z6, (R14)
+	VCVTPS2PD        Y6, Z7
+	VEXTRACTF32X8    $0x01, Z6, Y6
+	VCVTPS2PD        Y6, Z6
+	VADDPD           Z7, Z2, Z2
+	VADDPD           Z6, Z4, Z4
 	ADDQ             $0x40, R12
 	ADDQ             $0x40, R14
 	SUBQ             $0x10, R13
@@ -513,53 +635,50 @@ exptail:
 	SHLXL            R13, R15, R13
 	DECL             R13
 	KMOVW            R13, K1
-	VMOVUPS.Z        (R12), K1, Z5
-	VSUBPS           Z2, Z5, Z5
-	VBROADCASTSS     expMin<>+0(SB), Z2
-	VMAXPS           Z5, Z2, Z2
-	VMULPS.BCST      log2e<>+0(SB), Z2, Z5
-	VRNDSCALEPS      $0x00, Z5, Z5
-	VMOVAPS          Z2, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z6
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z5, Z6
-	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z2
-	VSCALEFPS        Z5, Z2, Z2
-	VMOVAPS.Z        Z2, K1, Z2
-	VMOVUPS          Z2, K1, (R14)
-	VCVTPS2PD        Y2, Z5
-	VEXTRACTF32X8    $0x01, Z2, Y2
-	VCVTPS2PD        Y2, Z2
-	VADDPD           Z5, Z1, Z1
-	VADDPD           Z2, Z4, Z4
+	VMOVUPS.Z        (R12), K1, Z6
+	VSUBPS           Z3, Z6, Z6
+	VMAXPS           Z6, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
+	VRNDSCALEPS      $0x00, Z7, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z3
+	VSCALEFPS        Z7, Z3, Z3
+	VMOVAPS.Z        Z3, K1, Z3
+	VMOVUPS          Z3, K1, (R14)
+	VCVTPS2PD        Y3, Z6
+	VEXTRACTF32X8    $0x01, Z3, Y3
+	VCVTPS2PD        Y3, Z3
+	VADDPD           Z6, Z2, Z2
+	VADDPD           Z3, Z4, Z4
 
 expdone:
-	VADDPD        Z4, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y2
-	VADDPD        Y2, Y1, Y2
-	VEXTRACTF128  $0x01, Y2, X1
-	VADDPD        X1, X2, X1
-	VPERMILPD     $0x01, X1, X2
-	VADDSD        X2, X1, X1
-	VMOVSD        X1, (R9)
-	VMOVSS        (DI), X2
-	VCVTSS2SD     X2, X3, X3
-	VDIVSD        X1, X3, X3
-	VCVTSD2SS     X3, X3, X3
-	VBROADCASTSS  X3, Z3
+	VADDPD        Z4, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VADDPD        Y3, Y2, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VADDPD        X2, X3, X2
+	VPERMILPD     $0x01, X2, X3
+	VADDSD        X3, X2, X2
+	VMOVSD        X2, (R9)
+	VMOVSS        (DI), X3
+	VCVTSS2SD     X3, X5, X5
+	VDIVSD        X2, X5, X5
+	VCVTSD2SS     X5, X5, X5
+	VBROADCASTSS  X5, Z5
 	MOVQ          CX, R14
 	MOVQ          DX, R13
 
 scaleloop:
 	CMPQ    R13, $0x10
 	JL      scaletail
-	VMOVUPS (R14), Z1
-	VMULPS  Z3, Z1, Z1
-	VMOVUPS Z1, (R14)
+	VMOVUPS (R14), Z2
+	VMULPS  Z5, Z2, Z2
+	VMOVUPS Z2, (R14)
 	ADDQ    $0x40, R14
 	SUBQ    $0x10, R13
 	JMP     scaleloop
@@ -571,14 +690,14 @@ scaletail:
 	SHLXL     R13, R12, R12
 	DECL      R12
 	KMOVW     R12, K1
-	VMOVUPS.Z (R14), K1, Z1
-	VMULPS    Z3, Z1, Z1
-	VMOVUPS   Z1, K1, (R14)
+	VMOVUPS.Z (R14), K1, Z2
+	VMULPS    Z5, Z2, Z2
+	VMOVUPS   Z2, K1, (R14)
 
 scaledone:
-	VMOVSS (CX)(R11*4), X1
-	VSUBSS X2, X1, X1
-	VMOVSS X1, (CX)(R11*4)
+	VMOVSS (CX)(R11*4), X2
+	VSUBSS X3, X2, X2
+	VMOVSS X2, (CX)(R11*4)
 
 next:
 	ADDQ R10, AX
@@ -725,82 +844,80 @@ done5:
 	VBROADCASTSS X1, Z1
 	VBROADCASTSS one<>+0(SB), Z0
 	VBROADCASTSS two<>+0(SB), Z1
-	VXORPS       Z8, Z8, Z8
-	VBROADCASTSS absMask<>+0(SB), Z9
-	VXORPD       Z10, Z10, Z10
+	VBROADCASTSS expMin<>+0(SB), Z8
+	VXORPS       Z9, Z9, Z9
+	VBROADCASTSS absMask<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
+	VXORPD       Z12, Z12, Z12
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z12
-	VMOVUPS          (DX), Z13
-	VMOVUPS          (BX), Z14
-	VMOVUPS          (SI), Z15
-	VMOVUPS          (DI), Z16
-	VMOVUPS          (R8), Z17
-	VANDPS           Z9, Z12, Z18
-	VSUBPS           Z18, Z8, Z18
-	VBROADCASTSS     expMin<>+0(SB), Z19
-	VMAXPS           Z18, Z19, Z18
-	VMULPS.BCST      log2e<>+0(SB), Z18, Z19
-	VRNDSCALEPS      $0x00, Z19, Z19
-	VMOVAPS          Z18, Z20
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z19, Z20
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z19, Z20
-	VBROADCASTSS     expC5<>+0(SB), Z18
-	VFMADD213PS.BCST expC4<>+0(SB), Z20, Z18
-	VFMADD213PS.BCST expC3<>+0(SB), Z20, Z18
-	VFMADD213PS.BCST expC2<>+0(SB), Z20, Z18
-	VFMADD213PS.BCST expC1<>+0(SB), Z20, Z18
-	VFMADD213PS.BCST expC0<>+0(SB), Z20, Z18
-	VSCALEFPS        Z19, Z18, Z18
-	VADDPS           Z0, Z18, Z19
-	VRCP14PS         Z19, Z20
-	VMOVAPS          Z19, Z19
-	VFNMADD213PS     Z1, Z20, Z19
-	VMULPS           Z19, Z20, Z19
-	VMULPS           Z18, Z19, Z20
-	VADDPS           Z1, Z18, Z21
-	VRCP14PS         Z21, Z22
-	VMOVAPS          Z21, Z21
-	VFNMADD213PS     Z1, Z22, Z21
-	VMULPS           Z21, Z22, Z21
-	VMULPS           Z18, Z21, Z21
-	VMULPS           Z21, Z21, Z18
-	VBROADCASTSS     inv13<>+0(SB), Z22
-	VFMADD213PS.BCST inv11<>+0(SB), Z18, Z22
-	VFMADD213PS.BCST inv9<>+0(SB), Z18, Z22
-	VFMADD213PS.BCST inv7<>+0(SB), Z18, Z22
-	VFMADD213PS.BCST inv5<>+0(SB), Z18, Z22
-	VFMADD213PS.BCST inv3<>+0(SB), Z18, Z22
-	VFMADD213PS      Z0, Z18, Z22
-	VADDPS           Z21, Z21, Z21
-	VMULPS           Z22, Z21, Z18
-	VCMPPS           $0x1d, Z8, Z12, K1
-	VBLENDMPS        Z19, Z20, K1, Z2
-	VBLENDMPS        Z20, Z19, K1, Z3
-	VSUBPS           Z13, Z0, Z19
-	VMULPS           Z13, Z15, Z20
-	VSUBPS           Z0, Z15, Z15
-	VFMADD213PS      Z0, Z13, Z15
-	VSUBPS           Z20, Z8, Z13
-	VBLENDMPS        Z19, Z13, K1, Z4
-	VMULPS           Z4, Z12, Z12
-	VFMADD231PS      Z15, Z18, Z12
-	VMULPS           Z14, Z12, Z12
-	VMULPS           Z20, Z3, Z13
-	VFMSUB231PS      Z19, Z2, Z13
-	VMULPS           Z14, Z13, Z13
-	VMULPS           Z16, Z13, Z13
-	VMOVUPS          Z13, (R9)
-	VMOVUPS          Z12, (R10)
-	VMULPS           Z17, Z12, Z12
-	VCVTPS2PD        Y12, Z13
-	VEXTRACTF32X8    $0x01, Z12, Y12
-	VCVTPS2PD        Y12, Z12
-	VADDPD           Z13, Z10, Z10
-	VADDPD           Z12, Z11, Z11
+	VMOVUPS          (CX), Z13
+	VMOVUPS          (DX), Z14
+	VMOVUPS          (BX), Z15
+	VMOVUPS          (SI), Z16
+	VMOVUPS          (DI), Z17
+	VMOVUPS          (R8), Z18
+	VANDPS           Z10, Z13, Z19
+	VSUBPS           Z19, Z9, Z19
+	VMAXPS           Z19, Z8, Z20
+	VMULPS.BCST      log2e<>+0(SB), Z20, Z21
+	VRNDSCALEPS      $0x00, Z21, Z21
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z21, Z20
+	VBROADCASTSS     expC5<>+0(SB), Z19
+	VFMADD213PS.BCST expC4<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC3<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC2<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC1<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC0<>+0(SB), Z20, Z19
+	VSCALEFPS        Z21, Z19, Z19
+	VADDPS           Z0, Z19, Z20
+	VRCP14PS         Z20, Z21
+	VMOVAPS          Z20, Z20
+	VFNMADD213PS     Z1, Z21, Z20
+	VMULPS           Z20, Z21, Z20
+	VMULPS           Z19, Z20, Z21
+	VADDPS           Z1, Z19, Z22
+	VRCP14PS         Z22, Z23
+	VMOVAPS          Z22, Z22
+	VFNMADD213PS     Z1, Z23, Z22
+	VMULPS           Z22, Z23, Z22
+	VMULPS           Z19, Z22, Z22
+	VMULPS           Z22, Z22, Z19
+	VBROADCASTSS     inv13<>+0(SB), Z23
+	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z23
+	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z23
+	VFMADD213PS      Z0, Z19, Z23
+	VADDPS           Z22, Z22, Z22
+	VMULPS           Z23, Z22, Z19
+	VCMPPS           $0x1d, Z9, Z13, K1
+	VBLENDMPS        Z20, Z21, K1, Z2
+	VBLENDMPS        Z21, Z20, K1, Z3
+	VSUBPS           Z14, Z0, Z20
+	VMULPS           Z14, Z16, Z21
+	VSUBPS           Z0, Z16, Z16
+	VFMADD213PS      Z0, Z14, Z16
+	VSUBPS           Z21, Z9, Z14
+	VBLENDMPS        Z20, Z14, K1, Z4
+	VMULPS           Z4, Z13, Z13
+	VFMADD231PS      Z16, Z19, Z13
+	VMULPS           Z15, Z13, Z13
+	VMULPS           Z21, Z3, Z14
+	VFMSUB231PS      Z20, Z2, Z14
+	VMULPS           Z15, Z14, Z14
+	VMULPS           Z17, Z14, Z14
+	VMOVUPS          Z14, (R9)
+	VMOVUPS          Z13, (R10)
+	VMULPS           Z18, Z13, Z13
+	VCVTPS2PD        Y13, Z14
+	VEXTRACTF32X8    $0x01, Z13, Y13
+	VCVTPS2PD        Y13, Z13
+	VADDPD           Z14, Z11, Z11
+	VADDPD           Z13, Z12, Z12
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, DX
 	ADDQ             72(AX), BX
@@ -819,41 +936,38 @@ tail:
 	SHLXL            R11, AX, AX
 	DECL             AX
 	KMOVW            AX, K1
-	VMOVUPS.Z        (CX), K1, Z12
-	VMOVUPS.Z        (DX), K1, Z13
-	VMOVUPS.Z        (BX), K1, Z14
-	VMOVUPS.Z        (SI), K1, Z15
-	VMOVUPS.Z        (DI), K1, Z16
-	VMOVUPS.Z        (R8), K1, Z17
-	VANDPS           Z9, Z12, Z2
-	VSUBPS           Z2, Z8, Z2
-	VBROADCASTSS     expMin<>+0(SB), Z3
-	VMAXPS           Z2, Z3, Z2
-	VMULPS.BCST      log2e<>+0(SB), Z2, Z3
-	VRNDSCALEPS      $0x00, Z3, Z3
-	VMOVAPS          Z2, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z4
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z3, Z4
+	VMOVUPS.Z        (CX), K1, Z13
+	VMOVUPS.Z        (DX), K1, Z14
+	VMOVUPS.Z        (BX), K1, Z15
+	VMOVUPS.Z        (SI), K1, Z16
+	VMOVUPS.Z        (DI), K1, Z17
+	VMOVUPS.Z        (R8), K1, Z18
+	VANDPS           Z10, Z13, Z2
+	VSUBPS           Z2, Z9, Z2
+	VMAXPS           Z2, Z8, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z4
+	VRNDSCALEPS      $0x00, Z4, Z4
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z3
 	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z2
-	VSCALEFPS        Z3, Z2, Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
+	VSCALEFPS        Z4, Z2, Z2
 	VADDPS           Z0, Z2, Z3
 	VRCP14PS         Z3, Z4
 	VMOVAPS          Z3, Z3
 	VFNMADD213PS     Z1, Z4, Z3
 	VMULPS           Z3, Z4, Z3
 	VMULPS           Z2, Z3, Z4
-	VADDPS           Z1, Z2, Z9
-	VRCP14PS         Z9, Z18
-	VMOVAPS          Z9, Z9
-	VFNMADD213PS     Z1, Z18, Z9
-	VMULPS           Z9, Z18, Z9
-	VMULPS           Z2, Z9, Z9
-	VMULPS           Z9, Z9, Z1
+	VADDPS           Z1, Z2, Z8
+	VRCP14PS         Z8, Z10
+	VMOVAPS          Z8, Z8
+	VFNMADD213PS     Z1, Z10, Z8
+	VMULPS           Z8, Z10, Z8
+	VMULPS           Z2, Z8, Z8
+	VMULPS           Z8, Z8, Z1
 	VBROADCASTSS     inv13<>+0(SB), Z2
 	VFMADD213PS.BCST inv11<>+0(SB), Z1, Z2
 	VFMADD213PS.BCST inv9<>+0(SB), Z1, Z2
@@ -861,38 +975,38 @@ tail:
 	VFMADD213PS.BCST inv5<>+0(SB), Z1, Z2
 	VFMADD213PS.BCST inv3<>+0(SB), Z1, Z2
 	VFMADD213PS      Z0, Z1, Z2
-	VADDPS           Z9, Z9, Z9
-	VMULPS           Z2, Z9, Z1
-	VCMPPS           $0x1d, Z8, Z12, K2
+	VADDPS           Z8, Z8, Z8
+	VMULPS           Z2, Z8, Z1
+	VCMPPS           $0x1d, Z9, Z13, K2
 	VBLENDMPS        Z3, Z4, K2, Z5
 	VBLENDMPS        Z4, Z3, K2, Z6
-	VSUBPS           Z13, Z0, Z2
-	VMULPS           Z13, Z15, Z3
-	VSUBPS           Z0, Z15, Z4
-	VFMADD213PS      Z0, Z13, Z4
-	VSUBPS           Z3, Z8, Z0
+	VSUBPS           Z14, Z0, Z2
+	VMULPS           Z14, Z16, Z3
+	VSUBPS           Z0, Z16, Z4
+	VFMADD213PS      Z0, Z14, Z4
+	VSUBPS           Z3, Z9, Z0
 	VBLENDMPS        Z2, Z0, K2, Z7
-	VMULPS           Z7, Z12, Z0
+	VMULPS           Z7, Z13, Z0
 	VFMADD231PS      Z4, Z1, Z0
-	VMULPS           Z14, Z0, Z0
+	VMULPS           Z15, Z0, Z0
 	VMULPS           Z3, Z6, Z1
 	VFMSUB231PS      Z2, Z5, Z1
-	VMULPS           Z14, Z1, Z1
-	VMULPS           Z16, Z1, Z1
+	VMULPS           Z15, Z1, Z1
+	VMULPS           Z17, Z1, Z1
 	VMOVUPS          Z1, K1, (R9)
 	VMOVUPS          Z0, K1, (R10)
-	VMULPS           Z17, Z0, Z0
+	VMULPS           Z18, Z0, Z0
 	VMOVAPS.Z        Z0, K1, Z0
 	VCVTPS2PD        Y0, Z1
 	VEXTRACTF32X8    $0x01, Z0, Y0
 	VCVTPS2PD        Y0, Z0
-	VADDPD           Z1, Z10, Z10
-	VADDPD           Z0, Z11, Z11
+	VADDPD           Z1, Z11, Z11
+	VADDPD           Z0, Z12, Z12
 
 done:
-	VADDPD        Z11, Z10, Z10
-	VEXTRACTF64X4 $0x01, Z10, Y0
-	VADDPD        Y0, Y10, Y0
+	VADDPD        Z12, Z11, Z11
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPD        Y0, Y11, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -1007,112 +1121,110 @@ done5:
 	VBROADCASTSS X2, Z2
 	VBROADCASTSS one<>+0(SB), Z3
 	VBROADCASTSS two<>+0(SB), Z4
-	VXORPS       Z5, Z5, Z5
-	VBROADCASTSS absMask<>+0(SB), Z6
-	VXORPD       Z7, Z7, Z7
+	VBROADCASTSS expMin<>+0(SB), Z5
+	VXORPS       Z6, Z6, Z6
+	VBROADCASTSS absMask<>+0(SB), Z7
 	VXORPD       Z8, Z8, Z8
+	VXORPD       Z9, Z9, Z9
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z9
-	VMOVUPS          (DX), Z10
-	VMOVUPS          (BX), Z11
-	VMOVUPS          (SI), Z11
-	VMOVUPS          (DI), Z11
-	VMOVUPS          (R8), Z18
-	VANDPS           Z6, Z9, Z19
-	VSUBPS           Z19, Z5, Z19
-	VBROADCASTSS     expMin<>+0(SB), Z20
-	VMAXPS           Z19, Z20, Z19
-	VMULPS.BCST      log2e<>+0(SB), Z19, Z20
-	VRNDSCALEPS      $0x00, Z20, Z20
-	VMOVAPS          Z19, Z21
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z20, Z21
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z20, Z21
-	VBROADCASTSS     expC5<>+0(SB), Z19
-	VFMADD213PS.BCST expC4<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC3<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC2<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC1<>+0(SB), Z21, Z19
-	VFMADD213PS.BCST expC0<>+0(SB), Z21, Z19
-	VSCALEFPS        Z20, Z19, Z19
-	VADDPS           Z3, Z19, Z20
-	VRCP14PS         Z20, Z21
-	VMOVAPS          Z20, Z20
-	VFNMADD213PS     Z4, Z21, Z20
-	VMULPS           Z20, Z21, Z20
-	VMULPS           Z19, Z20, Z21
-	VADDPS           Z4, Z19, Z22
-	VRCP14PS         Z22, Z23
-	VMOVAPS          Z22, Z22
-	VFNMADD213PS     Z4, Z23, Z22
-	VMULPS           Z22, Z23, Z22
-	VMULPS           Z19, Z22, Z22
-	VMULPS           Z22, Z22, Z19
-	VBROADCASTSS     inv13<>+0(SB), Z23
-	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z23
-	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z23
-	VFMADD213PS      Z3, Z19, Z23
-	VADDPS           Z22, Z22, Z22
-	VMULPS           Z23, Z22, Z19
-	VCMPPS           $0x1d, Z5, Z9, K1
-	VBLENDMPS        Z20, Z21, K1, Z12
-	VBLENDMPS        Z21, Z20, K1, Z13
-	VSUBPS           Z10, Z3, Z20
-	VSUBPS           Z10, Z5, Z21
-	VBLENDMPS        Z20, Z21, K1, Z14
-	VMULPS           Z14, Z9, Z9
-	VADDPS           Z19, Z9, Z9
-	VMULPS           Z10, Z13, Z19
-	VFMSUB231PS      Z20, Z12, Z19
-	VMOVAPS          Z1, Z21
-	VFMADD213PS      Z0, Z10, Z21
-	VMULPS           Z21, Z9, Z22
-	VMULPS           Z21, Z19, Z23
+	VMOVUPS          (CX), Z10
+	VMOVUPS          (DX), Z11
+	VMOVUPS          (BX), Z12
+	VMOVUPS          (SI), Z12
+	VMOVUPS          (DI), Z12
+	VMOVUPS          (R8), Z19
+	VANDPS           Z7, Z10, Z20
+	VSUBPS           Z20, Z6, Z20
+	VMAXPS           Z20, Z5, Z21
+	VMULPS.BCST      log2e<>+0(SB), Z21, Z22
+	VRNDSCALEPS      $0x00, Z22, Z22
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z22, Z21
+	VBROADCASTSS     expC5<>+0(SB), Z20
+	VFMADD213PS.BCST expC4<>+0(SB), Z21, Z20
+	VFMADD213PS.BCST expC3<>+0(SB), Z21, Z20
+	VFMADD213PS.BCST expC2<>+0(SB), Z21, Z20
+	VFMADD213PS.BCST expC1<>+0(SB), Z21, Z20
+	VFMADD213PS.BCST expC0<>+0(SB), Z21, Z20
+	VSCALEFPS        Z22, Z20, Z20
+	VADDPS           Z3, Z20, Z21
+	VRCP14PS         Z21, Z22
+	VMOVAPS          Z21, Z21
+	VFNMADD213PS     Z4, Z22, Z21
+	VMULPS           Z21, Z22, Z21
+	VMULPS           Z20, Z21, Z22
+	VADDPS           Z4, Z20, Z23
+	VRCP14PS         Z23, Z24
+	VMOVAPS          Z23, Z23
+	VFNMADD213PS     Z4, Z24, Z23
+	VMULPS           Z23, Z24, Z23
+	VMULPS           Z20, Z23, Z23
+	VMULPS           Z23, Z23, Z20
+	VBROADCASTSS     inv13<>+0(SB), Z24
+	VFMADD213PS.BCST inv11<>+0(SB), Z20, Z24
+	VFMADD213PS.BCST inv9<>+0(SB), Z20, Z24
+	VFMADD213PS.BCST inv7<>+0(SB), Z20, Z24
+	VFMADD213PS.BCST inv5<>+0(SB), Z20, Z24
+	VFMADD213PS.BCST inv3<>+0(SB), Z20, Z24
+	VFMADD213PS      Z3, Z20, Z24
+	VADDPS           Z23, Z23, Z23
+	VMULPS           Z24, Z23, Z20
+	VCMPPS           $0x1d, Z6, Z10, K1
+	VBLENDMPS        Z21, Z22, K1, Z13
+	VBLENDMPS        Z22, Z21, K1, Z14
+	VSUBPS           Z11, Z3, Z21
+	VSUBPS           Z11, Z6, Z22
+	VBLENDMPS        Z21, Z22, K1, Z15
+	VMULPS           Z15, Z10, Z10
+	VADDPS           Z20, Z10, Z10
+	VMULPS           Z11, Z14, Z20
+	VFMSUB231PS      Z21, Z13, Z20
+	VMOVAPS          Z1, Z22
+	VFMADD213PS      Z0, Z11, Z22
+	VMULPS           Z22, Z10, Z23
+	VMULPS           Z22, Z20, Z24
 	CMPQ             128(AX), $0x00
 	JE               scaledFull
-	VMULPS           Z10, Z13, Z24
-	VFMADD231PS      Z20, Z12, Z24
-	VMOVAPS          Z24, Z20
+	VMULPS           Z11, Z14, Z25
+	VFMADD231PS      Z21, Z13, Z25
+	VMOVAPS          Z25, Z21
 	MOVQ             128(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPS Z24, Z20, Z20
+	VMULPS Z25, Z21, Z21
 	JMP    powFull
 
 powdoneFull:
-	VMULPS       Z13, Z12, Z22
-	VDIVPS       Z24, Z22, Z22
-	VMOVAPS      Z10, Z10
-	VFNMADD213PS Z3, Z4, Z10
-	VMULPS       Z2, Z10, Z10
-	VMULPS       Z22, Z10, Z10
-	VMULPS       Z9, Z10, Z10
-	VADDPS       Z19, Z10, Z10
-	VMULPS       Z21, Z20, Z20
-	VMULPS       Z20, Z9, Z22
-	VMULPS       Z20, Z10, Z23
-	VCMPPS       $0x00, Z5, Z24, K1
+	VMULPS       Z14, Z13, Z23
+	VDIVPS       Z25, Z23, Z23
+	VMOVAPS      Z11, Z11
+	VFNMADD213PS Z3, Z4, Z11
+	VMULPS       Z2, Z11, Z11
+	VMULPS       Z23, Z11, Z11
+	VMULPS       Z10, Z11, Z11
+	VADDPS       Z20, Z11, Z11
+	VMULPS       Z22, Z21, Z21
+	VMULPS       Z21, Z10, Z23
+	VMULPS       Z21, Z11, Z24
+	VCMPPS       $0x00, Z6, Z25, K1
 	KNOTW        K1, K1
-	VMOVAPS.Z    Z22, K1, Z22
 	VMOVAPS.Z    Z23, K1, Z23
+	VMOVAPS.Z    Z24, K1, Z24
 
 scaledFull:
-	VMULPS        Z11, Z23, Z23
-	VMOVUPS       Z23, (R9)
-	VMOVUPS       Z22, (R10)
-	VMULPS        Z18, Z22, Z22
-	VCVTPS2PD     Y22, Z9
-	VEXTRACTF32X8 $0x01, Z22, Y10
-	VCVTPS2PD     Y10, Z10
-	VADDPD        Z9, Z7, Z7
+	VMULPS        Z12, Z24, Z24
+	VMOVUPS       Z24, (R9)
+	VMOVUPS       Z23, (R10)
+	VMULPS        Z19, Z23, Z23
+	VCVTPS2PD     Y23, Z10
+	VEXTRACTF32X8 $0x01, Z23, Y11
+	VCVTPS2PD     Y11, Z11
 	VADDPD        Z10, Z8, Z8
+	VADDPD        Z11, Z9, Z9
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	ADDQ          72(AX), BX
@@ -1131,110 +1243,107 @@ tail:
 	SHLXL            R11, R12, R11
 	DECL             R11
 	KMOVW            R11, K1
-	VMOVUPS.Z        (CX), K1, Z9
-	VMOVUPS.Z        (DX), K1, Z10
-	VMOVUPS.Z        (BX), K1, Z11
-	VMOVUPS.Z        (SI), K1, Z11
-	VMOVUPS.Z        (DI), K1, Z11
-	VMOVUPS.Z        (R8), K1, Z18
-	VANDPS           Z6, Z9, Z6
-	VSUBPS           Z6, Z5, Z6
-	VBROADCASTSS     expMin<>+0(SB), Z12
-	VMAXPS           Z6, Z12, Z6
-	VMULPS.BCST      log2e<>+0(SB), Z6, Z12
-	VRNDSCALEPS      $0x00, Z12, Z12
-	VMOVAPS          Z6, Z13
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z12, Z13
-	VFMADD231PS.BCST minusLn2Lo<>+0(SB), Z12, Z13
-	VBROADCASTSS     expC5<>+0(SB), Z6
-	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z6
-	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z6
-	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z6
-	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z6
-	VFMADD213PS.BCST expC0<>+0(SB), Z13, Z6
-	VSCALEFPS        Z12, Z6, Z6
-	VADDPS           Z3, Z6, Z12
-	VRCP14PS         Z12, Z13
-	VMOVAPS          Z12, Z12
-	VFNMADD213PS     Z4, Z13, Z12
-	VMULPS           Z12, Z13, Z12
-	VMULPS           Z6, Z12, Z13
-	VADDPS           Z4, Z6, Z14
-	VRCP14PS         Z14, Z19
+	VMOVUPS.Z        (CX), K1, Z10
+	VMOVUPS.Z        (DX), K1, Z11
+	VMOVUPS.Z        (BX), K1, Z12
+	VMOVUPS.Z        (SI), K1, Z12
+	VMOVUPS.Z        (DI), K1, Z12
+	VMOVUPS.Z        (R8), K1, Z19
+	VANDPS           Z7, Z10, Z7
+	VSUBPS           Z7, Z6, Z7
+	VMAXPS           Z7, Z5, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z13
+	VRNDSCALEPS      $0x00, Z13, Z13
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z13, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z5
+	VSCALEFPS        Z13, Z5, Z5
+	VADDPS           Z3, Z5, Z7
+	VRCP14PS         Z7, Z13
+	VMOVAPS          Z7, Z7
+	VFNMADD213PS     Z4, Z13, Z7
+	VMULPS           Z7, Z13, Z7
+	VMULPS           Z5, Z7, Z13
+	VADDPS           Z4, Z5, Z14
+	VRCP14PS         Z14, Z15
 	VMOVAPS          Z14, Z14
-	VFNMADD213PS     Z4, Z19, Z14
-	VMULPS           Z14, Z19, Z14
-	VMULPS           Z6, Z14, Z14
-	VMULPS           Z14, Z14, Z6
-	VBROADCASTSS     inv13<>+0(SB), Z19
-	VFMADD213PS.BCST inv11<>+0(SB), Z6, Z19
-	VFMADD213PS.BCST inv9<>+0(SB), Z6, Z19
-	VFMADD213PS.BCST inv7<>+0(SB), Z6, Z19
-	VFMADD213PS.BCST inv5<>+0(SB), Z6, Z19
-	VFMADD213PS.BCST inv3<>+0(SB), Z6, Z19
-	VFMADD213PS      Z3, Z6, Z19
+	VFNMADD213PS     Z4, Z15, Z14
+	VMULPS           Z14, Z15, Z14
+	VMULPS           Z5, Z14, Z14
+	VMULPS           Z14, Z14, Z5
+	VBROADCASTSS     inv13<>+0(SB), Z15
+	VFMADD213PS.BCST inv11<>+0(SB), Z5, Z15
+	VFMADD213PS.BCST inv9<>+0(SB), Z5, Z15
+	VFMADD213PS.BCST inv7<>+0(SB), Z5, Z15
+	VFMADD213PS.BCST inv5<>+0(SB), Z5, Z15
+	VFMADD213PS.BCST inv3<>+0(SB), Z5, Z15
+	VFMADD213PS      Z3, Z5, Z15
 	VADDPS           Z14, Z14, Z14
-	VMULPS           Z19, Z14, Z6
-	VCMPPS           $0x1d, Z5, Z9, K2
-	VBLENDMPS        Z12, Z13, K2, Z15
-	VBLENDMPS        Z13, Z12, K2, Z16
-	VSUBPS           Z10, Z3, Z12
-	VSUBPS           Z10, Z5, Z13
-	VBLENDMPS        Z12, Z13, K2, Z17
-	VMULPS           Z17, Z9, Z9
-	VADDPS           Z6, Z9, Z9
-	VMULPS           Z10, Z16, Z6
-	VFMSUB231PS      Z12, Z15, Z6
+	VMULPS           Z15, Z14, Z5
+	VCMPPS           $0x1d, Z6, Z10, K2
+	VBLENDMPS        Z7, Z13, K2, Z16
+	VBLENDMPS        Z13, Z7, K2, Z17
+	VSUBPS           Z11, Z3, Z7
+	VSUBPS           Z11, Z6, Z13
+	VBLENDMPS        Z7, Z13, K2, Z18
+	VMULPS           Z18, Z10, Z10
+	VADDPS           Z5, Z10, Z10
+	VMULPS           Z11, Z17, Z5
+	VFMSUB231PS      Z7, Z16, Z5
 	VMOVAPS          Z1, Z1
-	VFMADD213PS      Z0, Z10, Z1
-	VMULPS           Z1, Z9, Z0
-	VMULPS           Z1, Z6, Z13
+	VFMADD213PS      Z0, Z11, Z1
+	VMULPS           Z1, Z10, Z0
+	VMULPS           Z1, Z5, Z13
 	CMPQ             128(AX), $0x00
 	JE               scaledTail
-	VMULPS           Z10, Z16, Z14
-	VFMADD231PS      Z12, Z15, Z14
-	VMOVAPS          Z14, Z12
+	VMULPS           Z11, Z17, Z14
+	VFMADD231PS      Z7, Z16, Z14
+	VMOVAPS          Z14, Z7
 	MOVQ             128(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPS Z14, Z12, Z12
+	VMULPS Z14, Z7, Z7
 	JMP    powTail
 
 powdoneTail:
-	VMULPS       Z16, Z15, Z0
+	VMULPS       Z17, Z16, Z0
 	VDIVPS       Z14, Z0, Z0
-	VMOVAPS      Z10, Z10
-	VFNMADD213PS Z3, Z4, Z10
-	VMULPS       Z2, Z10, Z10
-	VMULPS       Z0, Z10, Z10
-	VMULPS       Z9, Z10, Z10
-	VADDPS       Z6, Z10, Z10
-	VMULPS       Z1, Z12, Z12
-	VMULPS       Z12, Z9, Z0
-	VMULPS       Z12, Z10, Z13
-	VCMPPS       $0x00, Z5, Z14, K2
+	VMOVAPS      Z11, Z11
+	VFNMADD213PS Z3, Z4, Z11
+	VMULPS       Z2, Z11, Z11
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z10, Z11, Z11
+	VADDPS       Z5, Z11, Z11
+	VMULPS       Z1, Z7, Z7
+	VMULPS       Z7, Z10, Z0
+	VMULPS       Z7, Z11, Z13
+	VCMPPS       $0x00, Z6, Z14, K2
 	KNOTW        K2, K2
 	VMOVAPS.Z    Z0, K2, Z0
 	VMOVAPS.Z    Z13, K2, Z13
 
 scaledTail:
-	VMULPS        Z11, Z13, Z13
+	VMULPS        Z12, Z13, Z13
 	VMOVUPS       Z13, K1, (R9)
 	VMOVUPS       Z0, K1, (R10)
-	VMULPS        Z18, Z0, Z0
+	VMULPS        Z19, Z0, Z0
 	VMOVAPS.Z     Z0, K1, Z0
 	VCVTPS2PD     Y0, Z1
 	VEXTRACTF32X8 $0x01, Z0, Y0
 	VCVTPS2PD     Y0, Z0
-	VADDPD        Z1, Z7, Z7
-	VADDPD        Z0, Z8, Z8
+	VADDPD        Z1, Z8, Z8
+	VADDPD        Z0, Z9, Z9
 
 done:
-	VADDPD        Z8, Z7, Z7
-	VEXTRACTF64X4 $0x01, Z7, Y0
-	VADDPD        Y0, Y7, Y0
+	VADDPD        Z9, Z8, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPD        Y0, Y8, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -1374,90 +1483,89 @@ done5:
 	VBROADCASTSD X1, Z1
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VBROADCASTSD twoF64<>+0(SB), Z1
-	VXORPD       Z8, Z8, Z8
-	VBROADCASTSD absMaskF64<>+0(SB), Z9
-	VXORPD       Z10, Z10, Z10
+	VBROADCASTSD expMinF64<>+0(SB), Z8
+	VXORPD       Z9, Z9, Z9
+	VBROADCASTSD absMaskF64<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
+	VXORPD       Z12, Z12, Z12
 
 loop:
 	CMPQ             R11, $0x08
 	JL               tail
-	VMOVUPD          (CX), Z12
-	VMOVUPD          (DX), Z13
-	VMOVUPD          (BX), Z14
-	VMOVUPD          (SI), Z15
-	VMOVUPD          (DI), Z16
-	VMOVUPD          (R8), Z17
-	VANDPD           Z9, Z12, Z18
-	VSUBPD           Z18, Z8, Z18
-	VBROADCASTSD     expMinF64<>+0(SB), Z19
-	VMAXPD           Z18, Z19, Z18
-	VMULPD.BCST      log2eF64<>+0(SB), Z18, Z19
-	VRNDSCALEPD      $0x00, Z19, Z19
-	VMOVAPD          Z18, Z20
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z19, Z20
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z19, Z20
-	VBROADCASTSD     expC13F64<>+0(SB), Z18
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z20, Z18
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z20, Z18
-	VSCALEFPD        Z19, Z18, Z18
-	VADDPD           Z0, Z18, Z19
-	VDIVPD           Z19, Z0, Z19
-	VMULPD           Z18, Z19, Z20
-	VADDPD           Z1, Z18, Z21
-	VDIVPD           Z21, Z0, Z21
-	VMULPD           Z18, Z21, Z21
-	VMULPD           Z21, Z21, Z18
-	VBROADCASTSD     inv33F64<>+0(SB), Z22
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z18, Z22
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z18, Z22
-	VFMADD213PD      Z0, Z18, Z22
-	VADDPD           Z21, Z21, Z21
-	VMULPD           Z22, Z21, Z18
-	VCMPPD           $0x1d, Z8, Z12, K1
-	VBLENDMPD        Z19, Z20, K1, Z2
-	VBLENDMPD        Z20, Z19, K1, Z3
-	VSUBPD           Z13, Z0, Z19
-	VMULPD           Z13, Z15, Z20
-	VSUBPD           Z0, Z15, Z15
-	VFMADD213PD      Z0, Z13, Z15
-	VSUBPD           Z20, Z8, Z13
-	VBLENDMPD        Z19, Z13, K1, Z4
-	VMULPD           Z4, Z12, Z12
-	VFMADD231PD      Z15, Z18, Z12
-	VMULPD           Z14, Z12, Z12
-	VMULPD           Z20, Z3, Z13
-	VFMSUB231PD      Z19, Z2, Z13
-	VMULPD           Z14, Z13, Z13
-	VMULPD           Z16, Z13, Z13
-	VMOVUPD          Z13, (R9)
-	VMOVUPD          Z12, (R10)
-	VMULPD           Z17, Z12, Z12
-	VADDPD           Z12, Z10, Z10
+	VMOVUPD          (CX), Z13
+	VMOVUPD          (DX), Z14
+	VMOVUPD          (BX), Z15
+	VMOVUPD          (SI), Z16
+	VMOVUPD          (DI), Z17
+	VMOVUPD          (R8), Z18
+	VANDPD           Z10, Z13, Z19
+	VSUBPD           Z19, Z9, Z19
+	VMAXPD           Z19, Z8, Z20
+	VMULPD.BCST      log2eF64<>+0(SB), Z20, Z21
+	VRNDSCALEPD      $0x00, Z21, Z21
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z21, Z20
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z21, Z20
+	VBROADCASTSD     expC13F64<>+0(SB), Z19
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z20, Z19
+	VSCALEFPD        Z21, Z19, Z19
+	VADDPD           Z0, Z19, Z20
+	VDIVPD           Z20, Z0, Z20
+	VMULPD           Z19, Z20, Z21
+	VADDPD           Z1, Z19, Z22
+	VDIVPD           Z22, Z0, Z22
+	VMULPD           Z19, Z22, Z22
+	VMULPD           Z22, Z22, Z19
+	VBROADCASTSD     inv33F64<>+0(SB), Z23
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z19, Z23
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z19, Z23
+	VFMADD213PD      Z0, Z19, Z23
+	VADDPD           Z22, Z22, Z22
+	VMULPD           Z23, Z22, Z19
+	VCMPPD           $0x1d, Z9, Z13, K1
+	VBLENDMPD        Z20, Z21, K1, Z2
+	VBLENDMPD        Z21, Z20, K1, Z3
+	VSUBPD           Z14, Z0, Z20
+	VMULPD           Z14, Z16, Z21
+	VSUBPD           Z0, Z16, Z16
+	VFMADD213PD      Z0, Z14, Z16
+	VSUBPD           Z21, Z9, Z14
+	VBLENDMPD        Z20, Z14, K1, Z4
+	VMULPD           Z4, Z13, Z13
+	VFMADD231PD      Z16, Z19, Z13
+	VMULPD           Z15, Z13, Z13
+	VMULPD           Z21, Z3, Z14
+	VFMSUB231PD      Z20, Z2, Z14
+	VMULPD           Z15, Z14, Z14
+	VMULPD           Z17, Z14, Z14
+	VMOVUPD          Z14, (R9)
+	VMOVUPD          Z13, (R10)
+	VMULPD           Z18, Z13, Z13
+	VADDPD           Z13, Z11, Z11
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, DX
 	ADDQ             72(AX), BX
@@ -1476,36 +1584,34 @@ tail:
 	SHLXL            R11, AX, AX
 	DECL             AX
 	KMOVW            AX, K1
-	VMOVUPD.Z        (CX), K1, Z12
-	VMOVUPD.Z        (DX), K1, Z13
-	VMOVUPD.Z        (BX), K1, Z14
-	VMOVUPD.Z        (SI), K1, Z15
-	VMOVUPD.Z        (DI), K1, Z16
-	VMOVUPD.Z        (R8), K1, Z17
-	VANDPD           Z9, Z12, Z2
-	VSUBPD           Z2, Z8, Z2
-	VBROADCASTSD     expMinF64<>+0(SB), Z3
-	VMAXPD           Z2, Z3, Z2
-	VMULPD.BCST      log2eF64<>+0(SB), Z2, Z3
-	VRNDSCALEPD      $0x00, Z3, Z3
-	VMOVAPD          Z2, Z4
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z3, Z4
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z3, Z4
+	VMOVUPD.Z        (CX), K1, Z13
+	VMOVUPD.Z        (DX), K1, Z14
+	VMOVUPD.Z        (BX), K1, Z15
+	VMOVUPD.Z        (SI), K1, Z16
+	VMOVUPD.Z        (DI), K1, Z17
+	VMOVUPD.Z        (R8), K1, Z18
+	VANDPD           Z10, Z13, Z2
+	VSUBPD           Z2, Z9, Z2
+	VMAXPD           Z2, Z8, Z3
+	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z4
+	VRNDSCALEPD      $0x00, Z4, Z4
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z4, Z3
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z4, Z3
 	VBROADCASTSD     expC13F64<>+0(SB), Z2
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z2
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z2
-	VSCALEFPD        Z3, Z2, Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
+	VSCALEFPD        Z4, Z2, Z2
 	VADDPD           Z0, Z2, Z3
 	VDIVPD           Z3, Z0, Z3
 	VMULPD           Z2, Z3, Z4
@@ -1513,51 +1619,51 @@ tail:
 	VDIVPD           Z1, Z0, Z1
 	VMULPD           Z2, Z1, Z1
 	VMULPD           Z1, Z1, Z2
-	VBROADCASTSD     inv33F64<>+0(SB), Z9
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z9
-	VFMADD213PD      Z0, Z2, Z9
+	VBROADCASTSD     inv33F64<>+0(SB), Z8
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z8
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z8
+	VFMADD213PD      Z0, Z2, Z8
 	VADDPD           Z1, Z1, Z1
-	VMULPD           Z9, Z1, Z1
-	VCMPPD           $0x1d, Z8, Z12, K2
+	VMULPD           Z8, Z1, Z1
+	VCMPPD           $0x1d, Z9, Z13, K2
 	VBLENDMPD        Z3, Z4, K2, Z5
 	VBLENDMPD        Z4, Z3, K2, Z6
-	VSUBPD           Z13, Z0, Z2
-	VMULPD           Z13, Z15, Z3
-	VSUBPD           Z0, Z15, Z4
-	VFMADD213PD      Z0, Z13, Z4
-	VSUBPD           Z3, Z8, Z0
+	VSUBPD           Z14, Z0, Z2
+	VMULPD           Z14, Z16, Z3
+	VSUBPD           Z0, Z16, Z4
+	VFMADD213PD      Z0, Z14, Z4
+	VSUBPD           Z3, Z9, Z0
 	VBLENDMPD        Z2, Z0, K2, Z7
-	VMULPD           Z7, Z12, Z0
+	VMULPD           Z7, Z13, Z0
 	VFMADD231PD      Z4, Z1, Z0
-	VMULPD           Z14, Z0, Z0
+	VMULPD           Z15, Z0, Z0
 	VMULPD           Z3, Z6, Z1
 	VFMSUB231PD      Z2, Z5, Z1
-	VMULPD           Z14, Z1, Z1
-	VMULPD           Z16, Z1, Z1
+	VMULPD           Z15, Z1, Z1
+	VMULPD           Z17, Z1, Z1
 	VMOVUPD          Z1, K1, (R9)
 	VMOVUPD          Z0, K1, (R10)
-	VMULPD           Z17, Z0, Z0
+	VMULPD           Z18, Z0, Z0
 	VMOVAPD.Z        Z0, K1, Z0
-	VADDPD           Z0, Z10, Z10
+	VADDPD           Z0, Z11, Z11
 
 done:
-	VADDPD        Z11, Z10, Z10
-	VEXTRACTF64X4 $0x01, Z10, Y0
-	VADDPD        Y0, Y10, Y0
+	VADDPD        Z12, Z11, Z11
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VADDPD        Y0, Y11, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -1572,11 +1678,11 @@ GLOBL oneF64<>(SB), RODATA|NOPTR, $8
 DATA twoF64<>+0(SB)/8, $0x4000000000000000
 GLOBL twoF64<>(SB), RODATA|NOPTR, $8
 
-DATA absMaskF64<>+0(SB)/8, $0x7fffffffffffffff
-GLOBL absMaskF64<>(SB), RODATA|NOPTR, $8
-
 DATA expMinF64<>+0(SB)/8, $0xc087500000000000
 GLOBL expMinF64<>(SB), RODATA|NOPTR, $8
+
+DATA absMaskF64<>+0(SB)/8, $0x7fffffffffffffff
+GLOBL absMaskF64<>(SB), RODATA|NOPTR, $8
 
 DATA log2eF64<>+0(SB)/8, $0x3ff71547652b82fe
 GLOBL log2eF64<>(SB), RODATA|NOPTR, $8
@@ -1756,120 +1862,119 @@ done5:
 	VBROADCASTSD X2, Z2
 	VBROADCASTSD oneF64<>+0(SB), Z3
 	VBROADCASTSD twoF64<>+0(SB), Z4
-	VXORPD       Z5, Z5, Z5
-	VBROADCASTSD absMaskF64<>+0(SB), Z6
-	VXORPD       Z7, Z7, Z7
+	VBROADCASTSD expMinF64<>+0(SB), Z5
+	VXORPD       Z6, Z6, Z6
+	VBROADCASTSD absMaskF64<>+0(SB), Z7
 	VXORPD       Z8, Z8, Z8
+	VXORPD       Z9, Z9, Z9
 
 loop:
 	CMPQ             R11, $0x08
 	JL               tail
-	VMOVUPD          (CX), Z9
-	VMOVUPD          (DX), Z10
-	VMOVUPD          (BX), Z11
-	VMOVUPD          (SI), Z11
-	VMOVUPD          (DI), Z11
-	VMOVUPD          (R8), Z18
-	VANDPD           Z6, Z9, Z19
-	VSUBPD           Z19, Z5, Z19
-	VBROADCASTSD     expMinF64<>+0(SB), Z20
-	VMAXPD           Z19, Z20, Z19
-	VMULPD.BCST      log2eF64<>+0(SB), Z19, Z20
-	VRNDSCALEPD      $0x00, Z20, Z20
-	VMOVAPD          Z19, Z21
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z20, Z21
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z20, Z21
-	VBROADCASTSD     expC13F64<>+0(SB), Z19
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z21, Z19
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z21, Z19
-	VSCALEFPD        Z20, Z19, Z19
-	VADDPD           Z3, Z19, Z20
-	VDIVPD           Z20, Z3, Z20
-	VMULPD           Z19, Z20, Z21
-	VADDPD           Z4, Z19, Z22
-	VDIVPD           Z22, Z3, Z22
-	VMULPD           Z19, Z22, Z22
-	VMULPD           Z22, Z22, Z19
-	VBROADCASTSD     inv33F64<>+0(SB), Z23
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z19, Z23
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z19, Z23
-	VFMADD213PD      Z3, Z19, Z23
-	VADDPD           Z22, Z22, Z22
-	VMULPD           Z23, Z22, Z19
-	VCMPPD           $0x1d, Z5, Z9, K1
-	VBLENDMPD        Z20, Z21, K1, Z12
-	VBLENDMPD        Z21, Z20, K1, Z13
-	VSUBPD           Z10, Z3, Z20
-	VSUBPD           Z10, Z5, Z21
-	VBLENDMPD        Z20, Z21, K1, Z14
-	VMULPD           Z14, Z9, Z9
-	VADDPD           Z19, Z9, Z9
-	VMULPD           Z10, Z13, Z19
-	VFMSUB231PD      Z20, Z12, Z19
-	VMOVAPD          Z1, Z21
-	VFMADD213PD      Z0, Z10, Z21
-	VMULPD           Z21, Z9, Z22
-	VMULPD           Z21, Z19, Z23
+	VMOVUPD          (CX), Z10
+	VMOVUPD          (DX), Z11
+	VMOVUPD          (BX), Z12
+	VMOVUPD          (SI), Z12
+	VMOVUPD          (DI), Z12
+	VMOVUPD          (R8), Z19
+	VANDPD           Z7, Z10, Z20
+	VSUBPD           Z20, Z6, Z20
+	VMAXPD           Z20, Z5, Z21
+	VMULPD.BCST      log2eF64<>+0(SB), Z21, Z22
+	VRNDSCALEPD      $0x00, Z22, Z22
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z22, Z21
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z22, Z21
+	VBROADCASTSD     expC13F64<>+0(SB), Z20
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z21, Z20
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z21, Z20
+	VSCALEFPD        Z22, Z20, Z20
+	VADDPD           Z3, Z20, Z21
+	VDIVPD           Z21, Z3, Z21
+	VMULPD           Z20, Z21, Z22
+	VADDPD           Z4, Z20, Z23
+	VDIVPD           Z23, Z3, Z23
+	VMULPD           Z20, Z23, Z23
+	VMULPD           Z23, Z23, Z20
+	VBROADCASTSD     inv33F64<>+0(SB), Z24
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z20, Z24
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z20, Z24
+	VFMADD213PD      Z3, Z20, Z24
+	VADDPD           Z23, Z23, Z23
+	VMULPD           Z24, Z23, Z20
+	VCMPPD           $0x1d, Z6, Z10, K1
+	VBLENDMPD        Z21, Z22, K1, Z13
+	VBLENDMPD        Z22, Z21, K1, Z14
+	VSUBPD           Z11, Z3, Z21
+	VSUBPD           Z11, Z6, Z22
+	VBLENDMPD        Z21, Z22, K1, Z15
+	VMULPD           Z15, Z10, Z10
+	VADDPD           Z20, Z10, Z10
+	VMULPD           Z11, Z14, Z20
+	VFMSUB231PD      Z21, Z13, Z20
+	VMOVAPD          Z1, Z22
+	VFMADD213PD      Z0, Z11, Z22
+	VMULPD           Z22, Z10, Z23
+	VMULPD           Z22, Z20, Z24
 	CMPQ             136(AX), $0x00
 	JE               scaledFull
-	VMULPD           Z10, Z13, Z24
-	VFMADD231PD      Z20, Z12, Z24
-	VMOVAPD          Z24, Z20
+	VMULPD           Z11, Z14, Z25
+	VFMADD231PD      Z21, Z13, Z25
+	VMOVAPD          Z25, Z21
 	MOVQ             136(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPD Z24, Z20, Z20
+	VMULPD Z25, Z21, Z21
 	JMP    powFull
 
 powdoneFull:
-	VMULPD       Z13, Z12, Z22
-	VDIVPD       Z24, Z22, Z22
-	VMOVAPD      Z10, Z10
-	VFNMADD213PD Z3, Z4, Z10
-	VMULPD       Z2, Z10, Z10
-	VMULPD       Z22, Z10, Z10
-	VMULPD       Z9, Z10, Z10
-	VADDPD       Z19, Z10, Z10
-	VMULPD       Z21, Z20, Z20
-	VMULPD       Z20, Z9, Z22
-	VMULPD       Z20, Z10, Z23
-	VCMPPD       $0x00, Z5, Z24, K1
+	VMULPD       Z14, Z13, Z23
+	VDIVPD       Z25, Z23, Z23
+	VMOVAPD      Z11, Z11
+	VFNMADD213PD Z3, Z4, Z11
+	VMULPD       Z2, Z11, Z11
+	VMULPD       Z23, Z11, Z11
+	VMULPD       Z10, Z11, Z11
+	VADDPD       Z20, Z11, Z11
+	VMULPD       Z22, Z21, Z21
+	VMULPD       Z21, Z10, Z23
+	VMULPD       Z21, Z11, Z24
+	VCMPPD       $0x00, Z6, Z25, K1
 	KNOTW        K1, K1
-	VMOVAPD.Z    Z22, K1, Z22
 	VMOVAPD.Z    Z23, K1, Z23
+	VMOVAPD.Z    Z24, K1, Z24
 
 scaledFull:
-	VMULPD  Z11, Z23, Z23
-	VMOVUPD Z23, (R9)
-	VMOVUPD Z22, (R10)
-	VMULPD  Z18, Z22, Z22
-	VADDPD  Z22, Z7, Z7
+	VMULPD  Z12, Z24, Z24
+	VMOVUPD Z24, (R9)
+	VMOVUPD Z23, (R10)
+	VMULPD  Z19, Z23, Z23
+	VADDPD  Z23, Z8, Z8
 	ADDQ    $0x40, CX
 	ADDQ    $0x40, DX
 	ADDQ    72(AX), BX
@@ -1888,118 +1993,116 @@ tail:
 	SHLXL            R11, R12, R11
 	DECL             R11
 	KMOVW            R11, K1
-	VMOVUPD.Z        (CX), K1, Z9
-	VMOVUPD.Z        (DX), K1, Z10
-	VMOVUPD.Z        (BX), K1, Z11
-	VMOVUPD.Z        (SI), K1, Z11
-	VMOVUPD.Z        (DI), K1, Z11
-	VMOVUPD.Z        (R8), K1, Z18
-	VANDPD           Z6, Z9, Z6
-	VSUBPD           Z6, Z5, Z6
-	VBROADCASTSD     expMinF64<>+0(SB), Z12
-	VMAXPD           Z6, Z12, Z6
-	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z12
-	VRNDSCALEPD      $0x00, Z12, Z12
-	VMOVAPD          Z6, Z13
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z12, Z13
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z12, Z13
-	VBROADCASTSD     expC13F64<>+0(SB), Z6
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z13, Z6
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z13, Z6
-	VSCALEFPD        Z12, Z6, Z6
-	VADDPD           Z3, Z6, Z12
-	VDIVPD           Z12, Z3, Z12
-	VMULPD           Z6, Z12, Z13
-	VADDPD           Z4, Z6, Z14
+	VMOVUPD.Z        (CX), K1, Z10
+	VMOVUPD.Z        (DX), K1, Z11
+	VMOVUPD.Z        (BX), K1, Z12
+	VMOVUPD.Z        (SI), K1, Z12
+	VMOVUPD.Z        (DI), K1, Z12
+	VMOVUPD.Z        (R8), K1, Z19
+	VANDPD           Z7, Z10, Z7
+	VSUBPD           Z7, Z6, Z7
+	VMAXPD           Z7, Z5, Z7
+	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z13
+	VRNDSCALEPD      $0x00, Z13, Z13
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z13, Z7
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z13, Z7
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z5
+	VSCALEFPD        Z13, Z5, Z5
+	VADDPD           Z3, Z5, Z7
+	VDIVPD           Z7, Z3, Z7
+	VMULPD           Z5, Z7, Z13
+	VADDPD           Z4, Z5, Z14
 	VDIVPD           Z14, Z3, Z14
-	VMULPD           Z6, Z14, Z14
-	VMULPD           Z14, Z14, Z6
-	VBROADCASTSD     inv33F64<>+0(SB), Z19
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z19
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z19
-	VFMADD213PD      Z3, Z6, Z19
+	VMULPD           Z5, Z14, Z14
+	VMULPD           Z14, Z14, Z5
+	VBROADCASTSD     inv33F64<>+0(SB), Z15
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z5, Z15
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z5, Z15
+	VFMADD213PD      Z3, Z5, Z15
 	VADDPD           Z14, Z14, Z14
-	VMULPD           Z19, Z14, Z6
-	VCMPPD           $0x1d, Z5, Z9, K2
-	VBLENDMPD        Z12, Z13, K2, Z15
-	VBLENDMPD        Z13, Z12, K2, Z16
-	VSUBPD           Z10, Z3, Z12
-	VSUBPD           Z10, Z5, Z13
-	VBLENDMPD        Z12, Z13, K2, Z17
-	VMULPD           Z17, Z9, Z9
-	VADDPD           Z6, Z9, Z9
-	VMULPD           Z10, Z16, Z6
-	VFMSUB231PD      Z12, Z15, Z6
+	VMULPD           Z15, Z14, Z5
+	VCMPPD           $0x1d, Z6, Z10, K2
+	VBLENDMPD        Z7, Z13, K2, Z16
+	VBLENDMPD        Z13, Z7, K2, Z17
+	VSUBPD           Z11, Z3, Z7
+	VSUBPD           Z11, Z6, Z13
+	VBLENDMPD        Z7, Z13, K2, Z18
+	VMULPD           Z18, Z10, Z10
+	VADDPD           Z5, Z10, Z10
+	VMULPD           Z11, Z17, Z5
+	VFMSUB231PD      Z7, Z16, Z5
 	VMOVAPD          Z1, Z1
-	VFMADD213PD      Z0, Z10, Z1
-	VMULPD           Z1, Z9, Z0
-	VMULPD           Z1, Z6, Z13
+	VFMADD213PD      Z0, Z11, Z1
+	VMULPD           Z1, Z10, Z0
+	VMULPD           Z1, Z5, Z13
 	CMPQ             136(AX), $0x00
 	JE               scaledTail
-	VMULPD           Z10, Z16, Z14
-	VFMADD231PD      Z12, Z15, Z14
-	VMOVAPD          Z14, Z12
+	VMULPD           Z11, Z17, Z14
+	VFMADD231PD      Z7, Z16, Z14
+	VMOVAPD          Z14, Z7
 	MOVQ             136(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPD Z14, Z12, Z12
+	VMULPD Z14, Z7, Z7
 	JMP    powTail
 
 powdoneTail:
-	VMULPD       Z16, Z15, Z0
+	VMULPD       Z17, Z16, Z0
 	VDIVPD       Z14, Z0, Z0
-	VMOVAPD      Z10, Z10
-	VFNMADD213PD Z3, Z4, Z10
-	VMULPD       Z2, Z10, Z10
-	VMULPD       Z0, Z10, Z10
-	VMULPD       Z9, Z10, Z10
-	VADDPD       Z6, Z10, Z10
-	VMULPD       Z1, Z12, Z12
-	VMULPD       Z12, Z9, Z0
-	VMULPD       Z12, Z10, Z13
-	VCMPPD       $0x00, Z5, Z14, K2
+	VMOVAPD      Z11, Z11
+	VFNMADD213PD Z3, Z4, Z11
+	VMULPD       Z2, Z11, Z11
+	VMULPD       Z0, Z11, Z11
+	VMULPD       Z10, Z11, Z11
+	VADDPD       Z5, Z11, Z11
+	VMULPD       Z1, Z7, Z7
+	VMULPD       Z7, Z10, Z0
+	VMULPD       Z7, Z11, Z13
+	VCMPPD       $0x00, Z6, Z14, K2
 	KNOTW        K2, K2
 	VMOVAPD.Z    Z0, K2, Z0
 	VMOVAPD.Z    Z13, K2, Z13
 
 scaledTail:
-	VMULPD    Z11, Z13, Z13
+	VMULPD    Z12, Z13, Z13
 	VMOVUPD   Z13, K1, (R9)
 	VMOVUPD   Z0, K1, (R10)
-	VMULPD    Z18, Z0, Z0
+	VMULPD    Z19, Z0, Z0
 	VMOVAPD.Z Z0, K1, Z0
-	VADDPD    Z0, Z7, Z7
+	VADDPD    Z0, Z8, Z8
 
 done:
-	VADDPD        Z8, Z7, Z7
-	VEXTRACTF64X4 $0x01, Z7, Y0
-	VADDPD        Y0, Y7, Y0
+	VADDPD        Z9, Z8, Z8
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VADDPD        Y0, Y8, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0

@@ -204,6 +204,46 @@ func loop(lanes int, n GPVirtual, body func(k Register), advance func()) {
 	loopNamed("", lanes, n, body, advance)
 }
 
+// loop2 is loopNamed with two vectors a turn while at least two remain:
+// body gets the vector's byte offset and its place, pairFirst or
+// pairSecond within a turn of two, or single in the one-vector loop and
+// the tail; advance moves the pointers on by the given bytes.
+func loop2(prefix string, lanes int, n GPVirtual, body func(k Register, off int, place pairPlace), advance func(bytes int)) {
+	Label(prefix + "loop2")
+	CMPQ(n, U8(2*lanes))
+	JL(LabelRef(prefix + "loop"))
+	body(nil, 0, pairFirst)
+	body(nil, 64, pairSecond)
+	advance(128)
+	SUBQ(U8(2*lanes), n)
+	JMP(LabelRef(prefix + "loop2"))
+	loopNamed(prefix, lanes, n, func(k Register) { body(k, 0, single) }, func() { advance(64) })
+}
+
+type pairPlace int
+
+const (
+	single pairPlace = iota
+	pairFirst
+	pairSecond
+)
+
+// pairSum adds the float32 vector e to the float64 sums lo, hi: a pair's
+// first vector waits in pending, the second is added to it in float32
+// (half an ulp, below the terms' own error) and the pair is widened and
+// summed; a single vector is summed at once.
+func pairSum(e, pending, lo, hi VecVirtual, place pairPlace) {
+	switch place {
+	case pairFirst:
+		VMOVAPS(e, pending)
+	case pairSecond:
+		VADDPS(pending, e, e)
+		f32.sum(e, lo, hi)
+	default:
+		f32.sum(e, lo, hi)
+	}
+}
+
 // loopNamed is loop with its labels prefixed, for several loops in one
 // function.
 func loopNamed(prefix string, lanes int, n GPVirtual, body func(k Register), advance func()) {
@@ -247,17 +287,26 @@ func zeroed() (lo, hi VecVirtual) {
 	return lo, hi
 }
 
+// expMin returns a register of exp's clamp, for the caller to set up once
+// outside its loop: below it e^z underflows to 0 even as a subnormal.
+func (t flt) expMin() VecVirtual {
+	if t.is64() {
+		return t.broadcast("expMin", -746)
+	}
+	return t.broadcast("expMin", -104)
+}
+
 // exp sets out = e^z for z ≤ 0 (and NaN for NaN): n = round(z·log2e),
 // r = z − n·ln2 in two steps (Cody–Waite), e^r by a polynomial, times 2^n
-// with VSCALEF. float32: XNNPACK's degree-5 minimax (within 2 ulp);
-// float64: the Taylor polynomial to r¹³ (truncation below 1e-17), with
-// fdlibm's split of ln2. The clamp (below which e^z underflows to 0 even
-// as a subnormal) turns −Inf into 0 instead of NaN.
-func (t flt) exp(z, out VecVirtual) {
-	var min, ln2hi, ln2lo float64
+// with VSCALEF. float32: XNNPACK's degree-5 minimax with one-constant
+// reduction (rr1_p5; within 2 ulp for |z| ≤ 10, then an added
+// |z|·2.7e-9 relative); float64: the Taylor polynomial to r¹³ (truncation
+// below 1e-17), with fdlibm's two-constant split of ln2. The clamp min (expMin) turns −Inf into 0 instead
+// of NaN.
+func (t flt) exp(z, out, min VecVirtual) {
+	var ln2hi, ln2lo float64
 	var coef []float64 // highest degree first
 	if t.is64() {
-		min = -746
 		ln2hi, ln2lo = -6.93147180369123816490e-01, -1.90821492927058770002e-10 // fdlibm
 		for k := 13; k >= 0; k-- {
 			f := 1.0
@@ -267,21 +316,23 @@ func (t flt) exp(z, out VecVirtual) {
 			coef = append(coef, 1/f)
 		}
 	} else {
-		min = -104
-		ln2hi = -float64(math.Float32frombits(0x3F317218))                                          // −0x1.62E43p-1
-		ln2lo = float64(math.Float32frombits(0x3102E308))                                           // 0x1.05C61p-29
+		// One constant, ln2 rounded to float32 (XNNPACK's rr1): the error
+		// n·(ln2 − fl(ln2)) ≈ |n|·1.9e-9 is below half an ulp while
+		// |n| ≤ 15, and beyond that e^z < 2⁻¹⁵ hardly counts in a sum.
+		ln2hi = -float64(float32(math.Ln2))
 		for _, bits := range []uint32{0x3C07CFCE, 0x3D2B9D0D, 0x3E2AAD40, 0x3EFFFEE3, 0x3F7FFFFB} { // c5 … c1
 			coef = append(coef, float64(math.Float32frombits(bits)))
 		}
 		coef = append(coef, 1)
 	}
-	zc, n, r := ZMM(), ZMM(), ZMM()
-	t.max(z, t.broadcast("expMin", min), zc) // z is Intel's second source: max returns it when NaN
-	t.mulB(t.c("log2e", math.Log2E), zc, n)
+	r, n := ZMM(), ZMM()
+	t.max(z, min, r) // z is Intel's second source: max returns it when NaN
+	t.mulB(t.c("log2e", math.Log2E), r, n)
 	t.rndscale(U8(0), n, n)
-	t.mova(zc, r)
-	t.fma231B(t.c("minusLn2Hi", ln2hi), n, r)
-	t.fma231B(t.c("minusLn2Lo", ln2lo), n, r)
+	t.fma231B(t.c("minusLn2Hi", ln2hi), n, r) // r = z − n·ln2, in place
+	if ln2lo != 0 {
+		t.fma231B(t.c("minusLn2Lo", ln2lo), n, r)
+	}
 	t.bcast(t.c(fmt.Sprintf("expC%d", len(coef)-1), coef[0]), out)
 	for i, c := range coef[1:] {
 		t.fma213B(t.c(fmt.Sprintf("expC%d", len(coef)-2-i), c), r, out)
@@ -343,23 +394,25 @@ func genExpShiftSum(stores bool) {
 	Load(Param("x").Len(), n)
 	m := ZMM()
 	VBROADCASTSS(addr(Param("m")), m)
+	min := t.expMin()
 	lo, hi := zeroed()
-	loop(16, n, func(k Register) {
+	pending := ZMM()
+	loop2("", 16, n, func(k Register, off int, place pairPlace) {
 		x, e := ZMM(), ZMM()
-		t.load(Mem{Base: p}, k, x)
+		t.load(Mem{Base: p, Disp: off}, k, x)
 		VSUBPS(m, x, x)
-		t.exp(x, e)
+		t.exp(x, e, min)
 		if k != nil {
 			VMOVAPS_Z(e, k, e)
 		}
 		if stores {
-			t.store(e, k, Mem{Base: d})
+			t.store(e, k, Mem{Base: d, Disp: off})
 		}
-		t.sum(e, lo, hi)
-	}, func() {
-		ADDQ(U8(64), p)
+		pairSum(e, pending, lo, hi, place)
+	}, func(bytes int) {
+		ADDQ(U8(bytes), p)
 		if stores {
-			ADDQ(U8(64), d)
+			ADDQ(U8(bytes), d)
 		}
 	})
 	Store(reduceF64(lo, hi).AsX(), ReturnIndex(0))
@@ -476,6 +529,7 @@ func genSoftmaxRows() {
 	MOVQ(c, rowBytes)
 	SHLQ(U8(2), rowBytes)
 	negInf := t.broadcast("negInf", math.Inf(-1))
+	min := t.expMin()
 
 	Label("row")
 	TESTQ(rows, rows)
@@ -486,21 +540,30 @@ func genSoftmaxRows() {
 	JS(LabelRef("next")) // an ignored row: left to the caller
 
 	// m = max of the row
-	acc := ZMM()
-	VMOVAPS(negInf, acc)
+	var accs [2]VecVirtual
+	for i := range accs {
+		accs[i] = ZMM()
+		VMOVAPS(negInf, accs[i])
+	}
 	p, n := GP64(), GP64()
 	MOVQ(x, p)
 	MOVQ(c, n)
-	loopNamed("max", 16, n, func(k Register) {
+	loop2("max", 16, n, func(k Register, off int, place pairPlace) {
 		if k == nil {
-			VMAXPS(Mem{Base: p}, acc, acc)
+			a := accs[0]
+			if place == pairSecond {
+				a = accs[1]
+			}
+			VMAXPS(Mem{Base: p, Disp: off}, a, a)
 			return
 		}
 		v := ZMM()
 		VMOVAPS(negInf, v)
 		VMOVUPS(Mem{Base: p}, k, v)
-		VMAXPS(v, acc, acc)
-	}, func() { ADDQ(U8(64), p) })
+		VMAXPS(v, accs[0], accs[0])
+	}, func(bytes int) { ADDQ(U8(bytes), p) })
+	acc := accs[0]
+	VMAXPS(accs[1], acc, acc)
 	m := ZMM()
 	VEXTRACTF32X8(U8(1), acc, m.AsY())
 	VMAXPS(m.AsY(), acc.AsY(), m.AsY())
@@ -516,23 +579,24 @@ func genSoftmaxRows() {
 
 	// e = exp(x − m) into the gradient row, s = Σ e in float64
 	lo, hi := zeroed()
+	pending := ZMM()
 	q, d := GP64(), GP64()
 	MOVQ(x, q)
 	MOVQ(g, d)
 	MOVQ(c, n)
-	loopNamed("exp", 16, n, func(k Register) {
+	loop2("exp", 16, n, func(k Register, off int, place pairPlace) {
 		v, ev := ZMM(), ZMM()
-		t.load(Mem{Base: q}, k, v)
+		t.load(Mem{Base: q, Disp: off}, k, v)
 		VSUBPS(m, v, v)
-		t.exp(v, ev)
+		t.exp(v, ev, min)
 		if k != nil {
 			VMOVAPS_Z(ev, k, ev)
 		}
-		t.store(ev, k, Mem{Base: d})
-		t.sum(ev, lo, hi)
-	}, func() {
-		ADDQ(U8(64), q)
-		ADDQ(U8(64), d)
+		t.store(ev, k, Mem{Base: d, Disp: off})
+		pairSum(ev, pending, lo, hi, place)
+	}, func(bytes int) {
+		ADDQ(U8(bytes), q)
+		ADDQ(U8(bytes), d)
 	})
 	s := reduceF64(lo, hi)
 	VMOVSD(s.AsX(), Mem{Base: ss})
@@ -656,6 +720,7 @@ type elemRegs struct {
 	one, two, zero, absMask, a1, a2, gamN VecVirtual
 	gamma                                 Mem
 	sumLo, sumHi                          VecVirtual
+	expMin                                VecVirtual
 }
 
 // genElements emits an element kernel whose per-vector work is body: it
@@ -706,6 +771,7 @@ func genElements(t flt, base string, body func(r *elemRegs, k Register) (loss, g
 	t.bcast2(r.gamN)
 	r.one = t.broadcast("one", 1)
 	r.two = t.broadcast("two", 2)
+	r.expMin = t.expMin()
 	r.zero = ZMM()
 	t.xor(r.zero, r.zero, r.zero)
 	r.absMask = ZMM()
@@ -775,7 +841,7 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	z, e := ZMM(), ZMM()
 	t.and(r.absMask, r.x, z)
 	t.sub(z, r.zero, z) // −|x|
-	t.exp(z, e)
+	t.exp(z, e, r.expMin)
 	d, big, small := ZMM(), ZMM(), ZMM()
 	t.add(r.one, e, d)
 	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
