@@ -403,8 +403,11 @@ func (j *softmaxProbJob[T]) Block(i int) float64 {
 		var wt, wtx float64 // Σ w t', Σ w t' x
 		if stride == 1 && j.w == nil {
 			x, t := j.x[base:base+classes], j.t[base:base+classes]
-			wt = (1-j.eps)*kernel.Dot(nil, t) + smooth*float64(classes)
-			wtx = (1-j.eps)*kernel.Dot(t, x) + smooth*kernel.Dot(nil, x)
+			wt, wtx = kernel.Dot(nil, t), kernel.Dot(t, x)
+			if j.eps > 0 {
+				wt = (1-j.eps)*wt + smooth*float64(classes)
+				wtx = (1-j.eps)*wtx + smooth*kernel.Dot(nil, x)
+			}
 		} else {
 			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
 				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
