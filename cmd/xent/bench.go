@@ -136,7 +136,7 @@ func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, min
 	}
 	lossT, copyT := median(lossTimes), median(copyTimes)
 	return benchReport{
-		Path: kernelPath[T](loss).String(),
+		Path: kernel.PathFor[T]().String(),
 		Loss: string(loss), Shape: slices.Clone(shape), Dtype: dtypeOf[T](), Workers: workers,
 		NsPerElement: lossT * 1e9 / float64(elements), GBPerS: bytes / lossT / 1e9,
 		AllocsPerOp: allocs, CopyGBPerS: bytes / copyT / 1e9, CopyRatio: copyT / lossT, Runs: runs,
@@ -160,15 +160,6 @@ func parallelCopy[T any](dst, src []T, workers int) {
 		}()
 	}
 	wg.Wait()
-}
-
-// kernelPath is the kernel path a loss runs on: the element kernels for the
-// sigmoid losses, the row kernels for the softmax family.
-func kernelPath[T xent.Float](loss xent.Loss) kernel.Path {
-	if loss.PerElement() {
-		return kernel.ElementPath[T]()
-	}
-	return kernel.RowPath[T]()
 }
 
 func sizeOf[T xent.Float](v T) uintptr {

@@ -53,6 +53,35 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 	}
 }
 
+func maxF64(x []float64) float64 { return maxF64AVX512(x) }
+
+func expShiftSumF64(dst, x []float64, m float64) float64 {
+	if dst == nil {
+		return expShiftSumNoStoreF64AVX512(x, m)
+	}
+	return expShiftSumF64AVX512(dst[:len(x)], x, m)
+}
+
+func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) {
+	if u == nil {
+		scaleAddConstF64AVX512(dst, a, c)
+		return
+	}
+	u = u[:len(dst)]
+	scaleAddF64AVX512(dst, a, unsafe.SliceData(u), b, c)
+}
+
+func dotF64(u, v []float64) float64 {
+	if u == nil {
+		return sumF64AVX512(v)
+	}
+	return dotF64AVX512(u[:len(v)], v)
+}
+
+func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
+	softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
+}
+
 func firstOutsideF32(x []float32, lo, hi float32) int { return firstOutsideAVX512(x, lo, hi) }
 
 func firstOutsideF64(x []float64, lo, hi float64) int { return firstOutsideF64AVX512(x, lo, hi) }

@@ -55,6 +55,46 @@ func sigmoidAVX512(a *uint8) float64
 //go:noescape
 func sigmoidFocalAVX512(a *uint8) float64
 
+// maxF64AVX512 returns max_i x_i, or −Inf for an empty x.
+//
+//go:noescape
+func maxF64AVX512(x []float64) float64
+
+// expShiftSumF64AVX512 stores dst_i = exp(x_i − m) and returns their sum in float64.
+//
+//go:noescape
+func expShiftSumF64AVX512(dst []float64, x []float64, m float64) float64
+
+// expShiftSumNoStoreF64AVX512 returns Σ exp(x_i − m) in float64.
+//
+//go:noescape
+func expShiftSumNoStoreF64AVX512(x []float64, m float64) float64
+
+// scaleAddF64AVX512 sets dst_i = a·dst_i + b·u_i + c.
+//
+//go:noescape
+func scaleAddF64AVX512(dst []float64, a float64, u *float64, b float64, c float64)
+
+// scaleAddConstF64AVX512 sets dst_i = a·dst_i + c.
+//
+//go:noescape
+func scaleAddConstF64AVX512(dst []float64, a float64, c float64)
+
+// dotF64AVX512 returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).
+//
+//go:noescape
+func dotF64AVX512(u []float64, v []float64) float64
+
+// sumF64AVX512 returns Σ v_i in float64.
+//
+//go:noescape
+func sumF64AVX512(v []float64) float64
+
+// softmaxRowsF64AVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
+//
+//go:noescape
+func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+
 // firstOutsideF64AVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
 //go:noescape

@@ -69,33 +69,11 @@ func values(rng *rand.Rand, n int, special bool) []float32 {
 	return v
 }
 
-// guarded returns a slice of n values with guard values on both sides, and
-// a check that the guards are intact.
-func guarded(n int, fill float32) ([]float32, func(t *testing.T)) {
-	const guard = 8
-	buf := make([]float32, n+2*guard)
-	for i := range buf {
-		buf[i] = 12345
-	}
-	s := buf[guard : guard+n]
-	for i := range s {
-		s[i] = fill
-	}
-	return s, func(t *testing.T) {
-		t.Helper()
-		for i := range guard {
-			if buf[i] != 12345 || buf[guard+n+i] != 12345 {
-				t.Fatalf("length %d: a guard value was overwritten", n)
-			}
-		}
-	}
-}
-
-// guardedAt is guarded with the slice starting off elements after the
+// guardedAtOf is guardedOf with the slice starting off elements after the
 // guard, so that its alignment varies; every value outside it is checked.
-func guardedAt(n, off int) ([]float32, func(t *testing.T)) {
+func guardedAtOf[F float32 | float64](n, off int) ([]F, func(t *testing.T)) {
 	const guard = 8
-	buf := make([]float32, n+2*guard+off)
+	buf := make([]F, n+2*guard+off)
 	for i := range buf {
 		buf[i] = 12345
 	}
@@ -113,36 +91,29 @@ func guardedAt(n, off int) ([]float32, func(t *testing.T)) {
 	}
 }
 
-// close32 reports whether a (assembly) and b (float64 reference rounded)
-// agree to rel relative, abs absolute, with NaN matching NaN and equal
-// infinities.
-func close32(a, b float32, rel, abs float64) bool {
-	if a == b {
-		return true
-	}
-	x, y := float64(a), float64(b)
-	if math.IsNaN(x) || math.IsNaN(y) {
-		return math.IsNaN(x) && math.IsNaN(y)
-	}
-	if math.IsInf(x, 0) || math.IsInf(y, 0) {
-		return x == y
-	}
-	return math.Abs(x-y) <= rel*math.Abs(y)+abs
-}
+// rowTolerance is how far the assembly's row kernels may be from the Go
+// reference: exp (relative, plus per unit of |z| for the rounding of
+// z = x − m), sums (relative) and scale-add (relative, absolute).
+type rowTolerance struct{ exp, expPerZ, sum, scaleRel, scaleAbs float64 }
 
 func TestRowKernelsAgainstGo(t *testing.T) {
+	testRowKernels[float32](t, rowTolerance{exp: 4e-7, expPerZ: 6e-8, sum: 4e-7, scaleRel: 2e-7, scaleAbs: 2e-6})
+	testRowKernels[float64](t, rowTolerance{exp: 1e-14, expPerZ: 1.2e-16, sum: 1e-13, scaleRel: 1e-15, scaleAbs: 1e-14})
+}
+
+func testRowKernels[F float32 | float64](t *testing.T, tol rowTolerance) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, p := range paths(t) {
 		for _, n := range lengths() {
 			for _, special := range []bool{false, true} {
-				x := values(rng, n, special)
-				u := values(rng, n, false)
-				name := fmt.Sprintf("%v/n=%d/special=%v", p, n, special)
+				x := convertTo[F](values(rng, n, special))
+				u := convertTo[F](values(rng, n, false))
+				name := fmt.Sprintf("%v/%T/n=%d/special=%v", p, x, n, special)
 
-				var wantMax, gotMax float32
+				var wantMax, gotMax F
 				on(Go, func() { wantMax = Max(x) })
 				on(p, func() { gotMax = Max(x) })
-				if !(gotMax == wantMax || (math.IsNaN(float64(wantMax)) && hasNaN(x))) {
+				if !(gotMax == wantMax || (math.IsNaN(float64(wantMax)) && hasNaNOf(x))) {
 					t.Errorf("%s: Max %v, want %v", name, gotMax, wantMax)
 				}
 
@@ -150,10 +121,10 @@ func TestRowKernelsAgainstGo(t *testing.T) {
 				if math.IsNaN(float64(m)) || math.IsInf(float64(m), 0) {
 					m = 3
 				}
-				want := make([]float32, n)
+				want := make([]F, n)
 				var wantSum float64
 				on(Go, func() { wantSum = ExpShiftSum(want, x, m) })
-				got, check := guarded(n, 0)
+				got, check := guardedOf[F](n)
 				var gotSum, gotSumNoStore float64
 				on(p, func() {
 					gotSum = ExpShiftSum(got, x, m)
@@ -161,14 +132,12 @@ func TestRowKernelsAgainstGo(t *testing.T) {
 				})
 				check(t)
 				for i := range want {
-					// z = x − m is rounded to float32 (by up to 6e-8·|z|), which
-					// exp turns into as much relative error, on top of its 2 ulp.
 					z := math.Abs(float64(x[i]) - float64(m))
-					if !close32(got[i], want[i], 4e-7+6e-8*z, 1e-44) {
+					if !closeF(got[i], want[i], tol.exp+tol.expPerZ*z, 1e-300) {
 						t.Fatalf("%s: exp(x[%d] − m) = exp(%v − %v): %v, want %v", name, i, x[i], m, got[i], want[i])
 					}
 				}
-				if !closeSum(gotSum, wantSum) || gotSum != gotSumNoStore && !(math.IsNaN(gotSum) && math.IsNaN(gotSumNoStore)) {
+				if !closeRel(gotSum, wantSum, tol.sum) || !closeRel(gotSumNoStore, gotSum, 0) {
 					t.Errorf("%s: ExpShiftSum %v (without storing %v), want %v", name, gotSum, gotSumNoStore, wantSum)
 				}
 
@@ -177,28 +146,49 @@ func TestRowKernelsAgainstGo(t *testing.T) {
 					if !withU {
 						uu = nil
 					}
-					base := values(rng, n, false)
-					want := append([]float32(nil), base...)
+					base := convertTo[F](values(rng, n, false))
+					want := append([]F(nil), base...)
 					on(Go, func() { ScaleAdd(want, 0.75, uu, -1.5, 0.25) })
-					got, check := guarded(n, 0)
+					got, check := guardedOf[F](n)
 					copy(got, base)
 					on(p, func() { ScaleAdd(got, 0.75, uu, -1.5, 0.25) })
 					check(t)
 					for i := range want {
-						if !close32(got[i], want[i], 2e-7, 2e-6) {
+						if !closeF(got[i], want[i], tol.scaleRel, tol.scaleAbs) {
 							t.Fatalf("%s withU=%v: ScaleAdd[%d] %v, want %v", name, withU, i, got[i], want[i])
 						}
 					}
 					var wantDot, gotDot float64
 					on(Go, func() { wantDot = Dot(uu, x) })
 					on(p, func() { gotDot = Dot(uu, x) })
-					if !closeSum(gotDot, wantDot) {
+					if !closeRel(gotDot, wantDot, tol.sum) {
 						t.Errorf("%s withU=%v: Dot %v, want %v", name, withU, gotDot, wantDot)
 					}
 				}
 			}
 		}
 	}
+}
+
+// closeRel compares float64 results to a relative tolerance, NaN matching
+// NaN and infinities equal.
+func closeRel(a, b, rel float64) bool {
+	if a == b || math.IsNaN(a) && math.IsNaN(b) {
+		return true
+	}
+	if math.IsNaN(a) || math.IsNaN(b) || math.IsInf(a, 0) || math.IsInf(b, 0) {
+		return false
+	}
+	return math.Abs(a-b) <= rel*math.Abs(b)+1e-300
+}
+
+func hasNaNOf[F float32 | float64](x []F) bool {
+	for _, v := range x {
+		if v != v {
+			return true
+		}
+	}
+	return false
 }
 
 func TestFirstOutsideAgainstGo(t *testing.T) {
@@ -233,6 +223,12 @@ func testFirstOutside[F float32 | float64](t *testing.T) {
 }
 
 func TestSoftmaxRowsAgainstGo(t *testing.T) {
+	// float32: the gradient to float32 accuracy of terms up to |scale|.
+	testSoftmaxRows[float32](t, 4e-7, 2e-5, 2e-6)
+	testSoftmaxRows[float64](t, 1e-13, 1e-13, 1e-15)
+}
+
+func testSoftmaxRows[F float32 | float64](t *testing.T, sumRel, rel, absPerScale float64) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, p := range paths(t) {
 		for _, c := range lengths() {
@@ -241,7 +237,7 @@ func TestSoftmaxRowsAgainstGo(t *testing.T) {
 			}
 			for _, special := range []bool{false, true} {
 				rows := 1 + rng.IntN(SoftmaxRowsBatch)
-				x := values(rng, rows*c, special)
+				x := convertTo[F](values(rng, rows*c, special))
 				ys := make([]int64, rows)
 				scales := make([]float64, rows)
 				for r := range ys {
@@ -251,15 +247,15 @@ func TestSoftmaxRowsAgainstGo(t *testing.T) {
 					}
 					scales[r] = 4*rng.Float64() - 2
 				}
-				want := make([]float32, rows*c)
+				want := make([]F, rows*c)
 				wm, ws := make([]float64, rows), make([]float64, rows)
 				on(Go, func() { SoftmaxRows(x, want, c, ys, scales, wm, ws) })
-				got, check := guardedAt(rows*c, rng.IntN(16)) // any alignment
+				got, check := guardedAtOf[F](rows*c, rng.IntN(16)) // any alignment
 				gm, gs := make([]float64, rows), make([]float64, rows)
 				on(p, func() { SoftmaxRows(x, got, c, ys, scales, gm, gs) })
 				check(t)
 				for r, y := range ys {
-					name := fmt.Sprintf("%v c=%d row %d/%d special=%v", p, c, r, rows, special)
+					name := fmt.Sprintf("%v %T c=%d row %d/%d special=%v", p, x, c, r, rows, special)
 					if y < 0 {
 						for k := r * c; k < (r+1)*c; k++ {
 							if got[k] != 0 {
@@ -271,12 +267,11 @@ func TestSoftmaxRowsAgainstGo(t *testing.T) {
 					// With a NaN in the row s is NaN on both paths, and m is
 					// unspecified (Max may or may not return the NaN).
 					bothNaN := math.IsNaN(gs[r]) && math.IsNaN(ws[r])
-					if !bothNaN && (!closeF(float32(gm[r]), float32(wm[r]), 0, 0) || !closeSum(gs[r], ws[r])) {
+					if !bothNaN && (gm[r] != wm[r] || !closeRel(gs[r], ws[r], sumRel)) {
 						t.Fatalf("%s: m, s = %v, %v; want %v, %v", name, gm[r], gs[r], wm[r], ws[r])
 					}
 					for k := r * c; k < (r+1)*c; k++ {
-						// As for the softmax loss: float32 accuracy of terms up to |scale|.
-						if !closeF(got[k], want[k], 2e-5, 2e-6*math.Abs(scales[r])) {
+						if !closeF(got[k], want[k], rel, absPerScale*math.Abs(scales[r])) {
 							t.Fatalf("%s: grad[%d] = %v, want %v", name, k-r*c, got[k], want[k])
 						}
 					}
@@ -284,27 +279,6 @@ func TestSoftmaxRowsAgainstGo(t *testing.T) {
 			}
 		}
 	}
-}
-
-func hasNaN(x []float32) bool {
-	for _, v := range x {
-		if v != v {
-			return true
-		}
-	}
-	return false
-}
-
-// closeSum compares float64 sums of float32 terms (the terms may differ by
-// an ulp or two; the sums then differ by about as much relatively).
-func closeSum(a, b float64) bool {
-	if math.IsNaN(a) || math.IsNaN(b) {
-		return math.IsNaN(a) && math.IsNaN(b)
-	}
-	if math.IsInf(a, 0) || math.IsInf(b, 0) {
-		return a == b
-	}
-	return math.Abs(a-b) <= 4e-7*math.Abs(b)+1e-30
 }
 
 func TestElementKernelsAgainstGo(t *testing.T) {

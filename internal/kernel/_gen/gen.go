@@ -22,15 +22,15 @@ import (
 func main() {
 	ConstraintExpr("!noasm") // amd64 from the file names
 
-	genMax()
-	genExpShiftSum(true)
-	genExpShiftSum(false)
-	genScaleAdd(true)
-	genScaleAdd(false)
-	genDot(true)
-	genDot(false)
-	genSoftmaxRows()
 	for _, t := range []flt{f32, f64} {
+		genMax(t)
+		genExpShiftSum(t, true)
+		genExpShiftSum(t, false)
+		genScaleAdd(t, true)
+		genScaleAdd(t, false)
+		genDot(t, true)
+		genDot(t, false)
+		genSoftmaxRows(t)
 		genFirstOutside(t)
 		genElements(t, "sigmoid", sigmoidBody)
 		genElements(t, "sigmoidFocal", focalBody)
@@ -179,6 +179,48 @@ func (t flt) sum(v, lo, hi VecVirtual) {
 	VADDPD(b, hi, hi)
 }
 
+// hmax reduces the lanes of acc to their maximum, in the low lane of the
+// X register it returns.
+func (t flt) hmax(acc VecVirtual) VecVirtual {
+	m, h := ZMM(), ZMM()
+	if t.is64() {
+		VEXTRACTF64X4(U8(1), acc, m.AsY())
+		VMAXPD(m.AsY(), acc.AsY(), m.AsY())
+		VEXTRACTF128(U8(1), m.AsY(), h.AsX())
+		VMAXPD(h.AsX(), m.AsX(), m.AsX())
+		VPERMILPD(U8(1), m.AsX(), h.AsX())
+		VMAXPD(h.AsX(), m.AsX(), m.AsX())
+		return m
+	}
+	VEXTRACTF32X8(U8(1), acc, m.AsY())
+	VMAXPS(m.AsY(), acc.AsY(), m.AsY())
+	VEXTRACTF128(U8(1), m.AsY(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VPERMILPS(U8(0x4E), m.AsX(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VPERMILPS(U8(0xB1), m.AsX(), h.AsX())
+	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	return m
+}
+
+// movs moves one scalar of the type (VMOVSS, VMOVSD).
+func (t flt) movs(src, dst Op) {
+	if t.is64() {
+		VMOVSD(src, dst)
+	} else {
+		VMOVSS(src, dst)
+	}
+}
+
+// subs subtracts scalars: dst = b − a (Go operand order).
+func (t flt) subs(a, b, dst Op) {
+	if t.is64() {
+		VSUBSD(a, b, dst)
+	} else {
+		VSUBSS(a, b, dst)
+	}
+}
+
 // addr returns the frame address of an argument.
 func addr(c gotypes.Component) Mem {
 	b, err := c.Resolve()
@@ -228,19 +270,20 @@ const (
 	pairSecond
 )
 
-// pairSum adds the float32 vector e to the float64 sums lo, hi: a pair's
+// pairSum adds the vector e to the float64 sums lo, hi. float32: a pair's
 // first vector waits in pending, the second is added to it in float32
 // (half an ulp, below the terms' own error) and the pair is widened and
-// summed; a single vector is summed at once.
-func pairSum(e, pending, lo, hi VecVirtual, place pairPlace) {
-	switch place {
-	case pairFirst:
+// summed; a single vector is summed at once. float64 lanes are summed at
+// once.
+func (t flt) pairSum(e, pending, lo, hi VecVirtual, place pairPlace) {
+	switch {
+	case t.is64() || place == single:
+		t.sum(e, lo, hi)
+	case place == pairFirst:
 		VMOVAPS(e, pending)
-	case pairSecond:
-		VADDPS(pending, e, e)
-		f32.sum(e, lo, hi)
 	default:
-		f32.sum(e, lo, hi)
+		VADDPS(pending, e, e)
+		t.sum(e, lo, hi)
 	}
 }
 
@@ -340,49 +383,44 @@ func (t flt) exp(z, out, min VecVirtual) {
 	t.scalef(n, out, out)
 }
 
-func genMax() {
-	t := f32
-	TEXT("maxAVX512", NOSPLIT, "func(x []float32) float32")
+func genMax(t flt) {
+	name := t.name("max")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x []%s) %s", t.goType, t.goType))
 	Pragma("noescape")
-	Doc("maxAVX512 returns max_i x_i, or −Inf for an empty x.")
+	Doc(name + " returns max_i x_i, or −Inf for an empty x.")
 	p := Load(Param("x").Base(), GP64())
 	n := GP64()
 	Load(Param("x").Len(), n)
-	acc := t.broadcast("negInf", math.Inf(-1))
-	loop(16, n, func(k Register) {
+	negInf := t.broadcast("negInf", math.Inf(-1))
+	acc := ZMM()
+	t.mova(negInf, acc)
+	loop(t.lanes, n, func(k Register) {
 		if k == nil {
-			VMAXPS(Mem{Base: p}, acc, acc)
+			t.max(Mem{Base: p}, acc, acc)
 			return
 		}
 		v := ZMM()
-		VMOVAPS(acc, v)
-		VMOVUPS(Mem{Base: p}, k, v) // inactive lanes stay −Inf
-		VMAXPS(v, acc, acc)
+		t.mova(negInf, v)
+		t.movu(Mem{Base: p}, k, v) // inactive lanes stay −Inf
+		t.max(v, acc, acc)
 	}, func() { ADDQ(U8(64), p) })
-	y := ZMM()
-	VEXTRACTF32X8(U8(1), acc, y.AsY())
-	VMAXPS(y.AsY(), acc.AsY(), y.AsY())
-	x := ZMM()
-	VEXTRACTF128(U8(1), y.AsY(), x.AsX())
-	VMAXPS(x.AsX(), y.AsX(), x.AsX())
-	s := ZMM()
-	VPERMILPS(U8(0x4E), x.AsX(), s.AsX())
-	VMAXPS(s.AsX(), x.AsX(), x.AsX())
-	VPERMILPS(U8(0xB1), x.AsX(), s.AsX())
-	VMAXPS(s.AsX(), x.AsX(), x.AsX())
-	Store(x.AsX(), ReturnIndex(0))
+	Store(t.hmax(acc).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
 
-func genExpShiftSum(stores bool) {
-	t := f32
+func genExpShiftSum(t flt, stores bool) {
+	name := t.name("expShiftSumNoStore")
+	sig := fmt.Sprintf("func(x []%s, m %s) float64", t.goType, t.goType)
 	if stores {
-		TEXT("expShiftSumAVX512", NOSPLIT, "func(dst, x []float32, m float32) float64")
-		Doc("expShiftSumAVX512 stores dst_i = exp(x_i − m) and returns their sum in float64.")
+		name = t.name("expShiftSum")
+		sig = fmt.Sprintf("func(dst, x []%s, m %s) float64", t.goType, t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if stores {
+		Doc(name + " stores dst_i = exp(x_i − m) and returns their sum in float64.")
 	} else {
-		TEXT("expShiftSumNoStoreAVX512", NOSPLIT, "func(x []float32, m float32) float64")
-		Doc("expShiftSumNoStoreAVX512 returns Σ exp(x_i − m) in float64.")
+		Doc(name + " returns Σ exp(x_i − m) in float64.")
 	}
 	Pragma("noescape")
 	var d Register
@@ -393,22 +431,22 @@ func genExpShiftSum(stores bool) {
 	n := GP64()
 	Load(Param("x").Len(), n)
 	m := ZMM()
-	VBROADCASTSS(addr(Param("m")), m)
+	t.bcast(addr(Param("m")), m)
 	min := t.expMin()
 	lo, hi := zeroed()
 	pending := ZMM()
-	loop2("", 16, n, func(k Register, off int, place pairPlace) {
+	loop2("", t.lanes, n, func(k Register, off int, place pairPlace) {
 		x, e := ZMM(), ZMM()
 		t.load(Mem{Base: p, Disp: off}, k, x)
-		VSUBPS(m, x, x)
+		t.sub(m, x, x)
 		t.exp(x, e, min)
 		if k != nil {
-			VMOVAPS_Z(e, k, e)
+			t.movaZ(e, k, e)
 		}
 		if stores {
 			t.store(e, k, Mem{Base: d, Disp: off})
 		}
-		pairSum(e, pending, lo, hi, place)
+		t.pairSum(e, pending, lo, hi, place)
 	}, func(bytes int) {
 		ADDQ(U8(bytes), p)
 		if stores {
@@ -420,36 +458,40 @@ func genExpShiftSum(stores bool) {
 	RET()
 }
 
-func genScaleAdd(withU bool) {
-	t := f32
+func genScaleAdd(t flt, withU bool) {
+	name := t.name("scaleAddConst")
+	sig := fmt.Sprintf("func(dst []%s, a, c %s)", t.goType, t.goType)
 	if withU {
-		TEXT("scaleAddAVX512", NOSPLIT, "func(dst []float32, a float32, u *float32, b, c float32)")
-		Doc("scaleAddAVX512 sets dst_i = a·dst_i + b·u_i + c.")
+		name = t.name("scaleAdd")
+		sig = fmt.Sprintf("func(dst []%s, a %s, u *%s, b, c %s)", t.goType, t.goType, t.goType, t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if withU {
+		Doc(name + " sets dst_i = a·dst_i + b·u_i + c.")
 	} else {
-		TEXT("scaleAddConstAVX512", NOSPLIT, "func(dst []float32, a, c float32)")
-		Doc("scaleAddConstAVX512 sets dst_i = a·dst_i + c.")
+		Doc(name + " sets dst_i = a·dst_i + c.")
 	}
 	Pragma("noescape")
 	d := Load(Param("dst").Base(), GP64())
 	n := GP64()
 	Load(Param("dst").Len(), n)
 	a, cc := ZMM(), ZMM()
-	VBROADCASTSS(addr(Param("a")), a)
-	VBROADCASTSS(addr(Param("c")), cc)
+	t.bcast(addr(Param("a")), a)
+	t.bcast(addr(Param("c")), cc)
 	var u Register
 	b := ZMM()
 	if withU {
 		u = Load(Param("u"), GP64())
-		VBROADCASTSS(addr(Param("b")), b)
+		t.bcast(addr(Param("b")), b)
 	}
-	loop(16, n, func(k Register) {
+	loop(t.lanes, n, func(k Register) {
 		v := ZMM()
 		t.load(Mem{Base: d}, k, v)
-		VFMADD213PS(cc, a, v) // v = a·v + c
+		t.fma213(cc, a, v) // v = a·v + c
 		if withU {
 			w := ZMM()
 			t.load(Mem{Base: u}, k, w)
-			VFMADD231PS(w, b, v) // v += b·u
+			t.fma231(w, b, v) // v += b·u
 		}
 		t.store(v, k, Mem{Base: d})
 	}, func() {
@@ -462,14 +504,18 @@ func genScaleAdd(withU bool) {
 	RET()
 }
 
-func genDot(withU bool) {
-	t := f32
+func genDot(t flt, withU bool) {
+	name := t.name("sum")
+	sig := fmt.Sprintf("func(v []%s) float64", t.goType)
 	if withU {
-		TEXT("dotAVX512", NOSPLIT, "func(u, v []float32) float64")
-		Doc("dotAVX512 returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).")
+		name = t.name("dot")
+		sig = fmt.Sprintf("func(u, v []%s) float64", t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if withU {
+		Doc(name + " returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).")
 	} else {
-		TEXT("sumAVX512", NOSPLIT, "func(v []float32) float64")
-		Doc("sumAVX512 returns Σ v_i in float64.")
+		Doc(name + " returns Σ v_i in float64.")
 	}
 	Pragma("noescape")
 	var u Register
@@ -480,7 +526,7 @@ func genDot(withU bool) {
 	n := GP64()
 	Load(Param("v").Len(), n)
 	lo, hi := zeroed()
-	loop(16, n, func(k Register) {
+	loop(t.lanes, n, func(k Register) {
 		v := ZMM()
 		t.load(Mem{Base: p}, k, v)
 		if !withU {
@@ -489,6 +535,10 @@ func genDot(withU bool) {
 		}
 		w := ZMM()
 		t.load(Mem{Base: u}, k, w)
+		if t.is64() {
+			VFMADD231PD(v, w, lo)
+			return
+		}
 		a, b, c, e := ZMM(), ZMM(), ZMM(), ZMM()
 		VCVTPS2PD(v.AsY(), a)
 		VCVTPS2PD(w.AsY(), b)
@@ -511,10 +561,9 @@ func genDot(withU bool) {
 
 // genSoftmaxRows emits the fused kernel of plain softmax cross-entropy
 // over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
-func genSoftmaxRows() {
-	t := f32
-	name := "softmaxRowsAVX512"
-	TEXT(name, NOSPLIT, "func(x, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)")
+func genSoftmaxRows(t flt) {
+	name := t.name("softmaxRows")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad *%s, c int, ys []int64, scales []%s, ms []%s, ss []float64)", t.goType, t.goType, t.goType))
 	Pragma("noescape")
 	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.")
 	x := Load(Param("x"), GP64())
@@ -527,7 +576,11 @@ func genSoftmaxRows() {
 	ss := Load(Param("ss").Base(), GP64())
 	rowBytes := GP64()
 	MOVQ(c, rowBytes)
-	SHLQ(U8(2), rowBytes)
+	if t.is64() {
+		SHLQ(U8(3), rowBytes)
+	} else {
+		SHLQ(U8(2), rowBytes)
+	}
 	negInf := t.broadcast("negInf", math.Inf(-1))
 	min := t.expMin()
 
@@ -539,43 +592,33 @@ func genSoftmaxRows() {
 	TESTQ(y, y)
 	JS(LabelRef("next")) // an ignored row: left to the caller
 
-	// m = max of the row
+	// m = max of the row, two accumulators
 	var accs [2]VecVirtual
 	for i := range accs {
 		accs[i] = ZMM()
-		VMOVAPS(negInf, accs[i])
+		t.mova(negInf, accs[i])
 	}
 	p, n := GP64(), GP64()
 	MOVQ(x, p)
 	MOVQ(c, n)
-	loop2("max", 16, n, func(k Register, off int, place pairPlace) {
+	loop2("max", t.lanes, n, func(k Register, off int, place pairPlace) {
 		if k == nil {
 			a := accs[0]
 			if place == pairSecond {
 				a = accs[1]
 			}
-			VMAXPS(Mem{Base: p, Disp: off}, a, a)
+			t.max(Mem{Base: p, Disp: off}, a, a)
 			return
 		}
 		v := ZMM()
-		VMOVAPS(negInf, v)
-		VMOVUPS(Mem{Base: p}, k, v)
-		VMAXPS(v, accs[0], accs[0])
+		t.mova(negInf, v)
+		t.movu(Mem{Base: p}, k, v)
+		t.max(v, accs[0], accs[0])
 	}, func(bytes int) { ADDQ(U8(bytes), p) })
-	acc := accs[0]
-	VMAXPS(accs[1], acc, acc)
-	m := ZMM()
-	VEXTRACTF32X8(U8(1), acc, m.AsY())
-	VMAXPS(m.AsY(), acc.AsY(), m.AsY())
-	h := ZMM()
-	VEXTRACTF128(U8(1), m.AsY(), h.AsX())
-	VMAXPS(h.AsX(), m.AsX(), m.AsX())
-	VPERMILPS(U8(0x4E), m.AsX(), h.AsX())
-	VMAXPS(h.AsX(), m.AsX(), m.AsX())
-	VPERMILPS(U8(0xB1), m.AsX(), h.AsX())
-	VMAXPS(h.AsX(), m.AsX(), m.AsX())
-	VMOVSS(m.AsX(), Mem{Base: ms})
-	VBROADCASTSS(m.AsX(), m)
+	t.max(accs[1], accs[0], accs[0])
+	m := t.hmax(accs[0])
+	t.movs(m.AsX(), Mem{Base: ms})
+	t.bcast2(m)
 
 	// e = exp(x − m) into the gradient row, s = Σ e in float64
 	lo, hi := zeroed()
@@ -584,16 +627,16 @@ func genSoftmaxRows() {
 	MOVQ(x, q)
 	MOVQ(g, d)
 	MOVQ(c, n)
-	loop2("exp", 16, n, func(k Register, off int, place pairPlace) {
+	loop2("exp", t.lanes, n, func(k Register, off int, place pairPlace) {
 		v, ev := ZMM(), ZMM()
 		t.load(Mem{Base: q, Disp: off}, k, v)
-		VSUBPS(m, v, v)
+		t.sub(m, v, v)
 		t.exp(v, ev, min)
 		if k != nil {
-			VMOVAPS_Z(ev, k, ev)
+			t.movaZ(ev, k, ev)
 		}
 		t.store(ev, k, Mem{Base: d, Disp: off})
-		pairSum(ev, pending, lo, hi, place)
+		t.pairSum(ev, pending, lo, hi, place)
 	}, func(bytes int) {
 		ADDQ(U8(bytes), q)
 		ADDQ(U8(bytes), d)
@@ -603,30 +646,34 @@ func genSoftmaxRows() {
 
 	// gradient = (scale/s)·e, and − scale at the target
 	scale, a := ZMM(), ZMM()
-	VMOVSS(Mem{Base: sc}, scale.AsX())
-	VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
-	VDIVSD(s.AsX(), a.AsX(), a.AsX())
-	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
-	VBROADCASTSS(a.AsX(), a)
+	t.movs(Mem{Base: sc}, scale.AsX())
+	if t.is64() {
+		VDIVSD(s.AsX(), scale.AsX(), a.AsX())
+	} else {
+		VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
+		VDIVSD(s.AsX(), a.AsX(), a.AsX())
+		VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+	}
+	t.bcast2(a)
 	MOVQ(g, d)
 	MOVQ(c, n)
-	loopNamed("scale", 16, n, func(k Register) {
+	loopNamed("scale", t.lanes, n, func(k Register) {
 		v := ZMM()
 		t.load(Mem{Base: d}, k, v)
-		VMULPS(a, v, v)
+		t.mul(a, v, v)
 		t.store(v, k, Mem{Base: d})
 	}, func() { ADDQ(U8(64), d) })
 	fix := ZMM()
-	VMOVSS(Mem{Base: g, Index: y, Scale: 4}, fix.AsX())
-	VSUBSS(scale.AsX(), fix.AsX(), fix.AsX())
-	VMOVSS(fix.AsX(), Mem{Base: g, Index: y, Scale: 4})
+	t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, fix.AsX())
+	t.subs(scale.AsX(), fix.AsX(), fix.AsX())
+	t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
 
 	Label("next")
 	ADDQ(rowBytes, x)
 	ADDQ(rowBytes, g)
 	ADDQ(U8(8), ys)
-	ADDQ(U8(4), sc)
-	ADDQ(U8(4), ms)
+	ADDQ(U8(t.size), sc)
+	ADDQ(U8(t.size), ms)
 	ADDQ(U8(8), ss)
 	DECQ(rows)
 	JMP(LabelRef("row"))
