@@ -487,7 +487,7 @@ done:
 	RET
 
 // func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
 TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
@@ -562,6 +562,7 @@ maxdone:
 exploop2:
 	CMPQ             R13, $0x20
 	JL               exploop
+	PREFETCHT1       (R12)(R10*1)
 	VMOVUPS          (R12), Z6
 	VSUBPS           Z3, Z6, Z6
 	VMAXPS           Z6, Z1, Z7
@@ -577,6 +578,7 @@ exploop2:
 	VSCALEFPS        Z8, Z6, Z6
 	VMOVUPS          Z6, (R14)
 	VMOVAPS          Z6, Z6
+	PREFETCHT1       64(R12)(R10*1)
 	VMOVUPS          64(R12), Z7
 	VSUBPS           Z3, Z7, Z7
 	VMAXPS           Z7, Z1, Z8
@@ -605,6 +607,7 @@ exploop2:
 exploop:
 	CMPQ             R13, $0x10
 	JL               exptail
+	PREFETCHT1       (R12)(R10*1)
 	VMOVUPS          (R12), Z6
 	VSUBPS           Z3, Z6, Z6
 	VMAXPS           Z6, Z1, Z7
@@ -1885,7 +1888,7 @@ done:
 	RET
 
 // func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
 TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $0-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
@@ -1958,6 +1961,7 @@ maxdone:
 exploop2:
 	CMPQ             R13, $0x10
 	JL               exploop
+	PREFETCHT1       (R12)(R10*1)
 	VMOVUPD          (R12), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6
@@ -1982,6 +1986,7 @@ exploop2:
 	VSCALEFPD        Z7, Z5, Z5
 	VMOVUPD          Z5, (R14)
 	VADDPD           Z5, Z2, Z2
+	PREFETCHT1       64(R12)(R10*1)
 	VMOVUPD          64(R12), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6
@@ -2014,6 +2019,7 @@ exploop2:
 exploop:
 	CMPQ             R13, $0x08
 	JL               exptail
+	PREFETCHT1       (R12)(R10*1)
 	VMOVUPD          (R12), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6

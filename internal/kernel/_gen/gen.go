@@ -629,6 +629,9 @@ func genSoftmaxRows(t flt) {
 	MOVQ(c, n)
 	loop2("exp", t.lanes, n, func(k Register, off int, place pairPlace) {
 		v, ev := ZMM(), ZMM()
+		if k == nil { // the next row's logits, for its max pass
+			PREFETCHT1(Mem{Base: q, Index: rowBytes, Scale: 1, Disp: off})
+		}
 		t.load(Mem{Base: q, Disp: off}, k, v)
 		t.sub(m, v, v)
 		t.exp(v, ev, min)
