@@ -151,9 +151,9 @@ type SoftmaxOptions[T Float] struct {
 // log p is computed as x − logsumexp(x) with the row maximum taken out, so
 // logits of ±1e4 are exact; a NaN logit makes its position's loss and
 // gradient NaN. Rows of an (N, C) shape run in the SIMD kernels of
-// internal/kernel: for float32, exp within 2 ulp and sums in float64. The
-// plain Go path computes in float64. Positions are summed in fixed blocks,
-// so the value does not depend on Workers.
+// internal/kernel (exp within 2 ulp, sums in float64), strided rows and
+// the noasm build in plain Go, in float64. Positions are summed in fixed
+// blocks, so the value does not depend on Workers.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
 // a slice of the wrong length; ErrTarget for a target outside [0, C) that is
