@@ -45,13 +45,22 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// kernelPaths returns the plain Go path and, where the build has one, the
-// machine's assembly path.
+// kernelPaths returns every kernel path this build and machine run: the
+// assembly ones (AVX-512, AVX2) and the plain Go one.
 func kernelPaths() []kernel.Path {
-	if kernel.Best() == kernel.Go {
-		return []kernel.Path{kernel.Go}
+	var paths []kernel.Path
+	for _, p := range []kernel.Path{kernel.AVX512, kernel.AVX2, kernel.Go} {
+		if kernel.Supported(p) {
+			paths = append(paths, p)
+		}
 	}
-	return []kernel.Path{kernel.Best(), kernel.Go}
+	return paths
+}
+
+// assemblyPaths returns the assembly paths among kernelPaths.
+func assemblyPaths() []kernel.Path {
+	paths := kernelPaths()
+	return paths[:len(paths)-1]
 }
 
 func checkGolden[T xent.Float](t *testing.T, c *golden.Case) {

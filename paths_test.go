@@ -98,7 +98,8 @@ func extremeLogits(rng *rand.Rand, logits []float64, rate int) []float32 {
 	return out
 }
 
-// TestAssemblyAgreesWithGo compares the two paths on rows of every length
+// TestAssemblyAgreesWithGo compares each assembly path with the Go path on
+// rows of every length
 // 0 … 70 and some large ones, for every loss and reduction, with and
 // without extreme values.
 func TestAssemblyAgreesWithGo(t *testing.T) {
@@ -122,10 +123,12 @@ func TestAssemblyAgreesWithGo(t *testing.T) {
 					logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 					x := extremeLogits(rng, logits, rate)
 					cfg := xent.Config[float32]{Loss: loss, Reduction: red}
-					a := evaluateOn(kernel.Best(), cfg, shape, x, indices, golden.Convert[float32](targets))
 					g := evaluateOn(kernel.Go, cfg, shape, x, indices, golden.Convert[float32](targets))
-					if err := agree(a, g); err != nil {
-						t.Fatalf("%s C=%d extreme=%v %v: %v", loss, c, rate > 0, red, err)
+					for _, p := range assemblyPaths() {
+						a := evaluateOn(p, cfg, shape, x, indices, golden.Convert[float32](targets))
+						if err := agree(a, g); err != nil {
+							t.Fatalf("%v: %s C=%d extreme=%v %v: %v", p, loss, c, rate > 0, red, err)
+						}
 					}
 				}
 			}
@@ -150,10 +153,12 @@ func FuzzAssemblyAgreesWithGo(f *testing.F) {
 		x := extremeLogits(rng, logits, int(rate))
 		for _, red := range []xent.Reduction{xent.Mean, xent.Sum, xent.None} {
 			cfg := xent.Config[float32]{Loss: loss, Reduction: red}
-			a := evaluateOn(kernel.Best(), cfg, shape, x, indices, golden.Convert[float32](targets))
 			g := evaluateOn(kernel.Go, cfg, shape, x, indices, golden.Convert[float32](targets))
-			if err := agree(a, g); err != nil {
-				t.Fatalf("%s %v %v: %v", loss, shape, red, err)
+			for _, p := range assemblyPaths() {
+				a := evaluateOn(p, cfg, shape, x, indices, golden.Convert[float32](targets))
+				if err := agree(a, g); err != nil {
+					t.Fatalf("%v: %s %v %v: %v", p, loss, shape, red, err)
+				}
 			}
 		}
 	})

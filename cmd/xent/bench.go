@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -48,7 +49,7 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	workers := fs.Int("workers", 0, "goroutines (0: GOMAXPROCS)")
 	runs := fs.Int("runs", 5, "timed runs; the median is printed")
 	minTime := fs.Duration("min-time", 200*time.Millisecond, "least duration of one run")
-	path := fs.String("path", "", "kernel path to use: go, or the machine's best (avx512); default the best")
+	path := fs.String("path", "", "kernel path: go, avx2 or avx512, as the machine runs them; default the fastest")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
@@ -70,14 +71,23 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if *workers < 0 {
 		return usagef("bench: --workers must be 0 or more")
 	}
-	switch *path {
-	case "":
-	case "go":
-		restore, _ := kernel.Use(kernel.Go)
-		defer restore()
-	case kernel.Best().String():
-	default:
-		return usagef("bench: path %q: this machine runs go and %s", *path, kernel.Best())
+	if *path != "" {
+		var names []string
+		found := false
+		for _, p := range []kernel.Path{kernel.Go, kernel.AVX2, kernel.AVX512} {
+			if !kernel.Supported(p) {
+				continue
+			}
+			names = append(names, p.String())
+			if p.String() == *path {
+				restore, _ := kernel.Use(p)
+				defer restore()
+				found = true
+			}
+		}
+		if !found {
+			return usagef("bench: path %q: this machine runs %s", *path, strings.Join(names, ", "))
+		}
 	}
 	w := *workers
 	if w == 0 {

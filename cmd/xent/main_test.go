@@ -14,6 +14,7 @@ import (
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/golden"
+	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/npy"
 )
 
@@ -400,6 +401,7 @@ func TestBench(t *testing.T) {
 		{"--loss", "softmax", "--shape", "64x33"},
 		{"--loss", "sigmoid-focal", "--shape", "8x5x7", "--dtype", "float64", "--workers", "2"},
 		{"--loss", "multilabel-softmax", "--shape", "16x10", "--path", "go"},
+		{"--loss", "sigmoid", "--shape", "16x10", "--path", kernel.Best().String()},
 	} {
 		stdout, stderr, code := runCLI(append([]string{"bench", "--runs", "1", "--min-time", "2ms", "--json"}, args...)...)
 		if code != 0 || stderr != "" {
@@ -412,7 +414,7 @@ func TestBench(t *testing.T) {
 		if r.Loss != args[1] || r.NsPerElement <= 0 || r.GBPerS <= 0 || r.CopyGBPerS <= 0 || r.CopyRatio <= 0 || r.Runs != 1 || r.Workers < 1 {
 			t.Errorf("%v: implausible report %+v", args, r)
 		}
-		if r.Path != "go" && r.Path != "avx512" {
+		if r.Path != "go" && r.Path != "avx2" && r.Path != "avx512" {
 			t.Errorf("%v: path %q", args, r.Path)
 		}
 		if slices.Contains(args, "go") && r.Path != "go" {

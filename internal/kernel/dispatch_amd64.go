@@ -10,33 +10,121 @@ import (
 
 //go:generate sh -c "cd _gen && go run . -out ../kernel_amd64.s -stubs ../kernel_amd64_stubs.go -pkg kernel"
 
-// detect chooses the fastest path this CPU runs. The tail masks need BMI2
-// (SHLX), the kernels FMA; XNNPACK-style exp needs AVX-512 F, and the
-// float64 sums the DQ conversions.
+// detect chooses the fastest path this CPU runs: AVX-512 (F, DQ, VL) or
+// AVX2, each with FMA, and BMI2 for the tail masks.
 func detect() Path {
 	x := cpu.X86
-	if x.HasAVX512F && x.HasAVX512DQ && x.HasAVX512VL && x.HasFMA && x.HasBMI2 {
+	switch {
+	case x.HasAVX512F && x.HasAVX512DQ && x.HasAVX512VL && x.HasFMA && x.HasBMI2:
 		return AVX512
+	case x.HasAVX2 && x.HasFMA && x.HasBMI2:
+		return AVX2
 	}
 	return Go
 }
 
-func maxF32(x []float32) float32 { return maxAVX512(x) }
+func avx512() bool { return active == AVX512 }
+
+func maxF32(x []float32) float32 {
+	if avx512() {
+		return maxAVX512(x)
+	}
+	return maxAVX2(x)
+}
+
+func maxF64(x []float64) float64 {
+	if avx512() {
+		return maxF64AVX512(x)
+	}
+	return maxF64AVX2(x)
+}
 
 func expShiftSumF32(dst, x []float32, m float32) float64 {
-	if dst == nil {
+	switch {
+	case dst == nil && avx512():
 		return expShiftSumNoStoreAVX512(x, m)
+	case dst == nil:
+		return expShiftSumNoStoreAVX2(x, m)
+	case avx512():
+		return expShiftSumAVX512(dst[:len(x)], x, m)
 	}
-	return expShiftSumAVX512(dst[:len(x)], x, m)
+	return expShiftSumAVX2(dst[:len(x)], x, m)
+}
+
+func expShiftSumF64(dst, x []float64, m float64) float64 {
+	switch {
+	case dst == nil && avx512():
+		return expShiftSumNoStoreF64AVX512(x, m)
+	case dst == nil:
+		return expShiftSumNoStoreF64AVX2(x, m)
+	case avx512():
+		return expShiftSumF64AVX512(dst[:len(x)], x, m)
+	}
+	return expShiftSumF64AVX2(dst[:len(x)], x, m)
 }
 
 func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) {
-	if u == nil {
+	switch {
+	case u == nil && avx512():
 		scaleAddConstAVX512(dst, a, c)
-		return
+	case u == nil:
+		scaleAddConstAVX2(dst, a, c)
+	case avx512():
+		scaleAddAVX512(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+	default:
+		scaleAddAVX2(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
 	}
-	u = u[:len(dst)]
-	scaleAddAVX512(dst, a, unsafe.SliceData(u), b, c)
+}
+
+func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) {
+	switch {
+	case u == nil && avx512():
+		scaleAddConstF64AVX512(dst, a, c)
+	case u == nil:
+		scaleAddConstF64AVX2(dst, a, c)
+	case avx512():
+		scaleAddF64AVX512(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+	default:
+		scaleAddF64AVX2(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+	}
+}
+
+func dotF32(u, v []float32) float64 {
+	switch {
+	case u == nil && avx512():
+		return sumAVX512(v)
+	case u == nil:
+		return sumAVX2(v)
+	case avx512():
+		return dotAVX512(u[:len(v)], v)
+	}
+	return dotAVX2(u[:len(v)], v)
+}
+
+func dotF64(u, v []float64) float64 {
+	switch {
+	case u == nil && avx512():
+		return sumF64AVX512(v)
+	case u == nil:
+		return sumF64AVX2(v)
+	case avx512():
+		return dotF64AVX512(u[:len(v)], v)
+	}
+	return dotF64AVX2(u[:len(v)], v)
+}
+
+func firstOutsideF32(x []float32, lo, hi float32) int {
+	if avx512() {
+		return firstOutsideAVX512(x, lo, hi)
+	}
+	return firstOutsideAVX2(x, lo, hi)
+}
+
+func firstOutsideF64(x []float64, lo, hi float64) int {
+	if avx512() {
+		return firstOutsideF64AVX512(x, lo, hi)
+	}
+	return firstOutsideF64AVX2(x, lo, hi)
 }
 
 func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
@@ -45,7 +133,11 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 	for r, v := range scales {
 		sc[r] = float32(v)
 	}
-	softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+	if avx512() {
+		softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+	} else {
+		softmaxRowsAVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+	}
 	for r, y := range ys {
 		if y >= 0 {
 			ms[r] = float64(m[r])
@@ -53,44 +145,12 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 	}
 }
 
-func maxF64(x []float64) float64 { return maxF64AVX512(x) }
-
-func expShiftSumF64(dst, x []float64, m float64) float64 {
-	if dst == nil {
-		return expShiftSumNoStoreF64AVX512(x, m)
-	}
-	return expShiftSumF64AVX512(dst[:len(x)], x, m)
-}
-
-func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) {
-	if u == nil {
-		scaleAddConstF64AVX512(dst, a, c)
-		return
-	}
-	u = u[:len(dst)]
-	scaleAddF64AVX512(dst, a, unsafe.SliceData(u), b, c)
-}
-
-func dotF64(u, v []float64) float64 {
-	if u == nil {
-		return sumF64AVX512(v)
-	}
-	return dotF64AVX512(u[:len(v)], v)
-}
-
 func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
-	softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
-}
-
-func firstOutsideF32(x []float32, lo, hi float32) int { return firstOutsideAVX512(x, lo, hi) }
-
-func firstOutsideF64(x []float64, lo, hi float64) int { return firstOutsideF64AVX512(x, lo, hi) }
-
-func dotF32(u, v []float32) float64 {
-	if u == nil {
-		return sumAVX512(v)
+	if avx512() {
+		softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
+	} else {
+		softmaxRowsF64AVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
 	}
-	return dotAVX512(u[:len(v)], v)
 }
 
 // elemArgs and elemArgs64 are the frames of the float32 and float64
@@ -154,13 +214,19 @@ func as[F float32 | float64, T Float](e *Elements[T]) *Elements[F] {
 func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
 	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
-	return sigmoidAVX512((*uint8)(unsafe.Pointer(&a)))
+	if avx512() {
+		return sigmoidAVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return sigmoidAVX2((*uint8)(unsafe.Pointer(&a)))
 }
 
 func sigmoidF64[T Float](e *Elements[T]) float64 {
 	var a elemArgs64
 	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
-	return sigmoidF64AVX512((*uint8)(unsafe.Pointer(&a)))
+	if avx512() {
+		return sigmoidF64AVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return sigmoidF64AVX2((*uint8)(unsafe.Pointer(&a)))
 }
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
@@ -168,7 +234,10 @@ func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 
 	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	a1, a2 := focalConstants(alpha)
 	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
-	return sigmoidFocalAVX512((*uint8)(unsafe.Pointer(&a)))
+	if avx512() {
+		return sigmoidFocalAVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return sigmoidFocalAVX2((*uint8)(unsafe.Pointer(&a)))
 }
 
 func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
@@ -176,5 +245,8 @@ func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 
 	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	a.a1, a.a2 = focalConstants(alpha)
 	a.gamma = gamma
-	return sigmoidFocalF64AVX512((*uint8)(unsafe.Pointer(&a)))
+	if avx512() {
+		return sigmoidFocalF64AVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return sigmoidFocalF64AVX2((*uint8)(unsafe.Pointer(&a)))
 }

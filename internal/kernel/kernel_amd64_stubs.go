@@ -105,3 +105,105 @@ func sigmoidF64AVX512(a *uint8) float64
 
 //go:noescape
 func sigmoidFocalF64AVX512(a *uint8) float64
+
+// maxAVX2 returns max_i x_i, or −Inf for an empty x.
+//
+//go:noescape
+func maxAVX2(x []float32) float32
+
+// expShiftSumAVX2 stores dst_i = exp(x_i − m) and returns their sum in float64.
+//
+//go:noescape
+func expShiftSumAVX2(dst []float32, x []float32, m float32) float64
+
+// expShiftSumNoStoreAVX2 returns Σ exp(x_i − m) in float64.
+//
+//go:noescape
+func expShiftSumNoStoreAVX2(x []float32, m float32) float64
+
+// scaleAddAVX2 sets dst_i = a·dst_i + b·u_i + c.
+//
+//go:noescape
+func scaleAddAVX2(dst []float32, a float32, u *float32, b float32, c float32)
+
+// scaleAddConstAVX2 sets dst_i = a·dst_i + c.
+//
+//go:noescape
+func scaleAddConstAVX2(dst []float32, a float32, c float32)
+
+// dotAVX2 returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).
+//
+//go:noescape
+func dotAVX2(u []float32, v []float32) float64
+
+// sumAVX2 returns Σ v_i in float64.
+//
+//go:noescape
+func sumAVX2(v []float32) float64
+
+// softmaxRowsAVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
+//
+//go:noescape
+func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+
+// firstOutsideAVX2 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
+//
+//go:noescape
+func firstOutsideAVX2(x []float32, lo float32, hi float32) int
+
+//go:noescape
+func sigmoidAVX2(a *uint8) float64
+
+//go:noescape
+func sigmoidFocalAVX2(a *uint8) float64
+
+// maxF64AVX2 returns max_i x_i, or −Inf for an empty x.
+//
+//go:noescape
+func maxF64AVX2(x []float64) float64
+
+// expShiftSumF64AVX2 stores dst_i = exp(x_i − m) and returns their sum in float64.
+//
+//go:noescape
+func expShiftSumF64AVX2(dst []float64, x []float64, m float64) float64
+
+// expShiftSumNoStoreF64AVX2 returns Σ exp(x_i − m) in float64.
+//
+//go:noescape
+func expShiftSumNoStoreF64AVX2(x []float64, m float64) float64
+
+// scaleAddF64AVX2 sets dst_i = a·dst_i + b·u_i + c.
+//
+//go:noescape
+func scaleAddF64AVX2(dst []float64, a float64, u *float64, b float64, c float64)
+
+// scaleAddConstF64AVX2 sets dst_i = a·dst_i + c.
+//
+//go:noescape
+func scaleAddConstF64AVX2(dst []float64, a float64, c float64)
+
+// dotF64AVX2 returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).
+//
+//go:noescape
+func dotF64AVX2(u []float64, v []float64) float64
+
+// sumF64AVX2 returns Σ v_i in float64.
+//
+//go:noescape
+func sumF64AVX2(v []float64) float64
+
+// softmaxRowsF64AVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
+//
+//go:noescape
+func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+
+// firstOutsideF64AVX2 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
+//
+//go:noescape
+func firstOutsideF64AVX2(x []float64, lo float64, hi float64) int
+
+//go:noescape
+func sigmoidF64AVX2(a *uint8) float64
+
+//go:noescape
+func sigmoidFocalF64AVX2(a *uint8) float64

@@ -2,8 +2,9 @@
 //
 //	cd internal/kernel/_gen && go run . -out ../kernel_amd64.s -stubs ../kernel_amd64_stubs.go -pkg kernel
 //
-// (go generate ./internal/kernel does the same). Every kernel processes
-// whole vectors (16 float32 or 8 float64 lanes) and a masked tail, so it
+// (go generate ./internal/kernel does the same). Every kernel exists for
+// AVX-512 (16 float32 or 8 float64 lanes, tails under K masks) and for AVX2
+// with FMA (8 or 4 lanes, tails with VMASKMOV), in float32 and float64, and
 // needs no scalar code; internal/kernel documents each one by its Go
 // reference loop.
 package main
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/gotypes"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -22,7 +24,7 @@ import (
 func main() {
 	ConstraintExpr("!noasm") // amd64 from the file names
 
-	for _, t := range []flt{f32, f64} {
+	for _, t := range []flt{f32, f64, f32AVX2, f64AVX2} {
 		genMax(t)
 		genExpShiftSum(t, true)
 		genExpShiftSum(t, false)
@@ -40,28 +42,57 @@ func main() {
 
 // Predicates of VCMPPS and VCMPPD.
 const (
-	cmpEQ = 0x00 // ordered, quiet: false for NaN
-	cmpLE = 0x12 // ordered, quiet
-	cmpGE = 0x1D // ordered, quiet
+	cmpLT  = 0x11 // ordered, quiet: false for NaN
+	cmpLE  = 0x12 // ordered, quiet
+	cmpNEQ = 0x04 // unordered, quiet: true for NaN
+	cmpGE  = 0x1D // ordered, quiet
 )
 
-// flt is an element type: the instructions and constants that differ
-// between float32 (16 lanes) and float64 (8 lanes).
+// flt is an instruction set and an element type: what differs between
+// AVX-512 and AVX2, and between float32 and float64.
 type flt struct {
 	suffix string // of the kernels' names: "" for float32, "F64"
 	size   int    // bytes
 	lanes  int
 	goType string
+	avx2   bool
 }
 
 var (
-	f32 = flt{suffix: "", size: 4, lanes: 16, goType: "float32"}
-	f64 = flt{suffix: "F64", size: 8, lanes: 8, goType: "float64"}
+	f32     = flt{suffix: "", size: 4, lanes: 16, goType: "float32"}
+	f64     = flt{suffix: "F64", size: 8, lanes: 8, goType: "float64"}
+	f32AVX2 = flt{suffix: "", size: 4, lanes: 8, goType: "float32", avx2: true}
+	f64AVX2 = flt{suffix: "F64", size: 8, lanes: 4, goType: "float64", avx2: true}
 )
 
 func (t flt) is64() bool { return t.size == 8 }
 
-func (t flt) name(base string) string { return base + t.suffix + "AVX512" }
+func (t flt) name(base string) string {
+	if t.avx2 {
+		return base + t.suffix + "AVX2"
+	}
+	return base + t.suffix + "AVX512"
+}
+
+// vec returns a new vector register: ZMM or YMM.
+func (t flt) vec() VecVirtual {
+	if t.avx2 {
+		return YMM()
+	}
+	return ZMM()
+}
+
+// vbytes is the size of a vector in bytes.
+func (t flt) vbytes() int { return t.lanes * t.size }
+
+// maskReg returns a register for a lane mask: K for AVX-512, a vector
+// (all ones in the active lanes) for AVX2.
+func (t flt) maskReg() Register {
+	if t.avx2 {
+		return t.vec()
+	}
+	return K()
+}
 
 // constants memoizes the read-only data, one symbol per name.
 var constants = map[string]Mem{}
@@ -91,7 +122,30 @@ func (t flt) cBits(name string, bits uint64) Mem {
 	return t.c(name, float64(math.Float32frombits(uint32(bits))))
 }
 
-func (t flt) bcast(m Mem, r VecVirtual) {
+// maskTable returns the table the AVX2 tail masks are loaded from: lanes
+// elements of all ones, then lanes zeros; n lanes start at lanes − n.
+func (t flt) maskTable() Mem {
+	key := "tailMask" + t.suffix
+	if m, ok := constants[key]; ok {
+		return m
+	}
+	m := GLOBL(key, attr.RODATA|attr.NOPTR)
+	for i := range 2 * t.lanes {
+		var v uint64
+		if i < t.lanes {
+			v = math.MaxUint64
+		}
+		if t.is64() {
+			DATA(8*i, U64(v))
+		} else {
+			DATA(4*i, U32(uint32(v)))
+		}
+	}
+	constants[key] = m
+	return m
+}
+
+func (t flt) bcast(m Op, r VecVirtual) {
 	if t.is64() {
 		VBROADCASTSD(m, r)
 	} else {
@@ -101,7 +155,7 @@ func (t flt) bcast(m Mem, r VecVirtual) {
 
 // broadcast returns a register holding v in every lane.
 func (t flt) broadcast(name string, v float64) VecVirtual {
-	r := ZMM()
+	r := t.vec()
 	t.bcast(t.c(name, v), r)
 	return r
 }
@@ -114,32 +168,66 @@ func (t flt) pick(ps, pd func(...Op)) func(...Op) {
 	return ps
 }
 
-func (t flt) add(a ...Op)    { t.pick(VADDPS, VADDPD)(a...) }
-func (t flt) sub(a ...Op)    { t.pick(VSUBPS, VSUBPD)(a...) }
-func (t flt) mul(a ...Op)    { t.pick(VMULPS, VMULPD)(a...) }
-func (t flt) div(a ...Op)    { t.pick(VDIVPS, VDIVPD)(a...) }
-func (t flt) max(a ...Op)    { t.pick(VMAXPS, VMAXPD)(a...) }
-func (t flt) and(a ...Op)    { t.pick(VANDPS, VANDPD)(a...) }
-func (t flt) xor(a ...Op)    { t.pick(VXORPS, VXORPD)(a...) }
-func (t flt) movu(a ...Op)   { t.pick(VMOVUPS, VMOVUPD)(a...) }
-func (t flt) mova(a ...Op)   { t.pick(VMOVAPS, VMOVAPD)(a...) }
-func (t flt) fma213(a ...Op) { t.pick(VFMADD213PS, VFMADD213PD)(a...) } // z1 = z2·z1 + z3
-func (t flt) fma231(a ...Op) { t.pick(VFMADD231PS, VFMADD231PD)(a...) } // z1 = z2·z3 + z1
+func (t flt) add(a ...Op)      { t.pick(VADDPS, VADDPD)(a...) }
+func (t flt) sub(a ...Op)      { t.pick(VSUBPS, VSUBPD)(a...) }
+func (t flt) mul(a ...Op)      { t.pick(VMULPS, VMULPD)(a...) }
+func (t flt) div(a ...Op)      { t.pick(VDIVPS, VDIVPD)(a...) }
+func (t flt) max(a ...Op)      { t.pick(VMAXPS, VMAXPD)(a...) }
+func (t flt) and(a ...Op)      { t.pick(VANDPS, VANDPD)(a...) }
+func (t flt) xor(a ...Op)      { t.pick(VXORPS, VXORPD)(a...) }
+func (t flt) movu(a ...Op)     { t.pick(VMOVUPS, VMOVUPD)(a...) }
+func (t flt) mova(a ...Op)     { t.pick(VMOVAPS, VMOVAPD)(a...) }
+func (t flt) fma213(a ...Op)   { t.pick(VFMADD213PS, VFMADD213PD)(a...) } // z1 = z2·z1 + z3
+func (t flt) fma231(a ...Op)   { t.pick(VFMADD231PS, VFMADD231PD)(a...) } // z1 = z2·z3 + z1
+func (t flt) fmsub231(a ...Op) { t.pick(VFMSUB231PS, VFMSUB231PD)(a...) } // z1 = z2·z3 − z1
 func (t flt) fnmadd213(a ...Op) {
 	t.pick(VFNMADD213PS, VFNMADD213PD)(a...) // z1 = −z2·z1 + z3
 }
-func (t flt) fmsub231(a ...Op) { t.pick(VFMSUB231PS, VFMSUB231PD)(a...) } // z1 = z2·z3 − z1
-func (t flt) mulB(a ...Op)     { t.pick(VMULPS_BCST, VMULPD_BCST)(a...) }
-func (t flt) fma213B(a ...Op)  { t.pick(VFMADD213PS_BCST, VFMADD213PD_BCST)(a...) }
-func (t flt) fma231B(a ...Op)  { t.pick(VFMADD231PS_BCST, VFMADD231PD_BCST)(a...) }
-func (t flt) rndscale(a ...Op) { t.pick(VRNDSCALEPS, VRNDSCALEPD)(a...) }
-func (t flt) scalef(a ...Op)   { t.pick(VSCALEFPS, VSCALEFPD)(a...) }
-func (t flt) cmp(a ...Op)      { t.pick(VCMPPS, VCMPPD)(a...) }
-func (t flt) blend(a ...Op)    { t.pick(VBLENDMPS, VBLENDMPD)(a...) } // k ? first : second
-func (t flt) movaZ(src, k, dst Op) {
-	if t.is64() {
+func (t flt) cmp(a ...Op) { t.pick(VCMPPS, VCMPPD)(a...) }
+
+// withConst runs op with the constant at m as its first operand: a
+// broadcast memory operand on AVX-512, a register broadcast first on AVX2.
+func (t flt) withConst(m Mem, bcst, plain func(...Op), rest ...Op) {
+	if t.avx2 {
+		r := t.vec()
+		t.bcast(m, r)
+		plain(append([]Op{r}, rest...)...)
+		return
+	}
+	bcst(append([]Op{m}, rest...)...)
+}
+
+func (t flt) mulC(m Mem, a, dst Op) {
+	t.withConst(m, t.pick(VMULPS_BCST, VMULPD_BCST), t.pick(VMULPS, VMULPD), a, dst)
+}
+func (t flt) fma213C(m Mem, a, dst Op) {
+	t.withConst(m, t.pick(VFMADD213PS_BCST, VFMADD213PD_BCST), t.pick(VFMADD213PS, VFMADD213PD), a, dst)
+}
+func (t flt) fma231C(m Mem, a, dst Op) {
+	t.withConst(m, t.pick(VFMADD231PS_BCST, VFMADD231PD_BCST), t.pick(VFMADD231PS, VFMADD231PD), a, dst)
+}
+
+// blend sets dst = k ? ifTrue : ifFalse, lane by lane.
+func (t flt) blend(ifTrue, ifFalse Op, k Register, dst Op) {
+	if t.avx2 {
+		if t.is64() {
+			VBLENDVPD(k, ifTrue, ifFalse, dst)
+		} else {
+			VBLENDVPS(k, ifTrue, ifFalse, dst)
+		}
+		return
+	}
+	t.pick(VBLENDMPS, VBLENDMPD)(ifTrue, ifFalse, k, dst)
+}
+
+// movaZ sets dst = src in the lanes of k and 0 in the others.
+func (t flt) movaZ(src Op, k Register, dst Op) {
+	switch {
+	case t.avx2:
+		t.and(k, src, dst)
+	case t.is64():
 		VMOVAPD_Z(src, k, dst)
-	} else {
+	default:
 		VMOVAPS_Z(src, k, dst)
 	}
 }
@@ -149,6 +237,10 @@ func (t flt) load(m Mem, k Register, r VecVirtual) {
 	switch {
 	case k == nil:
 		t.movu(m, r)
+	case t.avx2 && t.is64():
+		VMASKMOVPD(m, k, r)
+	case t.avx2:
+		VMASKMOVPS(m, k, r)
 	case t.is64():
 		VMOVUPD_Z(m, k, r)
 	default:
@@ -156,46 +248,104 @@ func (t flt) load(m Mem, k Register, r VecVirtual) {
 	}
 }
 
+// store writes the lanes of k (all without k) of r to m.
 func (t flt) store(r VecVirtual, k Register, m Mem) {
-	if k == nil {
+	switch {
+	case k == nil:
 		t.movu(r, m)
-	} else {
+	case t.avx2 && t.is64():
+		VMASKMOVPD(r, k, m)
+	case t.avx2:
+		VMASKMOVPS(r, k, m)
+	default:
 		t.movu(r, k, m)
 	}
 }
 
-// sum adds the lanes of v to the float64 accumulators lo and hi (8 lanes
-// each): float32 lanes are widened, float64 lanes go to lo.
+// loadOr reads one vector at m into r, the inactive lanes of k set from
+// fill.
+func (t flt) loadOr(m Mem, k Register, fill, r VecVirtual) {
+	if t.avx2 {
+		v := t.vec()
+		t.load(m, k, v)
+		t.blend(v, fill, k, r)
+		return
+	}
+	t.mova(fill, r)
+	t.movu(m, k, r)
+}
+
+// sum adds the lanes of v to the float64 accumulators lo and hi: float32
+// lanes are widened, float64 lanes go to lo.
 func (t flt) sum(v, lo, hi VecVirtual) {
 	if t.is64() {
 		VADDPD(v, lo, lo)
 		return
 	}
-	a, b := ZMM(), ZMM()
-	VCVTPS2PD(v.AsY(), a)
-	VEXTRACTF32X8(U8(1), v, b.AsY())
-	VCVTPS2PD(b.AsY(), b)
+	a, b := t.vec(), t.vec()
+	if t.avx2 {
+		VCVTPS2PD(v.AsX(), a)
+		VEXTRACTF128(U8(1), v, b.AsX())
+		VCVTPS2PD(b.AsX(), b)
+	} else {
+		VCVTPS2PD(v.AsY(), a)
+		VEXTRACTF32X8(U8(1), v, b.AsY())
+		VCVTPS2PD(b.AsY(), b)
+	}
 	VADDPD(a, lo, lo)
 	VADDPD(b, hi, hi)
+}
+
+// zeroed returns two float64 accumulators set to 0.
+func (t flt) zeroed() (lo, hi VecVirtual) {
+	lo, hi = t.vec(), t.vec()
+	VXORPD(lo, lo, lo)
+	VXORPD(hi, hi, hi)
+	return lo, hi
+}
+
+// reduce sums the float64 lanes of lo and hi, in a fixed order, into the
+// low lane of an X register it returns.
+func (t flt) reduce(lo, hi VecVirtual) VecVirtual {
+	VADDPD(hi, lo, lo)
+	y := lo
+	if !t.avx2 {
+		y = t.vec()
+		VEXTRACTF64X4(U8(1), lo, y.AsY())
+		VADDPD(y.AsY(), lo.AsY(), y.AsY())
+	}
+	x := t.vec()
+	VEXTRACTF128(U8(1), y.AsY(), x.AsX())
+	VADDPD(x.AsX(), y.AsX(), x.AsX())
+	s := t.vec()
+	VPERMILPD(U8(1), x.AsX(), s.AsX())
+	VADDSD(s.AsX(), x.AsX(), x.AsX())
+	return x
 }
 
 // hmax reduces the lanes of acc to their maximum, in the low lane of the
 // X register it returns.
 func (t flt) hmax(acc VecVirtual) VecVirtual {
-	m, h := ZMM(), ZMM()
+	m, h := t.vec(), t.vec()
+	y := acc
+	if !t.avx2 {
+		y = m
+		if t.is64() {
+			VEXTRACTF64X4(U8(1), acc, m.AsY())
+			VMAXPD(m.AsY(), acc.AsY(), m.AsY())
+		} else {
+			VEXTRACTF32X8(U8(1), acc, m.AsY())
+			VMAXPS(m.AsY(), acc.AsY(), m.AsY())
+		}
+	}
+	VEXTRACTF128(U8(1), y.AsY(), h.AsX())
 	if t.is64() {
-		VEXTRACTF64X4(U8(1), acc, m.AsY())
-		VMAXPD(m.AsY(), acc.AsY(), m.AsY())
-		VEXTRACTF128(U8(1), m.AsY(), h.AsX())
-		VMAXPD(h.AsX(), m.AsX(), m.AsX())
+		VMAXPD(h.AsX(), y.AsX(), m.AsX())
 		VPERMILPD(U8(1), m.AsX(), h.AsX())
 		VMAXPD(h.AsX(), m.AsX(), m.AsX())
 		return m
 	}
-	VEXTRACTF32X8(U8(1), acc, m.AsY())
-	VMAXPS(m.AsY(), acc.AsY(), m.AsY())
-	VEXTRACTF128(U8(1), m.AsY(), h.AsX())
-	VMAXPS(h.AsX(), m.AsX(), m.AsX())
+	VMAXPS(h.AsX(), y.AsX(), m.AsX())
 	VPERMILPS(U8(0x4E), m.AsX(), h.AsX())
 	VMAXPS(h.AsX(), m.AsX(), m.AsX())
 	VPERMILPS(U8(0xB1), m.AsX(), h.AsX())
@@ -221,6 +371,9 @@ func (t flt) subs(a, b, dst Op) {
 	}
 }
 
+// bcast2 broadcasts the low lane of r to all of r.
+func (t flt) bcast2(r VecVirtual) { t.bcast(r.AsX(), r) }
+
 // addr returns the frame address of an argument.
 func addr(c gotypes.Component) Mem {
 	b, err := c.Resolve()
@@ -230,36 +383,63 @@ func addr(c gotypes.Component) Mem {
 	return b.Addr
 }
 
-// tailMask sets k to the low n bits (0 < n < 16).
-func tailMask(n GPVirtual, k Register) {
+// tailMask sets k to the mask of the low n lanes (0 < n < lanes).
+func (t flt) tailMask(n GPVirtual, k Register) {
+	if t.avx2 {
+		tbl, off := GP64(), GP64()
+		LEAQ(t.maskTable(), tbl)
+		MOVQ(U32(t.lanes), off)
+		SUBQ(n, off)
+		VMOVDQU(Mem{Base: tbl, Index: off, Scale: uint8(t.size)}, k)
+		return
+	}
+	KMOVW(t.lowBits(n), k)
+}
+
+// lowBits returns a register holding the low n bits set.
+func (t flt) lowBits(n GPVirtual) GPVirtual {
 	one, bits := GP32(), GP32()
 	MOVL(U32(1), one)
 	SHLXL(n.As32(), one, bits)
 	DECL(bits)
-	KMOVW(bits, k)
+	return bits
 }
 
-// loop emits the loop over n elements, lanes at a time: body is called
-// twice, for full vectors (mask nil) and for the masked tail; advance
-// moves the pointers one vector on.
-func loop(lanes int, n GPVirtual, body func(k Register), advance func()) {
-	loopNamed("", lanes, n, body, advance)
+// loop emits the loop over n elements, a vector at a time: body is called
+// twice, for full vectors (mask nil) and for the masked tail; advance moves
+// the pointers one vector on. Its labels carry prefix.
+func (t flt) loop(prefix string, n GPVirtual, body func(k Register), advance func()) {
+	Label(prefix + "loop")
+	CMPQ(n, U8(t.lanes))
+	JL(LabelRef(prefix + "tail"))
+	body(nil)
+	advance()
+	SUBQ(U8(t.lanes), n)
+	JMP(LabelRef(prefix + "loop"))
+
+	Label(prefix + "tail")
+	TESTQ(n, n)
+	JZ(LabelRef(prefix + "done"))
+	k := t.maskReg()
+	t.tailMask(n, k)
+	body(k)
+	Label(prefix + "done")
 }
 
-// loop2 is loopNamed with two vectors a turn while at least two remain:
-// body gets the vector's byte offset and its place, pairFirst or
-// pairSecond within a turn of two, or single in the one-vector loop and
-// the tail; advance moves the pointers on by the given bytes.
-func loop2(prefix string, lanes int, n GPVirtual, body func(k Register, off int, place pairPlace), advance func(bytes int)) {
+// loop2 is loop with two vectors a turn while at least two remain: body
+// gets the vector's byte offset and its place, pairFirst or pairSecond
+// within a turn of two, or single in the one-vector loop and the tail;
+// advance moves the pointers on by the given bytes.
+func (t flt) loop2(prefix string, n GPVirtual, body func(k Register, off int, place pairPlace), advance func(bytes int)) {
 	Label(prefix + "loop2")
-	CMPQ(n, U8(2*lanes))
+	CMPQ(n, U8(2*t.lanes))
 	JL(LabelRef(prefix + "loop"))
 	body(nil, 0, pairFirst)
-	body(nil, 64, pairSecond)
-	advance(128)
-	SUBQ(U8(2*lanes), n)
+	body(nil, t.vbytes(), pairSecond)
+	advance(2 * t.vbytes())
+	SUBQ(U8(2*t.lanes), n)
 	JMP(LabelRef(prefix + "loop2"))
-	loopNamed(prefix, lanes, n, func(k Register) { body(k, 0, single) }, func() { advance(64) })
+	t.loop(prefix, n, func(k Register) { body(k, 0, single) }, func() { advance(t.vbytes()) })
 }
 
 type pairPlace int
@@ -280,77 +460,35 @@ func (t flt) pairSum(e, pending, lo, hi VecVirtual, place pairPlace) {
 	case t.is64() || place == single:
 		t.sum(e, lo, hi)
 	case place == pairFirst:
-		VMOVAPS(e, pending)
+		t.mova(e, pending)
 	default:
-		VADDPS(pending, e, e)
+		t.add(pending, e, e)
 		t.sum(e, lo, hi)
 	}
 }
 
-// loopNamed is loop with its labels prefixed, for several loops in one
-// function.
-func loopNamed(prefix string, lanes int, n GPVirtual, body func(k Register), advance func()) {
-	Label(prefix + "loop")
-	CMPQ(n, U8(lanes))
-	JL(LabelRef(prefix + "tail"))
-	body(nil)
-	advance()
-	SUBQ(U8(lanes), n)
-	JMP(LabelRef(prefix + "loop"))
-
-	Label(prefix + "tail")
-	TESTQ(n, n)
-	JZ(LabelRef(prefix + "done"))
-	k := K()
-	tailMask(n, k)
-	body(k)
-	Label(prefix + "done")
-}
-
-// reduceF64 sums the 16 float64 lanes of lo and hi, in a fixed order, into
-// the low lane of an X register it returns.
-func reduceF64(lo, hi VecVirtual) VecVirtual {
-	VADDPD(hi, lo, lo)
-	y := ZMM()
-	VEXTRACTF64X4(U8(1), lo, y.AsY())
-	VADDPD(y.AsY(), lo.AsY(), y.AsY())
-	x := ZMM()
-	VEXTRACTF128(U8(1), y.AsY(), x.AsX())
-	VADDPD(x.AsX(), y.AsX(), x.AsX())
-	s := ZMM()
-	VPERMILPD(U8(1), x.AsX(), s.AsX())
-	VADDSD(s.AsX(), x.AsX(), x.AsX())
-	return x
-}
-
-func zeroed() (lo, hi VecVirtual) {
-	lo, hi = ZMM(), ZMM()
-	VXORPD(lo, lo, lo)
-	VXORPD(hi, hi, hi)
-	return lo, hi
-}
-
-// expMin returns a register of exp's clamp, for the caller to set up once
-// outside its loop: below it e^z underflows to 0 even as a subnormal.
+// expMin returns a register of exp's lower bound, for the caller to set up
+// once outside its loop: on AVX-512 the clamp below which e^z underflows
+// to 0 even as a subnormal; on AVX2 the cutoff below which the result is
+// set to 0 (the smallest z whose e^z is normal).
 func (t flt) expMin() VecVirtual {
-	if t.is64() {
+	switch {
+	case t.avx2 && t.is64():
+		return t.broadcast("expCutoff", -708.3964185322641)
+	case t.avx2:
+		return t.broadcast("expCutoff", float64(math.Float32frombits(0xC2AEAC4F))) // −0x1.5D589Ep6
+	case t.is64():
 		return t.broadcast("expMin", -746)
 	}
 	return t.broadcast("expMin", -104)
 }
 
-// exp sets out = e^z for z ≤ 0 (and NaN for NaN): n = round(z·log2e),
-// r = z − n·ln2 in two steps (Cody–Waite), e^r by a polynomial, times 2^n
-// with VSCALEF. float32: XNNPACK's degree-5 minimax with one-constant
-// reduction (rr1_p5; within 2 ulp for |z| ≤ 10, then an added
-// |z|·2.7e-9 relative); float64: the Taylor polynomial to r¹³ (truncation
-// below 1e-17), with fdlibm's two-constant split of ln2. The clamp min (expMin) turns −Inf into 0 instead
-// of NaN.
-func (t flt) exp(z, out, min VecVirtual) {
-	var ln2hi, ln2lo float64
-	var coef []float64 // highest degree first
+// expPoly returns the constants of exp: the split of ln2 (lo 0 for one
+// constant) and the polynomial, highest degree first. float32: XNNPACK's
+// degree-5 minimax on [−ln2/2, ln2/2] with one ln2 constant (rr1_p5);
+// float64: the Taylor polynomial to r¹³ with fdlibm's two constants.
+func (t flt) expPoly() (ln2hi, ln2lo float64, coef []float64) {
 	if t.is64() {
-		ln2hi, ln2lo = -6.93147180369123816490e-01, -1.90821492927058770002e-10 // fdlibm
 		for k := 13; k >= 0; k-- {
 			f := 1.0
 			for i := 2; i <= k; i++ {
@@ -358,29 +496,76 @@ func (t flt) exp(z, out, min VecVirtual) {
 			}
 			coef = append(coef, 1/f)
 		}
-	} else {
-		// One constant, ln2 rounded to float32 (XNNPACK's rr1): the error
-		// n·(ln2 − fl(ln2)) ≈ |n|·1.9e-9 is below half an ulp while
-		// |n| ≤ 15, and beyond that e^z < 2⁻¹⁵ hardly counts in a sum.
-		ln2hi = -float64(float32(math.Ln2))
-		for _, bits := range []uint32{0x3C07CFCE, 0x3D2B9D0D, 0x3E2AAD40, 0x3EFFFEE3, 0x3F7FFFFB} { // c5 … c1
-			coef = append(coef, float64(math.Float32frombits(bits)))
-		}
-		coef = append(coef, 1)
+		return -6.93147180369123816490e-01, -1.90821492927058770002e-10, coef // fdlibm
 	}
-	r, n := ZMM(), ZMM()
+	for _, bits := range []uint32{0x3C07CFCE, 0x3D2B9D0D, 0x3E2AAD40, 0x3EFFFEE3, 0x3F7FFFFB} { // c5 … c1
+		coef = append(coef, float64(math.Float32frombits(bits)))
+	}
+	// One constant, ln2 rounded to float32: the error n·(ln2 − fl(ln2)) ≈
+	// |n|·1.9e-9 is below half an ulp while |n| ≤ 15, and beyond that
+	// e^z < 2⁻¹⁵ hardly counts in a sum.
+	return -float64(float32(math.Ln2)), 0, append(coef, 1)
+}
+
+// exp sets out = e^z for z ≤ 0 (and NaN for NaN): n = round(z·log2e),
+// r = z − n·ln2 (Cody–Waite), e^r by the polynomial of expPoly, times 2^n.
+// float32 within 2 ulp for |z| ≤ 10, then an added |z|·2.7e-9 relative;
+// float64 within 2 ulp. AVX-512 rounds with VRNDSCALE and scales with
+// VSCALEF after clamping z at expMin (so −Inf gives 0, not NaN); AVX2 rounds
+// by adding a magic number whose low bits, shifted into the exponent, are
+// 2^n, and sets results below the cutoff min to 0.
+func (t flt) exp(z, out, min VecVirtual) {
+	ln2hi, ln2lo, coef := t.expPoly()
+	if t.avx2 {
+		t.expAVX2(z, out, min, ln2hi, ln2lo, coef)
+		return
+	}
+	r, n := t.vec(), t.vec()
 	t.max(z, min, r) // z is Intel's second source: max returns it when NaN
-	t.mulB(t.c("log2e", math.Log2E), r, n)
-	t.rndscale(U8(0), n, n)
-	t.fma231B(t.c("minusLn2Hi", ln2hi), n, r) // r = z − n·ln2, in place
+	t.mulC(t.c("log2e", math.Log2E), r, n)
+	t.pick(VRNDSCALEPS, VRNDSCALEPD)(U8(0), n, n)
+	t.fma231C(t.c("minusLn2Hi", ln2hi), n, r) // r = z − n·ln2, in place
 	if ln2lo != 0 {
-		t.fma231B(t.c("minusLn2Lo", ln2lo), n, r)
+		t.fma231C(t.c("minusLn2Lo", ln2lo), n, r)
 	}
 	t.bcast(t.c(fmt.Sprintf("expC%d", len(coef)-1), coef[0]), out)
 	for i, c := range coef[1:] {
-		t.fma213B(t.c(fmt.Sprintf("expC%d", len(coef)-2-i), c), r, out)
+		t.fma213C(t.c(fmt.Sprintf("expC%d", len(coef)-2-i), c), r, out)
 	}
-	t.scalef(n, out, out)
+	t.pick(VSCALEFPS, VSCALEFPD)(n, out, out)
+}
+
+// expAVX2 is exp for AVX2 (XNNPACK's avx2_rr1_p5 scheme): s = 2^n from the
+// bits of n + magic, e^z = s + (r·s)·p(r) with p = (e^r − 1)/r.
+func (t flt) expAVX2(z, out, cutoff VecVirtual, ln2hi, ln2lo float64, coef []float64) {
+	magic := 0x1.8000FEp23 // 1.5·2²³ + 127: the low bits of n + magic are n + 127
+	if t.is64() {
+		magic = 0x1.8p52 + 1023
+	}
+	n, s, r, k := t.vec(), t.vec(), t.vec(), t.vec()
+	t.mova(z, n)
+	t.fma213(t.broadcast("magic", magic), t.broadcast("log2e", math.Log2E), n) // z·log2e + magic
+	if t.is64() {
+		VPSLLQ(U8(52), n, s)
+	} else {
+		VPSLLD(U8(23), n, s)
+	}
+	t.sub(t.broadcast("magic", magic), n, n)
+	t.mova(z, r)
+	t.fma231(t.broadcast("minusLn2Hi", ln2hi), n, r)
+	if ln2lo != 0 {
+		t.fma231(t.broadcast("minusLn2Lo", ln2lo), n, r)
+	}
+	// p = (e^r − 1)/r: the polynomial without its constant term
+	p := coef[:len(coef)-1]
+	t.bcast(t.c(fmt.Sprintf("expC%d", len(p)), p[0]), out)
+	for i, c := range p[1:] {
+		t.fma213(t.broadcast(fmt.Sprintf("expC%d", len(p)-1-i), c), r, out)
+	}
+	t.mul(s, r, r)
+	t.fma213(s, r, out) // out = r·s·p + s
+	t.cmp(U8(cmpLT), cutoff, z, k)
+	t.pick(VANDNPS, VANDNPD)(out, k, out) // 0 below the cutoff
 }
 
 func genMax(t flt) {
@@ -392,18 +577,17 @@ func genMax(t flt) {
 	n := GP64()
 	Load(Param("x").Len(), n)
 	negInf := t.broadcast("negInf", math.Inf(-1))
-	acc := ZMM()
+	acc := t.vec()
 	t.mova(negInf, acc)
-	loop(t.lanes, n, func(k Register) {
+	t.loop("", n, func(k Register) {
 		if k == nil {
 			t.max(Mem{Base: p}, acc, acc)
 			return
 		}
-		v := ZMM()
-		t.mova(negInf, v)
-		t.movu(Mem{Base: p}, k, v) // inactive lanes stay −Inf
+		v := t.vec()
+		t.loadOr(Mem{Base: p}, k, negInf, v) // inactive lanes −Inf
 		t.max(v, acc, acc)
-	}, func() { ADDQ(U8(64), p) })
+	}, func() { ADDQ(U8(t.vbytes()), p) })
 	Store(t.hmax(acc).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
@@ -430,13 +614,13 @@ func genExpShiftSum(t flt, stores bool) {
 	p := Load(Param("x").Base(), GP64())
 	n := GP64()
 	Load(Param("x").Len(), n)
-	m := ZMM()
+	m := t.vec()
 	t.bcast(addr(Param("m")), m)
 	min := t.expMin()
-	lo, hi := zeroed()
-	pending := ZMM()
-	loop2("", t.lanes, n, func(k Register, off int, place pairPlace) {
-		x, e := ZMM(), ZMM()
+	lo, hi := t.zeroed()
+	pending := t.vec()
+	t.loop2("", n, func(k Register, off int, place pairPlace) {
+		x, e := t.vec(), t.vec()
 		t.load(Mem{Base: p, Disp: off}, k, x)
 		t.sub(m, x, x)
 		t.exp(x, e, min)
@@ -453,7 +637,7 @@ func genExpShiftSum(t flt, stores bool) {
 			ADDQ(U8(bytes), d)
 		}
 	})
-	Store(reduceF64(lo, hi).AsX(), ReturnIndex(0))
+	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
@@ -475,29 +659,29 @@ func genScaleAdd(t flt, withU bool) {
 	d := Load(Param("dst").Base(), GP64())
 	n := GP64()
 	Load(Param("dst").Len(), n)
-	a, cc := ZMM(), ZMM()
+	a, cc := t.vec(), t.vec()
 	t.bcast(addr(Param("a")), a)
 	t.bcast(addr(Param("c")), cc)
 	var u Register
-	b := ZMM()
+	b := t.vec()
 	if withU {
 		u = Load(Param("u"), GP64())
 		t.bcast(addr(Param("b")), b)
 	}
-	loop(t.lanes, n, func(k Register) {
-		v := ZMM()
+	t.loop("", n, func(k Register) {
+		v := t.vec()
 		t.load(Mem{Base: d}, k, v)
 		t.fma213(cc, a, v) // v = a·v + c
 		if withU {
-			w := ZMM()
+			w := t.vec()
 			t.load(Mem{Base: u}, k, w)
 			t.fma231(w, b, v) // v += b·u
 		}
 		t.store(v, k, Mem{Base: d})
 	}, func() {
-		ADDQ(U8(64), d)
+		ADDQ(U8(t.vbytes()), d)
 		if withU {
-			ADDQ(U8(64), u)
+			ADDQ(U8(t.vbytes()), u)
 		}
 	})
 	VZEROUPPER()
@@ -525,36 +709,45 @@ func genDot(t flt, withU bool) {
 	p := Load(Param("v").Base(), GP64())
 	n := GP64()
 	Load(Param("v").Len(), n)
-	lo, hi := zeroed()
-	loop(t.lanes, n, func(k Register) {
-		v := ZMM()
+	lo, hi := t.zeroed()
+	t.loop("", n, func(k Register) {
+		v := t.vec()
 		t.load(Mem{Base: p}, k, v)
 		if !withU {
 			t.sum(v, lo, hi)
 			return
 		}
-		w := ZMM()
+		w := t.vec()
 		t.load(Mem{Base: u}, k, w)
 		if t.is64() {
 			VFMADD231PD(v, w, lo)
 			return
 		}
-		a, b, c, e := ZMM(), ZMM(), ZMM(), ZMM()
-		VCVTPS2PD(v.AsY(), a)
-		VCVTPS2PD(w.AsY(), b)
+		a, b, c, e := t.vec(), t.vec(), t.vec(), t.vec()
+		if t.avx2 {
+			VCVTPS2PD(v.AsX(), a)
+			VCVTPS2PD(w.AsX(), b)
+			VEXTRACTF128(U8(1), v, c.AsX())
+			VEXTRACTF128(U8(1), w, e.AsX())
+			VCVTPS2PD(c.AsX(), c)
+			VCVTPS2PD(e.AsX(), e)
+		} else {
+			VCVTPS2PD(v.AsY(), a)
+			VCVTPS2PD(w.AsY(), b)
+			VEXTRACTF32X8(U8(1), v, c.AsY())
+			VEXTRACTF32X8(U8(1), w, e.AsY())
+			VCVTPS2PD(c.AsY(), c)
+			VCVTPS2PD(e.AsY(), e)
+		}
 		VFMADD231PD(a, b, lo)
-		VEXTRACTF32X8(U8(1), v, c.AsY())
-		VEXTRACTF32X8(U8(1), w, e.AsY())
-		VCVTPS2PD(c.AsY(), c)
-		VCVTPS2PD(e.AsY(), e)
 		VFMADD231PD(c, e, hi)
 	}, func() {
-		ADDQ(U8(64), p)
+		ADDQ(U8(t.vbytes()), p)
 		if withU {
-			ADDQ(U8(64), u)
+			ADDQ(U8(t.vbytes()), u)
 		}
 	})
-	Store(reduceF64(lo, hi).AsX(), ReturnIndex(0))
+	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
@@ -595,13 +788,13 @@ func genSoftmaxRows(t flt) {
 	// m = max of the row, two accumulators
 	var accs [2]VecVirtual
 	for i := range accs {
-		accs[i] = ZMM()
+		accs[i] = t.vec()
 		t.mova(negInf, accs[i])
 	}
 	p, n := GP64(), GP64()
 	MOVQ(x, p)
 	MOVQ(c, n)
-	loop2("max", t.lanes, n, func(k Register, off int, place pairPlace) {
+	t.loop2("max", n, func(k Register, off int, place pairPlace) {
 		if k == nil {
 			a := accs[0]
 			if place == pairSecond {
@@ -610,9 +803,8 @@ func genSoftmaxRows(t flt) {
 			t.max(Mem{Base: p, Disp: off}, a, a)
 			return
 		}
-		v := ZMM()
-		t.mova(negInf, v)
-		t.movu(Mem{Base: p}, k, v)
+		v := t.vec()
+		t.loadOr(Mem{Base: p}, k, negInf, v)
 		t.max(v, accs[0], accs[0])
 	}, func(bytes int) { ADDQ(U8(bytes), p) })
 	t.max(accs[1], accs[0], accs[0])
@@ -620,16 +812,17 @@ func genSoftmaxRows(t flt) {
 	t.movs(m.AsX(), Mem{Base: ms})
 	t.bcast2(m)
 
-	// e = exp(x − m) into the gradient row, s = Σ e in float64
-	lo, hi := zeroed()
-	pending := ZMM()
+	// e = exp(x − m) into the gradient row, s = Σ e in float64; the next
+	// row's logits are prefetched for its max pass meanwhile.
+	lo, hi := t.zeroed()
+	pending := t.vec()
 	q, d := GP64(), GP64()
 	MOVQ(x, q)
 	MOVQ(g, d)
 	MOVQ(c, n)
-	loop2("exp", t.lanes, n, func(k Register, off int, place pairPlace) {
-		v, ev := ZMM(), ZMM()
-		if k == nil { // the next row's logits, for its max pass
+	t.loop2("exp", n, func(k Register, off int, place pairPlace) {
+		v, ev := t.vec(), t.vec()
+		if k == nil && off%64 == 0 {
 			PREFETCHT1(Mem{Base: q, Index: rowBytes, Scale: 1, Disp: off})
 		}
 		t.load(Mem{Base: q, Disp: off}, k, v)
@@ -644,11 +837,11 @@ func genSoftmaxRows(t flt) {
 		ADDQ(U8(bytes), q)
 		ADDQ(U8(bytes), d)
 	})
-	s := reduceF64(lo, hi)
+	s := t.reduce(lo, hi)
 	VMOVSD(s.AsX(), Mem{Base: ss})
 
 	// gradient = (scale/s)·e, and − scale at the target
-	scale, a := ZMM(), ZMM()
+	scale, a := t.vec(), t.vec()
 	t.movs(Mem{Base: sc}, scale.AsX())
 	if t.is64() {
 		VDIVSD(s.AsX(), scale.AsX(), a.AsX())
@@ -660,13 +853,13 @@ func genSoftmaxRows(t flt) {
 	t.bcast2(a)
 	MOVQ(g, d)
 	MOVQ(c, n)
-	loopNamed("scale", t.lanes, n, func(k Register) {
-		v := ZMM()
+	t.loop("scale", n, func(k Register) {
+		v := t.vec()
 		t.load(Mem{Base: d}, k, v)
 		t.mul(a, v, v)
 		t.store(v, k, Mem{Base: d})
-	}, func() { ADDQ(U8(64), d) })
-	fix := ZMM()
+	}, func() { ADDQ(U8(t.vbytes()), d) })
+	fix := t.vec()
 	t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, fix.AsX())
 	t.subs(scale.AsX(), fix.AsX(), fix.AsX())
 	t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
@@ -693,25 +886,46 @@ func genFirstOutside(t flt) {
 	p := Load(Param("x").Base(), GP64())
 	n := GP64()
 	Load(Param("x").Len(), n)
-	lo, hi := ZMM(), ZMM()
+	lo, hi := t.vec(), t.vec()
 	t.bcast(addr(Param("lo")), lo)
 	t.bcast(addr(Param("hi")), hi)
 	i, bad := GP64(), GP64()
 	XORQ(i, i)
-	v, ge, in := ZMM(), K(), K()
+	v := t.vec()
 	full := uint32(1)<<t.lanes - 1
+	// inRange sets bad to the lanes of v in [lo, hi] (under k when not nil).
+	inRange := func(k Register) {
+		if t.avx2 {
+			ge, le := t.vec(), t.vec()
+			t.cmp(U8(cmpGE), lo, v, ge)
+			t.cmp(U8(cmpLE), hi, v, le)
+			t.and(ge, le, le)
+			if t.is64() {
+				VMOVMSKPD(le, bad.As32())
+			} else {
+				VMOVMSKPS(le, bad.As32())
+			}
+			return
+		}
+		ge, in := K(), K()
+		if k == nil {
+			t.cmp(U8(cmpGE), lo, v, ge)
+		} else {
+			t.cmp(U8(cmpGE), lo, v, k, ge)
+		}
+		t.cmp(U8(cmpLE), hi, v, ge, in)
+		KMOVW(in, bad.As32())
+	}
 
 	Label("loop")
 	CMPQ(n, U8(t.lanes))
 	JL(LabelRef("tail"))
 	t.movu(Mem{Base: p}, v)
-	t.cmp(U8(cmpGE), lo, v, ge)
-	t.cmp(U8(cmpLE), hi, v, ge, in) // lo ≤ v ≤ hi
-	KMOVW(in, bad.As32())
+	inRange(nil)
 	NOTL(bad.As32())
 	ANDL(U32(full), bad.As32()) // lanes out of range
 	JNZ(LabelRef("found"))
-	ADDQ(U8(64), p)
+	ADDQ(U8(t.vbytes()), p)
 	ADDQ(U8(t.lanes), i)
 	SUBQ(U8(t.lanes), n)
 	JMP(LabelRef("loop"))
@@ -719,15 +933,12 @@ func genFirstOutside(t flt) {
 	Label("tail")
 	TESTQ(n, n)
 	JZ(LabelRef("none"))
-	k := K()
-	tailMask(n, k)
+	k := t.maskReg()
+	t.tailMask(n, k)
 	t.load(Mem{Base: p}, k, v)
-	t.cmp(U8(cmpGE), lo, v, k, ge)
-	t.cmp(U8(cmpLE), hi, v, ge, in)
-	all := GP32()
-	KMOVW(in, bad.As32())
-	KMOVW(k, all)
-	XORL(all, bad.As32()) // tail lanes out of range
+	inRange(k)
+	NOTL(bad.As32())
+	ANDL(t.lowBits(n), bad.As32()) // tail lanes out of range
 	JNZ(LabelRef("found"))
 
 	Label("none")
@@ -746,10 +957,10 @@ func genFirstOutside(t flt) {
 
 // The element kernels take a pointer to a frame (elemArgs and elemArgs64
 // in internal/kernel): eight operand pointers, n, the byte steps of the
-// operands that may be broadcast (set here: 64, or 0 for a nil pointer),
-// the focal constants a1, a2 (of the element type) and γ, then one vector
-// per optional operand that a nil pointer is pointed at (its scalar, or a
-// sink for an output).
+// operands that may be broadcast (set here: a vector's bytes, or 0 for a
+// nil pointer), the focal constants a1, a2 (of the element type) and γ,
+// then one 64-byte lane per optional operand that a nil pointer is pointed
+// at (its scalar, or a sink for an output).
 const (
 	argX, argT, argW, argQ, argG, argH, argGrad, argLoss = 0, 8, 16, 24, 32, 40, 48, 56
 	argN                                                 = 64
@@ -762,25 +973,69 @@ func (t flt) argA2() int    { return argA1 + t.size }
 func (t flt) argGamma() int { return argA1 + 2*t.size }
 func (t flt) argLanes() int { return t.argGamma() + 8 } // W, Q, G, H, sink: 64 bytes each
 
-// elemRegs are the registers an element kernel body works with.
+// elemRegs are what an element kernel body works with. On AVX-512 the
+// constants live in registers for the whole loop; AVX2 has 16 registers,
+// so there they are broadcast where they are used, and so are w, q, g, h.
 type elemRegs struct {
-	t                                     flt
-	ptr                                   map[int]Register // operand pointers by argument offset
-	x, tg, w, q, g, h                     VecVirtual
-	one, two, zero, absMask, a1, a2, gamN VecVirtual
-	gamma                                 Mem
-	sumLo, sumHi                          VecVirtual
-	expMin                                VecVirtual
+	t     flt
+	args  Register
+	ptr   map[int]Register // operand pointers by argument offset
+	k     Register         // the tail mask, nil for full vectors
+	x, tg VecVirtual
+	regs  map[string]VecVirtual // AVX-512: preloaded constants
+	gamma Mem
+	sum   [2]VecVirtual
 }
 
-// genElements emits an element kernel whose per-vector work is body: it
-// loads x, t, w, q, g (gradient scale) and h (sum weight), and body
-// returns the loss and the derivative·g to store.
-func genElements(t flt, base string, body func(r *elemRegs, k Register) (loss, grad VecVirtual)) {
+// constant returns a register holding the named constant: the preloaded
+// one on AVX-512, a fresh broadcast on AVX2.
+func (r *elemRegs) constant(name string) VecVirtual {
+	if v, ok := r.regs[name]; ok {
+		return v
+	}
+	t := r.t
+	v := t.vec()
+	switch name {
+	case "one":
+		t.bcast(t.c("one", 1), v)
+	case "two":
+		t.bcast(t.c("two", 2), v)
+	case "zero":
+		t.xor(v, v, v)
+	case "absMask":
+		t.bcast(t.cBits("absMask", math.MaxInt64>>(64-8*t.size)), v)
+	case "a1":
+		t.bcast(Mem{Base: r.args, Disp: argA1}, v)
+	case "a2":
+		t.bcast(Mem{Base: r.args, Disp: t.argA2()}, v)
+	case "gamma": // γ as the element type, kept in the sink lane's second half
+		t.bcast(Mem{Base: r.args, Disp: t.argLanes() + 4*64 + 32}, v)
+	case "expMin":
+		return t.expMin()
+	default:
+		panic(name)
+	}
+	if !t.avx2 {
+		r.regs[name] = v
+	}
+	return v
+}
+
+// operand loads the optional operand at argument offset off.
+func (r *elemRegs) operand(off int) VecVirtual {
+	v := r.t.vec()
+	r.t.load(Mem{Base: r.ptr[off]}, r.k, v)
+	return v
+}
+
+// genElements emits an element kernel whose per-vector work is body: body
+// returns the loss and the derivative·g to store; the loss·h goes into the
+// sum.
+func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtual)) {
 	TEXT(t.name(base), NOSPLIT, "func(a *uint8) float64")
 	Pragma("noescape")
 	args := Load(Param("a"), GP64())
-	r := &elemRegs{t: t, ptr: map[int]Register{}}
+	r := &elemRegs{t: t, args: args, ptr: map[int]Register{}, regs: map[string]VecVirtual{}}
 	for _, off := range []int{argX, argT} {
 		p := GP64()
 		MOVQ(Mem{Base: args, Disp: off}, p)
@@ -802,85 +1057,73 @@ func genElements(t flt, base string, body func(r *elemRegs, k Register) (loss, g
 		MOVQ(U32(0), Mem{Base: args, Disp: o.inc})
 		JMP(LabelRef(done))
 		Label(set)
-		MOVQ(U32(64), Mem{Base: args, Disp: o.inc})
+		MOVQ(U32(t.vbytes()), Mem{Base: args, Disp: o.inc})
 		Label(done)
 		r.ptr[o.ptr] = p
 	}
 	n := GP64()
 	MOVQ(Mem{Base: args, Disp: argN}, n)
-	r.a1, r.a2 = ZMM(), ZMM()
-	t.bcast(Mem{Base: args, Disp: argA1}, r.a1)
-	t.bcast(Mem{Base: args, Disp: t.argA2()}, r.a2)
+	// γ as the element type: AVX-512 keeps it in a register; AVX2 puts it
+	// in the second half of the sink lane, which its 32-byte vectors never
+	// write, and broadcasts it where it is used.
 	r.gamma = Mem{Base: args, Disp: t.argGamma()}
-	r.gamN = ZMM()
+	g := t.vec()
 	if t.is64() {
-		CVTSQ2SD(r.gamma, r.gamN.AsX())
+		CVTSQ2SD(r.gamma, g.AsX())
 	} else {
-		CVTSQ2SS(r.gamma, r.gamN.AsX())
+		CVTSQ2SS(r.gamma, g.AsX())
 	}
-	t.bcast2(r.gamN)
-	r.one = t.broadcast("one", 1)
-	r.two = t.broadcast("two", 2)
-	r.expMin = t.expMin()
-	r.zero = ZMM()
-	t.xor(r.zero, r.zero, r.zero)
-	r.absMask = ZMM()
-	t.bcast(t.cBits("absMask", math.MaxInt64>>(64-8*t.size)), r.absMask)
-	r.sumLo, r.sumHi = zeroed()
-	r.x, r.tg, r.w, r.q, r.g, r.h = ZMM(), ZMM(), ZMM(), ZMM(), ZMM(), ZMM()
+	if t.avx2 {
+		t.movs(g.AsX(), Mem{Base: args, Disp: t.argLanes() + 4*64 + 32})
+	} else {
+		t.bcast2(g)
+		r.regs["gamma"] = g
+		for _, name := range []string{"one", "two", "zero", "absMask", "a1", "a2"} {
+			r.constant(name)
+		}
+		r.regs["expMin"] = t.expMin()
+	}
+	r.sum[0], r.sum[1] = t.zeroed()
+	r.x, r.tg = t.vec(), t.vec()
 
-	loop(t.lanes, n, func(k Register) {
+	t.loop("", n, func(k Register) {
+		r.k = k
 		t.load(Mem{Base: r.ptr[argX]}, k, r.x)
 		t.load(Mem{Base: r.ptr[argT]}, k, r.tg)
-		t.load(Mem{Base: r.ptr[argW]}, k, r.w)
-		t.load(Mem{Base: r.ptr[argQ]}, k, r.q)
-		t.load(Mem{Base: r.ptr[argG]}, k, r.g)
-		t.load(Mem{Base: r.ptr[argH]}, k, r.h)
-		loss, grad := body(r, k)
+		loss, grad := body(r)
 		t.store(grad, k, Mem{Base: r.ptr[argGrad]})
 		t.store(loss, k, Mem{Base: r.ptr[argLoss]})
-		t.mul(r.h, loss, loss)
+		t.mul(r.operand(argH), loss, loss)
 		if k != nil {
 			t.movaZ(loss, k, loss)
 		}
-		t.sum(loss, r.sumLo, r.sumHi)
+		t.sum(loss, r.sum[0], r.sum[1])
 	}, func() {
-		ADDQ(U8(64), r.ptr[argX])
-		ADDQ(U8(64), r.ptr[argT])
-		ADDQ(Mem{Base: args, Disp: argWInc}, r.ptr[argW])
-		ADDQ(Mem{Base: args, Disp: argQInc}, r.ptr[argQ])
-		ADDQ(Mem{Base: args, Disp: argGInc}, r.ptr[argG])
-		ADDQ(Mem{Base: args, Disp: argHInc}, r.ptr[argH])
-		ADDQ(Mem{Base: args, Disp: argGradInc}, r.ptr[argGrad])
-		ADDQ(Mem{Base: args, Disp: argLossInc}, r.ptr[argLoss])
+		ADDQ(U8(t.vbytes()), r.ptr[argX])
+		ADDQ(U8(t.vbytes()), r.ptr[argT])
+		for _, o := range [][2]int{{argW, argWInc}, {argQ, argQInc}, {argG, argGInc}, {argH, argHInc}, {argGrad, argGradInc}, {argLoss, argLossInc}} {
+			ADDQ(Mem{Base: args, Disp: o[1]}, r.ptr[o[0]])
+		}
 	})
-	Store(reduceF64(r.sumLo, r.sumHi).AsX(), ReturnIndex(0))
+	Store(t.reduce(r.sum[0], r.sum[1]).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
 
-// bcast2 broadcasts the low lane of r to all of r.
-func (t flt) bcast2(r VecVirtual) {
-	if t.is64() {
-		VBROADCASTSD(r.AsX(), r)
-	} else {
-		VBROADCASTSS(r.AsX(), r)
-	}
-}
-
-// reciprocal sets out = 1/d for d in [1, 3]. float32: VRCP14PS (relative
-// error below 2⁻¹⁴) and one Newton–Raphson step r·(2 − d·r), which squares
-// the error to about 2⁻²⁸, under half an ulp; float64: a division. out may
-// be d.
+// reciprocal sets out = 1/d for d in [1, 3]. float32 on AVX-512: VRCP14PS
+// (relative error below 2⁻¹⁴) and one Newton–Raphson step r·(2 − d·r),
+// which squares the error to about 2⁻²⁸, under half an ulp; otherwise a
+// division. out may be d.
 func (r *elemRegs) reciprocal(d, out VecVirtual) {
-	if r.t.is64() {
-		VDIVPD(d, r.one, out)
+	t := r.t
+	if t.is64() || t.avx2 {
+		t.div(d, r.constant("one"), out)
 		return
 	}
-	x, y := ZMM(), ZMM()
+	x, y := t.vec(), t.vec()
 	VRCP14PS(d, x)
 	VMOVAPS(d, y)
-	VFNMADD213PS(r.two, x, y) // 2 − d·x
+	VFNMADD213PS(r.constant("two"), x, y) // 2 − d·x
 	VMULPS(y, x, out)
 }
 
@@ -888,18 +1131,18 @@ func (r *elemRegs) reciprocal(d, out VecVirtual) {
 // σ(x), σ(−x), softplus(−|x|) and the mask of x ≥ 0.
 func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	t := r.t
-	z, e := ZMM(), ZMM()
-	t.and(r.absMask, r.x, z)
-	t.sub(z, r.zero, z) // −|x|
-	t.exp(z, e, r.expMin)
-	d, big, small := ZMM(), ZMM(), ZMM()
-	t.add(r.one, e, d)
+	z, e := t.vec(), t.vec()
+	t.and(r.constant("absMask"), r.x, z)
+	t.sub(z, r.constant("zero"), z) // −|x|
+	t.exp(z, e, r.constant("expMin"))
+	d, big, small := t.vec(), t.vec(), t.vec()
+	t.add(r.constant("one"), e, d)
 	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
 	t.mul(e, big, small) // σ(−|x|)
 	// softplus(−|x|) = log1p(e) = 2·atanh(s) = 2·Σ s^(2k+1)/(2k+1),
 	// s = e/(2+e) ≤ 1/3: to s¹³ for float32, s³³ for float64.
-	s, s2, p := ZMM(), ZMM(), ZMM()
-	t.add(r.two, e, s)
+	s, s2, p := t.vec(), t.vec(), t.vec()
+	t.add(r.constant("two"), e, s)
 	r.reciprocal(s, s)
 	t.mul(e, s, s)
 	t.mul(s, s, s2)
@@ -909,15 +1152,15 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	}
 	t.bcast(t.c(fmt.Sprintf("inv%d", last), 1/float64(last)), p)
 	for k := last - 2; k >= 3; k -= 2 {
-		t.fma213B(t.c(fmt.Sprintf("inv%d", k), 1/float64(k)), s2, p)
+		t.fma213C(t.c(fmt.Sprintf("inv%d", k), 1/float64(k)), s2, p)
 	}
-	t.fma213(r.one, s2, p)
+	t.fma213(r.constant("one"), s2, p)
 	t.add(s, s, s)
-	sp = ZMM()
+	sp = t.vec()
 	t.mul(p, s, sp)
-	pos = K()
-	t.cmp(U8(cmpGE), r.zero, r.x, pos)
-	sx, smx = ZMM(), ZMM()
+	pos = t.maskReg()
+	t.cmp(U8(cmpGE), r.constant("zero"), r.x, pos)
+	sx, smx = t.vec(), t.vec()
 	t.blend(big, small, pos, sx)  // x ≥ 0 ? σ(|x|) : σ(−|x|)
 	t.blend(small, big, pos, smx) // x ≥ 0 ? σ(−|x|) : σ(|x|)
 	return sx, smx, sp, pos
@@ -925,26 +1168,28 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 
 // sigmoidBody: l = w·[lw·sp + (x ≥ 0 ? (1−t)·x : −q·t·x)],
 // grad = w·g·[(1−t)·σ(x) − q·t·σ(−x)], lw = 1 + (q−1)·t.
-func sigmoidBody(r *elemRegs, k Register) (loss, grad VecVirtual) {
+func sigmoidBody(r *elemRegs) (loss, grad VecVirtual) {
 	t := r.t
 	sx, smx, sp, pos := bceParts(r)
-	omt, qt, lw, coef := ZMM(), ZMM(), ZMM(), ZMM()
-	t.sub(r.tg, r.one, omt)
-	t.mul(r.tg, r.q, qt)
-	t.sub(r.one, r.q, lw)
-	t.fma213(r.one, r.tg, lw) // (q−1)·t + 1
-	negqt := ZMM()
-	t.sub(qt, r.zero, negqt)
+	q := r.operand(argQ)
+	omt, qt, lw, coef := t.vec(), t.vec(), t.vec(), t.vec()
+	t.sub(r.tg, r.constant("one"), omt)
+	t.mul(r.tg, q, qt)
+	t.sub(r.constant("one"), q, lw)
+	t.fma213(r.constant("one"), r.tg, lw) // (q−1)·t + 1
+	negqt := t.vec()
+	t.sub(qt, r.constant("zero"), negqt)
 	t.blend(omt, negqt, pos, coef)
-	loss = ZMM()
+	loss = t.vec()
 	t.mul(coef, r.x, loss)
 	t.fma231(lw, sp, loss)
-	t.mul(r.w, loss, loss)
-	grad = ZMM()
+	grad = t.vec()
 	t.mul(qt, smx, grad)
 	t.fmsub231(omt, sx, grad) // (1−t)·σ(x) − q·t·σ(−x)
-	t.mul(r.w, grad, grad)
-	t.mul(r.g, grad, grad)
+	w := r.operand(argW)
+	t.mul(w, loss, loss)
+	t.mul(w, grad, grad)
+	t.mul(r.operand(argG), grad, grad)
 	return loss, grad
 }
 
@@ -952,66 +1197,62 @@ func sigmoidBody(r *elemRegs, k Register) (loss, grad VecVirtual) {
 // u = t·σ(−x) + (1−t)·σ(x), r = σ(x)σ(−x)/u, α_t = a1 + a2·t; lanes with
 // u = 0 give 0 when γ > 0. γ is a whole number: u^γ by repeated
 // multiplication.
-func focalBody(r *elemRegs, k Register) (loss, grad VecVirtual) {
+func focalBody(r *elemRegs) (loss, grad VecVirtual) {
 	t := r.t
 	sx, smx, sp, pos := bceParts(r)
-	omt, coef, bce, dbce := ZMM(), ZMM(), ZMM(), ZMM()
-	t.sub(r.tg, r.one, omt)
-	negt := ZMM()
-	t.sub(r.tg, r.zero, negt)
+	omt, coef, bce, dbce := t.vec(), t.vec(), t.vec(), t.vec()
+	t.sub(r.tg, r.constant("one"), omt)
+	negt := t.vec()
+	t.sub(r.tg, r.constant("zero"), negt)
 	t.blend(omt, negt, pos, coef)
 	t.mul(coef, r.x, bce)
 	t.add(sp, bce, bce)
 	t.mul(r.tg, smx, dbce)
 	t.fmsub231(omt, sx, dbce) // (1−t)·σ(x) − t·σ(−x)
-	at := ZMM()
-	t.mova(r.a2, at)
-	t.fma213(r.a1, r.tg, at) // a1 + a2·t
-	loss, grad = ZMM(), ZMM()
+	at := t.vec()
+	t.mova(r.constant("a2"), at)
+	t.fma213(r.constant("a1"), r.tg, at) // a1 + a2·t
+	loss, grad = t.vec(), t.vec()
 
 	t.mul(at, bce, loss)
 	t.mul(at, dbce, grad)
+	suffix := "Full"
+	if r.k != nil {
+		suffix = "Tail"
+	}
 	CMPQ(r.gamma, U8(0))
-	JE(LabelRef("scaled" + suffix(k)))
+	JE(LabelRef("scaled" + suffix))
 
-	u, ug := ZMM(), ZMM()
+	u, ug := t.vec(), t.vec()
 	t.mul(r.tg, smx, u)
 	t.fma231(omt, sx, u) // t·σ(−x) + (1−t)·σ(x)
 	t.mova(u, ug)
 	cnt := GP64()
 	MOVQ(r.gamma, cnt)
-	Label("pow" + suffix(k))
+	Label("pow" + suffix)
 	DECQ(cnt)
-	JZ(LabelRef("powdone" + suffix(k)))
+	JZ(LabelRef("powdone" + suffix))
 	t.mul(u, ug, ug)
-	JMP(LabelRef("pow" + suffix(k)))
-	Label("powdone" + suffix(k))
-	ratio := ZMM()
+	JMP(LabelRef("pow" + suffix))
+	Label("powdone" + suffix)
+	ratio := t.vec()
 	t.mul(smx, sx, ratio)
 	t.div(u, ratio, ratio)
-	f := ZMM()
+	f := t.vec()
 	t.mova(r.tg, f)
-	t.fnmadd213(r.one, r.two, f) // 1 − 2t
-	t.mul(r.gamN, f, f)
+	t.fnmadd213(r.constant("one"), r.constant("two"), f) // 1 − 2t
+	t.mul(r.constant("gamma"), f, f)
 	t.mul(ratio, f, f)
 	t.mul(bce, f, f)
 	t.add(dbce, f, f) // γ·r·(1−2t)·bce + dbce
 	t.mul(at, ug, ug)
 	t.mul(ug, bce, loss)
 	t.mul(ug, f, grad)
-	nz := K()
-	t.cmp(U8(cmpEQ), r.zero, u, nz)
-	KNOTW(nz, nz) // u ≠ 0, or NaN
+	nz := t.maskReg()
+	t.cmp(U8(cmpNEQ), r.constant("zero"), u, nz) // u ≠ 0, or NaN
 	t.movaZ(loss, nz, loss)
 	t.movaZ(grad, nz, grad)
-	Label("scaled" + suffix(k))
-	t.mul(r.g, grad, grad)
+	Label("scaled" + suffix)
+	t.mul(r.operand(argG), grad, grad)
 	return loss, grad
-}
-
-func suffix(k Register) string {
-	if k == nil {
-		return "Full"
-	}
-	return "Tail"
 }
