@@ -54,7 +54,7 @@
 //
 // # Speed
 //
-// The inner loops run in AVX-512 assembly where the machine has it
+// The inner loops run in AVX-512 or AVX2 assembly where the machine has it
 // (internal/kernel: exp within 2 ulp, sums carried in float64) and in plain
 // Go, computing each element in float64, elsewhere or with the build tag
 // noasm. The work is split into fixed blocks of about 64K logits that run
