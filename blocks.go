@@ -2,6 +2,8 @@ package xent
 
 import (
 	"runtime"
+	"sync"
+	"unsafe"
 
 	"github.com/xent-go/xent/internal/parallel"
 )
@@ -45,4 +47,111 @@ func runJob[J any, P interface {
 	s := parallel.Sum(job, b.blocks(), workerCount(workers))
 	parallel.Put[J](job)
 	return s
+}
+
+// tileValues bounds the logits of one tile of a strided softmax-family
+// shape: tiles of ⌊tileValues/C⌋ positions are gathered into row-major
+// scratch on the stack, computed as contiguous rows (by the SIMD kernels),
+// and their gradient scattered back. Shapes with more classes keep the
+// strided plain-Go rows.
+const tileValues = 2048
+
+// tileable is what tiled needs of a softmax-family job.
+type tileable[T Float] interface {
+	dimsOf() dims
+	// buffers returns the logits, the gradient (nil for value only) and
+	// the element-shaped targets (nil for index targets).
+	buffers() (x, grad, targets []T)
+	// sub runs the job on n positions from p0 given as contiguous rows.
+	sub(x, grad, targets []T, p0, n int) float64
+}
+
+// tiled computes positions [lo, hi) of an (N, C, d1…dk) shape tile by
+// tile, each tile the positions of one n, and returns the sum of the
+// tiles' sums, in order.
+func tiled[T Float, J tileable[T]](j J, lo, hi int) float64 {
+	d := j.dimsOf()
+	x, grad, targets := j.buffers()
+	buf := getTile[T]()
+	defer putTile(buf)
+	xs, gs, ts := &buf.x, &buf.g, &buf.t
+	per := tileValues / d.c
+	sum := 0.0
+	for p := lo; p < hi; {
+		s := p % d.inner
+		n := min(per, hi-p, d.inner-s) // positions of one n
+		base := d.rowBase(p)
+		size := n * d.c
+		gather(xs[:size], x, base, d.inner, d.c, n)
+		var tt, gg []T
+		if targets != nil {
+			tt = ts[:size]
+			gather(tt, targets, base, d.inner, d.c, n)
+		}
+		if grad != nil {
+			gg = gs[:size]
+		}
+		sum += j.sub(xs[:size], gg, tt, p, n)
+		if grad != nil {
+			scatter(grad, gg, base, d.inner, d.c, n)
+		}
+		p += n
+	}
+	return sum
+}
+
+// tileBuf is the scratch of one tile: logits, gradient and targets.
+type tileBuf[T Float] struct{ x, g, t [tileValues]T }
+
+// tilePools hold tile buffers by element size (float32, float64): tiles
+// are handed to a job through an interface, so buffers on the stack would
+// escape to the heap on every call.
+var tilePools [2]sync.Pool
+
+func tilePool[T Float]() *sync.Pool {
+	var zero T
+	if unsafe.Sizeof(zero) == 4 {
+		return &tilePools[0]
+	}
+	return &tilePools[1]
+}
+
+// getTile returns a tile buffer from the pool of T's size (the buffers of
+// types of one size have one layout).
+func getTile[T Float]() *tileBuf[T] {
+	if p, ok := tilePool[T]().Get().(unsafe.Pointer); ok {
+		return (*tileBuf[T])(p)
+	}
+	return new(tileBuf[T])
+}
+
+func putTile[T Float](b *tileBuf[T]) { tilePool[T]().Put(unsafe.Pointer(b)) }
+
+// gather copies the n positions from base (stride inner between classes)
+// into dst as n rows of classes values.
+func gather[T Float](dst, src []T, base, inner, classes, n int) {
+	for c := range classes {
+		col := src[base+c*inner:][:n]
+		for t, v := range col {
+			dst[t*classes+c] = v
+		}
+	}
+}
+
+// scatter is gather's inverse.
+func scatter[T Float](dst, src []T, base, inner, classes, n int) {
+	for c := range classes {
+		col := dst[base+c*inner:][:n]
+		for t := range col {
+			col[t] = src[t*classes+c]
+		}
+	}
+}
+
+// subLosses returns losses[p0 : p0+n], or nil.
+func subLosses[T Float](losses []T, p0, n int) []T {
+	if losses == nil {
+		return nil
+	}
+	return losses[p0 : p0+n]
 }

@@ -210,6 +210,23 @@ type softmaxFocalJob[T Float, I Index] struct {
 
 func (j *softmaxFocalJob[T, I]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
+	if j.l.inner > 1 && j.l.c <= tileValues {
+		return tiled[T](j, lo, hi)
+	}
+	return j.positions(lo, hi)
+}
+
+func (j *softmaxFocalJob[T, I]) dimsOf() dims                    { return j.l }
+func (j *softmaxFocalJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }
+
+func (j *softmaxFocalJob[T, I]) sub(x, grad, _ []T, p0, n int) float64 {
+	s := *j
+	s.l, s.x, s.grad, s.targets = dims{n: n, c: j.l.c, inner: 1}, x, grad, j.targets[p0:p0+n]
+	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	return s.positions(0, n)
+}
+
+func (j *softmaxFocalJob[T, I]) positions(lo, hi int) float64 {
 	stride, classes := j.l.inner, j.l.c
 	sum := 0.0
 	for p := lo; p < hi; p++ {

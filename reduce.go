@@ -219,6 +219,14 @@ func newReducer[T Float](l layout, r Reduction, gradOutput []T, perLoss int, cou
 	return red, nil
 }
 
+// sub returns the reducer of losses p0 … p0+n numbered from 0.
+func (r reducer[T]) sub(p0, n int) reducer[T] {
+	if r.gradOutput != nil {
+		r.gradOutput = r.gradOutput[p0 : p0+n]
+	}
+	return r
+}
+
 // scale is the factor of the gradient of loss i.
 func (r *reducer[T]) scale(i int) float64 {
 	switch r.reduction {

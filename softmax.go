@@ -238,6 +238,26 @@ type softmaxJob[T Float, I Index] struct {
 // (reduction-weighted) losses.
 func (j *softmaxJob[T, I]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
+	if j.l.inner > 1 && j.l.c <= tileValues {
+		return tiled[T](j, lo, hi)
+	}
+	return j.positions(lo, hi)
+}
+
+func (j *softmaxJob[T, I]) dimsOf() dims                    { return j.l }
+func (j *softmaxJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }
+
+// sub runs the job on a tile: positions p0 … p0+n as contiguous rows.
+func (j *softmaxJob[T, I]) sub(x, grad, _ []T, p0, n int) float64 {
+	s := *j
+	s.l, s.x, s.grad, s.targets = dims{n: n, c: j.l.c, inner: 1}, x, grad, j.targets[p0:p0+n]
+	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	return s.positions(0, n)
+}
+
+// positions computes positions [lo, hi) and returns the sum of their
+// (reduction-weighted) losses.
+func (j *softmaxJob[T, I]) positions(lo, hi int) float64 {
 	stride, classes := j.l.inner, j.l.c
 	if stride == 1 && j.eps == 0 && j.w == nil && j.grad != nil {
 		return j.plainRows(lo, hi)
@@ -392,6 +412,23 @@ type softmaxProbJob[T Float] struct {
 
 func (j *softmaxProbJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
+	if j.l.inner > 1 && j.l.c <= tileValues {
+		return tiled[T](j, lo, hi)
+	}
+	return j.positions(lo, hi)
+}
+
+func (j *softmaxProbJob[T]) dimsOf() dims                    { return j.l }
+func (j *softmaxProbJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.t }
+
+func (j *softmaxProbJob[T]) sub(x, grad, t []T, p0, n int) float64 {
+	s := *j
+	s.l, s.x, s.grad, s.t = dims{n: n, c: j.l.c, inner: 1}, x, grad, t
+	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	return s.positions(0, n)
+}
+
+func (j *softmaxProbJob[T]) positions(lo, hi int) float64 {
 	stride, classes := j.l.inner, j.l.c
 	smooth := j.eps / float64(classes)
 	sum := 0.0
@@ -549,6 +586,23 @@ type multiLabelJob[T Float] struct {
 
 func (j *multiLabelJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
+	if j.l.inner > 1 && j.l.c <= tileValues {
+		return tiled[T](j, lo, hi)
+	}
+	return j.positions(lo, hi)
+}
+
+func (j *multiLabelJob[T]) dimsOf() dims                    { return j.l }
+func (j *multiLabelJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.y }
+
+func (j *multiLabelJob[T]) sub(x, grad, y []T, p0, n int) float64 {
+	s := *j
+	s.l, s.x, s.grad, s.y = dims{n: n, c: j.l.c, inner: 1}, x, grad, y
+	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	return s.positions(0, n)
+}
+
+func (j *multiLabelJob[T]) positions(lo, hi int) float64 {
 	stride, classes := j.l.inner, j.l.c
 	sum := 0.0
 	for p := lo; p < hi; p++ {
