@@ -2,8 +2,6 @@ package xent
 
 import (
 	"runtime"
-	"sync"
-	"unsafe"
 
 	"github.com/xent-go/xent/internal/parallel"
 )
@@ -39,12 +37,15 @@ func workerCount(option int) int {
 	return runtime.GOMAXPROCS(0)
 }
 
-// runJob sums job's blocks on the workers and returns the job to its pool.
+// runJob sums job's blocks on the workers and returns the job, cleared, to
+// its free list.
 func runJob[J any, P interface {
 	*J
 	parallel.Runner
 }](job P, b blocking, workers int) float64 {
 	s := parallel.Sum(job, b.blocks(), workerCount(workers))
+	var zero J
+	*job = zero // drop the caller's slices
 	parallel.Put[J](job)
 	return s
 }
@@ -103,29 +104,12 @@ func tiled[T Float, J tileable[T]](j J, lo, hi int) float64 {
 // tileBuf is the scratch of one tile: logits, gradient and targets.
 type tileBuf[T Float] struct{ x, g, t [tileValues]T }
 
-// tilePools hold tile buffers by element size (float32, float64): tiles
-// are handed to a job through an interface, so buffers on the stack would
-// escape to the heap on every call.
-var tilePools [2]sync.Pool
+// getTile returns a tile buffer from its free list. Tiles are handed to a
+// job through an interface, so buffers on the stack would escape to the
+// heap on every call.
+func getTile[T Float]() *tileBuf[T] { return parallel.Get[tileBuf[T]]() }
 
-func tilePool[T Float]() *sync.Pool {
-	var zero T
-	if unsafe.Sizeof(zero) == 4 {
-		return &tilePools[0]
-	}
-	return &tilePools[1]
-}
-
-// getTile returns a tile buffer from the pool of T's size (the buffers of
-// types of one size have one layout).
-func getTile[T Float]() *tileBuf[T] {
-	if p, ok := tilePool[T]().Get().(unsafe.Pointer); ok {
-		return (*tileBuf[T])(p)
-	}
-	return new(tileBuf[T])
-}
-
-func putTile[T Float](b *tileBuf[T]) { tilePool[T]().Put(unsafe.Pointer(b)) }
+func putTile[T Float](b *tileBuf[T]) { parallel.Put(b) }
 
 // gather copies the n positions from base (stride inner between classes)
 // into dst as n rows of classes values.

@@ -27,7 +27,7 @@ func Sum(r Runner, blocks, workers int) float64 {
 		}
 		return s
 	}
-	t := tasks.Get().(*task)
+	t := Get[task]()
 	t.r, t.blocks = r, blocks
 	t.next.Store(0)
 	if cap(t.partial) < blocks {
@@ -51,7 +51,7 @@ func Sum(r Runner, blocks, workers int) float64 {
 		s += p
 	}
 	t.r = nil
-	tasks.Put(t)
+	Put(t)
 	return s
 }
 
@@ -75,7 +75,6 @@ func (t *task) run() {
 }
 
 var (
-	tasks   = sync.Pool{New: func() any { return new(task) }}
 	work    = make(chan *task)
 	mu      sync.Mutex
 	started int
@@ -98,23 +97,39 @@ func startHelpers(n int) {
 	}
 }
 
-// pools holds one sync.Pool per job type, for Get and Put.
-var pools sync.Map // reflect.Type → *sync.Pool
+// freeLists holds one free list per type for Get and Put: a buffered
+// channel, not a sync.Pool, because every garbage collection empties a
+// sync.Pool, and then each call would allocate again.
+var freeLists sync.Map // reflect.Type → chan any
 
-// Get returns a zeroed *J from a pool of its own type: a job that a Runner
-// can point at without a heap allocation per call.
-func Get[J any]() *J {
-	p, ok := pools.Load(reflect.TypeFor[J]())
+// freeListSize bounds the objects kept per type.
+const freeListSize = 64
+
+func freeList[J any]() chan any {
+	l, ok := freeLists.Load(reflect.TypeFor[J]())
 	if !ok {
-		p, _ = pools.LoadOrStore(reflect.TypeFor[J](), &sync.Pool{New: func() any { return new(J) }})
+		l, _ = freeLists.LoadOrStore(reflect.TypeFor[J](), make(chan any, freeListSize))
 	}
-	return p.(*sync.Pool).Get().(*J)
+	return l.(chan any)
 }
 
-// Put zeroes j, dropping its references, and returns it to its pool.
+// Get returns a *J from the free list of its type, or a new one: a job that
+// a Runner can point at, or a buffer, without a heap allocation per call.
+// Its contents are as the last Put left them.
+func Get[J any]() *J {
+	select {
+	case j := <-freeList[J]():
+		return j.(*J)
+	default:
+		return new(J)
+	}
+}
+
+// Put returns j to the free list of its type (dropping it when the list is
+// full). The caller clears what j must not keep alive.
 func Put[J any](j *J) {
-	var zero J
-	*j = zero
-	p, _ := pools.Load(reflect.TypeFor[J]())
-	p.(*sync.Pool).Put(j)
+	select {
+	case freeList[J]() <- j:
+	default:
+	}
 }

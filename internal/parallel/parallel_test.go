@@ -2,6 +2,7 @@ package parallel
 
 import (
 	"math"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -66,11 +67,14 @@ func TestGetPut(t *testing.T) {
 	j := Get[job]()
 	j.a, j.n = []int{1}, 3
 	Put(j)
-	k := Get[job]()
-	if k.a != nil || k.n != 0 {
-		t.Errorf("a pooled job was not zeroed: %+v", k)
+	if k := Get[job](); k != j {
+		t.Errorf("Get after Put gave a new object")
+	} else {
+		Put(k)
 	}
-	Put(k)
+	for range 2 * freeListSize { // more than the list keeps: no block
+		Put(new(job))
+	}
 	if a := testing.AllocsPerRun(100, func() { Put(Get[job]()) }); a != 0 {
 		t.Errorf("Get/Put: %v allocations", a)
 	}
@@ -78,5 +82,9 @@ func TestGetPut(t *testing.T) {
 	Sum(r, 8, 2)
 	if a := testing.AllocsPerRun(100, func() { Sum(r, 8, 2) }); a != 0 {
 		t.Errorf("Sum with 2 workers: %v allocations", a)
+	}
+	runtime.GC() // a sync.Pool would be empty now
+	if a := testing.AllocsPerRun(100, func() { Sum(r, 8, 2) }); a != 0 {
+		t.Errorf("Sum with 2 workers after a GC: %v allocations", a)
 	}
 }
