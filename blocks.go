@@ -67,6 +67,23 @@ type tileable[T Float] interface {
 	sub(x, grad, targets []T, p0, n int) float64
 }
 
+// positioned is a softmax-family job: tileable, and able to compute a
+// range of its positions in place.
+type positioned[T Float] interface {
+	tileable[T]
+	positions(lo, hi int) float64
+}
+
+// blockOf computes block i of a softmax-family job: tile by tile for an
+// (N, C, d1…dk) shape with few enough classes, in place otherwise.
+func blockOf[T Float, J positioned[T]](j J, b blocking, i int) float64 {
+	lo, hi := b.span(i)
+	if d := j.dimsOf(); d.inner > 1 && d.c <= tileValues {
+		return tiled[T](j, lo, hi)
+	}
+	return j.positions(lo, hi)
+}
+
 // tiled computes positions [lo, hi) of an (N, C, d1…dk) shape tile by
 // tile, each tile the positions of one n, and returns the sum of the
 // tiles' sums, in order.

@@ -208,13 +208,7 @@ type softmaxFocalJob[T Float, I Index] struct {
 	b                      blocking
 }
 
-func (j *softmaxFocalJob[T, I]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	if j.l.inner > 1 && j.l.c <= tileValues {
-		return tiled[T](j, lo, hi)
-	}
-	return j.positions(lo, hi)
-}
+func (j *softmaxFocalJob[T, I]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
 func (j *softmaxFocalJob[T, I]) dimsOf() dims                    { return j.l }
 func (j *softmaxFocalJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }

@@ -236,13 +236,7 @@ type softmaxJob[T Float, I Index] struct {
 
 // Block computes the positions of block i and returns the sum of their
 // (reduction-weighted) losses.
-func (j *softmaxJob[T, I]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	if j.l.inner > 1 && j.l.c <= tileValues {
-		return tiled[T](j, lo, hi)
-	}
-	return j.positions(lo, hi)
-}
+func (j *softmaxJob[T, I]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
 func (j *softmaxJob[T, I]) dimsOf() dims                    { return j.l }
 func (j *softmaxJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }
@@ -410,13 +404,7 @@ type softmaxProbJob[T Float] struct {
 	b                  blocking
 }
 
-func (j *softmaxProbJob[T]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	if j.l.inner > 1 && j.l.c <= tileValues {
-		return tiled[T](j, lo, hi)
-	}
-	return j.positions(lo, hi)
-}
+func (j *softmaxProbJob[T]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
 func (j *softmaxProbJob[T]) dimsOf() dims                    { return j.l }
 func (j *softmaxProbJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.t }
@@ -584,13 +572,7 @@ type multiLabelJob[T Float] struct {
 	b                  blocking
 }
 
-func (j *multiLabelJob[T]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	if j.l.inner > 1 && j.l.c <= tileValues {
-		return tiled[T](j, lo, hi)
-	}
-	return j.positions(lo, hi)
-}
+func (j *multiLabelJob[T]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
 func (j *multiLabelJob[T]) dimsOf() dims                    { return j.l }
 func (j *multiLabelJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.y }
