@@ -461,18 +461,6 @@ func (j *softmaxProbJob[T]) positions(lo, hi int) float64 {
 	return sum
 }
 
-// weightSum returns Σ_c w_c, or C when w is nil.
-func weightSum[T Float](w []T, classes int) float64 {
-	if w == nil {
-		return float64(classes)
-	}
-	s := 0.0
-	for _, v := range w {
-		s += float64(v)
-	}
-	return s
-}
-
 // checkNonNegativeTargets reports the first target that is not a finite
 // number ≥ 0.
 func checkNonNegativeTargets[T Float](l layout, targets []T) error {
