@@ -61,8 +61,8 @@
 // on up to Options.Workers goroutines (0: GOMAXPROCS) and whose partial
 // sums are added in block order, so the result is the same to the bit for
 // any worker count. Once its internal pools are warm a call allocates
-// nothing. The softmax family on (N, C, d1…dk) shapes runs its strided
-// rows in plain Go.
+// nothing. The softmax family on (N, C, d1…dk) shapes gathers its strided
+// rows into row-major tiles for the kernels and scatters the gradient back.
 //
 // # Errors
 //

@@ -12,7 +12,9 @@ import (
 // stride: the logit of class c at position (n, s) is x[base + c·stride] with
 // base = n·C·inner + s and stride = inner. Rows of an (N, C) shape are
 // contiguous and run through internal/kernel (SIMD where the machine has
-// it); rows of (N, C, d1…dk) shapes run in plain Go, in float64.
+// it); rows of (N, C, d1…dk) shapes are gathered into row-major tiles
+// first (see tiled), or, with more classes than a tile holds, run strided
+// in plain Go, in float64.
 
 // rowMax returns max_c x_c over one strided row, or NaN when a logit is NaN.
 func rowMax[T Float](x []T, base, stride, classes int) float64 {
@@ -151,8 +153,9 @@ type SoftmaxOptions[T Float] struct {
 // log p is computed as x − logsumexp(x) with the row maximum taken out, so
 // logits of ±1e4 are exact; a NaN logit makes its position's loss and
 // gradient NaN. Rows of an (N, C) shape run in the SIMD kernels of
-// internal/kernel (exp within 2 ulp, sums in float64), strided rows and
-// the noasm build in plain Go, in float64. Positions are summed in fixed
+// internal/kernel (exp within 2 ulp, sums in float64), those of (N, C,
+// d1…dk) shapes through row-major tiles; the noasm build runs plain Go, in
+// float64. Positions are summed in fixed
 // blocks, so the value does not depend on Workers.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
