@@ -113,6 +113,21 @@ func dotF64(u, v []float64) float64 {
 	return dotF64AVX2(u[:len(v)], v)
 }
 
+func gemmTileF32() (mr, nr int) {
+	if avx512() {
+		return 8, 32
+	}
+	return 6, 16
+}
+
+func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) {
+	if avx512() {
+		gemmKernelAVX512(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
+	} else {
+		gemmKernelAVX2(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
+	}
+}
+
 func firstOutsideF32(x []float32, lo, hi float32) int {
 	if avx512() {
 		return firstOutsideAVX512(x, lo, hi)

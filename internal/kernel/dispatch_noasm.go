@@ -34,3 +34,6 @@ func dotF64(u, v []float64) float64                                   { panic("k
 func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
 	panic("kernel: no assembly")
 }
+
+func gemmTileF32() (mr, nr int)                                 { panic("kernel: no assembly") }
+func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) { panic("kernel: no assembly") }

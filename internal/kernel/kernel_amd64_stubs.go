@@ -207,3 +207,13 @@ func sigmoidF64AVX2(a *uint8) float64
 
 //go:noescape
 func sigmoidFocalF64AVX2(a *uint8) float64
+
+// gemmKernelAVX512 computes C[0:8, 0:32] (+)= A·B over k steps of packed panels.
+//
+//go:noescape
+func gemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, add bool)
+
+// gemmKernelAVX2 computes C[0:6, 0:16] (+)= A·B over k steps of packed panels.
+//
+//go:noescape
+func gemmKernelAVX2(k int, a *float32, b *float32, c *float32, ldc int, add bool)
