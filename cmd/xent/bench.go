@@ -18,13 +18,20 @@ import (
 )
 
 const benchSynopsis = `--loss NAME --shape NxC[xD…] [--dtype float32|float64] [--workers W] [--json]
+       xent bench --loss linear-softmax --shape NxDxC [--materialized] [--chunk R] [--json]
 
 Times the fused value+gradient call of a loss (default options, reduction
 mean) on random inputs of the shape, and, interleaved in the same process,
 a copy of the logits into the gradient buffer on as many goroutines: the
 same bytes read and written, the memory-bus ceiling. Prints the medians of
 --runs runs, each at least --min-time long; copy_ratio is the copy's time
-over the loss's.`
+over the loss's.
+
+With --loss linear-softmax it times package linear's fused linear layer +
+softmax cross-entropy (H N×D, W C×D, all three gradients) instead, or with
+--materialized the same computation holding all N×C logits, and reports
+the N×C-shaped scratch and the process's peak resident memory: run each in
+a process of its own (bench/linear.sh does) to compare them.`
 
 // benchReport is what xent bench prints; with --json, one object.
 type benchReport struct {
@@ -43,7 +50,7 @@ type benchReport struct {
 
 func runBench(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("bench", benchSynopsis)
-	lossName := fs.String("loss", "", "the loss (required)")
+	lossName := fs.String("loss", "", "the loss (required), or linear-softmax with --shape NxDxC: the fused linear layer")
 	shapeFlag := fs.String("shape", "4096x1000", "logits shape `NxC[xD…]`")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	workers := fs.Int("workers", 0, "goroutines (0: GOMAXPROCS)")
@@ -51,11 +58,19 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	minTime := fs.Duration("min-time", 200*time.Millisecond, "least duration of one run")
 	path := fs.String("path", "", "kernel path: go, avx2 or avx512, as the machine runs them; default the fastest")
 	asJSON := fs.Bool("json", false, "print one JSON object")
+	materialized := fs.Bool("materialized", false, "linear-softmax: time the direct path that holds all N×C logits instead")
+	chunk := fs.Int("chunk", 0, "linear-softmax: rows per chunk (0: chosen from the shapes)")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
 	if *lossName == "" {
 		return usagef("bench: --loss is required")
+	}
+	if *lossName == "linear-softmax" {
+		return runBenchLinear(stdout, *shapeFlag, *dtype, *workers, *runs, *minTime, *materialized, *chunk, *asJSON)
+	}
+	if *materialized {
+		return usagef("bench: --materialized applies to --loss linear-softmax")
 	}
 	loss, err := xent.ParseLoss(*lossName)
 	if err != nil {

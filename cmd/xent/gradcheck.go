@@ -102,24 +102,36 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
-// parseShape reads "4x10" or "2x3x8x8": at least two positive dimensions.
+// parseShape reads "4x10" or "2x3x8x8": at least two positive dimensions
+// whose product, a tensor's size, fits in 2^31.
 func parseShape(s string) ([]int, error) {
+	shape, err := parseDims(s)
+	if err != nil {
+		return nil, err
+	}
+	total := 1
+	for _, d := range shape {
+		if total > (1<<31)/d {
+			return nil, usagef("shape %q has more than 2^31 elements", s)
+		}
+		total *= d
+	}
+	return shape, nil
+}
+
+// parseDims reads at least two positive dimensions separated by x.
+func parseDims(s string) ([]int, error) {
 	parts := strings.Split(s, "x")
 	if len(parts) < 2 {
 		return nil, usagef("shape %q: want NxC[xD…], such as 4x10", s)
 	}
 	shape := make([]int, len(parts))
-	total := 1
 	for i, p := range parts {
 		d, err := strconv.Atoi(p)
 		if err != nil || d < 1 || d > 1<<30 {
 			return nil, usagef("shape %q: dimension %q is not a whole number from 1 to 2^30", s, p)
 		}
 		shape[i] = d
-		if total > (1<<31)/d {
-			return nil, usagef("shape %q has more than 2^31 elements", s)
-		}
-		total *= d
 	}
 	return shape, nil
 }

@@ -425,11 +425,20 @@ func TestBench(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "ns/element") || !strings.Contains(stdout, "allocs/op") {
 		t.Errorf("text report: exit %d\n%s", code, stdout)
 	}
+	for _, materialized := range []string{"--materialized=false", "--materialized"} {
+		stdout, stderr, code := runCLI("bench", "--loss", "linear-softmax", "--shape", "33x8x50", "--runs", "1", "--min-time", "1ms", "--json", materialized)
+		var r linearReport
+		if code != 0 || json.Unmarshal([]byte(stdout), &r) != nil || r.MsPerCall <= 0 || r.ExtraBytes <= 0 || r.MaxRSSBytes <= 0 || r.Materialized != (materialized == "--materialized") {
+			t.Errorf("linear %s: exit %d, %q, %q", materialized, code, stdout, stderr)
+		}
+	}
 	for _, c := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"bench"}, "--loss is required"},
+		{[]string{"bench", "--loss", "linear-softmax", "--shape", "4x5"}, "NxDxC"},
+		{[]string{"bench", "--loss", "softmax", "--materialized"}, "--materialized applies to --loss linear-softmax"},
 		{[]string{"bench", "--loss", "softmax", "--dtype", "float16"}, `--dtype "float16"`},
 		{[]string{"bench", "--loss", "softmax", "--path", "neon"}, `path "neon"`},
 		{[]string{"bench", "--loss", "softmax", "--shape", "3"}, `shape "3"`},

@@ -214,13 +214,74 @@ def generate(loss, rng):
     return cases
 
 
+def linear_case(name, dtype, n, d, c, opts, reduction, rng, bias=True):
+    """The fused linear loss: F.linear, optional soft-capping s·tanh(z/s),
+    cross_entropy with the options, plus z·lse² per counted row (reduced
+    like a count: mean over the counted rows)."""
+    h = rounded(rng.normal([n, d], 1.0), dtype).requires_grad_(True)
+    w = rounded(rng.normal([c, d], 0.3), dtype).requires_grad_(True)
+    b = rounded(rng.normal([c], 0.5), dtype).requires_grad_(True) if bias else None
+    ignore = opts.get("ignore_index", -100)
+    y = rng.ints([n], c)
+    y = torch.where(rng.uniform([n], 0, 1) < 0.2, torch.full_like(y, ignore), y)
+    weight = rounded(rng.uniform([c], 0.1, 1.1), dtype) if opts.get("weight") else None
+    z = F.linear(h, w, b)
+    cap = opts.get("soft_cap", 0.0)
+    if cap > 0:
+        z = cap * torch.tanh(z / cap)
+    per = F.cross_entropy(z, y, weight=weight, ignore_index=ignore,
+                          label_smoothing=opts.get("label_smoothing", 0.0), reduction="none")
+    counted = y != ignore
+    zl = opts.get("z_loss", 0.0) * torch.logsumexp(z, 1) ** 2 * counted
+    wy = torch.ones(n, dtype=torch.float64) if weight is None else weight[y.clamp(0, c - 1)]
+    wsum, count = (wy * counted).sum(), counted.sum().to(torch.float64)
+    if reduction == "mean":
+        value = (per.sum() / wsum if wsum > 0 else per.sum() * 0) + (zl.sum() / count if count > 0 else zl.sum() * 0)
+    elif reduction == "batchmean":
+        value = (per.sum() + zl.sum()) / n
+    else:  # sum, and none (whose value is the sum)
+        value = per.sum() + zl.sum()
+    value.backward()
+    case = {"name": name, "dtype": dtype, "n": n, "d": d, "c": c, "h": flat(h), "w": flat(w),
+            "bias": flat(b) if bias else None, "targets": [int(v) for v in y.tolist()],
+            "options": {"reduction": reduction, "ignore_index": ignore,
+                        "label_smoothing": opts.get("label_smoothing", 0.0), "z_loss": opts.get("z_loss", 0.0),
+                        "soft_cap": cap, "weight": flat(weight) if weight is not None else None},
+            "loss_value": float(value), "losses": flat(per + zl),
+            "grad_h": flat(h.grad), "grad_w": flat(w.grad), "grad_bias": flat(b.grad) if bias else None}
+    return case
+
+
+def generate_linear(rng):
+    cases = []
+    variants = [("plain", {}), ("weight", {"weight": True}), ("smooth", {"label_smoothing": 0.1}),
+                ("zloss", {"z_loss": 1e-3}), ("cap", {"soft_cap": 3.0}),
+                ("all", {"weight": True, "label_smoothing": 0.2, "z_loss": 1e-2, "soft_cap": 5.0, "ignore_index": 0})]
+    for n, d, c in [(1, 1, 2), (7, 5, 11), (33, 16, 70)]:
+        for label, opts in variants:
+            for reduction in REDUCTIONS:
+                for dtype in ("float64", "float32"):
+                    name = "linear_%s_%s_%dx%dx%d_%s" % (label, reduction, n, d, c, dtype)
+                    cases.append(linear_case(name, dtype, n, d, c, opts, reduction, rng, bias=(label != "plain")))
+    return cases
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="directory for the JSON files")
     ap.add_argument("--seed", type=int, default=20261128)
+    ap.add_argument("--linear", action="store_true", help="write linear.json, the fused linear loss's cases, instead")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
+    if args.linear:
+        path = os.path.join(args.out, "linear.json")
+        cases = generate_linear(Rng(args.seed + 100))
+        with open(path, "w") as f:
+            json.dump(cases, f, separators=(",", ":"))
+            f.write("\n")
+        print("%s: %d cases" % (path, len(cases)))
+        return
     for i, loss in enumerate(["softmax", "softmax_prob", "multilabel_softmax", "sigmoid", "sigmoid_focal", "softmax_focal"]):
         cases = generate(loss, Rng(args.seed + i))
         path = os.path.join(args.out, loss + ".json")
