@@ -25,8 +25,8 @@ func (d *Dense[T]) Init(in Shape, rng *rand.Rand) (Shape, error) {
 		return Shape{}, fmt.Errorf("nn: Dense with %d outputs", d.Out)
 	}
 	d.in = in.Size()
-	d.W = &Param[T]{Name: "dense.weight", Value: he[T](rng, d.Out*d.in, d.in), Grad: make([]T, d.Out*d.in)}
-	d.B = &Param[T]{Name: "dense.bias", Value: make([]T, d.Out), Grad: make([]T, d.Out)}
+	d.W = &Param[T]{Name: "dense.weight", Shape: []int{d.Out, d.in}, Value: he[T](rng, d.Out*d.in, d.in), Grad: make([]T, d.Out*d.in)}
+	d.B = &Param[T]{Name: "dense.bias", Shape: []int{d.Out}, Value: make([]T, d.Out), Grad: make([]T, d.Out)}
 	return Shape{C: d.Out, H: 1, W: 1}, nil
 }
 
@@ -81,8 +81,8 @@ func (c *Conv2D[T]) Init(in Shape, rng *rand.Rand) (Shape, error) {
 	}
 	c.in = in
 	k := in.C * 9
-	c.W = &Param[T]{Name: "conv.weight", Value: he[T](rng, c.Out*k, k), Grad: make([]T, c.Out*k)}
-	c.B = &Param[T]{Name: "conv.bias", Value: make([]T, c.Out), Grad: make([]T, c.Out)}
+	c.W = &Param[T]{Name: "conv.weight", Shape: []int{c.Out, in.C, 3, 3}, Value: he[T](rng, c.Out*k, k), Grad: make([]T, c.Out*k)}
+	c.B = &Param[T]{Name: "conv.bias", Shape: []int{c.Out}, Value: make([]T, c.Out), Grad: make([]T, c.Out)}
 	return Shape{C: c.Out, H: in.H, W: in.W}, nil
 }
 

@@ -36,6 +36,7 @@ func (s Shape) String() string { return fmt.Sprintf("%d×%d×%d", s.C, s.H, s.W)
 // Param is a learned tensor and the gradient accumulated for it.
 type Param[T Float] struct {
 	Name        string
+	Shape       []int // as PyTorch shapes the same tensor: (out, in) or (out, in, 3, 3)
 	Value, Grad []T
 }
 
