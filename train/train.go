@@ -1,0 +1,318 @@
+// Package train trains nn.DefaultNetwork on a labelled image set with one
+// of xent's classification losses: shuffled mini-batches, Adam or SGD,
+// per-epoch test accuracy and a confusion matrix, and checkpoints that a
+// run can stop at (between two batches) and resume from with the same
+// result to the bit as a run that never stopped.
+//
+// A run is deterministic: the same Config (seed and workers included)
+// gives the same weights and the same Metrics, because the batch order is
+// drawn from the seed and epoch alone and every kernel underneath gives
+// the same bits for a given worker count.
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/data"
+	"github.com/xent-go/xent/nn"
+)
+
+// ErrConfig is wrapped by every error about a Config.
+var ErrConfig = errors.New("train: bad configuration")
+
+// ErrStopped is returned by Run when its context was cancelled: the
+// trainer stopped between two batches and can be saved and resumed.
+var ErrStopped = errors.New("train: stopped")
+
+// Config is what a run is made of; Defaults gives `xent train`'s.
+type Config struct {
+	Loss      xent.Loss `json:"loss"` // Softmax, Sigmoid, SoftmaxFocal or SigmoidFocal, mean reduction
+	Epochs    int       `json:"epochs"`
+	Batch     int       `json:"batch"`
+	LR        float64   `json:"lr"`
+	Optimizer string    `json:"optimizer"` // "adam" or "sgd"
+	Momentum  float64   `json:"momentum"`  // SGD only
+	Seed      uint64    `json:"seed"`
+	// Workers is the number of goroutines. The results depend on it (the
+	// order of some sums does), so it is part of the run.
+	Workers int `json:"workers"`
+}
+
+// Defaults is the configuration of `xent train` without flags.
+func Defaults() Config {
+	return Config{Loss: xent.Softmax, Epochs: 5, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1, Workers: 2}
+}
+
+// Check reports the first field out of range, wrapping ErrConfig.
+func (c Config) Check() error {
+	switch c.Loss {
+	case xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal:
+	default:
+		return fmt.Errorf("%w: loss %q: training takes softmax, sigmoid, softmax-focal or sigmoid-focal", ErrConfig, c.Loss)
+	}
+	switch {
+	case c.Epochs < 1:
+		return fmt.Errorf("%w: epochs %d: want at least 1", ErrConfig, c.Epochs)
+	case c.Batch < 1:
+		return fmt.Errorf("%w: batch %d: want at least 1", ErrConfig, c.Batch)
+	case !(c.LR > 0) || math.IsInf(c.LR, 0):
+		return fmt.Errorf("%w: learning rate %v: want a finite number > 0", ErrConfig, c.LR)
+	case c.Optimizer != "adam" && c.Optimizer != "sgd":
+		return fmt.Errorf("%w: optimizer %q: want adam or sgd", ErrConfig, c.Optimizer)
+	case !(c.Momentum >= 0 && c.Momentum < 1):
+		return fmt.Errorf("%w: momentum %v: want 0 ≤ μ < 1", ErrConfig, c.Momentum)
+	case c.Workers < 1:
+		return fmt.Errorf("%w: workers %d: want at least 1", ErrConfig, c.Workers)
+	}
+	return nil
+}
+
+// Epoch is what one epoch measured.
+type Epoch struct {
+	Epoch         int     `json:"epoch"`
+	TrainLoss     float64 `json:"train_loss"` // mean over the epoch's batches
+	TrainAccuracy float64 `json:"train_accuracy"`
+	TestLoss      float64 `json:"test_loss"`
+	TestAccuracy  float64 `json:"test_accuracy"`
+	// Confusion[i][j] counts test images of class i predicted as j.
+	Confusion [][]int `json:"confusion"`
+}
+
+// Metrics is the record of a run: its configuration and its epochs so
+// far. It holds no timings, so that the same run gives the same bytes.
+type Metrics struct {
+	Dataset string  `json:"dataset"`
+	Config  Config  `json:"config"`
+	Epochs  []Epoch `json:"epochs"`
+}
+
+// Progress is reported after every batch.
+type Progress struct {
+	Epoch, Batch, Batches int     // Batch of Batches done in epoch Epoch (1-based)
+	Loss, Accuracy        float64 // running means over the epoch so far
+}
+
+// Trainer holds a run in progress.
+type Trainer struct {
+	cfg         Config
+	dataset     string
+	train, test *data.Set
+	net         *nn.Network[float32]
+	opt         nn.Optimizer[float32]
+	metrics     Metrics
+
+	// Position: the next batch is batch of epoch (0-based), with the
+	// epoch's running sums so far.
+	epoch, batch    int
+	lossSum         float64
+	correct, images int
+
+	x, grad, targets []float32
+	labels           []int64
+}
+
+// New starts a run of cfg on the sets, named dataset in the metrics.
+func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	if err := checkSets(trainSet, testSet); err != nil {
+		return nil, err
+	}
+	net, err := nn.DefaultNetwork[float32](trainSet.Classes, cfg.Seed, cfg.Workers)
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{cfg: cfg, dataset: dataset, train: trainSet, test: testSet, net: net,
+		metrics: Metrics{Dataset: dataset, Config: cfg, Epochs: []Epoch{}}}
+	if cfg.Optimizer == "adam" {
+		t.opt = &nn.Adam[float32]{LR: cfg.LR}
+	} else {
+		t.opt = &nn.SGD[float32]{LR: cfg.LR, Momentum: cfg.Momentum}
+	}
+	return t, nil
+}
+
+func checkSets(trainSet, testSet *data.Set) error {
+	for _, s := range []*data.Set{trainSet, testSet} {
+		if s == nil || s.N < 1 || s.Height != 28 || s.Width != 28 || s.Classes < 2 ||
+			len(s.Images) != s.N*28*28 || len(s.Labels) != s.N {
+			return fmt.Errorf("%w: the network takes sets of 28×28 images with at least 2 classes", ErrConfig)
+		}
+	}
+	if trainSet.Classes != testSet.Classes {
+		return fmt.Errorf("%w: %d training classes, %d test classes", ErrConfig, trainSet.Classes, testSet.Classes)
+	}
+	return nil
+}
+
+// Metrics returns the record so far.
+func (t *Trainer) Metrics() Metrics { return t.metrics }
+
+// Network returns the network being trained.
+func (t *Trainer) Network() *nn.Network[float32] { return t.net }
+
+// Done reports whether every epoch has run.
+func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
+
+// Run trains until the last epoch ends or ctx is cancelled, calling
+// progress (if not nil) after each batch and epoch after each epoch's test.
+// On cancellation it returns ErrStopped at a batch boundary.
+func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(Epoch)) error {
+	n, b := t.train.N, t.cfg.Batch
+	batches := (n + b - 1) / b
+	for ; t.epoch < t.cfg.Epochs; t.epoch++ {
+		order := data.Shuffle(n, t.cfg.Seed, t.epoch)
+		for ; t.batch < batches; t.batch++ {
+			if ctx.Err() != nil {
+				return ErrStopped
+			}
+			idx := order[t.batch*b : min(n, (t.batch+1)*b)]
+			loss, correct, err := t.step(idx)
+			if err != nil {
+				return err
+			}
+			t.lossSum += loss
+			t.correct += correct
+			t.images += len(idx)
+			if progress != nil {
+				progress(Progress{Epoch: t.epoch + 1, Batch: t.batch + 1, Batches: batches,
+					Loss: t.lossSum / float64(t.batch+1), Accuracy: float64(t.correct) / float64(t.images)})
+			}
+		}
+		e, err := t.evaluate()
+		if err != nil {
+			return err
+		}
+		e.Epoch = t.epoch + 1
+		e.TrainLoss = t.lossSum / float64(batches)
+		e.TrainAccuracy = float64(t.correct) / float64(t.images)
+		t.metrics.Epochs = append(t.metrics.Epochs, e)
+		t.batch, t.lossSum, t.correct, t.images = 0, 0, 0, 0
+		if epoch != nil {
+			epoch(e)
+		}
+	}
+	return nil
+}
+
+// load copies the images idx of s into the batch buffers.
+func (t *Trainer) load(s *data.Set, idx []int) (x []float32, labels []int64) {
+	size := s.Height * s.Width
+	if cap(t.x) < len(idx)*size {
+		t.x = make([]float32, len(idx)*size)
+		t.labels = make([]int64, len(idx))
+	}
+	x, labels = t.x[:len(idx)*size], t.labels[:len(idx)]
+	for i, k := range idx {
+		copy(x[i*size:], s.Image(k))
+		labels[i] = int64(s.Labels[k])
+	}
+	return x, labels
+}
+
+// loss evaluates the configured loss (mean reduction) of the logits, with
+// its gradient in grad when grad is not nil. The sigmoid losses take the
+// labels one-hot.
+func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float64, error) {
+	classes := t.train.Classes
+	shape := []int{len(labels), classes}
+	cfg := xent.Config[float32]{Loss: t.cfg.Loss, Workers: t.cfg.Workers}
+	out := xent.Output[float32]{Grad: grad}
+	var v float32
+	var err error
+	if t.cfg.Loss.IndexTargets() {
+		v, err = xent.Evaluate(cfg, shape, logits, labels, nil, out)
+	} else {
+		if cap(t.targets) < len(logits) {
+			t.targets = make([]float32, len(logits))
+		}
+		targets := t.targets[:len(logits)]
+		clear(targets)
+		for i, l := range labels {
+			targets[i*classes+int(l)] = 1
+		}
+		v, err = xent.Evaluate(cfg, shape, logits, nil, targets, out)
+	}
+	return float64(v), err
+}
+
+// step trains on one batch and returns its loss and the number of images
+// the network classified right before the update.
+func (t *Trainer) step(idx []int) (float64, int, error) {
+	x, labels := t.load(t.train, idx)
+	logits := t.net.Forward(x, len(idx))
+	if cap(t.grad) < len(logits) {
+		t.grad = make([]float32, len(logits))
+	}
+	grad := t.grad[:len(logits)]
+	loss, err := t.loss(logits, labels, grad)
+	if err != nil {
+		return 0, 0, err
+	}
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return 0, 0, fmt.Errorf("train: epoch %d batch %d: the loss is %v; lower the learning rate", t.epoch+1, t.batch+1, loss)
+	}
+	correct := countCorrect(logits, labels, t.train.Classes, nil)
+	t.net.ZeroGrad()
+	t.net.Backward(grad)
+	return loss, correct, t.opt.Step(t.net.Params())
+}
+
+// countCorrect counts the rows whose largest logit (the first, on a tie)
+// is the label, and adds each row to confusion when it is not nil.
+func countCorrect(logits []float32, labels []int64, classes int, confusion [][]int) int {
+	correct := 0
+	for i, l := range labels {
+		row := logits[i*classes : (i+1)*classes]
+		best := 0
+		for j, v := range row {
+			if v > row[best] {
+				best = j
+			}
+		}
+		if int64(best) == l {
+			correct++
+		}
+		if confusion != nil {
+			confusion[l][best]++
+		}
+	}
+	return correct
+}
+
+// evalBatch is the batch size of the test pass; it does not change the
+// results, which are per image.
+const evalBatch = 500
+
+// evaluate measures the test set: the mean loss over images, the
+// accuracy and the confusion matrix.
+func (t *Trainer) evaluate() (Epoch, error) {
+	s, classes := t.test, t.test.Classes
+	confusion := make([][]int, classes)
+	for i := range confusion {
+		confusion[i] = make([]int, classes)
+	}
+	var lossSum float64
+	correct := 0
+	idx := make([]int, 0, evalBatch)
+	for lo := 0; lo < s.N; lo += evalBatch {
+		idx = idx[:0]
+		for k := lo; k < min(s.N, lo+evalBatch); k++ {
+			idx = append(idx, k)
+		}
+		x, labels := t.load(s, idx)
+		logits := t.net.Forward(x, len(idx))
+		loss, err := t.loss(logits, labels, nil)
+		if err != nil {
+			return Epoch{}, err
+		}
+		lossSum += loss * float64(len(idx))
+		correct += countCorrect(logits, labels, classes, confusion)
+	}
+	return Epoch{TestLoss: lossSum / float64(s.N), TestAccuracy: float64(correct) / float64(s.N), Confusion: confusion}, nil
+}

@@ -1,0 +1,274 @@
+package train
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/data"
+)
+
+// stripes is a 4-class set of 28×28 images a CNN must learn: class k has
+// a bright band in quarter k of the rows, under noise.
+func stripes(n int, seed uint64) *data.Set {
+	rng := rand.New(rand.NewPCG(seed, 0))
+	s := &data.Set{N: n, Height: 28, Width: 28, Classes: 4, Images: make([]float32, n*784), Labels: make([]uint8, n)}
+	for i := range n {
+		k := i % 4
+		s.Labels[i] = uint8(k)
+		img := s.Image(i)
+		for p := range img {
+			v := 0.3 * rng.Float32()
+			if (p/28)/7 == k {
+				v += 0.5
+			}
+			img[p] = v
+		}
+	}
+	return s
+}
+
+func small(loss xent.Loss) Config {
+	c := Defaults()
+	c.Loss, c.Epochs, c.Batch = loss, 2, 32
+	return c
+}
+
+func runAll(t *testing.T, tr *Trainer) {
+	t.Helper()
+	if err := tr.Run(context.Background(), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func weights(tr *Trainer) [][]float32 {
+	var w [][]float32
+	for _, p := range tr.Network().Params() {
+		w = append(w, append([]float32(nil), p.Value...))
+	}
+	return w
+}
+
+func sameWeights(t *testing.T, a, b [][]float32) {
+	t.Helper()
+	for k := range a {
+		for i := range a[k] {
+			if a[k][i] != b[k][i] {
+				t.Fatalf("parameter %d [%d]: %v and %v", k, i, a[k][i], b[k][i])
+			}
+		}
+	}
+}
+
+func metricsJSON(t *testing.T, tr *Trainer) []byte {
+	b, err := json.Marshal(tr.Metrics())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestLearns trains each loss on the stripes and requires a test accuracy
+// of at least 95% after two short epochs.
+func TestLearns(t *testing.T) {
+	trainSet, testSet := stripes(512, 1), stripes(200, 2)
+	for _, loss := range []xent.Loss{xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal} {
+		tr, err := New(small(loss), "stripes", trainSet, testSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runAll(t, tr)
+		m := tr.Metrics()
+		if len(m.Epochs) != 2 {
+			t.Fatalf("%s: %d epochs of metrics", loss, len(m.Epochs))
+		}
+		last := m.Epochs[1]
+		if last.TestAccuracy < 0.95 {
+			t.Errorf("%s: test accuracy %v", loss, last.TestAccuracy)
+		}
+		total := 0
+		for _, row := range last.Confusion {
+			for _, c := range row {
+				total += c
+			}
+		}
+		if total != testSet.N {
+			t.Errorf("%s: the confusion matrix counts %d images of %d", loss, total, testSet.N)
+		}
+	}
+}
+
+// TestDeterministic pins that the same config gives the same metrics
+// bytes and weights, and that another seed does not.
+func TestDeterministic(t *testing.T) {
+	trainSet, testSet := stripes(256, 3), stripes(64, 4)
+	var ms [][]byte
+	var ws [][][]float32
+	for _, seed := range []uint64{1, 1, 2} {
+		c := small(xent.Softmax)
+		c.Seed = seed
+		tr, err := New(c, "stripes", trainSet, testSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runAll(t, tr)
+		ms, ws = append(ms, metricsJSON(t, tr)), append(ws, weights(tr))
+	}
+	if !bytes.Equal(ms[0], ms[1]) {
+		t.Fatalf("two runs of one config gave different metrics:\n%s\n%s", ms[0], ms[1])
+	}
+	sameWeights(t, ws[0], ws[1])
+	if bytes.Equal(ms[0], ms[2]) {
+		t.Fatal("seeds 1 and 2 gave the same metrics")
+	}
+}
+
+// TestResume stops runs mid-epoch through the context, saves, resumes
+// from the file and requires the weights and metrics of a run that never
+// stopped, for Adam and for SGD with momentum.
+func TestResume(t *testing.T) {
+	trainSet, testSet := stripes(256, 5), stripes(64, 6)
+	for _, opt := range []string{"adam", "sgd"} {
+		c := small(xent.Softmax)
+		c.Optimizer = opt
+		whole, err := New(c, "stripes", trainSet, testSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runAll(t, whole)
+
+		path := filepath.Join(t.TempDir(), "run.safetensors")
+		tr, err := New(c, "stripes", trainSet, testSet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, stopAt := range []Progress{{Epoch: 1, Batch: 3}, {Epoch: 2, Batch: 1}, {Epoch: 2, Batch: 7}} {
+			ctx, cancel := context.WithCancel(context.Background())
+			err := tr.Run(ctx, func(p Progress) {
+				if p.Epoch == stopAt.Epoch && p.Batch == stopAt.Batch {
+					cancel()
+				}
+			}, nil)
+			cancel()
+			if !errors.Is(err, ErrStopped) {
+				t.Fatalf("%s: stopping at %+v: %v", opt, stopAt, err)
+			}
+			if err := tr.Save(path); err != nil {
+				t.Fatal(err)
+			}
+			if tr, err = Resume(path, trainSet, testSet); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runAll(t, tr)
+		if !tr.Done() {
+			t.Fatal("resumed run not done")
+		}
+		sameWeights(t, weights(whole), weights(tr))
+		if a, b := metricsJSON(t, whole), metricsJSON(t, tr); !bytes.Equal(a, b) {
+			t.Fatalf("%s: metrics differ:\n%s\n%s", opt, a, b)
+		}
+	}
+}
+
+// TestBadCheckpoints feeds Resume damaged files: each must fail with
+// ErrCheckpoint, and the file must be left as it was.
+func TestBadCheckpoints(t *testing.T) {
+	trainSet, testSet := stripes(64, 7), stripes(16, 8)
+	c := small(xent.Softmax)
+	c.Epochs = 1
+	tr, err := New(c, "stripes", trainSet, testSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, tr)
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.safetensors")
+	if err := tr.Save(good); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resume(good, trainSet, testSet); err != nil {
+		t.Fatalf("the good checkpoint: %v", err)
+	}
+	n := binary.LittleEndian.Uint64(b)
+	header := string(b[8 : 8+n])
+	damaged := map[string][]byte{
+		"missing":   nil,
+		"empty":     {},
+		"truncated": b[:len(b)/2],
+		"header":    append(binary.LittleEndian.AppendUint64(nil, 1<<40), b[8:]...),
+		"json":      append(append([]byte(nil), b[:8]...), bytes.Repeat([]byte("x"), len(b)-8)...),
+		"shape":     replaceHeader(b, header, `"shape":[16,1,3,3]`, `"shape":[16,1,9,1]`),
+		"format":    replaceHeader(b, header, checkpointFormat, "xent-train/0"),
+		"epoch":     replaceHeader(b, header, `"epoch":"1"`, `"epoch":"7"`),
+		"other set": b,
+	}
+	for name, content := range damaged {
+		path := filepath.Join(dir, name+".safetensors")
+		if content != nil {
+			if err := os.WriteFile(path, content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		sets := trainSet
+		if name == "other set" {
+			sets = stripes(65, 9) // one more image: another batch count, Adam's step count no longer fits
+		}
+		_, err := Resume(path, sets, testSet)
+		if !errors.Is(err, ErrCheckpoint) {
+			t.Errorf("%s: %v, want ErrCheckpoint", name, err)
+		}
+		if content != nil {
+			after, _ := os.ReadFile(path)
+			if !bytes.Equal(after, content) {
+				t.Errorf("%s: Resume changed the file", name)
+			}
+		}
+	}
+}
+
+// replaceHeader replaces old by new (of the same length) in the header.
+func replaceHeader(b []byte, header, old, new string) []byte {
+	if len(old) != len(new) || !bytes.Contains([]byte(header), []byte(old)) {
+		panic("replaceHeader: " + old)
+	}
+	out := append([]byte(nil), b...)
+	i := bytes.Index(out, []byte(old))
+	copy(out[i:], new)
+	return out
+}
+
+func TestConfigErrors(t *testing.T) {
+	trainSet, testSet := stripes(8, 1), stripes(8, 2)
+	for _, change := range []func(*Config){
+		func(c *Config) { c.Loss = xent.SoftmaxProb },
+		func(c *Config) { c.Epochs = 0 },
+		func(c *Config) { c.Batch = 0 },
+		func(c *Config) { c.LR = -1 },
+		func(c *Config) { c.Optimizer = "rmsprop" },
+		func(c *Config) { c.Momentum = 1 },
+		func(c *Config) { c.Workers = 0 },
+	} {
+		c := Defaults()
+		change(&c)
+		if _, err := New(c, "stripes", trainSet, testSet); !errors.Is(err, ErrConfig) {
+			t.Errorf("%+v: %v, want ErrConfig", c, err)
+		}
+	}
+	wrong := stripes(8, 3)
+	wrong.Height = 27
+	if _, err := New(Defaults(), "stripes", wrong, testSet); !errors.Is(err, ErrConfig) {
+		t.Errorf("27×28 images: %v, want ErrConfig", err)
+	}
+}
