@@ -5,6 +5,7 @@
 //	xent eval ...        a loss and its gradient on .npy files (numpy, PyTorch)
 //	xent gradcheck ...   the gradient against finite differences
 //	xent bench ...       speed, against the memory-copy ceiling
+//	xent train ...       train a CNN on MNIST with one of the losses
 //	xent help [command]  usage
 //
 // Results go to stdout, diagnostics to stderr prefixed "xent:". The exit
@@ -66,6 +67,7 @@ var commands = []command{
 	{"eval", "a loss and its gradient on .npy files", runEval},
 	{"gradcheck", "compare a loss's gradient with finite differences", runGradcheck},
 	{"bench", "time a loss against the memory-copy ceiling", runBench},
+	{"train", "train a CNN on MNIST with one of the losses", runTrain},
 }
 
 // run is the whole program: main only maps its error to an exit status.

