@@ -118,12 +118,13 @@ func (r *ReLU[T]) Forward(x []T, n int) []T {
 func (r *ReLU[T]) Backward(dout []T) []T {
 	din := grow(&r.din, len(dout))
 	split(len(dout), r.workers, func(lo, hi int) {
+		out, din := r.out[lo:hi], din[lo:hi]
 		for i, g := range dout[lo:hi] {
-			if r.out[lo+i] > 0 {
-				din[lo+i] = g
-			} else {
-				din[lo+i] = 0
+			v := T(0) // a conditional move: the signs are random, a branch mispredicts
+			if out[i] > 0 {
+				v = g
 			}
+			din[i] = v
 		}
 	})
 	return din
@@ -176,13 +177,17 @@ func (p *MaxPool2D[T]) Forward(x []T, n int) []T {
 			for i := range p.out.H {
 				for j := range p.out.W {
 					k := base + 2*i*p.in.W + 2*j
-					best := k
-					for _, c := range [3]int{k + 1, k + p.in.W, k + p.in.W + 1} {
-						if x[c] > x[best] {
-							best = c
-						}
+					best, v := k, x[k]
+					if x[k+1] > v {
+						best, v = k+1, x[k+1]
 					}
-					y[o], p.arg[o] = x[best], int32(best)
+					if x[k+p.in.W] > v {
+						best, v = k+p.in.W, x[k+p.in.W]
+					}
+					if x[k+p.in.W+1] > v {
+						best, v = k+p.in.W+1, x[k+p.in.W+1]
+					}
+					y[o], p.arg[o] = v, int32(best)
 					o++
 				}
 			}
