@@ -6,6 +6,7 @@
 //	xent gradcheck ...   the gradient against finite differences
 //	xent bench ...       speed, against the memory-copy ceiling
 //	xent train ...       train a CNN on MNIST with one of the losses
+//	xent plot ...        the tutorial's loss figures, PNG and SVG
 //	xent help [command]  usage
 //
 // Results go to stdout, diagnostics to stderr prefixed "xent:". The exit
@@ -68,6 +69,7 @@ var commands = []command{
 	{"gradcheck", "compare a loss's gradient with finite differences", runGradcheck},
 	{"bench", "time a loss against the memory-copy ceiling", runBench},
 	{"train", "train a CNN on MNIST with one of the losses", runTrain},
+	{"plot", "draw the tutorial's loss figures with xent's functions", runPlot},
 }
 
 // run is the whole program: main only maps its error to an exit status.

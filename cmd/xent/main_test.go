@@ -342,6 +342,7 @@ func TestGoldenText(t *testing.T) {
 		{"help-gradcheck.golden", []string{"help", "gradcheck"}},
 		{"help-bench.golden", []string{"bench", "-h"}},
 		{"help-train.golden", []string{"train", "-h"}},
+		{"help-plot.golden", []string{"plot", "-h"}},
 	} {
 		stdout, stderr, code := runCLI(c.args...)
 		if code != 0 || stderr != "" {

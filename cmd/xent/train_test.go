@@ -199,3 +199,22 @@ func TestTrainBadInput(t *testing.T) {
 		t.Error("a failed run created its output directory")
 	}
 }
+
+func TestPlot(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "figs")
+	stdout, stderr, code := runCLI("plot", "--out", out)
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, name := range []string{"focal", "cross-entropy-loss", "cross-entropy-gradient", "activations"} {
+		for _, ext := range []string{".png", ".svg"} {
+			path := filepath.Join(out, name+ext)
+			if fi, err := os.Stat(path); err != nil || fi.Size() < 1000 || !strings.Contains(stdout, path) {
+				t.Errorf("%s: %v, listed: %v", path, err, strings.Contains(stdout, path))
+			}
+		}
+	}
+	if _, _, code := runCLI("plot", "--out", filepath.Join(out, "focal.png", "sub")); code != 1 {
+		t.Errorf("plot into a file's path: exit %d, want 1", code)
+	}
+}

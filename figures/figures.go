@@ -1,0 +1,247 @@
+// Package figures computes the pictures of the tutorial xent began from
+// with xent's own functions, and draws them as PNG and SVG with
+// gonum.org/v1/plot:
+//
+//   - focal: the focal loss −(1−p_t)^γ·log p_t against p_t for
+//     γ ∈ {0, 0.5, 1, 2, 5}, Lin et al. (2017), figure 1 — from
+//     SigmoidFocalLoss with α off and target 1 at logit log(p/(1−p));
+//   - cross-entropy-loss and cross-entropy-gradient: the loss and its
+//     derivative with respect to the positive class's logit z, for softmax
+//     cross-entropy over 10 classes whose other logits are 0 and for
+//     sigmoid cross-entropy with target 1 — from SoftmaxCrossEntropy and
+//     SigmoidCrossEntropy with reduction None, value and gradient;
+//   - activations: softmax against sigmoid of one score vector — the
+//     softmax from the gradient p − e_y of summed softmax cross-entropy,
+//     the sigmoid from the gradient σ(x) − 0 of summed sigmoid
+//     cross-entropy with targets 0.
+//
+// Every plotted value is a value the library returned.
+package figures
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/xent-go/xent"
+)
+
+// Series is one curve (or one set of bars, at X = 0, 1, …).
+type Series struct {
+	Name string
+	X, Y []float64
+}
+
+// Figure is one picture.
+type Figure struct {
+	Name                  string // the file name without extension
+	Title, XLabel, YLabel string
+	Series                []Series
+	Bars                  bool    // grouped bars instead of lines
+	YMax                  float64 // the top of the y axis; 0: from the data
+}
+
+// FocalGammas are the γ of Lin et al.'s figure 1.
+var FocalGammas = []float64{0, 0.5, 1, 2, 5}
+
+// Scores is the score vector of the activations figure.
+var Scores = []float64{3, 1, 0.2, -1, -2}
+
+// All computes every figure.
+func All() ([]Figure, error) {
+	var figs []Figure
+	f, err := Focal()
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, f)
+	loss, grad, err := CrossEntropy()
+	if err != nil {
+		return nil, err
+	}
+	figs = append(figs, loss, grad)
+	a, err := Activations()
+	if err != nil {
+		return nil, err
+	}
+	return append(figs, a), nil
+}
+
+// Focal is the focal loss against p_t ∈ [0.005, 1) for each of FocalGammas.
+func Focal() (Figure, error) {
+	const n = 200
+	p := make([]float64, n-1)
+	logits := make([]float64, len(p))
+	ones := make([]float64, len(p))
+	for i := range p {
+		p[i] = float64(i+1) / n
+		logits[i] = math.Log(p[i] / (1 - p[i]))
+		ones[i] = 1
+	}
+	fig := Figure{Name: "focal", Title: "focal loss (Lin et al. 2017, figure 1)",
+		XLabel: "probability of the ground-truth class p_t", YLabel: "loss", YMax: 5}
+	for _, g := range FocalGammas {
+		losses := make([]float64, len(p))
+		_, err := xent.SigmoidFocalLoss([]int{len(p), 1}, logits, ones,
+			xent.SigmoidFocalOptions[float64]{Reduction: xent.None, Alpha: new(-1.0), Gamma: new(g)},
+			xent.Output[float64]{Losses: losses})
+		if err != nil {
+			return Figure{}, err
+		}
+		name := fmt.Sprintf("γ = %g", g)
+		if g == 0 {
+			name += " (cross-entropy)"
+		}
+		fig.Series = append(fig.Series, Series{Name: name, X: p, Y: losses})
+	}
+	return fig, nil
+}
+
+// Classes is the number of classes of the softmax curves.
+const Classes = 10
+
+// CrossEntropy is the loss and the gradient against the positive logit
+// z ∈ [−8, 8], for softmax (Classes classes, the others at 0) and sigmoid.
+func CrossEntropy() (loss, grad Figure, err error) {
+	const n = 161
+	z := make([]float64, n)
+	rows := make([]float64, n*Classes)
+	targets := make([]int64, n)
+	ones := make([]float64, n)
+	for i := range z {
+		z[i] = -8 + 16*float64(i)/(n-1)
+		rows[i*Classes] = z[i]
+		ones[i] = 1
+	}
+	softLoss, softGradAll := make([]float64, n), make([]float64, n*Classes)
+	if _, err := xent.SoftmaxCrossEntropy([]int{n, Classes}, rows, targets,
+		xent.SoftmaxOptions[float64]{Reduction: xent.None},
+		xent.Output[float64]{Losses: softLoss, Grad: softGradAll}); err != nil {
+		return loss, grad, err
+	}
+	softGrad := make([]float64, n)
+	for i := range softGrad {
+		softGrad[i] = softGradAll[i*Classes]
+	}
+	sigLoss, sigGrad := make([]float64, n), make([]float64, n)
+	if _, err := xent.SigmoidCrossEntropy([]int{n, 1}, z, ones,
+		xent.SigmoidOptions[float64]{Reduction: xent.None},
+		xent.Output[float64]{Losses: sigLoss, Grad: sigGrad}); err != nil {
+		return loss, grad, err
+	}
+	softName := fmt.Sprintf("softmax CE, %d classes, others at 0", Classes)
+	sigName := "sigmoid CE, target 1"
+	loss = Figure{Name: "cross-entropy-loss", Title: "loss against the positive class's logit",
+		XLabel: "logit z of the positive class", YLabel: "loss",
+		Series: []Series{{softName, z, softLoss}, {sigName, z, sigLoss}}}
+	grad = Figure{Name: "cross-entropy-gradient", Title: "gradient with respect to that logit",
+		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z",
+		Series: []Series{{softName + ": p − 1", z, softGrad}, {sigName + ": σ(z) − 1", z, sigGrad}}}
+	return loss, grad, nil
+}
+
+// Activations is softmax against sigmoid of Scores, one bar per class.
+func Activations() (Figure, error) {
+	c := len(Scores)
+	classes := make([]float64, c)
+	for i := range classes {
+		classes[i] = float64(i)
+	}
+	soft := make([]float64, c)
+	if _, err := xent.SoftmaxCrossEntropy([]int{1, c}, Scores, []int64{0},
+		xent.SoftmaxOptions[float64]{Reduction: xent.Sum}, xent.Output[float64]{Grad: soft}); err != nil {
+		return Figure{}, err
+	}
+	soft[0]++ // p − e_0 + e_0
+	sig := make([]float64, c)
+	if _, err := xent.SigmoidCrossEntropy([]int{1, c}, Scores, make([]float64, c),
+		xent.SigmoidOptions[float64]{Reduction: xent.Sum}, xent.Output[float64]{Grad: sig}); err != nil {
+		return Figure{}, err
+	}
+	return Figure{Name: "activations", Title: fmt.Sprintf("softmax and sigmoid of the scores %v", Scores),
+		XLabel: "class", YLabel: "activation", YMax: 1.2, Bars: true, // room for the legend
+		Series: []Series{{"softmax (sums to 1)", classes, soft}, {"sigmoid (each in (0, 1))", classes, sig}}}, nil
+}
+
+// Files returns the names Write writes for figs.
+func Files(figs []Figure) []string {
+	var names []string
+	for _, f := range figs {
+		names = append(names, f.Name+".png", f.Name+".svg")
+	}
+	return names
+}
+
+// Write draws each figure into dir, which must exist, as <Name>.png and
+// <Name>.svg.
+func Write(dir string, figs []Figure) error {
+	for _, f := range figs {
+		p, err := draw(f)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.Name, err)
+		}
+		for _, ext := range []string{".png", ".svg"} {
+			if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, f.Name+ext)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func draw(f Figure) (*plot.Plot, error) {
+	p := plot.New()
+	p.Title.Text = f.Title
+	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
+	p.Add(plotter.NewGrid())
+	colors := palette.Rainbow(max(len(f.Series), 2), 0, 0.8, 0.8, 0.85, 1).Colors()
+	width := vg.Points(18)
+	for i, s := range f.Series {
+		if f.Bars {
+			bars, err := plotter.NewBarChart(plotter.Values(s.Y), width)
+			if err != nil {
+				return nil, err
+			}
+			bars.Color = colors[i]
+			bars.LineStyle.Width = 0
+			bars.Offset = width * vg.Length(2*i-len(f.Series)+1) / 2
+			p.Add(bars)
+			p.Legend.Add(s.Name, bars)
+			continue
+		}
+		xys := make(plotter.XYs, len(s.X))
+		for k := range s.X {
+			xys[k] = plotter.XY{X: s.X[k], Y: s.Y[k]}
+		}
+		line, err := plotter.NewLine(xys)
+		if err != nil {
+			return nil, err
+		}
+		line.Color = colors[i]
+		line.Width = vg.Points(1.5)
+		p.Add(line)
+		p.Legend.Add(s.Name, line)
+	}
+	if f.Bars {
+		names := make([]string, len(f.Series[0].Y))
+		for i := range names {
+			names[i] = fmt.Sprintf("%d (score %g)", i, Scores[i])
+		}
+		p.NominalX(names...)
+		p.Add(plotter.NewFunction(func(float64) float64 { return 0 })) // the axis line
+	}
+	if f.YMax > 0 {
+		p.Y.Max = f.YMax
+		p.Y.Min = math.Min(p.Y.Min, 0)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = f.Name == "cross-entropy-gradient" // its curves fill the top right
+	p.Legend.TextStyle.Color = color.Black
+	return p, nil
+}
