@@ -1,0 +1,153 @@
+package multilabel
+
+import (
+	"errors"
+	"math"
+	"testing"
+)
+
+// The hand-computed case: 4 samples, 3 classes, the last with no positive.
+//
+//	class 0: scores .9 .8 .7 .6, labels 1 0 1 0: AP = ½·1 + ½·⅔ = 5/6
+//	class 1: scores .1 .4 .4 .2, labels 0 1 0 1: the tie .4 enters whole,
+//	         P = ½ at R = ½, then P = ⅔ at R = 1: AP = ¼ + ⅓ = 7/12
+//	class 2: no positive, left out of the mean.
+var (
+	scores = []float64{
+		.9, .1, .05,
+		.8, .4, .05,
+		.7, .4, .05,
+		.6, .2, .05,
+	}
+	labels = []float64{
+		1, 0, 0,
+		0, 1, 0,
+		1, 0, 0,
+		0, 1, 0,
+	}
+)
+
+const n, c = 4, 3
+
+func near(t *testing.T, what string, got, want float64) {
+	t.Helper()
+	if math.Abs(got-want) > 1e-15 {
+		t.Errorf("%s = %.17g, want %.17g", what, got, want)
+	}
+}
+
+func TestMeanAveragePrecision(t *testing.T) {
+	got, err := MeanAveragePrecision(scores, labels, n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "mAP", got, (5.0/6+7.0/12)/2)
+	perfect, _ := MeanAveragePrecision([]float64{1, 0, 0, 1}, []float64{1, 0, 0, 1}, 2, 2)
+	near(t, "mAP of a perfect ranking", perfect, 1)
+	none, _ := MeanAveragePrecision([]float64{1, 2}, []float64{0, 0}, 2, 1)
+	if !math.IsNaN(none) {
+		t.Errorf("mAP with no positive = %v, want NaN", none)
+	}
+}
+
+func TestPRCurve(t *testing.T) {
+	got, err := PRCurve(scores, labels, n, c, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PRPoint{{.4, .5, .5}, {.2, 2.0 / 3, 1}, {.1, .5, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("%d points, want %d: %v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("point %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+	if p, _ := PRCurve(scores, labels, n, c, 2); p != nil {
+		t.Errorf("a class with no positive has the curve %v", p)
+	}
+	if _, err := PRCurve(scores, labels, n, c, 3); !errors.Is(err, ErrShape) {
+		t.Errorf("class 3 of 3: %v", err)
+	}
+}
+
+func TestMicroF1(t *testing.T) {
+	// ≥ .5: class 0 all predicted (TP 2, FP 2), class 1 none (FN 2).
+	got, err := MicroF1(scores, labels, n, c, .5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "F1 at .5", got, 4.0/8)
+	empty, _ := MicroF1([]float64{.1}, []float64{0}, 1, 1, .5)
+	near(t, "F1 with nothing positive", empty, 0)
+}
+
+// TestBestThreshold: over all 12 scores the F1 at each threshold is
+// 2/5, 2/6, 4/7, 4/8, 6/10, 8/11, 8/12 and (at .05) 8/16: best at .2.
+func TestBestThreshold(t *testing.T) {
+	th, f1, err := BestThreshold(scores, labels, n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "threshold", th, .2)
+	near(t, "F1", f1, 8.0/11)
+	again, _ := MicroF1(scores, labels, n, c, th)
+	near(t, "MicroF1 at the best threshold", again, f1)
+	th, f1, _ = BestThreshold([]float64{.3}, []float64{0}, 1, 1)
+	if !math.IsInf(th, 1) || f1 != 0 {
+		t.Errorf("no positive: threshold %v, F1 %v", th, f1)
+	}
+}
+
+func TestPrecisionAtM(t *testing.T) {
+	// Every sample has M = 1 and class 0 on top: right for samples 0 and 2.
+	got, err := PrecisionAtM(scores, labels, n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "P@M", got, .5)
+	// M = 2: the top two are classes 1 and 0 (tie to the lower index) — one hit of two.
+	two, _ := PrecisionAtM([]float64{.5, .5, .5, .9}, []float64{1, 0, 1, 0}, 1, 4)
+	near(t, "P@2 with ties", two, .5)
+	skip, _ := PrecisionAtM([]float64{.5, .5, .9, .1}, []float64{0, 0, 1, 0}, 2, 2)
+	near(t, "P@M skipping a sample with no label", skip, 1)
+}
+
+func TestExactSetAccuracy(t *testing.T) {
+	for _, c2 := range []struct{ threshold, want float64 }{{.5, .5}, {.3, .25}, {.95, 0}} {
+		got, err := ExactSetAccuracy(scores, labels, n, c, c2.threshold)
+		if err != nil {
+			t.Fatal(err)
+		}
+		near(t, "exact-set accuracy", got, c2.want)
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	calls := map[string]func(s, l []float64, n, c int) error{
+		"mAP":   func(s, l []float64, n, c int) error { _, err := MeanAveragePrecision(s, l, n, c); return err },
+		"F1":    func(s, l []float64, n, c int) error { _, err := MicroF1(s, l, n, c, .5); return err },
+		"best":  func(s, l []float64, n, c int) error { _, _, err := BestThreshold(s, l, n, c); return err },
+		"P@M":   func(s, l []float64, n, c int) error { _, err := PrecisionAtM(s, l, n, c); return err },
+		"exact": func(s, l []float64, n, c int) error { _, err := ExactSetAccuracy(s, l, n, c, .5); return err },
+		"curve": func(s, l []float64, n, c int) error { _, err := PRCurve(s, l, n, c, 0); return err },
+	}
+	for name, call := range calls {
+		for _, bad := range []struct {
+			s, l []float64
+			n, c int
+			want error
+		}{
+			{[]float64{1, 2}, []float64{0, 1, 0}, 1, 2, ErrShape},
+			{[]float64{1, 2}, []float64{0, 1}, 1, 3, ErrShape},
+			{[]float64{1, 2}, []float64{0, 0.5}, 1, 2, ErrShape},
+			{[]float64{1, math.NaN()}, []float64{0, 1}, 1, 2, ErrScore},
+			{nil, nil, 0, 0, ErrShape},
+		} {
+			if err := call(bad.s, bad.l, bad.n, bad.c); !errors.Is(err, bad.want) {
+				t.Errorf("%s(%v, %v, %d, %d): %v, want %v", name, bad.s, bad.l, bad.n, bad.c, err, bad.want)
+			}
+		}
+	}
+}
