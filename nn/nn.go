@@ -277,7 +277,17 @@ func (net *Network[T]) ZeroGrad() {
 // conv 3×3×16 → ReLU → maxpool → conv 3×3×32 → ReLU → maxpool →
 // dense 1568→128 → ReLU → dense 128→classes.
 func DefaultNetwork[T Float](classes int, seed uint64, workers int) (*Network[T], error) {
-	return NewNetwork(Shape{C: 1, H: 28, W: 28}, seed, workers,
+	return Classifier[T](Shape{C: 1, H: 28, W: 28}, classes, seed, workers)
+}
+
+// Classifier is DefaultNetwork's architecture on inputs of shape in: the
+// first dense layer takes 32·(H/4)·(W/4) features (6272 on the 56×56
+// multi-digit images).
+func Classifier[T Float](in Shape, classes int, seed uint64, workers int) (*Network[T], error) {
+	if classes < 1 {
+		return nil, fmt.Errorf("nn: a classifier of %d classes", classes)
+	}
+	return NewNetwork(in, seed, workers,
 		&Conv2D[T]{Out: 16}, &ReLU[T]{}, &MaxPool2D[T]{},
 		&Conv2D[T]{Out: 32}, &ReLU[T]{}, &MaxPool2D[T]{},
 		Flatten[T]{}, &Dense[T]{Out: 128}, &ReLU[T]{}, &Dense[T]{Out: classes})

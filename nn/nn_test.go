@@ -354,3 +354,28 @@ func TestTrainsSeparableData(t *testing.T) {
 		t.Fatalf("loss %v after 100 steps, from %v", last, first)
 	}
 }
+
+func TestClassifierShapes(t *testing.T) {
+	for _, c := range []struct {
+		in       Shape
+		features int
+	}{{Shape{1, 28, 28}, 1568}, {Shape{1, 56, 56}, 6272}, {Shape{3, 9, 9}, 32 * 2 * 2}} {
+		net, err := Classifier[float32](c.in, 10, 1, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dense := net.Layers[7].(*Dense[float32])
+		if dense.in != c.features || net.Out != (Shape{10, 1, 1}) {
+			t.Errorf("%v: dense takes %d features, output %v; want %d and 10×1×1", c.in, dense.in, net.Out, c.features)
+		}
+		if y := net.Forward(make([]float32, 2*c.in.Size()), 2); len(y) != 20 {
+			t.Errorf("%v: %d outputs for 2 images", c.in, len(y))
+		}
+	}
+	if _, err := Classifier[float32](Shape{1, 28, 28}, 0, 1, 1); err == nil {
+		t.Error("0 classes: no error")
+	}
+	if _, err := Classifier[float32](Shape{1, 3, 3}, 10, 1, 1); err == nil {
+		t.Error("3×3 images (the second pool has 1×1): no error")
+	}
+}
