@@ -45,6 +45,8 @@ type Figure struct {
 	Series                []Series
 	Bars                  bool    // grouped bars instead of lines
 	YMax                  float64 // the top of the y axis; 0: from the data
+	// The legend goes top right unless these move it, away from the curves.
+	LegendLeft, LegendBottom bool
 }
 
 // FocalGammas are the γ of Lin et al.'s figure 1.
@@ -141,7 +143,7 @@ func CrossEntropy() (loss, grad Figure, err error) {
 		XLabel: "logit z of the positive class", YLabel: "loss",
 		Series: []Series{{softName, z, softLoss}, {sigName, z, sigLoss}}}
 	grad = Figure{Name: "cross-entropy-gradient", Title: "gradient with respect to that logit",
-		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z",
+		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z", LegendLeft: true, // the curves fill the top right
 		Series: []Series{{softName + ": p − 1", z, softGrad}, {sigName + ": σ(z) − 1", z, sigGrad}}}
 	return loss, grad, nil
 }
@@ -240,8 +242,7 @@ func draw(f Figure) (*plot.Plot, error) {
 		p.Y.Max = f.YMax
 		p.Y.Min = math.Min(p.Y.Min, 0)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = f.Name == "cross-entropy-gradient" // its curves fill the top right
+	p.Legend.Top, p.Legend.Left = !f.LegendBottom, f.LegendLeft
 	p.Legend.TextStyle.Color = color.Black
 	return p, nil
 }

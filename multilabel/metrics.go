@@ -120,6 +120,16 @@ func PRCurve(scores, labels []float64, n, c, class int) ([]PRPoint, error) {
 	return points, nil
 }
 
+// MicroPRCurve is the precision–recall curve of every (sample, class)
+// pair together, the micro-averaged curve (nil with no positive label).
+func MicroPRCurve(scores, labels []float64, n, c int) ([]PRPoint, error) {
+	if err := check(scores, labels, n, c); err != nil {
+		return nil, err
+	}
+	points, _ := curve(scores, labels)
+	return points, nil
+}
+
 func column(v []float64, n, c, class int) []float64 {
 	col := make([]float64, n)
 	for i := range col {

@@ -72,6 +72,23 @@ func TestPRCurve(t *testing.T) {
 	}
 }
 
+// TestMicroPRCurve: all 12 pairs, thresholds .9 … .05 (see TestBestThreshold).
+func TestMicroPRCurve(t *testing.T) {
+	got, err := MicroPRCurve(scores, labels, n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []PRPoint{{.9, 1, .25}, {.8, .5, .25}, {.7, 2.0 / 3, .5}, {.6, .5, .5}, {.4, .5, .75}, {.2, 4.0 / 7, 1}, {.1, .5, 1}, {.05, 1.0 / 3, 1}}
+	if len(got) != len(want) {
+		t.Fatalf("%d points, want %d: %v", len(got), len(want), got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("point %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
 func TestMicroF1(t *testing.T) {
 	// ≥ .5: class 0 all predicted (TP 2, FP 2), class 1 none (FN 2).
 	got, err := MicroF1(scores, labels, n, c, .5)

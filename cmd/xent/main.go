@@ -7,6 +7,7 @@
 //	xent bench ...       speed, against the memory-copy ceiling
 //	xent train ...       train a CNN on MNIST with one of the losses
 //	xent plot ...        the tutorial's loss figures, PNG and SVG
+//	xent experiment ...  multi-label MNIST: softmax with 1/M against sigmoid
 //	xent help [command]  usage
 //
 // Results go to stdout, diagnostics to stderr prefixed "xent:". The exit
@@ -70,6 +71,7 @@ var commands = []command{
 	{"bench", "time a loss against the memory-copy ceiling", runBench},
 	{"train", "train a CNN on MNIST with one of the losses", runTrain},
 	{"plot", "draw the tutorial's loss figures with xent's functions", runPlot},
+	{"experiment", "multi-label MNIST: softmax with 1/M against sigmoid", runExperiment},
 }
 
 // run is the whole program: main only maps its error to an exit status.

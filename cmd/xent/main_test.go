@@ -343,6 +343,7 @@ func TestGoldenText(t *testing.T) {
 		{"help-bench.golden", []string{"bench", "-h"}},
 		{"help-train.golden", []string{"train", "-h"}},
 		{"help-plot.golden", []string{"plot", "-h"}},
+		{"help-experiment.golden", []string{"experiment", "multilabel", "-h"}},
 	} {
 		stdout, stderr, code := runCLI(c.args...)
 		if code != 0 || stderr != "" {

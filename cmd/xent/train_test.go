@@ -218,3 +218,26 @@ func TestPlot(t *testing.T) {
 		t.Errorf("plot into a file's path: exit %d, want 1", code)
 	}
 }
+
+func TestExperimentBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"experiment"}, 2, "name the experiment"},
+		{[]string{"experiment", "cifar"}, 2, `unknown experiment "cifar"`},
+		{[]string{"experiment", "multilabel", "--workers", "0"}, 2, "0 workers"},
+		{[]string{"experiment", "multilabel", "--quick", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"experiment", "multilabel", "--data", filepath.Join(dir, "none")}, 1, filepath.Join(dir, "none")},
+	} {
+		_, stderr, code := runCLI(c.args...)
+		if code != c.code || !strings.Contains(stderr, c.stderr) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d with %q", c.args, code, stderr, c.code, c.stderr)
+		}
+	}
+	if stdout, _, code := runCLI("experiment", "-h"); code != 0 || !strings.Contains(stdout, "Usage: xent experiment multilabel") {
+		t.Errorf("experiment -h: exit %d, %q", code, stdout)
+	}
+}
