@@ -144,32 +144,53 @@ func writeAtomic(path string, b []byte) error {
 	return err
 }
 
-// Resume reads a checkpoint written by Save and returns the run it holds,
-// on the given sets, ready to continue. Every failure wraps ErrCheckpoint
-// and names what is wrong.
-func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
+// readCheckpoint reads a safetensors file and returns its header's
+// entries, the data after the header and the metadata, checking that it
+// is a checkpoint of this package.
+func readCheckpoint(path string) (raw map[string]json.RawMessage, body []byte, meta map[string]string, err error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		return nil, nil, nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("%w: %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, args...))
 	}
 	if len(b) < 8 {
-		return nil, bad("%d bytes, shorter than a safetensors header", len(b))
+		return nil, nil, nil, bad("%d bytes, shorter than a safetensors header", len(b))
 	}
 	n := binary.LittleEndian.Uint64(b)
 	if n > uint64(len(b)-8) {
-		return nil, bad("header of %d bytes in a file of %d", n, len(b))
+		return nil, nil, nil, bad("header of %d bytes in a file of %d", n, len(b))
 	}
-	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
-		return nil, bad("header: %v", err)
+		return nil, nil, nil, bad("header: %v", err)
 	}
-	body := b[8+n:]
-	var meta map[string]string
 	if err := json.Unmarshal(raw["__metadata__"], &meta); err != nil || meta["format"] != checkpointFormat {
-		return nil, bad("not a checkpoint of xent train (format %q)", meta["format"])
+		return nil, nil, nil, bad("not a checkpoint of xent train (format %q)", meta["format"])
+	}
+	return raw, b[8+n:], meta, nil
+}
+
+// CheckpointDataset returns the name of the data set a checkpoint's run
+// trains on, so that a caller can load that set before Resume.
+func CheckpointDataset(path string) (string, error) {
+	_, _, meta, err := readCheckpoint(path)
+	if err != nil {
+		return "", err
+	}
+	return meta["dataset"], nil
+}
+
+// Resume reads a checkpoint written by Save and returns the run it holds,
+// on the given sets, ready to continue. Every failure wraps ErrCheckpoint
+// and names what is wrong.
+func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
+	raw, body, meta, err := readCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%w: %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, args...))
 	}
 	var cfg Config
 	if err := json.Unmarshal([]byte(meta["config"]), &cfg); err != nil {

@@ -160,12 +160,13 @@ func (t *Trainer) Network() *nn.Network[float32] { return t.net }
 func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
 
 // Run trains until the last epoch ends or ctx is cancelled, calling
-// progress (if not nil) after each batch and epoch after each epoch's test.
-// On cancellation it returns ErrStopped at a batch boundary.
+// progress (if not nil) after each batch and epoch after each epoch's test;
+// a Save from epoch resumes at the next epoch. On cancellation it returns
+// ErrStopped at a batch boundary.
 func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(Epoch)) error {
 	n, b := t.train.N, t.cfg.Batch
 	batches := (n + b - 1) / b
-	for ; t.epoch < t.cfg.Epochs; t.epoch++ {
+	for t.epoch < t.cfg.Epochs {
 		order := data.Shuffle(n, t.cfg.Seed, t.epoch)
 		for ; t.batch < batches; t.batch++ {
 			if ctx.Err() != nil {
@@ -192,6 +193,9 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(E
 		e.TrainLoss = t.lossSum / float64(batches)
 		e.TrainAccuracy = float64(t.correct) / float64(t.images)
 		t.metrics.Epochs = append(t.metrics.Epochs, e)
+		// The position moves to the next epoch before the callback, so that
+		// a checkpoint saved there resumes after this epoch.
+		t.epoch++
 		t.batch, t.lossSum, t.correct, t.images = 0, 0, 0, 0
 		if epoch != nil {
 			epoch(e)

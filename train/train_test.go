@@ -178,6 +178,40 @@ func TestResume(t *testing.T) {
 	}
 }
 
+// TestResumeFromEpochCheckpoint saves in the epoch callback, as xent train
+// does, and resumes from the file written after epoch 1: the result must
+// be the uninterrupted run's.
+func TestResumeFromEpochCheckpoint(t *testing.T) {
+	trainSet, testSet := stripes(128, 5), stripes(32, 6)
+	c := small(xent.Softmax)
+	whole, err := New(c, "stripes", trainSet, testSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "epoch1.safetensors")
+	if err := whole.Run(context.Background(), nil, func(e Epoch) {
+		if e.Epoch == 1 {
+			if err := whole.Save(path); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	resumed, err := Resume(path, trainSet, testSet)
+	if err != nil {
+		t.Fatalf("the checkpoint saved after epoch 1: %v", err)
+	}
+	if len(resumed.Metrics().Epochs) != 1 || resumed.Done() {
+		t.Fatalf("resumed with %d epochs of metrics, done %v", len(resumed.Metrics().Epochs), resumed.Done())
+	}
+	runAll(t, resumed)
+	sameWeights(t, weights(whole), weights(resumed))
+	if a, b := metricsJSON(t, whole), metricsJSON(t, resumed); !bytes.Equal(a, b) {
+		t.Fatalf("metrics differ:\n%s\n%s", a, b)
+	}
+}
+
 // TestBadCheckpoints feeds Resume damaged files: each must fail with
 // ErrCheckpoint, and the file must be left as it was.
 func TestBadCheckpoints(t *testing.T) {

@@ -35,7 +35,8 @@ and accuracy curves and the confusion matrix as PNG and SVG, and
 report.html, which shows them. The weights, the optimiser's state and the
 position in the run are saved to --save (safetensors) after every epoch and
 when the run is interrupted (Ctrl-C); --resume continues a saved run with
-the result an uninterrupted one would have had.`
+the result an uninterrupted one would have had. A new run refuses to start
+when its checkpoint file exists already, so that none is overwritten.`
 
 // trainFlags are the flags of xent train.
 type trainFlags struct {
@@ -93,6 +94,35 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			if set[name] {
 				return usagef("train: --%s with --resume: the checkpoint holds the run's settings", name)
 			}
+		}
+		dataset, err := train.CheckpointDataset(f.resume)
+		if err != nil {
+			return err
+		}
+		if set["dataset"] && f.dataset != dataset {
+			return usagef("train: --dataset %s, but %s was trained on %s", f.dataset, f.resume, dataset)
+		}
+		switch dataset {
+		case "mnist":
+			loadSets = data.MNIST
+		case "fashion-mnist":
+			loadSets = data.FashionMNIST
+		default:
+			return fmt.Errorf("%w: %s: trained on %q, a data set xent train does not load", train.ErrCheckpoint, f.resume, dataset)
+		}
+		f.dataset = dataset
+	}
+
+	// Never overwrite a checkpoint but the one being continued.
+	if fi, err := os.Stat(f.save); err == nil {
+		same := false
+		if f.resume != "" {
+			if ri, err := os.Stat(f.resume); err == nil {
+				same = os.SameFile(fi, ri)
+			}
+		}
+		if !same {
+			return usagef("train: %s exists: continue it with --resume %s, or give another --out or --save", f.save, f.save)
 		}
 	}
 

@@ -162,6 +162,12 @@ func TestTrainBadInput(t *testing.T) {
 	if err := os.WriteFile(badCkpt, []byte("not a checkpoint at all"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	okRun := filepath.Join(dir, "ok")
+	if _, stderr, code := runCLI("train", "--data", dir, "--epochs", "1", "--batch", "16", "--out", okRun); code != 0 {
+		t.Fatalf("a good run: exit %d: %s", code, stderr)
+	}
+	goodCkpt := filepath.Join(okRun, "checkpoint.safetensors")
+	good := readFile(t, goodCkpt)
 	out := filepath.Join(dir, "out")
 	for _, c := range []struct {
 		args   []string
@@ -181,6 +187,9 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--data", filepath.Join(dir, "none")}, 1, filepath.Join(dir, "none")},
 		{[]string{"--data", corruptData}, 1, "train-images-idx3-ubyte"},
 		{[]string{"--resume", badCkpt}, 1, "bad checkpoint"},
+		{[]string{"--resume", goodCkpt, "--dataset", "fashion-mnist"}, 2, "was trained on mnist"},
+		{[]string{"--save", goodCkpt}, 2, "exists: continue it with --resume"},
+		{[]string{"--resume", goodCkpt, "--save", badCkpt}, 2, "exists"},
 		{[]string{"--resume", filepath.Join(dir, "missing.safetensors")}, 1, "missing.safetensors"},
 	} {
 		args := append([]string{"train", "--out", out}, c.args...)
@@ -191,6 +200,9 @@ func TestTrainBadInput(t *testing.T) {
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%v: exit %d, stderr %q; want exit %d with %q", c.args, code, stderr, c.code, c.stderr)
 		}
+	}
+	if got := readFile(t, goodCkpt); !bytes.Equal(got, good) {
+		t.Error("a refused run changed the existing checkpoint")
 	}
 	if got := readFile(t, badCkpt); string(got) != "not a checkpoint at all" {
 		t.Errorf("the unreadable checkpoint was changed to %q", got)
