@@ -26,7 +26,7 @@ func Table(results []Result) string {
 }
 
 // ReportFiles lists what WriteReport puts in the directory.
-var ReportFiles = []string{"results.json", "validation-map.png", "validation-map.svg",
+var ReportFiles = []string{"results.json", "train-loss.png", "train-loss.svg", "validation-map.png", "validation-map.svg",
 	"precision-recall.png", "precision-recall.svg", "report.html"}
 
 // WriteReport writes ReportFiles into dir, which must exist.
@@ -43,6 +43,8 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 	}
 	curves := figures.Figure{Name: "validation-map", Title: "validation mAP after each epoch",
 		XLabel: "epoch", YLabel: "mean average precision", LegendBottom: true}
+	losses := figures.Figure{Name: "train-loss", Title: "mean training loss per epoch (each loss on its own scale)",
+		XLabel: "epoch", YLabel: "training loss"}
 	pr := figures.Figure{Name: "precision-recall", Title: "micro-averaged precision–recall, test split",
 		XLabel: "recall", YLabel: "precision", YMax: 1, LegendLeft: true, LegendBottom: true}
 	for _, r := range results {
@@ -51,13 +53,18 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 			s.X, s.Y = append(s.X, float64(e.Epoch)), append(s.Y, e.ValidationMAP)
 		}
 		curves.Series = append(curves.Series, s)
+		l := figures.Series{Name: string(r.Loss)}
+		for _, e := range r.Epochs {
+			l.X, l.Y = append(l.X, float64(e.Epoch)), append(l.Y, e.TrainLoss)
+		}
+		losses.Series = append(losses.Series, l)
 		p := figures.Series{Name: string(r.Loss)}
 		for _, pt := range thin(r.PR, 0.002) {
 			p.X, p.Y = append(p.X, pt.Recall), append(p.Y, pt.Precision)
 		}
 		pr.Series = append(pr.Series, p)
 	}
-	if err := figures.Write(dir, []figures.Figure{curves, pr}); err != nil {
+	if err := figures.Write(dir, []figures.Figure{losses, curves, pr}); err != nil {
 		return err
 	}
 	var page bytes.Buffer
@@ -103,7 +110,8 @@ weights and batch order for each loss; Adam, learning rate {{.Config.LR}}, batch
 <table><tr><th>loss</th><th>mAP</th><th>micro-F1</th><th>threshold (validation)</th><th>precision@M</th><th>exact-set accuracy</th><th>training time</th></tr>
 {{range .Results}}<tr><td>{{.Loss}}</td><td>{{f4 .MAP}}</td><td>{{f4 .MicroF1}}</td><td>{{g3 .Threshold}}</td><td>{{f4 .PrecisionAtM}}</td><td>{{f4 .ExactSet}}</td><td>{{s0 .Seconds}}</td></tr>
 {{end}}</table>
-<p><img src="validation-map.svg" alt="validation mAP per epoch"><img src="precision-recall.svg" alt="precision-recall curves"></p>
+<p><img src="train-loss.svg" alt="training loss per epoch"><img src="validation-map.svg" alt="validation mAP per epoch"></p>
+<p><img src="precision-recall.svg" alt="precision-recall curves"></p>
 <p>The numbers are in <a href="results.json">results.json</a>.</p>
 </body></html>
 `))

@@ -3,6 +3,8 @@ package figures
 import (
 	"math"
 	"testing"
+
+	"github.com/xent-go/xent"
 )
 
 // The closed forms the figures must show, computed here with package math
@@ -87,6 +89,46 @@ func TestAllAndFiles(t *testing.T) {
 			if s.Name == "" || len(s.X) != len(s.Y) || len(s.X) == 0 {
 				t.Errorf("%s: series %q of %d x and %d y", f.Name, s.Name, len(s.X), len(s.Y))
 			}
+		}
+	}
+}
+
+// TestValuesAreTheLibrarys calls the library afresh, one point at a time,
+// and requires the figures' values to the bit: what is drawn is what xent
+// computes, not a formula beside it.
+func TestValuesAreTheLibrarys(t *testing.T) {
+	f, err := Focal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	loss, grad, err := CrossEntropy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, g := range FocalGammas {
+		s := f.Series[k]
+		for i := 0; i < len(s.X); i += 17 {
+			z := math.Log(s.X[i] / (1 - s.X[i]))
+			v, err := xent.SigmoidFocalLoss([]int{1, 1}, []float64{z}, []float64{1},
+				xent.SigmoidFocalOptions[float64]{Alpha: new(-1.0), Gamma: new(g)}, xent.Output[float64]{})
+			if err != nil || v != s.Y[i] {
+				t.Errorf("focal γ=%g at p=%v: figure %v, library %v (%v)", g, s.X[i], s.Y[i], v, err)
+			}
+		}
+	}
+	for i := 0; i < len(loss.Series[0].X); i += 11 {
+		z := loss.Series[0].X[i]
+		row := make([]float64, Classes)
+		row[0] = z
+		d := make([]float64, Classes)
+		v, err := xent.SoftmaxCrossEntropy([]int{1, Classes}, row, []int64{0}, xent.SoftmaxOptions[float64]{}, xent.Output[float64]{Grad: d})
+		if err != nil || v != loss.Series[0].Y[i] || d[0] != grad.Series[0].Y[i] {
+			t.Errorf("softmax at z=%v: figure %v, %v; library %v, %v (%v)", z, loss.Series[0].Y[i], grad.Series[0].Y[i], v, d[0], err)
+		}
+		g := make([]float64, 1)
+		v, err = xent.SigmoidCrossEntropy([]int{1, 1}, []float64{z}, []float64{1}, xent.SigmoidOptions[float64]{}, xent.Output[float64]{Grad: g})
+		if err != nil || v != loss.Series[1].Y[i] || g[0] != grad.Series[1].Y[i] {
+			t.Errorf("sigmoid at z=%v: figure %v, %v; library %v, %v (%v)", z, loss.Series[1].Y[i], grad.Series[1].Y[i], v, g[0], err)
 		}
 	}
 }

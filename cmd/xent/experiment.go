@@ -18,8 +18,8 @@ multilabel-softmax (the 1/M factor), sigmoid and sigmoid-focal (α 0.25,
 γ 2), from the same initial weights and in the same batch order, and prints
 a markdown table of mean average precision, micro-F1 at the threshold
 chosen on the validation split, precision@M, exact-set accuracy and
-training time. --out receives results.json, the validation-mAP and
-precision–recall curves (PNG and SVG) and report.html.
+training time. --out receives results.json, the training-loss,
+validation-mAP and precision–recall curves (PNG and SVG) and report.html.
 
 The full run uses 30,000 training, 5,000 validation and 10,000 test images
 for 3 epochs; --quick 6,000, 1,000 and 2,000 for 2 epochs.`
