@@ -59,15 +59,7 @@ func sweep(scores, labels []float64) (steps []step, positives int) {
 			positives++
 		}
 	}
-	slices.SortStableFunc(idx, func(a, b int) int {
-		switch {
-		case scores[a] > scores[b]:
-			return -1
-		case scores[a] < scores[b]:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(idx, byScoreDescending(scores))
 	tp, seen := 0, 0
 	for k := 0; k < len(idx); {
 		s := scores[idx[k]]
@@ -80,6 +72,20 @@ func sweep(scores, labels []float64) (steps []step, positives int) {
 		steps = append(steps, step{s, tp, seen})
 	}
 	return steps, positives
+}
+
+// byScoreDescending orders indices of scores from the highest score down;
+// a stable sort keeps tied indices in increasing order.
+func byScoreDescending(scores []float64) func(a, b int) int {
+	return func(a, b int) int {
+		switch {
+		case scores[a] > scores[b]:
+			return -1
+		case scores[a] < scores[b]:
+			return 1
+		}
+		return 0
+	}
 }
 
 // curve is the precision–recall curve of the pairs; nil without a positive.
@@ -234,15 +240,7 @@ func PrecisionAtM(scores, labels []float64, n, c int) (float64, error) {
 		for j := range order {
 			order[j] = j
 		}
-		slices.SortStableFunc(order, func(a, b int) int {
-			switch {
-			case row[a] > row[b]:
-				return -1
-			case row[a] < row[b]:
-				return 1
-			}
-			return 0
-		})
+		slices.SortStableFunc(order, byScoreDescending(row))
 		hits := 0
 		for _, j := range order[:m] {
 			hits += int(lab[j])
