@@ -130,7 +130,10 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 				copy(x[i*size:], tr.Image(k))
 				copy(targets[i*c:], tr.Targets[k*c:(k+1)*c])
 			}
-			logits := net.Forward(x[:n*size], n)
+			logits, err := net.Forward(x[:n*size], n)
+			if err != nil {
+				return Result{}, err
+			}
 			v, err := xent.Evaluate(lossCfg, []int{n, c}, logits, nil, targets[:n*c], xent.Output[float32]{Grad: grad[:n*c]})
 			if err != nil {
 				return Result{}, err
@@ -140,12 +143,17 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 			}
 			sum += float64(v)
 			net.ZeroGrad()
-			net.Backward(grad[:n*c])
+			if _, err := net.Backward(grad[:n*c]); err != nil {
+				return Result{}, err
+			}
 			if err := opt.Step(net.Params()); err != nil {
 				return Result{}, err
 			}
 		}
-		scores, labels := Scores(net, loss, val, cfg.Batch)
+		scores, labels, err := Scores(net, loss, val, cfg.Batch)
+		if err != nil {
+			return Result{}, err
+		}
 		m, err := multilabel.MeanAveragePrecision(scores, labels, val.N, c)
 		if err != nil {
 			return Result{}, err
@@ -158,11 +166,17 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 	}
 	res.Seconds = time.Since(start).Seconds()
 
-	vs, vl := Scores(net, loss, val, cfg.Batch)
+	vs, vl, err := Scores(net, loss, val, cfg.Batch)
+	if err != nil {
+		return Result{}, err
+	}
 	if res.Threshold, _, err = multilabel.BestThreshold(vs, vl, val.N, c); err != nil {
 		return Result{}, err
 	}
-	ts, tl := Scores(net, loss, te, cfg.Batch)
+	ts, tl, err := Scores(net, loss, te, cfg.Batch)
+	if err != nil {
+		return Result{}, err
+	}
 	if res.MAP, err = multilabel.MeanAveragePrecision(ts, tl, te.N, c); err != nil {
 		return Result{}, err
 	}
@@ -184,12 +198,15 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 // Scores returns the network's probabilities on every image of s, as the
 // loss defines them (softmax for multilabel-softmax, σ otherwise), and the
 // targets, both as float64 rows.
-func Scores(net *nn.Network[float32], loss xent.Loss, s *data.MultiSet, batch int) (scores, labels []float64) {
+func Scores(net *nn.Network[float32], loss xent.Loss, s *data.MultiSet, batch int) (scores, labels []float64, err error) {
 	size, c := s.Height*s.Width, s.Classes
 	scores, labels = make([]float64, s.N*c), make([]float64, s.N*c)
 	for lo := 0; lo < s.N; lo += batch {
 		n := min(batch, s.N-lo)
-		logits := net.Forward(s.Images[lo*size:(lo+n)*size], n)
+		logits, err := net.Forward(s.Images[lo*size:(lo+n)*size], n)
+		if err != nil {
+			return nil, nil, err
+		}
 		for i := range n {
 			row, out := logits[i*c:(i+1)*c], scores[(lo+i)*c:(lo+i+1)*c]
 			Probabilities(loss, row, out)
@@ -198,7 +215,7 @@ func Scores(net *nn.Network[float32], loss xent.Loss, s *data.MultiSet, batch in
 	for i, t := range s.Targets {
 		labels[i] = float64(t)
 	}
-	return scores, labels
+	return scores, labels, nil
 }
 
 // Probabilities writes the probabilities of one row of logits into out:

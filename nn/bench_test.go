@@ -33,12 +33,17 @@ func BenchmarkTrainStep(b *testing.B) {
 			opts := xent.SoftmaxOptions[float32]{Workers: workers}
 			b.ResetTimer()
 			for range b.N {
-				logits := net.Forward(x, batch)
+				logits, err := net.Forward(x, batch)
+				if err != nil {
+					b.Fatal(err)
+				}
 				if _, err := xent.SoftmaxCrossEntropy([]int{batch, 10}, logits, labels, opts, xent.Output[float32]{Grad: grad}); err != nil {
 					b.Fatal(err)
 				}
 				net.ZeroGrad()
-				net.Backward(grad)
+				if _, err := net.Backward(grad); err != nil {
+					b.Fatal(err)
+				}
 				if err := opt.Step(net.Params()); err != nil {
 					b.Fatal(err)
 				}

@@ -14,6 +14,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -40,7 +41,13 @@ type Param[T Float] struct {
 	Value, Grad []T
 }
 
-// Layer is one stage of a network.
+// ErrShape is wrapped by the errors of Network.Forward and Backward when a
+// slice does not hold the values the network's shapes call for.
+var ErrShape = errors.New("nn: wrong number of values")
+
+// Layer is one stage of a network. Its Forward and Backward trust their
+// arguments — n·in.Size() inputs, a gradient of the last output's size,
+// Backward after Forward — as Network, which checks them, calls them.
 type Layer[T Float] interface {
 	// Init fixes the input shape, allocates the parameters and draws their
 	// initial values from rng, and returns the output shape.
@@ -214,6 +221,7 @@ type Network[T Float] struct {
 	In     Shape
 	Layers []Layer[T]
 	Out    Shape
+	n      int // the batch of the last Forward
 }
 
 // NewNetwork initialises layers for inputs of shape in, drawing the
@@ -238,22 +246,35 @@ func NewNetwork[T Float](in Shape, seed uint64, workers int, layers ...Layer[T])
 	return &Network[T]{In: in, Layers: layers, Out: shape}, nil
 }
 
-// Forward runs the layers on a batch of n examples.
-func (net *Network[T]) Forward(x []T, n int) []T {
+// Forward runs the layers on a batch of n ≥ 1 examples, n·In.Size()
+// values, and returns the n·Out.Size() outputs (owned by the last layer
+// until the next Forward). A wrong count is an ErrShape error.
+func (net *Network[T]) Forward(x []T, n int) ([]T, error) {
+	if n < 1 || len(x) != n*net.In.Size() {
+		return nil, fmt.Errorf("%w: %d input values for a batch of %d of %v: want %d",
+			ErrShape, len(x), n, net.In, max(n, 0)*net.In.Size())
+	}
+	net.n = n
 	for _, l := range net.Layers {
 		x = l.Forward(x, n)
 	}
-	return x
+	return x, nil
 }
 
 // Backward runs the layers backwards from the gradient of the loss with
-// respect to the output, adding to the parameters' gradients, and returns
-// the gradient with respect to the input.
-func (net *Network[T]) Backward(dout []T) []T {
+// respect to the last Forward's output, adding to the parameters'
+// gradients, and returns the gradient with respect to the input. A
+// gradient of the wrong size, or a call before any Forward, is an
+// ErrShape error.
+func (net *Network[T]) Backward(dout []T) ([]T, error) {
+	if net.n == 0 || len(dout) != net.n*net.Out.Size() {
+		return nil, fmt.Errorf("%w: a gradient of %d values after a forward pass of %d of %v",
+			ErrShape, len(dout), net.n, net.Out)
+	}
 	for i := len(net.Layers) - 1; i >= 0; i-- {
 		dout = net.Layers[i].Backward(dout)
 	}
-	return dout
+	return dout, nil
 }
 
 // Params returns every layer's parameters, in order.

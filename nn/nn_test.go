@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -138,7 +139,10 @@ func smallNet(t *testing.T, workers int) *Network[float64] {
 // with its gradient in grad when grad is not nil.
 func netLoss(t *testing.T, net *Network[float64], x []float64, labels []int64, grad []float64) float64 {
 	n := len(labels)
-	logits := net.Forward(x, n)
+	logits, err := net.Forward(x, n)
+	if err != nil {
+		t.Fatal(err)
+	}
 	loss, err := xent.SoftmaxCrossEntropy([]int{n, net.Out.C}, logits, labels, xent.SoftmaxOptions[float64]{}, xent.Output[float64]{Grad: grad})
 	if err != nil {
 		t.Fatal(err)
@@ -158,7 +162,11 @@ func TestNetworkGradient(t *testing.T) {
 		grad := make([]float64, n*net.Out.C)
 		netLoss(t, net, x, labels, grad)
 		net.ZeroGrad()
-		dx := append([]float64(nil), net.Backward(grad)...)
+		din, err := net.Backward(grad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dx := append([]float64(nil), din...)
 		numerical := func(v []float64, i int) float64 {
 			old := v[i]
 			v[i] = old + step
@@ -193,8 +201,12 @@ func TestWorkersBitIdentical(t *testing.T) {
 	if l1 != l2 {
 		t.Fatalf("loss %v with 1 worker, %v with 2", l1, l2)
 	}
-	one.Backward(g1)
-	two.Backward(g2)
+	if _, err := one.Backward(g1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := two.Backward(g2); err != nil {
+		t.Fatal(err)
+	}
 	p2 := two.Params()
 	for k, p := range one.Params() {
 		for i := range p.Grad {
@@ -345,7 +357,9 @@ func TestTrainsSeparableData(t *testing.T) {
 	for range 100 {
 		last = netLoss(t, net, x, labels, grad)
 		net.ZeroGrad()
-		net.Backward(grad)
+		if _, err := net.Backward(grad); err != nil {
+			t.Fatal(err)
+		}
 		if err := opt.Step(net.Params()); err != nil {
 			t.Fatal(err)
 		}
@@ -368,8 +382,8 @@ func TestClassifierShapes(t *testing.T) {
 		if dense.in != c.features || net.Out != (Shape{10, 1, 1}) {
 			t.Errorf("%v: dense takes %d features, output %v; want %d and 10×1×1", c.in, dense.in, net.Out, c.features)
 		}
-		if y := net.Forward(make([]float32, 2*c.in.Size()), 2); len(y) != 20 {
-			t.Errorf("%v: %d outputs for 2 images", c.in, len(y))
+		if y, err := net.Forward(make([]float32, 2*c.in.Size()), 2); err != nil || len(y) != 20 {
+			t.Errorf("%v: %d outputs for 2 images (%v)", c.in, len(y), err)
 		}
 	}
 	if _, err := Classifier[float32](Shape{1, 28, 28}, 0, 1, 1); err == nil {
@@ -377,5 +391,30 @@ func TestClassifierShapes(t *testing.T) {
 	}
 	if _, err := Classifier[float32](Shape{1, 3, 3}, 10, 1, 1); err == nil {
 		t.Error("3×3 images (the second pool has 1×1): no error")
+	}
+}
+
+// TestNetworkShapeErrors: wrong sizes are errors wrapping ErrShape, not
+// panics, and leave the network usable.
+func TestNetworkShapeErrors(t *testing.T) {
+	net := smallNet(t, 1)
+	if _, err := net.Backward(make([]float64, 5)); !errors.Is(err, ErrShape) {
+		t.Errorf("Backward before Forward: %v", err)
+	}
+	for _, c := range []struct{ values, n int }{{63, 1}, {65, 1}, {64, 2}, {0, 0}, {64, -1}} {
+		if _, err := net.Forward(make([]float64, c.values), c.n); !errors.Is(err, ErrShape) {
+			t.Errorf("Forward of %d values as %d examples: %v", c.values, c.n, err)
+		}
+	}
+	if _, err := net.Forward(make([]float64, 2*64), 2); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int{5, 11, 0} {
+		if _, err := net.Backward(make([]float64, size)); !errors.Is(err, ErrShape) {
+			t.Errorf("Backward of %d values after a batch of 2: %v", size, err)
+		}
+	}
+	if _, err := net.Backward(make([]float64, 10)); err != nil {
+		t.Errorf("Backward of the right size: %v", err)
 	}
 }

@@ -249,7 +249,10 @@ func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float6
 // the network classified right before the update.
 func (t *Trainer) step(idx []int) (float64, int, error) {
 	x, labels := t.load(t.train, idx)
-	logits := t.net.Forward(x, len(idx))
+	logits, err := t.net.Forward(x, len(idx))
+	if err != nil {
+		return 0, 0, err
+	}
 	if cap(t.grad) < len(logits) {
 		t.grad = make([]float32, len(logits))
 	}
@@ -263,7 +266,9 @@ func (t *Trainer) step(idx []int) (float64, int, error) {
 	}
 	correct := countCorrect(logits, labels, t.train.Classes, nil)
 	t.net.ZeroGrad()
-	t.net.Backward(grad)
+	if _, err := t.net.Backward(grad); err != nil {
+		return 0, 0, err
+	}
 	return loss, correct, t.opt.Step(t.net.Params())
 }
 
@@ -310,7 +315,10 @@ func (t *Trainer) evaluate() (Epoch, error) {
 			idx = append(idx, k)
 		}
 		x, labels := t.load(s, idx)
-		logits := t.net.Forward(x, len(idx))
+		logits, err := t.net.Forward(x, len(idx))
+		if err != nil {
+			return Epoch{}, err
+		}
 		loss, err := t.loss(logits, labels, nil)
 		if err != nil {
 			return Epoch{}, err
