@@ -135,7 +135,11 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 		if t, err = train.Resume(f.resume, trainSet, testSet); err != nil {
 			return err
 		}
-		fmt.Fprintf(stderr, "xent: resuming %s at epoch %d\n", f.resume, len(t.Metrics().Epochs)+1)
+		if t.Done() {
+			fmt.Fprintf(stderr, "xent: %s holds a finished run of %d epochs; writing its report again\n", f.resume, len(t.Metrics().Epochs))
+		} else {
+			fmt.Fprintf(stderr, "xent: resuming %s at epoch %d\n", f.resume, len(t.Metrics().Epochs)+1)
+		}
 	} else if t, err = train.New(f.cfg, f.dataset, trainSet, testSet); err != nil {
 		return err
 	}
@@ -151,8 +155,10 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	cfg := t.Metrics().Config
-	fmt.Fprintf(stderr, "xent: training on %s (%d images, %d test) with %s, %s lr %g, batch %d, %d workers\n",
-		f.dataset, trainSet.N, testSet.N, cfg.Loss, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Workers)
+	if !t.Done() {
+		fmt.Fprintf(stderr, "xent: training on %s (%d images, %d test) with %s, %s lr %g, batch %d, %d workers\n",
+			f.dataset, trainSet.N, testSet.N, cfg.Loss, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Workers)
+	}
 	bar := newProgress(stderr, isTerminal(stderr), cfg.Epochs, cfg.Batch)
 	runErr := t.Run(ctx, bar.update, func(e train.Epoch) {
 		bar.epoch(e)

@@ -141,6 +141,14 @@ func TestTrainInterruptResume(t *testing.T) {
 			t.Errorf("%s of the resumed run differs from the uninterrupted run's", f)
 		}
 	}
+	// Resuming a finished run trains nothing and leaves the checkpoint as it was.
+	before := readFile(t, ckpt)
+	if _, stderr, code := runCLI("train", "--data", dir, "--resume", ckpt, "--out", stopped); code != 0 || !strings.Contains(stderr, "finished run of 3 epochs") {
+		t.Errorf("resuming the finished run: exit %d: %s", code, stderr)
+	}
+	if !bytes.Equal(before, readFile(t, ckpt)) {
+		t.Error("resuming a finished run changed its checkpoint")
+	}
 }
 
 // TestTrainBadInput: bad flags exit 2 before any file is read, bad files
