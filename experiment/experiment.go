@@ -120,6 +120,7 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 	res := Result{Loss: loss}
 	start := time.Now()
 	batches := (tr.N + cfg.Batch - 1) / cfg.Batch
+	var vs, vl []float64 // the validation scores after the latest epoch
 	for epoch := range cfg.Epochs {
 		order := data.Shuffle(tr.N, cfg.Seed, epoch)
 		sum := 0.0
@@ -150,11 +151,10 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 				return Result{}, err
 			}
 		}
-		scores, labels, err := Scores(net, loss, val, cfg.Batch)
-		if err != nil {
+		if vs, vl, err = Scores(net, loss, val, cfg.Batch); err != nil {
 			return Result{}, err
 		}
-		m, err := multilabel.MeanAveragePrecision(scores, labels, val.N, c)
+		m, err := multilabel.MeanAveragePrecision(vs, vl, val.N, c)
 		if err != nil {
 			return Result{}, err
 		}
@@ -166,10 +166,6 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 	}
 	res.Seconds = time.Since(start).Seconds()
 
-	vs, vl, err := Scores(net, loss, val, cfg.Batch)
-	if err != nil {
-		return Result{}, err
-	}
 	if res.Threshold, _, err = multilabel.BestThreshold(vs, vl, val.N, c); err != nil {
 		return Result{}, err
 	}

@@ -45,6 +45,13 @@ type trainFlags struct {
 	cfg                           train.Config
 }
 
+// dataSets are the loaders of the data sets xent train knows, by the name
+// --dataset and checkpoints give them.
+var dataSets = map[string]func(dir string) (train, test *data.Set, err error){
+	"mnist":         data.MNIST,
+	"fashion-mnist": data.FashionMNIST,
+}
+
 func runTrain(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("train", trainSynopsis)
 	def := train.Defaults()
@@ -71,13 +78,8 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	set := setFlags(fs)
 
 	// Check the flags before reading any file.
-	var loadSets func(string) (*data.Set, *data.Set, error)
-	switch f.dataset {
-	case "mnist":
-		loadSets = data.MNIST
-	case "fashion-mnist":
-		loadSets = data.FashionMNIST
-	default:
+	loadSets, ok := dataSets[f.dataset]
+	if !ok {
 		return usagef("train: --dataset %q: want mnist or fashion-mnist", f.dataset)
 	}
 	if f.resume == "" {
@@ -102,12 +104,7 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 		if set["dataset"] && f.dataset != dataset {
 			return usagef("train: --dataset %s, but %s was trained on %s", f.dataset, f.resume, dataset)
 		}
-		switch dataset {
-		case "mnist":
-			loadSets = data.MNIST
-		case "fashion-mnist":
-			loadSets = data.FashionMNIST
-		default:
+		if loadSets, ok = dataSets[dataset]; !ok {
 			return fmt.Errorf("%w: %s: trained on %q, a data set xent train does not load", train.ErrCheckpoint, f.resume, dataset)
 		}
 		f.dataset = dataset
