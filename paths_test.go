@@ -136,6 +136,35 @@ func TestAssemblyAgreesWithGo(t *testing.T) {
 	}
 }
 
+// TestStreamingAgreesWithGo runs softmax cross-entropy on a gradient large
+// enough, in rows long enough, for the streaming kernel (with ignored rows
+// between counted ones, and extreme values) against the Go path.
+func TestStreamingAgreesWithGo(t *testing.T) {
+	if kernel.Best() == kernel.Go {
+		t.Skip("no assembly path in this build")
+	}
+	rng := rand.New(rand.NewPCG(23, 24))
+	c := kernel.StreamMinRowBytes/4 + 7
+	shape := []int{(4<<20)/(4*c) + 3, c}
+	if !kernel.Streams[float32](c) && kernel.Best() == kernel.AVX512 {
+		t.Fatalf("rows of %d float32 are not streamed", c)
+	}
+	for _, rate := range []int{0, 50} {
+		logits, indices, _ := gradcheck.RandomInputs(rng, xent.Softmax, shape)
+		x := extremeLogits(rng, logits, rate)
+		for _, red := range []xent.Reduction{xent.Mean, xent.None} {
+			cfg := xent.Config[float32]{Loss: xent.Softmax, Reduction: red}
+			g := evaluateOn(kernel.Go, cfg, shape, x, indices, nil)
+			for _, p := range assemblyPaths() {
+				a := evaluateOn(p, cfg, shape, x, indices, nil)
+				if err := agree(a, g); err != nil {
+					t.Fatalf("%v: %v extreme=%v %v: %v", p, shape, rate > 0, red, err)
+				}
+			}
+		}
+	}
+}
+
 // FuzzAssemblyAgreesWithGo: the fuzzer picks the loss, the shape, the seed
 // of the values and how many of them are extreme.
 func FuzzAssemblyAgreesWithGo(f *testing.F) {
@@ -170,7 +199,11 @@ func FuzzAssemblyAgreesWithGo(f *testing.F) {
 func TestWorkersBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, loss := range xent.Losses {
-		for _, shape := range [][]int{{700, 300}, {9, 7, 40, 50}} {
+		shapes := [][]int{{700, 300}, {9, 7, 40, 50}}
+		if loss == xent.Softmax { // rows that stream, in blocks of rows/8
+			shapes = append(shapes, []int{70, kernel.StreamMinRowBytes/4 + 1})
+		}
+		for _, shape := range shapes {
 			logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
 			for _, red := range []xent.Reduction{xent.Mean, xent.None} {
 				var ref pathResult

@@ -155,8 +155,11 @@ type SoftmaxOptions[T Float] struct {
 // gradient NaN. Rows of an (N, C) shape run in the SIMD kernels of
 // internal/kernel (exp within 2 ulp, sums in float64), those of (N, C,
 // d1…dk) shapes through row-major tiles; the noasm build runs plain Go, in
-// float64. Positions are summed in fixed
-// blocks, so the value does not depend on Workers.
+// float64. Positions are summed in fixed blocks, so the value does not
+// depend on Workers. On AVX-512, without weights or smoothing, a gradient
+// of 4 MiB or more in rows of 64 to 256 KiB is written with non-temporal
+// stores (kernel.SoftmaxRowsStream): the same values, but not left in the
+// cache, which could not have held it anyway.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
 // a slice of the wrong length; ErrTarget for a target outside [0, C) that is
@@ -215,6 +218,9 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 	job := parallel.Get[softmaxJob[T, I]]()
 	*job = softmaxJob[T, I]{l: l.dims, x: logits, targets: targets, grad: out.Grad, losses: out.Losses,
 		w: opts.Weight, ignore: ignore, eps: eps, wSum: wSum, red: red, b: newBlocking(l.positions, l.c)}
+	if job.plain() && streams[T](len(out.Grad), l.c) {
+		job.b = streamBlocking(l.positions)
+	}
 	if red.empty {
 		job.grad = nil
 	}
@@ -256,7 +262,7 @@ func (j *softmaxJob[T, I]) sub(x, grad, _ []T, p0, n int) float64 {
 // (reduction-weighted) losses.
 func (j *softmaxJob[T, I]) positions(lo, hi int) float64 {
 	stride, classes := j.l.inner, j.l.c
-	if stride == 1 && j.eps == 0 && j.w == nil && j.grad != nil {
+	if j.plain() {
 		return j.plainRows(lo, hi)
 	}
 	smooth := j.eps / float64(classes)
@@ -297,6 +303,34 @@ func (j *softmaxJob[T, I]) positions(lo, hi int) float64 {
 	return sum
 }
 
+// plain reports whether the job runs in plainRows: rows of an (N, C)
+// shape, a gradient, no weights, no smoothing.
+func (j *softmaxJob[T, I]) plain() bool {
+	return j.l.inner == 1 && j.eps == 0 && j.w == nil && j.grad != nil
+}
+
+// streamBytes is the size of gradient from which the softmax family writes
+// it with non-temporal stores (kernel.SoftmaxRowsStream): beyond the caches
+// of a core, where the lines written would be evicted before the caller
+// reads them anyway.
+const streamBytes = 4 << 20
+
+// streams reports whether a gradient of n elements, in rows of c, is
+// written by the streaming kernel.
+func streams[T Float](n, c int) bool {
+	var zero T
+	return n*int(unsafe.Sizeof(zero)) >= streamBytes && kernel.Streams[T](c)
+}
+
+// streamBlocking splits rows that plainRows streams into blocks of 32
+// rows, or of rows/8 when that makes fewer than 8 blocks: each call of
+// the streaming kernel overlaps its rows' memory traffic with arithmetic
+// except for the first row's maximum and the last row's gradient, so a
+// block must hold many rows.
+func streamBlocking(rows int) blocking {
+	return blocking{count: rows, per: max(1, min(32, rows/8))}
+}
+
 // plainRows computes positions [lo, hi) of an (N, C) shape without weights
 // or smoothing through kernel.SoftmaxRows, a batch of rows per call: the
 // same value as the general path, l = (m + log s) − x_y.
@@ -304,6 +338,7 @@ func (j *softmaxJob[T, I]) plainRows(lo, hi int) float64 {
 	classes := j.l.c
 	var ys [kernel.SoftmaxRowsBatch]int64
 	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
+	stream := streams[T](len(j.grad), classes)
 	sum := 0.0
 	for from := lo; from < hi; from += len(ys) {
 		to := min(from+len(ys), hi)
@@ -315,7 +350,12 @@ func (j *softmaxJob[T, I]) plainRows(lo, hi int) float64 {
 			}
 			scales[r] = j.red.scale(from + r)
 		}
-		kernel.SoftmaxRows(j.x[from*classes:to*classes], j.grad[from*classes:to*classes], classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
+		x, g := j.x[from*classes:to*classes], j.grad[from*classes:to*classes]
+		if stream { // a direct call each, so that the arrays stay on the stack
+			kernel.SoftmaxRowsStream(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
+		} else {
+			kernel.SoftmaxRows(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
+		}
 		for r := range rows {
 			p, li := from+r, 0.0
 			if ys[r] < 0 {

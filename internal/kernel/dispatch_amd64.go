@@ -168,6 +168,61 @@ func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float
 	}
 }
 
+// softmaxRowsStreamF32 runs rows that all count (ys[r] ≥ 0) through the
+// streaming kernel, then writes each target's gradient: after the
+// kernel's SFENCE, so that the ordinary store lands after the
+// non-temporal ones.
+func softmaxRowsStreamF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+	var sc, m, fix [SoftmaxRowsBatch]float32
+	rows := len(ys)
+	for r, v := range scales {
+		sc[r] = float32(v)
+	}
+	buf := getScratch((c + 1) / 2) // c float32
+	softmaxRowsStreamAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), (*float32)(unsafe.Pointer(unsafe.SliceData(buf))),
+		c, ys, sc[:rows], m[:rows], fix[:rows], ss)
+	putScratch(buf)
+	for r, y := range ys {
+		ms[r] = float64(m[r])
+		grad[r*c+int(y)] = fix[r]
+	}
+}
+
+func softmaxRowsStreamF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
+	var fix [SoftmaxRowsBatch]float64
+	buf := getScratch(c)
+	softmaxRowsStreamF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), unsafe.SliceData(buf),
+		c, ys, scales, ms, fix[:len(ys)], ss)
+	putScratch(buf)
+	for r, y := range ys {
+		grad[r*c+int(y)] = fix[r]
+	}
+}
+
+// scratchRows keeps the streaming kernels' scratch rows between calls, one
+// per goroutine that ran at once: a buffered channel rather than a
+// sync.Pool, which the garbage collector empties.
+var scratchRows = make(chan []float64, 64)
+
+// getScratch returns a scratch of n float64s, reused when one is free.
+func getScratch(n int) []float64 {
+	select {
+	case s := <-scratchRows:
+		if cap(s) >= n {
+			return s[:n]
+		}
+	default:
+	}
+	return make([]float64, n)
+}
+
+func putScratch(s []float64) {
+	select {
+	case scratchRows <- s:
+	default:
+	}
+}
+
 // elemArgs and elemArgs64 are the frames of the float32 and float64
 // element kernels; _gen/gen.go reads them at fixed offsets (argX …
 // argLanes), which TestElemArgsLayout pins. A nil optional operand is

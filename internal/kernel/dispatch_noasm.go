@@ -27,6 +27,14 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 	panic("kernel: no assembly")
 }
 
+func softmaxRowsStreamF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+	panic("kernel: no assembly")
+}
+
+func softmaxRowsStreamF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
+	panic("kernel: no assembly")
+}
+
 func maxF64(x []float64) float64                                      { panic("kernel: no assembly") }
 func expShiftSumF64(dst, x []float64, m float64) float64              { panic("kernel: no assembly") }
 func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) { panic("kernel: no assembly") }

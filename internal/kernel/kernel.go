@@ -243,3 +243,66 @@ func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float
 		ms[r], ss[r] = float64(m), s
 	}
 }
+
+// Rows streamed by SoftmaxRowsStream are between StreamMinRowBytes and
+// StreamMaxRowBytes long. Shorter rows stay in the L1 cache between
+// SoftmaxRows' passes, which then run at the memory's pace already, and
+// streaming them costs more in partly written cache lines than it saves;
+// with longer ones the scratch row and the rows being read no longer fit
+// in the L2 cache.
+const (
+	StreamMinRowBytes = 64 << 10
+	StreamMaxRowBytes = 256 << 10
+)
+
+// Streams reports whether SoftmaxRowsStream streams rows of c elements of
+// type T on the active path: AVX-512, and rows within the bounds above.
+func Streams[T Float](c int) bool {
+	var zero T
+	b := c * int(unsafe.Sizeof(zero))
+	return active == AVX512 && b >= StreamMinRowBytes && b <= StreamMaxRowBytes
+}
+
+// SoftmaxRowsStream is SoftmaxRows, to the bit, for a gradient too large to
+// stay in the cache: the exp pass of each row runs in one loop with the
+// maximum of the next row (so that its logits arrive while there is
+// arithmetic to hide them behind) and with the scaled gradient of the row
+// before, kept meanwhile in a scratch row (which the row's exponentials
+// overwrite behind it) and written with non-temporal stores, which
+// neither read the gradient's cache lines first nor leave them in the
+// cache. Each row's logits come from memory once, its gradient goes there
+// once. It is meant for a gradient larger than the caches, which the
+// caller would not find there anyway; the more rows a call has, the more
+// of the memory traffic hides behind arithmetic (all but the first row's
+// maximum and the last row's gradient). Where Streams[T](c) is false, it
+// is SoftmaxRows.
+func SoftmaxRowsStream[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
+	if !Streams[T](c) {
+		SoftmaxRows(x, grad, c, ys, scales, ms, ss)
+		return
+	}
+	streamRows(x, grad, c, ys, scales, ms, ss)
+}
+
+// streamRows runs the streaming kernel over the runs of counted rows, on
+// the AVX-512 path, for any c ≥ 64 (the kernel's least).
+func streamRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
+	rows := len(ys)
+	x, grad, scales, ms, ss = x[:rows*c], grad[:rows*c], scales[:rows], ms[:rows], ss[:rows]
+	for lo := 0; lo < rows; { // the rows between are not touched
+		if ys[lo] < 0 {
+			lo++
+			continue
+		}
+		hi := lo + 1
+		for hi < rows && ys[hi] >= 0 {
+			hi++
+		}
+		if is32[T]() {
+			softmaxRowsStreamF32(f32s(x[lo*c:hi*c]), f32s(grad[lo*c:hi*c]), c, ys[lo:hi], scales[lo:hi], ms[lo:hi], ss[lo:hi])
+		} else {
+			softmaxRowsStreamF64(f64s(x[lo*c:hi*c]), f64s(grad[lo*c:hi*c]), c, ys[lo:hi], scales[lo:hi], ms[lo:hi], ss[lo:hi])
+		}
+		lo = hi
+	}
+}

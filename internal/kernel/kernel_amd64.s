@@ -508,41 +508,48 @@ row:
 	MOVQ    (BX), R11
 	TESTQ   R11, R11
 	JS      next
+	MOVQ    AX, R12
 	VMOVAPS Z0, Z2
 	VMOVAPS Z0, Z3
-	MOVQ    AX, R12
-	MOVQ    DX, R13
+	VMOVAPS Z0, Z4
+	VMOVAPS Z0, Z5
+	MOVQ    R10, R13
+	SHRQ    $0x02, R13
 
-maxloop2:
-	CMPQ   R13, $0x20
-	JL     maxloop
+max4:
+	CMPQ   R13, $0x40
+	JL     max1loop
 	VMAXPS (R12), Z2, Z2
 	VMAXPS 64(R12), Z3, Z3
-	ADDQ   $0x80, R12
-	SUBQ   $0x20, R13
-	JMP    maxloop2
+	VMAXPS 128(R12), Z4, Z4
+	VMAXPS 192(R12), Z5, Z5
+	ADDQ   $0x00000100, R12
+	SUBQ   $0x40, R13
+	JMP    max4
 
-maxloop:
+max1loop:
 	CMPQ   R13, $0x10
-	JL     maxtail
+	JL     max1tail
 	VMAXPS (R12), Z2, Z2
 	ADDQ   $0x40, R12
 	SUBQ   $0x10, R13
-	JMP    maxloop
+	JMP    max1loop
 
-maxtail:
+max1tail:
 	TESTQ   R13, R13
-	JZ      maxdone
+	JZ      max1done
 	MOVL    $0x00000001, R14
 	SHLXL   R13, R14, R13
 	DECL    R13
 	KMOVW   R13, K1
-	VMOVAPS Z0, Z4
-	VMOVUPS (R12), K1, Z4
-	VMAXPS  Z4, Z2, Z2
+	VMOVAPS Z0, Z6
+	VMOVUPS (R12), K1, Z6
+	VMAXPS  Z6, Z2, Z2
 
-maxdone:
+max1done:
 	VMAXPS        Z3, Z2, Z2
+	VMAXPS        Z5, Z4, Z4
+	VMAXPS        Z4, Z2, Z2
 	VEXTRACTF32X8 $0x01, Z2, Y3
 	VMAXPS        Y3, Y2, Y3
 	VEXTRACTF128  $0x01, Y3, X2
@@ -555,109 +562,109 @@ maxdone:
 	VBROADCASTSS  X3, Z3
 	VXORPD        Z2, Z2, Z2
 	VXORPD        Z4, Z4, Z4
-	MOVQ          AX, R12
+	MOVQ          AX, R13
 	MOVQ          CX, R14
-	MOVQ          DX, R13
+	MOVQ          DX, R12
 
 exploop2:
-	CMPQ             R13, $0x20
+	CMPQ             R12, $0x20
 	JL               exploop
-	PREFETCHT1       (R12)(R10*1)
-	VMOVUPS          (R12), Z6
-	VSUBPS           Z3, Z6, Z6
-	VMAXPS           Z6, Z1, Z7
-	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	PREFETCHT1       (R13)(R10*1)
+	VMOVUPS          (R13), Z5
+	VSUBPS           Z3, Z5, Z5
+	VMAXPS           Z5, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
 	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
-	VBROADCASTSS     expC5<>+0(SB), Z6
-	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
-	VSCALEFPS        Z8, Z6, Z6
-	VMOVUPS          Z6, (R14)
-	VMOVAPS          Z6, Z6
-	PREFETCHT1       64(R12)(R10*1)
-	VMOVUPS          64(R12), Z7
-	VSUBPS           Z3, Z7, Z7
-	VMAXPS           Z7, Z1, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VSCALEFPS        Z8, Z5, Z5
+	VMOVUPS          Z5, (R14)
+	VMOVAPS          Z5, Z5
+	PREFETCHT1       64(R13)(R10*1)
+	VMOVUPS          64(R13), Z6
+	VSUBPS           Z3, Z6, Z6
+	VMAXPS           Z6, Z1, Z8
 	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
 	VRNDSCALEPS      $0x00, Z9, Z9
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
-	VBROADCASTSS     expC5<>+0(SB), Z7
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
-	VSCALEFPS        Z9, Z7, Z7
-	VMOVUPS          Z7, 64(R14)
-	VADDPS           Z6, Z7, Z7
-	VCVTPS2PD        Y7, Z6
-	VEXTRACTF32X8    $0x01, Z7, Y7
-	VCVTPS2PD        Y7, Z7
-	VADDPD           Z6, Z2, Z2
-	VADDPD           Z7, Z4, Z4
-	ADDQ             $0x80, R12
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z6
+	VSCALEFPS        Z9, Z6, Z6
+	VMOVUPS          Z6, 64(R14)
+	VADDPS           Z5, Z6, Z6
+	VCVTPS2PD        Y6, Z5
+	VEXTRACTF32X8    $0x01, Z6, Y6
+	VCVTPS2PD        Y6, Z6
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z6, Z4, Z4
+	ADDQ             $0x80, R13
 	ADDQ             $0x80, R14
-	SUBQ             $0x20, R13
+	SUBQ             $0x20, R12
 	JMP              exploop2
 
 exploop:
-	CMPQ             R13, $0x10
+	CMPQ             R12, $0x10
 	JL               exptail
-	PREFETCHT1       (R12)(R10*1)
-	VMOVUPS          (R12), Z6
-	VSUBPS           Z3, Z6, Z6
-	VMAXPS           Z6, Z1, Z7
-	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	PREFETCHT1       (R13)(R10*1)
+	VMOVUPS          (R13), Z5
+	VSUBPS           Z3, Z5, Z5
+	VMAXPS           Z5, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
 	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
-	VBROADCASTSS     expC5<>+0(SB), Z6
-	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
-	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
-	VSCALEFPS        Z8, Z6, Z6
-	VMOVUPS          Z6, (R14)
-	VCVTPS2PD        Y6, Z7
-	VEXTRACTF32X8    $0x01, Z6, Y6
-	VCVTPS2PD        Y6, Z6
-	VADDPD           Z7, Z2, Z2
-	VADDPD           Z6, Z4, Z4
-	ADDQ             $0x40, R12
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VSCALEFPS        Z8, Z5, Z5
+	VMOVUPS          Z5, (R14)
+	VCVTPS2PD        Y5, Z6
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z6, Z2, Z2
+	VADDPD           Z5, Z4, Z4
+	ADDQ             $0x40, R13
 	ADDQ             $0x40, R14
-	SUBQ             $0x10, R13
+	SUBQ             $0x10, R12
 	JMP              exploop
 
 exptail:
-	TESTQ            R13, R13
+	TESTQ            R12, R12
 	JZ               expdone
 	MOVL             $0x00000001, R15
-	SHLXL            R13, R15, R13
-	DECL             R13
-	KMOVW            R13, K1
-	VMOVUPS.Z        (R12), K1, Z6
-	VSUBPS           Z3, Z6, Z6
-	VMAXPS           Z6, Z1, Z6
-	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
-	VRNDSCALEPS      $0x00, Z7, Z7
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	SHLXL            R12, R15, R12
+	DECL             R12
+	KMOVW            R12, K1
+	VMOVUPS.Z        (R13), K1, Z5
+	VSUBPS           Z3, Z5, Z5
+	VMAXPS           Z5, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
 	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z3
-	VSCALEFPS        Z7, Z3, Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
+	VSCALEFPS        Z6, Z3, Z3
 	VMOVAPS.Z        Z3, K1, Z3
 	VMOVUPS          Z3, K1, (R14)
-	VCVTPS2PD        Y3, Z6
+	VCVTPS2PD        Y3, Z5
 	VEXTRACTF32X8    $0x01, Z3, Y3
 	VCVTPS2PD        Y3, Z3
-	VADDPD           Z6, Z2, Z2
+	VADDPD           Z5, Z2, Z2
 	VADDPD           Z3, Z4, Z4
 
 expdone:
@@ -670,32 +677,32 @@ expdone:
 	VADDSD        X3, X2, X2
 	VMOVSD        X2, (R9)
 	VMOVSS        (DI), X3
-	VCVTSS2SD     X3, X5, X5
-	VDIVSD        X2, X5, X5
-	VCVTSD2SS     X5, X5, X5
-	VBROADCASTSS  X5, Z5
+	VCVTSS2SD     X3, X7, X7
+	VDIVSD        X2, X7, X7
+	VCVTSD2SS     X7, X7, X7
+	VBROADCASTSS  X7, Z7
 	MOVQ          CX, R14
-	MOVQ          DX, R13
+	MOVQ          DX, R12
 
 scaleloop:
-	CMPQ    R13, $0x10
+	CMPQ    R12, $0x10
 	JL      scaletail
 	VMOVUPS (R14), Z2
-	VMULPS  Z5, Z2, Z2
+	VMULPS  Z7, Z2, Z2
 	VMOVUPS Z2, (R14)
 	ADDQ    $0x40, R14
-	SUBQ    $0x10, R13
+	SUBQ    $0x10, R12
 	JMP     scaleloop
 
 scaletail:
-	TESTQ     R13, R13
+	TESTQ     R12, R12
 	JZ        scaledone
-	MOVL      $0x00000001, R12
-	SHLXL     R13, R12, R12
+	MOVL      $0x00000001, R13
+	SHLXL     R12, R13, R12
 	DECL      R12
 	KMOVW     R12, K1
 	VMOVUPS.Z (R14), K1, Z2
-	VMULPS    Z5, Z2, Z2
+	VMULPS    Z7, Z2, Z2
 	VMOVUPS   Z2, K1, (R14)
 
 scaledone:
@@ -714,6 +721,578 @@ next:
 	JMP  row
 
 end:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
+TEXT ·softmaxRowsStreamAVX512(SB), NOSPLIT, $72-152
+	MOVQ         x+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         scratch+16(FP), DX
+	MOVQ         c+24(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         BX, (SP)
+	ANDQ         $-128, BX
+	MOVQ         BX, 8(SP)
+	MOVQ         ys_base+32(FP), BX
+	MOVQ         BX, 24(SP)
+	MOVQ         scales_base+56(FP), BX
+	MOVQ         BX, 32(SP)
+	MOVQ         ms_base+80(FP), BX
+	MOVQ         BX, 40(SP)
+	MOVQ         fixes_base+104(FP), BX
+	MOVQ         BX, 48(SP)
+	MOVQ         ss_base+128(FP), BX
+	MOVQ         BX, 56(SP)
+	MOVQ         ys_len+40(FP), BX
+	MOVQ         BX, 16(SP)
+	VBROADCASTSS negInf<>+0(SB), Z0
+	VBROADCASTSS expMin<>+0(SB), Z1
+	MOVQ         AX, BX
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	MOVQ         (SP), SI
+	SHRQ         $0x02, SI
+
+max4:
+	CMPQ   SI, $0x40
+	JL     max1loop
+	VMAXPS (BX), Z2, Z2
+	VMAXPS 64(BX), Z3, Z3
+	VMAXPS 128(BX), Z4, Z4
+	VMAXPS 192(BX), Z5, Z5
+	ADDQ   $0x00000100, BX
+	SUBQ   $0x40, SI
+	JMP    max4
+
+max1loop:
+	CMPQ   SI, $0x10
+	JL     max1tail
+	VMAXPS (BX), Z2, Z2
+	ADDQ   $0x40, BX
+	SUBQ   $0x10, SI
+	JMP    max1loop
+
+max1tail:
+	TESTQ   SI, SI
+	JZ      max1done
+	MOVL    $0x00000001, DI
+	SHLXL   SI, DI, SI
+	DECL    SI
+	KMOVW   SI, K1
+	VMOVAPS Z0, Z6
+	VMOVUPS (BX), K1, Z6
+	VMAXPS  Z6, Z2, Z2
+
+max1done:
+	VMAXPS        Z3, Z2, Z2
+	VMAXPS        Z5, Z4, Z4
+	VMAXPS        Z4, Z2, Z2
+	VEXTRACTF32X8 $0x01, Z2, Y3
+	VMAXPS        Y3, Y2, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0x4e, X3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0xb1, X3, X2
+	VMAXPS        X2, X3, X3
+	MOVQ          40(SP), BX
+	VMOVSS        X3, (BX)
+	VBROADCASTSS  X3, Z2
+	MOVQ          AX, BX
+	CMPQ          16(SP), $0x01
+	JE            firstlast
+	ADDQ          (SP), BX
+
+firstlast:
+	VMOVAPS Z0, Z3
+	VMOVAPS Z0, Z4
+	VXORPD  Z5, Z5, Z5
+	VXORPD  Z6, Z6, Z6
+	XORQ    SI, SI
+
+firstpair:
+	CMPQ             SI, 8(SP)
+	JGE              firstsingle
+	VMOVUPS          (AX)(SI*1), Z7
+	VSUBPS           Z2, Z7, Z7
+	VMAXPS           Z7, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z7
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
+	VSCALEFPS        Z9, Z7, Z7
+	VMOVUPS          Z7, (DX)(SI*1)
+	VMOVAPS          Z7, Z7
+	VMAXPS           (BX)(SI*1), Z3, Z3
+	VMOVUPS          64(AX)(SI*1), Z8
+	VSUBPS           Z2, Z8, Z8
+	VMAXPS           Z8, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VSCALEFPS        Z10, Z8, Z8
+	VMOVUPS          Z8, 64(DX)(SI*1)
+	VADDPS           Z7, Z8, Z8
+	VCVTPS2PD        Y8, Z7
+	VEXTRACTF32X8    $0x01, Z8, Y8
+	VCVTPS2PD        Y8, Z8
+	VADDPD           Z7, Z5, Z5
+	VADDPD           Z8, Z6, Z6
+	VMAXPS           64(BX)(SI*1), Z4, Z4
+	ADDQ             $0x00000080, SI
+	JMP              firstpair
+
+firstsingle:
+	MOVQ (SP), DI
+	SUBQ SI, DI
+	SHRQ $0x02, DI
+
+firstsingleloop:
+	CMPQ             DI, $0x10
+	JL               firstsingletail
+	VMOVUPS          (AX)(SI*1), Z7
+	VSUBPS           Z2, Z7, Z7
+	VMAXPS           Z7, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z7
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
+	VSCALEFPS        Z9, Z7, Z7
+	VMOVUPS          Z7, (DX)(SI*1)
+	VCVTPS2PD        Y7, Z8
+	VEXTRACTF32X8    $0x01, Z7, Y7
+	VCVTPS2PD        Y7, Z7
+	VADDPD           Z8, Z5, Z5
+	VADDPD           Z7, Z6, Z6
+	VMAXPS           (BX)(SI*1), Z3, Z3
+	ADDQ             $0x40, SI
+	SUBQ             $0x10, DI
+	JMP              firstsingleloop
+
+firstsingletail:
+	TESTQ            DI, DI
+	JZ               firstsingledone
+	MOVL             $0x00000001, R8
+	SHLXL            DI, R8, DI
+	DECL             DI
+	KMOVW            DI, K1
+	VMOVUPS.Z        (AX)(SI*1), K1, Z7
+	VSUBPS           Z2, Z7, Z7
+	VMAXPS           Z7, Z1, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z2
+	VSCALEFPS        Z8, Z2, Z2
+	VMOVAPS.Z        Z2, K1, Z2
+	VMOVUPS          Z2, K1, (DX)(SI*1)
+	VCVTPS2PD        Y2, Z7
+	VEXTRACTF32X8    $0x01, Z2, Y2
+	VCVTPS2PD        Y2, Z2
+	VADDPD           Z7, Z5, Z5
+	VADDPD           Z2, Z6, Z6
+	VMOVAPS          Z0, Z2
+	VMOVUPS          (BX)(SI*1), K1, Z2
+	VMAXPS           Z2, Z3, Z3
+
+firstsingledone:
+	VADDPD        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y2
+	VADDPD        Y2, Y5, Y2
+	VEXTRACTF128  $0x01, Y2, X5
+	VADDPD        X5, X2, X5
+	VPERMILPD     $0x01, X5, X2
+	VADDSD        X2, X5, X5
+	MOVQ          56(SP), BX
+	VMOVSD        X5, (BX)
+	MOVQ          32(SP), BX
+	VMOVSS        (BX), X2
+	VCVTSS2SD     X2, X2, X2
+	VDIVSD        X5, X2, X2
+	VCVTSD2SS     X2, X2, X2
+	VMOVSS        X2, 64(SP)
+	VMAXPS        Z4, Z3, Z3
+	VEXTRACTF32X8 $0x01, Z3, Y4
+	VMAXPS        Y4, Y3, Y4
+	VEXTRACTF128  $0x01, Y4, X2
+	VMAXPS        X2, X4, X4
+	VPERMILPS     $0x4e, X4, X2
+	VMAXPS        X2, X4, X4
+	VPERMILPS     $0xb1, X4, X2
+	VMAXPS        X2, X4, X4
+	VBROADCASTSS  X4, Z2
+	CMPQ          16(SP), $0x01
+	JE            firstnonext
+	MOVQ          40(SP), BX
+	VMOVSS        X4, 4(BX)
+
+firstnonext:
+	ADDQ (SP), AX
+	ADDQ $0x08, 24(SP)
+	ADDQ $0x04, 32(SP)
+	ADDQ $0x04, 40(SP)
+	ADDQ $0x04, 48(SP)
+	ADDQ $0x08, 56(SP)
+	DECQ 16(SP)
+
+rows:
+	CMPQ 16(SP), $0x00
+	JE   final
+	MOVQ AX, BX
+	CMPQ 16(SP), $0x01
+	JE   nextlast
+	ADDQ (SP), BX
+
+nextlast:
+	VMOVAPS      Z0, Z4
+	VMOVAPS      Z0, Z5
+	VXORPD       Z6, Z6, Z6
+	VXORPD       Z7, Z7, Z7
+	XORQ         SI, SI
+	VBROADCASTSS 64(SP), Z3
+	MOVQ         CX, DI
+	NEGQ         DI
+	ANDQ         $0x3f, DI
+	MOVQ         (SP), R8
+	SUBQ         DI, R8
+	ANDQ         $-64, R8
+	MOVQ         DI, R9
+	SHRQ         $0x02, R9
+	JZ           nextafter
+	MOVL         $0x00000001, R10
+	SHLXL        R9, R10, R9
+	DECL         R9
+	KMOVW        R9, K1
+	XORQ         R9, R9
+	VMOVUPS.Z    (DX)(R9*1), K1, Z8
+	VMULPS       Z3, Z8, Z8
+	VMOVUPS      Z8, K1, (CX)
+
+nextafter:
+	MOVQ      DI, R10
+	ADDQ      R8, R10
+	MOVQ      (SP), R9
+	SUBQ      R10, R9
+	SHRQ      $0x02, R9
+	JZ        nextfix
+	MOVL      $0x00000001, R11
+	SHLXL     R9, R11, R9
+	DECL      R9
+	KMOVW     R9, K1
+	VMOVUPS.Z (DX)(R10*1), K1, Z8
+	VMULPS    Z3, Z8, Z8
+	VMOVUPS   Z8, K1, (CX)(R10*1)
+
+nextfix:
+	MOVQ    24(SP), R9
+	MOVQ    -8(R9), R9
+	VMOVSS  (DX)(R9*4), X8
+	VMULSS  X3, X8, X8
+	MOVQ    32(SP), R9
+	VSUBSS  -4(R9), X8, X8
+	MOVQ    48(SP), R9
+	VMOVSS  X8, -4(R9)
+	MOVQ    R8, R9
+	ANDQ    $-128, R9
+	CMPQ    R9, 8(SP)
+	CMOVQGT 8(SP), R9
+
+nextfused:
+	CMPQ             SI, R9
+	JGE              nextfuseddone
+	LEAQ             (SI)(DI*1), R10
+	VMOVUPS          (DX)(R10*1), Z8
+	VMULPS           Z3, Z8, Z8
+	VMOVNTPS         Z8, (CX)(R10*1)
+	LEAQ             64(SI)(DI*1), R10
+	VMOVUPS          (DX)(R10*1), Z8
+	VMULPS           Z3, Z8, Z8
+	VMOVNTPS         Z8, (CX)(R10*1)
+	VMOVUPS          (AX)(SI*1), Z8
+	VSUBPS           Z2, Z8, Z8
+	VMAXPS           Z8, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VSCALEFPS        Z10, Z8, Z8
+	VMOVUPS          Z8, (DX)(SI*1)
+	VMOVAPS          Z8, Z8
+	VMAXPS           (BX)(SI*1), Z4, Z4
+	VMOVUPS          64(AX)(SI*1), Z9
+	VSUBPS           Z2, Z9, Z9
+	VMAXPS           Z9, Z1, Z10
+	VMULPS.BCST      log2e<>+0(SB), Z10, Z11
+	VRNDSCALEPS      $0x00, Z11, Z11
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z11, Z10
+	VBROADCASTSS     expC5<>+0(SB), Z9
+	VFMADD213PS.BCST expC4<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC3<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC2<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC1<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC0<>+0(SB), Z10, Z9
+	VSCALEFPS        Z11, Z9, Z9
+	VMOVUPS          Z9, 64(DX)(SI*1)
+	VADDPS           Z8, Z9, Z9
+	VCVTPS2PD        Y9, Z8
+	VEXTRACTF32X8    $0x01, Z9, Y9
+	VCVTPS2PD        Y9, Z9
+	VADDPD           Z8, Z6, Z6
+	VADDPD           Z9, Z7, Z7
+	VMAXPS           64(BX)(SI*1), Z5, Z5
+	ADDQ             $0x00000080, SI
+	JMP              nextfused
+
+nextfuseddone:
+	LEAQ (SI)(DI*1), R9
+	ADDQ DI, R8
+
+nextnt:
+	CMPQ     R9, R8
+	JGE      nextntdone
+	VMOVUPS  (DX)(R9*1), Z8
+	VMULPS   Z3, Z8, Z8
+	VMOVNTPS Z8, (CX)(R9*1)
+	ADDQ     $0x40, R9
+	JMP      nextnt
+
+nextntdone:
+nextpair:
+	CMPQ             SI, 8(SP)
+	JGE              nextsingle
+	VMOVUPS          (AX)(SI*1), Z3
+	VSUBPS           Z2, Z3, Z3
+	VMAXPS           Z3, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z3
+	VSCALEFPS        Z9, Z3, Z3
+	VMOVUPS          Z3, (DX)(SI*1)
+	VMOVAPS          Z3, Z8
+	VMAXPS           (BX)(SI*1), Z4, Z4
+	VMOVUPS          64(AX)(SI*1), Z3
+	VSUBPS           Z2, Z3, Z3
+	VMAXPS           Z3, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z3
+	VSCALEFPS        Z10, Z3, Z3
+	VMOVUPS          Z3, 64(DX)(SI*1)
+	VADDPS           Z8, Z3, Z3
+	VCVTPS2PD        Y3, Z8
+	VEXTRACTF32X8    $0x01, Z3, Y3
+	VCVTPS2PD        Y3, Z3
+	VADDPD           Z8, Z6, Z6
+	VADDPD           Z3, Z7, Z7
+	VMAXPS           64(BX)(SI*1), Z5, Z5
+	ADDQ             $0x00000080, SI
+	JMP              nextpair
+
+nextsingle:
+	MOVQ (SP), DI
+	SUBQ SI, DI
+	SHRQ $0x02, DI
+
+nextsingleloop:
+	CMPQ             DI, $0x10
+	JL               nextsingletail
+	VMOVUPS          (AX)(SI*1), Z3
+	VSUBPS           Z2, Z3, Z3
+	VMAXPS           Z3, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z3
+	VSCALEFPS        Z9, Z3, Z3
+	VMOVUPS          Z3, (DX)(SI*1)
+	VCVTPS2PD        Y3, Z8
+	VEXTRACTF32X8    $0x01, Z3, Y3
+	VCVTPS2PD        Y3, Z3
+	VADDPD           Z8, Z6, Z6
+	VADDPD           Z3, Z7, Z7
+	VMAXPS           (BX)(SI*1), Z4, Z4
+	ADDQ             $0x40, SI
+	SUBQ             $0x10, DI
+	JMP              nextsingleloop
+
+nextsingletail:
+	TESTQ            DI, DI
+	JZ               nextsingledone
+	MOVL             $0x00000001, R8
+	SHLXL            DI, R8, DI
+	DECL             DI
+	KMOVW            DI, K1
+	VMOVUPS.Z        (AX)(SI*1), K1, Z3
+	VSUBPS           Z2, Z3, Z3
+	VMAXPS           Z3, Z1, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z3
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
+	VSCALEFPS        Z8, Z2, Z2
+	VMOVAPS.Z        Z2, K1, Z2
+	VMOVUPS          Z2, K1, (DX)(SI*1)
+	VCVTPS2PD        Y2, Z3
+	VEXTRACTF32X8    $0x01, Z2, Y2
+	VCVTPS2PD        Y2, Z2
+	VADDPD           Z3, Z6, Z6
+	VADDPD           Z2, Z7, Z7
+	VMOVAPS          Z0, Z2
+	VMOVUPS          (BX)(SI*1), K1, Z2
+	VMAXPS           Z2, Z4, Z4
+
+nextsingledone:
+	VADDPD        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VADDPD        Y2, Y6, Y2
+	VEXTRACTF128  $0x01, Y2, X3
+	VADDPD        X3, X2, X3
+	VPERMILPD     $0x01, X3, X2
+	VADDSD        X2, X3, X3
+	MOVQ          56(SP), BX
+	VMOVSD        X3, (BX)
+	MOVQ          32(SP), BX
+	VMOVSS        (BX), X2
+	VCVTSS2SD     X2, X2, X2
+	VDIVSD        X3, X2, X2
+	VCVTSD2SS     X2, X2, X2
+	VMOVSS        X2, 64(SP)
+	VMAXPS        Z5, Z4, Z4
+	VEXTRACTF32X8 $0x01, Z4, Y3
+	VMAXPS        Y3, Y4, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0x4e, X3, X2
+	VMAXPS        X2, X3, X3
+	VPERMILPS     $0xb1, X3, X2
+	VMAXPS        X2, X3, X3
+	VBROADCASTSS  X3, Z2
+	CMPQ          16(SP), $0x01
+	JE            nextnonext
+	MOVQ          40(SP), BX
+	VMOVSS        X3, 4(BX)
+
+nextnonext:
+	ADDQ (SP), CX
+	ADDQ (SP), AX
+	ADDQ $0x08, 24(SP)
+	ADDQ $0x04, 32(SP)
+	ADDQ $0x04, 40(SP)
+	ADDQ $0x04, 48(SP)
+	ADDQ $0x08, 56(SP)
+	DECQ 16(SP)
+	JMP  rows
+
+final:
+	VBROADCASTSS 64(SP), Z3
+	MOVQ         CX, AX
+	NEGQ         AX
+	ANDQ         $0x3f, AX
+	MOVQ         (SP), BX
+	SUBQ         AX, BX
+	ANDQ         $-64, BX
+	MOVQ         AX, SI
+	SHRQ         $0x02, SI
+	JZ           finalafter
+	MOVL         $0x00000001, DI
+	SHLXL        SI, DI, SI
+	DECL         SI
+	KMOVW        SI, K1
+	XORQ         SI, SI
+	VMOVUPS.Z    (DX)(SI*1), K1, Z0
+	VMULPS       Z3, Z0, Z0
+	VMOVUPS      Z0, K1, (CX)
+
+finalafter:
+	MOVQ      AX, DI
+	ADDQ      BX, DI
+	MOVQ      (SP), SI
+	SUBQ      DI, SI
+	SHRQ      $0x02, SI
+	JZ        finalfix
+	MOVL      $0x00000001, R8
+	SHLXL     SI, R8, SI
+	DECL      SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (DX)(DI*1), K1, Z0
+	VMULPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (CX)(DI*1)
+
+finalfix:
+	MOVQ   24(SP), SI
+	MOVQ   -8(SI), SI
+	VMOVSS (DX)(SI*4), X0
+	VMULSS X3, X0, X0
+	MOVQ   32(SP), SI
+	VSUBSS -4(SI), X0, X0
+	MOVQ   48(SP), SI
+	VMOVSS X0, -4(SI)
+	MOVQ   AX, SI
+	ADDQ   AX, BX
+
+finalnt:
+	CMPQ     SI, BX
+	JGE      finalntdone
+	VMOVUPS  (DX)(SI*1), Z0
+	VMULPS   Z3, Z0, Z0
+	VMOVNTPS Z0, (CX)(SI*1)
+	ADDQ     $0x40, SI
+	JMP      finalnt
+
+finalntdone:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -1906,41 +2485,48 @@ row:
 	MOVQ    (BX), R11
 	TESTQ   R11, R11
 	JS      next
+	MOVQ    AX, R12
 	VMOVAPD Z0, Z2
 	VMOVAPD Z0, Z3
-	MOVQ    AX, R12
-	MOVQ    DX, R13
+	VMOVAPD Z0, Z4
+	VMOVAPD Z0, Z5
+	MOVQ    R10, R13
+	SHRQ    $0x03, R13
 
-maxloop2:
-	CMPQ   R13, $0x10
-	JL     maxloop
+max4:
+	CMPQ   R13, $0x20
+	JL     max1loop
 	VMAXPD (R12), Z2, Z2
 	VMAXPD 64(R12), Z3, Z3
-	ADDQ   $0x80, R12
-	SUBQ   $0x10, R13
-	JMP    maxloop2
+	VMAXPD 128(R12), Z4, Z4
+	VMAXPD 192(R12), Z5, Z5
+	ADDQ   $0x00000100, R12
+	SUBQ   $0x20, R13
+	JMP    max4
 
-maxloop:
+max1loop:
 	CMPQ   R13, $0x08
-	JL     maxtail
+	JL     max1tail
 	VMAXPD (R12), Z2, Z2
 	ADDQ   $0x40, R12
 	SUBQ   $0x08, R13
-	JMP    maxloop
+	JMP    max1loop
 
-maxtail:
+max1tail:
 	TESTQ   R13, R13
-	JZ      maxdone
+	JZ      max1done
 	MOVL    $0x00000001, R14
 	SHLXL   R13, R14, R13
 	DECL    R13
 	KMOVW   R13, K1
-	VMOVAPD Z0, Z4
-	VMOVUPD (R12), K1, Z4
-	VMAXPD  Z4, Z2, Z2
+	VMOVAPD Z0, Z6
+	VMOVUPD (R12), K1, Z6
+	VMAXPD  Z6, Z2, Z2
 
-maxdone:
+max1done:
 	VMAXPD        Z3, Z2, Z2
+	VMAXPD        Z5, Z4, Z4
+	VMAXPD        Z4, Z2, Z2
 	VEXTRACTF64X4 $0x01, Z2, Y3
 	VMAXPD        Y3, Y2, Y3
 	VEXTRACTF128  $0x01, Y3, X2
@@ -1951,15 +2537,15 @@ maxdone:
 	VBROADCASTSD  X3, Z3
 	VXORPD        Z2, Z2, Z2
 	VXORPD        Z4, Z4, Z4
-	MOVQ          AX, R12
+	MOVQ          AX, R13
 	MOVQ          CX, R14
-	MOVQ          DX, R13
+	MOVQ          DX, R12
 
 exploop2:
-	CMPQ             R13, $0x10
+	CMPQ             R12, $0x10
 	JL               exploop
-	PREFETCHT1       (R12)(R10*1)
-	VMOVUPD          (R12), Z5
+	PREFETCHT1       (R13)(R10*1)
+	VMOVUPD          (R13), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6
 	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
@@ -1983,8 +2569,8 @@ exploop2:
 	VSCALEFPD        Z7, Z5, Z5
 	VMOVUPD          Z5, (R14)
 	VADDPD           Z5, Z2, Z2
-	PREFETCHT1       64(R12)(R10*1)
-	VMOVUPD          64(R12), Z5
+	PREFETCHT1       64(R13)(R10*1)
+	VMOVUPD          64(R13), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6
 	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
@@ -2008,16 +2594,16 @@ exploop2:
 	VSCALEFPD        Z7, Z5, Z5
 	VMOVUPD          Z5, 64(R14)
 	VADDPD           Z5, Z2, Z2
-	ADDQ             $0x80, R12
+	ADDQ             $0x80, R13
 	ADDQ             $0x80, R14
-	SUBQ             $0x10, R13
+	SUBQ             $0x10, R12
 	JMP              exploop2
 
 exploop:
-	CMPQ             R13, $0x08
+	CMPQ             R12, $0x08
 	JL               exptail
-	PREFETCHT1       (R12)(R10*1)
-	VMOVUPD          (R12), Z5
+	PREFETCHT1       (R13)(R10*1)
+	VMOVUPD          (R13), Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z6
 	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
@@ -2041,19 +2627,19 @@ exploop:
 	VSCALEFPD        Z7, Z5, Z5
 	VMOVUPD          Z5, (R14)
 	VADDPD           Z5, Z2, Z2
-	ADDQ             $0x40, R12
+	ADDQ             $0x40, R13
 	ADDQ             $0x40, R14
-	SUBQ             $0x08, R13
+	SUBQ             $0x08, R12
 	JMP              exploop
 
 exptail:
-	TESTQ            R13, R13
+	TESTQ            R12, R12
 	JZ               expdone
 	MOVL             $0x00000001, R15
-	SHLXL            R13, R15, R13
-	DECL             R13
-	KMOVW            R13, K1
-	VMOVUPD.Z        (R12), K1, Z5
+	SHLXL            R12, R15, R12
+	DECL             R12
+	KMOVW            R12, K1
+	VMOVUPD.Z        (R13), K1, Z5
 	VSUBPD           Z3, Z5, Z5
 	VMAXPD           Z5, Z1, Z5
 	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
@@ -2092,23 +2678,23 @@ expdone:
 	VDIVSD        X2, X3, X2
 	VBROADCASTSD  X2, Z2
 	MOVQ          CX, R14
-	MOVQ          DX, R13
+	MOVQ          DX, R12
 
 scaleloop:
-	CMPQ    R13, $0x08
+	CMPQ    R12, $0x08
 	JL      scaletail
 	VMOVUPD (R14), Z4
 	VMULPD  Z2, Z4, Z4
 	VMOVUPD Z4, (R14)
 	ADDQ    $0x40, R14
-	SUBQ    $0x08, R13
+	SUBQ    $0x08, R12
 	JMP     scaleloop
 
 scaletail:
-	TESTQ     R13, R13
+	TESTQ     R12, R12
 	JZ        scaledone
-	MOVL      $0x00000001, R12
-	SHLXL     R13, R12, R12
+	MOVL      $0x00000001, R13
+	SHLXL     R12, R13, R12
 	DECL      R12
 	KMOVW     R12, K1
 	VMOVUPD.Z (R14), K1, Z4
@@ -2131,6 +2717,627 @@ next:
 	JMP  row
 
 end:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsStreamF64AVX512(x *float64, grad *float64, scratch *float64, c int, ys []int64, scales []float64, ms []float64, fixes []float64, ss []float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
+TEXT ·softmaxRowsStreamF64AVX512(SB), NOSPLIT, $72-152
+	MOVQ         x+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         scratch+16(FP), DX
+	MOVQ         c+24(FP), BX
+	SHLQ         $0x03, BX
+	MOVQ         BX, (SP)
+	ANDQ         $-128, BX
+	MOVQ         BX, 8(SP)
+	MOVQ         ys_base+32(FP), BX
+	MOVQ         BX, 24(SP)
+	MOVQ         scales_base+56(FP), BX
+	MOVQ         BX, 32(SP)
+	MOVQ         ms_base+80(FP), BX
+	MOVQ         BX, 40(SP)
+	MOVQ         fixes_base+104(FP), BX
+	MOVQ         BX, 48(SP)
+	MOVQ         ss_base+128(FP), BX
+	MOVQ         BX, 56(SP)
+	MOVQ         ys_len+40(FP), BX
+	MOVQ         BX, 16(SP)
+	VBROADCASTSD negInfF64<>+0(SB), Z0
+	VBROADCASTSD expMinF64<>+0(SB), Z1
+	MOVQ         AX, BX
+	VMOVAPD      Z0, Z2
+	VMOVAPD      Z0, Z3
+	VMOVAPD      Z0, Z4
+	VMOVAPD      Z0, Z5
+	MOVQ         (SP), SI
+	SHRQ         $0x03, SI
+
+max4:
+	CMPQ   SI, $0x20
+	JL     max1loop
+	VMAXPD (BX), Z2, Z2
+	VMAXPD 64(BX), Z3, Z3
+	VMAXPD 128(BX), Z4, Z4
+	VMAXPD 192(BX), Z5, Z5
+	ADDQ   $0x00000100, BX
+	SUBQ   $0x20, SI
+	JMP    max4
+
+max1loop:
+	CMPQ   SI, $0x08
+	JL     max1tail
+	VMAXPD (BX), Z2, Z2
+	ADDQ   $0x40, BX
+	SUBQ   $0x08, SI
+	JMP    max1loop
+
+max1tail:
+	TESTQ   SI, SI
+	JZ      max1done
+	MOVL    $0x00000001, DI
+	SHLXL   SI, DI, SI
+	DECL    SI
+	KMOVW   SI, K1
+	VMOVAPD Z0, Z6
+	VMOVUPD (BX), K1, Z6
+	VMAXPD  Z6, Z2, Z2
+
+max1done:
+	VMAXPD        Z3, Z2, Z2
+	VMAXPD        Z5, Z4, Z4
+	VMAXPD        Z4, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VMAXPD        Y3, Y2, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VMAXPD        X2, X3, X3
+	VPERMILPD     $0x01, X3, X2
+	VMAXPD        X2, X3, X3
+	MOVQ          40(SP), BX
+	VMOVSD        X3, (BX)
+	VBROADCASTSD  X3, Z2
+	MOVQ          AX, BX
+	CMPQ          16(SP), $0x01
+	JE            firstlast
+	ADDQ          (SP), BX
+
+firstlast:
+	VMOVAPD Z0, Z3
+	VMOVAPD Z0, Z4
+	VXORPD  Z5, Z5, Z5
+	VXORPD  Z6, Z6, Z6
+	XORQ    SI, SI
+
+firstpair:
+	CMPQ             SI, 8(SP)
+	JGE              firstsingle
+	VMOVUPD          (AX)(SI*1), Z7
+	VSUBPD           Z2, Z7, Z7
+	VMAXPD           Z7, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z7
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
+	VSCALEFPD        Z9, Z7, Z7
+	VMOVUPD          Z7, (DX)(SI*1)
+	VADDPD           Z7, Z5, Z5
+	VMAXPD           (BX)(SI*1), Z3, Z3
+	VMOVUPD          64(AX)(SI*1), Z7
+	VSUBPD           Z2, Z7, Z7
+	VMAXPD           Z7, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z7
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
+	VSCALEFPD        Z9, Z7, Z7
+	VMOVUPD          Z7, 64(DX)(SI*1)
+	VADDPD           Z7, Z5, Z5
+	VMAXPD           64(BX)(SI*1), Z4, Z4
+	ADDQ             $0x00000080, SI
+	JMP              firstpair
+
+firstsingle:
+	MOVQ (SP), DI
+	SUBQ SI, DI
+	SHRQ $0x03, DI
+
+firstsingleloop:
+	CMPQ             DI, $0x08
+	JL               firstsingletail
+	VMOVUPD          (AX)(SI*1), Z7
+	VSUBPD           Z2, Z7, Z7
+	VMAXPD           Z7, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z7
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
+	VSCALEFPD        Z9, Z7, Z7
+	VMOVUPD          Z7, (DX)(SI*1)
+	VADDPD           Z7, Z5, Z5
+	VMAXPD           (BX)(SI*1), Z3, Z3
+	ADDQ             $0x40, SI
+	SUBQ             $0x08, DI
+	JMP              firstsingleloop
+
+firstsingletail:
+	TESTQ            DI, DI
+	JZ               firstsingledone
+	MOVL             $0x00000001, R8
+	SHLXL            DI, R8, DI
+	DECL             DI
+	KMOVW            DI, K1
+	VMOVUPD.Z        (AX)(SI*1), K1, Z7
+	VSUBPD           Z2, Z7, Z7
+	VMAXPD           Z7, Z1, Z7
+	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z8
+	VRNDSCALEPD      $0x00, Z8, Z8
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z7
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z7
+	VBROADCASTSD     expC13F64<>+0(SB), Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z2
+	VSCALEFPD        Z8, Z2, Z2
+	VMOVAPD.Z        Z2, K1, Z2
+	VMOVUPD          Z2, K1, (DX)(SI*1)
+	VADDPD           Z2, Z5, Z5
+	VMOVAPD          Z0, Z2
+	VMOVUPD          (BX)(SI*1), K1, Z2
+	VMAXPD           Z2, Z3, Z3
+
+firstsingledone:
+	VADDPD        Z6, Z5, Z5
+	VEXTRACTF64X4 $0x01, Z5, Y2
+	VADDPD        Y2, Y5, Y2
+	VEXTRACTF128  $0x01, Y2, X5
+	VADDPD        X5, X2, X5
+	VPERMILPD     $0x01, X5, X2
+	VADDSD        X2, X5, X5
+	MOVQ          56(SP), BX
+	VMOVSD        X5, (BX)
+	MOVQ          32(SP), BX
+	VMOVSD        (BX), X2
+	VDIVSD        X5, X2, X2
+	VMOVSD        X2, 64(SP)
+	VMAXPD        Z4, Z3, Z3
+	VEXTRACTF64X4 $0x01, Z3, Y4
+	VMAXPD        Y4, Y3, Y4
+	VEXTRACTF128  $0x01, Y4, X2
+	VMAXPD        X2, X4, X4
+	VPERMILPD     $0x01, X4, X2
+	VMAXPD        X2, X4, X4
+	VBROADCASTSD  X4, Z2
+	CMPQ          16(SP), $0x01
+	JE            firstnonext
+	MOVQ          40(SP), BX
+	VMOVSD        X4, 8(BX)
+
+firstnonext:
+	ADDQ (SP), AX
+	ADDQ $0x08, 24(SP)
+	ADDQ $0x08, 32(SP)
+	ADDQ $0x08, 40(SP)
+	ADDQ $0x08, 48(SP)
+	ADDQ $0x08, 56(SP)
+	DECQ 16(SP)
+
+rows:
+	CMPQ 16(SP), $0x00
+	JE   final
+	MOVQ AX, BX
+	CMPQ 16(SP), $0x01
+	JE   nextlast
+	ADDQ (SP), BX
+
+nextlast:
+	VMOVAPD      Z0, Z4
+	VMOVAPD      Z0, Z5
+	VXORPD       Z6, Z6, Z6
+	VXORPD       Z7, Z7, Z7
+	XORQ         SI, SI
+	VBROADCASTSD 64(SP), Z3
+	MOVQ         CX, DI
+	NEGQ         DI
+	ANDQ         $0x3f, DI
+	MOVQ         (SP), R8
+	SUBQ         DI, R8
+	ANDQ         $-64, R8
+	MOVQ         DI, R9
+	SHRQ         $0x03, R9
+	JZ           nextafter
+	MOVL         $0x00000001, R10
+	SHLXL        R9, R10, R9
+	DECL         R9
+	KMOVW        R9, K1
+	XORQ         R9, R9
+	VMOVUPD.Z    (DX)(R9*1), K1, Z8
+	VMULPD       Z3, Z8, Z8
+	VMOVUPD      Z8, K1, (CX)
+
+nextafter:
+	MOVQ      DI, R10
+	ADDQ      R8, R10
+	MOVQ      (SP), R9
+	SUBQ      R10, R9
+	SHRQ      $0x03, R9
+	JZ        nextfix
+	MOVL      $0x00000001, R11
+	SHLXL     R9, R11, R9
+	DECL      R9
+	KMOVW     R9, K1
+	VMOVUPD.Z (DX)(R10*1), K1, Z8
+	VMULPD    Z3, Z8, Z8
+	VMOVUPD   Z8, K1, (CX)(R10*1)
+
+nextfix:
+	MOVQ    24(SP), R9
+	MOVQ    -8(R9), R9
+	VMOVSD  (DX)(R9*8), X8
+	VMULSD  X3, X8, X8
+	MOVQ    32(SP), R9
+	VSUBSD  -8(R9), X8, X8
+	MOVQ    48(SP), R9
+	VMOVSD  X8, -8(R9)
+	MOVQ    R8, R9
+	ANDQ    $-128, R9
+	CMPQ    R9, 8(SP)
+	CMOVQGT 8(SP), R9
+
+nextfused:
+	CMPQ             SI, R9
+	JGE              nextfuseddone
+	LEAQ             (SI)(DI*1), R10
+	VMOVUPD          (DX)(R10*1), Z8
+	VMULPD           Z3, Z8, Z8
+	VMOVNTPD         Z8, (CX)(R10*1)
+	LEAQ             64(SI)(DI*1), R10
+	VMOVUPD          (DX)(R10*1), Z8
+	VMULPD           Z3, Z8, Z8
+	VMOVNTPD         Z8, (CX)(R10*1)
+	VMOVUPD          (AX)(SI*1), Z8
+	VSUBPD           Z2, Z8, Z8
+	VMAXPD           Z8, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VSCALEFPD        Z10, Z8, Z8
+	VMOVUPD          Z8, (DX)(SI*1)
+	VADDPD           Z8, Z6, Z6
+	VMAXPD           (BX)(SI*1), Z4, Z4
+	VMOVUPD          64(AX)(SI*1), Z8
+	VSUBPD           Z2, Z8, Z8
+	VMAXPD           Z8, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VSCALEFPD        Z10, Z8, Z8
+	VMOVUPD          Z8, 64(DX)(SI*1)
+	VADDPD           Z8, Z6, Z6
+	VMAXPD           64(BX)(SI*1), Z5, Z5
+	ADDQ             $0x00000080, SI
+	JMP              nextfused
+
+nextfuseddone:
+	LEAQ (SI)(DI*1), R9
+	ADDQ DI, R8
+
+nextnt:
+	CMPQ     R9, R8
+	JGE      nextntdone
+	VMOVUPD  (DX)(R9*1), Z8
+	VMULPD   Z3, Z8, Z8
+	VMOVNTPD Z8, (CX)(R9*1)
+	ADDQ     $0x40, R9
+	JMP      nextnt
+
+nextntdone:
+nextpair:
+	CMPQ             SI, 8(SP)
+	JGE              nextsingle
+	VMOVUPD          (AX)(SI*1), Z3
+	VSUBPD           Z2, Z3, Z3
+	VMAXPD           Z3, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
+	VSCALEFPD        Z9, Z3, Z3
+	VMOVUPD          Z3, (DX)(SI*1)
+	VADDPD           Z3, Z6, Z6
+	VMAXPD           (BX)(SI*1), Z4, Z4
+	VMOVUPD          64(AX)(SI*1), Z3
+	VSUBPD           Z2, Z3, Z3
+	VMAXPD           Z3, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
+	VSCALEFPD        Z9, Z3, Z3
+	VMOVUPD          Z3, 64(DX)(SI*1)
+	VADDPD           Z3, Z6, Z6
+	VMAXPD           64(BX)(SI*1), Z5, Z5
+	ADDQ             $0x00000080, SI
+	JMP              nextpair
+
+nextsingle:
+	MOVQ (SP), DI
+	SUBQ SI, DI
+	SHRQ $0x03, DI
+
+nextsingleloop:
+	CMPQ             DI, $0x08
+	JL               nextsingletail
+	VMOVUPD          (AX)(SI*1), Z3
+	VSUBPD           Z2, Z3, Z3
+	VMAXPD           Z3, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
+	VSCALEFPD        Z9, Z3, Z3
+	VMOVUPD          Z3, (DX)(SI*1)
+	VADDPD           Z3, Z6, Z6
+	VMAXPD           (BX)(SI*1), Z4, Z4
+	ADDQ             $0x40, SI
+	SUBQ             $0x08, DI
+	JMP              nextsingleloop
+
+nextsingletail:
+	TESTQ            DI, DI
+	JZ               nextsingledone
+	MOVL             $0x00000001, R8
+	SHLXL            DI, R8, DI
+	DECL             DI
+	KMOVW            DI, K1
+	VMOVUPD.Z        (AX)(SI*1), K1, Z3
+	VSUBPD           Z2, Z3, Z3
+	VMAXPD           Z3, Z1, Z3
+	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z8
+	VRNDSCALEPD      $0x00, Z8, Z8
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z3
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z3
+	VBROADCASTSD     expC13F64<>+0(SB), Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
+	VSCALEFPD        Z8, Z2, Z2
+	VMOVAPD.Z        Z2, K1, Z2
+	VMOVUPD          Z2, K1, (DX)(SI*1)
+	VADDPD           Z2, Z6, Z6
+	VMOVAPD          Z0, Z2
+	VMOVUPD          (BX)(SI*1), K1, Z2
+	VMAXPD           Z2, Z4, Z4
+
+nextsingledone:
+	VADDPD        Z7, Z6, Z6
+	VEXTRACTF64X4 $0x01, Z6, Y2
+	VADDPD        Y2, Y6, Y2
+	VEXTRACTF128  $0x01, Y2, X3
+	VADDPD        X3, X2, X3
+	VPERMILPD     $0x01, X3, X2
+	VADDSD        X2, X3, X3
+	MOVQ          56(SP), BX
+	VMOVSD        X3, (BX)
+	MOVQ          32(SP), BX
+	VMOVSD        (BX), X2
+	VDIVSD        X3, X2, X2
+	VMOVSD        X2, 64(SP)
+	VMAXPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y3
+	VMAXPD        Y3, Y4, Y3
+	VEXTRACTF128  $0x01, Y3, X2
+	VMAXPD        X2, X3, X3
+	VPERMILPD     $0x01, X3, X2
+	VMAXPD        X2, X3, X3
+	VBROADCASTSD  X3, Z2
+	CMPQ          16(SP), $0x01
+	JE            nextnonext
+	MOVQ          40(SP), BX
+	VMOVSD        X3, 8(BX)
+
+nextnonext:
+	ADDQ (SP), CX
+	ADDQ (SP), AX
+	ADDQ $0x08, 24(SP)
+	ADDQ $0x08, 32(SP)
+	ADDQ $0x08, 40(SP)
+	ADDQ $0x08, 48(SP)
+	ADDQ $0x08, 56(SP)
+	DECQ 16(SP)
+	JMP  rows
+
+final:
+	VBROADCASTSD 64(SP), Z3
+	MOVQ         CX, AX
+	NEGQ         AX
+	ANDQ         $0x3f, AX
+	MOVQ         (SP), BX
+	SUBQ         AX, BX
+	ANDQ         $-64, BX
+	MOVQ         AX, SI
+	SHRQ         $0x03, SI
+	JZ           finalafter
+	MOVL         $0x00000001, DI
+	SHLXL        SI, DI, SI
+	DECL         SI
+	KMOVW        SI, K1
+	XORQ         SI, SI
+	VMOVUPD.Z    (DX)(SI*1), K1, Z0
+	VMULPD       Z3, Z0, Z0
+	VMOVUPD      Z0, K1, (CX)
+
+finalafter:
+	MOVQ      AX, DI
+	ADDQ      BX, DI
+	MOVQ      (SP), SI
+	SUBQ      DI, SI
+	SHRQ      $0x03, SI
+	JZ        finalfix
+	MOVL      $0x00000001, R8
+	SHLXL     SI, R8, SI
+	DECL      SI
+	KMOVW     SI, K1
+	VMOVUPD.Z (DX)(DI*1), K1, Z0
+	VMULPD    Z3, Z0, Z0
+	VMOVUPD   Z0, K1, (CX)(DI*1)
+
+finalfix:
+	MOVQ   24(SP), SI
+	MOVQ   -8(SI), SI
+	VMOVSD (DX)(SI*8), X0
+	VMULSD X3, X0, X0
+	MOVQ   32(SP), SI
+	VSUBSD -8(SI), X0, X0
+	MOVQ   48(SP), SI
+	VMOVSD X0, -8(SI)
+	MOVQ   AX, SI
+	ADDQ   AX, BX
+
+finalnt:
+	CMPQ     SI, BX
+	JGE      finalntdone
+	VMOVUPD  (DX)(SI*1), Z0
+	VMULPD   Z3, Z0, Z0
+	VMOVNTPD Z0, (CX)(SI*1)
+	ADDQ     $0x40, SI
+	JMP      finalnt
+
+finalntdone:
+	SFENCE
 	VZEROUPPER
 	RET
 
@@ -3420,41 +4627,48 @@ row:
 	MOVQ    (BX), R11
 	TESTQ   R11, R11
 	JS      next
+	MOVQ    AX, R12
 	VMOVAPS Y0, Y2
 	VMOVAPS Y0, Y3
-	MOVQ    AX, R12
-	MOVQ    DX, R13
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	MOVQ    R10, R13
+	SHRQ    $0x02, R13
 
-maxloop2:
-	CMPQ   R13, $0x10
-	JL     maxloop
+max4:
+	CMPQ   R13, $0x20
+	JL     max1loop
 	VMAXPS (R12), Y2, Y2
 	VMAXPS 32(R12), Y3, Y3
-	ADDQ   $0x40, R12
-	SUBQ   $0x10, R13
-	JMP    maxloop2
+	VMAXPS 64(R12), Y4, Y4
+	VMAXPS 96(R12), Y5, Y5
+	ADDQ   $0x00000080, R12
+	SUBQ   $0x20, R13
+	JMP    max4
 
-maxloop:
+max1loop:
 	CMPQ   R13, $0x08
-	JL     maxtail
+	JL     max1tail
 	VMAXPS (R12), Y2, Y2
 	ADDQ   $0x20, R12
 	SUBQ   $0x08, R13
-	JMP    maxloop
+	JMP    max1loop
 
-maxtail:
+max1tail:
 	TESTQ      R13, R13
-	JZ         maxdone
+	JZ         max1done
 	LEAQ       tailMask<>+0(SB), R14
 	MOVQ       $0x00000008, R15
 	SUBQ       R13, R15
-	VMOVDQU    (R14)(R15*4), Y4
-	VMASKMOVPS (R12), Y4, Y5
-	VBLENDVPS  Y4, Y5, Y0, Y4
-	VMAXPS     Y4, Y2, Y2
+	VMOVDQU    (R14)(R15*4), Y6
+	VMASKMOVPS (R12), Y6, Y7
+	VBLENDVPS  Y6, Y7, Y0, Y6
+	VMAXPS     Y6, Y2, Y2
 
-maxdone:
+max1done:
 	VMAXPS       Y3, Y2, Y2
+	VMAXPS       Y5, Y4, Y4
+	VMAXPS       Y4, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VMAXPS       X3, X2, X2
 	VPERMILPS    $0x4e, X2, X3
@@ -3465,135 +4679,135 @@ maxdone:
 	VBROADCASTSS X2, Y2
 	VXORPD       Y3, Y3, Y3
 	VXORPD       Y4, Y4, Y4
-	MOVQ         AX, R12
+	MOVQ         AX, R13
 	MOVQ         CX, R14
-	MOVQ         DX, R13
+	MOVQ         DX, R12
 
 exploop2:
-	CMPQ         R13, $0x10
+	CMPQ         R12, $0x10
 	JL           exploop
-	PREFETCHT1   (R12)(R10*1)
-	VMOVUPS      (R12), Y5
+	PREFETCHT1   (R13)(R10*1)
+	VMOVUPS      (R13), Y5
 	VSUBPS       Y2, Y5, Y5
-	VMOVAPS      Y5, Y7
-	VBROADCASTSS magic<>+0(SB), Y8
+	VMOVAPS      Y5, Y6
+	VBROADCASTSS magic<>+0(SB), Y7
 	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y8, Y9, Y7
-	VPSLLD       $0x17, Y7, Y8
+	VFMADD213PS  Y7, Y9, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VBROADCASTSS magic<>+0(SB), Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 	VMOVAPS      Y5, Y9
 	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VBROADCASTSS expC5<>+0(SB), Y7
+	VFMADD231PS  Y10, Y6, Y9
+	VBROADCASTSS expC5<>+0(SB), Y6
 	VBROADCASTSS expC4<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC2<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
-	VMULPS       Y8, Y9, Y9
-	VFMADD213PS  Y8, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
+	VMULPS       Y7, Y9, Y9
+	VFMADD213PS  Y7, Y9, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
-	VANDNPS      Y7, Y5, Y7
-	VMOVUPS      Y7, (R14)
-	VMOVAPS      Y7, Y5
-	VMOVUPS      32(R12), Y7
-	VSUBPS       Y2, Y7, Y7
-	VMOVAPS      Y7, Y8
+	VANDNPS      Y6, Y5, Y6
+	VMOVUPS      Y6, (R14)
+	VMOVAPS      Y6, Y5
+	VMOVUPS      32(R13), Y6
+	VSUBPS       Y2, Y6, Y6
+	VMOVAPS      Y6, Y7
 	VBROADCASTSS magic<>+0(SB), Y9
 	VBROADCASTSS log2e<>+0(SB), Y10
-	VFMADD213PS  Y9, Y10, Y8
-	VPSLLD       $0x17, Y8, Y9
+	VFMADD213PS  Y9, Y10, Y7
+	VPSLLD       $0x17, Y7, Y9
 	VBROADCASTSS magic<>+0(SB), Y10
-	VSUBPS       Y10, Y8, Y8
-	VMOVAPS      Y7, Y10
+	VSUBPS       Y10, Y7, Y7
+	VMOVAPS      Y6, Y10
 	VBROADCASTSS minusLn2Hi<>+0(SB), Y11
-	VFMADD231PS  Y11, Y8, Y10
-	VBROADCASTSS expC5<>+0(SB), Y8
+	VFMADD231PS  Y11, Y7, Y10
+	VBROADCASTSS expC5<>+0(SB), Y7
 	VBROADCASTSS expC4<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y8
+	VFMADD213PS  Y11, Y10, Y7
 	VBROADCASTSS expC3<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y8
+	VFMADD213PS  Y11, Y10, Y7
 	VBROADCASTSS expC2<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y8
+	VFMADD213PS  Y11, Y10, Y7
 	VBROADCASTSS expC1<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y8
+	VFMADD213PS  Y11, Y10, Y7
 	VMULPS       Y9, Y10, Y10
-	VFMADD213PS  Y9, Y10, Y8
-	VCMPPS       $0x11, Y1, Y7, Y7
-	VANDNPS      Y8, Y7, Y8
-	VMOVUPS      Y8, 32(R14)
-	VADDPS       Y5, Y8, Y8
-	VCVTPS2PD    X8, Y5
-	VEXTRACTF128 $0x01, Y8, X7
-	VCVTPS2PD    X7, Y7
+	VFMADD213PS  Y9, Y10, Y7
+	VCMPPS       $0x11, Y1, Y6, Y6
+	VANDNPS      Y7, Y6, Y7
+	VMOVUPS      Y7, 32(R14)
+	VADDPS       Y5, Y7, Y7
+	VCVTPS2PD    X7, Y5
+	VEXTRACTF128 $0x01, Y7, X6
+	VCVTPS2PD    X6, Y6
 	VADDPD       Y5, Y3, Y3
-	VADDPD       Y7, Y4, Y4
-	ADDQ         $0x40, R12
+	VADDPD       Y6, Y4, Y4
+	ADDQ         $0x40, R13
 	ADDQ         $0x40, R14
-	SUBQ         $0x10, R13
+	SUBQ         $0x10, R12
 	JMP          exploop2
 
 exploop:
-	CMPQ         R13, $0x08
+	CMPQ         R12, $0x08
 	JL           exptail
-	PREFETCHT1   (R12)(R10*1)
-	VMOVUPS      (R12), Y5
+	PREFETCHT1   (R13)(R10*1)
+	VMOVUPS      (R13), Y5
 	VSUBPS       Y2, Y5, Y5
-	VMOVAPS      Y5, Y7
-	VBROADCASTSS magic<>+0(SB), Y8
+	VMOVAPS      Y5, Y6
+	VBROADCASTSS magic<>+0(SB), Y7
 	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y8, Y9, Y7
-	VPSLLD       $0x17, Y7, Y8
+	VFMADD213PS  Y7, Y9, Y6
+	VPSLLD       $0x17, Y6, Y7
 	VBROADCASTSS magic<>+0(SB), Y9
-	VSUBPS       Y9, Y7, Y7
+	VSUBPS       Y9, Y6, Y6
 	VMOVAPS      Y5, Y9
 	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
-	VFMADD231PS  Y10, Y7, Y9
-	VBROADCASTSS expC5<>+0(SB), Y7
+	VFMADD231PS  Y10, Y6, Y9
+	VBROADCASTSS expC5<>+0(SB), Y6
 	VBROADCASTSS expC4<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC2<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y7
-	VMULPS       Y8, Y9, Y9
-	VFMADD213PS  Y8, Y9, Y7
+	VFMADD213PS  Y10, Y9, Y6
+	VMULPS       Y7, Y9, Y9
+	VFMADD213PS  Y7, Y9, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
-	VANDNPS      Y7, Y5, Y7
-	VMOVUPS      Y7, (R14)
-	VCVTPS2PD    X7, Y5
-	VEXTRACTF128 $0x01, Y7, X7
-	VCVTPS2PD    X7, Y7
+	VANDNPS      Y6, Y5, Y6
+	VMOVUPS      Y6, (R14)
+	VCVTPS2PD    X6, Y5
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
 	VADDPD       Y5, Y3, Y3
-	VADDPD       Y7, Y4, Y4
-	ADDQ         $0x20, R12
+	VADDPD       Y6, Y4, Y4
+	ADDQ         $0x20, R13
 	ADDQ         $0x20, R14
-	SUBQ         $0x08, R13
+	SUBQ         $0x08, R12
 	JMP          exploop
 
 exptail:
-	TESTQ        R13, R13
+	TESTQ        R12, R12
 	JZ           expdone
 	LEAQ         tailMask<>+0(SB), R15
 	MOVQ         $0x00000008, BP
-	SUBQ         R13, BP
+	SUBQ         R12, BP
 	VMOVDQU      (R15)(BP*4), Y5
-	VMASKMOVPS   (R12), Y5, Y7
-	VSUBPS       Y2, Y7, Y7
-	VMOVAPS      Y7, Y2
-	VBROADCASTSS magic<>+0(SB), Y8
+	VMASKMOVPS   (R13), Y5, Y6
+	VSUBPS       Y2, Y6, Y6
+	VMOVAPS      Y6, Y2
+	VBROADCASTSS magic<>+0(SB), Y7
 	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y8, Y9, Y2
-	VPSLLD       $0x17, Y2, Y8
+	VFMADD213PS  Y7, Y9, Y2
+	VPSLLD       $0x17, Y2, Y7
 	VBROADCASTSS magic<>+0(SB), Y9
 	VSUBPS       Y9, Y2, Y2
-	VMOVAPS      Y7, Y9
+	VMOVAPS      Y6, Y9
 	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
 	VFMADD231PS  Y10, Y2, Y9
 	VBROADCASTSS expC5<>+0(SB), Y2
@@ -3605,10 +4819,10 @@ exptail:
 	VFMADD213PS  Y10, Y9, Y2
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y2
-	VMULPS       Y8, Y9, Y9
-	VFMADD213PS  Y8, Y9, Y2
-	VCMPPS       $0x11, Y1, Y7, Y7
-	VANDNPS      Y2, Y7, Y2
+	VMULPS       Y7, Y9, Y9
+	VFMADD213PS  Y7, Y9, Y2
+	VCMPPS       $0x11, Y1, Y6, Y6
+	VANDNPS      Y2, Y6, Y2
 	VANDPS       Y5, Y2, Y2
 	VMASKMOVPS   Y2, Y5, (R14)
 	VCVTPS2PD    X2, Y5
@@ -3625,32 +4839,32 @@ expdone:
 	VADDSD       X3, X2, X2
 	VMOVSD       X2, (R9)
 	VMOVSS       (DI), X3
-	VCVTSS2SD    X3, X6, X6
-	VDIVSD       X2, X6, X6
-	VCVTSD2SS    X6, X6, X6
-	VBROADCASTSS X6, Y6
+	VCVTSS2SD    X3, X8, X8
+	VDIVSD       X2, X8, X8
+	VCVTSD2SS    X8, X8, X8
+	VBROADCASTSS X8, Y8
 	MOVQ         CX, R14
-	MOVQ         DX, R13
+	MOVQ         DX, R12
 
 scaleloop:
-	CMPQ    R13, $0x08
+	CMPQ    R12, $0x08
 	JL      scaletail
 	VMOVUPS (R14), Y2
-	VMULPS  Y6, Y2, Y2
+	VMULPS  Y8, Y2, Y2
 	VMOVUPS Y2, (R14)
 	ADDQ    $0x20, R14
-	SUBQ    $0x08, R13
+	SUBQ    $0x08, R12
 	JMP     scaleloop
 
 scaletail:
-	TESTQ      R13, R13
+	TESTQ      R12, R12
 	JZ         scaledone
-	LEAQ       tailMask<>+0(SB), R12
+	LEAQ       tailMask<>+0(SB), R13
 	MOVQ       $0x00000008, R15
-	SUBQ       R13, R15
-	VMOVDQU    (R12)(R15*4), Y2
+	SUBQ       R12, R15
+	VMOVDQU    (R13)(R15*4), Y2
 	VMASKMOVPS (R14), Y2, Y4
-	VMULPS     Y6, Y4, Y4
+	VMULPS     Y8, Y4, Y4
 	VMASKMOVPS Y4, Y2, (R14)
 
 scaledone:
@@ -5039,41 +6253,48 @@ row:
 	MOVQ    (BX), R11
 	TESTQ   R11, R11
 	JS      next
+	MOVQ    AX, R12
 	VMOVAPD Y0, Y2
 	VMOVAPD Y0, Y3
-	MOVQ    AX, R12
-	MOVQ    DX, R13
+	VMOVAPD Y0, Y4
+	VMOVAPD Y0, Y5
+	MOVQ    R10, R13
+	SHRQ    $0x03, R13
 
-maxloop2:
-	CMPQ   R13, $0x08
-	JL     maxloop
+max4:
+	CMPQ   R13, $0x10
+	JL     max1loop
 	VMAXPD (R12), Y2, Y2
 	VMAXPD 32(R12), Y3, Y3
-	ADDQ   $0x40, R12
-	SUBQ   $0x08, R13
-	JMP    maxloop2
+	VMAXPD 64(R12), Y4, Y4
+	VMAXPD 96(R12), Y5, Y5
+	ADDQ   $0x00000080, R12
+	SUBQ   $0x10, R13
+	JMP    max4
 
-maxloop:
+max1loop:
 	CMPQ   R13, $0x04
-	JL     maxtail
+	JL     max1tail
 	VMAXPD (R12), Y2, Y2
 	ADDQ   $0x20, R12
 	SUBQ   $0x04, R13
-	JMP    maxloop
+	JMP    max1loop
 
-maxtail:
+max1tail:
 	TESTQ      R13, R13
-	JZ         maxdone
+	JZ         max1done
 	LEAQ       tailMaskF64<>+0(SB), R14
 	MOVQ       $0x00000004, R15
 	SUBQ       R13, R15
-	VMOVDQU    (R14)(R15*8), Y4
-	VMASKMOVPD (R12), Y4, Y5
-	VBLENDVPD  Y4, Y5, Y0, Y4
-	VMAXPD     Y4, Y2, Y2
+	VMOVDQU    (R14)(R15*8), Y6
+	VMASKMOVPD (R12), Y6, Y7
+	VBLENDVPD  Y6, Y7, Y0, Y6
+	VMAXPD     Y6, Y2, Y2
 
-maxdone:
+max1done:
 	VMAXPD       Y3, Y2, Y2
+	VMAXPD       Y5, Y4, Y4
+	VMAXPD       Y4, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X3
 	VMAXPD       X3, X2, X2
 	VPERMILPD    $0x01, X2, X3
@@ -5082,15 +6303,15 @@ maxdone:
 	VBROADCASTSD X2, Y2
 	VXORPD       Y3, Y3, Y3
 	VXORPD       Y4, Y4, Y4
-	MOVQ         AX, R12
+	MOVQ         AX, R13
 	MOVQ         CX, R14
-	MOVQ         DX, R13
+	MOVQ         DX, R12
 
 exploop2:
-	CMPQ         R13, $0x08
+	CMPQ         R12, $0x08
 	JL           exploop
-	PREFETCHT1   (R12)(R10*1)
-	VMOVUPD      (R12), Y5
+	PREFETCHT1   (R13)(R10*1)
+	VMOVUPD      (R13), Y5
 	VSUBPD       Y2, Y5, Y5
 	VMOVAPD      Y5, Y6
 	VBROADCASTSD magicF64<>+0(SB), Y7
@@ -5135,7 +6356,7 @@ exploop2:
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, (R14)
 	VADDPD       Y6, Y3, Y3
-	VMOVUPD      32(R12), Y5
+	VMOVUPD      32(R13), Y5
 	VSUBPD       Y2, Y5, Y5
 	VMOVAPD      Y5, Y6
 	VBROADCASTSD magicF64<>+0(SB), Y7
@@ -5180,16 +6401,16 @@ exploop2:
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, 32(R14)
 	VADDPD       Y6, Y3, Y3
-	ADDQ         $0x40, R12
+	ADDQ         $0x40, R13
 	ADDQ         $0x40, R14
-	SUBQ         $0x08, R13
+	SUBQ         $0x08, R12
 	JMP          exploop2
 
 exploop:
-	CMPQ         R13, $0x04
+	CMPQ         R12, $0x04
 	JL           exptail
-	PREFETCHT1   (R12)(R10*1)
-	VMOVUPD      (R12), Y5
+	PREFETCHT1   (R13)(R10*1)
+	VMOVUPD      (R13), Y5
 	VSUBPD       Y2, Y5, Y5
 	VMOVAPD      Y5, Y6
 	VBROADCASTSD magicF64<>+0(SB), Y7
@@ -5234,19 +6455,19 @@ exploop:
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, (R14)
 	VADDPD       Y6, Y3, Y3
-	ADDQ         $0x20, R12
+	ADDQ         $0x20, R13
 	ADDQ         $0x20, R14
-	SUBQ         $0x04, R13
+	SUBQ         $0x04, R12
 	JMP          exploop
 
 exptail:
-	TESTQ        R13, R13
+	TESTQ        R12, R12
 	JZ           expdone
 	LEAQ         tailMaskF64<>+0(SB), R15
 	MOVQ         $0x00000004, BP
-	SUBQ         R13, BP
+	SUBQ         R12, BP
 	VMOVDQU      (R15)(BP*8), Y5
-	VMASKMOVPD   (R12), Y5, Y6
+	VMASKMOVPD   (R13), Y5, Y6
 	VSUBPD       Y2, Y6, Y6
 	VMOVAPD      Y6, Y2
 	VBROADCASTSD magicF64<>+0(SB), Y7
@@ -5304,25 +6525,25 @@ expdone:
 	VDIVSD       X2, X3, X2
 	VBROADCASTSD X2, Y2
 	MOVQ         CX, R14
-	MOVQ         DX, R13
+	MOVQ         DX, R12
 
 scaleloop:
-	CMPQ    R13, $0x04
+	CMPQ    R12, $0x04
 	JL      scaletail
 	VMOVUPD (R14), Y4
 	VMULPD  Y2, Y4, Y4
 	VMOVUPD Y4, (R14)
 	ADDQ    $0x20, R14
-	SUBQ    $0x04, R13
+	SUBQ    $0x04, R12
 	JMP     scaleloop
 
 scaletail:
-	TESTQ      R13, R13
+	TESTQ      R12, R12
 	JZ         scaledone
-	LEAQ       tailMaskF64<>+0(SB), R12
+	LEAQ       tailMaskF64<>+0(SB), R13
 	MOVQ       $0x00000004, R15
-	SUBQ       R13, R15
-	VMOVDQU    (R12)(R15*8), Y4
+	SUBQ       R12, R15
+	VMOVDQU    (R13)(R15*8), Y4
 	VMASKMOVPD (R14), Y4, Y5
 	VMULPD     Y2, Y5, Y5
 	VMASKMOVPD Y5, Y4, (R14)

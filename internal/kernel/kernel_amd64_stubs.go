@@ -44,6 +44,11 @@ func sumAVX512(v []float32) float64
 //go:noescape
 func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
 
+// softmaxRowsStreamAVX512 runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ 64 logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].
+//
+//go:noescape
+func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
+
 // firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
 //go:noescape
@@ -94,6 +99,11 @@ func sumF64AVX512(v []float64) float64
 //
 //go:noescape
 func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+
+// softmaxRowsStreamF64AVX512 runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ 32 logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].
+//
+//go:noescape
+func softmaxRowsStreamF64AVX512(x *float64, grad *float64, scratch *float64, c int, ys []int64, scales []float64, ms []float64, fixes []float64, ss []float64)
 
 // firstOutsideF64AVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //

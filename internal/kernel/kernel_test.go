@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // paths returns the assembly paths this machine runs, and skips the test
@@ -476,6 +477,80 @@ func TestSoftplusAndExpAccuracy(t *testing.T) {
 			wantGrad := -1 / (1 + math.Exp(float64(v)))
 			if d := math.Abs(float64(e.Grad[i])-wantGrad) / -wantGrad; d > 4.8e-7 {
 				t.Fatalf("%v: −σ(−%v) = %v, want %v (relative error %.2g)", p, v, e.Grad[i], wantGrad, d)
+			}
+		}
+	}
+}
+
+func TestSoftmaxRowsStreamIsSoftmaxRows(t *testing.T) {
+	testSoftmaxRowsStream[float32](t)
+	testSoftmaxRowsStream[float64](t)
+}
+
+// testSoftmaxRowsStream checks that the streaming kernel gives SoftmaxRows'
+// bits: gradient, maxima and sums, for every tail length and alignment of
+// the gradient, rows with a target anywhere (first and last class
+// included), ignored rows between counted ones, and ±1e4, ±Inf and NaN
+// (where a NaN row's maximum, unspecified, may differ, and so its NaNs'
+// payloads).
+func testSoftmaxRowsStream[F float32 | float64](t *testing.T) {
+	if !Supported(AVX512) {
+		t.Skip("no AVX-512 on this machine")
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	var zero F
+	size := int(unsafe.Sizeof(zero))
+	var cs []int
+	for c := 64; c <= 64+40; c++ { // the kernel's least c, then every tail
+		cs = append(cs, c)
+	}
+	cs = append(cs, 127, 128, 129, 1000, 4099, StreamMinRowBytes/size-1, StreamMinRowBytes/size+7)
+	for _, c := range cs {
+		for run := range 32 { // each alignment of the gradient, with and without special values
+			special, off := run%2 == 1, run/2
+			rows := 1 + rng.IntN(min(SoftmaxRowsBatch, 1<<18/c))
+			x := convertTo[F](values(rng, rows*c, special))
+			ys := make([]int64, rows)
+			scales := make([]float64, rows)
+			for r := range ys {
+				switch rng.IntN(6) {
+				case 0:
+					ys[r] = -1
+				case 1:
+					ys[r] = 0
+				case 2:
+					ys[r] = int64(c - 1)
+				default:
+					ys[r] = int64(rng.IntN(c))
+				}
+				scales[r] = 4*rng.Float64() - 2
+			}
+			name := fmt.Sprintf("%T c=%d rows=%d offset=%d special=%v", x, c, rows, off, special)
+			want, _ := guardedAtOf[F](rows*c, off)
+			wm, ws := make([]float64, rows), make([]float64, rows)
+			got, check := guardedAtOf[F](rows*c, off)
+			gm, gs := make([]float64, rows), make([]float64, rows)
+			on(AVX512, func() {
+				SoftmaxRows(x, want, c, ys, scales, wm, ws)
+				if Streams[F](c) {
+					SoftmaxRowsStream(x, got, c, ys, scales, gm, gs)
+				} else { // shorter rows than it streams: the kernel itself
+					streamRows(x, got, c, ys, scales, gm, gs)
+				}
+			})
+			check(t)
+			for r, y := range ys {
+				// A row with a NaN has s = NaN on both, and an unspecified m.
+				nan := math.IsNaN(gs[r]) && math.IsNaN(ws[r])
+				if y >= 0 && !nan && (math.Float64bits(gm[r]) != math.Float64bits(wm[r]) || math.Float64bits(gs[r]) != math.Float64bits(ws[r])) {
+					t.Fatalf("%s: row %d: m, s = %v, %v; want %v, %v", name, r, gm[r], gs[r], wm[r], ws[r])
+				}
+			}
+			for k := range got {
+				g, w := float64(got[k]), float64(want[k])
+				if math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+					t.Fatalf("%s: grad[%d] (row %d, class %d, target %d) = %v, want %v", name, k, k/c, k%c, ys[k/c], got[k], want[k])
+				}
 			}
 		}
 	}

@@ -1,0 +1,71 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// benchRows is the benchmarks' input: 256 rows of 32000 float32 logits,
+// 32 MiB, more than the caches of a core hold.
+func benchRows() (x, grad []float32, c int) {
+	c = 32000
+	rng := rand.New(rand.NewPCG(1, 2))
+	x = make([]float32, 256*c)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 3)
+	}
+	return x, make([]float32, len(x)), c
+}
+
+// BenchmarkSoftmaxPasses times each pass of SoftmaxRows on one row of
+// 32000 float32 logits, which stays in the L2 cache: the arithmetic alone.
+func BenchmarkSoftmaxPasses(b *testing.B) {
+	x, grad, c := benchRows()
+	row, g := x[:c], grad[:c]
+	m := Max(row)
+	for _, pass := range []struct {
+		name string
+		f    func()
+	}{
+		{"max", func() { Max(row) }},
+		{"exp", func() { ExpShiftSum(g, row, m) }},
+		{"scale", func() { ScaleAdd(g, 0.5, nil, 0, 0) }},
+	} {
+		b.Run(pass.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * c))
+			b.ReportAllocs()
+			for b.Loop() {
+				pass.f()
+			}
+		})
+	}
+}
+
+// BenchmarkSoftmaxRows times SoftmaxRows and SoftmaxRowsStream over 256
+// rows of 32000 float32 logits, in calls of 2, 16 and 64 rows, on one
+// goroutine: the streaming kernel overlaps memory and arithmetic within a
+// call, so it gains with the rows per call.
+func BenchmarkSoftmaxRows(b *testing.B) {
+	x, grad, c := benchRows()
+	for _, rows := range []int{2, 16, 64} {
+		ys := make([]int64, rows)
+		scales, ms, ss := make([]float64, rows), make([]float64, rows), make([]float64, rows)
+		for _, stream := range []bool{false, true} {
+			b.Run(fmt.Sprintf("rows=%d/stream=%v", rows, stream), func(b *testing.B) {
+				b.SetBytes(int64(4 * len(x)))
+				b.ReportAllocs()
+				for b.Loop() {
+					for r := 0; r < 256; r += rows {
+						xr, gr := x[r*c:(r+rows)*c], grad[r*c:(r+rows)*c]
+						if stream {
+							SoftmaxRowsStream(xr, gr, c, ys, scales, ms, ss)
+						} else {
+							SoftmaxRows(xr, gr, c, ys, scales, ms, ss)
+						}
+					}
+				}
+			})
+		}
+	}
+}
