@@ -157,7 +157,7 @@ type SoftmaxOptions[T Float] struct {
 // d1…dk) shapes through row-major tiles; the noasm build runs plain Go, in
 // float64. Positions are summed in fixed blocks, so the value does not
 // depend on Workers. On AVX-512, without weights or smoothing, a gradient
-// of 4 MiB or more in rows of 64 to 256 KiB is written with non-temporal
+// of 4 MiB or more in rows of 64 to 512 KiB is written with non-temporal
 // stores (kernel.SoftmaxRowsStream): the same values, but not left in the
 // cache, which could not have held it anyway.
 //
