@@ -816,7 +816,7 @@ firstlast:
 
 firstpair:
 	CMPQ             SI, 8(SP)
-	JGE              firstsingle
+	JGE              firstpairdone
 	VMOVUPS          (AX)(SI*1), Z7
 	VSUBPS           Z2, Z7, Z7
 	VMAXPS           Z7, Z1, Z8
@@ -857,7 +857,7 @@ firstpair:
 	ADDQ             $0x00000080, SI
 	JMP              firstpair
 
-firstsingle:
+firstpairdone:
 	MOVQ (SP), DI
 	SUBQ SI, DI
 	SHRQ $0x02, DI
@@ -1089,7 +1089,7 @@ nextnt:
 nextntdone:
 nextpair:
 	CMPQ             SI, 8(SP)
-	JGE              nextsingle
+	JGE              nextpairdone
 	VMOVUPS          (AX)(SI*1), Z3
 	VSUBPS           Z2, Z3, Z3
 	VMAXPS           Z3, Z1, Z8
@@ -1130,7 +1130,7 @@ nextpair:
 	ADDQ             $0x00000080, SI
 	JMP              nextpair
 
-nextsingle:
+nextpairdone:
 	MOVQ (SP), DI
 	SUBQ SI, DI
 	SHRQ $0x02, DI
@@ -2810,7 +2810,7 @@ firstlast:
 
 firstpair:
 	CMPQ             SI, 8(SP)
-	JGE              firstsingle
+	JGE              firstpairdone
 	VMOVUPD          (AX)(SI*1), Z7
 	VSUBPD           Z2, Z7, Z7
 	VMAXPD           Z7, Z1, Z8
@@ -2864,7 +2864,7 @@ firstpair:
 	ADDQ             $0x00000080, SI
 	JMP              firstpair
 
-firstsingle:
+firstpairdone:
 	MOVQ (SP), DI
 	SUBQ SI, DI
 	SHRQ $0x03, DI
@@ -3115,7 +3115,7 @@ nextnt:
 nextntdone:
 nextpair:
 	CMPQ             SI, 8(SP)
-	JGE              nextsingle
+	JGE              nextpairdone
 	VMOVUPD          (AX)(SI*1), Z3
 	VSUBPD           Z2, Z3, Z3
 	VMAXPD           Z3, Z1, Z8
@@ -3169,7 +3169,7 @@ nextpair:
 	ADDQ             $0x00000080, SI
 	JMP              nextpair
 
-nextsingle:
+nextpairdone:
 	MOVQ (SP), DI
 	SUBQ SI, DI
 	SHRQ $0x03, DI

@@ -795,6 +795,19 @@ func (t flt) rowMax(prefix string, p GPVirtual, rowBytes Op, shift U8, negInf Ve
 	return t.hmax(accs[0])
 }
 
+// divScale sets the low lane of a to scale/s: the scale (low lane of
+// scale) divided in float64 by the float64 sum s, rounded to the element
+// type. a may be scale.
+func (t flt) divScale(scale, s, a VecVirtual) {
+	if t.is64() {
+		VDIVSD(s.AsX(), scale.AsX(), a.AsX())
+		return
+	}
+	VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
+	VDIVSD(s.AsX(), a.AsX(), a.AsX())
+	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+}
+
 // genSoftmaxRows emits the fused kernel of plain softmax cross-entropy
 // over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
 func genSoftmaxRows(t flt) {
@@ -870,13 +883,7 @@ func genSoftmaxRows(t flt) {
 	// gradient = (scale/s)·e, and − scale at the target
 	scale, a := t.vec(), t.vec()
 	t.movs(Mem{Base: sc}, scale.AsX())
-	if t.is64() {
-		VDIVSD(s.AsX(), scale.AsX(), a.AsX())
-	} else {
-		VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
-		VDIVSD(s.AsX(), a.AsX(), a.AsX())
-		VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
-	}
+	t.divScale(scale, s, a)
 	t.bcast2(a)
 	MOVQ(g, d)
 	MOVQ(c, n)
@@ -1367,6 +1374,17 @@ func genGemm(t flt) {
 	RET()
 }
 
+// below emits the loop while i < end { body }, which moves i on; its labels
+// carry prefix.
+func below(prefix string, i GPVirtual, end Op, body func()) {
+	Label(prefix)
+	CMPQ(i, end)
+	JGE(LabelRef(prefix + "done"))
+	body()
+	JMP(LabelRef(prefix))
+	Label(prefix + "done")
+}
+
 // genSoftmaxRowsStream emits the streaming kernel of plain softmax
 // cross-entropy (AVX-512 only): see SoftmaxRowsStream in internal/kernel.
 // Row r's exp pass runs in one loop with the maximum of row r+1, which
@@ -1460,13 +1478,10 @@ func genSoftmaxRowsStream(t flt) {
 	// stream writes the scratch row's gradient at the aligned vectors from
 	// byte o (moved on) up to end, with non-temporal stores.
 	stream := func(prefix string, o, end GPVirtual) {
-		Label(prefix + "nt")
-		CMPQ(o, end)
-		JGE(LabelRef(prefix + "ntdone"))
-		ntStore(scaled(o, nil), Mem{Base: gPrev, Index: o, Scale: 1})
-		ADDQ(U8(vb), o)
-		JMP(LabelRef(prefix + "nt"))
-		Label(prefix + "ntdone")
+		below(prefix+"nt", o, end, func() {
+			ntStore(scaled(o, nil), Mem{Base: gPrev, Index: o, Scale: 1})
+			ADDQ(U8(vb), o)
+		})
 	}
 	// edges writes the scratch row's gradient outside its aligned vectors,
 	// before the first (h bytes) and after the last (from byte h + nt), with
@@ -1559,24 +1574,13 @@ func genSoftmaxRowsStream(t flt) {
 			ANDQ(I32(-2*vb), end)
 			CMPQ(end, pairEndL)
 			CMOVQGT(pairEndL, end)
-			Label(prefix + "fused")
-			CMPQ(i, end)
-			JGE(LabelRef(prefix + "fuseddone"))
-			pair(true, h)
-			JMP(LabelRef(prefix + "fused"))
-			Label(prefix + "fuseddone")
+			below(prefix+"fused", i, end, func() { pair(true, h) })
 			o := GP64()
 			LEAQ(Mem{Base: i, Index: h, Scale: 1}, o)
 			ADDQ(h, nt)
 			stream(prefix, o, nt)
 		}
-		Label(prefix + "pair")
-		CMPQ(i, pairEndL)
-		JGE(LabelRef(prefix + "single"))
-		pair(false, nil)
-		JMP(LabelRef(prefix + "pair"))
-
-		Label(prefix + "single")
+		below(prefix+"pair", i, pairEndL, func() { pair(false, nil) })
 		n := GP64()
 		MOVQ(rowBytesL, n)
 		SUBQ(i, n)
@@ -1608,13 +1612,7 @@ func genSoftmaxRowsStream(t flt) {
 		a := t.vec()
 		MOVQ(scL, p)
 		t.movs(Mem{Base: p}, a.AsX())
-		if t.is64() {
-			VDIVSD(s.AsX(), a.AsX(), a.AsX())
-		} else {
-			VCVTSS2SD(a.AsX(), a.AsX(), a.AsX())
-			VDIVSD(s.AsX(), a.AsX(), a.AsX())
-			VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
-		}
+		t.divScale(a, s, a)
 		t.movs(a.AsX(), aL)
 		t.max(accs[1], accs[0], accs[0])
 		mm := t.hmax(accs[0])
