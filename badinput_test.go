@@ -2,7 +2,9 @@ package xent_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -153,5 +155,75 @@ func TestParseNames(t *testing.T) {
 	}
 	if s := xent.Reduction(7).String(); s != "Reduction(7)" {
 		t.Errorf("Reduction(7).String() = %q", s)
+	}
+}
+
+// TestOverlappingBuffers: an output buffer that shares memory with an input
+// or with the other output is an ErrShape error naming both, and nothing is
+// written; buffers side by side in one array are fine.
+func TestOverlappingBuffers(t *testing.T) {
+	shape := []int{2, 3}
+	// at holds where each buffer starts in one shared array: side by side,
+	// until a case moves one onto another.
+	type at struct{ logits, targets, weight, grad, losses int }
+	cases := []struct {
+		name  string
+		takes string // the option or target kind the case needs, "" for any
+		move  func(a *at)
+		want  string
+	}{
+		{"side by side", "", func(a *at) {}, ""},
+		{"grad is the logits", "", func(a *at) { a.grad = a.logits }, "gradient buffer shares memory with the logits"},
+		{"grad from the last logit", "", func(a *at) { a.grad = a.logits + 5 }, "gradient buffer shares memory with the logits"},
+		{"losses from the grad's last value", "", func(a *at) { a.losses = a.grad + 5 }, "gradient buffer shares memory with the losses buffer"},
+		{"losses on the targets", "targets", func(a *at) { a.losses = a.targets }, "losses buffer shares memory with the targets"},
+		{"grad on the weight", "weight", func(a *at) { a.grad = a.weight + 2 }, "gradient buffer shares memory with the weight"},
+	}
+	for _, loss := range xent.Losses {
+		perLoss := 2
+		if loss.PerElement() {
+			perLoss = 6
+		}
+		floatTargets := loss != xent.Softmax && loss != xent.SoftmaxFocal
+		for _, c := range cases {
+			if (c.takes == "weight" && !loss.Takes("weight")) || (c.takes == "targets" && !floatTargets) {
+				continue
+			}
+			t.Run(string(loss)+"/"+c.name, func(t *testing.T) {
+				buf := make([]float64, 64)
+				for i := range buf {
+					buf[i] = float64(i%5) / 5
+				}
+				a := at{logits: 0, targets: 6, weight: 12, grad: 15, losses: 21}
+				c.move(&a)
+				cut := func(from, n int) []float64 { return buf[from : from+n : from+n] }
+				cfg := xent.Config[float64]{Loss: loss}
+				if loss.Takes("weight") {
+					cfg.Weight = cut(a.weight, 3)
+				}
+				var indices []int64
+				var targets []float64
+				if floatTargets {
+					targets = cut(a.targets, 6)
+				} else {
+					indices = []int64{0, 2}
+				}
+				before := slices.Clone(buf)
+				_, err := xent.Evaluate(cfg, shape, cut(a.logits, 6), indices, targets,
+					xent.Output[float64]{Grad: cut(a.grad, 6), Losses: cut(a.losses, perLoss)})
+				if c.want == "" {
+					if err != nil {
+						t.Fatalf("buffers side by side: %v", err)
+					}
+					return
+				}
+				if !errors.Is(err, xent.ErrShape) || !strings.Contains(fmt.Sprint(err), c.want) {
+					t.Fatalf("error %v; want ErrShape saying %q", err, c.want)
+				}
+				if !slices.Equal(buf, before) {
+					t.Fatal("a buffer was written")
+				}
+			})
+		}
 	}
 }

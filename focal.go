@@ -75,6 +75,9 @@ func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFoc
 	if err != nil {
 		return 0, err
 	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"targets", targets}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
+		return 0, err
+	}
 	job := parallel.Get[sigmoidFocalJob[T]]()
 	*job = sigmoidFocalJob[T]{x: logits, t: targets, grad: out.Grad, losses: out.Losses, red: red,
 		alpha: alpha, gamma: gamma, b: newBlocking(l.elements, 1)}
@@ -181,6 +184,9 @@ func SoftmaxFocalLoss[T Float, I Index](shape []int, logits []T, targets []I, op
 	}
 	red, err := newReducer(l, opts.Reduction, opts.GradOutput, l.positions, float64(counted))
 	if err != nil {
+		return 0, err
+	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"alpha", opts.Alpha}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
 		return 0, err
 	}
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/xent-go/xent/internal/mem"
 )
 
 // Float is the element type of logits, probability targets, weights,
@@ -65,7 +67,9 @@ func ParseReduction(name string) (Reduction, error) {
 }
 
 // Output holds the buffers a loss writes into; both are owned by the caller
-// and either may be nil.
+// and either may be nil. They must not share memory with each other or with
+// any input (logits, targets, weights, GradOutput), which the loss reads
+// while it writes: an overlap is an error wrapping ErrShape.
 type Output[T Float] struct {
 	// Grad receives d(loss)/d(logits), the logits' shape. Nil computes the
 	// value only.
@@ -145,6 +149,28 @@ func (l layout) checkOutput(grad, losses int, hasGrad, hasLosses bool, perLoss i
 	}
 	if hasLosses {
 		return l.checkLen("losses buffer", losses, perLoss)
+	}
+	return nil
+}
+
+// input is a slice a loss reads, named for error messages.
+type input[T Float] struct {
+	name string
+	v    []T
+}
+
+// checkOverlap reports an output buffer of out that shares memory with the
+// other or with one of the inputs.
+func checkOverlap[T Float](out Output[T], inputs ...input[T]) error {
+	for _, o := range [...]input[T]{{"gradient buffer", out.Grad}, {"losses buffer", out.Losses}} {
+		for _, in := range inputs {
+			if mem.Overlap(o.v, in.v) {
+				return shapeError("the %s shares memory with the %s", o.name, in.name)
+			}
+		}
+	}
+	if mem.Overlap(out.Grad, out.Losses) {
+		return shapeError("the gradient buffer shares memory with the losses buffer")
 	}
 	return nil
 }

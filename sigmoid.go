@@ -59,6 +59,10 @@ func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts Sigmoid
 	if err != nil {
 		return 0, err
 	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"targets", targets}, input[T]{"weight", opts.Weight},
+		input[T]{"pos_weight", opts.PosWeight}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
+		return 0, err
+	}
 	job := parallel.Get[sigmoidJob[T]]()
 	*job = sigmoidJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
 		w: opts.Weight, q: opts.PosWeight, red: red}

@@ -207,6 +207,9 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 	if err != nil {
 		return 0, err
 	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"weight", opts.Weight}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
+		return 0, err
+	}
 
 	wSum := float64(l.c)
 	if opts.Weight != nil {
@@ -431,6 +434,10 @@ func SoftmaxProbCrossEntropy[T Float](shape []int, logits, targets []T, opts Sof
 	if err != nil {
 		return 0, err
 	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"targets", targets}, input[T]{"weight", opts.Weight},
+		input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
+		return 0, err
+	}
 	job := parallel.Get[softmaxProbJob[T]]()
 	*job = softmaxProbJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
 		w: opts.Weight, eps: eps, red: red, b: newBlocking(l.positions, l.c)}
@@ -580,6 +587,9 @@ func MultiLabelSoftmaxCrossEntropy[T Float](shape []int, logits, targets []T, op
 	}
 	red, err := newReducer(l, opts.Reduction, opts.GradOutput, l.positions, float64(counted))
 	if err != nil {
+		return 0, err
+	}
+	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"targets", targets}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
 		return 0, err
 	}
 	job := parallel.Get[multiLabelJob[T]]()

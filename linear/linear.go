@@ -14,6 +14,7 @@ import (
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/gemm"
 	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/mem"
 	"github.com/xent-go/xent/internal/parallel"
 )
 
@@ -96,7 +97,8 @@ func ScratchBytes[T Float](n, c, chunk int) int {
 // is that of the sum) and writes each row's loss to out.Losses.
 //
 // Errors, returned before anything is written, wrap xent's sentinels:
-// ErrShape for a length that does not match n, d, c; ErrTarget for a target
+// ErrShape for a length that does not match n, d, c, or an output that
+// shares memory with an input or another output; ErrTarget for a target
 // outside [0, c) that is not the ignore index; ErrOption for a bad weight,
 // ε outside [0, 1], z or s negative or not finite, an unknown reduction.
 func SoftmaxCrossEntropy[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) (T, error) {
@@ -264,6 +266,12 @@ func zLoss[T Float, I xent.Index](x, grad, losses []T, targets []I, ignore int64
 }
 
 // validate checks everything before anything is written.
+// named is a slice named for error messages.
+type named[T Float] struct {
+	name string
+	v    []T
+}
+
 func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) error {
 	shape := func(format string, args ...any) error {
 		return &xent.Error{Kind: xent.ErrShape, Msg: fmt.Sprintf(format, args...)}
@@ -289,6 +297,18 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 	} {
 		if s.set && s.got != s.want {
 			return shape("%s has %d values; n = %d, d = %d, c = %d need %d", s.name, s.got, n, d, c, s.want)
+		}
+	}
+	// The outputs are written while the inputs are still read.
+	outputs := []named[T]{{"gradient of H", out.H}, {"gradient of W", out.W}, {"gradient of the bias", out.Bias}, {"losses", out.Losses}}
+	inputs := []named[T]{{"H", h}, {"W", w}, {"bias", bias}, {"weight", opts.Weight}}
+	for i, o := range outputs {
+		for _, ins := range [][]named[T]{inputs, outputs[i+1:]} {
+			for _, in := range ins {
+				if mem.Overlap(o.v, in.v) {
+					return shape("%s shares memory with %s", o.name, in.name)
+				}
+			}
 		}
 	}
 	if opts.Reduction < xent.Mean || opts.Reduction > xent.BatchMean {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -199,6 +200,53 @@ func TestBadInput(t *testing.T) {
 			if v != 9 {
 				t.Fatalf("%s: output %d written", tc.name, i)
 			}
+		}
+	}
+}
+
+// TestOverlappingBuffers: an output that shares memory with an input or
+// with another output is an ErrShape error naming both, and nothing is
+// written; buffers apart in one array are fine.
+func TestOverlappingBuffers(t *testing.T) {
+	n, d, c := 2, 3, 4
+	y := []int64{0, 3}
+	// at holds where each buffer starts in one array, apart until a case
+	// moves one onto another: H (6 values), W (12), bias (4), weight (4),
+	// their gradients (6, 12, 4) and the losses (2).
+	type at struct{ h, w, b, weight, gh, gw, gb, losses int }
+	for _, tc := range []struct {
+		name string
+		move func(a *at)
+		want string
+	}{
+		{"apart", func(a *at) {}, ""},
+		{"gradient of H is H", func(a *at) { a.gh = a.h }, "gradient of H shares memory with H"},
+		{"gradient of W from W's last value", func(a *at) { a.gw = a.w + 11 }, "gradient of W shares memory with W"},
+		{"gradient of the bias is the weight", func(a *at) { a.gb = a.weight }, "gradient of the bias shares memory with weight"},
+		{"losses in the gradient of W", func(a *at) { a.losses = a.gw + 4 }, "gradient of W shares memory with losses"},
+	} {
+		buf := make([]float64, 80)
+		for i := range buf {
+			buf[i] = float64(i%7) / 7
+		}
+		a := at{h: 0, w: 8, b: 22, weight: 28, gh: 34, gw: 42, gb: 56, losses: 62}
+		tc.move(&a)
+		cut := func(from, k int) []float64 { return buf[from : from+k : from+k] }
+		before := slices.Clone(buf)
+		_, err := SoftmaxCrossEntropy(n, d, c, cut(a.h, n*d), cut(a.w, c*d), cut(a.b, c), y,
+			Options[float64]{Weight: cut(a.weight, c)},
+			Output[float64]{H: cut(a.gh, n*d), W: cut(a.gw, c*d), Bias: cut(a.gb, c), Losses: cut(a.losses, n)})
+		if tc.want == "" {
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+			}
+			continue
+		}
+		if !errors.Is(err, xent.ErrShape) || !strings.Contains(fmt.Sprint(err), tc.want) {
+			t.Errorf("%s: %v, want ErrShape saying %q", tc.name, err, tc.want)
+		}
+		if !slices.Equal(buf, before) {
+			t.Errorf("%s: a buffer was written", tc.name)
 		}
 	}
 }
