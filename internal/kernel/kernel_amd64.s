@@ -488,7 +488,7 @@ done:
 
 // func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-120
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $64-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -501,6 +501,82 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-120
 	SHLQ         $0x02, R10
 	VBROADCASTSS negInf<>+0(SB), Z0
 	VBROADCASTSS expMin<>+0(SB), Z1
+	CMPQ         DX, $0x10
+	JG           row
+	MOVL         $0x00000001, R11
+	SHLXL        DX, R11, DX
+	DECL         DX
+	KMOVW        DX, K1
+
+short:
+	TESTQ            SI, SI
+	JZ               end
+	MOVQ             (BX), DX
+	TESTQ            DX, DX
+	JS               shortnext
+	VMOVAPS          Z0, Z2
+	VMOVUPS          (AX), K1, Z2
+	VEXTRACTF32X8    $0x01, Z2, Y3
+	VMAXPS           Y3, Y2, Y3
+	VEXTRACTF128     $0x01, Y3, X2
+	VMAXPS           X2, X3, X3
+	VPERMILPS        $0x4e, X3, X2
+	VMAXPS           X2, X3, X3
+	VPERMILPS        $0xb1, X3, X2
+	VMAXPS           X2, X3, X3
+	VMOVSS           X3, (R8)
+	VBROADCASTSS     X3, Z3
+	VMOVUPS.Z        (AX), K1, Z2
+	VSUBPS           Z3, Z2, Z2
+	VMAXPS           Z2, Z1, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z5
+	VRNDSCALEPS      $0x00, Z5, Z5
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z3
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
+	VSCALEFPS        Z5, Z2, Z2
+	VMOVAPS.Z        Z2, K1, Z2
+	VXORPD           Z3, Z3, Z3
+	VXORPD           Z5, Z5, Z5
+	VCVTPS2PD        Y2, Z6
+	VEXTRACTF32X8    $0x01, Z2, Y7
+	VCVTPS2PD        Y7, Z7
+	VADDPD           Z6, Z3, Z3
+	VADDPD           Z7, Z5, Z5
+	VADDPD           Z5, Z3, Z3
+	VEXTRACTF64X4    $0x01, Z3, Y5
+	VADDPD           Y5, Y3, Y5
+	VEXTRACTF128     $0x01, Y5, X3
+	VADDPD           X3, X5, X3
+	VPERMILPD        $0x01, X3, X5
+	VADDSD           X5, X3, X3
+	VMOVSD           X3, (R9)
+	VMOVSS           (DI), X5
+	VCVTSS2SD        X5, X4, X4
+	VDIVSD           X3, X4, X4
+	VCVTSD2SS        X4, X4, X4
+	VBROADCASTSS     X4, Z4
+	VMULPS           Z4, Z2, Z2
+	VMOVUPS          Z2, (SP)
+	VMOVUPS          Z2, K1, (CX)
+	LEAQ             (SP), R11
+	VMOVSS           (R11)(DX*4), X2
+	VSUBSS           X5, X2, X2
+	VMOVSS           X2, (CX)(DX*4)
+
+shortnext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x04, DI
+	ADDQ $0x04, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  short
 
 row:
 	TESTQ   SI, SI
@@ -2465,7 +2541,7 @@ done:
 
 // func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $0-120
+TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $64-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -2478,6 +2554,83 @@ TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $0-120
 	SHLQ         $0x03, R10
 	VBROADCASTSD negInfF64<>+0(SB), Z0
 	VBROADCASTSD expMinF64<>+0(SB), Z1
+	CMPQ         DX, $0x08
+	JG           row
+	MOVL         $0x00000001, R11
+	SHLXL        DX, R11, DX
+	DECL         DX
+	KMOVW        DX, K1
+
+short:
+	TESTQ            SI, SI
+	JZ               end
+	MOVQ             (BX), DX
+	TESTQ            DX, DX
+	JS               shortnext
+	VMOVAPD          Z0, Z2
+	VMOVUPD          (AX), K1, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y3
+	VMAXPD           Y3, Y2, Y3
+	VEXTRACTF128     $0x01, Y3, X2
+	VMAXPD           X2, X3, X3
+	VPERMILPD        $0x01, X3, X2
+	VMAXPD           X2, X3, X3
+	VMOVSD           X3, (R8)
+	VBROADCASTSD     X3, Z3
+	VMOVUPD.Z        (AX), K1, Z2
+	VSUBPD           Z3, Z2, Z2
+	VMAXPD           Z2, Z1, Z3
+	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z4
+	VRNDSCALEPD      $0x00, Z4, Z4
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z4, Z3
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z4, Z3
+	VBROADCASTSD     expC13F64<>+0(SB), Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
+	VSCALEFPD        Z4, Z2, Z2
+	VMOVAPD.Z        Z2, K1, Z2
+	VXORPD           Z3, Z3, Z3
+	VXORPD           Z4, Z4, Z4
+	VADDPD           Z2, Z3, Z3
+	VADDPD           Z4, Z3, Z3
+	VEXTRACTF64X4    $0x01, Z3, Y4
+	VADDPD           Y4, Y3, Y4
+	VEXTRACTF128     $0x01, Y4, X3
+	VADDPD           X3, X4, X3
+	VPERMILPD        $0x01, X3, X4
+	VADDSD           X4, X3, X3
+	VMOVSD           X3, (R9)
+	VMOVSD           (DI), X4
+	VDIVSD           X3, X4, X3
+	VBROADCASTSD     X3, Z3
+	VMULPD           Z3, Z2, Z2
+	VMOVUPD          Z2, (SP)
+	VMOVUPD          Z2, K1, (CX)
+	LEAQ             (SP), R11
+	VMOVSD           (R11)(DX*8), X2
+	VSUBSD           X4, X2, X2
+	VMOVSD           X2, (CX)(DX*8)
+
+shortnext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x08, DI
+	ADDQ $0x08, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  short
 
 row:
 	TESTQ   SI, SI
@@ -4607,7 +4760,7 @@ done:
 
 // func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $8-120
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $32-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -4620,6 +4773,90 @@ TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $8-120
 	SHLQ         $0x02, R10
 	VBROADCASTSS negInf<>+0(SB), Y0
 	VBROADCASTSS expCutoff<>+0(SB), Y1
+	CMPQ         DX, $0x08
+	JG           row
+	LEAQ         tailMask<>+0(SB), R11
+	MOVQ         $0x00000008, R12
+	SUBQ         DX, R12
+	VMOVDQU      (R11)(R12*4), Y2
+
+short:
+	TESTQ        SI, SI
+	JZ           end
+	MOVQ         (BX), DX
+	TESTQ        DX, DX
+	JS           shortnext
+	VMASKMOVPS   (AX), Y2, Y3
+	VBLENDVPS    Y2, Y3, Y0, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VMAXPS       X5, X3, X4
+	VPERMILPS    $0x4e, X4, X5
+	VMAXPS       X5, X4, X4
+	VPERMILPS    $0xb1, X4, X5
+	VMAXPS       X5, X4, X4
+	VMOVSS       X4, (R8)
+	VBROADCASTSS X4, Y4
+	VMASKMOVPS   (AX), Y2, Y3
+	VSUBPS       Y4, Y3, Y3
+	VMOVAPS      Y3, Y4
+	VBROADCASTSS magic<>+0(SB), Y5
+	VBROADCASTSS log2e<>+0(SB), Y6
+	VFMADD213PS  Y5, Y6, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VBROADCASTSS magic<>+0(SB), Y6
+	VSUBPS       Y6, Y4, Y4
+	VMOVAPS      Y3, Y6
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y7
+	VFMADD231PS  Y7, Y4, Y6
+	VBROADCASTSS expC5<>+0(SB), Y4
+	VBROADCASTSS expC4<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC3<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC2<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC1<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VMULPS       Y5, Y6, Y6
+	VFMADD213PS  Y5, Y6, Y4
+	VCMPPS       $0x11, Y1, Y3, Y3
+	VANDNPS      Y4, Y3, Y4
+	VANDPS       Y2, Y4, Y4
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y5, Y5, Y5
+	VCVTPS2PD    X4, Y6
+	VEXTRACTF128 $0x01, Y4, X7
+	VCVTPS2PD    X7, Y7
+	VADDPD       Y6, Y3, Y3
+	VADDPD       Y7, Y5, Y5
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VADDPD       X5, X3, X5
+	VPERMILPD    $0x01, X5, X3
+	VADDSD       X3, X5, X5
+	VMOVSD       X5, (R9)
+	VMOVSS       (DI), X3
+	VCVTSS2SD    X3, X8, X8
+	VDIVSD       X5, X8, X8
+	VCVTSD2SS    X8, X8, X8
+	VBROADCASTSS X8, Y8
+	VMULPS       Y8, Y4, Y4
+	VMOVUPS      Y4, (SP)
+	VMASKMOVPS   Y4, Y2, (CX)
+	LEAQ         (SP), R11
+	VMOVSS       (R11)(DX*4), X4
+	VSUBSS       X3, X4, X4
+	VMOVSS       X4, (CX)(DX*4)
+
+shortnext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x04, DI
+	ADDQ $0x04, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  short
 
 row:
 	TESTQ   SI, SI
@@ -6233,7 +6470,7 @@ done:
 
 // func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
 // Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $8-120
+TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $32-120
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -6246,6 +6483,100 @@ TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $8-120
 	SHLQ         $0x03, R10
 	VBROADCASTSD negInfF64<>+0(SB), Y0
 	VBROADCASTSD expCutoffF64<>+0(SB), Y1
+	CMPQ         DX, $0x04
+	JG           row
+	LEAQ         tailMaskF64<>+0(SB), R11
+	MOVQ         $0x00000004, R12
+	SUBQ         DX, R12
+	VMOVDQU      (R11)(R12*8), Y2
+
+short:
+	TESTQ        SI, SI
+	JZ           end
+	MOVQ         (BX), DX
+	TESTQ        DX, DX
+	JS           shortnext
+	VMASKMOVPD   (AX), Y2, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VMAXPD       X5, X3, X4
+	VPERMILPD    $0x01, X4, X5
+	VMAXPD       X5, X4, X4
+	VMOVSD       X4, (R8)
+	VBROADCASTSD X4, Y4
+	VMASKMOVPD   (AX), Y2, Y3
+	VSUBPD       Y4, Y3, Y3
+	VMOVAPD      Y3, Y4
+	VBROADCASTSD magicF64<>+0(SB), Y5
+	VBROADCASTSD log2eF64<>+0(SB), Y6
+	VFMADD213PD  Y5, Y6, Y4
+	VPSLLQ       $0x34, Y4, Y5
+	VBROADCASTSD magicF64<>+0(SB), Y6
+	VSUBPD       Y6, Y4, Y4
+	VMOVAPD      Y3, Y6
+	VBROADCASTSD minusLn2HiF64<>+0(SB), Y7
+	VFMADD231PD  Y7, Y4, Y6
+	VBROADCASTSD minusLn2LoF64<>+0(SB), Y7
+	VFMADD231PD  Y7, Y4, Y6
+	VBROADCASTSD expC13F64<>+0(SB), Y4
+	VBROADCASTSD expC12F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC11F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC10F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC9F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC8F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC7F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC6F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC5F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC4F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC3F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC2F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC1F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VMULPD       Y5, Y6, Y6
+	VFMADD213PD  Y5, Y6, Y4
+	VCMPPD       $0x11, Y1, Y3, Y3
+	VANDNPD      Y4, Y3, Y4
+	VANDPD       Y2, Y4, Y4
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y5, Y5, Y5
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VADDPD       X5, X3, X5
+	VPERMILPD    $0x01, X5, X3
+	VADDSD       X3, X5, X5
+	VMOVSD       X5, (R9)
+	VMOVSD       (DI), X3
+	VDIVSD       X5, X3, X5
+	VBROADCASTSD X5, Y5
+	VMULPD       Y5, Y4, Y4
+	VMOVUPD      Y4, (SP)
+	VMASKMOVPD   Y4, Y2, (CX)
+	LEAQ         (SP), R11
+	VMOVSD       (R11)(DX*8), X4
+	VSUBSD       X3, X4, X4
+	VMOVSD       X4, (CX)(DX*8)
+
+shortnext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x08, DI
+	ADDQ $0x08, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  short
 
 row:
 	TESTQ   SI, SI

@@ -555,3 +555,68 @@ func testSoftmaxRowsStream[F float32 | float64](t *testing.T) {
 		}
 	}
 }
+
+func TestSoftmaxRowsIsItsParts(t *testing.T) {
+	testSoftmaxRowsParts[float32](t)
+	testSoftmaxRowsParts[float64](t)
+}
+
+// testSoftmaxRowsParts checks the fused kernel, to the bit, against its
+// parts on the same path: Max and ExpShiftSum (the same instructions on
+// each value and the same order of the sum), then a = scale/s (the scale
+// as F, divided in float64, rounded to F), grad = a·e and grad_y − scale in
+// F's arithmetic. Rows of
+// one vector take a loop of their own in the kernel; this pins that it
+// computes what the general loop does.
+func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, p := range paths(t) {
+		for _, c := range lengths() {
+			if c == 0 {
+				continue
+			}
+			for _, special := range []bool{false, true} {
+				rows := 1 + rng.IntN(SoftmaxRowsBatch)
+				x := convertTo[F](values(rng, rows*c, special))
+				ys := make([]int64, rows)
+				scales := make([]float64, rows)
+				for r := range ys {
+					ys[r] = int64(rng.IntN(c))
+					if rng.IntN(5) == 0 {
+						ys[r] = -1
+					}
+					scales[r] = 4*rng.Float64() - 2
+				}
+				got, check := guardedAtOf[F](rows*c, rng.IntN(16))
+				gm, gs := make([]float64, rows), make([]float64, rows)
+				want := make([]F, rows*c)
+				on(p, func() {
+					SoftmaxRows(x, got, c, ys, scales, gm, gs)
+					for r, y := range ys {
+						if y < 0 {
+							continue
+						}
+						row, g := x[r*c:(r+1)*c], want[r*c:(r+1)*c]
+						s := ExpShiftSum(g, row, Max(row))
+						sc := F(scales[r]) // the kernels take the scales as F
+						a := F(float64(sc) / s)
+						for i := range g {
+							g[i] *= a
+						}
+						g[y] -= sc
+						if gs[r] != s && !(math.IsNaN(gs[r]) && math.IsNaN(s)) {
+							t.Fatalf("%v %T c=%d row %d: s = %v, parts %v", p, x, c, r, gs[r], s)
+						}
+					}
+				})
+				check(t)
+				for k := range got {
+					g, w := float64(got[k]), float64(want[k])
+					if math.Float64bits(g) != math.Float64bits(w) && !(math.IsNaN(g) && math.IsNaN(w)) {
+						t.Fatalf("%v %T c=%d special=%v: grad[%d] = %v, parts %v", p, x, c, special, k, g, w)
+					}
+				}
+			}
+		}
+	}
+}

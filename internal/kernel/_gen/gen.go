@@ -832,6 +832,63 @@ func genSoftmaxRows(t flt) {
 	}
 	negInf := t.broadcast("negInf", math.Inf(-1))
 	min := t.expMin()
+	CMPQ(c, U8(t.lanes))
+	JG(LabelRef("row"))
+
+	// Rows of one vector (c ≤ lanes) take a loop of their own, without
+	// the passes' loops: the same instructions on each value as below,
+	// the mask made once, the exponentials kept in a register.
+	{
+		k, n := t.maskReg(), GP64()
+		MOVQ(c, n)
+		t.tailMask(n, k)
+		copyL := AllocLocal(t.vbytes())
+		Label("short")
+		TESTQ(rows, rows)
+		JZ(LabelRef("end"))
+		y := GP64()
+		MOVQ(Mem{Base: ys}, y)
+		TESTQ(y, y)
+		JS(LabelRef("shortnext"))
+		v, ev := t.vec(), t.vec()
+		t.loadOr(Mem{Base: x}, k, negInf, v)
+		m := t.hmax(v)
+		t.movs(m.AsX(), Mem{Base: ms})
+		t.bcast2(m)
+		// exp's lanes outside the row from 0, not −Inf: e^(−Inf − m) would
+		// take the slow path of subnormal results (a microcode assist).
+		t.load(Mem{Base: x}, k, v)
+		t.sub(m, v, v)
+		t.exp(v, ev, min)
+		t.movaZ(ev, k, ev)
+		lo, hi := t.zeroed()
+		t.sum(ev, lo, hi)
+		s := t.reduce(lo, hi)
+		VMOVSD(s.AsX(), Mem{Base: ss})
+		scale, a := t.vec(), t.vec()
+		t.movs(Mem{Base: sc}, scale.AsX())
+		t.divScale(scale, s, a)
+		t.bcast2(a)
+		t.mul(a, ev, ev)
+		// The target's value from a copy of the row in the frame: a load
+		// from the masked store to the row would wait for it to retire.
+		t.movu(ev, copyL)
+		t.store(ev, k, Mem{Base: g})
+		fix, base := t.vec(), GP64()
+		LEAQ(copyL, base)
+		t.movs(Mem{Base: base, Index: y, Scale: uint8(t.size)}, fix.AsX())
+		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
+		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+		Label("shortnext")
+		ADDQ(rowBytes, x)
+		ADDQ(rowBytes, g)
+		ADDQ(U8(8), ys)
+		ADDQ(U8(t.size), sc)
+		ADDQ(U8(t.size), ms)
+		ADDQ(U8(8), ss)
+		DECQ(rows)
+		JMP(LabelRef("short"))
+	}
 
 	Label("row")
 	TESTQ(rows, rows)
