@@ -54,7 +54,7 @@ TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSS m+48(FP), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VBROADCASTSS expCutoff<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
 	VXORPD       Z3, Z3, Z3
 
@@ -63,22 +63,7 @@ loop2:
 	JL               loop
 	VMOVUPS          (CX), Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
-	VSCALEFPS        Z6, Z4, Z4
-	VMOVUPS          Z4, (AX)
-	VMOVAPS          Z4, Z4
-	VMOVUPS          64(CX), Z5
-	VSUBPS           Z0, Z5, Z5
-	VMAXPS           Z5, Z1, Z6
+	VMAXPS           Z4, Z1, Z6
 	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
 	VRNDSCALEPS      $0x00, Z7, Z7
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
@@ -88,11 +73,28 @@ loop2:
 	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
 	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
 	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
-	VSCALEFPS        Z7, Z5, Z5
-	VMOVUPS          Z5, 64(AX)
-	VADDPS           Z4, Z5, Z5
-	VCVTPS2PD        Y5, Z4
-	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCMPPS           $0x15, Z1, Z4, K1
+	VSCALEFPS.Z      Z7, Z5, K1, Z5
+	VMOVUPS          Z5, (AX)
+	VMOVAPS          Z5, Z4
+	VMOVUPS          64(CX), Z5
+	VSUBPS           Z0, Z5, Z5
+	VMAXPS           Z5, Z1, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
+	VCMPPS           $0x15, Z1, Z5, K1
+	VSCALEFPS.Z      Z8, Z6, K1, Z6
+	VMOVUPS          Z6, 64(AX)
+	VADDPS           Z4, Z6, Z6
+	VCVTPS2PD        Y6, Z4
+	VEXTRACTF32X8    $0x01, Z6, Y5
 	VCVTPS2PD        Y5, Z5
 	VADDPD           Z4, Z2, Z2
 	VADDPD           Z5, Z3, Z3
@@ -106,23 +108,24 @@ loop:
 	JL               tail
 	VMOVUPS          (CX), Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
-	VSCALEFPS        Z6, Z4, Z4
-	VMOVUPS          Z4, (AX)
-	VCVTPS2PD        Y4, Z5
-	VEXTRACTF32X8    $0x01, Z4, Y4
-	VCVTPS2PD        Y4, Z4
-	VADDPD           Z5, Z2, Z2
-	VADDPD           Z4, Z3, Z3
+	VMAXPS           Z4, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
+	VRNDSCALEPS      $0x00, Z7, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VCMPPS           $0x15, Z1, Z4, K1
+	VSCALEFPS.Z      Z7, Z5, K1, Z5
+	VMOVUPS          Z5, (AX)
+	VCVTPS2PD        Y5, Z4
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z4, Z2, Z2
+	VADDPD           Z5, Z3, Z3
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, DX
@@ -137,17 +140,18 @@ tail:
 	KMOVW            DX, K1
 	VMOVUPS.Z        (CX), K1, Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z1
-	VMULPS.BCST      log2e<>+0(SB), Z1, Z4
-	VRNDSCALEPS      $0x00, Z4, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z1
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
 	VBROADCASTSS     expC5<>+0(SB), Z0
-	VFMADD213PS.BCST expC4<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC3<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC2<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC1<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC0<>+0(SB), Z1, Z0
-	VSCALEFPS        Z4, Z0, Z0
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z0
+	VCMPPS           $0x15, Z1, Z4, K2
+	VSCALEFPS.Z      Z6, Z0, K2, Z0
 	VMOVAPS.Z        Z0, K1, Z0
 	VMOVUPS          Z0, K1, (AX)
 	VCVTPS2PD        Y0, Z1
@@ -168,8 +172,8 @@ done:
 	VZEROUPPER
 	RET
 
-DATA expMin<>+0(SB)/4, $0xc2d00000
-GLOBL expMin<>(SB), RODATA|NOPTR, $4
+DATA expCutoff<>+0(SB)/4, $0xc2aeac4f
+GLOBL expCutoff<>(SB), RODATA|NOPTR, $4
 
 DATA log2e<>+0(SB)/4, $0x3fb8aa3b
 GLOBL log2e<>(SB), RODATA|NOPTR, $4
@@ -201,7 +205,7 @@ TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS m+24(FP), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VBROADCASTSS expCutoff<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
 	VXORPD       Z3, Z3, Z3
 
@@ -210,21 +214,7 @@ loop2:
 	JL               loop
 	VMOVUPS          (AX), Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
-	VSCALEFPS        Z6, Z4, Z4
-	VMOVAPS          Z4, Z4
-	VMOVUPS          64(AX), Z5
-	VSUBPS           Z0, Z5, Z5
-	VMAXPS           Z5, Z1, Z6
+	VMAXPS           Z4, Z1, Z6
 	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
 	VRNDSCALEPS      $0x00, Z7, Z7
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
@@ -234,10 +224,26 @@ loop2:
 	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
 	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
 	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
-	VSCALEFPS        Z7, Z5, Z5
-	VADDPS           Z4, Z5, Z5
-	VCVTPS2PD        Y5, Z4
-	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCMPPS           $0x15, Z1, Z4, K1
+	VSCALEFPS.Z      Z7, Z5, K1, Z5
+	VMOVAPS          Z5, Z4
+	VMOVUPS          64(AX), Z5
+	VSUBPS           Z0, Z5, Z5
+	VMAXPS           Z5, Z1, Z7
+	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z6
+	VCMPPS           $0x15, Z1, Z5, K1
+	VSCALEFPS.Z      Z8, Z6, K1, Z6
+	VADDPS           Z4, Z6, Z6
+	VCVTPS2PD        Y6, Z4
+	VEXTRACTF32X8    $0x01, Z6, Y5
 	VCVTPS2PD        Y5, Z5
 	VADDPD           Z4, Z2, Z2
 	VADDPD           Z5, Z3, Z3
@@ -250,22 +256,23 @@ loop:
 	JL               tail
 	VMOVUPS          (AX), Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
-	VSCALEFPS        Z6, Z4, Z4
-	VCVTPS2PD        Y4, Z5
-	VEXTRACTF32X8    $0x01, Z4, Y4
-	VCVTPS2PD        Y4, Z4
-	VADDPD           Z5, Z2, Z2
-	VADDPD           Z4, Z3, Z3
+	VMAXPS           Z4, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z7
+	VRNDSCALEPS      $0x00, Z7, Z7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z7, Z6
+	VBROADCASTSS     expC5<>+0(SB), Z5
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
+	VCMPPS           $0x15, Z1, Z4, K1
+	VSCALEFPS.Z      Z7, Z5, K1, Z5
+	VCVTPS2PD        Y5, Z4
+	VEXTRACTF32X8    $0x01, Z5, Y5
+	VCVTPS2PD        Y5, Z5
+	VADDPD           Z4, Z2, Z2
+	VADDPD           Z5, Z3, Z3
 	ADDQ             $0x40, AX
 	SUBQ             $0x10, CX
 	JMP              loop
@@ -279,17 +286,18 @@ tail:
 	KMOVW            CX, K1
 	VMOVUPS.Z        (AX), K1, Z4
 	VSUBPS           Z0, Z4, Z4
-	VMAXPS           Z4, Z1, Z1
-	VMULPS.BCST      log2e<>+0(SB), Z1, Z4
-	VRNDSCALEPS      $0x00, Z4, Z4
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z4, Z1
+	VMAXPS           Z4, Z1, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
 	VBROADCASTSS     expC5<>+0(SB), Z0
-	VFMADD213PS.BCST expC4<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC3<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC2<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC1<>+0(SB), Z1, Z0
-	VFMADD213PS.BCST expC0<>+0(SB), Z1, Z0
-	VSCALEFPS        Z4, Z0, Z0
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z0
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z0
+	VCMPPS           $0x15, Z1, Z4, K2
+	VSCALEFPS.Z      Z6, Z0, K2, Z0
 	VMOVAPS.Z        Z0, K1, Z0
 	VCVTPS2PD        Y0, Z1
 	VEXTRACTF32X8    $0x01, Z0, Y0
@@ -500,7 +508,7 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $64-120
 	MOVQ         DX, R10
 	SHLQ         $0x02, R10
 	VBROADCASTSS negInf<>+0(SB), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VBROADCASTSS expCutoff<>+0(SB), Z1
 	CMPQ         DX, $0x10
 	JG           row
 	MOVL         $0x00000001, R11
@@ -528,44 +536,45 @@ short:
 	VBROADCASTSS     X3, Z3
 	VMOVUPS.Z        (AX), K1, Z2
 	VSUBPS           Z3, Z2, Z2
-	VMAXPS           Z2, Z1, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z5
+	VMAXPS           Z2, Z1, Z4
+	VMULPS.BCST      log2e<>+0(SB), Z4, Z5
 	VRNDSCALEPS      $0x00, Z5, Z5
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z3
-	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
-	VSCALEFPS        Z5, Z2, Z2
-	VMOVAPS.Z        Z2, K1, Z2
-	VXORPD           Z3, Z3, Z3
-	VXORPD           Z5, Z5, Z5
-	VCVTPS2PD        Y2, Z6
-	VEXTRACTF32X8    $0x01, Z2, Y7
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z4
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
+	VCMPPS           $0x15, Z1, Z2, K2
+	VSCALEFPS.Z      Z5, Z3, K2, Z3
+	VMOVAPS.Z        Z3, K1, Z3
+	VXORPD           Z2, Z2, Z2
+	VXORPD           Z4, Z4, Z4
+	VCVTPS2PD        Y3, Z5
+	VEXTRACTF32X8    $0x01, Z3, Y7
 	VCVTPS2PD        Y7, Z7
-	VADDPD           Z6, Z3, Z3
-	VADDPD           Z7, Z5, Z5
-	VADDPD           Z5, Z3, Z3
-	VEXTRACTF64X4    $0x01, Z3, Y5
-	VADDPD           Y5, Y3, Y5
-	VEXTRACTF128     $0x01, Y5, X3
-	VADDPD           X3, X5, X3
-	VPERMILPD        $0x01, X3, X5
-	VADDSD           X5, X3, X3
-	VMOVSD           X3, (R9)
-	VMOVSS           (DI), X5
-	VCVTSS2SD        X5, X4, X4
-	VDIVSD           X3, X4, X4
-	VCVTSD2SS        X4, X4, X4
-	VBROADCASTSS     X4, Z4
-	VMULPS           Z4, Z2, Z2
-	VMOVUPS          Z2, (SP)
-	VMOVUPS          Z2, K1, (CX)
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z7, Z4, Z4
+	VADDPD           Z4, Z2, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y4
+	VADDPD           Y4, Y2, Y4
+	VEXTRACTF128     $0x01, Y4, X2
+	VADDPD           X2, X4, X2
+	VPERMILPD        $0x01, X2, X4
+	VADDSD           X4, X2, X2
+	VMOVSD           X2, (R9)
+	VMOVSS           (DI), X4
+	VCVTSS2SD        X4, X6, X6
+	VDIVSD           X2, X6, X6
+	VCVTSD2SS        X6, X6, X6
+	VBROADCASTSS     X6, Z6
+	VMULPS           Z6, Z3, Z3
+	VMOVUPS          Z3, (SP)
+	VMOVUPS          Z3, K1, (CX)
 	LEAQ             (SP), R11
 	VMOVSS           (R11)(DX*4), X2
-	VSUBSS           X5, X2, X2
+	VSUBSS           X4, X2, X2
 	VMOVSS           X2, (CX)(DX*4)
 
 shortnext:
@@ -648,23 +657,7 @@ exploop2:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPS          (R13), Z5
 	VSUBPS           Z3, Z5, Z5
-	VMAXPS           Z5, Z1, Z6
-	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
-	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
-	VBROADCASTSS     expC5<>+0(SB), Z5
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
-	VSCALEFPS        Z8, Z5, Z5
-	VMOVUPS          Z5, (R14)
-	VMOVAPS          Z5, Z5
-	PREFETCHT1       64(R13)(R10*1)
-	VMOVUPS          64(R13), Z6
-	VSUBPS           Z3, Z6, Z6
-	VMAXPS           Z6, Z1, Z8
+	VMAXPS           Z5, Z1, Z8
 	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
 	VRNDSCALEPS      $0x00, Z9, Z9
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
@@ -674,11 +667,29 @@ exploop2:
 	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z6
 	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z6
 	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z6
-	VSCALEFPS        Z9, Z6, Z6
-	VMOVUPS          Z6, 64(R14)
-	VADDPS           Z5, Z6, Z6
-	VCVTPS2PD        Y6, Z5
-	VEXTRACTF32X8    $0x01, Z6, Y6
+	VCMPPS           $0x15, Z1, Z5, K1
+	VSCALEFPS.Z      Z9, Z6, K1, Z6
+	VMOVUPS          Z6, (R14)
+	VMOVAPS          Z6, Z5
+	PREFETCHT1       64(R13)(R10*1)
+	VMOVUPS          64(R13), Z6
+	VSUBPS           Z3, Z6, Z6
+	VMAXPS           Z6, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VCMPPS           $0x15, Z1, Z6, K1
+	VSCALEFPS.Z      Z10, Z8, K1, Z8
+	VMOVUPS          Z8, 64(R14)
+	VADDPS           Z5, Z8, Z8
+	VCVTPS2PD        Y8, Z5
+	VEXTRACTF32X8    $0x01, Z8, Y6
 	VCVTPS2PD        Y6, Z6
 	VADDPD           Z5, Z2, Z2
 	VADDPD           Z6, Z4, Z4
@@ -693,23 +704,24 @@ exploop:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPS          (R13), Z5
 	VSUBPS           Z3, Z5, Z5
-	VMAXPS           Z5, Z1, Z6
-	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
-	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
-	VBROADCASTSS     expC5<>+0(SB), Z5
-	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z5
-	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z5
-	VSCALEFPS        Z8, Z5, Z5
-	VMOVUPS          Z5, (R14)
-	VCVTPS2PD        Y5, Z6
-	VEXTRACTF32X8    $0x01, Z5, Y5
-	VCVTPS2PD        Y5, Z5
-	VADDPD           Z6, Z2, Z2
-	VADDPD           Z5, Z4, Z4
+	VMAXPS           Z5, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VBROADCASTSS     expC5<>+0(SB), Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z6
+	VCMPPS           $0x15, Z1, Z5, K1
+	VSCALEFPS.Z      Z9, Z6, K1, Z6
+	VMOVUPS          Z6, (R14)
+	VCVTPS2PD        Y6, Z5
+	VEXTRACTF32X8    $0x01, Z6, Y6
+	VCVTPS2PD        Y6, Z6
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z6, Z4, Z4
 	ADDQ             $0x40, R13
 	ADDQ             $0x40, R14
 	SUBQ             $0x10, R12
@@ -724,17 +736,18 @@ exptail:
 	KMOVW            R12, K1
 	VMOVUPS.Z        (R13), K1, Z5
 	VSUBPS           Z3, Z5, Z5
-	VMAXPS           Z5, Z1, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VMAXPS           Z5, Z1, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
+	VRNDSCALEPS      $0x00, Z8, Z8
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
 	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z3
-	VSCALEFPS        Z6, Z3, Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z3
+	VCMPPS           $0x15, Z1, Z5, K2
+	VSCALEFPS.Z      Z8, Z3, K2, Z3
 	VMOVAPS.Z        Z3, K1, Z3
 	VMOVUPS          Z3, K1, (R14)
 	VCVTPS2PD        Y3, Z5
@@ -824,7 +837,7 @@ TEXT ·softmaxRowsStreamAVX512(SB), NOSPLIT, $72-152
 	MOVQ         ys_len+40(FP), BX
 	MOVQ         BX, 16(SP)
 	VBROADCASTSS negInf<>+0(SB), Z0
-	VBROADCASTSS expMin<>+0(SB), Z1
+	VBROADCASTSS expCutoff<>+0(SB), Z1
 	MOVQ         AX, BX
 	VMOVAPS      Z0, Z2
 	VMOVAPS      Z0, Z3
@@ -895,23 +908,7 @@ firstpair:
 	JGE              firstpairdone
 	VMOVUPS          (AX)(SI*1), Z7
 	VSUBPS           Z2, Z7, Z7
-	VMAXPS           Z7, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
-	VBROADCASTSS     expC5<>+0(SB), Z7
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
-	VSCALEFPS        Z9, Z7, Z7
-	VMOVUPS          Z7, (DX)(SI*1)
-	VMOVAPS          Z7, Z7
-	VMAXPS           (BX)(SI*1), Z3, Z3
-	VMOVUPS          64(AX)(SI*1), Z8
-	VSUBPS           Z2, Z8, Z8
-	VMAXPS           Z8, Z1, Z9
+	VMAXPS           Z7, Z1, Z9
 	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
 	VRNDSCALEPS      $0x00, Z10, Z10
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
@@ -921,11 +918,29 @@ firstpair:
 	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
 	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
 	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
-	VSCALEFPS        Z10, Z8, Z8
-	VMOVUPS          Z8, 64(DX)(SI*1)
-	VADDPS           Z7, Z8, Z8
-	VCVTPS2PD        Y8, Z7
-	VEXTRACTF32X8    $0x01, Z8, Y8
+	VCMPPS           $0x15, Z1, Z7, K1
+	VSCALEFPS.Z      Z10, Z8, K1, Z8
+	VMOVUPS          Z8, (DX)(SI*1)
+	VMOVAPS          Z8, Z7
+	VMAXPS           (BX)(SI*1), Z3, Z3
+	VMOVUPS          64(AX)(SI*1), Z8
+	VSUBPS           Z2, Z8, Z8
+	VMAXPS           Z8, Z1, Z10
+	VMULPS.BCST      log2e<>+0(SB), Z10, Z11
+	VRNDSCALEPS      $0x00, Z11, Z11
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z11, Z10
+	VBROADCASTSS     expC5<>+0(SB), Z9
+	VFMADD213PS.BCST expC4<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC3<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC2<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC1<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC0<>+0(SB), Z10, Z9
+	VCMPPS           $0x15, Z1, Z8, K1
+	VSCALEFPS.Z      Z11, Z9, K1, Z9
+	VMOVUPS          Z9, 64(DX)(SI*1)
+	VADDPS           Z7, Z9, Z9
+	VCVTPS2PD        Y9, Z7
+	VEXTRACTF32X8    $0x01, Z9, Y8
 	VCVTPS2PD        Y8, Z8
 	VADDPD           Z7, Z5, Z5
 	VADDPD           Z8, Z6, Z6
@@ -943,23 +958,24 @@ firstsingleloop:
 	JL               firstsingletail
 	VMOVUPS          (AX)(SI*1), Z7
 	VSUBPS           Z2, Z7, Z7
-	VMAXPS           Z7, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
-	VBROADCASTSS     expC5<>+0(SB), Z7
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z7
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z7
-	VSCALEFPS        Z9, Z7, Z7
-	VMOVUPS          Z7, (DX)(SI*1)
-	VCVTPS2PD        Y7, Z8
-	VEXTRACTF32X8    $0x01, Z7, Y7
-	VCVTPS2PD        Y7, Z7
-	VADDPD           Z8, Z5, Z5
-	VADDPD           Z7, Z6, Z6
+	VMAXPS           Z7, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VCMPPS           $0x15, Z1, Z7, K1
+	VSCALEFPS.Z      Z10, Z8, K1, Z8
+	VMOVUPS          Z8, (DX)(SI*1)
+	VCVTPS2PD        Y8, Z7
+	VEXTRACTF32X8    $0x01, Z8, Y8
+	VCVTPS2PD        Y8, Z8
+	VADDPD           Z7, Z5, Z5
+	VADDPD           Z8, Z6, Z6
 	VMAXPS           (BX)(SI*1), Z3, Z3
 	ADDQ             $0x40, SI
 	SUBQ             $0x10, DI
@@ -974,17 +990,18 @@ firstsingletail:
 	KMOVW            DI, K1
 	VMOVUPS.Z        (AX)(SI*1), K1, Z7
 	VSUBPS           Z2, Z7, Z7
-	VMAXPS           Z7, Z1, Z7
-	VMULPS.BCST      log2e<>+0(SB), Z7, Z8
-	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z7
+	VMAXPS           Z7, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
 	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z2
-	VSCALEFPS        Z8, Z2, Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z2
+	VCMPPS           $0x15, Z1, Z7, K2
+	VSCALEFPS.Z      Z9, Z2, K2, Z2
 	VMOVAPS.Z        Z2, K1, Z2
 	VMOVUPS          Z2, K1, (DX)(SI*1)
 	VCVTPS2PD        Y2, Z7
@@ -1111,23 +1128,7 @@ nextfused:
 	VMOVNTPS         Z8, (CX)(R10*1)
 	VMOVUPS          (AX)(SI*1), Z8
 	VSUBPS           Z2, Z8, Z8
-	VMAXPS           Z8, Z1, Z9
-	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
-	VRNDSCALEPS      $0x00, Z10, Z10
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
-	VBROADCASTSS     expC5<>+0(SB), Z8
-	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
-	VSCALEFPS        Z10, Z8, Z8
-	VMOVUPS          Z8, (DX)(SI*1)
-	VMOVAPS          Z8, Z8
-	VMAXPS           (BX)(SI*1), Z4, Z4
-	VMOVUPS          64(AX)(SI*1), Z9
-	VSUBPS           Z2, Z9, Z9
-	VMAXPS           Z9, Z1, Z10
+	VMAXPS           Z8, Z1, Z10
 	VMULPS.BCST      log2e<>+0(SB), Z10, Z11
 	VRNDSCALEPS      $0x00, Z11, Z11
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z11, Z10
@@ -1137,11 +1138,29 @@ nextfused:
 	VFMADD213PS.BCST expC2<>+0(SB), Z10, Z9
 	VFMADD213PS.BCST expC1<>+0(SB), Z10, Z9
 	VFMADD213PS.BCST expC0<>+0(SB), Z10, Z9
-	VSCALEFPS        Z11, Z9, Z9
-	VMOVUPS          Z9, 64(DX)(SI*1)
-	VADDPS           Z8, Z9, Z9
-	VCVTPS2PD        Y9, Z8
-	VEXTRACTF32X8    $0x01, Z9, Y9
+	VCMPPS           $0x15, Z1, Z8, K1
+	VSCALEFPS.Z      Z11, Z9, K1, Z9
+	VMOVUPS          Z9, (DX)(SI*1)
+	VMOVAPS          Z9, Z8
+	VMAXPS           (BX)(SI*1), Z4, Z4
+	VMOVUPS          64(AX)(SI*1), Z9
+	VSUBPS           Z2, Z9, Z9
+	VMAXPS           Z9, Z1, Z11
+	VMULPS.BCST      log2e<>+0(SB), Z11, Z12
+	VRNDSCALEPS      $0x00, Z12, Z12
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z12, Z11
+	VBROADCASTSS     expC5<>+0(SB), Z10
+	VFMADD213PS.BCST expC4<>+0(SB), Z11, Z10
+	VFMADD213PS.BCST expC3<>+0(SB), Z11, Z10
+	VFMADD213PS.BCST expC2<>+0(SB), Z11, Z10
+	VFMADD213PS.BCST expC1<>+0(SB), Z11, Z10
+	VFMADD213PS.BCST expC0<>+0(SB), Z11, Z10
+	VCMPPS           $0x15, Z1, Z9, K1
+	VSCALEFPS.Z      Z12, Z10, K1, Z10
+	VMOVUPS          Z10, 64(DX)(SI*1)
+	VADDPS           Z8, Z10, Z10
+	VCVTPS2PD        Y10, Z8
+	VEXTRACTF32X8    $0x01, Z10, Y9
 	VCVTPS2PD        Y9, Z9
 	VADDPD           Z8, Z6, Z6
 	VADDPD           Z9, Z7, Z7
@@ -1168,40 +1187,42 @@ nextpair:
 	JGE              nextpairdone
 	VMOVUPS          (AX)(SI*1), Z3
 	VSUBPS           Z2, Z3, Z3
-	VMAXPS           Z3, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z3
-	VSCALEFPS        Z9, Z3, Z3
-	VMOVUPS          Z3, (DX)(SI*1)
-	VMOVAPS          Z3, Z8
-	VMAXPS           (BX)(SI*1), Z4, Z4
-	VMOVUPS          64(AX)(SI*1), Z3
-	VSUBPS           Z2, Z3, Z3
 	VMAXPS           Z3, Z1, Z9
 	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
 	VRNDSCALEPS      $0x00, Z10, Z10
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z3
-	VSCALEFPS        Z10, Z3, Z3
-	VMOVUPS          Z3, 64(DX)(SI*1)
-	VADDPS           Z8, Z3, Z3
-	VCVTPS2PD        Y3, Z8
-	VEXTRACTF32X8    $0x01, Z3, Y3
-	VCVTPS2PD        Y3, Z3
-	VADDPD           Z8, Z6, Z6
-	VADDPD           Z3, Z7, Z7
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VCMPPS           $0x15, Z1, Z3, K1
+	VSCALEFPS.Z      Z10, Z8, K1, Z8
+	VMOVUPS          Z8, (DX)(SI*1)
+	VMOVAPS          Z8, Z8
+	VMAXPS           (BX)(SI*1), Z4, Z4
+	VMOVUPS          64(AX)(SI*1), Z3
+	VSUBPS           Z2, Z3, Z3
+	VMAXPS           Z3, Z1, Z10
+	VMULPS.BCST      log2e<>+0(SB), Z10, Z11
+	VRNDSCALEPS      $0x00, Z11, Z11
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z11, Z10
+	VBROADCASTSS     expC5<>+0(SB), Z9
+	VFMADD213PS.BCST expC4<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC3<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC2<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC1<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC0<>+0(SB), Z10, Z9
+	VCMPPS           $0x15, Z1, Z3, K1
+	VSCALEFPS.Z      Z11, Z9, K1, Z9
+	VMOVUPS          Z9, 64(DX)(SI*1)
+	VADDPS           Z8, Z9, Z9
+	VCVTPS2PD        Y9, Z3
+	VEXTRACTF32X8    $0x01, Z9, Y8
+	VCVTPS2PD        Y8, Z8
+	VADDPD           Z3, Z6, Z6
+	VADDPD           Z8, Z7, Z7
 	VMAXPS           64(BX)(SI*1), Z5, Z5
 	ADDQ             $0x00000080, SI
 	JMP              nextpair
@@ -1216,23 +1237,24 @@ nextsingleloop:
 	JL               nextsingletail
 	VMOVUPS          (AX)(SI*1), Z3
 	VSUBPS           Z2, Z3, Z3
-	VMAXPS           Z3, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z3
-	VSCALEFPS        Z9, Z3, Z3
-	VMOVUPS          Z3, (DX)(SI*1)
-	VCVTPS2PD        Y3, Z8
-	VEXTRACTF32X8    $0x01, Z3, Y3
-	VCVTPS2PD        Y3, Z3
-	VADDPD           Z8, Z6, Z6
-	VADDPD           Z3, Z7, Z7
+	VMAXPS           Z3, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VCMPPS           $0x15, Z1, Z3, K1
+	VSCALEFPS.Z      Z10, Z8, K1, Z8
+	VMOVUPS          Z8, (DX)(SI*1)
+	VCVTPS2PD        Y8, Z3
+	VEXTRACTF32X8    $0x01, Z8, Y8
+	VCVTPS2PD        Y8, Z8
+	VADDPD           Z3, Z6, Z6
+	VADDPD           Z8, Z7, Z7
 	VMAXPS           (BX)(SI*1), Z4, Z4
 	ADDQ             $0x40, SI
 	SUBQ             $0x10, DI
@@ -1247,17 +1269,18 @@ nextsingletail:
 	KMOVW            DI, K1
 	VMOVUPS.Z        (AX)(SI*1), K1, Z3
 	VSUBPS           Z2, Z3, Z3
-	VMAXPS           Z3, Z1, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z8
-	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z3
+	VMAXPS           Z3, Z1, Z8
+	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
 	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
-	VSCALEFPS        Z8, Z2, Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z2
+	VCMPPS           $0x15, Z1, Z3, K2
+	VSCALEFPS.Z      Z9, Z2, K2, Z2
 	VMOVAPS.Z        Z2, K1, Z2
 	VMOVUPS          Z2, K1, (DX)(SI*1)
 	VCVTPS2PD        Y2, Z3
@@ -1508,7 +1531,7 @@ done5:
 	VBROADCASTSS absMask<>+0(SB), Z9
 	VBROADCASTSS 120(AX), Z10
 	VBROADCASTSS 124(AX), Z10
-	VBROADCASTSS expMin<>+0(SB), Z10
+	VBROADCASTSS expCutoff<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
 
@@ -1519,51 +1542,52 @@ loop:
 	VMOVUPS          (DX), Z14
 	VANDPS           Z9, Z13, Z15
 	VSUBPS           Z15, Z8, Z15
-	VMAXPS           Z15, Z10, Z16
-	VMULPS.BCST      log2e<>+0(SB), Z16, Z17
-	VRNDSCALEPS      $0x00, Z17, Z17
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z17, Z16
-	VBROADCASTSS     expC5<>+0(SB), Z15
-	VFMADD213PS.BCST expC4<>+0(SB), Z16, Z15
-	VFMADD213PS.BCST expC3<>+0(SB), Z16, Z15
-	VFMADD213PS.BCST expC2<>+0(SB), Z16, Z15
-	VFMADD213PS.BCST expC1<>+0(SB), Z16, Z15
-	VFMADD213PS.BCST expC0<>+0(SB), Z16, Z15
-	VSCALEFPS        Z17, Z15, Z15
-	VADDPS           Z0, Z15, Z16
-	VRCP14PS         Z16, Z17
-	VMOVAPS          Z16, Z16
-	VFNMADD213PS     Z7, Z17, Z16
-	VMULPS           Z16, Z17, Z16
-	VMULPS           Z15, Z16, Z17
-	VADDPS           Z7, Z15, Z18
+	VMAXPS           Z15, Z10, Z17
+	VMULPS.BCST      log2e<>+0(SB), Z17, Z18
+	VRNDSCALEPS      $0x00, Z18, Z18
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z18, Z17
+	VBROADCASTSS     expC5<>+0(SB), Z16
+	VFMADD213PS.BCST expC4<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC3<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC2<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC1<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC0<>+0(SB), Z17, Z16
+	VCMPPS           $0x15, Z10, Z15, K1
+	VSCALEFPS.Z      Z18, Z16, K1, Z16
+	VADDPS           Z0, Z16, Z15
+	VRCP14PS         Z15, Z17
+	VMOVAPS          Z15, Z15
+	VFNMADD213PS     Z7, Z17, Z15
+	VMULPS           Z15, Z17, Z15
+	VMULPS           Z16, Z15, Z17
+	VADDPS           Z7, Z16, Z18
 	VRCP14PS         Z18, Z19
 	VMOVAPS          Z18, Z18
 	VFNMADD213PS     Z7, Z19, Z18
 	VMULPS           Z18, Z19, Z18
-	VMULPS           Z15, Z18, Z18
-	VMULPS           Z18, Z18, Z15
+	VMULPS           Z16, Z18, Z18
+	VMULPS           Z18, Z18, Z16
 	VBROADCASTSS     inv13<>+0(SB), Z19
-	VFMADD213PS.BCST inv11<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST inv9<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST inv7<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST inv5<>+0(SB), Z15, Z19
-	VFMADD213PS.BCST inv3<>+0(SB), Z15, Z19
-	VFMADD213PS      Z0, Z15, Z19
+	VFMADD213PS.BCST inv11<>+0(SB), Z16, Z19
+	VFMADD213PS.BCST inv9<>+0(SB), Z16, Z19
+	VFMADD213PS.BCST inv7<>+0(SB), Z16, Z19
+	VFMADD213PS.BCST inv5<>+0(SB), Z16, Z19
+	VFMADD213PS.BCST inv3<>+0(SB), Z16, Z19
+	VFMADD213PS      Z0, Z16, Z19
 	VADDPS           Z18, Z18, Z18
-	VMULPS           Z19, Z18, Z15
+	VMULPS           Z19, Z18, Z16
 	VCMPPS           $0x1d, Z8, Z13, K1
-	VBLENDMPS        Z16, Z17, K1, Z1
-	VBLENDMPS        Z17, Z16, K1, Z2
-	VMOVUPS          (SI), Z16
+	VBLENDMPS        Z15, Z17, K1, Z1
+	VBLENDMPS        Z17, Z15, K1, Z2
+	VMOVUPS          (SI), Z15
 	VSUBPS           Z14, Z0, Z17
-	VMULPS           Z14, Z16, Z18
-	VSUBPS           Z0, Z16, Z16
-	VFMADD213PS      Z0, Z14, Z16
+	VMULPS           Z14, Z15, Z18
+	VSUBPS           Z0, Z15, Z15
+	VFMADD213PS      Z0, Z14, Z15
 	VSUBPS           Z18, Z8, Z14
 	VBLENDMPS        Z17, Z14, K1, Z3
 	VMULPS           Z3, Z13, Z13
-	VFMADD231PS      Z16, Z15, Z13
+	VFMADD231PS      Z15, Z16, Z13
 	VMULPS           Z18, Z2, Z14
 	VFMSUB231PS      Z17, Z1, Z14
 	VMOVUPS          (BX), Z15
@@ -1602,51 +1626,52 @@ tail:
 	VMOVUPS.Z        (DX), K1, Z14
 	VANDPS           Z9, Z13, Z1
 	VSUBPS           Z1, Z8, Z1
-	VMAXPS           Z1, Z10, Z2
-	VMULPS.BCST      log2e<>+0(SB), Z2, Z3
-	VRNDSCALEPS      $0x00, Z3, Z3
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z3, Z2
-	VBROADCASTSS     expC5<>+0(SB), Z1
-	VFMADD213PS.BCST expC4<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST expC3<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST expC2<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST expC1<>+0(SB), Z2, Z1
-	VFMADD213PS.BCST expC0<>+0(SB), Z2, Z1
-	VSCALEFPS        Z3, Z1, Z1
-	VADDPS           Z0, Z1, Z2
-	VRCP14PS         Z2, Z3
-	VMOVAPS          Z2, Z2
-	VFNMADD213PS     Z7, Z3, Z2
-	VMULPS           Z2, Z3, Z2
-	VMULPS           Z1, Z2, Z3
-	VADDPS           Z7, Z1, Z9
+	VMAXPS           Z1, Z10, Z3
+	VMULPS.BCST      log2e<>+0(SB), Z3, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z3
+	VBROADCASTSS     expC5<>+0(SB), Z2
+	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
+	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
+	VCMPPS           $0x15, Z10, Z1, K2
+	VSCALEFPS.Z      Z9, Z2, K2, Z2
+	VADDPS           Z0, Z2, Z1
+	VRCP14PS         Z1, Z3
+	VMOVAPS          Z1, Z1
+	VFNMADD213PS     Z7, Z3, Z1
+	VMULPS           Z1, Z3, Z1
+	VMULPS           Z2, Z1, Z3
+	VADDPS           Z7, Z2, Z9
 	VRCP14PS         Z9, Z10
 	VMOVAPS          Z9, Z9
 	VFNMADD213PS     Z7, Z10, Z9
 	VMULPS           Z9, Z10, Z9
-	VMULPS           Z1, Z9, Z9
-	VMULPS           Z9, Z9, Z1
+	VMULPS           Z2, Z9, Z9
+	VMULPS           Z9, Z9, Z2
 	VBROADCASTSS     inv13<>+0(SB), Z7
-	VFMADD213PS.BCST inv11<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST inv9<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST inv7<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST inv5<>+0(SB), Z1, Z7
-	VFMADD213PS.BCST inv3<>+0(SB), Z1, Z7
-	VFMADD213PS      Z0, Z1, Z7
+	VFMADD213PS.BCST inv11<>+0(SB), Z2, Z7
+	VFMADD213PS.BCST inv9<>+0(SB), Z2, Z7
+	VFMADD213PS.BCST inv7<>+0(SB), Z2, Z7
+	VFMADD213PS.BCST inv5<>+0(SB), Z2, Z7
+	VFMADD213PS.BCST inv3<>+0(SB), Z2, Z7
+	VFMADD213PS      Z0, Z2, Z7
 	VADDPS           Z9, Z9, Z9
-	VMULPS           Z7, Z9, Z1
+	VMULPS           Z7, Z9, Z2
 	VCMPPS           $0x1d, Z8, Z13, K2
-	VBLENDMPS        Z2, Z3, K2, Z4
-	VBLENDMPS        Z3, Z2, K2, Z5
-	VMOVUPS.Z        (SI), K1, Z2
+	VBLENDMPS        Z1, Z3, K2, Z4
+	VBLENDMPS        Z3, Z1, K2, Z5
+	VMOVUPS.Z        (SI), K1, Z1
 	VSUBPS           Z14, Z0, Z3
-	VMULPS           Z14, Z2, Z7
-	VSUBPS           Z0, Z2, Z2
-	VFMADD213PS      Z0, Z14, Z2
+	VMULPS           Z14, Z1, Z7
+	VSUBPS           Z0, Z1, Z1
+	VFMADD213PS      Z0, Z14, Z1
 	VSUBPS           Z7, Z8, Z0
 	VBLENDMPS        Z3, Z0, K2, Z6
 	VMULPS           Z6, Z13, Z0
-	VFMADD231PS      Z2, Z1, Z0
+	VFMADD231PS      Z1, Z2, Z0
 	VMULPS           Z7, Z5, Z1
 	VFMSUB231PS      Z3, Z4, Z1
 	VMOVUPS.Z        (BX), K1, Z2
@@ -1785,7 +1810,7 @@ done5:
 	VBROADCASTSS absMask<>+0(SB), Z4
 	VBROADCASTSS 120(AX), Z5
 	VBROADCASTSS 124(AX), Z6
-	VBROADCASTSS expMin<>+0(SB), Z7
+	VBROADCASTSS expCutoff<>+0(SB), Z7
 	VXORPD       Z8, Z8, Z8
 	VXORPD       Z9, Z9, Z9
 
@@ -1796,91 +1821,92 @@ loop:
 	VMOVUPS          (DX), Z11
 	VANDPS           Z4, Z10, Z12
 	VSUBPS           Z12, Z3, Z12
-	VMAXPS           Z12, Z7, Z19
-	VMULPS.BCST      log2e<>+0(SB), Z19, Z20
-	VRNDSCALEPS      $0x00, Z20, Z20
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z20, Z19
-	VBROADCASTSS     expC5<>+0(SB), Z12
-	VFMADD213PS.BCST expC4<>+0(SB), Z19, Z12
-	VFMADD213PS.BCST expC3<>+0(SB), Z19, Z12
-	VFMADD213PS.BCST expC2<>+0(SB), Z19, Z12
-	VFMADD213PS.BCST expC1<>+0(SB), Z19, Z12
-	VFMADD213PS.BCST expC0<>+0(SB), Z19, Z12
-	VSCALEFPS        Z20, Z12, Z12
-	VADDPS           Z1, Z12, Z19
-	VRCP14PS         Z19, Z20
-	VMOVAPS          Z19, Z19
-	VFNMADD213PS     Z2, Z20, Z19
-	VMULPS           Z19, Z20, Z19
-	VMULPS           Z12, Z19, Z20
-	VADDPS           Z2, Z12, Z21
-	VRCP14PS         Z21, Z22
-	VMOVAPS          Z21, Z21
-	VFNMADD213PS     Z2, Z22, Z21
-	VMULPS           Z21, Z22, Z21
-	VMULPS           Z12, Z21, Z21
-	VMULPS           Z21, Z21, Z12
+	VMAXPS           Z12, Z7, Z14
+	VMULPS.BCST      log2e<>+0(SB), Z14, Z15
+	VRNDSCALEPS      $0x00, Z15, Z15
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z15, Z14
+	VBROADCASTSS     expC5<>+0(SB), Z13
+	VFMADD213PS.BCST expC4<>+0(SB), Z14, Z13
+	VFMADD213PS.BCST expC3<>+0(SB), Z14, Z13
+	VFMADD213PS.BCST expC2<>+0(SB), Z14, Z13
+	VFMADD213PS.BCST expC1<>+0(SB), Z14, Z13
+	VFMADD213PS.BCST expC0<>+0(SB), Z14, Z13
+	VCMPPS           $0x15, Z7, Z12, K1
+	VSCALEFPS.Z      Z15, Z13, K1, Z13
+	VADDPS           Z1, Z13, Z12
+	VRCP14PS         Z12, Z14
+	VMOVAPS          Z12, Z12
+	VFNMADD213PS     Z2, Z14, Z12
+	VMULPS           Z12, Z14, Z12
+	VMULPS           Z13, Z12, Z14
+	VADDPS           Z2, Z13, Z15
+	VRCP14PS         Z15, Z22
+	VMOVAPS          Z15, Z15
+	VFNMADD213PS     Z2, Z22, Z15
+	VMULPS           Z15, Z22, Z15
+	VMULPS           Z13, Z15, Z15
+	VMULPS           Z15, Z15, Z13
 	VBROADCASTSS     inv13<>+0(SB), Z22
-	VFMADD213PS.BCST inv11<>+0(SB), Z12, Z22
-	VFMADD213PS.BCST inv9<>+0(SB), Z12, Z22
-	VFMADD213PS.BCST inv7<>+0(SB), Z12, Z22
-	VFMADD213PS.BCST inv5<>+0(SB), Z12, Z22
-	VFMADD213PS.BCST inv3<>+0(SB), Z12, Z22
-	VFMADD213PS      Z1, Z12, Z22
-	VADDPS           Z21, Z21, Z21
-	VMULPS           Z22, Z21, Z12
+	VFMADD213PS.BCST inv11<>+0(SB), Z13, Z22
+	VFMADD213PS.BCST inv9<>+0(SB), Z13, Z22
+	VFMADD213PS.BCST inv7<>+0(SB), Z13, Z22
+	VFMADD213PS.BCST inv5<>+0(SB), Z13, Z22
+	VFMADD213PS.BCST inv3<>+0(SB), Z13, Z22
+	VFMADD213PS      Z1, Z13, Z22
+	VADDPS           Z15, Z15, Z15
+	VMULPS           Z22, Z15, Z13
 	VCMPPS           $0x1d, Z3, Z10, K1
-	VBLENDMPS        Z19, Z20, K1, Z13
-	VBLENDMPS        Z20, Z19, K1, Z14
-	VSUBPS           Z11, Z1, Z19
-	VSUBPS           Z11, Z3, Z20
-	VBLENDMPS        Z19, Z20, K1, Z15
-	VMULPS           Z15, Z10, Z10
-	VADDPS           Z12, Z10, Z10
-	VMULPS           Z11, Z14, Z12
-	VFMSUB231PS      Z19, Z13, Z12
-	VMOVAPS          Z6, Z20
-	VFMADD213PS      Z5, Z11, Z20
-	VMULPS           Z20, Z10, Z21
-	VMULPS           Z20, Z12, Z22
+	VBLENDMPS        Z12, Z14, K1, Z16
+	VBLENDMPS        Z14, Z12, K1, Z17
+	VSUBPS           Z11, Z1, Z12
+	VSUBPS           Z11, Z3, Z14
+	VBLENDMPS        Z12, Z14, K1, Z18
+	VMULPS           Z18, Z10, Z10
+	VADDPS           Z13, Z10, Z10
+	VMULPS           Z11, Z17, Z13
+	VFMSUB231PS      Z12, Z16, Z13
+	VMOVAPS          Z6, Z14
+	VFMADD213PS      Z5, Z11, Z14
+	VMULPS           Z14, Z10, Z15
+	VMULPS           Z14, Z13, Z22
 	CMPQ             128(AX), $0x00
 	JE               scaledFull
-	VMULPS           Z11, Z14, Z23
-	VFMADD231PS      Z19, Z13, Z23
-	VMOVAPS          Z23, Z19
+	VMULPS           Z11, Z17, Z23
+	VFMADD231PS      Z12, Z16, Z23
+	VMOVAPS          Z23, Z12
 	MOVQ             128(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPS Z23, Z19, Z19
+	VMULPS Z23, Z12, Z12
 	JMP    powFull
 
 powdoneFull:
-	VMULPS       Z14, Z13, Z21
-	VDIVPS       Z23, Z21, Z21
+	VMULPS       Z17, Z16, Z15
+	VDIVPS       Z23, Z15, Z15
 	VMOVAPS      Z11, Z11
 	VFNMADD213PS Z1, Z2, Z11
 	VMULPS       Z0, Z11, Z11
-	VMULPS       Z21, Z11, Z11
+	VMULPS       Z15, Z11, Z11
 	VMULPS       Z10, Z11, Z11
-	VADDPS       Z12, Z11, Z11
-	VMULPS       Z20, Z19, Z19
-	VMULPS       Z19, Z10, Z21
-	VMULPS       Z19, Z11, Z22
+	VADDPS       Z13, Z11, Z11
+	VMULPS       Z14, Z12, Z12
+	VMULPS       Z12, Z10, Z15
+	VMULPS       Z12, Z11, Z22
 	VCMPPS       $0x04, Z3, Z23, K1
-	VMOVAPS.Z    Z21, K1, Z21
+	VMOVAPS.Z    Z15, K1, Z15
 	VMOVAPS.Z    Z22, K1, Z22
 
 scaledFull:
 	VMOVUPS       (DI), Z10
 	VMULPS        Z10, Z22, Z22
 	VMOVUPS       Z22, (R9)
-	VMOVUPS       Z21, (R10)
+	VMOVUPS       Z15, (R10)
 	VMOVUPS       (R8), Z10
-	VMULPS        Z10, Z21, Z21
-	VCVTPS2PD     Y21, Z10
-	VEXTRACTF32X8 $0x01, Z21, Y11
+	VMULPS        Z10, Z15, Z15
+	VCVTPS2PD     Y15, Z10
+	VEXTRACTF32X8 $0x01, Z15, Y11
 	VCVTPS2PD     Y11, Z11
 	VADDPD        Z10, Z8, Z8
 	VADDPD        Z11, Z9, Z9
@@ -1906,78 +1932,79 @@ tail:
 	VMOVUPS.Z        (DX), K1, Z11
 	VANDPS           Z4, Z10, Z4
 	VSUBPS           Z4, Z3, Z4
-	VMAXPS           Z4, Z7, Z7
-	VMULPS.BCST      log2e<>+0(SB), Z7, Z12
-	VRNDSCALEPS      $0x00, Z12, Z12
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z12, Z7
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z7, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z7, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z7, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z7, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z7, Z4
-	VSCALEFPS        Z12, Z4, Z4
-	VADDPS           Z1, Z4, Z7
-	VRCP14PS         Z7, Z12
-	VMOVAPS          Z7, Z7
-	VFNMADD213PS     Z2, Z12, Z7
-	VMULPS           Z7, Z12, Z7
-	VMULPS           Z4, Z7, Z12
-	VADDPS           Z2, Z4, Z13
+	VMAXPS           Z4, Z7, Z13
+	VMULPS.BCST      log2e<>+0(SB), Z13, Z14
+	VRNDSCALEPS      $0x00, Z14, Z14
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z14, Z13
+	VBROADCASTSS     expC5<>+0(SB), Z12
+	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z12
+	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z12
+	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z12
+	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z12
+	VFMADD213PS.BCST expC0<>+0(SB), Z13, Z12
+	VCMPPS           $0x15, Z7, Z4, K2
+	VSCALEFPS.Z      Z14, Z12, K2, Z12
+	VADDPS           Z1, Z12, Z4
+	VRCP14PS         Z4, Z7
+	VMOVAPS          Z4, Z4
+	VFNMADD213PS     Z2, Z7, Z4
+	VMULPS           Z4, Z7, Z4
+	VMULPS           Z12, Z4, Z7
+	VADDPS           Z2, Z12, Z13
 	VRCP14PS         Z13, Z14
 	VMOVAPS          Z13, Z13
 	VFNMADD213PS     Z2, Z14, Z13
 	VMULPS           Z13, Z14, Z13
-	VMULPS           Z4, Z13, Z13
-	VMULPS           Z13, Z13, Z4
+	VMULPS           Z12, Z13, Z13
+	VMULPS           Z13, Z13, Z12
 	VBROADCASTSS     inv13<>+0(SB), Z14
-	VFMADD213PS.BCST inv11<>+0(SB), Z4, Z14
-	VFMADD213PS.BCST inv9<>+0(SB), Z4, Z14
-	VFMADD213PS.BCST inv7<>+0(SB), Z4, Z14
-	VFMADD213PS.BCST inv5<>+0(SB), Z4, Z14
-	VFMADD213PS.BCST inv3<>+0(SB), Z4, Z14
-	VFMADD213PS      Z1, Z4, Z14
+	VFMADD213PS.BCST inv11<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST inv9<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST inv7<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST inv5<>+0(SB), Z12, Z14
+	VFMADD213PS.BCST inv3<>+0(SB), Z12, Z14
+	VFMADD213PS      Z1, Z12, Z14
 	VADDPS           Z13, Z13, Z13
-	VMULPS           Z14, Z13, Z4
+	VMULPS           Z14, Z13, Z12
 	VCMPPS           $0x1d, Z3, Z10, K2
-	VBLENDMPS        Z7, Z12, K2, Z16
-	VBLENDMPS        Z12, Z7, K2, Z17
-	VSUBPS           Z11, Z1, Z7
-	VSUBPS           Z11, Z3, Z12
-	VBLENDMPS        Z7, Z12, K2, Z18
-	VMULPS           Z18, Z10, Z10
-	VADDPS           Z4, Z10, Z10
-	VMULPS           Z11, Z17, Z4
-	VFMSUB231PS      Z7, Z16, Z4
+	VBLENDMPS        Z4, Z7, K2, Z19
+	VBLENDMPS        Z7, Z4, K2, Z20
+	VSUBPS           Z11, Z1, Z4
+	VSUBPS           Z11, Z3, Z7
+	VBLENDMPS        Z4, Z7, K2, Z21
+	VMULPS           Z21, Z10, Z7
+	VADDPS           Z12, Z7, Z7
+	VMULPS           Z11, Z20, Z10
+	VFMSUB231PS      Z4, Z19, Z10
 	VMOVAPS          Z6, Z6
 	VFMADD213PS      Z5, Z11, Z6
-	VMULPS           Z6, Z10, Z5
-	VMULPS           Z6, Z4, Z12
+	VMULPS           Z6, Z7, Z5
+	VMULPS           Z6, Z10, Z12
 	CMPQ             128(AX), $0x00
 	JE               scaledTail
-	VMULPS           Z11, Z17, Z13
-	VFMADD231PS      Z7, Z16, Z13
-	VMOVAPS          Z13, Z7
+	VMULPS           Z11, Z20, Z13
+	VFMADD231PS      Z4, Z19, Z13
+	VMOVAPS          Z13, Z4
 	MOVQ             128(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPS Z13, Z7, Z7
+	VMULPS Z13, Z4, Z4
 	JMP    powTail
 
 powdoneTail:
-	VMULPS       Z17, Z16, Z5
+	VMULPS       Z20, Z19, Z5
 	VDIVPS       Z13, Z5, Z5
 	VMOVAPS      Z11, Z11
 	VFNMADD213PS Z1, Z2, Z11
 	VMULPS       Z0, Z11, Z11
 	VMULPS       Z5, Z11, Z11
-	VMULPS       Z10, Z11, Z11
-	VADDPS       Z4, Z11, Z11
-	VMULPS       Z6, Z7, Z7
-	VMULPS       Z7, Z10, Z5
-	VMULPS       Z7, Z11, Z12
+	VMULPS       Z7, Z11, Z11
+	VADDPS       Z10, Z11, Z11
+	VMULPS       Z6, Z4, Z4
+	VMULPS       Z4, Z7, Z5
+	VMULPS       Z4, Z11, Z12
 	VCMPPS       $0x04, Z3, Z13, K2
 	VMOVAPS.Z    Z5, K2, Z5
 	VMOVAPS.Z    Z12, K2, Z12
@@ -2056,7 +2083,7 @@ TEXT ·expShiftSumF64AVX512(SB), NOSPLIT, $0-64
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
 	VBROADCASTSD m+48(FP), Z0
-	VBROADCASTSD expMinF64<>+0(SB), Z1
+	VBROADCASTSD expCutoffF64<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
 	VXORPD       Z3, Z3, Z3
 
@@ -2065,52 +2092,54 @@ loop2:
 	JL               loop
 	VMOVUPD          (CX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VMOVUPD          Z4, (AX)
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VMOVUPD          Z5, (AX)
+	VADDPD           Z5, Z2, Z2
 	VMOVUPD          64(CX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VMOVUPD          Z4, 64(AX)
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VMOVUPD          Z5, 64(AX)
+	VADDPD           Z5, Z2, Z2
 	ADDQ             $0x80, CX
 	ADDQ             $0x80, AX
 	SUBQ             $0x10, DX
@@ -2121,28 +2150,29 @@ loop:
 	JL               tail
 	VMOVUPD          (CX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VMOVUPD          Z4, (AX)
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VMOVUPD          Z5, (AX)
+	VADDPD           Z5, Z2, Z2
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, AX
 	SUBQ             $0x08, DX
@@ -2157,26 +2187,27 @@ tail:
 	KMOVW            DX, K1
 	VMOVUPD.Z        (CX), K1, Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z1
-	VMULPD.BCST      log2eF64<>+0(SB), Z1, Z4
-	VRNDSCALEPD      $0x00, Z4, Z4
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z4, Z1
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z4, Z1
+	VMAXPD           Z4, Z1, Z5
+	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
+	VRNDSCALEPD      $0x00, Z6, Z6
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
 	VBROADCASTSD     expC13F64<>+0(SB), Z0
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z1, Z0
-	VSCALEFPD        Z4, Z0, Z0
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z0
+	VCMPPD           $0x15, Z1, Z4, K2
+	VSCALEFPD.Z      Z6, Z0, K2, Z0
 	VMOVAPD.Z        Z0, K1, Z0
 	VMOVUPD          Z0, K1, (AX)
 	VADDPD           Z0, Z2, Z2
@@ -2193,8 +2224,8 @@ done:
 	VZEROUPPER
 	RET
 
-DATA expMinF64<>+0(SB)/8, $0xc087500000000000
-GLOBL expMinF64<>(SB), RODATA|NOPTR, $8
+DATA expCutoffF64<>+0(SB)/8, $0xc086232bdd7abcd2
+GLOBL expCutoffF64<>(SB), RODATA|NOPTR, $8
 
 DATA log2eF64<>+0(SB)/8, $0x3ff71547652b82fe
 GLOBL log2eF64<>(SB), RODATA|NOPTR, $8
@@ -2253,7 +2284,7 @@ TEXT ·expShiftSumNoStoreF64AVX512(SB), NOSPLIT, $0-40
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSD m+24(FP), Z0
-	VBROADCASTSD expMinF64<>+0(SB), Z1
+	VBROADCASTSD expCutoffF64<>+0(SB), Z1
 	VXORPD       Z2, Z2, Z2
 	VXORPD       Z3, Z3, Z3
 
@@ -2262,50 +2293,52 @@ loop2:
 	JL               loop
 	VMOVUPD          (AX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VADDPD           Z5, Z2, Z2
 	VMOVUPD          64(AX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VADDPD           Z5, Z2, Z2
 	ADDQ             $0x80, AX
 	SUBQ             $0x10, CX
 	JMP              loop2
@@ -2315,27 +2348,28 @@ loop:
 	JL               tail
 	VMOVUPD          (AX), Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VSCALEFPD        Z6, Z4, Z4
-	VADDPD           Z4, Z2, Z2
+	VMAXPD           Z4, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
+	VBROADCASTSD     expC13F64<>+0(SB), Z5
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
+	VCMPPD           $0x15, Z1, Z4, K1
+	VSCALEFPD.Z      Z7, Z5, K1, Z5
+	VADDPD           Z5, Z2, Z2
 	ADDQ             $0x40, AX
 	SUBQ             $0x08, CX
 	JMP              loop
@@ -2349,26 +2383,27 @@ tail:
 	KMOVW            CX, K1
 	VMOVUPD.Z        (AX), K1, Z4
 	VSUBPD           Z0, Z4, Z4
-	VMAXPD           Z4, Z1, Z1
-	VMULPD.BCST      log2eF64<>+0(SB), Z1, Z4
-	VRNDSCALEPD      $0x00, Z4, Z4
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z4, Z1
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z4, Z1
+	VMAXPD           Z4, Z1, Z5
+	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
+	VRNDSCALEPD      $0x00, Z6, Z6
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
 	VBROADCASTSD     expC13F64<>+0(SB), Z0
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z1, Z0
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z1, Z0
-	VSCALEFPD        Z4, Z0, Z0
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z0
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z0
+	VCMPPD           $0x15, Z1, Z4, K2
+	VSCALEFPD.Z      Z6, Z0, K2, Z0
 	VMOVAPD.Z        Z0, K1, Z0
 	VADDPD           Z0, Z2, Z2
 
@@ -2553,7 +2588,7 @@ TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $64-120
 	MOVQ         DX, R10
 	SHLQ         $0x03, R10
 	VBROADCASTSD negInfF64<>+0(SB), Z0
-	VBROADCASTSD expMinF64<>+0(SB), Z1
+	VBROADCASTSD expCutoffF64<>+0(SB), Z1
 	CMPQ         DX, $0x08
 	JG           row
 	MOVL         $0x00000001, R11
@@ -2579,44 +2614,45 @@ short:
 	VBROADCASTSD     X3, Z3
 	VMOVUPD.Z        (AX), K1, Z2
 	VSUBPD           Z3, Z2, Z2
-	VMAXPD           Z2, Z1, Z3
-	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z4
-	VRNDSCALEPD      $0x00, Z4, Z4
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z4, Z3
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z4, Z3
-	VBROADCASTSD     expC13F64<>+0(SB), Z2
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
-	VSCALEFPD        Z4, Z2, Z2
-	VMOVAPD.Z        Z2, K1, Z2
-	VXORPD           Z3, Z3, Z3
+	VMAXPD           Z2, Z1, Z4
+	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z5
+	VRNDSCALEPD      $0x00, Z5, Z5
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z5, Z4
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z5, Z4
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
+	VCMPPD           $0x15, Z1, Z2, K2
+	VSCALEFPD.Z      Z5, Z3, K2, Z3
+	VMOVAPD.Z        Z3, K1, Z3
+	VXORPD           Z2, Z2, Z2
 	VXORPD           Z4, Z4, Z4
-	VADDPD           Z2, Z3, Z3
-	VADDPD           Z4, Z3, Z3
-	VEXTRACTF64X4    $0x01, Z3, Y4
-	VADDPD           Y4, Y3, Y4
-	VEXTRACTF128     $0x01, Y4, X3
-	VADDPD           X3, X4, X3
-	VPERMILPD        $0x01, X3, X4
-	VADDSD           X4, X3, X3
-	VMOVSD           X3, (R9)
+	VADDPD           Z3, Z2, Z2
+	VADDPD           Z4, Z2, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y4
+	VADDPD           Y4, Y2, Y4
+	VEXTRACTF128     $0x01, Y4, X2
+	VADDPD           X2, X4, X2
+	VPERMILPD        $0x01, X2, X4
+	VADDSD           X4, X2, X2
+	VMOVSD           X2, (R9)
 	VMOVSD           (DI), X4
-	VDIVSD           X3, X4, X3
-	VBROADCASTSD     X3, Z3
-	VMULPD           Z3, Z2, Z2
-	VMOVUPD          Z2, (SP)
-	VMOVUPD          Z2, K1, (CX)
+	VDIVSD           X2, X4, X2
+	VBROADCASTSD     X2, Z2
+	VMULPD           Z2, Z3, Z3
+	VMOVUPD          Z3, (SP)
+	VMOVUPD          Z3, K1, (CX)
 	LEAQ             (SP), R11
 	VMOVSD           (R11)(DX*8), X2
 	VSUBSD           X4, X2, X2
@@ -2700,53 +2736,55 @@ exploop2:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPD          (R13), Z5
 	VSUBPD           Z3, Z5, Z5
-	VMAXPD           Z5, Z1, Z6
-	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
-	VRNDSCALEPD      $0x00, Z7, Z7
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
-	VBROADCASTSD     expC13F64<>+0(SB), Z5
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
-	VSCALEFPD        Z7, Z5, Z5
-	VMOVUPD          Z5, (R14)
-	VADDPD           Z5, Z2, Z2
+	VMAXPD           Z5, Z1, Z7
+	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z8
+	VRNDSCALEPD      $0x00, Z8, Z8
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z7
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z7
+	VBROADCASTSD     expC13F64<>+0(SB), Z6
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z6
+	VCMPPD           $0x15, Z1, Z5, K1
+	VSCALEFPD.Z      Z8, Z6, K1, Z6
+	VMOVUPD          Z6, (R14)
+	VADDPD           Z6, Z2, Z2
 	PREFETCHT1       64(R13)(R10*1)
 	VMOVUPD          64(R13), Z5
 	VSUBPD           Z3, Z5, Z5
-	VMAXPD           Z5, Z1, Z6
-	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
-	VRNDSCALEPD      $0x00, Z7, Z7
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
-	VBROADCASTSD     expC13F64<>+0(SB), Z5
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
-	VSCALEFPD        Z7, Z5, Z5
-	VMOVUPD          Z5, 64(R14)
-	VADDPD           Z5, Z2, Z2
+	VMAXPD           Z5, Z1, Z7
+	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z8
+	VRNDSCALEPD      $0x00, Z8, Z8
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z7
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z7
+	VBROADCASTSD     expC13F64<>+0(SB), Z6
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z6
+	VCMPPD           $0x15, Z1, Z5, K1
+	VSCALEFPD.Z      Z8, Z6, K1, Z6
+	VMOVUPD          Z6, 64(R14)
+	VADDPD           Z6, Z2, Z2
 	ADDQ             $0x80, R13
 	ADDQ             $0x80, R14
 	SUBQ             $0x10, R12
@@ -2758,28 +2796,29 @@ exploop:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPD          (R13), Z5
 	VSUBPD           Z3, Z5, Z5
-	VMAXPD           Z5, Z1, Z6
-	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
-	VRNDSCALEPD      $0x00, Z7, Z7
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
-	VBROADCASTSD     expC13F64<>+0(SB), Z5
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z5
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z5
-	VSCALEFPD        Z7, Z5, Z5
-	VMOVUPD          Z5, (R14)
-	VADDPD           Z5, Z2, Z2
+	VMAXPD           Z5, Z1, Z7
+	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z8
+	VRNDSCALEPD      $0x00, Z8, Z8
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z7
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z7
+	VBROADCASTSD     expC13F64<>+0(SB), Z6
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z6
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z6
+	VCMPPD           $0x15, Z1, Z5, K1
+	VSCALEFPD.Z      Z8, Z6, K1, Z6
+	VMOVUPD          Z6, (R14)
+	VADDPD           Z6, Z2, Z2
 	ADDQ             $0x40, R13
 	ADDQ             $0x40, R14
 	SUBQ             $0x08, R12
@@ -2794,26 +2833,27 @@ exptail:
 	KMOVW            R12, K1
 	VMOVUPD.Z        (R13), K1, Z5
 	VSUBPD           Z3, Z5, Z5
-	VMAXPD           Z5, Z1, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
+	VMAXPD           Z5, Z1, Z6
+	VMULPD.BCST      log2eF64<>+0(SB), Z6, Z7
+	VRNDSCALEPD      $0x00, Z7, Z7
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z7, Z6
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z7, Z6
 	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z3
-	VSCALEFPD        Z6, Z3, Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z6, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z6, Z3
+	VCMPPD           $0x15, Z1, Z5, K2
+	VSCALEFPD.Z      Z7, Z3, K2, Z3
 	VMOVAPD.Z        Z3, K1, Z3
 	VMOVUPD          Z3, K1, (R14)
 	VADDPD           Z3, Z2, Z2
@@ -2897,7 +2937,7 @@ TEXT ·softmaxRowsStreamF64AVX512(SB), NOSPLIT, $72-152
 	MOVQ         ys_len+40(FP), BX
 	MOVQ         BX, 16(SP)
 	VBROADCASTSD negInfF64<>+0(SB), Z0
-	VBROADCASTSD expMinF64<>+0(SB), Z1
+	VBROADCASTSD expCutoffF64<>+0(SB), Z1
 	MOVQ         AX, BX
 	VMOVAPD      Z0, Z2
 	VMOVAPD      Z0, Z3
@@ -2966,53 +3006,55 @@ firstpair:
 	JGE              firstpairdone
 	VMOVUPD          (AX)(SI*1), Z7
 	VSUBPD           Z2, Z7, Z7
-	VMAXPD           Z7, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z7
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
-	VSCALEFPD        Z9, Z7, Z7
-	VMOVUPD          Z7, (DX)(SI*1)
-	VADDPD           Z7, Z5, Z5
+	VMAXPD           Z7, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z7, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, (DX)(SI*1)
+	VADDPD           Z8, Z5, Z5
 	VMAXPD           (BX)(SI*1), Z3, Z3
 	VMOVUPD          64(AX)(SI*1), Z7
 	VSUBPD           Z2, Z7, Z7
-	VMAXPD           Z7, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z7
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
-	VSCALEFPD        Z9, Z7, Z7
-	VMOVUPD          Z7, 64(DX)(SI*1)
-	VADDPD           Z7, Z5, Z5
+	VMAXPD           Z7, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z7, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, 64(DX)(SI*1)
+	VADDPD           Z8, Z5, Z5
 	VMAXPD           64(BX)(SI*1), Z4, Z4
 	ADDQ             $0x00000080, SI
 	JMP              firstpair
@@ -3027,28 +3069,29 @@ firstsingleloop:
 	JL               firstsingletail
 	VMOVUPD          (AX)(SI*1), Z7
 	VSUBPD           Z2, Z7, Z7
-	VMAXPD           Z7, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z7
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z7
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z7
-	VSCALEFPD        Z9, Z7, Z7
-	VMOVUPD          Z7, (DX)(SI*1)
-	VADDPD           Z7, Z5, Z5
+	VMAXPD           Z7, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z7, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, (DX)(SI*1)
+	VADDPD           Z8, Z5, Z5
 	VMAXPD           (BX)(SI*1), Z3, Z3
 	ADDQ             $0x40, SI
 	SUBQ             $0x08, DI
@@ -3063,26 +3106,27 @@ firstsingletail:
 	KMOVW            DI, K1
 	VMOVUPD.Z        (AX)(SI*1), K1, Z7
 	VSUBPD           Z2, Z7, Z7
-	VMAXPD           Z7, Z1, Z7
-	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z8
-	VRNDSCALEPD      $0x00, Z8, Z8
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z7
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z7
+	VMAXPD           Z7, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
 	VBROADCASTSD     expC13F64<>+0(SB), Z2
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z2
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z2
-	VSCALEFPD        Z8, Z2, Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z2
+	VCMPPD           $0x15, Z1, Z7, K2
+	VSCALEFPD.Z      Z9, Z2, K2, Z2
 	VMOVAPD.Z        Z2, K1, Z2
 	VMOVUPD          Z2, K1, (DX)(SI*1)
 	VADDPD           Z2, Z5, Z5
@@ -3201,53 +3245,55 @@ nextfused:
 	VMOVNTPD         Z8, (CX)(R10*1)
 	VMOVUPD          (AX)(SI*1), Z8
 	VSUBPD           Z2, Z8, Z8
-	VMAXPD           Z8, Z1, Z9
-	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
-	VRNDSCALEPD      $0x00, Z10, Z10
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
-	VBROADCASTSD     expC13F64<>+0(SB), Z8
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
-	VSCALEFPD        Z10, Z8, Z8
-	VMOVUPD          Z8, (DX)(SI*1)
-	VADDPD           Z8, Z6, Z6
+	VMAXPD           Z8, Z1, Z10
+	VMULPD.BCST      log2eF64<>+0(SB), Z10, Z11
+	VRNDSCALEPD      $0x00, Z11, Z11
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z11, Z10
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z11, Z10
+	VBROADCASTSD     expC13F64<>+0(SB), Z9
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z10, Z9
+	VCMPPD           $0x15, Z1, Z8, K1
+	VSCALEFPD.Z      Z11, Z9, K1, Z9
+	VMOVUPD          Z9, (DX)(SI*1)
+	VADDPD           Z9, Z6, Z6
 	VMAXPD           (BX)(SI*1), Z4, Z4
 	VMOVUPD          64(AX)(SI*1), Z8
 	VSUBPD           Z2, Z8, Z8
-	VMAXPD           Z8, Z1, Z9
-	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
-	VRNDSCALEPD      $0x00, Z10, Z10
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
-	VBROADCASTSD     expC13F64<>+0(SB), Z8
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
-	VSCALEFPD        Z10, Z8, Z8
-	VMOVUPD          Z8, 64(DX)(SI*1)
-	VADDPD           Z8, Z6, Z6
+	VMAXPD           Z8, Z1, Z10
+	VMULPD.BCST      log2eF64<>+0(SB), Z10, Z11
+	VRNDSCALEPD      $0x00, Z11, Z11
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z11, Z10
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z11, Z10
+	VBROADCASTSD     expC13F64<>+0(SB), Z9
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z10, Z9
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z10, Z9
+	VCMPPD           $0x15, Z1, Z8, K1
+	VSCALEFPD.Z      Z11, Z9, K1, Z9
+	VMOVUPD          Z9, 64(DX)(SI*1)
+	VADDPD           Z9, Z6, Z6
 	VMAXPD           64(BX)(SI*1), Z5, Z5
 	ADDQ             $0x00000080, SI
 	JMP              nextfused
@@ -3271,53 +3317,55 @@ nextpair:
 	JGE              nextpairdone
 	VMOVUPD          (AX)(SI*1), Z3
 	VSUBPD           Z2, Z3, Z3
-	VMAXPD           Z3, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
-	VSCALEFPD        Z9, Z3, Z3
-	VMOVUPD          Z3, (DX)(SI*1)
-	VADDPD           Z3, Z6, Z6
+	VMAXPD           Z3, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z3, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, (DX)(SI*1)
+	VADDPD           Z8, Z6, Z6
 	VMAXPD           (BX)(SI*1), Z4, Z4
 	VMOVUPD          64(AX)(SI*1), Z3
 	VSUBPD           Z2, Z3, Z3
-	VMAXPD           Z3, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
-	VSCALEFPD        Z9, Z3, Z3
-	VMOVUPD          Z3, 64(DX)(SI*1)
-	VADDPD           Z3, Z6, Z6
+	VMAXPD           Z3, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z3, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, 64(DX)(SI*1)
+	VADDPD           Z8, Z6, Z6
 	VMAXPD           64(BX)(SI*1), Z5, Z5
 	ADDQ             $0x00000080, SI
 	JMP              nextpair
@@ -3332,28 +3380,29 @@ nextsingleloop:
 	JL               nextsingletail
 	VMOVUPD          (AX)(SI*1), Z3
 	VSUBPD           Z2, Z3, Z3
-	VMAXPD           Z3, Z1, Z8
-	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
-	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z3
-	VSCALEFPD        Z9, Z3, Z3
-	VMOVUPD          Z3, (DX)(SI*1)
-	VADDPD           Z3, Z6, Z6
+	VMAXPD           Z3, Z1, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z1, Z3, K1
+	VSCALEFPD.Z      Z10, Z8, K1, Z8
+	VMOVUPD          Z8, (DX)(SI*1)
+	VADDPD           Z8, Z6, Z6
 	VMAXPD           (BX)(SI*1), Z4, Z4
 	ADDQ             $0x40, SI
 	SUBQ             $0x08, DI
@@ -3368,26 +3417,27 @@ nextsingletail:
 	KMOVW            DI, K1
 	VMOVUPD.Z        (AX)(SI*1), K1, Z3
 	VSUBPD           Z2, Z3, Z3
-	VMAXPD           Z3, Z1, Z3
-	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z8
-	VRNDSCALEPD      $0x00, Z8, Z8
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z8, Z3
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z8, Z3
+	VMAXPD           Z3, Z1, Z8
+	VMULPD.BCST      log2eF64<>+0(SB), Z8, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z8
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z8
 	VBROADCASTSD     expC13F64<>+0(SB), Z2
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
-	VSCALEFPD        Z8, Z2, Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z8, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z8, Z2
+	VCMPPD           $0x15, Z1, Z3, K2
+	VSCALEFPD.Z      Z9, Z2, K2, Z2
 	VMOVAPD.Z        Z2, K1, Z2
 	VMOVUPD          Z2, K1, (DX)(SI*1)
 	VADDPD           Z2, Z6, Z6
@@ -3630,7 +3680,7 @@ done5:
 	VBROADCASTSD absMaskF64<>+0(SB), Z9
 	VBROADCASTSD 120(AX), Z10
 	VBROADCASTSD 128(AX), Z10
-	VBROADCASTSD expMinF64<>+0(SB), Z10
+	VBROADCASTSD expCutoffF64<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
 
@@ -3641,64 +3691,65 @@ loop:
 	VMOVUPD          (DX), Z14
 	VANDPD           Z9, Z13, Z15
 	VSUBPD           Z15, Z8, Z15
-	VMAXPD           Z15, Z10, Z16
-	VMULPD.BCST      log2eF64<>+0(SB), Z16, Z17
-	VRNDSCALEPD      $0x00, Z17, Z17
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z17, Z16
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z17, Z16
-	VBROADCASTSD     expC13F64<>+0(SB), Z15
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z16, Z15
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z16, Z15
-	VSCALEFPD        Z17, Z15, Z15
-	VADDPD           Z0, Z15, Z16
-	VDIVPD           Z16, Z0, Z16
-	VMULPD           Z15, Z16, Z17
-	VADDPD           Z7, Z15, Z18
+	VMAXPD           Z15, Z10, Z17
+	VMULPD.BCST      log2eF64<>+0(SB), Z17, Z18
+	VRNDSCALEPD      $0x00, Z18, Z18
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z18, Z17
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z18, Z17
+	VBROADCASTSD     expC13F64<>+0(SB), Z16
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z17, Z16
+	VCMPPD           $0x15, Z10, Z15, K1
+	VSCALEFPD.Z      Z18, Z16, K1, Z16
+	VADDPD           Z0, Z16, Z15
+	VDIVPD           Z15, Z0, Z15
+	VMULPD           Z16, Z15, Z17
+	VADDPD           Z7, Z16, Z18
 	VDIVPD           Z18, Z0, Z18
-	VMULPD           Z15, Z18, Z18
-	VMULPD           Z18, Z18, Z15
+	VMULPD           Z16, Z18, Z18
+	VMULPD           Z18, Z18, Z16
 	VBROADCASTSD     inv33F64<>+0(SB), Z19
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z15, Z19
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z15, Z19
-	VFMADD213PD      Z0, Z15, Z19
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z16, Z19
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z16, Z19
+	VFMADD213PD      Z0, Z16, Z19
 	VADDPD           Z18, Z18, Z18
-	VMULPD           Z19, Z18, Z15
+	VMULPD           Z19, Z18, Z16
 	VCMPPD           $0x1d, Z8, Z13, K1
-	VBLENDMPD        Z16, Z17, K1, Z1
-	VBLENDMPD        Z17, Z16, K1, Z2
-	VMOVUPD          (SI), Z16
+	VBLENDMPD        Z15, Z17, K1, Z1
+	VBLENDMPD        Z17, Z15, K1, Z2
+	VMOVUPD          (SI), Z15
 	VSUBPD           Z14, Z0, Z17
-	VMULPD           Z14, Z16, Z18
-	VSUBPD           Z0, Z16, Z16
-	VFMADD213PD      Z0, Z14, Z16
+	VMULPD           Z14, Z15, Z18
+	VSUBPD           Z0, Z15, Z15
+	VFMADD213PD      Z0, Z14, Z15
 	VSUBPD           Z18, Z8, Z14
 	VBLENDMPD        Z17, Z14, K1, Z3
 	VMULPD           Z3, Z13, Z13
-	VFMADD231PD      Z16, Z15, Z13
+	VFMADD231PD      Z15, Z16, Z13
 	VMULPD           Z18, Z2, Z14
 	VFMSUB231PD      Z17, Z1, Z14
 	VMOVUPD          (BX), Z15
@@ -3733,64 +3784,65 @@ tail:
 	VMOVUPD.Z        (DX), K1, Z14
 	VANDPD           Z9, Z13, Z1
 	VSUBPD           Z1, Z8, Z1
-	VMAXPD           Z1, Z10, Z2
-	VMULPD.BCST      log2eF64<>+0(SB), Z2, Z3
-	VRNDSCALEPD      $0x00, Z3, Z3
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z3, Z2
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z3, Z2
-	VBROADCASTSD     expC13F64<>+0(SB), Z1
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z2, Z1
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z2, Z1
-	VSCALEFPD        Z3, Z1, Z1
-	VADDPD           Z0, Z1, Z2
-	VDIVPD           Z2, Z0, Z2
-	VMULPD           Z1, Z2, Z3
-	VADDPD           Z7, Z1, Z7
+	VMAXPD           Z1, Z10, Z3
+	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z9
+	VRNDSCALEPD      $0x00, Z9, Z9
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z3
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z3
+	VBROADCASTSD     expC13F64<>+0(SB), Z2
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
+	VCMPPD           $0x15, Z10, Z1, K2
+	VSCALEFPD.Z      Z9, Z2, K2, Z2
+	VADDPD           Z0, Z2, Z1
+	VDIVPD           Z1, Z0, Z1
+	VMULPD           Z2, Z1, Z3
+	VADDPD           Z7, Z2, Z7
 	VDIVPD           Z7, Z0, Z7
-	VMULPD           Z1, Z7, Z7
-	VMULPD           Z7, Z7, Z1
+	VMULPD           Z2, Z7, Z7
+	VMULPD           Z7, Z7, Z2
 	VBROADCASTSD     inv33F64<>+0(SB), Z9
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z1, Z9
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z1, Z9
-	VFMADD213PD      Z0, Z1, Z9
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z9
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z9
+	VFMADD213PD      Z0, Z2, Z9
 	VADDPD           Z7, Z7, Z7
-	VMULPD           Z9, Z7, Z1
+	VMULPD           Z9, Z7, Z2
 	VCMPPD           $0x1d, Z8, Z13, K2
-	VBLENDMPD        Z2, Z3, K2, Z4
-	VBLENDMPD        Z3, Z2, K2, Z5
-	VMOVUPD.Z        (SI), K1, Z2
+	VBLENDMPD        Z1, Z3, K2, Z4
+	VBLENDMPD        Z3, Z1, K2, Z5
+	VMOVUPD.Z        (SI), K1, Z1
 	VSUBPD           Z14, Z0, Z3
-	VMULPD           Z14, Z2, Z7
-	VSUBPD           Z0, Z2, Z2
-	VFMADD213PD      Z0, Z14, Z2
+	VMULPD           Z14, Z1, Z7
+	VSUBPD           Z0, Z1, Z1
+	VFMADD213PD      Z0, Z14, Z1
 	VSUBPD           Z7, Z8, Z0
 	VBLENDMPD        Z3, Z0, K2, Z6
 	VMULPD           Z6, Z13, Z0
-	VFMADD231PD      Z2, Z1, Z0
+	VFMADD231PD      Z1, Z2, Z0
 	VMULPD           Z7, Z5, Z1
 	VFMSUB231PD      Z3, Z4, Z1
 	VMOVUPD.Z        (BX), K1, Z2
@@ -3955,7 +4007,7 @@ done5:
 	VBROADCASTSD absMaskF64<>+0(SB), Z4
 	VBROADCASTSD 120(AX), Z5
 	VBROADCASTSD 128(AX), Z6
-	VBROADCASTSD expMinF64<>+0(SB), Z7
+	VBROADCASTSD expCutoffF64<>+0(SB), Z7
 	VXORPD       Z8, Z8, Z8
 	VXORPD       Z9, Z9, Z9
 
@@ -3966,103 +4018,104 @@ loop:
 	VMOVUPD          (DX), Z11
 	VANDPD           Z4, Z10, Z12
 	VSUBPD           Z12, Z3, Z12
-	VMAXPD           Z12, Z7, Z19
-	VMULPD.BCST      log2eF64<>+0(SB), Z19, Z20
-	VRNDSCALEPD      $0x00, Z20, Z20
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z20, Z19
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z20, Z19
-	VBROADCASTSD     expC13F64<>+0(SB), Z12
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z19, Z12
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z19, Z12
-	VSCALEFPD        Z20, Z12, Z12
-	VADDPD           Z1, Z12, Z19
-	VDIVPD           Z19, Z1, Z19
-	VMULPD           Z12, Z19, Z20
-	VADDPD           Z2, Z12, Z21
-	VDIVPD           Z21, Z1, Z21
-	VMULPD           Z12, Z21, Z21
-	VMULPD           Z21, Z21, Z12
+	VMAXPD           Z12, Z7, Z14
+	VMULPD.BCST      log2eF64<>+0(SB), Z14, Z15
+	VRNDSCALEPD      $0x00, Z15, Z15
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z15, Z14
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z15, Z14
+	VBROADCASTSD     expC13F64<>+0(SB), Z13
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z14, Z13
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z14, Z13
+	VCMPPD           $0x15, Z7, Z12, K1
+	VSCALEFPD.Z      Z15, Z13, K1, Z13
+	VADDPD           Z1, Z13, Z12
+	VDIVPD           Z12, Z1, Z12
+	VMULPD           Z13, Z12, Z14
+	VADDPD           Z2, Z13, Z15
+	VDIVPD           Z15, Z1, Z15
+	VMULPD           Z13, Z15, Z15
+	VMULPD           Z15, Z15, Z13
 	VBROADCASTSD     inv33F64<>+0(SB), Z22
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z12, Z22
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z12, Z22
-	VFMADD213PD      Z1, Z12, Z22
-	VADDPD           Z21, Z21, Z21
-	VMULPD           Z22, Z21, Z12
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z13, Z22
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z13, Z22
+	VFMADD213PD      Z1, Z13, Z22
+	VADDPD           Z15, Z15, Z15
+	VMULPD           Z22, Z15, Z13
 	VCMPPD           $0x1d, Z3, Z10, K1
-	VBLENDMPD        Z19, Z20, K1, Z13
-	VBLENDMPD        Z20, Z19, K1, Z14
-	VSUBPD           Z11, Z1, Z19
-	VSUBPD           Z11, Z3, Z20
-	VBLENDMPD        Z19, Z20, K1, Z15
-	VMULPD           Z15, Z10, Z10
-	VADDPD           Z12, Z10, Z10
-	VMULPD           Z11, Z14, Z12
-	VFMSUB231PD      Z19, Z13, Z12
-	VMOVAPD          Z6, Z20
-	VFMADD213PD      Z5, Z11, Z20
-	VMULPD           Z20, Z10, Z21
-	VMULPD           Z20, Z12, Z22
+	VBLENDMPD        Z12, Z14, K1, Z16
+	VBLENDMPD        Z14, Z12, K1, Z17
+	VSUBPD           Z11, Z1, Z12
+	VSUBPD           Z11, Z3, Z14
+	VBLENDMPD        Z12, Z14, K1, Z18
+	VMULPD           Z18, Z10, Z10
+	VADDPD           Z13, Z10, Z10
+	VMULPD           Z11, Z17, Z13
+	VFMSUB231PD      Z12, Z16, Z13
+	VMOVAPD          Z6, Z14
+	VFMADD213PD      Z5, Z11, Z14
+	VMULPD           Z14, Z10, Z15
+	VMULPD           Z14, Z13, Z22
 	CMPQ             136(AX), $0x00
 	JE               scaledFull
-	VMULPD           Z11, Z14, Z23
-	VFMADD231PD      Z19, Z13, Z23
-	VMOVAPD          Z23, Z19
+	VMULPD           Z11, Z17, Z23
+	VFMADD231PD      Z12, Z16, Z23
+	VMOVAPD          Z23, Z12
 	MOVQ             136(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPD Z23, Z19, Z19
+	VMULPD Z23, Z12, Z12
 	JMP    powFull
 
 powdoneFull:
-	VMULPD       Z14, Z13, Z21
-	VDIVPD       Z23, Z21, Z21
+	VMULPD       Z17, Z16, Z15
+	VDIVPD       Z23, Z15, Z15
 	VMOVAPD      Z11, Z11
 	VFNMADD213PD Z1, Z2, Z11
 	VMULPD       Z0, Z11, Z11
-	VMULPD       Z21, Z11, Z11
+	VMULPD       Z15, Z11, Z11
 	VMULPD       Z10, Z11, Z11
-	VADDPD       Z12, Z11, Z11
-	VMULPD       Z20, Z19, Z19
-	VMULPD       Z19, Z10, Z21
-	VMULPD       Z19, Z11, Z22
+	VADDPD       Z13, Z11, Z11
+	VMULPD       Z14, Z12, Z12
+	VMULPD       Z12, Z10, Z15
+	VMULPD       Z12, Z11, Z22
 	VCMPPD       $0x04, Z3, Z23, K1
-	VMOVAPD.Z    Z21, K1, Z21
+	VMOVAPD.Z    Z15, K1, Z15
 	VMOVAPD.Z    Z22, K1, Z22
 
 scaledFull:
 	VMOVUPD (DI), Z10
 	VMULPD  Z10, Z22, Z22
 	VMOVUPD Z22, (R9)
-	VMOVUPD Z21, (R10)
+	VMOVUPD Z15, (R10)
 	VMOVUPD (R8), Z10
-	VMULPD  Z10, Z21, Z21
-	VADDPD  Z21, Z8, Z8
+	VMULPD  Z10, Z15, Z15
+	VADDPD  Z15, Z8, Z8
 	ADDQ    $0x40, CX
 	ADDQ    $0x40, DX
 	ADDQ    72(AX), BX
@@ -4085,91 +4138,92 @@ tail:
 	VMOVUPD.Z        (DX), K1, Z11
 	VANDPD           Z4, Z10, Z4
 	VSUBPD           Z4, Z3, Z4
-	VMAXPD           Z4, Z7, Z7
-	VMULPD.BCST      log2eF64<>+0(SB), Z7, Z12
-	VRNDSCALEPD      $0x00, Z12, Z12
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z12, Z7
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z12, Z7
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z7, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z7, Z4
-	VSCALEFPD        Z12, Z4, Z4
-	VADDPD           Z1, Z4, Z7
-	VDIVPD           Z7, Z1, Z7
-	VMULPD           Z4, Z7, Z12
-	VADDPD           Z2, Z4, Z13
+	VMAXPD           Z4, Z7, Z13
+	VMULPD.BCST      log2eF64<>+0(SB), Z13, Z14
+	VRNDSCALEPD      $0x00, Z14, Z14
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z14, Z13
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z14, Z13
+	VBROADCASTSD     expC13F64<>+0(SB), Z12
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z13, Z12
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z13, Z12
+	VCMPPD           $0x15, Z7, Z4, K2
+	VSCALEFPD.Z      Z14, Z12, K2, Z12
+	VADDPD           Z1, Z12, Z4
+	VDIVPD           Z4, Z1, Z4
+	VMULPD           Z12, Z4, Z7
+	VADDPD           Z2, Z12, Z13
 	VDIVPD           Z13, Z1, Z13
-	VMULPD           Z4, Z13, Z13
-	VMULPD           Z13, Z13, Z4
+	VMULPD           Z12, Z13, Z13
+	VMULPD           Z13, Z13, Z12
 	VBROADCASTSD     inv33F64<>+0(SB), Z14
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z4, Z14
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z4, Z14
-	VFMADD213PD      Z1, Z4, Z14
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z12, Z14
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z12, Z14
+	VFMADD213PD      Z1, Z12, Z14
 	VADDPD           Z13, Z13, Z13
-	VMULPD           Z14, Z13, Z4
+	VMULPD           Z14, Z13, Z12
 	VCMPPD           $0x1d, Z3, Z10, K2
-	VBLENDMPD        Z7, Z12, K2, Z16
-	VBLENDMPD        Z12, Z7, K2, Z17
-	VSUBPD           Z11, Z1, Z7
-	VSUBPD           Z11, Z3, Z12
-	VBLENDMPD        Z7, Z12, K2, Z18
-	VMULPD           Z18, Z10, Z10
-	VADDPD           Z4, Z10, Z10
-	VMULPD           Z11, Z17, Z4
-	VFMSUB231PD      Z7, Z16, Z4
+	VBLENDMPD        Z4, Z7, K2, Z19
+	VBLENDMPD        Z7, Z4, K2, Z20
+	VSUBPD           Z11, Z1, Z4
+	VSUBPD           Z11, Z3, Z7
+	VBLENDMPD        Z4, Z7, K2, Z21
+	VMULPD           Z21, Z10, Z7
+	VADDPD           Z12, Z7, Z7
+	VMULPD           Z11, Z20, Z10
+	VFMSUB231PD      Z4, Z19, Z10
 	VMOVAPD          Z6, Z6
 	VFMADD213PD      Z5, Z11, Z6
-	VMULPD           Z6, Z10, Z5
-	VMULPD           Z6, Z4, Z12
+	VMULPD           Z6, Z7, Z5
+	VMULPD           Z6, Z10, Z12
 	CMPQ             136(AX), $0x00
 	JE               scaledTail
-	VMULPD           Z11, Z17, Z13
-	VFMADD231PD      Z7, Z16, Z13
-	VMOVAPD          Z13, Z7
+	VMULPD           Z11, Z20, Z13
+	VFMADD231PD      Z4, Z19, Z13
+	VMOVAPD          Z13, Z4
 	MOVQ             136(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPD Z13, Z7, Z7
+	VMULPD Z13, Z4, Z4
 	JMP    powTail
 
 powdoneTail:
-	VMULPD       Z17, Z16, Z5
+	VMULPD       Z20, Z19, Z5
 	VDIVPD       Z13, Z5, Z5
 	VMOVAPD      Z11, Z11
 	VFNMADD213PD Z1, Z2, Z11
 	VMULPD       Z0, Z11, Z11
 	VMULPD       Z5, Z11, Z11
-	VMULPD       Z10, Z11, Z11
-	VADDPD       Z4, Z11, Z11
-	VMULPD       Z6, Z7, Z7
-	VMULPD       Z7, Z10, Z5
-	VMULPD       Z7, Z11, Z12
+	VMULPD       Z7, Z11, Z11
+	VADDPD       Z10, Z11, Z11
+	VMULPD       Z6, Z4, Z4
+	VMULPD       Z4, Z7, Z5
+	VMULPD       Z4, Z11, Z12
 	VCMPPD       $0x04, Z3, Z13, K2
 	VMOVAPD.Z    Z5, K2, Z5
 	VMOVAPD.Z    Z12, K2, Z12
@@ -4418,9 +4472,6 @@ done:
 	MOVSD        X0, ret+56(FP)
 	VZEROUPPER
 	RET
-
-DATA expCutoff<>+0(SB)/4, $0xc2aeac4f
-GLOBL expCutoff<>(SB), RODATA|NOPTR, $4
 
 DATA magic<>+0(SB)/4, $0x4b40007f
 GLOBL magic<>(SB), RODATA|NOPTR, $4
@@ -6091,9 +6142,6 @@ done:
 	MOVSD        X0, ret+56(FP)
 	VZEROUPPER
 	RET
-
-DATA expCutoffF64<>+0(SB)/8, $0xc086232bdd7abcd2
-GLOBL expCutoffF64<>(SB), RODATA|NOPTR, $8
 
 DATA magicF64<>+0(SB)/8, $0x43380000000003ff
 GLOBL magicF64<>(SB), RODATA|NOPTR, $8

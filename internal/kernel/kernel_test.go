@@ -620,3 +620,40 @@ func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
 		}
 	}
 }
+
+// TestExpFlushesBelowNormal: on both assembly paths exp gives 0 exactly
+// where e^z is below the smallest normal number, and a normal number
+// within float accuracy above it (a subnormal costs a microcode assist);
+// −Inf gives 0 and NaN stays NaN.
+func TestExpFlushesBelowNormal(t *testing.T) {
+	testExpFlush[float32](t, -110, 0.001, math.Ldexp(1, -126), 3e-6)
+	testExpFlush[float64](t, -760, 0.001, math.Ldexp(1, -1022), 1e-12)
+}
+
+func testExpFlush[F float32 | float64](t *testing.T, from, step, smallest, rel float64) {
+	var x []F
+	for z := from; z < from+60; z += step {
+		x = append(x, F(z))
+	}
+	x = append(x, F(math.Inf(-1)), F(math.NaN()))
+	for _, p := range paths(t) {
+		e := make([]F, len(x))
+		on(p, func() { ExpShiftSum(e, x, 0) })
+		for i, z := range x {
+			want := math.Exp(float64(z))
+			got := float64(e[i])
+			switch {
+			case math.IsNaN(float64(z)):
+				if !math.IsNaN(got) {
+					t.Fatalf("%v %T: exp(NaN) = %v", p, z, got)
+				}
+			case want < smallest:
+				if got != 0 {
+					t.Fatalf("%v %T: exp(%v) = %v, want 0 below the smallest normal", p, z, z, got)
+				}
+			case got < smallest || math.Abs(got-want) > rel*want:
+				t.Fatalf("%v %T: exp(%v) = %v, want %v", p, z, z, got, want)
+			}
+		}
+	}
+}

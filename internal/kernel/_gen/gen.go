@@ -51,6 +51,7 @@ const (
 	cmpLE  = 0x12 // ordered, quiet
 	cmpNEQ = 0x04 // unordered, quiet: true for NaN
 	cmpGE  = 0x1D // ordered, quiet
+	cmpNLT = 0x15 // unordered, quiet: true for NaN
 )
 
 // flt is an instruction set and an element type: what differs between
@@ -473,19 +474,18 @@ func (t flt) pairSum(e, pending, lo, hi VecVirtual, place pairPlace) {
 }
 
 // expMin returns a register of exp's lower bound, for the caller to set up
-// once outside its loop: on AVX-512 the clamp below which e^z underflows
-// to 0 even as a subnormal; on AVX2 the cutoff below which the result is
-// set to 0 (the smallest z whose e^z is normal).
+// once outside its loop: the smallest z whose e^z is a normal number
+// (2⁻¹²⁶, 2⁻¹⁰²²), below which exp gives 0 on both paths. A subnormal
+// result takes a microcode assist per lane (26× slower on rows whose
+// values lie 87 below their maximum), so no lane computes one: AVX2 scales
+// by integer addition and zeroes those lanes; AVX-512 clamps z at the bound
+// (whose e^z is normal as computed: the bound lies above ln 2⁻¹²⁶, and r ≥
+// 0 there) and zeroes them.
 func (t flt) expMin() VecVirtual {
-	switch {
-	case t.avx2 && t.is64():
+	if t.is64() {
 		return t.broadcast("expCutoff", -708.3964185322641)
-	case t.avx2:
-		return t.broadcast("expCutoff", float64(math.Float32frombits(0xC2AEAC4F))) // −0x1.5D589Ep6
-	case t.is64():
-		return t.broadcast("expMin", -746)
 	}
-	return t.broadcast("expMin", -104)
+	return t.broadcast("expCutoff", float64(math.Float32frombits(0xC2AEAC4F))) // −0x1.5D589Ep6
 }
 
 // expPoly returns the constants of exp: the split of ln2 (lo 0 for one
@@ -515,10 +515,11 @@ func (t flt) expPoly() (ln2hi, ln2lo float64, coef []float64) {
 // exp sets out = e^z for z ≤ 0 (and NaN for NaN): n = round(z·log2e),
 // r = z − n·ln2 (Cody–Waite), e^r by the polynomial of expPoly, times 2^n.
 // float32 within 2 ulp for |z| ≤ 10, then an added |z|·2.7e-9 relative;
-// float64 within 2 ulp. AVX-512 rounds with VRNDSCALE and scales with
-// VSCALEF after clamping z at expMin (so −Inf gives 0, not NaN); AVX2 rounds
-// by adding a magic number whose low bits, shifted into the exponent, are
-// 2^n, and sets results below the cutoff min to 0.
+// float64 within 2 ulp; 0 below min (see expMin). AVX-512 rounds with
+// VRNDSCALE and scales with VSCALEF after clamping z at min (so −Inf gives
+// 0, not NaN), zeroing the lanes below it; AVX2 rounds by adding a magic
+// number whose low bits, shifted into the exponent, are 2^n, and sets
+// results below min to 0.
 func (t flt) exp(z, out, min VecVirtual) {
 	ln2hi, ln2lo, coef := t.expPoly()
 	if t.avx2 {
@@ -537,7 +538,13 @@ func (t flt) exp(z, out, min VecVirtual) {
 	for i, c := range coef[1:] {
 		t.fma213C(t.c(fmt.Sprintf("expC%d", len(coef)-2-i), c), r, out)
 	}
-	t.pick(VSCALEFPS, VSCALEFPD)(n, out, out)
+	k := K()
+	t.cmp(U8(cmpNLT), min, z, k) // z ≥ min, or NaN
+	if t.is64() {
+		VSCALEFPD_Z(n, out, k, out)
+	} else {
+		VSCALEFPS_Z(n, out, k, out)
+	}
 }
 
 // expAVX2 is exp for AVX2 (XNNPACK's avx2_rr1_p5 scheme): s = 2^n from the
