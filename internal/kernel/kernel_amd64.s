@@ -48,8 +48,13 @@ DATA negInf<>+0(SB)/4, $0xff800000
 GLOBL negInf<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumAVX512(dst []float32, x []float32, m float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·expShiftSumAVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·expShiftSumAVX512(SB), NOSPLIT, $8-64
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -170,6 +175,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+56(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 DATA expCutoff<>+0(SB)/4, $0xc2aeac4f
@@ -200,8 +206,13 @@ DATA expC0<>+0(SB)/4, $0x3f800000
 GLOBL expC0<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumNoStoreAVX512(x []float32, m float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS m+24(FP), Z0
@@ -315,11 +326,17 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+32(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 // func scaleAddAVX512(dst []float32, a float32, u *float32, b float32, c float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·scaleAddAVX512(SB), NOSPLIT, $0-48
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·scaleAddAVX512(SB), NOSPLIT, $8-48
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSS a+24(FP), Z0
@@ -355,11 +372,17 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func scaleAddConstAVX512(dst []float32, a float32, c float32)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·scaleAddConstAVX512(SB), NOSPLIT, $0-32
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·scaleAddConstAVX512(SB), NOSPLIT, $8-32
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSS a+24(FP), Z0
@@ -388,6 +411,7 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func dotAVX512(u []float32, v []float32) float64
@@ -495,8 +519,13 @@ done:
 	RET
 
 // func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $64-120
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $72-120
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -570,9 +599,9 @@ short:
 	VCVTSD2SS        X6, X6, X6
 	VBROADCASTSS     X6, Z6
 	VMULPS           Z6, Z3, Z3
-	VMOVUPS          Z3, (SP)
+	VMOVUPS          Z3, 8(SP)
 	VMOVUPS          Z3, K1, (CX)
-	LEAQ             (SP), R11
+	LEAQ             8(SP), R11
 	VMOVSS           (R11)(DX*4), X2
 	VSUBSS           X4, X2, X2
 	VMOVSS           X2, (CX)(DX*4)
@@ -811,31 +840,37 @@ next:
 
 end:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
-TEXT ·softmaxRowsStreamAVX512(SB), NOSPLIT, $72-152
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+, SSE
+TEXT ·softmaxRowsStreamAVX512(SB), NOSPLIT, $80-152
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         scratch+16(FP), DX
 	MOVQ         c+24(FP), BX
 	SHLQ         $0x02, BX
-	MOVQ         BX, (SP)
-	ANDQ         $-128, BX
 	MOVQ         BX, 8(SP)
-	MOVQ         ys_base+32(FP), BX
-	MOVQ         BX, 24(SP)
-	MOVQ         scales_base+56(FP), BX
-	MOVQ         BX, 32(SP)
-	MOVQ         ms_base+80(FP), BX
-	MOVQ         BX, 40(SP)
-	MOVQ         fixes_base+104(FP), BX
-	MOVQ         BX, 48(SP)
-	MOVQ         ss_base+128(FP), BX
-	MOVQ         BX, 56(SP)
-	MOVQ         ys_len+40(FP), BX
+	ANDQ         $-128, BX
 	MOVQ         BX, 16(SP)
+	MOVQ         ys_base+32(FP), BX
+	MOVQ         BX, 32(SP)
+	MOVQ         scales_base+56(FP), BX
+	MOVQ         BX, 40(SP)
+	MOVQ         ms_base+80(FP), BX
+	MOVQ         BX, 48(SP)
+	MOVQ         fixes_base+104(FP), BX
+	MOVQ         BX, 56(SP)
+	MOVQ         ss_base+128(FP), BX
+	MOVQ         BX, 64(SP)
+	MOVQ         ys_len+40(FP), BX
+	MOVQ         BX, 24(SP)
 	VBROADCASTSS negInf<>+0(SB), Z0
 	VBROADCASTSS expCutoff<>+0(SB), Z1
 	MOVQ         AX, BX
@@ -843,7 +878,7 @@ TEXT ·softmaxRowsStreamAVX512(SB), NOSPLIT, $72-152
 	VMOVAPS      Z0, Z3
 	VMOVAPS      Z0, Z4
 	VMOVAPS      Z0, Z5
-	MOVQ         (SP), SI
+	MOVQ         8(SP), SI
 	SHRQ         $0x02, SI
 
 max4:
@@ -888,13 +923,13 @@ max1done:
 	VMAXPS        X2, X3, X3
 	VPERMILPS     $0xb1, X3, X2
 	VMAXPS        X2, X3, X3
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSS        X3, (BX)
 	VBROADCASTSS  X3, Z2
 	MOVQ          AX, BX
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            firstlast
-	ADDQ          (SP), BX
+	ADDQ          8(SP), BX
 
 firstlast:
 	VMOVAPS Z0, Z3
@@ -904,7 +939,7 @@ firstlast:
 	XORQ    SI, SI
 
 firstpair:
-	CMPQ             SI, 8(SP)
+	CMPQ             SI, 16(SP)
 	JGE              firstpairdone
 	VMOVUPS          (AX)(SI*1), Z7
 	VSUBPS           Z2, Z7, Z7
@@ -949,7 +984,7 @@ firstpair:
 	JMP              firstpair
 
 firstpairdone:
-	MOVQ (SP), DI
+	MOVQ 8(SP), DI
 	SUBQ SI, DI
 	SHRQ $0x02, DI
 
@@ -1021,14 +1056,14 @@ firstsingledone:
 	VADDPD        X5, X2, X5
 	VPERMILPD     $0x01, X5, X2
 	VADDSD        X2, X5, X5
-	MOVQ          56(SP), BX
+	MOVQ          64(SP), BX
 	VMOVSD        X5, (BX)
-	MOVQ          32(SP), BX
+	MOVQ          40(SP), BX
 	VMOVSS        (BX), X2
 	VCVTSS2SD     X2, X2, X2
 	VDIVSD        X5, X2, X2
 	VCVTSD2SS     X2, X2, X2
-	VMOVSS        X2, 64(SP)
+	VMOVSS        X2, 72(SP)
 	VMAXPS        Z4, Z3, Z3
 	VEXTRACTF32X8 $0x01, Z3, Y4
 	VMAXPS        Y4, Y3, Y4
@@ -1039,27 +1074,27 @@ firstsingledone:
 	VPERMILPS     $0xb1, X4, X2
 	VMAXPS        X2, X4, X4
 	VBROADCASTSS  X4, Z2
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            firstnonext
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSS        X4, 4(BX)
 
 firstnonext:
-	ADDQ (SP), AX
-	ADDQ $0x08, 24(SP)
-	ADDQ $0x04, 32(SP)
+	ADDQ 8(SP), AX
+	ADDQ $0x08, 32(SP)
 	ADDQ $0x04, 40(SP)
 	ADDQ $0x04, 48(SP)
-	ADDQ $0x08, 56(SP)
-	DECQ 16(SP)
+	ADDQ $0x04, 56(SP)
+	ADDQ $0x08, 64(SP)
+	DECQ 24(SP)
 
 rows:
-	CMPQ 16(SP), $0x00
+	CMPQ 24(SP), $0x00
 	JE   final
 	MOVQ AX, BX
-	CMPQ 16(SP), $0x01
+	CMPQ 24(SP), $0x01
 	JE   nextlast
-	ADDQ (SP), BX
+	ADDQ 8(SP), BX
 
 nextlast:
 	VMOVAPS      Z0, Z4
@@ -1067,11 +1102,11 @@ nextlast:
 	VXORPD       Z6, Z6, Z6
 	VXORPD       Z7, Z7, Z7
 	XORQ         SI, SI
-	VBROADCASTSS 64(SP), Z3
+	VBROADCASTSS 72(SP), Z3
 	MOVQ         CX, DI
 	NEGQ         DI
 	ANDQ         $0x3f, DI
-	MOVQ         (SP), R8
+	MOVQ         8(SP), R8
 	SUBQ         DI, R8
 	ANDQ         $-64, R8
 	MOVQ         DI, R9
@@ -1089,7 +1124,7 @@ nextlast:
 nextafter:
 	MOVQ      DI, R10
 	ADDQ      R8, R10
-	MOVQ      (SP), R9
+	MOVQ      8(SP), R9
 	SUBQ      R10, R9
 	SHRQ      $0x02, R9
 	JZ        nextfix
@@ -1102,18 +1137,18 @@ nextafter:
 	VMOVUPS   Z8, K1, (CX)(R10*1)
 
 nextfix:
-	MOVQ    24(SP), R9
+	MOVQ    32(SP), R9
 	MOVQ    -8(R9), R9
 	VMOVSS  (DX)(R9*4), X8
 	VMULSS  X3, X8, X8
-	MOVQ    32(SP), R9
+	MOVQ    40(SP), R9
 	VSUBSS  -4(R9), X8, X8
-	MOVQ    48(SP), R9
+	MOVQ    56(SP), R9
 	VMOVSS  X8, -4(R9)
 	MOVQ    R8, R9
 	ANDQ    $-128, R9
-	CMPQ    R9, 8(SP)
-	CMOVQGT 8(SP), R9
+	CMPQ    R9, 16(SP)
+	CMOVQGT 16(SP), R9
 
 nextfused:
 	CMPQ             SI, R9
@@ -1183,7 +1218,7 @@ nextnt:
 
 nextntdone:
 nextpair:
-	CMPQ             SI, 8(SP)
+	CMPQ             SI, 16(SP)
 	JGE              nextpairdone
 	VMOVUPS          (AX)(SI*1), Z3
 	VSUBPS           Z2, Z3, Z3
@@ -1228,7 +1263,7 @@ nextpair:
 	JMP              nextpair
 
 nextpairdone:
-	MOVQ (SP), DI
+	MOVQ 8(SP), DI
 	SUBQ SI, DI
 	SHRQ $0x02, DI
 
@@ -1300,14 +1335,14 @@ nextsingledone:
 	VADDPD        X3, X2, X3
 	VPERMILPD     $0x01, X3, X2
 	VADDSD        X2, X3, X3
-	MOVQ          56(SP), BX
+	MOVQ          64(SP), BX
 	VMOVSD        X3, (BX)
-	MOVQ          32(SP), BX
+	MOVQ          40(SP), BX
 	VMOVSS        (BX), X2
 	VCVTSS2SD     X2, X2, X2
 	VDIVSD        X3, X2, X2
 	VCVTSD2SS     X2, X2, X2
-	VMOVSS        X2, 64(SP)
+	VMOVSS        X2, 72(SP)
 	VMAXPS        Z5, Z4, Z4
 	VEXTRACTF32X8 $0x01, Z4, Y3
 	VMAXPS        Y3, Y4, Y3
@@ -1318,28 +1353,28 @@ nextsingledone:
 	VPERMILPS     $0xb1, X3, X2
 	VMAXPS        X2, X3, X3
 	VBROADCASTSS  X3, Z2
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            nextnonext
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSS        X3, 4(BX)
 
 nextnonext:
-	ADDQ (SP), CX
-	ADDQ (SP), AX
-	ADDQ $0x08, 24(SP)
-	ADDQ $0x04, 32(SP)
+	ADDQ 8(SP), CX
+	ADDQ 8(SP), AX
+	ADDQ $0x08, 32(SP)
 	ADDQ $0x04, 40(SP)
 	ADDQ $0x04, 48(SP)
-	ADDQ $0x08, 56(SP)
-	DECQ 16(SP)
+	ADDQ $0x04, 56(SP)
+	ADDQ $0x08, 64(SP)
+	DECQ 24(SP)
 	JMP  rows
 
 final:
-	VBROADCASTSS 64(SP), Z3
+	VBROADCASTSS 72(SP), Z3
 	MOVQ         CX, AX
 	NEGQ         AX
 	ANDQ         $0x3f, AX
-	MOVQ         (SP), BX
+	MOVQ         8(SP), BX
 	SUBQ         AX, BX
 	ANDQ         $-64, BX
 	MOVQ         AX, SI
@@ -1357,7 +1392,7 @@ final:
 finalafter:
 	MOVQ      AX, DI
 	ADDQ      BX, DI
-	MOVQ      (SP), SI
+	MOVQ      8(SP), SI
 	SUBQ      DI, SI
 	SHRQ      $0x02, SI
 	JZ        finalfix
@@ -1370,13 +1405,13 @@ finalafter:
 	VMOVUPS   Z0, K1, (CX)(DI*1)
 
 finalfix:
-	MOVQ   24(SP), SI
+	MOVQ   32(SP), SI
 	MOVQ   -8(SI), SI
 	VMOVSS (DX)(SI*4), X0
 	VMULSS X3, X0, X0
-	MOVQ   32(SP), SI
+	MOVQ   40(SP), SI
 	VSUBSS -4(SI), X0, X0
-	MOVQ   48(SP), SI
+	MOVQ   56(SP), SI
 	VMOVSS X0, -4(SI)
 	MOVQ   AX, SI
 	ADDQ   AX, BX
@@ -1393,6 +1428,7 @@ finalnt:
 finalntdone:
 	SFENCE
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func firstOutsideAVX512(x []float32, lo float32, hi float32) int
@@ -1452,16 +1488,21 @@ found:
 
 // func sigmoidAVX512(a *uint8) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
-TEXT ·sigmoidAVX512(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  136(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+TEXT ·sigmoidAVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    136(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
@@ -1700,6 +1741,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 DATA one<>+0(SB)/4, $0x3f800000
@@ -1731,16 +1773,21 @@ GLOBL inv3<>(SB), RODATA|NOPTR, $4
 
 // func sigmoidFocalAVX512(a *uint8) float64
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
-TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  136(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    136(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
@@ -2033,6 +2080,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 // func maxF64AVX512(x []float64) float64
@@ -2077,8 +2125,13 @@ DATA negInfF64<>+0(SB)/8, $0xfff0000000000000
 GLOBL negInfF64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumF64AVX512(dst []float64, x []float64, m float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·expShiftSumF64AVX512(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·expShiftSumF64AVX512(SB), NOSPLIT, $8-64
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -2222,6 +2275,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+56(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 DATA expCutoffF64<>+0(SB)/8, $0xc086232bdd7abcd2
@@ -2279,8 +2333,13 @@ DATA expC0F64<>+0(SB)/8, $0x3ff0000000000000
 GLOBL expC0F64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumNoStoreF64AVX512(x []float64, m float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·expShiftSumNoStoreF64AVX512(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·expShiftSumNoStoreF64AVX512(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSD m+24(FP), Z0
@@ -2417,11 +2476,17 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+32(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 // func scaleAddF64AVX512(dst []float64, a float64, u *float64, b float64, c float64)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·scaleAddF64AVX512(SB), NOSPLIT, $0-56
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·scaleAddF64AVX512(SB), NOSPLIT, $8-56
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSD a+24(FP), Z0
@@ -2457,11 +2522,17 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func scaleAddConstF64AVX512(dst []float64, a float64, c float64)
-// Requires: AVX, AVX512F, BMI2
-TEXT ·scaleAddConstF64AVX512(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX512F, BMI2, SSE
+TEXT ·scaleAddConstF64AVX512(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSD a+24(FP), Z0
@@ -2490,6 +2561,7 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func dotF64AVX512(u []float64, v []float64) float64
@@ -2575,8 +2647,13 @@ done:
 	RET
 
 // func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+
-TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $64-120
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
+TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $72-120
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -2651,9 +2728,9 @@ short:
 	VDIVSD           X2, X4, X2
 	VBROADCASTSD     X2, Z2
 	VMULPD           Z2, Z3, Z3
-	VMOVUPD          Z3, (SP)
+	VMOVUPD          Z3, 8(SP)
 	VMOVUPD          Z3, K1, (CX)
-	LEAQ             (SP), R11
+	LEAQ             8(SP), R11
 	VMOVSD           (R11)(DX*8), X2
 	VSUBSD           X4, X2, X2
 	VMOVSD           X2, (CX)(DX*8)
@@ -2911,31 +2988,37 @@ next:
 
 end:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func softmaxRowsStreamF64AVX512(x *float64, grad *float64, scratch *float64, c int, ys []int64, scales []float64, ms []float64, fixes []float64, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+
-TEXT ·softmaxRowsStreamF64AVX512(SB), NOSPLIT, $72-152
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+, SSE
+TEXT ·softmaxRowsStreamF64AVX512(SB), NOSPLIT, $80-152
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         scratch+16(FP), DX
 	MOVQ         c+24(FP), BX
 	SHLQ         $0x03, BX
-	MOVQ         BX, (SP)
-	ANDQ         $-128, BX
 	MOVQ         BX, 8(SP)
-	MOVQ         ys_base+32(FP), BX
-	MOVQ         BX, 24(SP)
-	MOVQ         scales_base+56(FP), BX
-	MOVQ         BX, 32(SP)
-	MOVQ         ms_base+80(FP), BX
-	MOVQ         BX, 40(SP)
-	MOVQ         fixes_base+104(FP), BX
-	MOVQ         BX, 48(SP)
-	MOVQ         ss_base+128(FP), BX
-	MOVQ         BX, 56(SP)
-	MOVQ         ys_len+40(FP), BX
+	ANDQ         $-128, BX
 	MOVQ         BX, 16(SP)
+	MOVQ         ys_base+32(FP), BX
+	MOVQ         BX, 32(SP)
+	MOVQ         scales_base+56(FP), BX
+	MOVQ         BX, 40(SP)
+	MOVQ         ms_base+80(FP), BX
+	MOVQ         BX, 48(SP)
+	MOVQ         fixes_base+104(FP), BX
+	MOVQ         BX, 56(SP)
+	MOVQ         ss_base+128(FP), BX
+	MOVQ         BX, 64(SP)
+	MOVQ         ys_len+40(FP), BX
+	MOVQ         BX, 24(SP)
 	VBROADCASTSD negInfF64<>+0(SB), Z0
 	VBROADCASTSD expCutoffF64<>+0(SB), Z1
 	MOVQ         AX, BX
@@ -2943,7 +3026,7 @@ TEXT ·softmaxRowsStreamF64AVX512(SB), NOSPLIT, $72-152
 	VMOVAPD      Z0, Z3
 	VMOVAPD      Z0, Z4
 	VMOVAPD      Z0, Z5
-	MOVQ         (SP), SI
+	MOVQ         8(SP), SI
 	SHRQ         $0x03, SI
 
 max4:
@@ -2986,13 +3069,13 @@ max1done:
 	VMAXPD        X2, X3, X3
 	VPERMILPD     $0x01, X3, X2
 	VMAXPD        X2, X3, X3
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSD        X3, (BX)
 	VBROADCASTSD  X3, Z2
 	MOVQ          AX, BX
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            firstlast
-	ADDQ          (SP), BX
+	ADDQ          8(SP), BX
 
 firstlast:
 	VMOVAPD Z0, Z3
@@ -3002,7 +3085,7 @@ firstlast:
 	XORQ    SI, SI
 
 firstpair:
-	CMPQ             SI, 8(SP)
+	CMPQ             SI, 16(SP)
 	JGE              firstpairdone
 	VMOVUPD          (AX)(SI*1), Z7
 	VSUBPD           Z2, Z7, Z7
@@ -3060,7 +3143,7 @@ firstpair:
 	JMP              firstpair
 
 firstpairdone:
-	MOVQ (SP), DI
+	MOVQ 8(SP), DI
 	SUBQ SI, DI
 	SHRQ $0x03, DI
 
@@ -3142,12 +3225,12 @@ firstsingledone:
 	VADDPD        X5, X2, X5
 	VPERMILPD     $0x01, X5, X2
 	VADDSD        X2, X5, X5
-	MOVQ          56(SP), BX
+	MOVQ          64(SP), BX
 	VMOVSD        X5, (BX)
-	MOVQ          32(SP), BX
+	MOVQ          40(SP), BX
 	VMOVSD        (BX), X2
 	VDIVSD        X5, X2, X2
-	VMOVSD        X2, 64(SP)
+	VMOVSD        X2, 72(SP)
 	VMAXPD        Z4, Z3, Z3
 	VEXTRACTF64X4 $0x01, Z3, Y4
 	VMAXPD        Y4, Y3, Y4
@@ -3156,27 +3239,27 @@ firstsingledone:
 	VPERMILPD     $0x01, X4, X2
 	VMAXPD        X2, X4, X4
 	VBROADCASTSD  X4, Z2
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            firstnonext
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSD        X4, 8(BX)
 
 firstnonext:
-	ADDQ (SP), AX
-	ADDQ $0x08, 24(SP)
+	ADDQ 8(SP), AX
 	ADDQ $0x08, 32(SP)
 	ADDQ $0x08, 40(SP)
 	ADDQ $0x08, 48(SP)
 	ADDQ $0x08, 56(SP)
-	DECQ 16(SP)
+	ADDQ $0x08, 64(SP)
+	DECQ 24(SP)
 
 rows:
-	CMPQ 16(SP), $0x00
+	CMPQ 24(SP), $0x00
 	JE   final
 	MOVQ AX, BX
-	CMPQ 16(SP), $0x01
+	CMPQ 24(SP), $0x01
 	JE   nextlast
-	ADDQ (SP), BX
+	ADDQ 8(SP), BX
 
 nextlast:
 	VMOVAPD      Z0, Z4
@@ -3184,11 +3267,11 @@ nextlast:
 	VXORPD       Z6, Z6, Z6
 	VXORPD       Z7, Z7, Z7
 	XORQ         SI, SI
-	VBROADCASTSD 64(SP), Z3
+	VBROADCASTSD 72(SP), Z3
 	MOVQ         CX, DI
 	NEGQ         DI
 	ANDQ         $0x3f, DI
-	MOVQ         (SP), R8
+	MOVQ         8(SP), R8
 	SUBQ         DI, R8
 	ANDQ         $-64, R8
 	MOVQ         DI, R9
@@ -3206,7 +3289,7 @@ nextlast:
 nextafter:
 	MOVQ      DI, R10
 	ADDQ      R8, R10
-	MOVQ      (SP), R9
+	MOVQ      8(SP), R9
 	SUBQ      R10, R9
 	SHRQ      $0x03, R9
 	JZ        nextfix
@@ -3219,18 +3302,18 @@ nextafter:
 	VMOVUPD   Z8, K1, (CX)(R10*1)
 
 nextfix:
-	MOVQ    24(SP), R9
+	MOVQ    32(SP), R9
 	MOVQ    -8(R9), R9
 	VMOVSD  (DX)(R9*8), X8
 	VMULSD  X3, X8, X8
-	MOVQ    32(SP), R9
+	MOVQ    40(SP), R9
 	VSUBSD  -8(R9), X8, X8
-	MOVQ    48(SP), R9
+	MOVQ    56(SP), R9
 	VMOVSD  X8, -8(R9)
 	MOVQ    R8, R9
 	ANDQ    $-128, R9
-	CMPQ    R9, 8(SP)
-	CMOVQGT 8(SP), R9
+	CMPQ    R9, 16(SP)
+	CMOVQGT 16(SP), R9
 
 nextfused:
 	CMPQ             SI, R9
@@ -3313,7 +3396,7 @@ nextnt:
 
 nextntdone:
 nextpair:
-	CMPQ             SI, 8(SP)
+	CMPQ             SI, 16(SP)
 	JGE              nextpairdone
 	VMOVUPD          (AX)(SI*1), Z3
 	VSUBPD           Z2, Z3, Z3
@@ -3371,7 +3454,7 @@ nextpair:
 	JMP              nextpair
 
 nextpairdone:
-	MOVQ (SP), DI
+	MOVQ 8(SP), DI
 	SUBQ SI, DI
 	SHRQ $0x03, DI
 
@@ -3453,12 +3536,12 @@ nextsingledone:
 	VADDPD        X3, X2, X3
 	VPERMILPD     $0x01, X3, X2
 	VADDSD        X2, X3, X3
-	MOVQ          56(SP), BX
+	MOVQ          64(SP), BX
 	VMOVSD        X3, (BX)
-	MOVQ          32(SP), BX
+	MOVQ          40(SP), BX
 	VMOVSD        (BX), X2
 	VDIVSD        X3, X2, X2
-	VMOVSD        X2, 64(SP)
+	VMOVSD        X2, 72(SP)
 	VMAXPD        Z5, Z4, Z4
 	VEXTRACTF64X4 $0x01, Z4, Y3
 	VMAXPD        Y3, Y4, Y3
@@ -3467,28 +3550,28 @@ nextsingledone:
 	VPERMILPD     $0x01, X3, X2
 	VMAXPD        X2, X3, X3
 	VBROADCASTSD  X3, Z2
-	CMPQ          16(SP), $0x01
+	CMPQ          24(SP), $0x01
 	JE            nextnonext
-	MOVQ          40(SP), BX
+	MOVQ          48(SP), BX
 	VMOVSD        X3, 8(BX)
 
 nextnonext:
-	ADDQ (SP), CX
-	ADDQ (SP), AX
-	ADDQ $0x08, 24(SP)
+	ADDQ 8(SP), CX
+	ADDQ 8(SP), AX
 	ADDQ $0x08, 32(SP)
 	ADDQ $0x08, 40(SP)
 	ADDQ $0x08, 48(SP)
 	ADDQ $0x08, 56(SP)
-	DECQ 16(SP)
+	ADDQ $0x08, 64(SP)
+	DECQ 24(SP)
 	JMP  rows
 
 final:
-	VBROADCASTSD 64(SP), Z3
+	VBROADCASTSD 72(SP), Z3
 	MOVQ         CX, AX
 	NEGQ         AX
 	ANDQ         $0x3f, AX
-	MOVQ         (SP), BX
+	MOVQ         8(SP), BX
 	SUBQ         AX, BX
 	ANDQ         $-64, BX
 	MOVQ         AX, SI
@@ -3506,7 +3589,7 @@ final:
 finalafter:
 	MOVQ      AX, DI
 	ADDQ      BX, DI
-	MOVQ      (SP), SI
+	MOVQ      8(SP), SI
 	SUBQ      DI, SI
 	SHRQ      $0x03, SI
 	JZ        finalfix
@@ -3519,13 +3602,13 @@ finalafter:
 	VMOVUPD   Z0, K1, (CX)(DI*1)
 
 finalfix:
-	MOVQ   24(SP), SI
+	MOVQ   32(SP), SI
 	MOVQ   -8(SI), SI
 	VMOVSD (DX)(SI*8), X0
 	VMULSD X3, X0, X0
-	MOVQ   32(SP), SI
+	MOVQ   40(SP), SI
 	VSUBSD -8(SI), X0, X0
-	MOVQ   48(SP), SI
+	MOVQ   56(SP), SI
 	VMOVSD X0, -8(SI)
 	MOVQ   AX, SI
 	ADDQ   AX, BX
@@ -3542,6 +3625,7 @@ finalnt:
 finalntdone:
 	SFENCE
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func firstOutsideF64AVX512(x []float64, lo float64, hi float64) int
@@ -3600,17 +3684,22 @@ found:
 	RET
 
 // func sigmoidF64AVX512(a *uint8) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  144(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    144(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
@@ -3867,6 +3956,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 DATA oneF64<>+0(SB)/8, $0x3ff0000000000000
@@ -3927,17 +4017,22 @@ DATA inv3F64<>+0(SB)/8, $0x3fd5555555555555
 GLOBL inv3F64<>(SB), RODATA|NOPTR, $8
 
 // func sigmoidFocalF64AVX512(a *uint8) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
-TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  144(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    144(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
@@ -4248,6 +4343,7 @@ done:
 	VADDSD        X0, X1, X1
 	MOVSD         X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR       (SP)
 	RET
 
 // func maxAVX2(x []float32) float32
@@ -4307,8 +4403,13 @@ DATA tailMask<>+60(SB)/4, $0x00000000
 GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 
 // func expShiftSumAVX2(dst []float32, x []float32, m float32) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·expShiftSumAVX2(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expShiftSumAVX2(SB), NOSPLIT, $8-64
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -4341,8 +4442,8 @@ loop2:
 	VFMADD213PS  Y8, Y7, Y5
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y5
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y5
+	VMULPS       Y7, Y5, Y5
+	VFMADD213PS  Y6, Y6, Y5
 	VCMPPS       $0x11, Y1, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VMOVUPS      Y5, (AX)
@@ -4368,8 +4469,8 @@ loop2:
 	VFMADD213PS  Y9, Y8, Y6
 	VBROADCASTSS expC1<>+0(SB), Y9
 	VFMADD213PS  Y9, Y8, Y6
-	VMULPS       Y7, Y8, Y8
-	VFMADD213PS  Y7, Y8, Y6
+	VMULPS       Y8, Y6, Y6
+	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VMOVUPS      Y6, 32(AX)
@@ -4408,8 +4509,8 @@ loop:
 	VFMADD213PS  Y8, Y7, Y5
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y5
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y5
+	VMULPS       Y7, Y5, Y5
+	VFMADD213PS  Y6, Y6, Y5
 	VCMPPS       $0x11, Y1, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VMOVUPS      Y5, (AX)
@@ -4451,8 +4552,8 @@ tail:
 	VFMADD213PS  Y8, Y7, Y0
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y0
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y0
+	VMULPS       Y7, Y0, Y0
+	VFMADD213PS  Y6, Y6, Y0
 	VCMPPS       $0x11, Y1, Y5, Y1
 	VANDNPS      Y0, Y1, Y0
 	VANDPS       Y4, Y0, Y0
@@ -4471,14 +4572,20 @@ done:
 	VADDSD       X1, X0, X0
 	MOVSD        X0, ret+56(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 DATA magic<>+0(SB)/4, $0x4b40007f
 GLOBL magic<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumNoStoreAVX2(x []float32, m float32) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·expShiftSumNoStoreAVX2(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expShiftSumNoStoreAVX2(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSS m+24(FP), Y0
@@ -4510,8 +4617,8 @@ loop2:
 	VFMADD213PS  Y8, Y7, Y5
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y5
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y5
+	VMULPS       Y7, Y5, Y5
+	VFMADD213PS  Y6, Y6, Y5
 	VCMPPS       $0x11, Y1, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VMOVAPS      Y5, Y4
@@ -4536,8 +4643,8 @@ loop2:
 	VFMADD213PS  Y9, Y8, Y6
 	VBROADCASTSS expC1<>+0(SB), Y9
 	VFMADD213PS  Y9, Y8, Y6
-	VMULPS       Y7, Y8, Y8
-	VFMADD213PS  Y7, Y8, Y6
+	VMULPS       Y8, Y6, Y6
+	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VADDPS       Y4, Y6, Y6
@@ -4574,8 +4681,8 @@ loop:
 	VFMADD213PS  Y8, Y7, Y5
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y5
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y5
+	VMULPS       Y7, Y5, Y5
+	VFMADD213PS  Y6, Y6, Y5
 	VCMPPS       $0x11, Y1, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VCVTPS2PD    X5, Y4
@@ -4615,8 +4722,8 @@ tail:
 	VFMADD213PS  Y8, Y7, Y0
 	VBROADCASTSS expC1<>+0(SB), Y8
 	VFMADD213PS  Y8, Y7, Y0
-	VMULPS       Y6, Y7, Y7
-	VFMADD213PS  Y6, Y7, Y0
+	VMULPS       Y7, Y0, Y0
+	VFMADD213PS  Y6, Y6, Y0
 	VCMPPS       $0x11, Y1, Y5, Y1
 	VANDNPS      Y0, Y1, Y0
 	VANDPS       Y4, Y0, Y0
@@ -4634,11 +4741,17 @@ done:
 	VADDSD       X1, X0, X0
 	MOVSD        X0, ret+32(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func scaleAddAVX2(dst []float32, a float32, u *float32, b float32, c float32)
-// Requires: AVX, FMA3
-TEXT ·scaleAddAVX2(SB), NOSPLIT, $0-48
+// Requires: AVX, FMA3, SSE
+TEXT ·scaleAddAVX2(SB), NOSPLIT, $8-48
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSS a+24(FP), Y0
@@ -4674,11 +4787,17 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func scaleAddConstAVX2(dst []float32, a float32, c float32)
-// Requires: AVX, FMA3
-TEXT ·scaleAddConstAVX2(SB), NOSPLIT, $0-32
+// Requires: AVX, FMA3, SSE
+TEXT ·scaleAddConstAVX2(SB), NOSPLIT, $8-32
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSS a+24(FP), Y0
@@ -4707,6 +4826,7 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func dotAVX2(u []float32, v []float32) float64
@@ -4810,8 +4930,13 @@ done:
 	RET
 
 // func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
-// Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $32-120
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $40-120
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -4868,8 +4993,8 @@ short:
 	VFMADD213PS  Y7, Y6, Y4
 	VBROADCASTSS expC1<>+0(SB), Y7
 	VFMADD213PS  Y7, Y6, Y4
-	VMULPS       Y5, Y6, Y6
-	VFMADD213PS  Y5, Y6, Y4
+	VMULPS       Y6, Y4, Y4
+	VFMADD213PS  Y5, Y5, Y4
 	VCMPPS       $0x11, Y1, Y3, Y3
 	VANDNPS      Y4, Y3, Y4
 	VANDPS       Y2, Y4, Y4
@@ -4892,9 +5017,9 @@ short:
 	VCVTSD2SS    X8, X8, X8
 	VBROADCASTSS X8, Y8
 	VMULPS       Y8, Y4, Y4
-	VMOVUPS      Y4, (SP)
+	VMOVUPS      Y4, 8(SP)
 	VMASKMOVPS   Y4, Y2, (CX)
-	LEAQ         (SP), R11
+	LEAQ         8(SP), R11
 	VMOVSS       (R11)(DX*4), X4
 	VSUBSS       X3, X4, X4
 	VMOVSS       X4, (CX)(DX*4)
@@ -4996,8 +5121,8 @@ exploop2:
 	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y7, Y9, Y9
-	VFMADD213PS  Y7, Y9, Y6
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VMOVUPS      Y6, (R14)
@@ -5023,8 +5148,8 @@ exploop2:
 	VFMADD213PS  Y11, Y10, Y7
 	VBROADCASTSS expC1<>+0(SB), Y11
 	VFMADD213PS  Y11, Y10, Y7
-	VMULPS       Y9, Y10, Y10
-	VFMADD213PS  Y9, Y10, Y7
+	VMULPS       Y10, Y7, Y7
+	VFMADD213PS  Y9, Y9, Y7
 	VCMPPS       $0x11, Y1, Y6, Y6
 	VANDNPS      Y7, Y6, Y7
 	VMOVUPS      Y7, 32(R14)
@@ -5064,8 +5189,8 @@ exploop:
 	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y7, Y9, Y9
-	VFMADD213PS  Y7, Y9, Y6
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VMOVUPS      Y6, (R14)
@@ -5107,8 +5232,8 @@ exptail:
 	VFMADD213PS  Y10, Y9, Y2
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y2
-	VMULPS       Y7, Y9, Y9
-	VFMADD213PS  Y7, Y9, Y2
+	VMULPS       Y9, Y2, Y2
+	VFMADD213PS  Y7, Y7, Y2
 	VCMPPS       $0x11, Y1, Y6, Y6
 	VANDNPS      Y2, Y6, Y2
 	VANDPS       Y5, Y2, Y2
@@ -5172,6 +5297,7 @@ next:
 
 end:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func firstOutsideAVX2(x []float32, lo float32, hi float32) int
@@ -5233,16 +5359,21 @@ found:
 
 // func sigmoidAVX2(a *uint8) float64
 // Requires: AVX, AVX2, FMA3, SSE, SSE2
-TEXT ·sigmoidAVX2(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  136(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+TEXT ·sigmoidAVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    136(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
@@ -5338,8 +5469,8 @@ loop:
 	VFMADD213PS  Y9, Y8, Y5
 	VBROADCASTSS expC1<>+0(SB), Y9
 	VFMADD213PS  Y9, Y8, Y5
-	VMULPS       Y7, Y8, Y8
-	VFMADD213PS  Y7, Y8, Y5
+	VMULPS       Y8, Y5, Y5
+	VFMADD213PS  Y7, Y7, Y5
 	VCMPPS       $0x11, Y6, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VBROADCASTSS one<>+0(SB), Y4
@@ -5445,8 +5576,8 @@ tail:
 	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y8, Y9, Y9
-	VFMADD213PS  Y8, Y9, Y6
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y8, Y8, Y6
 	VCMPPS       $0x11, Y7, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VBROADCASTSS one<>+0(SB), Y5
@@ -5518,20 +5649,26 @@ done:
 	VADDSD       X0, X1, X1
 	MOVSD        X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func sigmoidFocalAVX2(a *uint8) float64
 // Requires: AVX, AVX2, FMA3, SSE, SSE2
-TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  136(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    136(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
@@ -5627,8 +5764,8 @@ loop:
 	VFMADD213PS  Y9, Y8, Y5
 	VBROADCASTSS expC1<>+0(SB), Y9
 	VFMADD213PS  Y9, Y8, Y5
-	VMULPS       Y7, Y8, Y8
-	VFMADD213PS  Y7, Y8, Y5
+	VMULPS       Y8, Y5, Y5
+	VFMADD213PS  Y7, Y7, Y5
 	VCMPPS       $0x11, Y6, Y4, Y4
 	VANDNPS      Y5, Y4, Y5
 	VBROADCASTSS one<>+0(SB), Y4
@@ -5765,8 +5902,8 @@ tail:
 	VFMADD213PS  Y10, Y9, Y6
 	VBROADCASTSS expC1<>+0(SB), Y10
 	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y8, Y9, Y9
-	VFMADD213PS  Y8, Y9, Y6
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y8, Y8, Y6
 	VCMPPS       $0x11, Y7, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
 	VBROADCASTSS one<>+0(SB), Y5
@@ -5869,6 +6006,7 @@ done:
 	VADDSD       X0, X1, X1
 	MOVSD        X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func maxF64AVX2(x []float64) float64
@@ -5918,8 +6056,13 @@ DATA tailMaskF64<>+56(SB)/8, $0x0000000000000000
 GLOBL tailMaskF64<>(SB), RODATA|NOPTR, $64
 
 // func expShiftSumF64AVX2(dst []float64, x []float64, m float64) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·expShiftSumF64AVX2(SB), NOSPLIT, $0-64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expShiftSumF64AVX2(SB), NOSPLIT, $8-64
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         x_base+24(FP), CX
 	MOVQ         x_len+32(FP), DX
@@ -5970,8 +6113,8 @@ loop2:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VMOVUPD      Y5, (AX)
@@ -6015,8 +6158,8 @@ loop2:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VMOVUPD      Y5, 32(AX)
@@ -6068,8 +6211,8 @@ loop:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VMOVUPD      Y5, (AX)
@@ -6125,8 +6268,8 @@ tail:
 	VFMADD213PD  Y8, Y7, Y0
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y0
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y0
+	VMULPD       Y7, Y0, Y0
+	VFMADD213PD  Y6, Y6, Y0
 	VCMPPD       $0x11, Y1, Y5, Y1
 	VANDNPD      Y0, Y1, Y0
 	VANDPD       Y4, Y0, Y0
@@ -6141,14 +6284,20 @@ done:
 	VADDSD       X1, X0, X0
 	MOVSD        X0, ret+56(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 DATA magicF64<>+0(SB)/8, $0x43380000000003ff
 GLOBL magicF64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumNoStoreF64AVX2(x []float64, m float64) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·expShiftSumNoStoreF64AVX2(SB), NOSPLIT, $0-40
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·expShiftSumNoStoreF64AVX2(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
 	VBROADCASTSD m+24(FP), Y0
@@ -6198,8 +6347,8 @@ loop2:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VADDPD       Y5, Y2, Y2
@@ -6242,8 +6391,8 @@ loop2:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VADDPD       Y5, Y2, Y2
@@ -6293,8 +6442,8 @@ loop:
 	VFMADD213PD  Y8, Y7, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y5
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y5
+	VMULPD       Y7, Y5, Y5
+	VFMADD213PD  Y6, Y6, Y5
 	VCMPPD       $0x11, Y1, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VADDPD       Y5, Y2, Y2
@@ -6348,8 +6497,8 @@ tail:
 	VFMADD213PD  Y8, Y7, Y0
 	VBROADCASTSD expC1F64<>+0(SB), Y8
 	VFMADD213PD  Y8, Y7, Y0
-	VMULPD       Y6, Y7, Y7
-	VFMADD213PD  Y6, Y7, Y0
+	VMULPD       Y7, Y0, Y0
+	VFMADD213PD  Y6, Y6, Y0
 	VCMPPD       $0x11, Y1, Y5, Y1
 	VANDNPD      Y0, Y1, Y0
 	VANDPD       Y4, Y0, Y0
@@ -6363,11 +6512,17 @@ done:
 	VADDSD       X1, X0, X0
 	MOVSD        X0, ret+32(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func scaleAddF64AVX2(dst []float64, a float64, u *float64, b float64, c float64)
-// Requires: AVX, FMA3
-TEXT ·scaleAddF64AVX2(SB), NOSPLIT, $0-56
+// Requires: AVX, FMA3, SSE
+TEXT ·scaleAddF64AVX2(SB), NOSPLIT, $8-56
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSD a+24(FP), Y0
@@ -6403,11 +6558,17 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func scaleAddConstF64AVX2(dst []float64, a float64, c float64)
-// Requires: AVX, FMA3
-TEXT ·scaleAddConstF64AVX2(SB), NOSPLIT, $0-40
+// Requires: AVX, FMA3, SSE
+TEXT ·scaleAddConstF64AVX2(SB), NOSPLIT, $8-40
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         dst_base+0(FP), AX
 	MOVQ         dst_len+8(FP), CX
 	VBROADCASTSD a+24(FP), Y0
@@ -6436,6 +6597,7 @@ tail:
 
 done:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func dotF64AVX2(u []float64, v []float64) float64
@@ -6517,8 +6679,13 @@ done:
 	RET
 
 // func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
-// Requires: AVX, AVX2, FMA3, MMX+
-TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $32-120
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $40-120
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVQ         x+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         c+16(FP), DX
@@ -6591,8 +6758,8 @@ short:
 	VFMADD213PD  Y7, Y6, Y4
 	VBROADCASTSD expC1F64<>+0(SB), Y7
 	VFMADD213PD  Y7, Y6, Y4
-	VMULPD       Y5, Y6, Y6
-	VFMADD213PD  Y5, Y6, Y4
+	VMULPD       Y6, Y4, Y4
+	VFMADD213PD  Y5, Y5, Y4
 	VCMPPD       $0x11, Y1, Y3, Y3
 	VANDNPD      Y4, Y3, Y4
 	VANDPD       Y2, Y4, Y4
@@ -6609,9 +6776,9 @@ short:
 	VDIVSD       X5, X3, X5
 	VBROADCASTSD X5, Y5
 	VMULPD       Y5, Y4, Y4
-	VMOVUPD      Y4, (SP)
+	VMOVUPD      Y4, 8(SP)
 	VMASKMOVPD   Y4, Y2, (CX)
-	LEAQ         (SP), R11
+	LEAQ         8(SP), R11
 	VMOVSD       (R11)(DX*8), X4
 	VSUBSD       X3, X4, X4
 	VMOVSD       X4, (CX)(DX*8)
@@ -6729,8 +6896,8 @@ exploop2:
 	VFMADD213PD  Y9, Y8, Y6
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y6
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y6
+	VMULPD       Y8, Y6, Y6
+	VFMADD213PD  Y7, Y7, Y6
 	VCMPPD       $0x11, Y1, Y5, Y5
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, (R14)
@@ -6774,8 +6941,8 @@ exploop2:
 	VFMADD213PD  Y9, Y8, Y6
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y6
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y6
+	VMULPD       Y8, Y6, Y6
+	VFMADD213PD  Y7, Y7, Y6
 	VCMPPD       $0x11, Y1, Y5, Y5
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, 32(R14)
@@ -6828,8 +6995,8 @@ exploop:
 	VFMADD213PD  Y9, Y8, Y6
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y6
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y6
+	VMULPD       Y8, Y6, Y6
+	VFMADD213PD  Y7, Y7, Y6
 	VCMPPD       $0x11, Y1, Y5, Y5
 	VANDNPD      Y6, Y5, Y6
 	VMOVUPD      Y6, (R14)
@@ -6885,8 +7052,8 @@ exptail:
 	VFMADD213PD  Y9, Y8, Y2
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y2
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y2
+	VMULPD       Y8, Y2, Y2
+	VFMADD213PD  Y7, Y7, Y2
 	VCMPPD       $0x11, Y1, Y6, Y6
 	VANDNPD      Y2, Y6, Y2
 	VANDPD       Y5, Y2, Y2
@@ -6944,6 +7111,7 @@ next:
 
 end:
 	VZEROUPPER
+	LDMXCSR (SP)
 	RET
 
 // func firstOutsideF64AVX2(x []float64, lo float64, hi float64) int
@@ -7004,17 +7172,22 @@ found:
 	RET
 
 // func sigmoidF64AVX2(a *uint8) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  144(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    144(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
@@ -7128,8 +7301,8 @@ loop:
 	VFMADD213PD  Y9, Y8, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y5
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y5
+	VMULPD       Y8, Y5, Y5
+	VFMADD213PD  Y7, Y7, Y5
 	VCMPPD       $0x11, Y6, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VBROADCASTSD oneF64<>+0(SB), Y4
@@ -7269,8 +7442,8 @@ tail:
 	VFMADD213PD  Y10, Y9, Y6
 	VBROADCASTSD expC1F64<>+0(SB), Y10
 	VFMADD213PD  Y10, Y9, Y6
-	VMULPD       Y8, Y9, Y9
-	VFMADD213PD  Y8, Y9, Y6
+	VMULPD       Y9, Y6, Y6
+	VFMADD213PD  Y8, Y8, Y6
 	VCMPPD       $0x11, Y7, Y5, Y5
 	VANDNPD      Y6, Y5, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y5
@@ -7358,20 +7531,26 @@ done:
 	VADDSD       X0, X1, X1
 	MOVSD        X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func sigmoidFocalF64AVX2(a *uint8) float64
-// Requires: AVX, AVX2, FMA3, SSE2
-TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $0-16
-	MOVQ  a+0(FP), AX
-	MOVQ  (AX), CX
-	MOVQ  8(AX), DX
-	MOVQ  16(AX), BX
-	TESTQ BX, BX
-	JNZ   set0
-	LEAQ  144(AX), BX
-	MOVQ  $0x00000000, 72(AX)
-	JMP   done0
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    144(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
@@ -7485,8 +7664,8 @@ loop:
 	VFMADD213PD  Y9, Y8, Y5
 	VBROADCASTSD expC1F64<>+0(SB), Y9
 	VFMADD213PD  Y9, Y8, Y5
-	VMULPD       Y7, Y8, Y8
-	VFMADD213PD  Y7, Y8, Y5
+	VMULPD       Y8, Y5, Y5
+	VFMADD213PD  Y7, Y7, Y5
 	VCMPPD       $0x11, Y6, Y4, Y4
 	VANDNPD      Y5, Y4, Y5
 	VBROADCASTSD oneF64<>+0(SB), Y4
@@ -7657,8 +7836,8 @@ tail:
 	VFMADD213PD  Y10, Y9, Y6
 	VBROADCASTSD expC1F64<>+0(SB), Y10
 	VFMADD213PD  Y10, Y9, Y6
-	VMULPD       Y8, Y9, Y9
-	VFMADD213PD  Y8, Y9, Y6
+	VMULPD       Y9, Y6, Y6
+	VFMADD213PD  Y8, Y8, Y6
 	VCMPPD       $0x11, Y7, Y5, Y5
 	VANDNPD      Y6, Y5, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y5
@@ -7777,6 +7956,7 @@ done:
 	VADDSD       X0, X1, X1
 	MOVSD        X1, ret+8(FP)
 	VZEROUPPER
+	LDMXCSR      (SP)
 	RET
 
 // func gemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, add bool)

@@ -556,6 +556,19 @@ func testSoftmaxRowsStream[F float32 | float64](t *testing.T) {
 	}
 }
 
+// flushed returns v, or 0 of v's sign for a subnormal v: what the
+// kernels compute (flushSubnormals in _gen).
+func flushed[F float32 | float64](v F) F {
+	smallest := math.Ldexp(1, -126)
+	if unsafe.Sizeof(v) == 8 {
+		smallest = math.Ldexp(1, -1022)
+	}
+	if math.Abs(float64(v)) < smallest {
+		return F(math.Copysign(0, float64(v)))
+	}
+	return v
+}
+
 func TestSoftmaxRowsIsItsParts(t *testing.T) {
 	testSoftmaxRowsParts[float32](t)
 	testSoftmaxRowsParts[float64](t)
@@ -565,7 +578,7 @@ func TestSoftmaxRowsIsItsParts(t *testing.T) {
 // parts on the same path: Max and ExpShiftSum (the same instructions on
 // each value and the same order of the sum), then a = scale/s (the scale
 // as F, divided in float64, rounded to F), grad = a·e and grad_y − scale in
-// F's arithmetic. Rows of
+// F's arithmetic, subnormal results flushed to 0 as in the kernels. Rows of
 // one vector take a loop of their own in the kernel; this pins that it
 // computes what the general loop does.
 func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
@@ -601,9 +614,9 @@ func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
 						sc := F(scales[r]) // the kernels take the scales as F
 						a := F(float64(sc) / s)
 						for i := range g {
-							g[i] *= a
+							g[i] = flushed(g[i] * a)
 						}
-						g[y] -= sc
+						g[y] = flushed(g[y] - sc)
 						if gs[r] != s && !(math.IsNaN(gs[r]) && math.IsNaN(s)) {
 							t.Fatalf("%v %T c=%d row %d: s = %v, parts %v", p, x, c, r, gs[r], s)
 						}
@@ -654,6 +667,38 @@ func testExpFlush[F float32 | float64](t *testing.T, from, step, smallest, rel f
 			case got < smallest || math.Abs(got-want) > rel*want:
 				t.Fatalf("%v %T: exp(%v) = %v, want %v", p, z, z, got, want)
 			}
+		}
+	}
+}
+
+//go:noinline
+func halve(v float64) float64 { return v / 2 }
+
+// TestKernelsRestoreMXCSR: the kernels flush subnormals while they run, and
+// Go's own arithmetic afterwards still makes them.
+func TestKernelsRestoreMXCSR(t *testing.T) {
+	tiny := math.Ldexp(1, -1022)
+	for _, p := range paths(t) {
+		on(p, func() {
+			x := []float32{-200, 0, 1, 2}
+			g := make([]float32, len(x))
+			ExpShiftSum(g, x, 2)
+			ScaleAdd(g, 1e-30, x, 1e-30, 0)
+			SoftmaxRows(x, g, 2, []int64{0, 1}, []float64{1, 1}, make([]float64, 2), make([]float64, 2))
+			e := Elements[float32]{X: x, T: []float32{0, 1, 0, 1}, WS: 1, QS: 1, GS: 1, Grad: g}
+			Sigmoid(&e)
+			SigmoidFocal(&e, 0.25, 2)
+		})
+		if v := halve(tiny); v == 0 {
+			t.Fatalf("%v: 2⁻¹⁰²²/2 = 0 after the kernels: MXCSR was left flushing", p)
+		}
+	}
+	if Supported(AVX512) {
+		c := StreamMinRowBytes / 4
+		x, g := make([]float32, 2*c), make([]float32, 2*c)
+		on(AVX512, func() { streamRows(x, g, c, []int64{0, 1}, []float64{1, 1}, make([]float64, 2), make([]float64, 2)) })
+		if v := halve(tiny); v == 0 {
+			t.Fatal("2⁻¹⁰²²/2 = 0 after the streaming kernel: MXCSR was left flushing")
 		}
 	}
 }

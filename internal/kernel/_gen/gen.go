@@ -547,8 +547,8 @@ func (t flt) exp(z, out, min VecVirtual) {
 	}
 }
 
-// expAVX2 is exp for AVX2 (XNNPACK's avx2_rr1_p5 scheme): s = 2^n from the
-// bits of n + magic, e^z = s + (r·s)·p(r) with p = (e^r − 1)/r.
+// expAVX2 is exp for AVX2 (after XNNPACK's avx2_rr1_p5 scheme): s = 2^n
+// from the bits of n + magic, e^z = s + s·(r·p(r)) with p = (e^r − 1)/r.
 func (t flt) expAVX2(z, out, cutoff VecVirtual, ln2hi, ln2lo float64, coef []float64) {
 	magic := 0x1.8000FEp23 // 1.5·2²³ + 127: the low bits of n + magic are n + 127
 	if t.is64() {
@@ -574,8 +574,10 @@ func (t flt) expAVX2(z, out, cutoff VecVirtual, ln2hi, ln2lo float64, coef []flo
 	for i, c := range p[1:] {
 		t.fma213(t.broadcast(fmt.Sprintf("expC%d", len(p)-1-i), c), r, out)
 	}
-	t.mul(s, r, r)
-	t.fma213(s, r, out) // out = r·s·p + s
+	// out = s·(r·p) + s: r·s, which XNNPACK forms, would be subnormal near
+	// the cutoff and flushed to 0 (flushSubnormals).
+	t.mul(r, out, out)
+	t.fma213(s, s, out)
 	t.cmp(U8(cmpLT), cutoff, z, k)
 	t.pick(VANDNPS, VANDNPD)(out, k, out) // 0 below the cutoff
 }
@@ -619,6 +621,7 @@ func genExpShiftSum(t flt, stores bool) {
 		Doc(name + " returns Σ exp(x_i − m) in float64.")
 	}
 	Pragma("noescape")
+	saved := flushSubnormals()
 	var d Register
 	if stores {
 		d = Load(Param("dst").Base(), GP64())
@@ -651,6 +654,7 @@ func genExpShiftSum(t flt, stores bool) {
 	})
 	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
 	VZEROUPPER()
+	LDMXCSR(saved)
 	RET()
 }
 
@@ -668,6 +672,7 @@ func genScaleAdd(t flt, withU bool) {
 		Doc(name + " sets dst_i = a·dst_i + c.")
 	}
 	Pragma("noescape")
+	saved := flushSubnormals()
 	d := Load(Param("dst").Base(), GP64())
 	n := GP64()
 	Load(Param("dst").Len(), n)
@@ -697,6 +702,7 @@ func genScaleAdd(t flt, withU bool) {
 		}
 	})
 	VZEROUPPER()
+	LDMXCSR(saved)
 	RET()
 }
 
@@ -815,12 +821,32 @@ func (t flt) divScale(scale, s, a VecVirtual) {
 	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
 }
 
+// flushSubnormals sets the flush-to-zero and denormals-are-zero bits of
+// MXCSR for the kernel that calls it and returns the frame slot keeping
+// the caller's MXCSR, which the kernel loads back before it returns (an
+// assembly function is not preempted, so no other code runs meanwhile). A
+// subnormal result or operand otherwise takes a microcode assist per
+// element: ~100 cycles where the arithmetic takes one. Results below the
+// smallest normal number (2⁻¹²⁶, 2⁻¹⁰²²) become 0, as exp's already do;
+// subnormal inputs count as 0.
+func flushSubnormals() Mem {
+	saved, flushed := AllocLocal(4), AllocLocal(4)
+	STMXCSR(saved)
+	r := GP32()
+	MOVL(saved, r)
+	ORL(U32(1<<15|1<<6), r) // FTZ, DAZ
+	MOVL(r, flushed)
+	LDMXCSR(flushed)
+	return saved
+}
+
 // genSoftmaxRows emits the fused kernel of plain softmax cross-entropy
 // over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
 func genSoftmaxRows(t flt) {
 	name := t.name("softmaxRows")
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad *%s, c int, ys []int64, scales []%s, ms []%s, ss []float64)", t.goType, t.goType, t.goType))
 	Pragma("noescape")
+	saved := flushSubnormals()
 	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.")
 	x := Load(Param("x"), GP64())
 	g := Load(Param("grad"), GP64())
@@ -973,6 +999,7 @@ func genSoftmaxRows(t flt) {
 	JMP(LabelRef("row"))
 	Label("end")
 	VZEROUPPER()
+	LDMXCSR(saved)
 	RET()
 }
 
@@ -1132,6 +1159,7 @@ func (r *elemRegs) operand(off int) VecVirtual {
 func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtual)) {
 	TEXT(t.name(base), NOSPLIT, "func(a *uint8) float64")
 	Pragma("noescape")
+	saved := flushSubnormals()
 	args := Load(Param("a"), GP64())
 	r := &elemRegs{t: t, args: args, ptr: map[int]Register{}, regs: map[string]VecVirtual{}}
 	for _, off := range []int{argX, argT} {
@@ -1205,6 +1233,7 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	})
 	Store(t.reduce(r.sum[0], r.sum[1]).AsX(), ReturnIndex(0))
 	VZEROUPPER()
+	LDMXCSR(saved)
 	RET()
 }
 
@@ -1464,6 +1493,7 @@ func genSoftmaxRowsStream(t flt) {
 	name := t.name("softmaxRowsStream")
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad, scratch *%[1]s, c int, ys []int64, scales, ms, fixes []%[1]s, ss []float64)", t.goType))
 	Pragma("noescape")
+	saved := flushSubnormals()
 	Doc(name + " runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ " + fmt.Sprint(4*t.lanes) +
 		" logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].")
 	vb := t.vbytes()
@@ -1718,5 +1748,6 @@ func genSoftmaxRowsStream(t flt) {
 	stream("final", o, nt)
 	SFENCE()
 	VZEROUPPER()
+	LDMXCSR(saved)
 	RET()
 }
