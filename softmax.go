@@ -37,13 +37,7 @@ func rowMax[T Float](x []T, base, stride, classes int) float64 {
 func rowLogSumExp[T Float](x, e []T, base, stride, classes int) (lse, s float64) {
 	if stride == 1 {
 		row := x[base : base+classes]
-		var erow []T
-		if e != nil {
-			erow = e[base : base+classes]
-		}
-		m := kernel.Max(row)
-		s = kernel.ExpShiftSum(erow, row, m)
-		return float64(m) + math.Log(s), s
+		return logSumExpFrom(row, eRow(e, base, classes), kernel.Max(row))
 	}
 	m := rowMax(x, base, stride, classes)
 	if e == nil {
@@ -58,6 +52,21 @@ func rowLogSumExp[T Float](x, e []T, base, stride, classes int) (lse, s float64)
 		}
 	}
 	return m + math.Log(s), s
+}
+
+// logSumExpFrom returns logsumexp of a contiguous row whose maximum m is
+// known, and s = Σ exp(x_c − m), storing the terms in e when it is not nil.
+func logSumExpFrom[T Float](row, e []T, m T) (lse, s float64) {
+	s = kernel.ExpShiftSum(e, row, m)
+	return float64(m) + math.Log(s), s
+}
+
+// eRow returns the row of e at base, or nil for a nil e.
+func eRow[T Float](e []T, base, classes int) []T {
+	if e == nil {
+		return nil
+	}
+	return e[base : base+classes]
 }
 
 // rowScaleAdd sets g_c = a·g_c + b·u_c + c over one row, where u_c is
@@ -472,18 +481,20 @@ func (j *softmaxProbJob[T]) positions(lo, hi int) float64 {
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		base := j.l.rowBase(p)
-		lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
 		// With t' = (1−ε)t + ε/C: Σ w t' = (1−ε)Σ w t + (ε/C)W and
 		// Σ w t' x = (1−ε)Σ w t x + (ε/C)Σ w x; l = lse·Σ w t' − Σ w t' x.
-		var wt, wtx float64 // Σ w t', Σ w t' x
+		var lse, s, wt, wtx float64 // wt = Σ w t', wtx = Σ w t' x
 		if stride == 1 && j.w == nil {
 			x, t := j.x[base:base+classes], j.t[base:base+classes]
-			wt, wtx = kernel.Dot(nil, t), kernel.Dot(t, x)
+			m, st, stx := kernel.MaxDot(x, t) // one pass for the three
+			lse, s = logSumExpFrom(x, eRow(j.grad, base, classes), m)
+			wt, wtx = st, stx
 			if j.eps > 0 {
 				wt = (1-j.eps)*wt + smooth*float64(classes)
 				wtx = (1-j.eps)*wtx + smooth*kernel.Dot(nil, x)
 			}
 		} else {
+			lse, s = rowLogSumExp(j.x, j.grad, base, stride, classes)
 			for c, k := 0, base; c < classes; c, k = c+1, k+stride {
 				v := classWeight(j.w, c) * ((1-j.eps)*float64(j.t[k]) + smooth)
 				wt += v
@@ -631,14 +642,29 @@ func (j *multiLabelJob[T]) positions(lo, hi int) float64 {
 	for p := lo; p < hi; p++ {
 		base := j.l.rowBase(p)
 		li := 0.0
-		if m := rowSum(j.y, base, stride, classes); m == 0 {
+		// M = Σ_c y_c, yx = Σ_c y_c x_c, and the row's maximum: in one
+		// pass over contiguous rows.
+		var mx T
+		var m, yx float64
+		if stride == 1 {
+			mx, m, yx = kernel.MaxDot(j.x[base:base+classes], j.y[base:base+classes])
+		} else {
+			m = rowSum(j.y, base, stride, classes)
+		}
+		if m == 0 {
 			if j.grad != nil {
 				zeroRow(j.grad, base, stride, classes)
 			}
 		} else {
-			lse, s := rowLogSumExp(j.x, j.grad, base, stride, classes)
+			var lse, s float64
+			if stride == 1 {
+				lse, s = logSumExpFrom(j.x[base:base+classes], eRow(j.grad, base, classes), mx)
+			} else {
+				lse, s = rowLogSumExp(j.x, j.grad, base, stride, classes)
+				yx = rowDotRows(j.y, j.x, base, stride, classes)
+			}
 			// l = Σ_c y_c (lse − x_c) / M = lse − Σ_c y_c x_c / M
-			li = lse - rowDotRows(j.y, j.x, base, stride, classes)/m
+			li = lse - yx/m
 			if j.grad != nil {
 				scale := j.red.scale(p)
 				rowScaleAdd(j.grad, base, stride, classes, scale/s, j.y, base, stride, -scale/m, 0)

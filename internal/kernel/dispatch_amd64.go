@@ -89,6 +89,20 @@ func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) {
 	}
 }
 
+func maxDotF32(x, u []float32) (float32, float64, float64) {
+	if avx512() {
+		return maxDotAVX512(x, u)
+	}
+	return maxDotAVX2(x, u)
+}
+
+func maxDotF64(x, u []float64) (float64, float64, float64) {
+	if avx512() {
+		return maxDotF64AVX512(x, u)
+	}
+	return maxDotF64AVX2(x, u)
+}
+
 func dotF32(u, v []float32) float64 {
 	switch {
 	case u == nil && avx512():

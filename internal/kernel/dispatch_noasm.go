@@ -35,6 +35,9 @@ func softmaxRowsStreamF64(x, grad []float64, c int, ys []int64, scales, ms, ss [
 	panic("kernel: no assembly")
 }
 
+func maxDotF32(x, u []float32) (float32, float64, float64) { panic("kernel: no assembly") }
+func maxDotF64(x, u []float64) (float64, float64, float64) { panic("kernel: no assembly") }
+
 func maxF64(x []float64) float64                                      { panic("kernel: no assembly") }
 func expShiftSumF64(dst, x []float64, m float64) float64              { panic("kernel: no assembly") }
 func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) { panic("kernel: no assembly") }

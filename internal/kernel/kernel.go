@@ -215,6 +215,24 @@ func Dot[T Float](u, v []T) float64 {
 	return s
 }
 
+// MaxDot returns Max(x), Dot(nil, u[:len(x)]) and Dot(u, x) (len(u) ≥
+// len(x)) from one pass over x and u, each to the bit as those compute it:
+// the softmax family's rows with soft targets need all three.
+//
+//	for i, v := range x { m = max(m, v); su += u_i; sux += u_i·v }
+func MaxDot[T Float](x, u []T) (m T, su, sux float64) {
+	u = u[:len(x)]
+	if active != Go {
+		if is32[T]() {
+			mm, a, b := maxDotF32(f32s(x), f32s(u))
+			return T(mm), a, b
+		}
+		mm, a, b := maxDotF64(f64s(x), f64s(u))
+		return T(mm), a, b
+	}
+	return Max(x), Dot(nil, u), Dot(u, x)
+}
+
 // SoftmaxRowsBatch is the most rows one SoftmaxRows call takes.
 const SoftmaxRowsBatch = 64
 

@@ -9,20 +9,36 @@
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
+	SHLQ         $0x02, CX
 	VBROADCASTSS negInf<>+0(SB), Z0
 	VMOVAPS      Z0, Z1
+	VMOVAPS      Z0, Z2
+	VMOVAPS      Z0, Z3
+	VMOVAPS      Z0, Z4
+	SHRQ         $0x02, CX
 
-loop:
+max4:
+	CMPQ   CX, $0x40
+	JL     max1loop
+	VMAXPS (AX), Z1, Z1
+	VMAXPS 64(AX), Z2, Z2
+	VMAXPS 128(AX), Z3, Z3
+	VMAXPS 192(AX), Z4, Z4
+	ADDQ   $0x00000100, AX
+	SUBQ   $0x40, CX
+	JMP    max4
+
+max1loop:
 	CMPQ   CX, $0x10
-	JL     tail
+	JL     max1tail
 	VMAXPS (AX), Z1, Z1
 	ADDQ   $0x40, AX
 	SUBQ   $0x10, CX
-	JMP    loop
+	JMP    max1loop
 
-tail:
+max1tail:
 	TESTQ   CX, CX
-	JZ      done
+	JZ      max1done
 	MOVL    $0x00000001, DX
 	SHLXL   CX, DX, CX
 	DECL    CX
@@ -31,7 +47,10 @@ tail:
 	VMOVUPS (AX), K1, Z0
 	VMAXPS  Z0, Z1, Z1
 
-done:
+max1done:
+	VMAXPS        Z2, Z1, Z1
+	VMAXPS        Z4, Z3, Z3
+	VMAXPS        Z3, Z1, Z1
 	VEXTRACTF32X8 $0x01, Z1, Y0
 	VMAXPS        Y0, Y1, Y0
 	VEXTRACTF128  $0x01, Y0, X1
@@ -429,10 +448,10 @@ loop:
 	VMOVUPS       (CX), Z2
 	VMOVUPS       (AX), Z3
 	VCVTPS2PD     Y2, Z4
-	VCVTPS2PD     Y3, Z5
 	VEXTRACTF32X8 $0x01, Z2, Y2
-	VEXTRACTF32X8 $0x01, Z3, Y3
 	VCVTPS2PD     Y2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF32X8 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VFMADD231PD   Z4, Z5, Z0
 	VFMADD231PD   Z2, Z3, Z1
@@ -451,10 +470,10 @@ tail:
 	VMOVUPS.Z     (CX), K1, Z2
 	VMOVUPS.Z     (AX), K1, Z3
 	VCVTPS2PD     Y2, Z4
-	VCVTPS2PD     Y3, Z5
 	VEXTRACTF32X8 $0x01, Z2, Y2
-	VEXTRACTF32X8 $0x01, Z3, Y3
 	VCVTPS2PD     Y2, Z2
+	VCVTPS2PD     Y3, Z5
+	VEXTRACTF32X8 $0x01, Z3, Y3
 	VCVTPS2PD     Y3, Z3
 	VFMADD231PD   Z4, Z5, Z0
 	VFMADD231PD   Z2, Z3, Z1
@@ -518,9 +537,101 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxDotAVX512(x []float32, u []float32) (m float32, su float64, sux float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·maxDotAVX512(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         u_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS negInf<>+0(SB), Z0
+	VMOVAPS      Z0, Z1
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+	VXORPD       Z4, Z4, Z4
+	VXORPD       Z5, Z5, Z5
+
+loop:
+	CMPQ          DX, $0x10
+	JL            tail
+	VMOVUPS       (AX), Z6
+	VMAXPS        Z6, Z1, Z1
+	VMOVUPS       (CX), Z7
+	VCVTPS2PD     Y7, Z8
+	VEXTRACTF32X8 $0x01, Z7, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z8, Z2, Z2
+	VADDPD        Z9, Z3, Z3
+	VCVTPS2PD     Y6, Z8
+	VEXTRACTF32X8 $0x01, Z6, Y6
+	VCVTPS2PD     Y6, Z6
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF32X8 $0x01, Z7, Y7
+	VCVTPS2PD     Y7, Z7
+	VFMADD231PD   Z8, Z9, Z4
+	VFMADD231PD   Z6, Z7, Z5
+	ADDQ          $0x40, AX
+	ADDQ          $0x40, CX
+	SUBQ          $0x10, DX
+	JMP           loop
+
+tail:
+	TESTQ         DX, DX
+	JZ            done
+	MOVL          $0x00000001, BX
+	SHLXL         DX, BX, DX
+	DECL          DX
+	KMOVW         DX, K1
+	VMOVAPS       Z0, Z0
+	VMOVUPS       (AX), K1, Z0
+	VMAXPS        Z0, Z1, Z1
+	VMOVUPS.Z     (AX), K1, Z0
+	VMOVUPS.Z     (CX), K1, Z6
+	VCVTPS2PD     Y6, Z7
+	VEXTRACTF32X8 $0x01, Z6, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        Z7, Z2, Z2
+	VADDPD        Z8, Z3, Z3
+	VCVTPS2PD     Y0, Z7
+	VEXTRACTF32X8 $0x01, Z0, Y0
+	VCVTPS2PD     Y0, Z0
+	VCVTPS2PD     Y6, Z8
+	VEXTRACTF32X8 $0x01, Z6, Y6
+	VCVTPS2PD     Y6, Z6
+	VFMADD231PD   Z7, Z8, Z4
+	VFMADD231PD   Z0, Z6, Z5
+
+done:
+	VEXTRACTF32X8 $0x01, Z1, Y0
+	VMAXPS        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0x4e, X0, X1
+	VMAXPS        X1, X0, X0
+	VPERMILPS     $0xb1, X0, X1
+	VMAXPS        X1, X0, X0
+	MOVSS         X0, m+48(FP)
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPD        Y0, Y2, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, su+56(FP)
+	VADDPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPD        Y0, Y4, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, sux+64(FP)
+	VZEROUPPER
+	RET
+
 // func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $72-120
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $8-120
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -599,10 +710,8 @@ short:
 	VCVTSD2SS        X6, X6, X6
 	VBROADCASTSS     X6, Z6
 	VMULPS           Z6, Z3, Z3
-	VMOVUPS          Z3, 8(SP)
 	VMOVUPS          Z3, K1, (CX)
-	LEAQ             8(SP), R11
-	VMOVSS           (R11)(DX*4), X2
+	VMOVSS           (CX)(DX*4), X2
 	VSUBSS           X4, X2, X2
 	VMOVSS           X2, (CX)(DX*4)
 
@@ -2088,20 +2197,36 @@ done:
 TEXT ·maxF64AVX512(SB), NOSPLIT, $0-32
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
+	SHLQ         $0x03, CX
 	VBROADCASTSD negInfF64<>+0(SB), Z0
 	VMOVAPD      Z0, Z1
+	VMOVAPD      Z0, Z2
+	VMOVAPD      Z0, Z3
+	VMOVAPD      Z0, Z4
+	SHRQ         $0x03, CX
 
-loop:
+max4:
+	CMPQ   CX, $0x20
+	JL     max1loop
+	VMAXPD (AX), Z1, Z1
+	VMAXPD 64(AX), Z2, Z2
+	VMAXPD 128(AX), Z3, Z3
+	VMAXPD 192(AX), Z4, Z4
+	ADDQ   $0x00000100, AX
+	SUBQ   $0x20, CX
+	JMP    max4
+
+max1loop:
 	CMPQ   CX, $0x08
-	JL     tail
+	JL     max1tail
 	VMAXPD (AX), Z1, Z1
 	ADDQ   $0x40, AX
 	SUBQ   $0x08, CX
-	JMP    loop
+	JMP    max1loop
 
-tail:
+max1tail:
 	TESTQ   CX, CX
-	JZ      done
+	JZ      max1done
 	MOVL    $0x00000001, DX
 	SHLXL   CX, DX, CX
 	DECL    CX
@@ -2110,7 +2235,10 @@ tail:
 	VMOVUPD (AX), K1, Z0
 	VMAXPD  Z0, Z1, Z1
 
-done:
+max1done:
+	VMAXPD        Z2, Z1, Z1
+	VMAXPD        Z4, Z3, Z3
+	VMAXPD        Z3, Z1, Z1
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMAXPD        Y0, Y1, Y0
 	VEXTRACTF128  $0x01, Y0, X1
@@ -2646,9 +2774,77 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxDotF64AVX512(x []float64, u []float64) (m float64, su float64, sux float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+TEXT ·maxDotF64AVX512(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         u_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD negInfF64<>+0(SB), Z0
+	VMOVAPD      Z0, Z1
+	VXORPD       Z2, Z2, Z2
+	VXORPD       Z3, Z3, Z3
+	VXORPD       Z4, Z4, Z4
+	VXORPD       Z5, Z5, Z5
+
+loop:
+	CMPQ        DX, $0x08
+	JL          tail
+	VMOVUPD     (AX), Z6
+	VMAXPD      Z6, Z1, Z1
+	VMOVUPD     (CX), Z7
+	VADDPD      Z7, Z2, Z2
+	VFMADD231PD Z6, Z7, Z4
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	SUBQ        $0x08, DX
+	JMP         loop
+
+tail:
+	TESTQ       DX, DX
+	JZ          done
+	MOVL        $0x00000001, BX
+	SHLXL       DX, BX, DX
+	DECL        DX
+	KMOVW       DX, K1
+	VMOVAPD     Z0, Z0
+	VMOVUPD     (AX), K1, Z0
+	VMAXPD      Z0, Z1, Z1
+	VMOVUPD.Z   (AX), K1, Z0
+	VMOVUPD.Z   (CX), K1, Z6
+	VADDPD      Z6, Z2, Z2
+	VFMADD231PD Z0, Z6, Z4
+
+done:
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMAXPD        Y0, Y1, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VMAXPD        X1, X0, X0
+	VPERMILPD     $0x01, X0, X1
+	VMAXPD        X1, X0, X0
+	MOVSD         X0, m+48(FP)
+	VADDPD        Z3, Z2, Z2
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VADDPD        Y0, Y2, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, su+56(FP)
+	VADDPD        Z5, Z4, Z4
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VADDPD        Y0, Y4, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, sux+64(FP)
+	VZEROUPPER
+	RET
+
 // func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
-TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $72-120
+TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $8-120
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -2728,10 +2924,8 @@ short:
 	VDIVSD           X2, X4, X2
 	VBROADCASTSD     X2, Z2
 	VMULPD           Z2, Z3, Z3
-	VMOVUPD          Z3, 8(SP)
 	VMOVUPD          Z3, K1, (CX)
-	LEAQ             8(SP), R11
-	VMOVSD           (R11)(DX*8), X2
+	VMOVSD           (CX)(DX*8), X2
 	VSUBSD           X4, X2, X2
 	VMOVSD           X2, (CX)(DX*8)
 
@@ -4351,29 +4545,48 @@ done:
 TEXT ·maxAVX2(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
+	SHLQ         $0x02, CX
 	VBROADCASTSS negInf<>+0(SB), Y0
 	VMOVAPS      Y0, Y1
+	VMOVAPS      Y0, Y2
+	VMOVAPS      Y0, Y3
+	VMOVAPS      Y0, Y4
+	SHRQ         $0x02, CX
 
-loop:
+max4:
+	CMPQ   CX, $0x20
+	JL     max1loop
+	VMAXPS (AX), Y1, Y1
+	VMAXPS 32(AX), Y2, Y2
+	VMAXPS 64(AX), Y3, Y3
+	VMAXPS 96(AX), Y4, Y4
+	ADDQ   $0x00000080, AX
+	SUBQ   $0x20, CX
+	JMP    max4
+
+max1loop:
 	CMPQ   CX, $0x08
-	JL     tail
+	JL     max1tail
 	VMAXPS (AX), Y1, Y1
 	ADDQ   $0x20, AX
 	SUBQ   $0x08, CX
-	JMP    loop
+	JMP    max1loop
 
-tail:
+max1tail:
 	TESTQ      CX, CX
-	JZ         done
+	JZ         max1done
 	LEAQ       tailMask<>+0(SB), DX
 	MOVQ       $0x00000008, BX
 	SUBQ       CX, BX
-	VMOVDQU    (DX)(BX*4), Y2
-	VMASKMOVPS (AX), Y2, Y3
-	VBLENDVPS  Y2, Y3, Y0, Y0
+	VMOVDQU    (DX)(BX*4), Y5
+	VMASKMOVPS (AX), Y5, Y6
+	VBLENDVPS  Y5, Y6, Y0, Y0
 	VMAXPS     Y0, Y1, Y1
 
-done:
+max1done:
+	VMAXPS       Y2, Y1, Y1
+	VMAXPS       Y4, Y3, Y3
+	VMAXPS       Y3, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPS       X0, X1, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -4844,10 +5057,10 @@ loop:
 	VMOVUPS      (CX), Y2
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X2, Y4
-	VCVTPS2PD    X3, Y5
 	VEXTRACTF128 $0x01, Y2, X2
-	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X2, Y2
+	VCVTPS2PD    X3, Y5
+	VEXTRACTF128 $0x01, Y3, X3
 	VCVTPS2PD    X3, Y3
 	VFMADD231PD  Y4, Y5, Y0
 	VFMADD231PD  Y2, Y3, Y1
@@ -4866,10 +5079,10 @@ tail:
 	VMASKMOVPS   (CX), Y2, Y3
 	VMASKMOVPS   (AX), Y2, Y2
 	VCVTPS2PD    X3, Y4
-	VCVTPS2PD    X2, Y5
 	VEXTRACTF128 $0x01, Y3, X3
-	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X3, Y3
+	VCVTPS2PD    X2, Y5
+	VEXTRACTF128 $0x01, Y2, X2
 	VCVTPS2PD    X2, Y2
 	VFMADD231PD  Y4, Y5, Y0
 	VFMADD231PD  Y3, Y2, Y1
@@ -4929,9 +5142,95 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxDotAVX2(x []float32, u []float32) (m float32, su float64, sux float64)
+// Requires: AVX, FMA3, SSE, SSE2
+TEXT ·maxDotAVX2(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         u_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSS negInf<>+0(SB), Y0
+	VMOVAPS      Y0, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y4, Y4, Y4
+	VXORPD       Y5, Y5, Y5
+
+loop:
+	CMPQ         DX, $0x08
+	JL           tail
+	VMOVUPS      (AX), Y6
+	VMAXPS       Y6, Y1, Y1
+	VMOVUPS      (CX), Y7
+	VCVTPS2PD    X7, Y8
+	VEXTRACTF128 $0x01, Y7, X9
+	VCVTPS2PD    X9, Y9
+	VADDPD       Y8, Y2, Y2
+	VADDPD       Y9, Y3, Y3
+	VCVTPS2PD    X6, Y8
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y7
+	VFMADD231PD  Y8, Y9, Y4
+	VFMADD231PD  Y6, Y7, Y5
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	SUBQ         $0x08, DX
+	JMP          loop
+
+tail:
+	TESTQ        DX, DX
+	JZ           done
+	LEAQ         tailMask<>+0(SB), BX
+	MOVQ         $0x00000008, SI
+	SUBQ         DX, SI
+	VMOVDQU      (BX)(SI*4), Y6
+	VMASKMOVPS   (AX), Y6, Y7
+	VBLENDVPS    Y6, Y7, Y0, Y0
+	VMAXPS       Y0, Y1, Y1
+	VMASKMOVPS   (AX), Y6, Y0
+	VMASKMOVPS   (CX), Y6, Y6
+	VCVTPS2PD    X6, Y7
+	VEXTRACTF128 $0x01, Y6, X8
+	VCVTPS2PD    X8, Y8
+	VADDPD       Y7, Y2, Y2
+	VADDPD       Y8, Y3, Y3
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VCVTPS2PD    X0, Y0
+	VCVTPS2PD    X6, Y8
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y6
+	VFMADD231PD  Y7, Y8, Y4
+	VFMADD231PD  Y0, Y6, Y5
+
+done:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0x4e, X1, X0
+	VMAXPS       X0, X1, X1
+	VPERMILPS    $0xb1, X1, X0
+	VMAXPS       X0, X1, X1
+	MOVSS        X1, m+48(FP)
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPD       X0, X2, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, su+56(FP)
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPD       X0, X4, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, sux+64(FP)
+	VZEROUPPER
+	RET
+
 // func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $40-120
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $8-120
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -5017,10 +5316,8 @@ short:
 	VCVTSD2SS    X8, X8, X8
 	VBROADCASTSS X8, Y8
 	VMULPS       Y8, Y4, Y4
-	VMOVUPS      Y4, 8(SP)
 	VMASKMOVPS   Y4, Y2, (CX)
-	LEAQ         8(SP), R11
-	VMOVSS       (R11)(DX*4), X4
+	VMOVSS       (CX)(DX*4), X4
 	VSUBSS       X3, X4, X4
 	VMOVSS       X4, (CX)(DX*4)
 
@@ -6014,29 +6311,48 @@ done:
 TEXT ·maxF64AVX2(SB), NOSPLIT, $0-32
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
+	SHLQ         $0x03, CX
 	VBROADCASTSD negInfF64<>+0(SB), Y0
 	VMOVAPD      Y0, Y1
+	VMOVAPD      Y0, Y2
+	VMOVAPD      Y0, Y3
+	VMOVAPD      Y0, Y4
+	SHRQ         $0x03, CX
 
-loop:
+max4:
+	CMPQ   CX, $0x10
+	JL     max1loop
+	VMAXPD (AX), Y1, Y1
+	VMAXPD 32(AX), Y2, Y2
+	VMAXPD 64(AX), Y3, Y3
+	VMAXPD 96(AX), Y4, Y4
+	ADDQ   $0x00000080, AX
+	SUBQ   $0x10, CX
+	JMP    max4
+
+max1loop:
 	CMPQ   CX, $0x04
-	JL     tail
+	JL     max1tail
 	VMAXPD (AX), Y1, Y1
 	ADDQ   $0x20, AX
 	SUBQ   $0x04, CX
-	JMP    loop
+	JMP    max1loop
 
-tail:
+max1tail:
 	TESTQ      CX, CX
-	JZ         done
+	JZ         max1done
 	LEAQ       tailMaskF64<>+0(SB), DX
 	MOVQ       $0x00000004, BX
 	SUBQ       CX, BX
-	VMOVDQU    (DX)(BX*8), Y2
-	VMASKMOVPD (AX), Y2, Y3
-	VBLENDVPD  Y2, Y3, Y0, Y0
+	VMOVDQU    (DX)(BX*8), Y5
+	VMASKMOVPD (AX), Y5, Y6
+	VBLENDVPD  Y5, Y6, Y0, Y0
 	VMAXPD     Y0, Y1, Y1
 
-done:
+max1done:
+	VMAXPD       Y2, Y1, Y1
+	VMAXPD       Y4, Y3, Y3
+	VMAXPD       Y3, Y1, Y1
 	VEXTRACTF128 $0x01, Y1, X0
 	VMAXPD       X0, X1, X1
 	VPERMILPD    $0x01, X1, X0
@@ -6678,9 +6994,71 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxDotF64AVX2(x []float64, u []float64) (m float64, su float64, sux float64)
+// Requires: AVX, FMA3, SSE2
+TEXT ·maxDotF64AVX2(SB), NOSPLIT, $0-72
+	MOVQ         x_base+0(FP), AX
+	MOVQ         u_base+24(FP), CX
+	MOVQ         x_len+8(FP), DX
+	VBROADCASTSD negInfF64<>+0(SB), Y0
+	VMOVAPD      Y0, Y1
+	VXORPD       Y2, Y2, Y2
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y4, Y4, Y4
+	VXORPD       Y5, Y5, Y5
+
+loop:
+	CMPQ        DX, $0x04
+	JL          tail
+	VMOVUPD     (AX), Y6
+	VMAXPD      Y6, Y1, Y1
+	VMOVUPD     (CX), Y7
+	VADDPD      Y7, Y2, Y2
+	VFMADD231PD Y6, Y7, Y4
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	SUBQ        $0x04, DX
+	JMP         loop
+
+tail:
+	TESTQ       DX, DX
+	JZ          done
+	LEAQ        tailMaskF64<>+0(SB), BX
+	MOVQ        $0x00000004, SI
+	SUBQ        DX, SI
+	VMOVDQU     (BX)(SI*8), Y6
+	VMASKMOVPD  (AX), Y6, Y7
+	VBLENDVPD   Y6, Y7, Y0, Y0
+	VMAXPD      Y0, Y1, Y1
+	VMASKMOVPD  (AX), Y6, Y0
+	VMASKMOVPD  (CX), Y6, Y6
+	VADDPD      Y6, Y2, Y2
+	VFMADD231PD Y0, Y6, Y4
+
+done:
+	VEXTRACTF128 $0x01, Y1, X0
+	VMAXPD       X0, X1, X1
+	VPERMILPD    $0x01, X1, X0
+	VMAXPD       X0, X1, X1
+	MOVSD        X1, m+48(FP)
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y2, X0
+	VADDPD       X0, X2, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, su+56(FP)
+	VADDPD       Y5, Y4, Y4
+	VEXTRACTF128 $0x01, Y4, X0
+	VADDPD       X0, X4, X0
+	VPERMILPD    $0x01, X0, X1
+	VADDSD       X1, X0, X0
+	MOVSD        X0, sux+64(FP)
+	VZEROUPPER
+	RET
+
 // func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $40-120
+TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $8-120
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -6776,10 +7154,8 @@ short:
 	VDIVSD       X5, X3, X5
 	VBROADCASTSD X5, Y5
 	VMULPD       Y5, Y4, Y4
-	VMOVUPD      Y4, 8(SP)
 	VMASKMOVPD   Y4, Y2, (CX)
-	LEAQ         8(SP), R11
-	VMOVSD       (R11)(DX*8), X4
+	VMOVSD       (CX)(DX*8), X4
 	VSUBSD       X3, X4, X4
 	VMOVSD       X4, (CX)(DX*8)
 

@@ -39,6 +39,11 @@ func dotAVX512(u []float32, v []float32) float64
 //go:noescape
 func sumAVX512(v []float32) float64
 
+// maxDotAVX512 returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).
+//
+//go:noescape
+func maxDotAVX512(x []float32, u []float32) (m float32, su float64, sux float64)
+
 // softmaxRowsAVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
@@ -94,6 +99,11 @@ func dotF64AVX512(u []float64, v []float64) float64
 //
 //go:noescape
 func sumF64AVX512(v []float64) float64
+
+// maxDotF64AVX512 returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).
+//
+//go:noescape
+func maxDotF64AVX512(x []float64, u []float64) (m float64, su float64, sux float64)
 
 // softmaxRowsF64AVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
@@ -151,6 +161,11 @@ func dotAVX2(u []float32, v []float32) float64
 //go:noescape
 func sumAVX2(v []float32) float64
 
+// maxDotAVX2 returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).
+//
+//go:noescape
+func maxDotAVX2(x []float32, u []float32) (m float32, su float64, sux float64)
+
 // softmaxRowsAVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
@@ -201,6 +216,11 @@ func dotF64AVX2(u []float64, v []float64) float64
 //
 //go:noescape
 func sumF64AVX2(v []float64) float64
+
+// maxDotF64AVX2 returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).
+//
+//go:noescape
+func maxDotF64AVX2(x []float64, u []float64) (m float64, su float64, sux float64)
 
 // softmaxRowsF64AVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //

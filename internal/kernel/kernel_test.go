@@ -702,3 +702,33 @@ func TestKernelsRestoreMXCSR(t *testing.T) {
 		}
 	}
 }
+
+func TestMaxDotIsItsParts(t *testing.T) {
+	testMaxDot[float32](t)
+	testMaxDot[float64](t)
+}
+
+// testMaxDot: MaxDot gives Max, Dot(nil, u) and Dot(u, x) to the bit, on
+// every path, for every length 0…70 and large ones, with ±1e4, ±Inf and
+// NaN among the values (where the maximum is unspecified).
+func testMaxDot[F float32 | float64](t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	for _, p := range append(paths(t), Go) {
+		for _, n := range lengths() {
+			for _, special := range []bool{false, true} {
+				x := convertTo[F](values(rng, n, special))
+				u := convertTo[F](values(rng, n+3, false)) // longer than x
+				on(p, func() {
+					m, su, sux := MaxDot(x, u)
+					wm, wsu, wsux := Max(x), Dot(nil, u[:n]), Dot(u, x)
+					same := func(a, b float64) bool {
+						return math.Float64bits(a) == math.Float64bits(b) || (math.IsNaN(a) && math.IsNaN(b))
+					}
+					if !same(su, wsu) || !same(sux, wsux) || (!special && !same(float64(m), float64(wm))) {
+						t.Fatalf("%v %T n=%d special=%v: MaxDot = %v, %v, %v; parts %v, %v, %v", p, x, n, special, m, su, sux, wm, wsu, wsux)
+					}
+				})
+			}
+		}
+	}
+}

@@ -32,6 +32,7 @@ func main() {
 		genScaleAdd(t, false)
 		genDot(t, true)
 		genDot(t, false)
+		genMaxDot(t)
 		genSoftmaxRows(t)
 		if !t.avx2 {
 			genSoftmaxRowsStream(t)
@@ -288,18 +289,25 @@ func (t flt) sum(v, lo, hi VecVirtual) {
 		VADDPD(v, lo, lo)
 		return
 	}
-	a, b := t.vec(), t.vec()
-	if t.avx2 {
-		VCVTPS2PD(v.AsX(), a)
-		VEXTRACTF128(U8(1), v, b.AsX())
-		VCVTPS2PD(b.AsX(), b)
-	} else {
-		VCVTPS2PD(v.AsY(), a)
-		VEXTRACTF32X8(U8(1), v, b.AsY())
-		VCVTPS2PD(b.AsY(), b)
-	}
+	a, b := t.widen(v)
 	VADDPD(a, lo, lo)
 	VADDPD(b, hi, hi)
+}
+
+// widen returns the float32 lanes of v as float64: its low half and its
+// high half.
+func (t flt) widen(v VecVirtual) (lo, hi VecVirtual) {
+	lo, hi = t.vec(), t.vec()
+	if t.avx2 {
+		VCVTPS2PD(v.AsX(), lo)
+		VEXTRACTF128(U8(1), v, hi.AsX())
+		VCVTPS2PD(hi.AsX(), hi)
+	} else {
+		VCVTPS2PD(v.AsY(), lo)
+		VEXTRACTF32X8(U8(1), v, hi.AsY())
+		VCVTPS2PD(hi.AsY(), hi)
+	}
+	return lo, hi
 }
 
 // zeroed returns two float64 accumulators set to 0.
@@ -587,22 +595,15 @@ func genMax(t flt) {
 	TEXT(name, NOSPLIT, fmt.Sprintf("func(x []%s) %s", t.goType, t.goType))
 	Pragma("noescape")
 	Doc(name + " returns max_i x_i, or −Inf for an empty x.")
-	p := Load(Param("x").Base(), GP64())
-	n := GP64()
+	p, n := GP64(), GP64()
+	Load(Param("x").Base(), p)
 	Load(Param("x").Len(), n)
-	negInf := t.broadcast("negInf", math.Inf(-1))
-	acc := t.vec()
-	t.mova(negInf, acc)
-	t.loop("", n, func(k Register) {
-		if k == nil {
-			t.max(Mem{Base: p}, acc, acc)
-			return
-		}
-		v := t.vec()
-		t.loadOr(Mem{Base: p}, k, negInf, v) // inactive lanes −Inf
-		t.max(v, acc, acc)
-	}, func() { ADDQ(U8(t.vbytes()), p) })
-	Store(t.hmax(acc).AsX(), ReturnIndex(0))
+	shift := U8(2)
+	if t.is64() {
+		shift = 3
+	}
+	SHLQ(shift, n) // rowMax takes bytes
+	Store(t.rowMax("max", p, n, shift, t.broadcast("negInf", math.Inf(-1))).AsX(), ReturnIndex(0))
 	VZEROUPPER()
 	RET()
 }
@@ -737,28 +738,7 @@ func genDot(t flt, withU bool) {
 		}
 		w := t.vec()
 		t.load(Mem{Base: u}, k, w)
-		if t.is64() {
-			VFMADD231PD(v, w, lo)
-			return
-		}
-		a, b, c, e := t.vec(), t.vec(), t.vec(), t.vec()
-		if t.avx2 {
-			VCVTPS2PD(v.AsX(), a)
-			VCVTPS2PD(w.AsX(), b)
-			VEXTRACTF128(U8(1), v, c.AsX())
-			VEXTRACTF128(U8(1), w, e.AsX())
-			VCVTPS2PD(c.AsX(), c)
-			VCVTPS2PD(e.AsX(), e)
-		} else {
-			VCVTPS2PD(v.AsY(), a)
-			VCVTPS2PD(w.AsY(), b)
-			VEXTRACTF32X8(U8(1), v, c.AsY())
-			VEXTRACTF32X8(U8(1), w, e.AsY())
-			VCVTPS2PD(c.AsY(), c)
-			VCVTPS2PD(e.AsY(), e)
-		}
-		VFMADD231PD(a, b, lo)
-		VFMADD231PD(c, e, hi)
+		t.dotAdd(v, w, lo, hi)
 	}, func() {
 		ADDQ(U8(t.vbytes()), p)
 		if withU {
@@ -821,6 +801,59 @@ func (t flt) divScale(scale, s, a VecVirtual) {
 	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
 }
 
+// genMaxDot emits maxDot: Max(x), Dot(nil, u) and Dot(u, x) in one pass,
+// each computed as those kernels compute it.
+func genMaxDot(t flt) {
+	name := t.name("maxDot")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, u []%[1]s) (m %[1]s, su, sux float64)", t.goType))
+	Doc(name + " returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).")
+	Pragma("noescape")
+	p, u, n := GP64(), GP64(), GP64()
+	Load(Param("x").Base(), p)
+	Load(Param("u").Base(), u)
+	Load(Param("x").Len(), n)
+	negInf := t.broadcast("negInf", math.Inf(-1))
+	acc := t.vec()
+	t.mova(negInf, acc)
+	slo, shi := t.zeroed()
+	plo, phi := t.zeroed()
+	t.loop("", n, func(k Register) {
+		v, w := t.vec(), t.vec()
+		if k == nil {
+			t.movu(Mem{Base: p}, v)
+			t.max(v, acc, acc)
+		} else {
+			t.loadOr(Mem{Base: p}, k, negInf, v)
+			t.max(v, acc, acc)
+			t.load(Mem{Base: p}, k, v) // 0, not −Inf, for the products
+		}
+		t.load(Mem{Base: u}, k, w)
+		t.sum(w, slo, shi)
+		t.dotAdd(v, w, plo, phi)
+	}, func() {
+		ADDQ(U8(t.vbytes()), p)
+		ADDQ(U8(t.vbytes()), u)
+	})
+	Store(t.hmax(acc).AsX(), ReturnIndex(0))
+	Store(t.reduce(slo, shi).AsX(), ReturnIndex(1))
+	Store(t.reduce(plo, phi).AsX(), ReturnIndex(2))
+	VZEROUPPER()
+	RET()
+}
+
+// dotAdd adds the products v_i·w_i, formed in float64, to lo and hi:
+// float32 lanes widened, the low half to lo, the high half to hi.
+func (t flt) dotAdd(v, w, lo, hi VecVirtual) {
+	if t.is64() {
+		VFMADD231PD(v, w, lo)
+		return
+	}
+	a, c := t.widen(v)
+	b, e := t.widen(w)
+	VFMADD231PD(a, b, lo)
+	VFMADD231PD(c, e, hi)
+}
+
 // flushSubnormals sets the flush-to-zero and denormals-are-zero bits of
 // MXCSR for the kernel that calls it and returns the frame slot keeping
 // the caller's MXCSR, which the kernel loads back before it returns (an
@@ -865,6 +898,47 @@ func genSoftmaxRows(t flt) {
 	}
 	negInf := t.broadcast("negInf", math.Inf(-1))
 	min := t.expMin()
+	// fixTarget subtracts the scale from the gradient at the target y.
+	fixTarget := func(y GPVirtual, scale VecVirtual) {
+		fix := t.vec()
+		t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, fix.AsX())
+		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
+		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+	}
+	// sumAndScale stores the row's sum s = lo + hi and returns its scale
+	// and a = scale/s in every lane.
+	sumAndScale := func(lo, hi VecVirtual) (scale, a VecVirtual) {
+		s := t.reduce(lo, hi)
+		VMOVSD(s.AsX(), Mem{Base: ss})
+		scale, a = t.vec(), t.vec()
+		t.movs(Mem{Base: sc}, scale.AsX())
+		t.divScale(scale, s, a)
+		t.bcast2(a)
+		return scale, a
+	}
+	// rowHead emits the label of a row loop, the jump to the end after the
+	// last row and to skip for an ignored row (left to the caller), and
+	// returns the row's target.
+	rowHead := func(label, skip string) GPVirtual {
+		Label(label)
+		TESTQ(rows, rows)
+		JZ(LabelRef("end"))
+		y := GP64()
+		MOVQ(Mem{Base: ys}, y)
+		TESTQ(y, y)
+		JS(LabelRef(skip))
+		return y
+	}
+	// advance moves every pointer on to the next row.
+	advance := func() {
+		ADDQ(rowBytes, x)
+		ADDQ(rowBytes, g)
+		ADDQ(U8(8), ys)
+		ADDQ(U8(t.size), sc)
+		ADDQ(U8(t.size), ms)
+		ADDQ(U8(8), ss)
+		DECQ(rows)
+	}
 	CMPQ(c, U8(t.lanes))
 	JG(LabelRef("row"))
 
@@ -875,61 +949,29 @@ func genSoftmaxRows(t flt) {
 		k, n := t.maskReg(), GP64()
 		MOVQ(c, n)
 		t.tailMask(n, k)
-		copyL := AllocLocal(t.vbytes())
-		Label("short")
-		TESTQ(rows, rows)
-		JZ(LabelRef("end"))
-		y := GP64()
-		MOVQ(Mem{Base: ys}, y)
-		TESTQ(y, y)
-		JS(LabelRef("shortnext"))
+		y := rowHead("short", "shortnext")
 		v, ev := t.vec(), t.vec()
 		t.loadOr(Mem{Base: x}, k, negInf, v)
 		m := t.hmax(v)
 		t.movs(m.AsX(), Mem{Base: ms})
 		t.bcast2(m)
-		// exp's lanes outside the row from 0, not −Inf: e^(−Inf − m) would
-		// take the slow path of subnormal results (a microcode assist).
-		t.load(Mem{Base: x}, k, v)
+		t.load(Mem{Base: x}, k, v) // lanes outside the row 0, as below
+
 		t.sub(m, v, v)
 		t.exp(v, ev, min)
 		t.movaZ(ev, k, ev)
 		lo, hi := t.zeroed()
 		t.sum(ev, lo, hi)
-		s := t.reduce(lo, hi)
-		VMOVSD(s.AsX(), Mem{Base: ss})
-		scale, a := t.vec(), t.vec()
-		t.movs(Mem{Base: sc}, scale.AsX())
-		t.divScale(scale, s, a)
-		t.bcast2(a)
+		scale, a := sumAndScale(lo, hi)
 		t.mul(a, ev, ev)
-		// The target's value from a copy of the row in the frame: a load
-		// from the masked store to the row would wait for it to retire.
-		t.movu(ev, copyL)
 		t.store(ev, k, Mem{Base: g})
-		fix, base := t.vec(), GP64()
-		LEAQ(copyL, base)
-		t.movs(Mem{Base: base, Index: y, Scale: uint8(t.size)}, fix.AsX())
-		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
-		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+		fixTarget(y, scale)
 		Label("shortnext")
-		ADDQ(rowBytes, x)
-		ADDQ(rowBytes, g)
-		ADDQ(U8(8), ys)
-		ADDQ(U8(t.size), sc)
-		ADDQ(U8(t.size), ms)
-		ADDQ(U8(8), ss)
-		DECQ(rows)
+		advance()
 		JMP(LabelRef("short"))
 	}
 
-	Label("row")
-	TESTQ(rows, rows)
-	JZ(LabelRef("end"))
-	y := GP64()
-	MOVQ(Mem{Base: ys}, y)
-	TESTQ(y, y)
-	JS(LabelRef("next")) // an ignored row: left to the caller
+	y := rowHead("row", "next")
 
 	// m = max of the row
 	p, n := GP64(), GP64()
@@ -967,14 +1009,9 @@ func genSoftmaxRows(t flt) {
 		ADDQ(U8(bytes), q)
 		ADDQ(U8(bytes), d)
 	})
-	s := t.reduce(lo, hi)
-	VMOVSD(s.AsX(), Mem{Base: ss})
 
 	// gradient = (scale/s)·e, and − scale at the target
-	scale, a := t.vec(), t.vec()
-	t.movs(Mem{Base: sc}, scale.AsX())
-	t.divScale(scale, s, a)
-	t.bcast2(a)
+	scale, a := sumAndScale(lo, hi)
 	MOVQ(g, d)
 	MOVQ(c, n)
 	t.loop("scale", n, func(k Register) {
@@ -983,19 +1020,10 @@ func genSoftmaxRows(t flt) {
 		t.mul(a, v, v)
 		t.store(v, k, Mem{Base: d})
 	}, func() { ADDQ(U8(t.vbytes()), d) })
-	fix := t.vec()
-	t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, fix.AsX())
-	t.subs(scale.AsX(), fix.AsX(), fix.AsX())
-	t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+	fixTarget(y, scale)
 
 	Label("next")
-	ADDQ(rowBytes, x)
-	ADDQ(rowBytes, g)
-	ADDQ(U8(8), ys)
-	ADDQ(U8(t.size), sc)
-	ADDQ(U8(t.size), ms)
-	ADDQ(U8(8), ss)
-	DECQ(rows)
+	advance()
 	JMP(LabelRef("row"))
 	Label("end")
 	VZEROUPPER()
