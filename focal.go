@@ -52,9 +52,9 @@ type SigmoidFocalOptions[T Float] struct {
 // SigmoidCrossEntropy.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
-// length; ErrTarget for a target outside [0, 1] or NaN; ErrOption for α > 1
-// or NaN, γ < 0 or not finite, an unknown reduction or a GradOutput without
-// None.
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target outside [0, 1] or NaN; ErrOption for α > 1 or NaN, γ < 0 or not
+// finite, an unknown reduction or a GradOutput without None.
 func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFocalOptions[T], out Output[T]) (T, error) {
 	l, err := checkElementwise(shape, logits, targets, out)
 	if err != nil {
@@ -143,9 +143,10 @@ type SoftmaxFocalOptions[T Float] struct {
 // Arguments, numerics and outputs are as for SoftmaxCrossEntropy.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
-// length; ErrTarget for a target outside [0, C) that is not the ignore index;
-// ErrOption for a negative or non-finite α, γ < 0 or not finite, an unknown
-// reduction or a GradOutput without None.
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target outside [0, C) that is not the ignore index; ErrOption for a
+// negative or non-finite α, γ < 0 or not finite, an unknown reduction or a
+// GradOutput without None.
 func SoftmaxFocalLoss[T Float, I Index](shape []int, logits []T, targets []I, opts SoftmaxFocalOptions[T], out Output[T]) (T, error) {
 	l, err := newLayout(shape)
 	if err != nil {

@@ -41,9 +41,9 @@ type SigmoidOptions[T Float] struct {
 // value per element. BatchMean divides by N.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
-// length; ErrTarget for a target outside [0, 1] or NaN; ErrOption for a
-// negative or non-finite weight or pos_weight, an unknown reduction or a
-// GradOutput without None.
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target outside [0, 1] or NaN; ErrOption for a negative or non-finite
+// weight or pos_weight, an unknown reduction or a GradOutput without None.
 func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts SigmoidOptions[T], out Output[T]) (T, error) {
 	l, err := checkElementwise(shape, logits, targets, out)
 	if err != nil {

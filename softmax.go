@@ -170,12 +170,12 @@ type SoftmaxOptions[T Float] struct {
 // stores (kernel.SoftmaxRowsStream): the same values, but not left in the
 // cache, which could not have held it anyway.
 //
-// Errors, returned before anything is written: ErrShape for a bad shape or
-// a slice of the wrong length; ErrTarget for a target outside [0, C) that is
-// not the ignore index; ErrOption for a negative or non-finite weight, ε
-// outside [0, 1], an unknown reduction, a GradOutput without None, or a
-// Mean whose divisor Σ w_y is so small (below 2⁻¹⁰²⁴) that its reciprocal
-// overflows.
+// Errors, returned before anything is written: ErrShape for a bad shape, a
+// slice of the wrong length, or outputs that overlap the inputs (see
+// Output); ErrTarget for a target outside [0, C) that is not the ignore
+// index; ErrOption for a negative or non-finite weight, ε outside [0, 1], an
+// unknown reduction, a GradOutput without None, or a Mean whose divisor Σ
+// w_y is so small (below 2⁻¹⁰²⁴) that its reciprocal overflows.
 func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I, opts SoftmaxOptions[T], out Output[T]) (T, error) {
 	l, err := newLayout(shape)
 	if err != nil {
@@ -413,8 +413,9 @@ type SoftmaxProbOptions[T Float] struct {
 // outputs are as for SoftmaxCrossEntropy.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
-// length; ErrTarget for a target that is negative, infinite or NaN;
-// ErrOption as for SoftmaxCrossEntropy.
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target that is negative, infinite or NaN; ErrOption as for
+// SoftmaxCrossEntropy.
 func SoftmaxProbCrossEntropy[T Float](shape []int, logits, targets []T, opts SoftmaxProbOptions[T], out Output[T]) (T, error) {
 	l, err := newLayout(shape)
 	if err != nil {
@@ -566,9 +567,9 @@ type MultiLabelSoftmaxOptions[T Float] struct {
 // outputs are as for SoftmaxCrossEntropy.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
-// length; ErrTarget for a target that is negative, infinite or NaN, or a
-// position whose M overflows; ErrOption for an unknown reduction or a
-// GradOutput without None.
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target that is negative, infinite or NaN, or a position whose M overflows;
+// ErrOption for an unknown reduction or a GradOutput without None.
 func MultiLabelSoftmaxCrossEntropy[T Float](shape []int, logits, targets []T, opts MultiLabelSoftmaxOptions[T], out Output[T]) (T, error) {
 	l, err := newLayout(shape)
 	if err != nil {

@@ -265,13 +265,13 @@ func zLoss[T Float, I xent.Index](x, grad, losses []T, targets []I, ignore int64
 	return sum
 }
 
-// validate checks everything before anything is written.
 // named is a slice named for error messages.
 type named[T Float] struct {
 	name string
 	v    []T
 }
 
+// validate checks everything before anything is written.
 func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) error {
 	shape := func(format string, args ...any) error {
 		return &xent.Error{Kind: xent.ErrShape, Msg: fmt.Sprintf(format, args...)}

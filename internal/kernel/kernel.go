@@ -15,17 +15,18 @@
 // The assembly computes exp(x) for x ≤ 0 by range reduction x = n·ln2 + r
 // (Cody–Waite, two constants) and a polynomial for e^r on [−ln2/2, ln2/2],
 // scaled by 2^n: for float32 XNNPACK's degree-5 minimax (p5), within 2 ulp
-// near 0; for float64 the Taylor polynomial to r¹³, within 2 ulp. The
-// arithmetic kernels (all but Max, FirstOutside and Dot, and the GEMM) run
-// with MXCSR's flush-to-zero and denormals-are-zero bits set, restored
-// before they return: results below the smallest normal number (2⁻¹²⁶,
+// near 0; for float64 the Taylor polynomial to r¹³, within 2 ulp.
+// softplus(−|x|) = log1p(e^−|x|) is 2·atanh(s) with s = e/(2+e) ≤ 1/3,
+// summed to s¹³ (float32) or s³³ (float64): within 2 ulp, and exact for
+// tiny e. Sums are carried in float64.
+//
+// The kernels that compute (exp, scale-add, the softmax row kernels, the
+// element kernels; not Max, MaxDot, Dot, FirstOutside or the GEMM) run
+// with MXCSR's flush-to-zero and denormals-are-zero bits set, and restore
+// it before they return: results below the smallest normal number (2⁻¹²⁶,
 // 2⁻¹⁰²²) are 0 and subnormal inputs count as 0, because a subnormal costs
 // a microcode assist per element (softmax rows with values 87 below their
 // maximum ran 26× slower, the focal loss at logits of −30 11×).
-// softplus(−|x|) =
-// log1p(e^−|x|) is 2·atanh(s) with s = e/(2+e) ≤ 1/3, summed to s¹³
-// (float32) or s³³ (float64): within 2 ulp, and exact for tiny e. Sums are
-// carried in float64.
 package kernel
 
 import (
