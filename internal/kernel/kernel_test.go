@@ -504,11 +504,12 @@ func testSoftmaxRowsStream[F float32 | float64](t *testing.T) {
 	for c := 64; c <= 64+40; c++ { // the kernel's least c, then every tail
 		cs = append(cs, c)
 	}
-	cs = append(cs, 127, 128, 129, 1000, 4099, StreamMinRowBytes/size-1, StreamMinRowBytes/size+7)
+	cs = append(cs, 127, 128, 129, 1000, 4099, StreamMinRowBytes/size-1, StreamMinRowBytes/size+7,
+		StreamMaxRowBytes/size-3, StreamMaxRowBytes/size)
 	for _, c := range cs {
 		for run := range 32 { // each alignment of the gradient, with and without special values
 			special, off := run%2 == 1, run/2
-			rows := 1 + rng.IntN(min(SoftmaxRowsBatch, 1<<18/c))
+			rows := 1 + rng.IntN(min(SoftmaxRowsBatch, max(3, 1<<18/c)))
 			x := convertTo[F](values(rng, rows*c, special))
 			ys := make([]int64, rows)
 			scales := make([]float64, rows)
