@@ -238,6 +238,23 @@ func testFirstOutside[F float32 | float64](t *testing.T) {
 	}
 }
 
+// softmaxRowsInputs draws a batch of up to SoftmaxRowsBatch rows of c
+// logits (with special values or not), their targets (a fifth ignored) and
+// scales in [−2, 2).
+func softmaxRowsInputs[F float32 | float64](rng *rand.Rand, c int, special bool) (x []F, ys []int64, scales []float64) {
+	rows := 1 + rng.IntN(SoftmaxRowsBatch)
+	x = convertTo[F](values(rng, rows*c, special))
+	ys, scales = make([]int64, rows), make([]float64, rows)
+	for r := range ys {
+		ys[r] = int64(rng.IntN(c))
+		if rng.IntN(5) == 0 {
+			ys[r] = -1
+		}
+		scales[r] = 4*rng.Float64() - 2
+	}
+	return x, ys, scales
+}
+
 func TestSoftmaxRowsAgainstGo(t *testing.T) {
 	// float32: the gradient to float32 accuracy of terms up to |scale|.
 	testSoftmaxRows[float32](t, 4e-7, 2e-5, 2e-6)
@@ -252,17 +269,8 @@ func testSoftmaxRows[F float32 | float64](t *testing.T, sumRel, rel, absPerScale
 				continue
 			}
 			for _, special := range []bool{false, true} {
-				rows := 1 + rng.IntN(SoftmaxRowsBatch)
-				x := convertTo[F](values(rng, rows*c, special))
-				ys := make([]int64, rows)
-				scales := make([]float64, rows)
-				for r := range ys {
-					ys[r] = int64(rng.IntN(c))
-					if rng.IntN(5) == 0 {
-						ys[r] = -1
-					}
-					scales[r] = 4*rng.Float64() - 2
-				}
+				x, ys, scales := softmaxRowsInputs[F](rng, c, special)
+				rows := len(ys)
 				want := make([]F, rows*c)
 				wm, ws := make([]float64, rows), make([]float64, rows)
 				on(Go, func() { SoftmaxRows(x, want, c, ys, scales, wm, ws) })
@@ -590,17 +598,8 @@ func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
 				continue
 			}
 			for _, special := range []bool{false, true} {
-				rows := 1 + rng.IntN(SoftmaxRowsBatch)
-				x := convertTo[F](values(rng, rows*c, special))
-				ys := make([]int64, rows)
-				scales := make([]float64, rows)
-				for r := range ys {
-					ys[r] = int64(rng.IntN(c))
-					if rng.IntN(5) == 0 {
-						ys[r] = -1
-					}
-					scales[r] = 4*rng.Float64() - 2
-				}
+				x, ys, scales := softmaxRowsInputs[F](rng, c, special)
+				rows := len(ys)
 				got, check := guardedAtOf[F](rows*c, rng.IntN(16))
 				gm, gs := make([]float64, rows), make([]float64, rows)
 				want := make([]F, rows*c)
