@@ -57,6 +57,49 @@ func runJob[J any, P interface {
 // strided plain-Go rows.
 const tileValues = 2048
 
+// rowJob is what every softmax-family job holds besides its targets and
+// options: the layout, the logits, the outputs, the reducer and the blocks.
+type rowJob[T Float] struct {
+	l               dims
+	x, grad, losses []T
+	red             reducer[T]
+	b               blocking
+}
+
+// newRowJob returns the rows of a softmax-family call: positions in
+// blocks of about blockElements logits.
+func newRowJob[T Float](l layout, logits []T, out Output[T], red reducer[T]) rowJob[T] {
+	return rowJob[T]{l: l.dims, x: logits, grad: out.Grad, losses: out.Losses, red: red, b: newBlocking(l.positions, l.c)}
+}
+
+func (r *rowJob[T]) dimsOf() dims { return r.l }
+
+// tile returns the rows of positions p0 … p0+n given as the contiguous
+// rows x and grad (grad nil for value only), for a job's sub.
+func (r rowJob[T]) tile(x, grad []T, p0, n int) rowJob[T] {
+	r.l, r.x, r.grad = dims{n: n, c: r.l.c, inner: 1}, x, grad
+	r.losses, r.red = subLosses(r.losses, p0, n), r.red.sub(p0, n)
+	return r
+}
+
+// runRows runs a softmax-family job, whose rows are rows, and returns its
+// value. A mean over nothing (every target ignored) is 0 with a zero
+// gradient: the rows are then not computed, only the gradient cleared.
+func runRows[T Float, J any, P interface {
+	*J
+	parallel.Runner
+}](job P, rows *rowJob[T], out Output[T], workers int) T {
+	red, b := rows.red, rows.b // runJob clears the job
+	if red.empty {
+		rows.grad = nil
+	}
+	sum := runJob(job, b, workers)
+	if red.empty && out.Grad != nil {
+		clear(out.Grad)
+	}
+	return red.value(sum)
+}
+
 // tileable is what tiled needs of a softmax-family job.
 type tileable[T Float] interface {
 	dimsOf() dims

@@ -192,38 +192,27 @@ func SoftmaxFocalLoss[T Float, I Index](shape []int, logits []T, targets []I, op
 	}
 
 	job := parallel.Get[softmaxFocalJob[T, I]]()
-	*job = softmaxFocalJob[T, I]{l: l.dims, x: logits, targets: targets, grad: out.Grad, losses: out.Losses,
-		alpha: opts.Alpha, gamma: gamma, ignore: ignore, red: red, b: newBlocking(l.positions, l.c)}
-	if red.empty {
-		job.grad = nil
-	}
-	sum := runJob(job, job.b, opts.Workers)
-	if red.empty && out.Grad != nil {
-		clear(out.Grad)
-	}
-	return red.value(sum), nil
+	*job = softmaxFocalJob[T, I]{rowJob: newRowJob(l, logits, out, red), targets: targets,
+		alpha: opts.Alpha, gamma: gamma, ignore: ignore}
+	return runRows(job, &job.rowJob, out, opts.Workers), nil
 }
 
 // softmaxFocalJob is SoftmaxFocalLoss's computation, block by block.
 type softmaxFocalJob[T Float, I Index] struct {
-	l                      dims
-	x, grad, losses, alpha []T
-	targets                []I
-	gamma                  float64
-	ignore                 int64
-	red                    reducer[T]
-	b                      blocking
+	rowJob[T]
+	alpha   []T
+	targets []I
+	gamma   float64
+	ignore  int64
 }
 
 func (j *softmaxFocalJob[T, I]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
-func (j *softmaxFocalJob[T, I]) dimsOf() dims                    { return j.l }
 func (j *softmaxFocalJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }
 
 func (j *softmaxFocalJob[T, I]) sub(x, grad, _ []T, p0, n int) float64 {
 	s := *j
-	s.l, s.x, s.grad, s.targets = dims{n: n, c: j.l.c, inner: 1}, x, grad, j.targets[p0:p0+n]
-	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	s.rowJob, s.targets = j.tile(x, grad, p0, n), j.targets[p0:p0+n]
 	return s.positions(0, n)
 }
 

@@ -228,45 +228,33 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 		}
 	}
 	job := parallel.Get[softmaxJob[T, I]]()
-	*job = softmaxJob[T, I]{l: l.dims, x: logits, targets: targets, grad: out.Grad, losses: out.Losses,
-		w: opts.Weight, ignore: ignore, eps: eps, wSum: wSum, red: red, b: newBlocking(l.positions, l.c)}
+	*job = softmaxJob[T, I]{rowJob: newRowJob(l, logits, out, red), targets: targets,
+		w: opts.Weight, ignore: ignore, eps: eps, wSum: wSum}
 	if job.plain() && streams[T](len(out.Grad), l.c) {
 		job.b = streamBlocking(l.positions)
 	}
-	if red.empty {
-		job.grad = nil
-	}
-	sum := runJob(job, job.b, opts.Workers)
-	if red.empty && out.Grad != nil {
-		clear(out.Grad)
-	}
-	return red.value(sum), nil
+	return runRows(job, &job.rowJob, out, opts.Workers), nil
 }
 
 // softmaxJob is SoftmaxCrossEntropy's computation, block by block.
 type softmaxJob[T Float, I Index] struct {
-	l               dims
-	x, grad, losses []T
-	targets         []I
-	w               []T
-	ignore          int64
-	eps, wSum       float64
-	red             reducer[T]
-	b               blocking
+	rowJob[T]
+	targets   []I
+	w         []T
+	ignore    int64
+	eps, wSum float64
 }
 
 // Block computes the positions of block i and returns the sum of their
 // (reduction-weighted) losses.
 func (j *softmaxJob[T, I]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
-func (j *softmaxJob[T, I]) dimsOf() dims                    { return j.l }
 func (j *softmaxJob[T, I]) buffers() (x, grad, targets []T) { return j.x, j.grad, nil }
 
 // sub runs the job on a tile: positions p0 … p0+n as contiguous rows.
 func (j *softmaxJob[T, I]) sub(x, grad, _ []T, p0, n int) float64 {
 	s := *j
-	s.l, s.x, s.grad, s.targets = dims{n: n, c: j.l.c, inner: 1}, x, grad, j.targets[p0:p0+n]
-	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	s.rowJob, s.targets = j.tile(x, grad, p0, n), j.targets[p0:p0+n]
 	return s.positions(0, n)
 }
 
@@ -449,30 +437,24 @@ func SoftmaxProbCrossEntropy[T Float](shape []int, logits, targets []T, opts Sof
 		return 0, err
 	}
 	job := parallel.Get[softmaxProbJob[T]]()
-	*job = softmaxProbJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
-		w: opts.Weight, eps: eps, red: red, b: newBlocking(l.positions, l.c)}
-	return red.value(runJob(job, job.b, opts.Workers)), nil
+	*job = softmaxProbJob[T]{rowJob: newRowJob(l, logits, out, red), t: targets, w: opts.Weight, eps: eps}
+	return runRows(job, &job.rowJob, out, opts.Workers), nil
 }
 
 // softmaxProbJob is SoftmaxProbCrossEntropy's computation, block by block.
 type softmaxProbJob[T Float] struct {
-	l                  dims
-	x, t, grad, losses []T
-	w                  []T
-	eps                float64
-	red                reducer[T]
-	b                  blocking
+	rowJob[T]
+	t, w []T
+	eps  float64
 }
 
 func (j *softmaxProbJob[T]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
-func (j *softmaxProbJob[T]) dimsOf() dims                    { return j.l }
 func (j *softmaxProbJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.t }
 
 func (j *softmaxProbJob[T]) sub(x, grad, t []T, p0, n int) float64 {
 	s := *j
-	s.l, s.x, s.grad, s.t = dims{n: n, c: j.l.c, inner: 1}, x, grad, t
-	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	s.rowJob, s.t = j.tile(x, grad, p0, n), t
 	return s.positions(0, n)
 }
 
@@ -605,35 +587,23 @@ func MultiLabelSoftmaxCrossEntropy[T Float](shape []int, logits, targets []T, op
 		return 0, err
 	}
 	job := parallel.Get[multiLabelJob[T]]()
-	*job = multiLabelJob[T]{l: l.dims, x: logits, y: targets, grad: out.Grad, losses: out.Losses, red: red,
-		b: newBlocking(l.positions, l.c)}
-	if red.empty {
-		job.grad = nil
-	}
-	sum := runJob(job, job.b, opts.Workers)
-	if red.empty && out.Grad != nil {
-		clear(out.Grad)
-	}
-	return red.value(sum), nil
+	*job = multiLabelJob[T]{rowJob: newRowJob(l, logits, out, red), y: targets}
+	return runRows(job, &job.rowJob, out, opts.Workers), nil
 }
 
 // multiLabelJob is MultiLabelSoftmaxCrossEntropy's computation.
 type multiLabelJob[T Float] struct {
-	l                  dims
-	x, y, grad, losses []T
-	red                reducer[T]
-	b                  blocking
+	rowJob[T]
+	y []T
 }
 
 func (j *multiLabelJob[T]) Block(i int) float64 { return blockOf[T](j, j.b, i) }
 
-func (j *multiLabelJob[T]) dimsOf() dims                    { return j.l }
 func (j *multiLabelJob[T]) buffers() (x, grad, targets []T) { return j.x, j.grad, j.y }
 
 func (j *multiLabelJob[T]) sub(x, grad, y []T, p0, n int) float64 {
 	s := *j
-	s.l, s.x, s.grad, s.y = dims{n: n, c: j.l.c, inner: 1}, x, grad, y
-	s.losses, s.red = subLosses(j.losses, p0, n), j.red.sub(p0, n)
+	s.rowJob, s.y = j.tile(x, grad, p0, n), y
 	return s.positions(0, n)
 }
 
