@@ -15,9 +15,12 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/xent-go/xent/internal/memlimit"
+	"github.com/xent-go/xent/internal/outfile"
 )
 
 // ErrFormat is wrapped by every error about a file that is not a .npy file
@@ -102,7 +105,7 @@ func (a *Array) Int64s() ([]int64, error) {
 			out[i] = int64(u<<shift) >> shift
 		} else {
 			if u > math.MaxInt64 {
-				return nil, fmt.Errorf("npy: value %d at index %d does not fit in int64", u, i)
+				return nil, &RangeError{Index: i, Value: u}
 			}
 			out[i] = int64(u)
 		}
@@ -110,14 +113,29 @@ func (a *Array) Int64s() ([]int64, error) {
 	return out, nil
 }
 
-// ReadFile reads the .npy file at path.
+// RangeError is Int64s' error for a uint64 value above the int64 range.
+type RangeError struct {
+	Index int    // the element's index in C order
+	Value uint64 // its value
+}
+
+func (e *RangeError) Error() string {
+	return fmt.Sprintf("npy: value %d at index %d does not fit in int64", e.Value, e.Index)
+}
+
+// ReadFile reads the .npy file at path. It reads the header first and
+// checks the file's size against it before it allocates the data.
 func ReadFile(path string) (*Array, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	a, err := Read(f)
+	size := int64(-1)
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	a, err := read(f, size)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -125,7 +143,10 @@ func ReadFile(path string) (*Array, error) {
 }
 
 // Read reads one array from r.
-func Read(r io.Reader) (*Array, error) {
+func Read(r io.Reader) (*Array, error) { return read(r, -1) }
+
+// read reads one array from r, whose size is size bytes when known (≥ 0).
+func read(r io.Reader, size int64) (*Array, error) {
 	var pre [8]byte
 	if _, err := io.ReadFull(r, pre[:]); err != nil {
 		return nil, fmt.Errorf("%w: too short for a .npy header (%v)", ErrFormat, err)
@@ -168,106 +189,44 @@ func Read(r io.Reader) (*Array, error) {
 		}
 		n *= d
 	}
-	a.data, err = io.ReadAll(io.LimitReader(r, int64(n)+1))
-	if err != nil {
+	if zero := slices.Contains(a.Shape, 0); zero {
+		n = 0
+	}
+	short := func(have int64) error {
+		return fmt.Errorf("%w: shape %v of %s needs %d bytes of data, the file has %d", ErrFormat, a.Shape, a.Dtype(), n, have)
+	}
+	if size >= 0 {
+		have := size - int64(len(pre)) - prefixLen(pre[6]) - int64(headerLen)
+		if have < int64(n) {
+			return nil, short(have)
+		}
+		if have > int64(n) {
+			return nil, fmt.Errorf("%w: data continues past shape %v of %s", ErrFormat, a.Shape, a.Dtype())
+		}
+	}
+	if err := memlimit.Check(uint64(n), fmt.Sprintf("an array of shape %v of %s", a.Shape, a.Dtype())); err != nil {
 		return nil, err
 	}
-	if len(a.data) != n {
-		if len(a.data) < n {
-			return nil, fmt.Errorf("%w: shape %v of %s needs %d bytes of data, the file has %d", ErrFormat, a.Shape, a.Dtype(), n, len(a.data))
+	a.data = make([]byte, n)
+	if got, err := io.ReadFull(r, a.data); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil, short(int64(got))
 		}
+		return nil, err
+	}
+	var one [1]byte
+	if k, _ := r.Read(one[:]); k > 0 {
 		return nil, fmt.Errorf("%w: data continues past shape %v of %s", ErrFormat, a.Shape, a.Dtype())
 	}
 	return a, nil
 }
 
-// parseHeader reads the header dictionary, e.g.
-// {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
-func parseHeader(h string) (*Array, error) {
-	h = strings.TrimSpace(h)
-	if !strings.HasPrefix(h, "{") || !strings.HasSuffix(h, "}") {
-		return nil, fmt.Errorf("%w: header %q is not a dictionary", ErrFormat, h)
+// prefixLen is the size of the header-length field of format version major.
+func prefixLen(major byte) int64 {
+	if major == 1 {
+		return 2
 	}
-	descr, ok1 := field(h, "descr")
-	fortran, ok2 := field(h, "fortran_order")
-	shape, ok3 := field(h, "shape")
-	if !ok1 || !ok2 || !ok3 {
-		return nil, fmt.Errorf("%w: header %q lacks descr, fortran_order or shape", ErrFormat, h)
-	}
-	if fortran != "False" {
-		return nil, fmt.Errorf("%w: the array is in Fortran order; save it with numpy.ascontiguousarray", ErrFormat)
-	}
-	a := &Array{}
-	d := strings.Trim(descr, `'"`)
-	if len(d) < 3 || (d[0] != '<' && d[0] != '>' && d[0] != '|' && d[0] != '=') {
-		return nil, fmt.Errorf("%w: dtype %s", ErrFormat, descr)
-	}
-	a.order = binary.ByteOrder(binary.LittleEndian)
-	if d[0] == '>' {
-		a.order = binary.BigEndian
-	}
-	a.Kind = d[1]
-	size, err := strconv.Atoi(d[2:])
-	if err != nil {
-		return nil, fmt.Errorf("%w: dtype %s", ErrFormat, descr)
-	}
-	a.Size = size
-	switch {
-	case a.Kind == 'f' && (size == 4 || size == 8),
-		(a.Kind == 'i' || a.Kind == 'u') && (size == 1 || size == 2 || size == 4 || size == 8),
-		a.Kind == 'b' && size == 1:
-	default:
-		return nil, fmt.Errorf("%w: dtype %s (xent reads bool, integers, float32 and float64)", ErrFormat, descr)
-	}
-	if !strings.HasPrefix(shape, "(") || !strings.HasSuffix(shape, ")") {
-		return nil, fmt.Errorf("%w: shape %s", ErrFormat, shape)
-	}
-	a.Shape = []int{}
-	for _, s := range strings.Split(shape[1:len(shape)-1], ",") {
-		if s = strings.TrimSpace(s); s == "" {
-			continue
-		}
-		d, err := strconv.Atoi(strings.TrimSuffix(s, "L"))
-		if err != nil || d < 0 {
-			return nil, fmt.Errorf("%w: shape %s", ErrFormat, shape)
-		}
-		a.Shape = append(a.Shape, d)
-	}
-	return a, nil
-}
-
-// field returns the value of key in a Python dict literal with string keys
-// and values that are strings, words or tuples.
-func field(h, key string) (string, bool) {
-	i := strings.Index(h, "'"+key+"'")
-	if i < 0 {
-		i = strings.Index(h, `"`+key+`"`)
-	}
-	if i < 0 {
-		return "", false
-	}
-	rest := strings.TrimSpace(h[i+len(key)+2:])
-	rest, ok := strings.CutPrefix(rest, ":")
-	if !ok {
-		return "", false
-	}
-	rest = strings.TrimSpace(rest)
-	if rest == "" {
-		return "", false
-	}
-	var end int
-	switch rest[0] {
-	case '(':
-		end = strings.IndexByte(rest, ')') + 1
-	case '\'', '"':
-		end = strings.IndexByte(rest[1:], rest[0]) + 2
-	default:
-		end = strings.IndexAny(rest, ",}")
-	}
-	if end <= 0 {
-		return "", false
-	}
-	return strings.TrimSpace(rest[:end]), true
+	return 4
 }
 
 // Write writes data, a []float32, []float64, []int64 or []int32 of
@@ -329,24 +288,15 @@ func Write(w io.Writer, shape []int, data any) error {
 	return binary.Write(w, binary.LittleEndian, data)
 }
 
-// WriteFile writes the array to path through a temporary file in the same
-// directory, renamed into place, so that a failed write never leaves a
-// truncated file where an old one was.
+// Writer returns a function that writes the array to a writer, for
+// outfile.Set.Add.
+func Writer(shape []int, data any) func(io.Writer) error {
+	return func(w io.Writer) error { return Write(w, shape, data) }
+}
+
+// WriteFile writes the array to path all or nothing (outfile.WriteFile):
+// through a synced temporary file in the same directory renamed into
+// place, or straight into a device or FIFO.
 func WriteFile(path string, shape []int, data any) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".xent-*.npy")
-	if err != nil {
-		return err
-	}
-	werr := Write(tmp, shape, data)
-	cerr := tmp.Close()
-	if werr == nil {
-		werr = cerr
-	}
-	if werr == nil {
-		werr = os.Rename(tmp.Name(), path)
-	}
-	if werr != nil {
-		os.Remove(tmp.Name())
-	}
-	return werr
+	return outfile.WriteFile(path, Writer(shape, data))
 }
