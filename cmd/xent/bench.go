@@ -15,6 +15,7 @@ import (
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/gradcheck"
 	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/memlimit"
 )
 
 const benchSynopsis = `--loss NAME --shape NxC[xD…] [--dtype float32|float64] [--workers W] [--json]
@@ -66,11 +67,23 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if *lossName == "" {
 		return usagef("bench: --loss is required")
 	}
+	if *runs < 1 || *runs > maxRuns {
+		return usagef("bench: --runs %d: want 1 to %d", *runs, maxRuns)
+	}
+	if *minTime <= 0 || *minTime > maxMinTime {
+		return usagef("bench: --min-time %v: want more than 0 and at most %v", *minTime, maxMinTime)
+	}
+	if *workers < 0 || *workers > maxWorkers {
+		return usagef("bench: --workers %d: want 0 (GOMAXPROCS) to %d", *workers, maxWorkers)
+	}
+	if *chunk < 0 {
+		return usagef("bench: --chunk %d: want 0 (chosen from the shapes) or more", *chunk)
+	}
 	if *lossName == "linear-softmax" {
 		return runBenchLinear(stdout, *shapeFlag, *dtype, *workers, *runs, *minTime, *materialized, *chunk, *asJSON)
 	}
-	if *materialized {
-		return usagef("bench: --materialized applies to --loss linear-softmax")
+	if *materialized || setFlags(fs)["chunk"] {
+		return usagef("bench: --materialized and --chunk apply to --loss linear-softmax")
 	}
 	loss, err := xent.ParseLoss(*lossName)
 	if err != nil {
@@ -79,12 +92,6 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	shape, err := parseShape(*shapeFlag)
 	if err != nil {
 		return err
-	}
-	if *runs < 1 || *minTime <= 0 {
-		return usagef("bench: --runs and --min-time must be positive")
-	}
-	if *workers < 0 {
-		return usagef("bench: --workers must be 0 or more")
 	}
 	if *path != "" {
 		var names []string
@@ -128,7 +135,25 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
+// The bounds of bench's flags: enough for any measurement, and small
+// enough that no flag can make the command allocate without bound.
+const (
+	maxRuns    = 1000
+	maxMinTime = time.Hour
+	maxWorkers = 4096
+)
+
 func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
+	elements := 1
+	for _, d := range shape {
+		elements *= d
+	}
+	var zero T
+	// float64 logits and targets drawn, their T copies, and the gradient.
+	need := memlimit.Bytes(elements, 8+8+3*int(sizeOf(zero)))
+	if err := memlimit.Check(need, fmt.Sprintf("bench at shape %s", shapeString(shape))); err != nil {
+		return benchReport{}, err
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	logits64, indices, targets64 := gradcheck.RandomInputs(rng, loss, shape)
 	logits, targets := convert[T](logits64), convert[T](targets64)
@@ -141,8 +166,6 @@ func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, min
 	if err := call(); err != nil {
 		return benchReport{}, err
 	}
-	elements := len(logits)
-	var zero T
 	bytes := float64(2 * elements * int(sizeOf(zero)))
 
 	// The ceiling copies the logits into the gradient buffer: the very

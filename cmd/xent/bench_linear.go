@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"syscall"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/memlimit"
 	"github.com/xent-go/xent/linear"
 )
 
@@ -45,6 +47,20 @@ func runBenchLinear(stdout io.Writer, shapeFlag, dtype string, workers, runs int
 	}
 	if dtype != "float32" && dtype != "float64" {
 		return usagef("bench: --dtype %q: want float32 or float64", dtype)
+	}
+	n, d, c := shape[0], shape[1], shape[2]
+	size := 4
+	if dtype == "float64" {
+		size = 8
+	}
+	// H and its gradient, W and its gradient, the bias, the labels, and the
+	// N×C-shaped scratch of the chunks or of the materialized logits.
+	var elements uint64
+	for _, e := range []uint64{memlimit.Bytes(n, 2*d), memlimit.Bytes(c, 2*d+2), memlimit.Bytes(n, 1), memlimit.Bytes(n, 2*c)} {
+		elements = memlimit.Add(elements, e)
+	}
+	if err := memlimit.Check(memlimit.Bytes(int(min(elements, math.MaxInt/8)), size), "linear-softmax at "+shapeFlag); err != nil {
+		return err
 	}
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)

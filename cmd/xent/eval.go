@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,7 +12,9 @@ import (
 	"strconv"
 
 	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/memlimit"
 	"github.com/xent-go/xent/internal/npy"
+	"github.com/xent-go/xent/internal/outfile"
 )
 
 const evalSynopsis = `--loss NAME --logits X.npy --targets T.npy [flags]
@@ -27,11 +31,14 @@ type evalFlags struct {
 	logits, targets, weight, posWeight, alphaFile, gradOutput string
 	outLoss, outGrad                                          string
 	json                                                      bool
+
+	files                *outfile.Set
+	writeLoss, writeGrad func(io.Writer) error // the outputs' content, once computed
 }
 
 func runEval(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("eval", evalSynopsis)
-	var f evalFlags
+	f := evalFlags{files: &outfile.Set{}}
 	f.register(fs)
 	fs.StringVar(&f.logits, "logits", "", "the logits `X.npy` (required)")
 	fs.StringVar(&f.targets, "targets", "", "the targets `T.npy` (required)")
@@ -58,6 +65,24 @@ func runEval(stdout, stderr io.Writer, args []string) error {
 	for flagName, path := range map[string]string{"weight": f.weight, "pos-weight": f.posWeight, "alpha-file": f.alphaFile} {
 		if path != "" && !cfg.Loss.Takes(optionOfFlag[flagName]) {
 			return usagef("--%s does not apply to loss %s", flagName, cfg.Loss)
+		}
+	}
+	// The outputs are checked against the inputs and each other before
+	// anything is read, and written only when everything succeeded.
+	for _, in := range []string{f.logits, f.targets, f.weight, f.posWeight, f.alphaFile, f.gradOutput} {
+		if in != "" {
+			f.files.Input(in)
+		}
+	}
+	for _, o := range []struct {
+		flag, path string
+		write      *func(io.Writer) error
+	}{{"--out-loss", f.outLoss, &f.writeLoss}, {"--out-grad", f.outGrad, &f.writeGrad}} {
+		if o.path == "" {
+			continue
+		}
+		if err := f.files.Add(o.flag, o.path, func(w io.Writer) error { return (*o.write)(w) }); err != nil {
+			return usagef("eval: %v", err)
 		}
 	}
 	x, err := npy.ReadFile(f.logits)
@@ -87,6 +112,21 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 	if loss.PerElement() {
 		lossShape = shape
 	}
+	nLosses := 1
+	for _, d := range lossShape {
+		nLosses *= d
+	}
+	var zero T
+	need := memlimit.Bytes(nLosses, int(sizeOf(zero)))
+	if f.outGrad != "" {
+		need = memlimit.Add(need, memlimit.Bytes(len(logits), int(sizeOf(zero))))
+	}
+	if f.classAlphaSet(fs, loss) {
+		need = memlimit.Add(need, memlimit.Bytes(classes, 8+int(sizeOf(zero))))
+	}
+	if err := memlimit.Check(need, fmt.Sprintf("eval of logits of shape %s", shapeString(shape))); err != nil {
+		return err
+	}
 	cfg := convertConfig[T](cfg64)
 	if a := f.classAlpha(fs, loss, classes); a != nil {
 		cfg.ClassAlpha = convert[T](a)
@@ -103,7 +143,14 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 			return fmt.Errorf("%s: targets of shape %s; logits %s need class indices of shape %s", f.targets, shapeString(t.Shape), shapeString(shape), shapeString(positionsShape))
 		}
 		if indices, err = t.Int64s(); err != nil {
-			return fmt.Errorf("%s: targets of dtype %s; %s takes integer class indices (<i8 or <i4)", f.targets, t.Dtype(), loss)
+			if re := (*npy.RangeError)(nil); errors.As(err, &re) {
+				return fmt.Errorf("%s: %w", f.targets, &xent.Error{Kind: xent.ErrTarget,
+					Msg: fmt.Sprintf("target %d at position %d is outside [0, %d)", re.Value, re.Index, classes)})
+			}
+			if t.Kind != 'i' && t.Kind != 'u' {
+				return fmt.Errorf("%s: targets of dtype %s; %s takes integer class indices (<i8 or <i4)", f.targets, t.Dtype(), loss)
+			}
+			return fmt.Errorf("%s: %w", f.targets, err)
 		}
 	} else {
 		if !slices.Equal(t.Shape, shape) {
@@ -150,10 +197,6 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 		}
 	}
 
-	nLosses := 1
-	for _, d := range lossShape {
-		nLosses *= d
-	}
 	out := xent.Output[T]{Losses: make([]T, nLosses)}
 	if f.outGrad != "" {
 		out.Grad = make([]T, len(logits))
@@ -162,37 +205,41 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 	if err != nil {
 		return err
 	}
-	if f.outLoss != "" {
-		if cfg.Reduction == xent.None {
-			err = npy.WriteFile(f.outLoss, lossShape, out.Losses)
-		} else {
-			err = npy.WriteFile(f.outLoss, []int{}, []T{value})
-		}
-		if err != nil {
-			return err
-		}
+	f.writeLoss = npy.Writer([]int{}, []T{value})
+	if cfg.Reduction == xent.None {
+		f.writeLoss = npy.Writer(lossShape, out.Losses)
 	}
-	if f.outGrad != "" {
-		if err := npy.WriteFile(f.outGrad, shape, out.Grad); err != nil {
-			return err
-		}
+	f.writeGrad = npy.Writer(shape, out.Grad)
+	// The report goes to stdout after the files are staged and before they
+	// are renamed: a failure of either leaves the files as they were.
+	var report bytes.Buffer
+	if err := printEval(&report, f, cfg, loss, shape, value, out.Losses); err != nil {
+		return err
 	}
+	return f.files.Commit(func() error {
+		_, err := stdout.Write(report.Bytes())
+		return err
+	})
+}
+
+// printEval writes eval's report, text or JSON.
+func printEval[T xent.Float](w io.Writer, f *evalFlags, cfg xent.Config[T], loss xent.Loss, shape []int, value T, losses []T) error {
 	if f.json {
 		report := evalReport{
 			Loss: string(loss), Reduction: cfg.Reduction.String(), Dtype: dtypeOf[T](),
 			Shape: shape, Value: jsonFloat(value), OutLoss: f.outLoss, OutGrad: f.outGrad,
 		}
 		if cfg.Reduction == xent.None {
-			report.Losses = make([]jsonFloat, len(out.Losses))
-			for i, l := range out.Losses {
+			report.Losses = make([]jsonFloat, len(losses))
+			for i, l := range losses {
 				report.Losses[i] = jsonFloat(l)
 			}
 		}
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		return enc.Encode(report)
 	}
-	return printEvalText(stdout, cfg.Reduction, loss, shape, value, out.Losses, f)
+	return printEvalText(w, cfg.Reduction, loss, shape, value, losses, f)
 }
 
 func printEvalText[T xent.Float](w io.Writer, red xent.Reduction, loss xent.Loss, shape []int, value T, losses []T, f *evalFlags) error {

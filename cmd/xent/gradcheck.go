@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -37,9 +38,15 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	if !(*tolerance >= 0) || math.IsInf(*tolerance, 0) {
+		return usagef("gradcheck: --tolerance %v: want a finite number ≥ 0", *tolerance)
+	}
 	shape, err := parseShape(*shapeFlag)
 	if err != nil {
 		return err
+	}
+	if n := elementsOf(shape); n > maxGradcheckLogits {
+		return usagef("gradcheck: --shape %s has %d logits; finite differences evaluate the loss four times per logit, so at most %d are checked", *shapeFlag, n, maxGradcheckLogits)
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0x9e3779b97f4a7c15))
 	for _, o := range []struct {
@@ -100,6 +107,18 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 		return fmt.Errorf("gradcheck: relative error %.3g is above the tolerance %.3g", r.WorstRelative, *tolerance)
 	}
 	return nil
+}
+
+// maxGradcheckLogits bounds gradcheck's shape: its work grows as the
+// square of the logits (four evaluations of the whole loss per logit).
+const maxGradcheckLogits = 1 << 16
+
+func elementsOf(shape []int) int {
+	n := 1
+	for _, d := range shape {
+		n *= d
+	}
+	return n
 }
 
 // parseShape reads "4x10" or "2x3x8x8": at least two positive dimensions

@@ -75,7 +75,36 @@ var commands = []command{
 }
 
 // run is the whole program: main only maps its error to an exit status.
+// A failed write to stdout fails the command (exit 1), so that
+// "xent eval … > /dev/full" does not report success.
 func run(stdout, stderr io.Writer, args []string) error {
+	out := &checkedWriter{w: stdout}
+	err := runCommand(out, stderr, args)
+	if err == nil && out.err != nil {
+		err = fmt.Errorf("writing standard output: %w", out.err)
+	}
+	return err
+}
+
+// checkedWriter remembers the first write error; later writes do nothing.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.w.Write(p)
+	if err == nil && n < len(p) {
+		err = io.ErrShortWrite
+	}
+	c.err = err
+	return n, err
+}
+
+func runCommand(stdout, stderr io.Writer, args []string) error {
 	if len(args) == 0 {
 		return runDemo(stdout)
 	}
@@ -102,8 +131,7 @@ func run(stdout, stderr io.Writer, args []string) error {
 			return nil
 		}
 	}
-	printUsage(stderr)
-	return usagef("unknown command %q", name)
+	return usagef("unknown command %q (the commands: xent help)", name)
 }
 
 func printUsage(w io.Writer) {

@@ -78,7 +78,7 @@ func (f *lossFlags) config(fs *flag.FlagSet) (xent.Config[float64], error) {
 // classAlpha returns the per-class α of softmax-focal when --alpha was
 // given: every one of the classes gets it. Otherwise nil.
 func (f *lossFlags) classAlpha(fs *flag.FlagSet, loss xent.Loss, classes int) []float64 {
-	if loss != xent.SoftmaxFocal || !setFlags(fs)["alpha"] {
+	if !f.classAlphaSet(fs, loss) {
 		return nil
 	}
 	a := make([]float64, classes)
@@ -86,6 +86,11 @@ func (f *lossFlags) classAlpha(fs *flag.FlagSet, loss xent.Loss, classes int) []
 		a[i] = f.alpha
 	}
 	return a
+}
+
+// classAlphaSet reports whether classAlpha gives a per-class α.
+func (f *lossFlags) classAlphaSet(fs *flag.FlagSet, loss xent.Loss) bool {
+	return loss == xent.SoftmaxFocal && setFlags(fs)["alpha"]
 }
 
 // convertConfig turns a float64 Config into T, converting the slices.

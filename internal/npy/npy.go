@@ -61,6 +61,9 @@ func (a *Array) Float32s() ([]float32, error) {
 	if a.Kind != 'f' || a.Size != 4 {
 		return nil, fmt.Errorf("npy: dtype %s is not float32 (<f4)", a.Dtype())
 	}
+	if err := a.checkDecode(4); err != nil {
+		return nil, err
+	}
 	out := make([]float32, a.Len())
 	for i := range out {
 		out[i] = math.Float32frombits(a.order.Uint32(a.data[4*i:]))
@@ -72,6 +75,9 @@ func (a *Array) Float32s() ([]float32, error) {
 func (a *Array) Float64s() ([]float64, error) {
 	if a.Kind != 'f' || a.Size != 8 {
 		return nil, fmt.Errorf("npy: dtype %s is not float64 (<f8)", a.Dtype())
+	}
+	if err := a.checkDecode(8); err != nil {
+		return nil, err
 	}
 	out := make([]float64, a.Len())
 	for i := range out {
@@ -85,6 +91,9 @@ func (a *Array) Float64s() ([]float64, error) {
 func (a *Array) Int64s() ([]int64, error) {
 	if a.Kind != 'i' && a.Kind != 'u' {
 		return nil, fmt.Errorf("npy: dtype %s is not an integer type", a.Dtype())
+	}
+	if err := a.checkDecode(8); err != nil {
+		return nil, err
 	}
 	out := make([]int64, a.Len())
 	for i := range out {
@@ -111,6 +120,11 @@ func (a *Array) Int64s() ([]int64, error) {
 		}
 	}
 	return out, nil
+}
+
+// checkDecode checks that the values, size bytes each, fit in memory.
+func (a *Array) checkDecode(size int) error {
+	return memlimit.Check(memlimit.Bytes(a.Len(), size), fmt.Sprintf("the %d values of an array of shape %v", a.Len(), a.Shape))
 }
 
 // RangeError is Int64s' error for a uint64 value above the int64 range.

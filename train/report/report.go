@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 
 	"gonum.org/v1/plot"
@@ -19,6 +18,8 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/xent-go/xent/figures"
+	"github.com/xent-go/xent/internal/outfile"
 	"github.com/xent-go/xent/train"
 )
 
@@ -36,16 +37,16 @@ func MetricsJSON(m train.Metrics) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-// Write writes Files into dir, which must exist. With no epochs yet it
-// writes metrics.json and a report that says so.
+// Write writes Files into dir, which must exist, all or (on any failure)
+// none. With no epochs yet it writes metrics.json and a report that says
+// so.
 func Write(dir string, m train.Metrics) error {
 	b, err := MetricsJSON(m)
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(dir, "metrics.json"), b, 0o644); err != nil {
-		return err
-	}
+	files := map[string][]byte{"metrics.json": b}
+	names := []string{"metrics.json"}
 	if len(m.Epochs) > 0 {
 		for _, f := range []struct {
 			name string
@@ -56,9 +57,10 @@ func Write(dir string, m train.Metrics) error {
 				return err
 			}
 			for _, ext := range []string{".png", ".svg"} {
-				if err := p.Save(5*vg.Inch, 3.75*vg.Inch, filepath.Join(dir, f.name+ext)); err != nil {
+				if files[f.name+ext], err = figures.Encode(p, 5*vg.Inch, 3.75*vg.Inch, ext[1:]); err != nil {
 					return err
 				}
+				names = append(names, f.name+ext)
 			}
 		}
 	}
@@ -66,7 +68,15 @@ func Write(dir string, m train.Metrics) error {
 	if err := pageTemplate.Execute(&page, m); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "report.html"), page.Bytes(), 0o644)
+	files["report.html"] = page.Bytes()
+	names = append(names, "report.html")
+	var set outfile.Set
+	for _, name := range names {
+		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
+			return err
+		}
+	}
+	return set.Commit(nil)
 }
 
 // curves plots one value per epoch for the training and the test set.
