@@ -1,17 +1,24 @@
 package train
 
 import (
+	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 
 	"github.com/xent-go/xent/data"
+	"github.com/xent-go/xent/internal/memlimit"
+	"github.com/xent-go/xent/internal/outfile"
+	"github.com/xent-go/xent/internal/safetensors"
 	"github.com/xent-go/xent/nn"
 )
 
@@ -19,26 +26,40 @@ import (
 // cannot be read or does not fit.
 var ErrCheckpoint = errors.New("train: bad checkpoint")
 
-// checkpointFormat names this layout of tensors and metadata.
-const checkpointFormat = "xent-train/1"
+// checkpointFormat names this layout of tensors and metadata. Version 2
+// added the checksum; version 1 files (without one) are refused.
+const checkpointFormat = "xent-train/2"
 
-// A checkpoint is a safetensors file (https://huggingface.co/docs/safetensors):
-// an 8-byte little-endian header length, a JSON header, then the tensors'
+// A checkpoint is a safetensors file (package internal/safetensors): an
+// 8-byte little-endian header length, a JSON header, then the tensors'
 // bytes. The network's parameters are "net.<layer>.weight" and
 // "net.<layer>.bias" with PyTorch's shapes and layouts, so
 // safetensors.torch.load_file gives a state dict for the same network
 // built with nn.Sequential; the optimiser's state is "adam.m.<k>",
 // "adam.v.<k>" or "sgd.buf.<k>" for the k-th parameter; the run's config,
 // position and metrics are strings in "__metadata__".
+//
+// The metadata's "sha256" is the SHA-256 of the whole file with the 64
+// hexadecimal digits of that value written as zeros: it covers every
+// other byte (length, header, padding and data). A reader checks, before
+// it uses any value: the safetensors structure (package safetensors); the
+// format; that the tensors are exactly the ones the run's network and
+// optimiser have, with their shapes (before reading the data, so that a
+// large file is refused without being read); the checksum; then every
+// metadata value for range (positions within the run, counts that fit
+// each other, finite sums) and every tensor value for finiteness.
 
-type tensorInfo struct {
-	DType   string `json:"dtype"`
-	Shape   []int  `json:"shape"`
-	Offsets [2]int `json:"data_offsets"`
-}
+// checksumKey is the metadata key of the checksum.
+const checksumKey = "sha256"
+
+var zeroDigest = bytes.Repeat([]byte("0"), 2*sha256.Size)
+
+// metadataKeys are the keys a checkpoint's metadata has (adam_t only with
+// Adam).
+var metadataKeys = []string{"format", "dataset", "epoch", "batch", "loss_sum", "correct", "images", "config", "metrics", checksumKey}
 
 // tensorNames returns the checkpoint names of the network's parameters:
-// net.<index of the layer in the network>.<weight|bias>.
+// net.<index of the layer in the network>.<the parameter's name>.
 func tensorNames(net *nn.Network[float32]) []string {
 	var names []string
 	for i, l := range net.Layers {
@@ -53,28 +74,73 @@ func tensorNames(net *nn.Network[float32]) []string {
 	return names
 }
 
-// Save writes the run to path as a checkpoint that Resume continues. It
-// writes a temporary file in the same directory and renames it, so an
-// existing checkpoint is replaced whole or not at all.
-func (t *Trainer) Save(path string) error {
-	type tensor struct {
-		name  string
-		shape []int
-		value []float32
-	}
-	var tensors []tensor
+// want is one tensor a checkpoint of a run holds.
+type want struct {
+	name  string
+	shape []int
+	value []float32 // Save: the values; Resume: where they go
+}
+
+// tensors lists the run's tensors: the network's parameters, then the
+// optimiser's state for each parameter (none before the first step, or
+// for SGD without momentum).
+func (t *Trainer) tensors(steps int) []want {
+	var ws []want
 	params := t.net.Params()
 	for k, name := range tensorNames(t.net) {
-		tensors = append(tensors, tensor{name, params[k].Shape, params[k].Value})
+		ws = append(ws, want{name, params[k].Shape, params[k].Value})
 	}
+	if steps == 0 {
+		return ws
+	}
+	switch o := t.opt.(type) {
+	case *nn.Adam[float32]:
+		if len(o.M) != len(params) {
+			o.M, o.V = make([][]float32, len(params)), make([][]float32, len(params))
+		}
+		for k, p := range params {
+			o.M[k], o.V[k] = grow(o.M[k], len(p.Value)), grow(o.V[k], len(p.Value))
+			ws = append(ws, want{fmt.Sprintf("adam.m.%d", k), []int{len(p.Value)}, o.M[k]},
+				want{fmt.Sprintf("adam.v.%d", k), []int{len(p.Value)}, o.V[k]})
+		}
+	case *nn.SGD[float32]:
+		if o.Momentum == 0 {
+			break
+		}
+		if len(o.Buf) != len(params) {
+			o.Buf = make([][]float32, len(params))
+		}
+		for k, p := range params {
+			o.Buf[k] = grow(o.Buf[k], len(p.Value))
+			ws = append(ws, want{fmt.Sprintf("sgd.buf.%d", k), []int{len(p.Value)}, o.Buf[k]})
+		}
+	}
+	return ws
+}
+
+func grow(v []float32, n int) []float32 {
+	if len(v) != n {
+		return make([]float32, n)
+	}
+	return v
+}
+
+// steps is the number of optimiser steps taken at the position.
+func (t *Trainer) steps() int { return t.epoch*batchCount(t.train.N, t.cfg.Batch) + t.batch }
+
+// Save writes the run to path as a checkpoint that Resume continues, all
+// or nothing (outfile.WriteFile): an existing checkpoint is replaced whole
+// or not at all.
+func (t *Trainer) Save(path string) error {
 	meta := map[string]string{
-		"format":   checkpointFormat,
-		"dataset":  t.dataset,
-		"epoch":    strconv.Itoa(t.epoch),
-		"batch":    strconv.Itoa(t.batch),
-		"loss_sum": strconv.FormatFloat(t.lossSum, 'g', -1, 64),
-		"correct":  strconv.Itoa(t.correct),
-		"images":   strconv.Itoa(t.images),
+		"format":    checkpointFormat,
+		"dataset":   t.dataset,
+		"epoch":     strconv.Itoa(t.epoch),
+		"batch":     strconv.Itoa(t.batch),
+		"loss_sum":  strconv.FormatFloat(t.lossSum, 'g', -1, 64),
+		"correct":   strconv.Itoa(t.correct),
+		"images":    strconv.Itoa(t.images),
+		checksumKey: string(zeroDigest),
 	}
 	for key, v := range map[string]any{"config": t.cfg, "metrics": t.metrics} {
 		b, err := json.Marshal(v)
@@ -83,200 +149,280 @@ func (t *Trainer) Save(path string) error {
 		}
 		meta[key] = string(b)
 	}
-	switch o := t.opt.(type) {
-	case *nn.Adam[float32]:
+	if o, ok := t.opt.(*nn.Adam[float32]); ok {
 		meta["adam_t"] = strconv.Itoa(o.T)
-		for k := range o.M {
-			tensors = append(tensors, tensor{fmt.Sprintf("adam.m.%d", k), []int{len(o.M[k])}, o.M[k]},
-				tensor{fmt.Sprintf("adam.v.%d", k), []int{len(o.V[k])}, o.V[k]})
-		}
-	case *nn.SGD[float32]:
-		for k := range o.Buf {
-			tensors = append(tensors, tensor{fmt.Sprintf("sgd.buf.%d", k), []int{len(o.Buf[k])}, o.Buf[k]})
-		}
 	}
-
-	header := map[string]any{"__metadata__": meta}
-	offset := 0
-	for _, ts := range tensors {
-		header[ts.name] = tensorInfo{"F32", ts.shape, [2]int{offset, offset + 4*len(ts.value)}}
-		offset += 4 * len(ts.value)
+	var tensors []safetensors.Tensor
+	for _, w := range t.tensors(t.steps()) {
+		b := make([]byte, 0, 4*len(w.value))
+		for _, v := range w.value {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		tensors = append(tensors, safetensors.Tensor{Name: w.name, DType: "F32", Shape: w.shape, Data: b})
 	}
-	h, err := json.Marshal(header) // map keys come out sorted: the same run gives the same bytes
+	file, err := safetensors.Encode(tensors, meta)
 	if err != nil {
 		return err
 	}
-	for len(h)%8 != 0 {
-		h = append(h, ' ')
-	}
-	buf := make([]byte, 8, 8+len(h)+offset)
-	binary.LittleEndian.PutUint64(buf, uint64(len(h)))
-	buf = append(buf, h...)
-	for _, ts := range tensors {
-		for _, v := range ts.value {
-			buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
-		}
-	}
-	return writeAtomic(path, buf)
-}
-
-// writeAtomic writes b to a temporary file beside path, syncs it and
-// renames it over path.
-func writeAtomic(path string, b []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	at, err := digestAt(file)
 	if err != nil {
 		return err
 	}
-	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	sum := sha256.Sum256(file)
+	hex.Encode(file[at:at+len(zeroDigest)], sum[:])
+	return outfile.WriteFile(path, outfile.Bytes(file))
 }
 
-// readCheckpoint reads a safetensors file and returns its header's
-// entries, the data after the header and the metadata, checking that it
-// is a checkpoint of this package.
-func readCheckpoint(path string) (raw map[string]json.RawMessage, body []byte, meta map[string]string, err error) {
-	b, err := os.ReadFile(path)
+// digestAt returns the offset in file of the checksum's hexadecimal
+// digits: the one place where the metadata's "sha256" value stands. (A
+// quote inside a JSON string is escaped, so `"sha256":"` can only be the
+// key.)
+func digestAt(file []byte) (int, error) {
+	key := []byte(`"` + checksumKey + `":"`)
+	i := bytes.Index(file, key)
+	if i < 0 || bytes.Contains(file[i+1:], key) || i+len(key)+len(zeroDigest) >= len(file) || file[i+len(key)+len(zeroDigest)] != '"' {
+		return 0, errors.New("no single sha256 entry of 64 digits in the header")
+	}
+	return i + len(key), nil
+}
+
+// checkpoint is a checkpoint file whose header has been read and checked.
+type checkpoint struct {
+	path string
+	f    *os.File
+	h    *safetensors.Header
+	meta map[string]string
+}
+
+func (c *checkpoint) bad(format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrCheckpoint, c.path, fmt.Sprintf(format, args...))
+}
+
+// openCheckpoint opens path and reads its header: a safetensors header of
+// this package's format with exactly the metadata keys Save writes.
+func openCheckpoint(path string) (*checkpoint, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
+		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, args...))
+	c := &checkpoint{path: path, f: f}
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, c.bad("not a regular file")
 	}
-	if len(b) < 8 {
-		return nil, nil, nil, bad("%d bytes, shorter than a safetensors header", len(b))
+	if c.h, err = safetensors.ReadHeader(f, fi.Size()); err != nil {
+		f.Close()
+		return nil, c.bad("%v", err)
 	}
-	n := binary.LittleEndian.Uint64(b)
-	if n > uint64(len(b)-8) {
-		return nil, nil, nil, bad("header of %d bytes in a file of %d", n, len(b))
+	c.meta = c.h.Metadata
+	if c.meta["format"] != checkpointFormat {
+		f.Close()
+		return nil, c.bad("not a checkpoint of this version of xent train (format %q, want %q)", c.meta["format"], checkpointFormat)
 	}
-	if err := json.Unmarshal(b[8:8+n], &raw); err != nil {
-		return nil, nil, nil, bad("header: %v", err)
+	keys := slices.Clone(metadataKeys)
+	if _, ok := c.meta["adam_t"]; ok {
+		keys = append(keys, "adam_t")
 	}
-	if err := json.Unmarshal(raw["__metadata__"], &meta); err != nil || meta["format"] != checkpointFormat {
-		return nil, nil, nil, bad("not a checkpoint of xent train (format %q)", meta["format"])
+	if got := slices.Sorted(maps.Keys(c.meta)); !slices.Equal(got, slices.Sorted(slices.Values(keys))) {
+		f.Close()
+		return nil, c.bad("metadata keys %v, want %v", got, slices.Sorted(slices.Values(keys)))
 	}
-	return raw, b[8+n:], meta, nil
+	return c, nil
+}
+
+// readData reads the tensor data and verifies the checksum.
+func (c *checkpoint) readData() ([]byte, error) {
+	defer c.f.Close()
+	if err := memlimit.Check(uint64(c.h.DataSize), "the checkpoint's tensors"); err != nil {
+		return nil, c.bad("%v", err)
+	}
+	body, err := safetensors.ReadData(c.f, c.h)
+	if err != nil {
+		return nil, c.bad("%v", err)
+	}
+	if extra, _ := c.f.Read(make([]byte, 1)); extra > 0 {
+		return nil, c.bad("the file grew while it was read")
+	}
+	hash := sha256.New()
+	hash.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(c.h.Raw))))
+	raw := slices.Clone(c.h.Raw)
+	at, err := digestAt(raw)
+	if err != nil {
+		return nil, c.bad("%v", err)
+	}
+	stored := string(raw[at : at+len(zeroDigest)])
+	copy(raw[at:], zeroDigest)
+	hash.Write(raw)
+	hash.Write(body)
+	if got := hex.EncodeToString(hash.Sum(nil)); got != stored || c.meta[checksumKey] != stored {
+		return nil, c.bad("the checksum does not match: the file is damaged")
+	}
+	return body, nil
 }
 
 // CheckpointDataset returns the name of the data set a checkpoint's run
-// trains on, so that a caller can load that set before Resume.
+// trains on, so that a caller can load that set before Resume. It reads
+// and verifies the whole checkpoint.
 func CheckpointDataset(path string) (string, error) {
-	_, _, meta, err := readCheckpoint(path)
+	c, err := openCheckpoint(path)
 	if err != nil {
 		return "", err
 	}
-	return meta["dataset"], nil
+	if _, err := c.readData(); err != nil {
+		return "", err
+	}
+	return c.meta["dataset"], nil
+}
+
+// strictJSON decodes s into v, refusing unknown fields and anything after
+// the value.
+func strictJSON(s string, v any) error {
+	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("data after the value")
+	}
+	return nil
 }
 
 // Resume reads a checkpoint written by Save and returns the run it holds,
 // on the given sets, ready to continue. Every failure wraps ErrCheckpoint
-// and names what is wrong.
+// and names what is wrong; the file is only read.
 func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
-	raw, body, meta, err := readCheckpoint(path)
+	c, err := openCheckpoint(path)
 	if err != nil {
 		return nil, err
 	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s: %s", ErrCheckpoint, path, fmt.Sprintf(format, args...))
-	}
+	meta := c.meta
 	var cfg Config
-	if err := json.Unmarshal([]byte(meta["config"]), &cfg); err != nil {
-		return nil, bad("config: %v", err)
+	if err := strictJSON(meta["config"], &cfg); err != nil {
+		c.f.Close()
+		return nil, c.bad("config: %v", err)
+	}
+	if err := checkSets(trainSet, testSet); err != nil {
+		c.f.Close()
+		return nil, err
 	}
 	t, err := New(cfg, meta["dataset"], trainSet, testSet)
 	if err != nil {
-		return nil, bad("%v", err)
-	}
-	if err := json.Unmarshal([]byte(meta["metrics"]), &t.metrics); err != nil {
-		return nil, bad("metrics: %v", err)
+		c.f.Close()
+		return nil, c.bad("%v", err)
 	}
 	for _, f := range []struct {
 		key string
 		v   *int
 	}{{"epoch", &t.epoch}, {"batch", &t.batch}, {"correct", &t.correct}, {"images", &t.images}} {
 		v, err := strconv.Atoi(meta[f.key])
-		if err != nil || v < 0 {
-			return nil, bad("%s %q", f.key, meta[f.key])
+		if err != nil || v < 0 || strconv.Itoa(v) != meta[f.key] {
+			c.f.Close()
+			return nil, c.bad("%s %q", f.key, meta[f.key])
 		}
 		*f.v = v
 	}
-	if t.lossSum, err = strconv.ParseFloat(meta["loss_sum"], 64); err != nil {
-		return nil, bad("loss_sum %q", meta["loss_sum"])
+	batches := batchCount(trainSet.N, cfg.Batch)
+	if t.epoch > cfg.Epochs || t.batch >= batches || (t.epoch == cfg.Epochs && t.batch != 0) ||
+		t.images != t.batch*cfg.Batch || t.correct > t.images {
+		c.f.Close()
+		return nil, c.bad("at epoch %d of %d, batch %d of %d, %d of %d images right: not a position of this run on these sets",
+			t.epoch, cfg.Epochs, t.batch, batches, t.correct, t.images)
 	}
-	batches := (trainSet.N + cfg.Batch - 1) / cfg.Batch
-	if t.epoch > cfg.Epochs || t.batch >= batches || len(t.metrics.Epochs) != t.epoch {
-		return nil, bad("at epoch %d of %d, batch %d of %d, with %d epochs of metrics",
-			t.epoch, cfg.Epochs, t.batch, batches, len(t.metrics.Epochs))
+	steps := t.steps()
+	wants := t.tensors(steps)
+	if len(c.h.Tensors) != len(wants) {
+		c.f.Close()
+		return nil, c.bad("%d tensors, want %d for this run's network and optimiser at step %d", len(c.h.Tensors), len(wants), steps)
+	}
+	for _, w := range wants {
+		info, ok := c.h.Tensor(w.name)
+		if !ok || info.DType != "F32" || !slices.Equal(info.Shape, w.shape) {
+			c.f.Close()
+			return nil, c.bad("tensor %s: %v, want F32 %v", w.name, info, w.shape)
+		}
 	}
 
-	read := func(name string, want []int) ([]float32, error) {
-		var info tensorInfo
-		if err := json.Unmarshal(raw[name], &info); err != nil {
-			return nil, bad("tensor %s: missing or malformed", name)
-		}
-		count := 1
-		for _, d := range info.Shape {
-			count *= d
-		}
-		lo, hi := info.Offsets[0], info.Offsets[1]
-		if info.DType != "F32" || !slices.Equal(info.Shape, want) || lo < 0 || hi > len(body) || hi-lo != 4*count {
-			return nil, bad("tensor %s: %s %v at [%d, %d), want F32 %v", name, info.DType, info.Shape, lo, hi, want)
-		}
-		v := make([]float32, count)
-		for i := range v {
-			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(body[lo+4*i:]))
-		}
-		return v, nil
+	// The structure fits the run: read the data and check the checksum
+	// before any value is used.
+	body, err := c.readData()
+	if err != nil {
+		return nil, err
 	}
-	params := t.net.Params()
-	values := make([][]float32, len(params))
-	for k, name := range tensorNames(t.net) {
-		if values[k], err = read(name, params[k].Shape); err != nil {
-			return nil, err
-		}
+	if err := strictJSON(meta["metrics"], &t.metrics); err != nil {
+		return nil, c.bad("metrics: %v", err)
 	}
-	steps := t.epoch*batches + t.batch
-	switch o := t.opt.(type) {
-	case *nn.Adam[float32]:
+	if err := t.metrics.check(cfg, meta["dataset"], t.epoch, testSet); err != nil {
+		return nil, c.bad("metrics: %v", err)
+	}
+	if t.lossSum, err = strconv.ParseFloat(meta["loss_sum"], 64); err != nil || !(t.lossSum >= 0) || math.IsInf(t.lossSum, 0) {
+		return nil, c.bad("loss_sum %q: want a finite number ≥ 0", meta["loss_sum"])
+	}
+	if t.batch == 0 && t.lossSum != 0 {
+		return nil, c.bad("loss_sum %q at the start of an epoch", meta["loss_sum"])
+	}
+	if o, ok := t.opt.(*nn.Adam[float32]); ok {
 		if o.T, err = strconv.Atoi(meta["adam_t"]); err != nil || o.T != steps {
-			return nil, bad("adam_t %q, want %d steps", meta["adam_t"], steps)
+			return nil, c.bad("adam_t %q, want %d steps", meta["adam_t"], steps)
 		}
-		if steps > 0 {
-			o.M, o.V = make([][]float32, len(params)), make([][]float32, len(params))
-			for k, p := range params {
-				if o.M[k], err = read(fmt.Sprintf("adam.m.%d", k), []int{len(p.Value)}); err != nil {
-					return nil, err
-				}
-				if o.V[k], err = read(fmt.Sprintf("adam.v.%d", k), []int{len(p.Value)}); err != nil {
-					return nil, err
-				}
-			}
-		}
-	case *nn.SGD[float32]:
-		if steps > 0 && cfg.Momentum != 0 {
-			o.Buf = make([][]float32, len(params))
-			for k, p := range params {
-				if o.Buf[k], err = read(fmt.Sprintf("sgd.buf.%d", k), []int{len(p.Value)}); err != nil {
-					return nil, err
-				}
-			}
-		}
+	} else if _, ok := meta["adam_t"]; ok {
+		return nil, c.bad("adam_t in a run with %s", cfg.Optimizer)
 	}
-	for k, p := range params {
-		copy(p.Value, values[k])
+	values := make([][]float32, len(wants))
+	for k, w := range wants {
+		info, _ := c.h.Tensor(w.name)
+		b := info.Bytes(body)
+		v := make([]float32, len(b)/4)
+		for i := range v {
+			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+			if math.IsNaN(float64(v[i])) || math.IsInf(float64(v[i]), 0) || (v[i] < 0 && w.name[:min(len(w.name), 7)] == "adam.v.") {
+				return nil, c.bad("tensor %s: value %v at index %d", w.name, v[i], i)
+			}
+		}
+		values[k] = v
+	}
+	for k, w := range wants {
+		copy(w.value, values[k])
 	}
 	return t, nil
+}
+
+// check reports whether m can be the record of cfg's run on testSet after
+// epochs epochs.
+func (m Metrics) check(cfg Config, dataset string, epochs int, testSet *data.Set) error {
+	if m.Dataset != dataset || m.Config != cfg || len(m.Epochs) != epochs {
+		return fmt.Errorf("%d epochs of %q with another configuration, want %d of %q", len(m.Epochs), m.Dataset, epochs, dataset)
+	}
+	for i, e := range m.Epochs {
+		for _, v := range []float64{e.TrainLoss, e.TestLoss} {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return fmt.Errorf("epoch %d: loss %v", i+1, v)
+			}
+		}
+		for _, v := range []float64{e.TrainAccuracy, e.TestAccuracy} {
+			if !(v >= 0 && v <= 1) {
+				return fmt.Errorf("epoch %d: accuracy %v", i+1, v)
+			}
+		}
+		if e.Epoch != i+1 || len(e.Confusion) != testSet.Classes {
+			return fmt.Errorf("epoch %d numbered %d with %d confusion rows", i+1, e.Epoch, len(e.Confusion))
+		}
+		total := 0
+		for _, row := range e.Confusion {
+			if len(row) != testSet.Classes {
+				return fmt.Errorf("epoch %d: a confusion row of %d classes", i+1, len(row))
+			}
+			for _, n := range row {
+				if n < 0 || n > testSet.N {
+					return fmt.Errorf("epoch %d: confusion count %d", i+1, n)
+				}
+				total += n
+			}
+		}
+		if total != testSet.N {
+			return fmt.Errorf("epoch %d: the confusion matrix counts %d test images of %d", i+1, total, testSet.N)
+		}
+	}
+	return nil
 }

@@ -1,8 +1,8 @@
-// Package train trains nn.DefaultNetwork on a labelled image set with one
-// of xent's classification losses: shuffled mini-batches, Adam or SGD,
-// per-epoch test accuracy and a confusion matrix, and checkpoints that a
-// run can stop at (between two batches) and resume from with the same
-// result to the bit as a run that never stopped.
+// Package train trains nn.Classifier (nn.DefaultNetwork on 28×28 images) on
+// a labelled image set with one of xent's classification losses: shuffled
+// mini-batches, Adam or SGD, per-epoch test accuracy and a confusion matrix,
+// and checkpoints that a run can stop at (between two batches) and resume
+// from with the same result to the bit as a run that never stopped.
 //
 // A run is deterministic: the same Config (seed and workers included)
 // gives the same weights and the same Metrics, because the batch order is
@@ -42,6 +42,9 @@ type Config struct {
 	Workers int `json:"workers"`
 }
 
+// MaxWorkers bounds Config.Workers.
+const MaxWorkers = 4096
+
 // Defaults is the configuration of `xent train` without flags.
 func Defaults() Config {
 	return Config{Loss: xent.Softmax, Epochs: 5, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1, Workers: 2}
@@ -65,8 +68,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("%w: optimizer %q: want adam or sgd", ErrConfig, c.Optimizer)
 	case !(c.Momentum >= 0 && c.Momentum < 1):
 		return fmt.Errorf("%w: momentum %v: want 0 ≤ μ < 1", ErrConfig, c.Momentum)
-	case c.Workers < 1:
-		return fmt.Errorf("%w: workers %d: want at least 1", ErrConfig, c.Workers)
+	case c.Workers < 1 || c.Workers > MaxWorkers:
+		return fmt.Errorf("%w: workers %d: want 1 to %d", ErrConfig, c.Workers, MaxWorkers)
 	}
 	return nil
 }
@@ -123,7 +126,9 @@ func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, err
 	if err := checkSets(trainSet, testSet); err != nil {
 		return nil, err
 	}
-	net, err := nn.DefaultNetwork[float32](trainSet.Classes, cfg.Seed, cfg.Workers)
+	// nn.DefaultNetwork on 28×28 images; the same layers on other sizes.
+	in := nn.Shape{C: 1, H: trainSet.Height, W: trainSet.Width}
+	net, err := nn.Classifier[float32](in, trainSet.Classes, cfg.Seed, cfg.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -137,15 +142,34 @@ func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, err
 	return t, nil
 }
 
+// batchCount is the number of batches of b in n images, the last one
+// partial: ⌈n/b⌉, without the overflow of (n+b−1)/b for a b near MaxInt.
+func batchCount(n, b int) int {
+	if n == 0 {
+		return 0
+	}
+	return (n-1)/b + 1
+}
+
+// MinImageSize is the smallest height and width the network takes: its
+// two 2×2 max pools leave at least one pixel.
+const MinImageSize = 4
+
 func checkSets(trainSet, testSet *data.Set) error {
 	for _, s := range []*data.Set{trainSet, testSet} {
-		if s == nil || s.N < 1 || s.Height != 28 || s.Width != 28 || s.Classes < 2 ||
-			len(s.Images) != s.N*28*28 || len(s.Labels) != s.N {
-			return fmt.Errorf("%w: the network takes sets of 28×28 images with at least 2 classes", ErrConfig)
+		if s == nil || s.N < 1 || s.Height < MinImageSize || s.Width < MinImageSize || s.Classes < 2 ||
+			len(s.Images) != s.N*s.Height*s.Width || len(s.Labels) != s.N {
+			return fmt.Errorf("%w: the network takes sets of images of at least %d×%d pixels with at least 2 classes", ErrConfig, MinImageSize, MinImageSize)
+		}
+		for i, l := range s.Labels {
+			if int(l) >= s.Classes {
+				return fmt.Errorf("%w: label %d of image %d is not below the %d classes", ErrConfig, l, i, s.Classes)
+			}
 		}
 	}
-	if trainSet.Classes != testSet.Classes {
-		return fmt.Errorf("%w: %d training classes, %d test classes", ErrConfig, trainSet.Classes, testSet.Classes)
+	if trainSet.Classes != testSet.Classes || trainSet.Height != testSet.Height || trainSet.Width != testSet.Width {
+		return fmt.Errorf("%w: %d training classes of %d×%d images, %d test classes of %d×%d", ErrConfig,
+			trainSet.Classes, trainSet.Height, trainSet.Width, testSet.Classes, testSet.Height, testSet.Width)
 	}
 	return nil
 }
@@ -165,14 +189,14 @@ func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
 // ErrStopped at a batch boundary.
 func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(Epoch)) error {
 	n, b := t.train.N, t.cfg.Batch
-	batches := (n + b - 1) / b
+	batches := batchCount(n, b)
 	for t.epoch < t.cfg.Epochs {
 		order := data.Shuffle(n, t.cfg.Seed, t.epoch)
 		for ; t.batch < batches; t.batch++ {
 			if ctx.Err() != nil {
 				return ErrStopped
 			}
-			idx := order[t.batch*b : min(n, (t.batch+1)*b)]
+			idx := order[t.batch*b : t.batch*b+min(n-t.batch*b, b)]
 			loss, correct, err := t.step(idx)
 			if err != nil {
 				return err

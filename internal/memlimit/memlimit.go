@@ -47,13 +47,23 @@ func Available() Limit {
 // error wrapping ErrTooLarge that names what needs them, the size and
 // the limit: "the gradient needs 48.0 GiB, more memory than this process
 // can have (20.1 GiB of available memory)".
+//
+// Sizes up to Small pass without a look at the limits, which costs
+// reading three files of /proc: such an allocation fails only on a
+// machine that is out of memory already.
 func Check(bytes uint64, what string) error {
+	if bytes <= Small {
+		return nil
+	}
 	l := Available()
 	if bytes <= l.Bytes {
 		return nil
 	}
 	return fmt.Errorf("%s needs %s, %w (%s of %s)", what, Size(bytes), ErrTooLarge, Size(l.Bytes), l.What)
 }
+
+// Small is the size below which Check does not look.
+const Small = 16 << 20
 
 // Bytes returns count·size, or math.MaxUint64 when the product overflows
 // or count is negative: a size no Check passes.

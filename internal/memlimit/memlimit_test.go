@@ -9,7 +9,7 @@ import (
 )
 
 func TestCheck(t *testing.T) {
-	if err := Check(1<<20, "one MiB"); err != nil {
+	if err := Check(1<<30, "one GiB"); err != nil {
 		t.Fatalf("Check(1 MiB) = %v", err)
 	}
 	err := Check(math.MaxUint64, "the gradient")
@@ -31,6 +31,10 @@ func TestGOMEMLIMITBounds(t *testing.T) {
 	err := Check(128<<20, "x")
 	if err == nil || !strings.Contains(err.Error(), "x needs 128.0 MiB") || !strings.Contains(err.Error(), "64.0 MiB of GOMEMLIMIT") {
 		t.Fatalf("Check(128 MiB) = %v", err)
+	}
+	debug.SetMemoryLimit(1 << 20)
+	if err := Check(Small, "small"); err != nil {
+		t.Errorf("Check(Small) with GOMEMLIMIT 1 MiB = %v: small sizes are not looked at", err)
 	}
 }
 
