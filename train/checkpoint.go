@@ -231,21 +231,11 @@ func openCheckpoint(path string) (*checkpoint, error) {
 	return c, nil
 }
 
-// readData reads the tensor data and verifies the checksum.
-func (c *checkpoint) readData() ([]byte, error) {
+// readData reads the tensor data and verifies the checksum. With hold
+// false it only hashes the data as it streams by and returns nil, so that
+// no memory is needed however large the file.
+func (c *checkpoint) readData(hold bool) ([]byte, error) {
 	defer c.f.Close()
-	if err := memlimit.Check(uint64(c.h.DataSize), "the checkpoint's tensors"); err != nil {
-		return nil, c.bad("%v", err)
-	}
-	body, err := safetensors.ReadData(c.f, c.h)
-	if err != nil {
-		return nil, c.bad("%v", err)
-	}
-	if extra, _ := c.f.Read(make([]byte, 1)); extra > 0 {
-		return nil, c.bad("the file grew while it was read")
-	}
-	hash := sha256.New()
-	hash.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(c.h.Raw))))
 	raw := slices.Clone(c.h.Raw)
 	at, err := digestAt(raw)
 	if err != nil {
@@ -253,8 +243,24 @@ func (c *checkpoint) readData() ([]byte, error) {
 	}
 	stored := string(raw[at : at+len(zeroDigest)])
 	copy(raw[at:], zeroDigest)
+	hash := sha256.New()
+	hash.Write(binary.LittleEndian.AppendUint64(nil, uint64(len(raw))))
 	hash.Write(raw)
-	hash.Write(body)
+	var body []byte
+	if hold {
+		if err := memlimit.Check(uint64(c.h.DataSize), "the checkpoint's tensors"); err != nil {
+			return nil, c.bad("%v", err)
+		}
+		if body, err = safetensors.ReadData(c.f, c.h); err != nil {
+			return nil, c.bad("%v", err)
+		}
+		hash.Write(body)
+	} else if n, err := io.Copy(hash, io.LimitReader(c.f, c.h.DataSize)); err != nil || n != c.h.DataSize {
+		return nil, c.bad("the tensor data is cut short")
+	}
+	if extra, _ := c.f.Read(make([]byte, 1)); extra > 0 {
+		return nil, c.bad("the file grew while it was read")
+	}
 	if got := hex.EncodeToString(hash.Sum(nil)); got != stored || c.meta[checksumKey] != stored {
 		return nil, c.bad("the checksum does not match: the file is damaged")
 	}
@@ -263,13 +269,13 @@ func (c *checkpoint) readData() ([]byte, error) {
 
 // CheckpointDataset returns the name of the data set a checkpoint's run
 // trains on, so that a caller can load that set before Resume. It reads
-// and verifies the whole checkpoint.
+// the whole file and verifies its checksum, without holding the data.
 func CheckpointDataset(path string) (string, error) {
 	c, err := openCheckpoint(path)
 	if err != nil {
 		return "", err
 	}
-	if _, err := c.readData(); err != nil {
+	if _, err := c.readData(false); err != nil {
 		return "", err
 	}
 	return c.meta["dataset"], nil
@@ -346,7 +352,7 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 
 	// The structure fits the run: read the data and check the checksum
 	// before any value is used.
-	body, err := c.readData()
+	body, err := c.readData(true)
 	if err != nil {
 		return nil, err
 	}
