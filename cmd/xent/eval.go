@@ -216,10 +216,7 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 	if err := printEval(&report, f, cfg, loss, shape, value, out.Losses); err != nil {
 		return err
 	}
-	return f.files.Commit(func() error {
-		_, err := stdout.Write(report.Bytes())
-		return err
-	})
+	return f.files.Commit(func() error { return writeStdout(stdout, report.Bytes()) })
 }
 
 // printEval writes eval's report, text or JSON.

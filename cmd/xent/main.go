@@ -86,6 +86,15 @@ func run(stdout, stderr io.Writer, args []string) error {
 	return err
 }
 
+// writeStdout writes a command's report, for the hook of outfile.Commit:
+// after the files are staged, before they are renamed.
+func writeStdout(stdout io.Writer, b []byte) error {
+	if _, err := stdout.Write(b); err != nil {
+		return fmt.Errorf("writing standard output: %w", err)
+	}
+	return nil
+}
+
 // checkedWriter remembers the first write error; later writes do nothing.
 type checkedWriter struct {
 	w   io.Writer

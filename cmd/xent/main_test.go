@@ -441,12 +441,12 @@ func TestBench(t *testing.T) {
 	}{
 		{[]string{"bench"}, "--loss is required"},
 		{[]string{"bench", "--loss", "linear-softmax", "--shape", "4x5"}, "NxDxC"},
-		{[]string{"bench", "--loss", "softmax", "--materialized"}, "--materialized applies to --loss linear-softmax"},
+		{[]string{"bench", "--loss", "softmax", "--materialized"}, "--materialized and --chunk apply to --loss linear-softmax"},
 		{[]string{"bench", "--loss", "softmax", "--dtype", "float16"}, `--dtype "float16"`},
 		{[]string{"bench", "--loss", "softmax", "--path", "neon"}, `path "neon"`},
 		{[]string{"bench", "--loss", "softmax", "--shape", "3"}, `shape "3"`},
-		{[]string{"bench", "--loss", "softmax", "--runs", "0"}, "must be positive"},
-		{[]string{"bench", "--loss", "softmax", "--workers", "-1"}, "--workers must be 0 or more"},
+		{[]string{"bench", "--loss", "softmax", "--runs", "0"}, "--runs 0: want 1 to 1000"},
+		{[]string{"bench", "--loss", "softmax", "--workers", "-1"}, "--workers -1: want 0 (GOMAXPROCS) to 4096"},
 	} {
 		_, stderr, code := runCLI(c.args...)
 		if code != 2 || !strings.Contains(stderr, c.want) {

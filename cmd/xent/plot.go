@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
 	"github.com/xent-go/xent/figures"
+	"github.com/xent-go/xent/internal/outfile"
 )
 
 const plotSynopsis = `[--out DIR]
@@ -28,14 +30,23 @@ func runPlot(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
+	files, err := figures.Render(figs)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	if err := figures.Write(*out, figs); err != nil {
-		return err
-	}
+	// Every picture and the list on stdout, or (a full disk, a closed
+	// stdout) none of them.
+	var set outfile.Set
+	var list bytes.Buffer
 	for _, name := range figures.Files(figs) {
-		fmt.Fprintln(stdout, filepath.Join(*out, name))
+		path := filepath.Join(*out, name)
+		if err := set.Add(name, path, outfile.Bytes(files[name])); err != nil {
+			return err
+		}
+		fmt.Fprintln(&list, path)
 	}
-	return nil
+	return set.Commit(func() error { return writeStdout(stdout, list.Bytes()) })
 }

@@ -20,13 +20,23 @@ import (
 // classes (class k is bright in the k-th quarter of the rows) into dir.
 func writeStripes(t *testing.T, dir string, nTrain, nTest int) {
 	t.Helper()
+	writeStripesOf(t, dir, nTrain, nTest, 28)
+}
+
+// writeStripesOf is writeStripes with side×side images (side a multiple
+// of 4).
+func writeStripesOf(t *testing.T, dir string, nTrain, nTest, side int) {
+	t.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, set := range []struct {
 		prefix string
 		n      int
 	}{{"train", nTrain}, {"t10k", nTest}} {
 		images := binary.BigEndian.AppendUint32(nil, 0x803)
-		for _, v := range []int{set.n, 28, 28} {
+		for _, v := range []int{set.n, side, side} {
 			images = binary.BigEndian.AppendUint32(images, uint32(v))
 		}
 		labels := binary.BigEndian.AppendUint32(nil, 0x801)
@@ -34,9 +44,9 @@ func writeStripes(t *testing.T, dir string, nTrain, nTest int) {
 		for i := range set.n {
 			k := i % 4
 			labels = append(labels, byte(k))
-			for p := range 784 {
+			for p := range side * side {
 				v := rng.IntN(80)
-				if (p/28)/7 == k {
+				if (p/side)/(side/4) == k {
 					v += 120
 				}
 				images = append(images, byte(v))

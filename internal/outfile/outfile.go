@@ -2,7 +2,8 @@
 //
 // A Set collects the files a command reads (Input) and the files it will
 // write (Add, with a function that writes the content). Add refuses an
-// output that is one of the inputs or another output, compared by file
+// output that is one of the inputs or another output (except a character
+// device such as /dev/null, which two outputs may share), compared by file
 // identity (device and inode, through symbolic links and other spellings
 // of the path), and an output that is a directory. Commit then writes
 // every regular output to a temporary file in its own directory, flushes
@@ -124,19 +125,12 @@ func (s *Set) Add(role, path string, write func(io.Writer) error) error {
 		}
 	}
 	for _, other := range s.outputs {
-		if f.same(other.file) && !(o.through && other.through && isNull(f.info)) {
+		if f.same(other.file) && !(o.through && other.through && f.info.Mode()&fs.ModeCharDevice != 0) {
 			return fmt.Errorf("%s %s: %w %s %s", role, path, ErrSameFile, other.role, other.path)
 		}
 	}
 	s.outputs = append(s.outputs, o)
 	return nil
-}
-
-// isNull reports whether info is /dev/null, which any number of outputs
-// may share.
-func isNull(info fs.FileInfo) bool {
-	null, err := os.Stat(os.DevNull)
-	return err == nil && os.SameFile(info, null)
 }
 
 // Commit writes the outputs as the package doc describes. before, when

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/xent-go/xent/internal/testdev"
 )
 
 func read(t *testing.T, path string) string {
@@ -86,22 +88,20 @@ func TestFailureLeavesEverything(t *testing.T) {
 	}{
 		{"second output fails", "", failing, nil, "writing " + "%s" + ": disk full"},
 		{"the hook fails", "", Bytes([]byte("B")), func() error { return errors.New("stdout closed") }, "stdout closed"},
-		{"a device is full", "/dev/full", Bytes([]byte("B")), nil, "writing /dev/full: no space left on device"},
+		{"a device is full", "full", Bytes([]byte("B")), nil, "writing %s: no space left on device"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if c.second == "/dev/full" {
-				if _, err := os.Stat("/dev/full"); err != nil {
-					t.Skip("no /dev/full on this system")
-				}
-			}
 			dir := t.TempDir()
 			a := filepath.Join(dir, "a")
 			if err := os.WriteFile(a, []byte("old"), 0o644); err != nil {
 				t.Fatal(err)
 			}
 			second := c.second
-			if second == "" {
+			switch second {
+			case "":
 				second = filepath.Join(dir, "b")
+			case "full":
+				second = testdev.Full(t, t.TempDir())
 			}
 			var s Set
 			if err := s.Add("first", a, Bytes([]byte("new"))); err != nil {
@@ -183,21 +183,24 @@ func TestAddRefusesSameFile(t *testing.T) {
 	}
 }
 
-// TestDevicesAreWrittenThrough: /dev/null stays a device (and may be given
-// twice), a FIFO receives the content.
+// TestDevicesAreWrittenThrough: a null device stays a device (and may be
+// given twice), a FIFO receives the content.
 func TestDevicesAreWrittenThrough(t *testing.T) {
-	var s Set
-	for _, role := range []string{"one", "two"} {
-		if err := s.Add(role, os.DevNull, Bytes([]byte("x"))); err != nil {
+	t.Run("null device", func(t *testing.T) {
+		null := testdev.Null(t, t.TempDir())
+		var s Set
+		for _, role := range []string{"one", "two"} {
+			if err := s.Add(role, null, Bytes([]byte("x"))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Commit(nil); err != nil {
 			t.Fatal(err)
 		}
-	}
-	if err := s.Commit(nil); err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode().IsRegular() {
-		t.Fatalf("%s is now %v (%v)", os.DevNull, fi.Mode(), err)
-	}
+		if fi, err := os.Stat(null); err != nil || fi.Mode()&os.ModeDevice == 0 {
+			t.Fatalf("%s is now %v (%v)", null, fi.Mode(), err)
+		}
+	})
 
 	fifo := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
