@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func tiny(n int, seed uint64) *data.Set {
 
 // midRun returns a checkpoint saved in the middle of the second epoch, so
 // that every position field and the optimiser's state are in it.
-func midRun(t *testing.T, optimizer string, trainSet, testSet *data.Set) []byte {
+func midRun(t testing.TB, optimizer string, trainSet, testSet *data.Set) []byte {
 	t.Helper()
 	c := Defaults()
 	c.Epochs, c.Batch, c.Optimizer = 3, 8, optimizer
@@ -284,4 +285,44 @@ func TestLargeFileNotRead(t *testing.T) {
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("refusing a 30 GB file took %v: it was read", d)
 	}
+}
+
+// FuzzResume: any file gives a trainer or an ErrCheckpoint error, never a
+// panic, and the file is left as it was. Each input is tried as it is
+// (where the checksum stops nearly every change) and signed again with a
+// checksum that fits, so that the checks behind the checksum are fuzzed
+// too.
+func FuzzResume(f *testing.F) {
+	trainSet, testSet := tiny(20, 1), tiny(6, 2)
+	for _, opt := range []string{"sgd", "adam"} {
+		f.Add(midRun(f, opt, trainSet, testSet))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, b []byte) {
+		inputs := [][]byte{b}
+		if _, err := digestAt(b); err == nil {
+			signed := slices.Clone(b)
+			at, _ := digestAt(signed)
+			copy(signed[at:], zeroDigest)
+			sum := sha256.Sum256(signed)
+			hex.Encode(signed[at:], sum[:])
+			inputs = append(inputs, signed)
+		}
+		for _, in := range inputs {
+			path := filepath.Join(dir, "fuzz.safetensors")
+			if err := os.WriteFile(path, in, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			tr, err := Resume(path, trainSet, testSet)
+			if err != nil && !errors.Is(err, ErrCheckpoint) && !errors.Is(err, ErrConfig) {
+				t.Fatalf("Resume = %v, wraps neither ErrCheckpoint nor ErrConfig", err)
+			}
+			if err == nil && tr.Done() && len(tr.Metrics().Epochs) != tr.cfg.Epochs {
+				t.Fatalf("a finished run with %d epochs of metrics", len(tr.Metrics().Epochs))
+			}
+			if after, _ := os.ReadFile(path); !bytes.Equal(after, in) {
+				t.Fatal("Resume changed the file")
+			}
+		}
+	})
 }
