@@ -24,6 +24,7 @@ import (
 	"github.com/xent-go/xent/data"
 	"github.com/xent-go/xent/multilabel"
 	"github.com/xent-go/xent/nn"
+	"github.com/xent-go/xent/train"
 )
 
 // Losses are the losses compared, in the order of the table.
@@ -57,8 +58,8 @@ func (c Config) Check() error {
 		return fmt.Errorf("experiment: %d epochs of batch %d: want at least 1 each", c.Epochs, c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("experiment: learning rate %v", c.LR)
-	case c.Workers < 1:
-		return fmt.Errorf("experiment: %d workers", c.Workers)
+	case c.Workers < 1 || c.Workers > train.MaxWorkers:
+		return fmt.Errorf("experiment: %d workers: want 1 to %d", c.Workers, train.MaxWorkers)
 	}
 	return nil
 }

