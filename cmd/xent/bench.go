@@ -130,8 +130,8 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s %s %s, %d workers, path %s: %.3f ns/element, %.1f GB/s (copy %.1f GB/s: %.0f%%), %.0f allocs/op, median of %d runs\n",
-		r.Loss, shapeString(r.Shape), r.Dtype, r.Workers, r.Path, r.NsPerElement, r.GBPerS, r.CopyGBPerS, 100*r.CopyRatio, r.AllocsPerOp, r.Runs)
+	fmt.Fprintf(stdout, "%s %s %s, %s, path %s: %.3f ns/element, %.1f GB/s (copy %.1f GB/s: %.0f%%), %.0f allocs/op, %s\n",
+		r.Loss, shapeString(r.Shape), r.Dtype, plural(r.Workers, "worker"), r.Path, r.NsPerElement, r.GBPerS, r.CopyGBPerS, 100*r.CopyRatio, r.AllocsPerOp, medianOf(r.Runs))
 	return nil
 }
 

@@ -81,8 +81,8 @@ func runBenchLinear(stdout io.Writer, shapeFlag, dtype string, workers, runs int
 	if materialized {
 		how = "materialized"
 	}
-	fmt.Fprintf(stdout, "linear-softmax %s %s, %s, %d workers, path %s: %.1f ms/call, %.1f GFLOP/s, extra %.1f MiB, peak RSS %.1f MiB, median of %d runs\n",
-		shapeString(r.Shape), r.Dtype, how, r.Workers, r.Path, r.MsPerCall, r.GFlopPerS, float64(r.ExtraBytes)/(1<<20), float64(r.MaxRSSBytes)/(1<<20), r.Runs)
+	fmt.Fprintf(stdout, "linear-softmax %s %s, %s, %s, path %s: %.1f ms/call, %.1f GFLOP/s, extra %.1f MiB, peak RSS %.1f MiB, %s\n",
+		shapeString(r.Shape), r.Dtype, how, plural(r.Workers, "worker"), r.Path, r.MsPerCall, r.GFlopPerS, float64(r.ExtraBytes)/(1<<20), float64(r.MaxRSSBytes)/(1<<20), medianOf(r.Runs))
 	return nil
 }
 

@@ -8,6 +8,7 @@
 //	xent train ...       train a CNN on MNIST with one of the losses
 //	xent plot ...        the tutorial's loss figures, PNG and SVG
 //	xent experiment ...  multi-label MNIST: softmax with 1/M against sigmoid
+//	xent version         the version of this build
 //	xent help [command]  usage
 //
 // Results go to stdout, diagnostics to stderr prefixed "xent:". The exit
@@ -72,6 +73,7 @@ var commands = []command{
 	{"train", "train a CNN on MNIST with one of the losses", runTrain},
 	{"plot", "draw the tutorial's loss figures with xent's functions", runPlot},
 	{"experiment", "multi-label MNIST: softmax with 1/M against sigmoid", runExperiment},
+	{"version", "the version, commit and Go version of this build", runVersion},
 }
 
 // run is the whole program: main only maps its error to an exit status.
@@ -93,6 +95,22 @@ func writeStdout(stdout io.Writer, b []byte) error {
 		return fmt.Errorf("writing standard output: %w", err)
 	}
 	return nil
+}
+
+// plural writes a count with its noun: "1 epoch", "3 epochs".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// medianOf says what a figure of runs is: "one run", "median of 5 runs".
+func medianOf(runs int) string {
+	if runs == 1 {
+		return "one run"
+	}
+	return fmt.Sprintf("median of %d runs", runs)
 }
 
 // checkedWriter remembers the first write error; later writes do nothing.

@@ -37,7 +37,7 @@ var optionOfFlag = map[string]string{
 // its scalar options in a Config; the per-class slices are the caller's.
 func (f *lossFlags) config(fs *flag.FlagSet) (xent.Config[float64], error) {
 	if f.loss == "" {
-		return xent.Config[float64]{}, usagef("%s: --loss is required", fs.Name())
+		return xent.Config[float64]{}, usagef("%s: --loss is required", fs.Name()[len("xent "):])
 	}
 	loss, err := xent.ParseLoss(f.loss)
 	if err != nil {

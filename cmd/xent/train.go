@@ -38,12 +38,14 @@ report.html, which shows them. The weights, the optimiser's state and the
 position in the run are saved to --save (safetensors) after every epoch and
 when the run is interrupted (Ctrl-C); --resume continues a saved run with
 the result an uninterrupted one would have had. A new run refuses to start
-when its checkpoint file exists already, so that none is overwritten.`
+when its checkpoint file exists already, so that none is overwritten, unless
+--force says to start over.`
 
 // trainFlags are the flags of xent train.
 type trainFlags struct {
 	dataset, dir, loss, optimizer string
 	out, save, resume             string
+	force                         bool
 	cfg                           train.Config
 }
 
@@ -71,6 +73,7 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&f.out, "out", "xent-train", "`directory` for metrics.json, the plots and report.html")
 	fs.StringVar(&f.save, "save", "", "checkpoint `file` (default <out>/checkpoint.safetensors)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint `file`, with the settings it holds")
+	fs.BoolVar(&f.force, "force", false, "start a new run even if the checkpoint file exists, replacing it")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
@@ -94,7 +97,7 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			return usagef("train: %v", strings.TrimPrefix(err.Error(), train.ErrConfig.Error()+": "))
 		}
 	} else {
-		for _, name := range []string{"loss", "epochs", "batch", "lr", "optimizer", "momentum", "seed", "workers"} {
+		for _, name := range []string{"loss", "epochs", "batch", "lr", "optimizer", "momentum", "seed", "workers", "force"} {
 			if set[name] {
 				return usagef("train: --%s with --resume: the checkpoint holds the run's settings", name)
 			}
@@ -120,8 +123,8 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 				same = os.SameFile(fi, ri)
 			}
 		}
-		if !same {
-			return usagef("train: %s exists: continue it with --resume %s, or give another --out or --save", f.save, f.save)
+		if !same && !f.force {
+			return usagef("train: %s exists: continue it with --resume %s, start over with --force, or give another --out or --save", f.save, f.save)
 		}
 	}
 
@@ -135,7 +138,7 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			return err
 		}
 		if t.Done() {
-			fmt.Fprintf(stderr, "xent: %s holds a finished run of %d epochs; writing its report again\n", f.resume, len(t.Metrics().Epochs))
+			fmt.Fprintf(stderr, "xent: %s holds a finished run of %s; writing its report again\n", f.resume, plural(len(t.Metrics().Epochs), "epoch"))
 		} else {
 			fmt.Fprintf(stderr, "xent: resuming %s at epoch %d\n", f.resume, len(t.Metrics().Epochs)+1)
 		}
@@ -182,8 +185,8 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	}
 	m := t.Metrics()
 	last := m.Epochs[len(m.Epochs)-1]
-	fmt.Fprintf(stdout, "test accuracy %.2f%% after %d epochs (%s, %s); report in %s\n",
-		100*last.TestAccuracy, len(m.Epochs), cfg.Loss, f.dataset, filepath.Join(f.out, "report.html"))
+	fmt.Fprintf(stdout, "test accuracy %.2f%% after %s (%s, %s); report in %s\n",
+		100*last.TestAccuracy, plural(len(m.Epochs), "epoch"), cfg.Loss, f.dataset, filepath.Join(f.out, "report.html"))
 	return nil
 }
 

@@ -271,3 +271,30 @@ func TestExperimentBadInput(t *testing.T) {
 		t.Errorf("experiment -h: exit %d, %q", code, stdout)
 	}
 }
+
+// TestTrainForce: a second run into the same folder is refused, and with
+// --force starts over and replaces the checkpoint with its own.
+func TestTrainForce(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "d")
+	writeStripesOf(t, data, 12, 4, 4)
+	out := filepath.Join(dir, "o")
+	args := []string{"train", "--data", data, "--epochs", "1", "--batch", "4", "--out", out}
+	if _, stderr, code := runCLI(args...); code != 0 {
+		t.Fatalf("first run: %s", stderr)
+	}
+	first := readFile(t, filepath.Join(out, "checkpoint.safetensors"))
+	if _, stderr, code := runCLI(append(args, "--seed", "2")...); code != 2 || !strings.Contains(stderr, "start over with --force") {
+		t.Fatalf("second run without --force: exit %d, %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(append(args, "--seed", "2", "--force")...); code != 0 {
+		t.Fatalf("second run with --force: exit %d, %s", code, stderr)
+	}
+	if bytes.Equal(first, readFile(t, filepath.Join(out, "checkpoint.safetensors"))) {
+		t.Error("--force left the first run's checkpoint")
+	}
+	ck := filepath.Join(out, "checkpoint.safetensors")
+	if _, stderr, code := runCLI("train", "--resume", ck, "--force", "--data", data, "--out", out); code != 2 || !strings.Contains(stderr, "--force with --resume") {
+		t.Errorf("--force with --resume: exit %d, %s", code, stderr)
+	}
+}
