@@ -134,7 +134,7 @@ func (cfg *Config[T]) checkApplies() error {
 		{"pos_weight", cfg.PosWeight != nil, l.Takes("pos_weight")},
 		{"ignore_index", cfg.IgnoreIndex != nil, l.Takes("ignore_index")},
 		{"label_smoothing", cfg.LabelSmoothing != 0, l.Takes("label_smoothing")},
-		{"alpha (a number)", cfg.Alpha != nil, l == SigmoidFocal},
+		{"alpha (a number: sigmoid-focal's; softmax-focal takes ClassAlpha, one α per class)", cfg.Alpha != nil, l == SigmoidFocal},
 		{"per-class alpha (ClassAlpha)", cfg.ClassAlpha != nil, l == SoftmaxFocal},
 		{"gamma", cfg.Gamma != nil, l.Takes("gamma")},
 	} {

@@ -454,3 +454,39 @@ func TestBench(t *testing.T) {
 		}
 	}
 }
+
+// TestAlphaRule pins the one α rule: sigmoid-focal's default 0.25, softmax-
+// focal's default 1 for every class, and --alpha a giving every class a.
+func TestAlphaRule(t *testing.T) {
+	dir := t.TempDir()
+	x := writeNpy(t, filepath.Join(dir, "x.npy"), []int{2, 3}, []float64{1, 2, 3, -1, 0, 1})
+	idx := writeNpy(t, filepath.Join(dir, "i.npy"), []int{2}, []int64{0, 2})
+	bin := writeNpy(t, filepath.Join(dir, "b.npy"), []int{2, 3}, []float64{1, 0, 0, 0, 0, 1})
+	value := func(args ...string) string {
+		t.Helper()
+		stdout, stderr, code := runCLI(append([]string{"eval", "--logits", x, "--json"}, args...)...)
+		if code != 0 {
+			t.Fatalf("%v: %s", args, stderr)
+		}
+		var r struct{ Value float64 }
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprint(r.Value)
+	}
+	if a, b := value("--loss", "sigmoid-focal", "--targets", bin), value("--loss", "sigmoid-focal", "--targets", bin, "--alpha", "0.25"); a != b {
+		t.Errorf("sigmoid-focal: default %s, --alpha 0.25 %s", a, b)
+	}
+	none := value("--loss", "softmax-focal", "--targets", idx)
+	if one := value("--loss", "softmax-focal", "--targets", idx, "--alpha", "1"); none != one {
+		t.Errorf("softmax-focal: default %s, --alpha 1 %s", none, one)
+	}
+	alphas := writeNpy(t, filepath.Join(dir, "a.npy"), []int{3}, []float64{0.5, 0.5, 0.5})
+	if half, file := value("--loss", "softmax-focal", "--targets", idx, "--alpha", "0.5"), value("--loss", "softmax-focal", "--targets", idx, "--alpha-file", alphas); half != file {
+		t.Errorf("softmax-focal: --alpha 0.5 %s, --alpha-file of 0.5s %s", half, file)
+	}
+	_, err := xent.Evaluate(xent.Config[float64]{Loss: xent.SoftmaxFocal, Alpha: new(0.5)}, []int{2, 3}, make([]float64, 6), []int64{0, 1}, nil, xent.Output[float64]{})
+	if err == nil || !strings.Contains(err.Error(), "softmax-focal takes ClassAlpha") {
+		t.Errorf("library: Config{SoftmaxFocal, Alpha} = %v, want the error that names ClassAlpha", err)
+	}
+}

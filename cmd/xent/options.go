@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
+	"strconv"
 
 	"github.com/xent-go/xent"
 )
@@ -14,7 +16,7 @@ type lossFlags struct {
 	reduction      string
 	ignoreIndex    int
 	labelSmoothing float64
-	alpha          float64
+	alpha          optionalFloat
 	gamma          float64
 }
 
@@ -23,7 +25,7 @@ func (f *lossFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.reduction, "reduction", "mean", "the reduction: mean, sum, none or batchmean")
 	fs.IntVar(&f.ignoreIndex, "ignore-index", xent.DefaultIgnoreIndex, "the target `index` whose positions are skipped (softmax, softmax-focal)")
 	fs.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "label smoothing `ε` in [0, 1] (softmax, softmax-prob)")
-	fs.Float64Var(&f.alpha, "alpha", xent.DefaultFocalAlpha, "focal `α`: sigmoid-focal's positive weight (negative: off), or every class's α for softmax-focal")
+	fs.Var(&f.alpha, "alpha", "focal `α`: sigmoid-focal's weight of the positives (default 0.25; negative: off); for softmax-focal, the α of every class (default 1)")
 	fs.Float64Var(&f.gamma, "gamma", xent.DefaultFocalGamma, "focal `γ` ≥ 0 (sigmoid-focal, softmax-focal)")
 }
 
@@ -70,7 +72,10 @@ func (f *lossFlags) config(fs *flag.FlagSet) (xent.Config[float64], error) {
 		cfg.Gamma = new(f.gamma)
 	}
 	if loss == xent.SigmoidFocal {
-		cfg.Alpha = new(f.alpha)
+		cfg.Alpha = new(xent.DefaultFocalAlpha)
+		if f.alpha.set {
+			cfg.Alpha = new(f.alpha.v)
+		}
 	}
 	return cfg, nil
 }
@@ -83,7 +88,7 @@ func (f *lossFlags) classAlpha(fs *flag.FlagSet, loss xent.Loss, classes int) []
 	}
 	a := make([]float64, classes)
 	for i := range a {
-		a[i] = f.alpha
+		a[i] = f.alpha.v
 	}
 	return a
 }
@@ -91,6 +96,30 @@ func (f *lossFlags) classAlpha(fs *flag.FlagSet, loss xent.Loss, classes int) []
 // classAlphaSet reports whether classAlpha gives a per-class α.
 func (f *lossFlags) classAlphaSet(fs *flag.FlagSet, loss xent.Loss) bool {
 	return loss == xent.SoftmaxFocal && setFlags(fs)["alpha"]
+}
+
+// optionalFloat is a float flag with no default of its own, for a flag
+// whose default depends on another (α: 0.25 for sigmoid-focal, 1 for
+// softmax-focal) and which the usage states in words.
+type optionalFloat struct {
+	v   float64
+	set bool
+}
+
+func (o *optionalFloat) String() string {
+	if o == nil || !o.set {
+		return ""
+	}
+	return strconv.FormatFloat(o.v, 'g', -1, 64)
+}
+
+func (o *optionalFloat) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return errors.New("not a number")
+	}
+	o.v, o.set = v, true
+	return nil
 }
 
 // convertConfig turns a float64 Config into T, converting the slices.
