@@ -40,11 +40,21 @@ type Set struct {
 	N             int
 	Height, Width int
 	Classes       int
+	// Channels is the number of channels of each image, stored channel by
+	// channel (C, H, W) as PyTorch does; 0 means 1 (grey), as the idx
+	// files of MNIST have.
+	Channels int
 }
+
+// ChannelCount returns the number of channels: Channels, or 1 for 0.
+func (s *Set) ChannelCount() int { return max(s.Channels, 1) }
+
+// ImageSize returns the values of one image: channels × height × width.
+func (s *Set) ImageSize() int { return s.ChannelCount() * s.Height * s.Width }
 
 // Image returns image i's pixels.
 func (s *Set) Image(i int) []float32 {
-	size := s.Height * s.Width
+	size := s.ImageSize()
 	return s.Images[i*size : (i+1)*size]
 }
 

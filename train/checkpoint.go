@@ -14,6 +14,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/xent-go/xent/data"
 	"github.com/xent-go/xent/internal/memlimit"
@@ -37,7 +38,9 @@ const checkpointFormat = "xent-train/2"
 // safetensors.torch.load_file gives a state dict for the same network
 // built with nn.Sequential; the optimiser's state is "adam.m.<k>",
 // "adam.v.<k>" or "sgd.buf.<k>" for the k-th parameter; the run's config,
-// position and metrics are strings in "__metadata__".
+// position and metrics, the network's input shape ("1×28×28": channels,
+// height, width) and its number of classes are strings in
+// "__metadata__", so that LoadModel needs nothing but the file.
 //
 // The metadata's "sha256" is the SHA-256 of the whole file with the 64
 // hexadecimal digits of that value written as zeros: it covers every
@@ -56,7 +59,7 @@ var zeroDigest = bytes.Repeat([]byte("0"), 2*sha256.Size)
 
 // metadataKeys are the keys a checkpoint's metadata has (adam_t only with
 // Adam).
-var metadataKeys = []string{"format", "dataset", "epoch", "batch", "loss_sum", "correct", "images", "config", "metrics", checksumKey}
+var metadataKeys = []string{"format", "dataset", "input", "classes", "epoch", "batch", "loss_sum", "correct", "images", "config", "metrics", checksumKey}
 
 // tensorNames returns the checkpoint names of the network's parameters:
 // net.<index of the layer in the network>.<the parameter's name>.
@@ -135,6 +138,8 @@ func (t *Trainer) Save(path string) error {
 	meta := map[string]string{
 		"format":    checkpointFormat,
 		"dataset":   t.dataset,
+		"input":     inputShape(t.train).String(),
+		"classes":   strconv.Itoa(t.train.Classes),
 		"epoch":     strconv.Itoa(t.epoch),
 		"batch":     strconv.Itoa(t.batch),
 		"loss_sum":  strconv.FormatFloat(t.lossSum, 'g', -1, 64),
@@ -318,6 +323,13 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 		c.f.Close()
 		return nil, c.bad("%v", err)
 	}
+	if in, classes, err := c.network(); err != nil {
+		c.f.Close()
+		return nil, err
+	} else if in != inputShape(trainSet) || classes != trainSet.Classes {
+		c.f.Close()
+		return nil, c.bad("a network of %d classes on %v images, the sets have %d classes of %v", classes, in, trainSet.Classes, inputShape(trainSet))
+	}
 	for _, f := range []struct {
 		key string
 		v   *int
@@ -359,7 +371,7 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	if err := strictJSON(meta["metrics"], &t.metrics); err != nil {
 		return nil, c.bad("metrics: %v", err)
 	}
-	if err := t.metrics.check(cfg, meta["dataset"], t.epoch, testSet); err != nil {
+	if err := t.metrics.check(cfg, meta["dataset"], t.epoch, testSet.Classes, testSet.N); err != nil {
 		return nil, c.bad("metrics: %v", err)
 	}
 	if t.lossSum, err = strconv.ParseFloat(meta["loss_sum"], 64); err != nil || !(t.lossSum >= 0) || math.IsInf(t.lossSum, 0) {
@@ -375,6 +387,16 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	} else if _, ok := meta["adam_t"]; ok {
 		return nil, c.bad("adam_t in a run with %s", cfg.Optimizer)
 	}
+	if err := c.load(wants, body); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// load decodes the tensors wants names from body, checks that every value
+// is finite (and Adam's second moments ≥ 0), and only then copies them
+// into the wants' values.
+func (c *checkpoint) load(wants []want, body []byte) error {
 	values := make([][]float32, len(wants))
 	for k, w := range wants {
 		info, _ := c.h.Tensor(w.name)
@@ -382,8 +404,8 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 		v := make([]float32, len(b)/4)
 		for i := range v {
 			v[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-			if math.IsNaN(float64(v[i])) || math.IsInf(float64(v[i]), 0) || (v[i] < 0 && w.name[:min(len(w.name), 7)] == "adam.v.") {
-				return nil, c.bad("tensor %s: value %v at index %d", w.name, v[i], i)
+			if math.IsNaN(float64(v[i])) || math.IsInf(float64(v[i]), 0) || (v[i] < 0 && strings.HasPrefix(w.name, "adam.v.")) {
+				return c.bad("tensor %s: value %v at index %d", w.name, v[i], i)
 			}
 		}
 		values[k] = v
@@ -391,12 +413,26 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	for k, w := range wants {
 		copy(w.value, values[k])
 	}
-	return t, nil
+	return nil
 }
 
-// check reports whether m can be the record of cfg's run on testSet after
-// epochs epochs.
-func (m Metrics) check(cfg Config, dataset string, epochs int, testSet *data.Set) error {
+// network reads the network's input shape and classes from the metadata.
+func (c *checkpoint) network() (nn.Shape, int, error) {
+	var in nn.Shape
+	if _, err := fmt.Sscanf(c.meta["input"], "%d×%d×%d", &in.C, &in.H, &in.W); err != nil || in.String() != c.meta["input"] ||
+		in.C < 1 || in.H < MinImageSize || in.W < MinImageSize || in.C > 1<<12 || in.H > 1<<16 || in.W > 1<<16 {
+		return in, 0, c.bad("input %q: want channels×height×width of a network's input", c.meta["input"])
+	}
+	classes, err := strconv.Atoi(c.meta["classes"])
+	if err != nil || classes < 2 || classes > 1<<20 || strconv.Itoa(classes) != c.meta["classes"] {
+		return in, 0, c.bad("classes %q", c.meta["classes"])
+	}
+	return in, classes, nil
+}
+
+// check reports whether m can be the record of cfg's run after epochs
+// epochs on a test set of classes and testN images (testN < 0: unknown).
+func (m Metrics) check(cfg Config, dataset string, epochs, classes, testN int) error {
 	if m.Dataset != dataset || m.Config != cfg || len(m.Epochs) != epochs {
 		return fmt.Errorf("%d epochs of %q with another configuration, want %d of %q", len(m.Epochs), m.Dataset, epochs, dataset)
 	}
@@ -411,23 +447,23 @@ func (m Metrics) check(cfg Config, dataset string, epochs int, testSet *data.Set
 				return fmt.Errorf("epoch %d: accuracy %v", i+1, v)
 			}
 		}
-		if e.Epoch != i+1 || len(e.Confusion) != testSet.Classes {
+		if e.Epoch != i+1 || len(e.Confusion) != classes {
 			return fmt.Errorf("epoch %d numbered %d with %d confusion rows", i+1, e.Epoch, len(e.Confusion))
 		}
 		total := 0
 		for _, row := range e.Confusion {
-			if len(row) != testSet.Classes {
+			if len(row) != classes {
 				return fmt.Errorf("epoch %d: a confusion row of %d classes", i+1, len(row))
 			}
 			for _, n := range row {
-				if n < 0 || n > testSet.N {
+				if n < 0 || (testN >= 0 && n > testN) {
 					return fmt.Errorf("epoch %d: confusion count %d", i+1, n)
 				}
 				total += n
 			}
 		}
-		if total != testSet.N {
-			return fmt.Errorf("epoch %d: the confusion matrix counts %d test images of %d", i+1, total, testSet.N)
+		if testN >= 0 && total != testN {
+			return fmt.Errorf("epoch %d: the confusion matrix counts %d test images of %d", i+1, total, testN)
 		}
 	}
 	return nil

@@ -68,8 +68,8 @@ func midRun(t testing.TB, optimizer string, trainSet, testSet *data.Set) []byte 
 }
 
 // TestEveryByteChanged: a checkpoint with any one byte changed is refused
-// by Resume and by CheckpointDataset with ErrCheckpoint, and Resume leaves
-// the file as it was. The checkpoint is SGD's with momentum (74 KB: the
+// by Resume, LoadModel and CheckpointDataset with ErrCheckpoint, and the
+// file is left as it was. The checkpoint is SGD's with momentum (74 KB: the
 // weights and one state tensor each), which walks in a third of the time
 // of Adam's; Adam's own value checks are in TestDamagedButSigned.
 func TestEveryByteChanged(t *testing.T) {
@@ -119,6 +119,9 @@ func walkBytes(path string, w, walkers int, good []byte, trainSet, testSet *data
 		}
 		if _, err := Resume(path, trainSet, testSet); !errors.Is(err, ErrCheckpoint) {
 			return fmt.Errorf("byte %d of %d changed: Resume = %v, want ErrCheckpoint", i, len(good), err)
+		}
+		if _, err := LoadModel(path); !errors.Is(err, ErrCheckpoint) {
+			return fmt.Errorf("byte %d of %d changed: LoadModel = %v, want ErrCheckpoint", i, len(good), err)
 		}
 		if i%97 == w { // CheckpointDataset reads the same way; a sample suffices
 			if _, err := CheckpointDataset(path); !errors.Is(err, ErrCheckpoint) {

@@ -127,8 +127,7 @@ func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, err
 		return nil, err
 	}
 	// nn.DefaultNetwork on 28×28 images; the same layers on other sizes.
-	in := nn.Shape{C: 1, H: trainSet.Height, W: trainSet.Width}
-	net, err := nn.Classifier[float32](in, trainSet.Classes, cfg.Seed, cfg.Workers)
+	net, err := nn.Classifier[float32](inputShape(trainSet), trainSet.Classes, cfg.Seed, cfg.Workers)
 	if err != nil {
 		return nil, err
 	}
@@ -151,6 +150,11 @@ func batchCount(n, b int) int {
 	return (n-1)/b + 1
 }
 
+// inputShape is the network's input shape for the images of s.
+func inputShape(s *data.Set) nn.Shape {
+	return nn.Shape{C: s.ChannelCount(), H: s.Height, W: s.Width}
+}
+
 // MinImageSize is the smallest height and width the network takes: its
 // two 2×2 max pools leave at least one pixel.
 const MinImageSize = 4
@@ -158,7 +162,7 @@ const MinImageSize = 4
 func checkSets(trainSet, testSet *data.Set) error {
 	for _, s := range []*data.Set{trainSet, testSet} {
 		if s == nil || s.N < 1 || s.Height < MinImageSize || s.Width < MinImageSize || s.Classes < 2 ||
-			len(s.Images) != s.N*s.Height*s.Width || len(s.Labels) != s.N {
+			len(s.Images) != s.N*s.ImageSize() || len(s.Labels) != s.N {
 			return fmt.Errorf("%w: the network takes sets of images of at least %d×%d pixels with at least 2 classes", ErrConfig, MinImageSize, MinImageSize)
 		}
 		for i, l := range s.Labels {
@@ -167,9 +171,9 @@ func checkSets(trainSet, testSet *data.Set) error {
 			}
 		}
 	}
-	if trainSet.Classes != testSet.Classes || trainSet.Height != testSet.Height || trainSet.Width != testSet.Width {
-		return fmt.Errorf("%w: %d training classes of %d×%d images, %d test classes of %d×%d", ErrConfig,
-			trainSet.Classes, trainSet.Height, trainSet.Width, testSet.Classes, testSet.Height, testSet.Width)
+	if trainSet.Classes != testSet.Classes || inputShape(trainSet) != inputShape(testSet) {
+		return fmt.Errorf("%w: %d training classes of %v images, %d test classes of %v", ErrConfig,
+			trainSet.Classes, inputShape(trainSet), testSet.Classes, inputShape(testSet))
 	}
 	return nil
 }
@@ -230,7 +234,7 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(E
 
 // load copies the images idx of s into the batch buffers.
 func (t *Trainer) load(s *data.Set, idx []int) (x []float32, labels []int64) {
-	size := s.Height * s.Width
+	size := s.ImageSize()
 	if cap(t.x) < len(idx)*size {
 		t.x = make([]float32, len(idx)*size)
 		t.labels = make([]int64, len(idx))
@@ -301,13 +305,7 @@ func (t *Trainer) step(idx []int) (float64, int, error) {
 func countCorrect(logits []float32, labels []int64, classes int, confusion [][]int) int {
 	correct := 0
 	for i, l := range labels {
-		row := logits[i*classes : (i+1)*classes]
-		best := 0
-		for j, v := range row {
-			if v > row[best] {
-				best = j
-			}
-		}
+		best := argmax(logits[i*classes : (i+1)*classes])
 		if int64(best) == l {
 			correct++
 		}

@@ -6,6 +6,7 @@
 //	xent gradcheck ...   the gradient against finite differences
 //	xent bench ...       speed, against the memory-copy ceiling
 //	xent train ...       train a CNN on MNIST with one of the losses
+//	xent predict ...     classify images with a trained network
 //	xent plot ...        the tutorial's loss figures, PNG and SVG
 //	xent experiment ...  multi-label MNIST: softmax with 1/M against sigmoid
 //	xent version         the version of this build
@@ -71,6 +72,7 @@ var commands = []command{
 	{"gradcheck", "compare a loss's gradient with finite differences", runGradcheck},
 	{"bench", "time a loss against the memory-copy ceiling", runBench},
 	{"train", "train a CNN on MNIST with one of the losses", runTrain},
+	{"predict", "classify images with a network xent train saved", runPredict},
 	{"plot", "draw the tutorial's loss figures with xent's functions", runPlot},
 	{"experiment", "multi-label MNIST: softmax with 1/M against sigmoid", runExperiment},
 	{"version", "the version, commit and Go version of this build", runVersion},

@@ -39,13 +39,22 @@ position in the run are saved to --save (safetensors) after every epoch and
 when the run is interrupted (Ctrl-C); --resume continues a saved run with
 the result an uninterrupted one would have had. A new run refuses to start
 when its checkpoint file exists already, so that none is overwritten, unless
---force says to start over.`
+--force says to start over.
+
+--images and --labels train on your own images instead (.npy: (N, H, W)
+or (N, C, H, W), uint8 pixels divided by 255 or floats as they are;
+labels (N,) from 0), testing on --test-images and --test-labels or, if
+those are not given, on a tenth of the images held out (a fixed shuffle). The
+network adapts to the images' channels and size (at least 4×4). xent
+predict classifies new images with the checkpoint.`
 
 // trainFlags are the flags of xent train.
 type trainFlags struct {
 	dataset, dir, loss, optimizer string
 	out, save, resume             string
 	force                         bool
+	images, labels                string
+	testImages, testLabels        string
 	cfg                           train.Config
 }
 
@@ -74,6 +83,10 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	fs.StringVar(&f.save, "save", "", "checkpoint `file` (default <out>/checkpoint.safetensors)")
 	fs.StringVar(&f.resume, "resume", "", "continue the run saved in this checkpoint `file`, with the settings it holds")
 	fs.BoolVar(&f.force, "force", false, "start a new run even if the checkpoint file exists, replacing it")
+	fs.StringVar(&f.images, "images", "", "train on your own images `X.npy` instead of a data set: (N, H, W) or (N, C, H, W), uint8 or float")
+	fs.StringVar(&f.labels, "labels", "", "the labels `Y.npy` of --images, (N,) integers")
+	fs.StringVar(&f.testImages, "test-images", "", "test images `X.npy` (default: the last tenth of --images, held out)")
+	fs.StringVar(&f.testLabels, "test-labels", "", "the labels `Y.npy` of --test-images")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
@@ -86,6 +99,21 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	loadSets, ok := dataSets[f.dataset]
 	if !ok {
 		return usagef("train: --dataset %q: want mnist or fashion-mnist", f.dataset)
+	}
+	own := f.images != ""
+	switch {
+	case own && (set["dataset"] || set["data"]):
+		return usagef("train: --images trains on your images; --dataset and --data choose a data set instead")
+	case own != (f.labels != ""):
+		return usagef("train: --images and --labels go together")
+	case (f.testImages != "") != (f.testLabels != ""):
+		return usagef("train: --test-images and --test-labels go together")
+	case f.testImages != "" && !own:
+		return usagef("train: --test-images goes with --images")
+	}
+	if own {
+		loadSets = func(string) (*data.Set, *data.Set, error) { return f.ownSets() }
+		f.dataset = "images " + filepath.Base(f.images)
 	}
 	if f.resume == "" {
 		loss, err := xent.ParseLoss(f.loss)
@@ -106,11 +134,16 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 		if err != nil {
 			return err
 		}
-		if set["dataset"] && f.dataset != dataset {
-			return usagef("train: --dataset %s, but %s was trained on %s", f.dataset, f.resume, dataset)
+		if (set["dataset"] || own) && f.dataset != dataset {
+			return usagef("train: trained on %s, but %s was trained on %s", f.dataset, f.resume, dataset)
 		}
-		if loadSets, ok = dataSets[dataset]; !ok {
-			return fmt.Errorf("%w: %s: trained on %q, a data set xent train does not load", train.ErrCheckpoint, f.resume, dataset)
+		if strings.HasPrefix(dataset, "images ") && !own {
+			return usagef("train: %s was trained on your %s; give --images and --labels (and --test-images, --test-labels if it had them) again", f.resume, dataset)
+		}
+		if !own {
+			if loadSets, ok = dataSets[dataset]; !ok {
+				return fmt.Errorf("%w: %s: trained on %q, a data set xent train does not load", train.ErrCheckpoint, f.resume, dataset)
+			}
 		}
 		f.dataset = dataset
 	}
@@ -188,6 +221,40 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	fmt.Fprintf(stdout, "test accuracy %.2f%% after %s (%s, %s); report in %s\n",
 		100*last.TestAccuracy, plural(len(m.Epochs), "epoch"), cfg.Loss, f.dataset, filepath.Join(f.out, "report.html"))
 	return nil
+}
+
+// ownSets reads --images and --labels and the test set: --test-images and
+// --test-labels, or else a tenth of the images (at least one), held out
+// from training: the last tenth of a fixed shuffle (data.Shuffle with seed
+// 0), so that labels sorted by class still test every class.
+func (f *trainFlags) ownSets() (trainSet, testSet *data.Set, err error) {
+	all, err := readImageSet(f.images, f.labels, 2)
+	if err != nil {
+		return nil, nil, err
+	}
+	if f.testImages != "" {
+		testSet, err := readImageSet(f.testImages, f.testLabels, 2)
+		if err != nil {
+			return nil, nil, err
+		}
+		all.Classes = max(all.Classes, testSet.Classes)
+		testSet.Classes = all.Classes
+		return all, testSet, nil
+	}
+	if all.N < 2 {
+		return nil, nil, fmt.Errorf("%s: %s; holding out a test set needs at least 2 (or give --test-images)", f.images, plural(all.N, "image"))
+	}
+	held := max(1, all.N/10)
+	order := data.Shuffle(all.N, 0, 0)
+	part := func(idx []int) *data.Set {
+		s := &data.Set{N: len(idx), Height: all.Height, Width: all.Width, Channels: all.Channels, Classes: all.Classes,
+			Images: make([]float32, 0, len(idx)*all.ImageSize()), Labels: make([]uint8, 0, len(idx))}
+		for _, k := range idx {
+			s.Images, s.Labels = append(s.Images, all.Image(k)...), append(s.Labels, all.Labels[k])
+		}
+		return s
+	}
+	return part(order[:all.N-held]), part(order[all.N-held:]), nil
 }
 
 // isTerminal reports whether w is a character device, where a progress
