@@ -195,6 +195,9 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			f.dataset, trainSet.N, testSet.N, cfg.Loss, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Workers)
 	}
 	bar := newProgress(stderr, isTerminal(stderr), cfg.Epochs, cfg.Batch)
+	if f, ok := stderr.(*os.File); ok && bar.tty {
+		bar.columns = func() int { return terminalWidth(f) }
+	}
 	runErr := t.Run(ctx, bar.update, func(e train.Epoch) {
 		bar.epoch(e)
 		if err := t.Save(f.save); err != nil {
@@ -269,10 +272,12 @@ func isTerminal(w io.Writer) bool {
 }
 
 // progress shows the run on stderr: a bar redrawn in place on a terminal,
-// a line every tenth of an epoch otherwise.
+// fitted to its width (asked again at every redraw, so that a resized
+// window is followed), a line every tenth of an epoch otherwise.
 type progress struct {
 	w             io.Writer
 	tty           bool
+	columns       func() int // the terminal's width, 0 if unknown; nil: not a terminal
 	epochs, batch int
 	start         time.Time
 	images        int // since start
@@ -289,19 +294,73 @@ func (p *progress) update(pr train.Progress) {
 	elapsed := time.Since(p.start).Seconds()
 	rate := float64(p.images) / elapsed
 	left := float64((p.epochs-pr.Epoch)*pr.Batches+pr.Batches-pr.Batch) * float64(p.batch) / rate
-	status := fmt.Sprintf("epoch %d/%d %s %d/%d loss %.4f acc %.2f%% %.0f img/s %s left",
-		pr.Epoch, p.epochs, bar(pr.Batch, pr.Batches, 20), pr.Batch, pr.Batches, pr.Loss, 100*pr.Accuracy, rate,
-		(time.Duration(left) * time.Second).Round(time.Second))
+	status := func(width int) string {
+		return statusLine(width, pr, p.epochs, rate, (time.Duration(left) * time.Second).Round(time.Second))
+	}
 	if p.tty {
 		if time.Since(p.drawn) > 100*time.Millisecond || pr.Batch == pr.Batches {
-			fmt.Fprintf(p.w, "\r\033[K%s", status)
+			width := 0
+			if p.columns != nil {
+				width = p.columns()
+			}
+			fmt.Fprintf(p.w, "\r\033[K%s", status(width))
 			p.drawn = time.Now()
 		}
 		return
 	}
 	if tenth := 10 * pr.Batch / pr.Batches; tenth != p.lastTenth && tenth > 0 {
 		p.lastTenth = tenth
-		fmt.Fprintln(p.w, status)
+		fmt.Fprintln(p.w, status(-1))
+	}
+}
+
+// statusLine is the progress line: the epoch, a bar, the batch, the
+// running loss and accuracy, images per second and the time left. On a
+// terminal of width columns (0: unknown, taken as 80) the line stays
+// within width−1 columns (the last column would wrap on some terminals):
+// the bar takes the room that is left, from 10 to 40 characters, and
+// when even a bar of 10 does not fit, the parts go in the order img/s,
+// accuracy, loss, time left. Without a terminal (width < 0) the bar is 20.
+func statusLine(width int, pr train.Progress, epochs int, rate float64, left time.Duration) string {
+	head := fmt.Sprintf("epoch %d/%d", pr.Epoch, epochs)
+	batch := fmt.Sprintf("%d/%d", pr.Batch, pr.Batches)
+	tail := []string{
+		fmt.Sprintf("loss %.4f", pr.Loss),
+		fmt.Sprintf("acc %.2f%%", 100*pr.Accuracy),
+		fmt.Sprintf("%.0f img/s", rate),
+		fmt.Sprintf("%s left", left),
+	}
+	drop := []int{2, 1, 0, 3} // img/s, acc, loss, time left
+	join := func(barWidth int, parts []string) string {
+		line := head
+		if barWidth > 0 {
+			line += " " + bar(pr.Batch, pr.Batches, barWidth)
+		}
+		line += " " + batch
+		for _, p := range parts {
+			if p != "" {
+				line += " " + p
+			}
+		}
+		return line
+	}
+	if width < 0 {
+		return join(20, tail)
+	}
+	if width == 0 {
+		width = 80
+	}
+	room := width - 1
+	for k := 0; ; k++ {
+		rest := len([]rune(join(0, tail))) + 1 // +1: the bar's space
+		if barWidth := min(40, room-rest-2); barWidth >= 10 {
+			return join(barWidth, tail)
+		}
+		if k == len(drop) {
+			line := []rune(join(0, tail))
+			return string(line[:min(len(line), room)])
+		}
+		tail[drop[k]] = ""
 	}
 }
 

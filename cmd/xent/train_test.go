@@ -12,7 +12,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/xent-go/xent/train"
 	"github.com/xent-go/xent/train/report"
 )
 
@@ -296,5 +298,43 @@ func TestTrainForce(t *testing.T) {
 	ck := filepath.Join(out, "checkpoint.safetensors")
 	if _, stderr, code := runCLI("train", "--resume", ck, "--force", "--data", data, "--out", out); code != 2 || !strings.Contains(stderr, "--force with --resume") {
 		t.Errorf("--force with --resume: exit %d, %s", code, stderr)
+	}
+}
+
+// TestStatusLine: the progress line fits the terminal, keeps the bar
+// while it can, and drops parts in the documented order.
+func TestStatusLine(t *testing.T) {
+	pr := train.Progress{Epoch: 3, Batch: 512, Batches: 938, Loss: 0.0412, Accuracy: 0.9871}
+	for _, c := range []struct {
+		width      int
+		bar        bool
+		has, lacks []string
+	}{
+		{-1, true, []string{"[==========          ]", "img/s", "left"}, nil},
+		{0, true, []string{"img/s", "acc 98.71%", "left"}, nil},
+		{120, true, []string{"img/s", "acc", "loss", "left"}, nil},
+		{80, true, []string{"img/s", "acc", "loss", "left"}, nil},
+		{60, true, []string{"loss", "left"}, []string{"img/s"}},
+		{50, true, []string{"left"}, []string{"img/s", "acc"}},
+		{30, false, nil, []string{"img/s", "acc", "loss"}},
+		{10, false, nil, nil},
+	} {
+		line := statusLine(c.width, pr, 5, 2801.4, 95*time.Second)
+		if c.width > 0 && len([]rune(line)) > c.width-1 {
+			t.Errorf("width %d: %d columns: %q", c.width, len([]rune(line)), line)
+		}
+		if got := strings.Contains(line, "["); got != c.bar {
+			t.Errorf("width %d: bar %v, want %v: %q", c.width, got, c.bar, line)
+		}
+		for _, s := range c.has {
+			if !strings.Contains(line, s) {
+				t.Errorf("width %d: no %q in %q", c.width, s, line)
+			}
+		}
+		for _, s := range c.lacks {
+			if strings.Contains(line, s) {
+				t.Errorf("width %d: %q in %q", c.width, s, line)
+			}
+		}
 	}
 }
