@@ -279,5 +279,10 @@ func draw(f Figure) (*plot.Plot, error) {
 	}
 	p.Legend.Top, p.Legend.Left = !f.LegendBottom, f.LegendLeft
 	p.Legend.TextStyle.Color = color.Black
+	p.Y.Tick.Marker = RoundTicks{}
+	if !f.Bars {
+		p.X.Tick.Marker = RoundTicks{}
+	}
+	p.Add(LegendBackground(p))
 	return p, nil
 }

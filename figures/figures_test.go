@@ -2,6 +2,7 @@ package figures
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/xent-go/xent"
@@ -130,5 +131,34 @@ func TestValuesAreTheLibrarys(t *testing.T) {
 		if err != nil || v != loss.Series[1].Y[i] || g[0] != grad.Series[1].Y[i] {
 			t.Errorf("sigmoid at z=%v: figure %v, %v; library %v, %v (%v)", z, loss.Series[1].Y[i], grad.Series[1].Y[i], v, g[0], err)
 		}
+	}
+}
+
+// TestRoundTicks: labelled ticks at multiples of 1, 2 or 5 × 10^k, 0
+// among them when in range, printed without float noise.
+func TestRoundTicks(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   []string
+	}{
+		{0.0597, 0.1495, []string{"0.06", "0.08", "0.10", "0.12", "0.14"}},
+		{-0.98, -0.02, []string{"-0.8", "-0.6", "-0.4", "-0.2"}},
+		{-8, 8, []string{"-5", "0", "5"}},
+		{0, 5, []string{"0", "1", "2", "3", "4", "5"}},
+		{0, 0.3, []string{"0.0", "0.1", "0.2", "0.3"}},
+		{95.4, 98.1, []string{"96", "97", "98"}},
+	} {
+		var got []string
+		for _, tk := range (RoundTicks{}).Ticks(c.lo, c.hi) {
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(c.want, " ") {
+			t.Errorf("[%v, %v]: %v, want %v", c.lo, c.hi, got, c.want)
+		}
+	}
+	if ticks := (RoundTicks{}).Ticks(1, 1); ticks != nil {
+		t.Errorf("an empty range: %v", ticks)
 	}
 }

@@ -105,14 +105,24 @@ func curves(m train.Metrics, title, yLabel string, legendTop bool, trainValue, t
 	}
 	p.Legend.Top = legendTop // away from the curves: loss falls, accuracy rises
 	p.X.Tick.Marker = epochTicks{}
+	p.Y.Tick.Marker = figures.RoundTicks{}
+	if len(m.Epochs) == 1 { // one point per curve: centred, not at the frame's edge
+		p.X.Min, p.X.Max = 0.5, 1.5
+	}
+	p.Y.Max += 0.08 * (p.Y.Max - p.Y.Min) // no point on the frame
+	p.Add(figures.LegendBackground(p))
 	return p, nil
 }
 
 var plotColors = palette.Rainbow(2, 0.6, 0.95, 0.8, 1, 0.9).Colors()
 
 func lossPlot(m train.Metrics) (*plot.Plot, error) {
-	return curves(m, fmt.Sprintf("%s loss, %s", m.Config.Loss, m.Dataset), "mean loss", true,
+	p, err := curves(m, fmt.Sprintf("%s loss, %s", m.Config.Loss, m.Dataset), "mean loss", true,
 		func(e train.Epoch) float64 { return e.TrainLoss }, func(e train.Epoch) float64 { return e.TestLoss })
+	if err == nil && p.Y.Min > 0 {
+		p.Y.Min = 0 // a loss axis starts at 0, where a perfect fit would be
+	}
+	return p, err
 }
 
 func accuracyPlot(m train.Metrics) (*plot.Plot, error) {
@@ -163,8 +173,11 @@ func confusionPlot(m train.Metrics) (*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The cell's count, as large as its cell allows (9 pt for 10 classes
+	// on the 5-inch figure).
+	size := vg.Points(math.Max(5, math.Min(11, 90/float64(n))))
 	for i := range l.TextStyle {
-		l.TextStyle[i].Font.Size = vg.Points(6)
+		l.TextStyle[i].Font.Size = size
 		l.TextStyle[i].XAlign, l.TextStyle[i].YAlign = -0.5, -0.5
 	}
 	p.Add(l)

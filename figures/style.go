@@ -1,0 +1,86 @@
+package figures
+
+import (
+	"image/color"
+	"math"
+	"strconv"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/vg"
+	vgdraw "gonum.org/v1/plot/vg/draw"
+)
+
+// RoundTicks marks an axis at round values: a step of 1, 2 or 5 times a
+// power of ten, chosen for about five labelled ticks, every multiple of
+// it in the range (0 among them when the range holds it), with unlabelled
+// minor ticks between. gonum/plot's default ticker labels at values such
+// as 0.06, 0.1, 0.14 or −0.9, −0.5, −0.1.
+type RoundTicks struct{}
+
+// Ticks returns the ticks of [lo, hi].
+func (RoundTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return nil
+	}
+	step := roundStep((hi - lo) / 5)
+	var ticks []plot.Tick
+	for k := math.Ceil(lo/step*2 - 1e-9); k <= math.Floor(hi/step*2+1e-9); k++ {
+		v := k * step / 2
+		if int64(k)%2 != 0 {
+			ticks = append(ticks, plot.Tick{Value: v}) // minor, half way
+			continue
+		}
+		ticks = append(ticks, plot.Tick{Value: v, Label: formatTick(v, step)})
+	}
+	return ticks
+}
+
+// roundStep returns the 1, 2 or 5 × 10^k nearest above raw.
+func roundStep(raw float64) float64 {
+	p := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 5, 10} {
+		if m*p >= raw*0.999 {
+			return m * p
+		}
+	}
+	return 10 * p
+}
+
+// formatTick prints v with as many decimals as step needs: 0.05 steps
+// give "0.1", "0.15"; no "0.30000000000000004", and 0 is "0", not "-0".
+func formatTick(v, step float64) string {
+	decimals := max(0, int(-math.Floor(math.Log10(step)+1e-9)))
+	if math.Abs(v) < step/1e6 {
+		v = 0
+	}
+	return strconv.FormatFloat(v, 'f', decimals, 64)
+}
+
+// legendBackground is a plotter, added after the curves, that paints the
+// legend's box white (with a margin), so that neither the grid nor a
+// curve runs through the legend's text.
+type legendBackground struct{ p *plot.Plot }
+
+// LegendBackground returns the plotter for p; add it last.
+func LegendBackground(p *plot.Plot) plot.Plotter { return legendBackground{p} }
+
+func (b legendBackground) Plot(c vgdraw.Canvas, _ *plot.Plot) {
+	l := &b.p.Legend
+	size := l.Rectangle(c).Size() // its extent; the position is computed below, as Legend.Draw places it
+	margin := vg.Points(3)
+	var r vg.Rectangle
+	if l.Left {
+		r.Min.X = c.Min.X + l.XOffs
+	} else {
+		r.Min.X = c.Max.X - size.X + l.XOffs
+	}
+	if l.Top {
+		r.Min.Y = c.Max.Y - size.Y + l.YOffs
+	} else {
+		r.Min.Y = c.Min.Y + l.YOffs
+	}
+	r.Max = vg.Point{X: r.Min.X + size.X, Y: r.Min.Y + size.Y}
+	r.Min.X, r.Min.Y, r.Max.X, r.Max.Y = r.Min.X-margin, r.Min.Y-margin, r.Max.X+margin, r.Max.Y+margin
+	c.SetColor(color.White)
+	c.Fill(r.Path())
+}
