@@ -350,21 +350,7 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	}
 	steps := t.steps()
 	wants := t.tensors(steps)
-	if len(c.h.Tensors) != len(wants) {
-		c.f.Close()
-		return nil, c.bad("%d tensors, want %d for this run's network and optimiser at step %d", len(c.h.Tensors), len(wants), steps)
-	}
-	for _, w := range wants {
-		info, ok := c.h.Tensor(w.name)
-		if !ok || info.DType != "F32" || !slices.Equal(info.Shape, w.shape) {
-			c.f.Close()
-			return nil, c.bad("tensor %s: %v, want F32 %v", w.name, info, w.shape)
-		}
-	}
-
-	// The structure fits the run: read the data and check the checksum
-	// before any value is used.
-	body, err := c.readData(true)
+	body, err := c.readWanted(wants, fmt.Sprintf("this run's network and optimiser at step %d", steps))
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +377,25 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 		return nil, err
 	}
 	return t, nil
+}
+
+// readWanted checks, before any data is read, that the header's tensors
+// are exactly wants (names, F32, shapes; what says whose they are), then
+// reads the data and verifies the checksum: after it, the values may be
+// used.
+func (c *checkpoint) readWanted(wants []want, what string) ([]byte, error) {
+	if len(c.h.Tensors) != len(wants) {
+		c.f.Close()
+		return nil, c.bad("%d tensors, want %d for %s", len(c.h.Tensors), len(wants), what)
+	}
+	for _, w := range wants {
+		info, ok := c.h.Tensor(w.name)
+		if !ok || info.DType != "F32" || !slices.Equal(info.Shape, w.shape) {
+			c.f.Close()
+			return nil, c.bad("tensor %s: %v, want F32 %v", w.name, info, w.shape)
+		}
+	}
+	return c.readData(true)
 }
 
 // load decodes the tensors wants names from body, checks that every value

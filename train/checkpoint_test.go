@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -24,17 +23,7 @@ import (
 
 // tiny is a 2-class set of 4×4 images, for checkpoints small enough to
 // walk byte by byte (74 KB with SGD's momentum, 110 KB with Adam's state).
-func tiny(n int, seed uint64) *data.Set {
-	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &data.Set{N: n, Height: 4, Width: 4, Classes: 2, Images: make([]float32, n*16), Labels: make([]uint8, n)}
-	for i := range n {
-		s.Labels[i] = uint8(i % 2)
-		for p := range 16 {
-			s.Images[i*16+p] = 0.3*rng.Float32() + 0.5*float32((p/8+i)%2)
-		}
-	}
-	return s
-}
+func tiny(n int, seed uint64) *data.Set { return stripesOf(n, seed, 4, 2) }
 
 // midRun returns a checkpoint saved in the middle of the second epoch, so
 // that every position field and the optimiser's state are in it.

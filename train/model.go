@@ -3,7 +3,6 @@ package train
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 
 	"github.com/xent-go/xent/data"
@@ -66,22 +65,11 @@ func LoadModel(path string) (*Model, error) {
 			state = append(state, want{name, []int{len(p.Value)}, make([]float32, len(p.Value))})
 		}
 	}
-	switch len(c.h.Tensors) {
-	case len(wants):
-	case len(wants) + len(state):
+	what := fmt.Sprintf("the network (and %d more for %s's state)", len(state), cfg.Optimizer)
+	if len(c.h.Tensors) == len(wants)+len(state) {
 		wants = append(wants, state...)
-	default:
-		c.f.Close()
-		return nil, c.bad("%d tensors, want %d for the network (and %d more for %s's state)", len(c.h.Tensors), len(wants), len(state), cfg.Optimizer)
 	}
-	for _, w := range wants {
-		info, ok := c.h.Tensor(w.name)
-		if !ok || info.DType != "F32" || !slices.Equal(info.Shape, w.shape) {
-			c.f.Close()
-			return nil, c.bad("tensor %s: %v, want F32 %v", w.name, info, w.shape)
-		}
-	}
-	body, err := c.readData(true)
+	body, err := c.readWanted(wants, what)
 	if err != nil {
 		return nil, err
 	}

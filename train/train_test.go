@@ -17,16 +17,20 @@ import (
 
 // stripes is a 4-class set of 28×28 images a CNN must learn: class k has
 // a bright band in quarter k of the rows, under noise.
-func stripes(n int, seed uint64) *data.Set {
+func stripes(n int, seed uint64) *data.Set { return stripesOf(n, seed, 28, 4) }
+
+// stripesOf is stripes with side×side images and classes bands (side a
+// multiple of classes).
+func stripesOf(n int, seed uint64, side, classes int) *data.Set {
 	rng := rand.New(rand.NewPCG(seed, 0))
-	s := &data.Set{N: n, Height: 28, Width: 28, Classes: 4, Images: make([]float32, n*784), Labels: make([]uint8, n)}
+	s := &data.Set{N: n, Height: side, Width: side, Classes: classes, Images: make([]float32, n*side*side), Labels: make([]uint8, n)}
 	for i := range n {
-		k := i % 4
+		k := i % classes
 		s.Labels[i] = uint8(k)
 		img := s.Image(i)
 		for p := range img {
 			v := 0.3 * rng.Float32()
-			if (p/28)/7 == k {
+			if (p/side)/(side/classes) == k {
 				v += 0.5
 			}
 			img[p] = v
