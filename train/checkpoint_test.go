@@ -279,8 +279,8 @@ func TestLargeFileNotRead(t *testing.T) {
 	}
 }
 
-// FuzzResume: any file gives a trainer or an ErrCheckpoint error, never a
-// panic, and the file is left as it was. Each input is tried as it is
+// FuzzResume: any file gives a trainer (and a model, from LoadModel) or
+// an ErrCheckpoint error, never a panic, and the file is left as it was. Each input is tried as it is
 // (where the checksum stops nearly every change) and signed again with a
 // checksum that fits, so that the checks behind the checksum are fuzzed
 // too.
@@ -312,8 +312,15 @@ func FuzzResume(f *testing.F) {
 			if err == nil && tr.Done() && len(tr.Metrics().Epochs) != tr.cfg.Epochs {
 				t.Fatalf("a finished run with %d epochs of metrics", len(tr.Metrics().Epochs))
 			}
+			m, err := LoadModel(path)
+			if err != nil && !errors.Is(err, ErrCheckpoint) {
+				t.Fatalf("LoadModel = %v, does not wrap ErrCheckpoint", err)
+			}
+			if err == nil && (m.Classes < 2 || m.Network == nil) {
+				t.Fatalf("LoadModel = %+v", m)
+			}
 			if after, _ := os.ReadFile(path); !bytes.Equal(after, in) {
-				t.Fatal("Resume changed the file")
+				t.Fatal("Resume or LoadModel changed the file")
 			}
 		}
 	})
