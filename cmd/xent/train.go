@@ -85,7 +85,7 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	fs.BoolVar(&f.force, "force", false, "start a new run even if the checkpoint file exists, replacing it")
 	fs.StringVar(&f.images, "images", "", "train on your own images `X.npy` instead of a data set: (N, H, W) or (N, C, H, W), uint8 or float")
 	fs.StringVar(&f.labels, "labels", "", "the labels `Y.npy` of --images, (N,) integers")
-	fs.StringVar(&f.testImages, "test-images", "", "test images `X.npy` (default: the last tenth of --images, held out)")
+	fs.StringVar(&f.testImages, "test-images", "", "test images `X.npy` (default: a tenth of --images held out, by a fixed shuffle)")
 	fs.StringVar(&f.testLabels, "test-labels", "", "the labels `Y.npy` of --test-images")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
@@ -195,8 +195,8 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			f.dataset, trainSet.N, testSet.N, cfg.Loss, cfg.Optimizer, cfg.LR, cfg.Batch, cfg.Workers)
 	}
 	bar := newProgress(stderr, isTerminal(stderr), cfg.Epochs, cfg.Batch)
-	if f, ok := stderr.(*os.File); ok && bar.tty {
-		bar.columns = func() int { return terminalWidth(f) }
+	if tty, ok := stderr.(*os.File); ok && bar.tty {
+		bar.columns = func() int { return terminalWidth(tty) }
 	}
 	runErr := t.Run(ctx, bar.update, func(e train.Epoch) {
 		bar.epoch(e)
