@@ -37,10 +37,7 @@ func readImageSet(imagesPath, labelsPath string, minClasses int) (*data.Set, err
 	}
 	switch {
 	case a.Kind == 'u' && a.Size == 1:
-		v, err := a.Int64s()
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", imagesPath, err)
-		}
+		v, _ := a.Uint8s()
 		s.Images = make([]float32, len(v))
 		for i, p := range v {
 			s.Images[i] = float32(p) / 255

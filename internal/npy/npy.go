@@ -86,6 +86,15 @@ func (a *Array) Float64s() ([]float64, error) {
 	return out, nil
 }
 
+// Uint8s returns the values of a uint8 array (|u1), without a copy: the
+// slice is the array's own.
+func (a *Array) Uint8s() ([]uint8, error) {
+	if a.Kind != 'u' || a.Size != 1 {
+		return nil, fmt.Errorf("npy: dtype %s is not uint8 (|u1)", a.Dtype())
+	}
+	return a.data, nil
+}
+
 // Int64s returns the values of an integer array of any size, signed or
 // unsigned; a uint64 above the int64 range is an error.
 func (a *Array) Int64s() ([]int64, error) {

@@ -204,3 +204,20 @@ func TestWriteFileReplacesAtomically(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", entries)
 	}
 }
+
+func TestUint8s(t *testing.T) {
+	b := []byte("\x93NUMPY\x01\x00\x76\x00{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }")
+	b = append(b, bytes.Repeat([]byte(" "), 0x76-len("{'descr': '|u1', 'fortran_order': False, 'shape': (3,), }")-1)...)
+	b = append(b, '\n', 0, 128, 255)
+	a, err := Read(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := a.Uint8s(); err != nil || !bytes.Equal(v, []byte{0, 128, 255}) {
+		t.Fatalf("Uint8s = %v, %v", v, err)
+	}
+	f := &Array{Kind: 'f', Size: 4}
+	if _, err := f.Uint8s(); err == nil {
+		t.Error("Uint8s of a float array")
+	}
+}
