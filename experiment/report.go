@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"html/template"
 	"maps"
-	"path/filepath"
 	"strings"
 
 	"github.com/xent-go/xent/figures"
@@ -77,16 +76,9 @@ func WriteReport(dir string, cfg Config, results []Result) error {
 		return err
 	}
 	files["report.html"] = page.Bytes()
-	return writeFiles(dir, ReportFiles, files)
-}
-
-// writeFiles writes the named files into dir all or none.
-func writeFiles(dir string, names []string, files map[string][]byte) error {
 	var set outfile.Set
-	for _, name := range names {
-		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
-			return err
-		}
+	if err := set.AddFiles(dir, ReportFiles, files); err != nil {
+		return err
 	}
 	return set.Commit(nil)
 }

@@ -23,7 +23,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -191,10 +190,8 @@ func Write(dir string, figs []Figure) error {
 		return err
 	}
 	var set outfile.Set
-	for _, name := range Files(figs) {
-		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
-			return err
-		}
+	if err := set.AddFiles(dir, Files(figs), files); err != nil {
+		return err
 	}
 	return set.Commit(nil)
 }

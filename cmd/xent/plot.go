@@ -40,13 +40,12 @@ func runPlot(stdout, stderr io.Writer, args []string) error {
 	// Every picture and the list on stdout, or (a full disk, a closed
 	// stdout) none of them.
 	var set outfile.Set
+	if err := set.AddFiles(*out, figures.Files(figs), files); err != nil {
+		return err
+	}
 	var list bytes.Buffer
 	for _, name := range figures.Files(figs) {
-		path := filepath.Join(*out, name)
-		if err := set.Add(name, path, outfile.Bytes(files[name])); err != nil {
-			return err
-		}
-		fmt.Fprintln(&list, path)
+		fmt.Fprintln(&list, filepath.Join(*out, name))
 	}
 	return set.Commit(func() error { return writeStdout(stdout, list.Bytes()) })
 }

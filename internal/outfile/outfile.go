@@ -238,6 +238,17 @@ func unwrapPath(err error) error {
 	return err
 }
 
+// AddFiles adds the files of dir named by names, each with its content
+// from files (the role in messages is the name), in that order.
+func (s *Set) AddFiles(dir string, names []string, files map[string][]byte) error {
+	for _, name := range names {
+		if err := s.Add(name, filepath.Join(dir, name), Bytes(files[name])); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // WriteFile writes one file all or nothing: Add and Commit of a Set of
 // one output.
 func WriteFile(path string, write func(io.Writer) error) error {

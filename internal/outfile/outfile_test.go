@@ -249,3 +249,20 @@ func TestLinkIsFollowed(t *testing.T) {
 		t.Fatalf("target = %q", got)
 	}
 }
+
+func TestAddFiles(t *testing.T) {
+	dir := t.TempDir()
+	var s Set
+	if err := s.AddFiles(dir, []string{"a", "b"}, map[string][]byte{"a": []byte("A"), "b": []byte("B")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Commit(nil); err != nil {
+		t.Fatal(err)
+	}
+	if read(t, filepath.Join(dir, "a")) != "A" || read(t, filepath.Join(dir, "b")) != "B" {
+		t.Fatal("AddFiles wrote other contents")
+	}
+	if err := s.AddFiles(dir, []string{"c", "c"}, nil); !errors.Is(err, ErrSameFile) {
+		t.Errorf("a name given twice: %v, want ErrSameFile", err)
+	}
+}

@@ -11,7 +11,6 @@ import (
 	"html/template"
 	"image/color"
 	"math"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -71,10 +70,8 @@ func Write(dir string, m train.Metrics) error {
 	files["report.html"] = page.Bytes()
 	names = append(names, "report.html")
 	var set outfile.Set
-	for _, name := range names {
-		if err := set.Add(name, filepath.Join(dir, name), outfile.Bytes(files[name])); err != nil {
-			return err
-		}
+	if err := set.AddFiles(dir, names, files); err != nil {
+		return err
 	}
 	return set.Commit(nil)
 }
