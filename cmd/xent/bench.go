@@ -144,10 +144,7 @@ const (
 )
 
 func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
-	elements := 1
-	for _, d := range shape {
-		elements *= d
-	}
+	elements := elementsOf(shape)
 	var zero T
 	// float64 logits and targets drawn, their T copies, and the gradient.
 	need := memlimit.Bytes(elements, 8+8+3*int(sizeOf(zero)))

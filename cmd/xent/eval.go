@@ -112,10 +112,7 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 	if loss.PerElement() {
 		lossShape = shape
 	}
-	nLosses := 1
-	for _, d := range lossShape {
-		nLosses *= d
-	}
+	nLosses := elementsOf(lossShape)
 	var zero T
 	need := memlimit.Bytes(nLosses, int(sizeOf(zero)))
 	if f.outGrad != "" {

@@ -113,6 +113,7 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 // square of the logits (four evaluations of the whole loss per logit).
 const maxGradcheckLogits = 1 << 16
 
+// elementsOf returns the number of elements of a tensor of the shape.
 func elementsOf(shape []int) int {
 	n := 1
 	for _, d := range shape {
