@@ -204,25 +204,28 @@ func (c *checkpoint) bad(format string, args ...any) error {
 }
 
 // openCheckpoint opens path and reads its header: a safetensors header of
-// this package's format with exactly the metadata keys Save writes.
-func openCheckpoint(path string) (*checkpoint, error) {
+// this package's format with exactly the metadata keys Save writes. The
+// caller closes c.f.
+func openCheckpoint(path string) (_ *checkpoint, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrCheckpoint, err)
 	}
+	defer func() {
+		if err != nil {
+			f.Close()
+		}
+	}()
 	c := &checkpoint{path: path, f: f}
 	fi, err := f.Stat()
 	if err != nil || !fi.Mode().IsRegular() {
-		f.Close()
 		return nil, c.bad("not a regular file")
 	}
 	if c.h, err = safetensors.ReadHeader(f, fi.Size()); err != nil {
-		f.Close()
 		return nil, c.bad("%v", err)
 	}
 	c.meta = c.h.Metadata
 	if c.meta["format"] != checkpointFormat {
-		f.Close()
 		return nil, c.bad("not a checkpoint of this version of xent train (format %q, want %q)", c.meta["format"], checkpointFormat)
 	}
 	keys := slices.Clone(metadataKeys)
@@ -230,7 +233,6 @@ func openCheckpoint(path string) (*checkpoint, error) {
 		keys = append(keys, "adam_t")
 	}
 	if got := slices.Sorted(maps.Keys(c.meta)); !slices.Equal(got, slices.Sorted(slices.Values(keys))) {
-		f.Close()
 		return nil, c.bad("metadata keys %v, want %v", got, slices.Sorted(slices.Values(keys)))
 	}
 	return c, nil
@@ -240,7 +242,6 @@ func openCheckpoint(path string) (*checkpoint, error) {
 // false it only hashes the data as it streams by and returns nil, so that
 // no memory is needed however large the file.
 func (c *checkpoint) readData(hold bool) ([]byte, error) {
-	defer c.f.Close()
 	raw := slices.Clone(c.h.Raw)
 	at, err := digestAt(raw)
 	if err != nil {
@@ -280,6 +281,7 @@ func CheckpointDataset(path string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer c.f.Close()
 	if _, err := c.readData(false); err != nil {
 		return "", err
 	}
@@ -308,26 +310,22 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.f.Close()
 	meta := c.meta
 	var cfg Config
 	if err := strictJSON(meta["config"], &cfg); err != nil {
-		c.f.Close()
 		return nil, c.bad("config: %v", err)
 	}
 	if err := checkSets(trainSet, testSet); err != nil {
-		c.f.Close()
 		return nil, err
 	}
 	t, err := New(cfg, meta["dataset"], trainSet, testSet)
 	if err != nil {
-		c.f.Close()
 		return nil, c.bad("%v", err)
 	}
 	if in, classes, err := c.network(); err != nil {
-		c.f.Close()
 		return nil, err
 	} else if in != inputShape(trainSet) || classes != trainSet.Classes {
-		c.f.Close()
 		return nil, c.bad("a network of %d classes on %v images, the sets have %d classes of %v", classes, in, trainSet.Classes, inputShape(trainSet))
 	}
 	for _, f := range []struct {
@@ -336,7 +334,6 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	}{{"epoch", &t.epoch}, {"batch", &t.batch}, {"correct", &t.correct}, {"images", &t.images}} {
 		v, err := strconv.Atoi(meta[f.key])
 		if err != nil || v < 0 || strconv.Itoa(v) != meta[f.key] {
-			c.f.Close()
 			return nil, c.bad("%s %q", f.key, meta[f.key])
 		}
 		*f.v = v
@@ -344,7 +341,6 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	batches := batchCount(trainSet.N, cfg.Batch)
 	if t.epoch > cfg.Epochs || t.batch >= batches || (t.epoch == cfg.Epochs && t.batch != 0) ||
 		t.images != t.batch*cfg.Batch || t.correct > t.images {
-		c.f.Close()
 		return nil, c.bad("at epoch %d of %d, batch %d of %d, %d of %d images right: not a position of this run on these sets",
 			t.epoch, cfg.Epochs, t.batch, batches, t.correct, t.images)
 	}
@@ -385,13 +381,11 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 // used.
 func (c *checkpoint) readWanted(wants []want, what string) ([]byte, error) {
 	if len(c.h.Tensors) != len(wants) {
-		c.f.Close()
 		return nil, c.bad("%d tensors, want %d for %s", len(c.h.Tensors), len(wants), what)
 	}
 	for _, w := range wants {
 		info, ok := c.h.Tensor(w.name)
 		if !ok || info.DType != "F32" || !slices.Equal(info.Shape, w.shape) {
-			c.f.Close()
 			return nil, c.bad("tensor %s: %v, want F32 %v", w.name, info, w.shape)
 		}
 	}

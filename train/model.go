@@ -30,23 +30,20 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer c.f.Close()
 	var cfg Config
 	if err := strictJSON(c.meta["config"], &cfg); err != nil {
-		c.f.Close()
 		return nil, c.bad("config: %v", err)
 	}
 	if err := cfg.Check(); err != nil {
-		c.f.Close()
 		return nil, c.bad("%v", err)
 	}
 	in, classes, err := c.network()
 	if err != nil {
-		c.f.Close()
 		return nil, err
 	}
 	net, err := nn.Classifier[float32](in, classes, cfg.Seed, cfg.Workers)
 	if err != nil {
-		c.f.Close()
 		return nil, c.bad("%v", err)
 	}
 	var wants []want
