@@ -46,6 +46,7 @@ type Figure struct {
 	Series                []Series
 	Bars                  bool    // grouped bars instead of lines
 	YMax                  float64 // the top of the y axis; 0: from the data
+	YZero                 bool    // the y axis holds 0, its ends snapped as ZeroAxis says
 	// The legend goes top right unless these move it, away from the curves.
 	LegendLeft, LegendBottom bool
 }
@@ -88,7 +89,7 @@ func Focal() (Figure, error) {
 		ones[i] = 1
 	}
 	fig := Figure{Name: "focal", Title: "focal loss (Lin et al. 2017, figure 1)",
-		XLabel: "probability of the ground-truth class p_t", YLabel: "loss", YMax: 5}
+		XLabel: "probability of the ground-truth class p_t", YLabel: "loss", YMax: 5, YZero: true}
 	for _, g := range FocalGammas {
 		losses := make([]float64, len(p))
 		_, err := xent.SigmoidFocalLoss([]int{len(p), 1}, logits, ones,
@@ -141,11 +142,11 @@ func CrossEntropy() (loss, grad Figure, err error) {
 	softName := fmt.Sprintf("softmax CE, %d classes, others at 0", Classes)
 	sigName := "sigmoid CE, target 1"
 	loss = Figure{Name: "cross-entropy-loss", Title: "loss against the positive class's logit",
-		XLabel: "logit z of the positive class", YLabel: "loss",
+		XLabel: "logit z of the positive class", YLabel: "loss", YZero: true,
 		Series: []Series{{softName, z, softLoss}, {sigName, z, sigLoss}}}
 	grad = Figure{Name: "cross-entropy-gradient", Title: "gradient with respect to that logit",
-		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z", LegendLeft: true, // the curves fill the top right
-		Series: []Series{{softName + ": p − 1", z, softGrad}, {sigName + ": σ(z) − 1", z, sigGrad}}}
+		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z", YZero: true, LegendLeft: true, // top left is empty; short names keep it there
+		Series: []Series{{fmt.Sprintf("softmax, %d classes: p − 1", Classes), z, softGrad}, {"sigmoid: σ(z) − 1", z, sigGrad}}}
 	return loss, grad, nil
 }
 
@@ -168,7 +169,7 @@ func Activations() (Figure, error) {
 		return Figure{}, err
 	}
 	return Figure{Name: "activations", Title: fmt.Sprintf("softmax and sigmoid of the scores %v", Scores),
-		XLabel: "class", YLabel: "activation", YMax: 1.2, Bars: true, // room for the legend
+		XLabel: "class", YLabel: "activation", YMax: 1.2, YZero: true, Bars: true, // room for the legend
 		Series: []Series{{"softmax (sums to 1)", classes, soft}, {"sigmoid (each in (0, 1))", classes, sig}}}, nil
 }
 
@@ -270,9 +271,11 @@ func draw(f Figure) (*plot.Plot, error) {
 		p.NominalX(names...)
 		p.Add(plotter.NewFunction(func(float64) float64 { return 0 })) // the axis line
 	}
+	if f.YZero {
+		p.Y.Min, p.Y.Max = ZeroAxis(p.Y.Min, p.Y.Max)
+	}
 	if f.YMax > 0 {
 		p.Y.Max = f.YMax
-		p.Y.Min = math.Min(p.Y.Min, 0)
 	}
 	p.Legend.Top, p.Legend.Left = !f.LegendBottom, f.LegendLeft
 	p.Legend.TextStyle.Color = color.Black

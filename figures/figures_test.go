@@ -162,3 +162,21 @@ func TestRoundTicks(t *testing.T) {
 		t.Errorf("an empty range: %v", ticks)
 	}
 }
+
+// TestZeroAxis: the axis holds 0 and its ends snap to a labelled tick
+// within 5% of the range, and only then.
+func TestZeroAxis(t *testing.T) {
+	for _, c := range []struct{ lo, hi, wantLo, wantHi float64 }{
+		{-0.9997, -0.0003, -1, 0},          // the gradient figure
+		{0.0003, 10.2, 0, 10.2},            // 15 is too far above 10.2
+		{0.2, 4.9, 0, 5},                   // 5 is 2% above 4.9
+		{-3, 8, -3, 8},                     // ticks at 5: −5 and 10 are too far
+		{2, 2, 0, 2},                       // a single value still gets 0
+		{-1, math.Inf(1), -1, math.Inf(1)}, // not an axis to snap
+	} {
+		lo, hi := ZeroAxis(c.lo, c.hi)
+		if lo != c.wantLo || hi != c.wantHi {
+			t.Errorf("ZeroAxis(%v, %v) = %v, %v, want %v, %v", c.lo, c.hi, lo, hi, c.wantLo, c.wantHi)
+		}
+	}
+}

@@ -35,6 +35,27 @@ func (RoundTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// ZeroAxis returns the range of an axis drawn for the data range [lo, hi]:
+// it holds 0 (every figure here is a loss, a gradient or a probability,
+// for which 0 is the reference), and an end that lies within 5% of the
+// range from a labelled tick of RoundTicks is moved out to that tick, so
+// that a curve from −0.9997 to 0 is drawn on an axis from −1 to 0 with
+// both ends labelled instead of ending just short of them.
+func ZeroAxis(lo, hi float64) (float64, float64) {
+	lo, hi = math.Min(lo, 0), math.Max(hi, 0)
+	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
+		return lo, hi
+	}
+	step, near := roundStep((hi-lo)/5), 0.05*(hi-lo)
+	if down := math.Floor(lo/step) * step; lo-down < near {
+		lo = down
+	}
+	if up := math.Ceil(hi/step) * step; up-hi < near {
+		hi = up
+	}
+	return lo, hi
+}
+
 // roundStep returns the 1, 2 or 5 × 10^k nearest above raw.
 func roundStep(raw float64) float64 {
 	p := math.Pow(10, math.Floor(math.Log10(raw)))
