@@ -9,8 +9,15 @@
 // says); the lines after it, up to the next command, are what it must
 // print, each in order as a line of its output (stdout and stderr
 // together), where "…" in an expected line stands for any text. A command
-// must exit 0. Blocks fenced as ```sh slow (minutes: a training run, the
-// whole test suite) run only with --all; CI runs the others.
+// line that ends in a backslash goes on on the next line, as in bash. A
+// command must exit 0. Every block runs in the same clone, in order, so a
+// later block may use what an earlier one wrote.
+//
+// Blocks fenced as ```sh slow run only with --all: training runs, the
+// whole test suite, fuzzing, the benchmarks against PyTorch. These need
+// what the README says they need: Debian's python3-torch,
+// python3-torchvision and dataset-fashion-mnist, and about an hour. CI
+// runs the others.
 package main
 
 import (
@@ -42,6 +49,9 @@ type step struct {
 	want    []string
 }
 
+// continues reports whether the command goes on on the next line.
+func (s step) continues() bool { return len(s.want) == 0 && strings.HasSuffix(s.command, "\\") }
+
 // block is one ```sh transcript.
 type block struct {
 	line  int
@@ -65,6 +75,9 @@ func parse(readme []byte) ([]block, error) {
 				return nil, fmt.Errorf("README line %d: a sh block without a $ command", cur.line)
 			}
 			cur = nil
+		case cur != nil && len(cur.steps) > 0 && cur.steps[len(cur.steps)-1].continues():
+			last := &cur.steps[len(cur.steps)-1]
+			last.command += "\n" + line
 		case cur != nil && strings.HasPrefix(line, "$ "):
 			cur.steps = append(cur.steps, step{line: n, command: line[2:]})
 		case cur != nil && len(cur.steps) == 0:

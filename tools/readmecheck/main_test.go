@@ -12,6 +12,11 @@ func TestParseAndMatch(t *testing.T) {
 		blocks[0].steps[1].command != "echo b; echo c" || strings.Join(blocks[0].steps[1].want, ",") != "c" || blocks[0].steps[0].line != 3 {
 		t.Fatalf("parse = %+v, %v", blocks, err)
 	}
+	blocks, err = parse([]byte("```sh\n$ echo a \\\n  b\na b\n$ echo c\n```\n"))
+	if err != nil || len(blocks) != 1 || len(blocks[0].steps) != 2 || blocks[0].steps[0].command != "echo a \\\n  b" ||
+		strings.Join(blocks[0].steps[0].want, ",") != "a b" {
+		t.Fatalf("a continued command: parse = %+v, %v", blocks, err)
+	}
 	for _, bad := range []string{"```sh\nout\n```\n", "```sh\n```\n", "```sh\n$ x\n"} {
 		if _, err := parse([]byte(bad)); err == nil {
 			t.Errorf("parse(%q) accepted it", bad)
