@@ -52,77 +52,22 @@ func writeNpy(t *testing.T, path string, shape []int, data any) string {
 	return path
 }
 
-func floatsAs(dtype string, v []float64) any {
-	if dtype == "float32" {
-		return golden.Convert[float32](v)
-	}
-	return v
-}
-
 // TestEvalGolden runs every reference case through xent eval on .npy
 // files and compares the loss and gradient it writes.
 func TestEvalGolden(t *testing.T) {
-	var cases []golden.Case
-	for _, dir := range []string{"../../testdata/golden", "../../testdata/refgen"} {
-		c, err := golden.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cases = append(cases, c...)
+	cases, err := golden.LoadAll("../../testdata/golden", "../../testdata/refgen")
+	if err != nil {
+		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	for _, c := range cases {
 		t.Run(c.Name, func(t *testing.T) {
 			file := func(name string) string { return filepath.Join(dir, name) }
-			args := []string{"eval", "--loss", strings.ReplaceAll(c.Loss, "_", "-"),
-				"--reduction", c.Options.Reduction,
-				"--logits", writeNpy(t, file("x.npy"), c.Shape, floatsAs(c.Dtype, c.Logits)),
-				"--out-loss", file("l.npy"), "--out-grad", file("d.npy")}
-			loss, _ := xent.ParseLoss(c.Loss)
-			if loss.IndexTargets() {
-				indices := c.Indices()
-				if len(c.Name)%2 == 0 { // both integer widths
-					narrow := make([]int32, len(indices))
-					for i, v := range indices {
-						narrow[i] = int32(v)
-					}
-					args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, narrow))
-				} else {
-					args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, indices))
-				}
-			} else {
-				args = append(args, "--targets", writeNpy(t, file("t.npy"), c.TargetShape, floatsAs(c.Dtype, c.Targets)))
+			args, err := golden.EvalArgs(&c, dir, len(c.Name)%2 == 0) // both integer widths
+			if err != nil {
+				t.Fatal(err)
 			}
-			o := c.Options
-			if o.Weight != nil {
-				args = append(args, "--weight", writeNpy(t, file("w.npy"), []int{len(o.Weight)}, floatsAs(c.Dtype, o.Weight)))
-			}
-			if o.PosWeight != nil {
-				args = append(args, "--pos-weight", writeNpy(t, file("q.npy"), []int{len(o.PosWeight)}, floatsAs(c.Dtype, o.PosWeight)))
-			}
-			if o.IgnoreIndex != nil {
-				args = append(args, "--ignore-index", fmt.Sprint(*o.IgnoreIndex))
-			}
-			if o.LabelSmoothing != nil {
-				args = append(args, "--label-smoothing", fmt.Sprint(*o.LabelSmoothing))
-			}
-			if o.Gamma != nil {
-				args = append(args, "--gamma", fmt.Sprint(*o.Gamma))
-			}
-			if o.Alpha.List != nil {
-				if o.Alpha.Scalar {
-					args = append(args, "--alpha", fmt.Sprint(o.Alpha.List[0]))
-				} else {
-					args = append(args, "--alpha-file", writeNpy(t, file("a.npy"), []int{len(o.Alpha.List)}, floatsAs(c.Dtype, o.Alpha.List)))
-				}
-			}
-			if c.GradOutput != nil {
-				lossShape := slices.Delete(slices.Clone(c.Shape), 1, 2)
-				if loss.PerElement() {
-					lossShape = c.Shape
-				}
-				args = append(args, "--grad-output", writeNpy(t, file("g.npy"), lossShape, floatsAs(c.Dtype, c.GradOutput)))
-			}
+			args = append(args, "--out-loss", file("l.npy"), "--out-grad", file("d.npy"))
 			stdout, stderr, code := runCLI(args...)
 			if code != 0 {
 				t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, stdout, stderr)
