@@ -75,7 +75,7 @@ func TestBadInput(t *testing.T) {
 		{"grad output without none", cfg{Loss: xent.Softmax, GradOutput: []float64{1, 1}}, shape, logits, idx, nil, -1, -1, xent.ErrOption, []string{"only allowed with reduction none, not mean"}},
 		{"grad output length", cfg{Loss: xent.Sigmoid, Reduction: xent.None, GradOutput: []float64{1, 1}}, shape, logits, nil, prob, -1, -1, xent.ErrShape, []string{"GradOutput) has 2 values", "needs 6"}},
 		{"unknown loss", cfg{Loss: "hinge"}, shape, logits, idx, nil, -1, -1, xent.ErrOption, []string{`loss "hinge"`}},
-		{"option for another loss", cfg{Loss: xent.Sigmoid, LabelSmoothing: 0.1}, shape, logits, nil, prob, -1, -1, xent.ErrOption, []string{"label_smoothing does not apply to loss sigmoid"}},
+		{"option for another loss", cfg{Loss: xent.Sigmoid, LabelSmoothing: 0.1}, shape, logits, nil, prob, -1, -1, xent.ErrOption, []string{"label_smoothing (Config.LabelSmoothing) does not apply to loss sigmoid"}},
 		{"index targets for sigmoid", cfg{Loss: xent.Sigmoid}, shape, logits, idx, nil, -1, -1, xent.ErrOption, []string{"takes float targets"}},
 		{"float targets for softmax", cfg{Loss: xent.Softmax}, shape, logits, nil, prob, -1, -1, xent.ErrOption, []string{"takes class-index targets"}},
 	}

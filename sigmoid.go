@@ -1,6 +1,7 @@
 package xent
 
 import (
+	"github.com/xent-go/xent/internal/check"
 	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/parallel"
 )
@@ -45,27 +46,16 @@ type SigmoidOptions[T Float] struct {
 // target outside [0, 1] or NaN; ErrOption for a negative or non-finite
 // weight or pos_weight, an unknown reduction or a GradOutput without None.
 func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts SigmoidOptions[T], out Output[T]) (T, error) {
-	l, err := checkElementwise(shape, logits, targets, out)
-	if err != nil {
+	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Binary, perElement: true, out: out,
+		reduction: opts.Reduction, gradOutput: opts.GradOutput,
+		perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}, {Name: "pos_weight", V: opts.PosWeight}}}
+	if err := c.validate(nil); err != nil {
 		return 0, err
 	}
-	if err := checkClassWeights("weight", opts.Weight, l.c); err != nil {
-		return 0, err
-	}
-	if err := checkClassWeights("pos_weight", opts.PosWeight, l.c); err != nil {
-		return 0, err
-	}
-	red, err := newReducer(l, opts.Reduction, opts.GradOutput, l.elements, float64(l.elements))
-	if err != nil {
-		return 0, err
-	}
-	if err := checkOverlap(out, input[T]{"logits", logits}, input[T]{"targets", targets}, input[T]{"weight", opts.Weight},
-		input[T]{"pos_weight", opts.PosWeight}, input[T]{"upstream gradient (GradOutput)", opts.GradOutput}); err != nil {
-		return 0, err
-	}
+	l := c.layout
 	job := parallel.Get[sigmoidJob[T]]()
 	*job = sigmoidJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
-		w: opts.Weight, q: opts.PosWeight, red: red}
+		w: opts.Weight, q: opts.PosWeight, red: c.red}
 	// Without class weights the elements are one stream; with them, a run
 	// is a row of (N, C) (weights vary along it) or the d1⋯dk elements of
 	// one (n, c) (one weight).
@@ -79,7 +69,7 @@ func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts Sigmoid
 		job.run = l.inner
 	}
 	job.b = newBlocking(l.elements/max(job.run, 1), job.run)
-	return red.value(runJob(job, job.b, opts.Workers)), nil
+	return c.red.value(runJob(job, job.b, opts.Workers)), nil
 }
 
 // sigmoidJob is SigmoidCrossEntropy's computation: blocks of runs of
@@ -120,43 +110,8 @@ func (j *sigmoidJob[T]) elements(from, to int, w, q []T, ws, qs T) kernel.Elemen
 	return elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, w, q, ws, qs)
 }
 
-// elementsOf describes elements [from, to) of the sigmoid losses for
-// internal/kernel; the gradient scale is the reduction's.
-func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, w, q []T, ws, qs T) kernel.Elements[T] {
-	e := kernel.Elements[T]{X: x[from:to], T: t[from:to], W: w, Q: q, WS: ws, QS: qs}
-	if red.reduction == None && red.gradOutput != nil {
-		e.G = red.gradOutput[from:to]
-	} else {
-		e.GS = T(red.scale(0))
-	}
-	if grad != nil {
-		e.Grad = grad[from:to]
-	}
-	if losses != nil {
-		e.Losses = losses[from:to]
-	}
-	return e
-}
-
-// checkElementwise validates what the sigmoid losses share: the shape, the
-// lengths of logits, targets and outputs (one loss per element), and targets
-// in [0, 1].
-func checkElementwise[T Float](shape []int, logits, targets []T, out Output[T]) (layout, error) {
-	l, err := newLayout(shape)
-	if err != nil {
-		return l, err
-	}
-	if err := l.checkLen("logits", len(logits), l.elements); err != nil {
-		return l, err
-	}
-	if err := l.checkLen("targets", len(targets), l.elements); err != nil {
-		return l, err
-	}
-	if err := l.checkOutput(len(out.Grad), len(out.Losses), out.Grad != nil, out.Losses != nil, l.elements); err != nil {
-		return l, err
-	}
-	if i := kernel.FirstOutside(targets, 0, 1); i >= 0 {
-		return l, targetError("target %v at %s is outside [0, 1]", float64(targets[i]), l.element(i))
-	}
-	return l, nil
+// sigmoidConfig is SigmoidCrossEntropy for Evaluate.
+func sigmoidConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
+	return SigmoidCrossEntropy(shape, logits, targets, SigmoidOptions[T]{Reduction: c.Reduction, Weight: c.Weight,
+		PosWeight: c.PosWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

@@ -102,12 +102,7 @@ var reportTemplate = template.Must(template.New("report").Funcs(template.FuncMap
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>xent experiment multilabel</title>
-<style>
-body { font-family: sans-serif; max-width: 70em; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-img { width: 34em; margin-right: 1em; }
-</style></head><body>
+` + figures.PageStyle + `</head><body>
 <h1>Multi-label MNIST: softmax with 1/M against sigmoid</h1>
 <p>56×56 images of 1–4 MNIST digits in a 2×2 grid; {{.Config.Train}} training,
 {{.Config.Validation}} validation and {{.Config.Test}} test images; the same network, initial

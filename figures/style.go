@@ -10,6 +10,15 @@ import (
 	vgdraw "gonum.org/v1/plot/vg/draw"
 )
 
+// PageStyle is the style sheet of the HTML reports (xent train's and the
+// experiment's), so that they look alike.
+const PageStyle = `<style>
+body { font-family: sans-serif; max-width: 70em; margin: 2em auto; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+img { width: 32em; margin-right: 1em; }
+</style>`
+
 // RoundTicks marks an axis at round values: a step of 1, 2 or 5 times a
 // power of ten, chosen for about five labelled ticks, every multiple of
 // it in the range (0 among them when the range holds it), with unlabelled

@@ -69,7 +69,7 @@ func check(cfg xent.Config[float64]) error {
 	if cfg.GradOutput != nil {
 		return fmt.Errorf("xent/gomlx: GradOutput does not apply in a graph: %w", xent.ErrOption)
 	}
-	classes := max(1, len(cfg.Weight), len(cfg.PosWeight), len(cfg.ClassAlpha))
+	classes := max(1, cfg.Classes())
 	var indices []int64
 	var targets []float64
 	if cfg.Loss.IndexTargets() {
@@ -89,20 +89,18 @@ func build(cfg xent.Config[float64], logits, targets *Node) *Node {
 	if !logits.DType().IsFloat() {
 		panic(fmt.Sprintf("xent/gomlx: logits of dtype %s: want a float", logits.DType()))
 	}
-	switch cfg.Loss {
-	case xent.Softmax:
-		return softmax(cfg, logits, targets)
-	case xent.SoftmaxProb:
-		return softmaxProb(cfg, logits, targets)
-	case xent.MultiLabelSoftmax:
-		return multiLabel(cfg, logits, targets)
-	case xent.Sigmoid:
-		return sigmoid(cfg, logits, targets)
-	case xent.SigmoidFocal:
-		return sigmoidFocal(cfg, logits, targets)
-	default: // xent.SoftmaxFocal; check rejected unknown losses
-		return softmaxFocal(cfg, logits, targets)
-	}
+	return graphs[cfg.Loss](cfg, logits, targets) // check rejected unknown losses
+}
+
+// graphs are the losses' graphs, one per loss of xent's registry (a test
+// checks that none is missing).
+var graphs = map[xent.Loss]func(cfg xent.Config[float64], logits, targets *Node) *Node{
+	xent.Softmax:           softmax,
+	xent.SoftmaxProb:       softmaxProb,
+	xent.MultiLabelSoftmax: multiLabel,
+	xent.Sigmoid:           sigmoid,
+	xent.SigmoidFocal:      sigmoidFocal,
+	xent.SoftmaxFocal:      softmaxFocal,
 }
 
 // perClass returns v (one value per class) shaped to broadcast along axis

@@ -199,3 +199,15 @@ func TestOptionsAreChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryLossHasAGraph: each loss of xent's registry has its graph here.
+func TestEveryLossHasAGraph(t *testing.T) {
+	for _, s := range xent.Specs() {
+		if graphs[s.Loss] == nil {
+			t.Errorf("loss %s has no graph", s.Loss)
+		}
+	}
+	if len(graphs) != len(xent.Specs()) {
+		t.Errorf("%d graphs for %d losses", len(graphs), len(xent.Specs()))
+	}
+}

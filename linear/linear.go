@@ -12,9 +12,9 @@ import (
 	"unsafe"
 
 	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/check"
 	"github.com/xent-go/xent/internal/gemm"
 	"github.com/xent-go/xent/internal/kernel"
-	"github.com/xent-go/xent/internal/mem"
 	"github.com/xent-go/xent/internal/parallel"
 )
 
@@ -102,34 +102,18 @@ func ScratchBytes[T Float](n, c, chunk int) int {
 // outside [0, c) that is not the ignore index; ErrOption for a bad weight,
 // ε outside [0, 1], z or s negative or not finite, an unknown reduction.
 func SoftmaxCrossEntropy[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) (T, error) {
-	if err := validate(n, d, c, h, w, bias, targets, opts, out); err != nil {
+	counted, err := validate(n, d, c, h, w, bias, targets, opts, out)
+	if err != nil {
 		return 0, err
 	}
-	ignore := int64(xent.DefaultIgnoreIndex)
-	if opts.IgnoreIndex != nil {
-		ignore = int64(*opts.IgnoreIndex)
-	}
-	// The reduction's divisors, over all rows.
-	counted, weighted := 0, 0.0
-	for _, y := range targets {
-		if int64(y) != ignore {
-			counted++
-			if opts.Weight != nil {
-				weighted += float64(opts.Weight[int64(y)])
-			} else {
-				weighted++
-			}
-		}
-	}
+	ignore := check.IgnoreIndex(opts.IgnoreIndex)
+	weighted := counted.Weight
 	ceScale, zScale := 1.0, 1.0
 	switch opts.Reduction {
 	case xent.Mean:
-		ceScale, zScale = safeInverse(weighted), safeInverse(float64(counted))
+		ceScale, zScale = safeInverse(weighted), safeInverse(float64(counted.Positions))
 	case xent.BatchMean:
 		ceScale, zScale = 1/float64(n), 1/float64(n)
-	}
-	if opts.Reduction == xent.Mean && weighted > 0 && math.IsInf(1/weighted, 1) {
-		return 0, &xent.Error{Kind: xent.ErrOption, Msg: fmt.Sprintf("the mean's divisor %g (the weights of the counted targets) is too small to divide by", weighted)}
 	}
 
 	chunk := opts.ChunkRows
@@ -265,25 +249,15 @@ func zLoss[T Float, I xent.Index](x, grad, losses []T, targets []I, ignore int64
 	return sum
 }
 
-// named is a slice named for error messages.
-type named[T Float] struct {
-	name string
-	v    []T
-}
-
-// validate checks everything before anything is written.
-func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) error {
-	shape := func(format string, args ...any) error {
-		return &xent.Error{Kind: xent.ErrShape, Msg: fmt.Sprintf(format, args...)}
-	}
-	option := func(format string, args ...any) error {
-		return &xent.Error{Kind: xent.ErrOption, Msg: fmt.Sprintf(format, args...)}
-	}
+// validate checks everything before anything is written, with the checks
+// package xent makes of the same options, and returns what the targets
+// count.
+func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, opts Options[T], out Output[T]) (check.Counted, error) {
 	if n < 0 || d < 1 || c < 1 {
-		return shape("n = %d, d = %d, c = %d: want n ≥ 0, d ≥ 1, c ≥ 1", n, d, c)
+		return check.Counted{}, check.Shape("n = %d, d = %d, c = %d: want n ≥ 0, d ≥ 1, c ≥ 1", n, d, c)
 	}
 	if n > math.MaxInt32/d || c > math.MaxInt32/d {
-		return shape("n·d or c·d is larger than %d", math.MaxInt32)
+		return check.Counted{}, check.Shape("n·d or c·d is larger than %d", math.MaxInt32)
 	}
 	for _, s := range []struct {
 		name      string
@@ -296,54 +270,43 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 		{"gradient of the bias", len(out.Bias), c, out.Bias != nil}, {"losses", len(out.Losses), n, out.Losses != nil},
 	} {
 		if s.set && s.got != s.want {
-			return shape("%s has %d values; n = %d, d = %d, c = %d need %d", s.name, s.got, n, d, c, s.want)
+			return check.Counted{}, check.Shape("%s has %d values; n = %d, d = %d, c = %d need %d", s.name, s.got, n, d, c, s.want)
 		}
 	}
 	// The outputs are written while the inputs are still read.
-	outputs := []named[T]{{"gradient of H", out.H}, {"gradient of W", out.W}, {"gradient of the bias", out.Bias}, {"losses", out.Losses}}
-	inputs := []named[T]{{"H", h}, {"W", w}, {"bias", bias}, {"weight", opts.Weight}}
-	for i, o := range outputs {
-		for _, ins := range [][]named[T]{inputs, outputs[i+1:]} {
-			for _, in := range ins {
-				if mem.Overlap(o.v, in.v) {
-					return shape("%s shares memory with %s", o.name, in.name)
-				}
-			}
+	outputs := []check.Named[T]{{Name: "gradient of H", V: out.H}, {Name: "gradient of W", V: out.W},
+		{Name: "gradient of the bias", V: out.Bias}, {Name: "losses buffer", V: out.Losses}}
+	inputs := []check.Named[T]{{Name: "matrix H", V: h}, {Name: "matrix W", V: w}, {Name: "bias", V: bias}, {Name: "weight", V: opts.Weight}}
+	if err := check.Overlap(outputs, inputs); err != nil {
+		return check.Counted{}, err
+	}
+	if err := check.Reduction(int(opts.Reduction)); err != nil {
+		return check.Counted{}, err
+	}
+	if err := check.ClassWeights("weight", opts.Weight, c); err != nil {
+		return check.Counted{}, err
+	}
+	if err := check.LabelSmoothing(opts.LabelSmoothing); err != nil {
+		return check.Counted{}, err
+	}
+	for _, v := range [...]struct {
+		name string
+		v    float64
+	}{{"z-loss", opts.ZLoss}, {"soft cap", opts.SoftCap}} {
+		if !(v.v >= 0) || math.IsInf(v.v, 1) {
+			return check.Counted{}, check.Option("%s %v is not a finite number ≥ 0", v.name, v.v)
 		}
-	}
-	if opts.Reduction < xent.Mean || opts.Reduction > xent.BatchMean {
-		return option("reduction %d is not Mean, Sum, None or BatchMean", int(opts.Reduction))
-	}
-	if opts.Weight != nil {
-		if len(opts.Weight) != c {
-			return shape("weight has %d values; want one per class, c = %d", len(opts.Weight), c)
-		}
-		for i, v := range opts.Weight {
-			if f := float64(v); !(f >= 0) || math.IsInf(f, 1) {
-				return option("weight[%d] = %v is not a finite number ≥ 0", i, f)
-			}
-		}
-	}
-	if e := opts.LabelSmoothing; !(e >= 0 && e <= 1) {
-		return option("label smoothing %v is outside [0, 1]", e)
-	}
-	if z := opts.ZLoss; !(z >= 0) || math.IsInf(z, 1) {
-		return option("z-loss %v is not a finite number ≥ 0", z)
-	}
-	if s := opts.SoftCap; !(s >= 0) || math.IsInf(s, 1) {
-		return option("soft cap %v is not a finite number ≥ 0", s)
 	}
 	if opts.ChunkRows < 0 {
-		return option("chunk rows %d is negative", opts.ChunkRows)
+		return check.Counted{}, check.Option("chunk rows %d is negative", opts.ChunkRows)
 	}
-	ignore := int64(xent.DefaultIgnoreIndex)
-	if opts.IgnoreIndex != nil {
-		ignore = int64(*opts.IgnoreIndex)
+	counted, err := check.IndexTargets(targets, check.IgnoreIndex(opts.IgnoreIndex), c, opts.Weight,
+		func(p int) string { return fmt.Sprintf("row %d", p) })
+	if err != nil {
+		return check.Counted{}, err
 	}
-	for p, y := range targets {
-		if t := int64(y); t != ignore && (t < 0 || t >= int64(c)) {
-			return &xent.Error{Kind: xent.ErrTarget, Msg: fmt.Sprintf("target %d at row %d is outside [0, %d)", t, p, c)}
-		}
+	if opts.Reduction == xent.Mean && counted.Weight > 0 && math.IsInf(1/counted.Weight, 1) {
+		return check.Counted{}, check.Option("the mean's divisor %g (the weights of the counted targets) is too small to divide by", counted.Weight)
 	}
-	return nil
+	return counted, nil
 }

@@ -220,10 +220,10 @@ func TestOverlappingBuffers(t *testing.T) {
 		want string
 	}{
 		{"apart", func(a *at) {}, ""},
-		{"gradient of H is H", func(a *at) { a.gh = a.h }, "gradient of H shares memory with H"},
-		{"gradient of W from W's last value", func(a *at) { a.gw = a.w + 11 }, "gradient of W shares memory with W"},
-		{"gradient of the bias is the weight", func(a *at) { a.gb = a.weight }, "gradient of the bias shares memory with weight"},
-		{"losses in the gradient of W", func(a *at) { a.losses = a.gw + 4 }, "gradient of W shares memory with losses"},
+		{"gradient of H is H", func(a *at) { a.gh = a.h }, "gradient of H shares memory with the matrix H"},
+		{"gradient of W from W's last value", func(a *at) { a.gw = a.w + 11 }, "gradient of W shares memory with the matrix W"},
+		{"gradient of the bias is the weight", func(a *at) { a.gb = a.weight }, "gradient of the bias shares memory with the weight"},
+		{"losses in the gradient of W", func(a *at) { a.losses = a.gw + 4 }, "gradient of W shares memory with the losses buffer"},
 	} {
 		buf := make([]float64, 80)
 		for i := range buf {

@@ -20,10 +20,12 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+
+	"github.com/xent-go/xent/internal/num"
 )
 
-// Float is float32 or float64.
-type Float interface{ ~float32 | ~float64 }
+// Float is float32 or float64, the one constraint of every package here.
+type Float = num.Float
 
 // Shape is the shape of one example: channels × height × width (a
 // feature vector is C × 1 × 1).

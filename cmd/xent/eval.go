@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math"
@@ -28,9 +27,9 @@ with respect to X as .npy files on request.`
 
 type evalFlags struct {
 	lossFlags
-	logits, targets, weight, posWeight, alphaFile, gradOutput string
-	outLoss, outGrad                                          string
-	json                                                      bool
+	logits, targets, gradOutput string
+	outLoss, outGrad            string
+	json                        bool
 
 	files                *outfile.Set
 	writeLoss, writeGrad func(io.Writer) error // the outputs' content, once computed
@@ -42,9 +41,6 @@ func runEval(stdout, stderr io.Writer, args []string) error {
 	f.register(fs)
 	fs.StringVar(&f.logits, "logits", "", "the logits `X.npy` (required)")
 	fs.StringVar(&f.targets, "targets", "", "the targets `T.npy` (required)")
-	fs.StringVar(&f.weight, "weight", "", "per-class weights `W.npy`, shape (C,) (softmax, softmax-prob, sigmoid)")
-	fs.StringVar(&f.posWeight, "pos-weight", "", "per-class positive weights `Q.npy`, shape (C,) (sigmoid)")
-	fs.StringVar(&f.alphaFile, "alpha-file", "", "per-class α `A.npy`, shape (C,) (softmax-focal)")
 	fs.StringVar(&f.gradOutput, "grad-output", "", "the upstream gradient `G.npy` for --reduction none, the losses' shape")
 	fs.StringVar(&f.outLoss, "out-loss", "", "write the loss to `L.npy`: 0-d, or the per-position losses for none")
 	fs.StringVar(&f.outGrad, "out-grad", "", "write the gradient to `D.npy`, the logits' shape")
@@ -52,24 +48,19 @@ func runEval(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
-	cfg, err := f.config(fs)
+	ch, err := f.choose(fs)
 	if err != nil {
 		return err
 	}
 	if f.logits == "" || f.targets == "" {
 		return usagef("eval: --logits and --targets are required")
 	}
-	if f.gradOutput != "" && cfg.Reduction != xent.None {
+	if f.gradOutput != "" && ch.reduction != xent.None {
 		return usagef("--grad-output needs --reduction none")
-	}
-	for flagName, path := range map[string]string{"weight": f.weight, "pos-weight": f.posWeight, "alpha-file": f.alphaFile} {
-		if path != "" && !cfg.Loss.Takes(optionOfFlag[flagName]) {
-			return usagef("--%s does not apply to loss %s", flagName, cfg.Loss)
-		}
 	}
 	// The outputs are checked against the inputs and each other before
 	// anything is read, and written only when everything succeeded.
-	for _, in := range []string{f.logits, f.targets, f.weight, f.posWeight, f.alphaFile, f.gradOutput} {
+	for _, in := range append([]string{f.logits, f.targets, f.gradOutput}, f.perClassFiles()...) {
 		if in != "" {
 			f.files.Input(in)
 		}
@@ -95,17 +86,17 @@ func runEval(stdout, stderr io.Writer, args []string) error {
 	switch x.Dtype() {
 	case "<f4":
 		logits, _ := x.Float32s()
-		return evalIn(stdout, &f, fs, cfg, x.Shape, logits)
+		return evalIn(stdout, &f, ch, x.Shape, logits)
 	case "<f8":
 		logits, _ := x.Float64s()
-		return evalIn(stdout, &f, fs, cfg, x.Shape, logits)
+		return evalIn(stdout, &f, ch, x.Shape, logits)
 	}
 	return fmt.Errorf("%s: logits of dtype %s; xent eval takes float32 (<f4) or float64 (<f8)", f.logits, x.Dtype())
 }
 
 // evalIn runs eval in the logits' precision T.
-func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg64 xent.Config[float64], shape []int, logits []T) error {
-	loss := cfg64.Loss
+func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, ch choice, shape []int, logits []T) error {
+	loss := ch.loss
 	classes := shape[1]
 	positionsShape := slices.Delete(slices.Clone(shape), 1, 2)
 	lossShape := positionsShape
@@ -118,15 +109,14 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 	if f.outGrad != "" {
 		need = memlimit.Add(need, memlimit.Bytes(len(logits), int(sizeOf(zero))))
 	}
-	if f.classAlphaSet(fs, loss) {
-		need = memlimit.Add(need, memlimit.Bytes(classes, 8+int(sizeOf(zero))))
-	}
+	spec, _ := loss.Spec()
+	need = memlimit.Add(need, memlimit.Bytes(len(spec.Options)*classes, 8+int(sizeOf(zero)))) // per-class options
 	if err := memlimit.Check(need, fmt.Sprintf("eval of logits of shape %s", shapeString(shape))); err != nil {
 		return err
 	}
-	cfg := convertConfig[T](cfg64)
-	if a := f.classAlpha(fs, loss, classes); a != nil {
-		cfg.ClassAlpha = convert[T](a)
+	cfg, err := configOf[T](&f.lossFlags, ch, classes, nil)
+	if err != nil {
+		return err
 	}
 
 	var indices []int64
@@ -155,30 +145,6 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, fs *flag.FlagSet, cfg6
 		}
 		if targets, err = readFloats[T](t); err != nil {
 			return fmt.Errorf("%s: targets of dtype %s; %s takes targets of the logits' dtype %s", f.targets, t.Dtype(), loss, dtypeOf[T]())
-		}
-	}
-	perClass := func(path, what string) ([]T, error) {
-		if path == "" {
-			return nil, nil
-		}
-		a, err := npy.ReadFile(path)
-		if err != nil {
-			return nil, err
-		}
-		if !slices.Equal(a.Shape, []int{classes}) {
-			return nil, fmt.Errorf("%s: %s of shape %s; want one per class, (%d,)", path, what, shapeString(a.Shape), classes)
-		}
-		return readAnyFloats[T](a, path)
-	}
-	if cfg.Weight, err = perClass(f.weight, "weights"); err != nil {
-		return err
-	}
-	if cfg.PosWeight, err = perClass(f.posWeight, "positive weights"); err != nil {
-		return err
-	}
-	if f.alphaFile != "" {
-		if cfg.ClassAlpha, err = perClass(f.alphaFile, "α"); err != nil {
-			return err
 		}
 	}
 	if f.gradOutput != "" {

@@ -17,6 +17,8 @@ const gradcheckSynopsis = `--loss NAME [--shape NxC[xD…]] [flags]
 Draws random logits in [−4, 4] and targets for the loss (a fifth of the
 index targets ignored, soft targets for the sigmoid losses), computes the
 gradient in float64, and compares it with a five-point central difference.
+A per-class option takes a .npy file, as in xent eval, or the word random:
+--weight random draws a weight in [0.1, 2.1] for each class.
 Prints the worst relative error |fd − an| / max(|an|, 1e-3·max|an|) and
 where it occurs; exits 1 when it is above --tolerance.`
 
@@ -26,15 +28,12 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 	f.register(fs)
 	shapeFlag := fs.String("shape", "4x5x3", "logits shape `NxC[xD…]`")
 	seed := fs.Uint64("seed", 1, "random `seed`")
-	weights := fs.Bool("weights", false, "draw random per-class weights (softmax, softmax-prob, sigmoid)")
-	posWeights := fs.Bool("pos-weights", false, "draw random per-class positive weights (sigmoid)")
-	classAlpha := fs.Bool("class-alpha", false, "draw a random α per class (softmax-focal)")
 	upstream := fs.Bool("upstream", false, "draw a random upstream gradient (--reduction none)")
 	tolerance := fs.Float64("tolerance", 1e-6, "largest relative error that passes")
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
-	cfg, err := f.config(fs)
+	ch, err := f.choose(fs)
 	if err != nil {
 		return err
 	}
@@ -49,28 +48,9 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 		return usagef("gradcheck: --shape %s has %d logits; finite differences evaluate the loss four times per logit, so at most %d are checked", *shapeFlag, n, maxGradcheckLogits)
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0x9e3779b97f4a7c15))
-	for _, o := range []struct {
-		flag, option string
-		on           bool
-		dst          *[]float64
-	}{
-		{"weights", "weight", *weights, &cfg.Weight},
-		{"pos-weights", "pos_weight", *posWeights, &cfg.PosWeight},
-	} {
-		if o.on {
-			if !cfg.Loss.Takes(o.option) {
-				return usagef("--%s does not apply to loss %s", o.flag, cfg.Loss)
-			}
-			*o.dst = gradcheck.PositiveWeights(rng, shape[1])
-		}
-	}
-	if *classAlpha {
-		if cfg.Loss != xent.SoftmaxFocal {
-			return usagef("--class-alpha applies to softmax-focal")
-		}
-		cfg.ClassAlpha = gradcheck.PositiveWeights(rng, shape[1])
-	} else {
-		cfg.ClassAlpha = f.classAlpha(fs, cfg.Loss, shape[1])
+	cfg, err := configOf[float64](&f, ch, shape[1], rng)
+	if err != nil {
+		return err
 	}
 	logits, indices, targets := gradcheck.RandomInputs(rng, cfg.Loss, shape)
 	if cfg.IgnoreIndex != nil {

@@ -143,7 +143,7 @@ func TestEvalBadInvocations(t *testing.T) {
 		{[]string{"eval", "--loss", "softmax", "--reduction", "avg", "--logits", x, "--targets", idx}, 2, `reduction "avg"`},
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--gamma", "1"}, 2, "--gamma does not apply to loss softmax"},
 		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", prob, "--ignore-index", "0"}, 2, "--ignore-index does not apply"},
-		{[]string{"eval", "--loss", "sigmoid-focal", "--logits", x, "--targets", prob, "--alpha-file", w2}, 2, "--alpha-file (α per class) applies to softmax-focal"},
+		{[]string{"eval", "--loss", "sigmoid-focal", "--logits", x, "--targets", prob, "--alpha-file", w2}, 2, "--alpha-file does not apply to loss sigmoid-focal"},
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--pos-weight", w2}, 2, "--pos-weight does not apply"},
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--label-smoothing", "2"}, 2, "label smoothing 2 is outside [0, 1]"},
 		{[]string{"eval", "--loss", "sigmoid-focal", "--logits", x, "--targets", prob, "--gamma", "-1"}, 2, "gamma -1"},
@@ -161,16 +161,16 @@ func TestEvalBadInvocations(t *testing.T) {
 		{[]string{"eval", "--loss", "sigmoid", "--logits", x64, "--targets", prob}, 1, "targets of dtype <f4; sigmoid takes targets of the logits' dtype float64"},
 		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", idx}, 1, "targets of shape (2,); sigmoid takes targets of the logits' shape (2, 3)"},
 		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", probBad}, 1, "target 2 at element [1 1] is outside [0, 1]"},
-		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", w2}, 1, "weights of shape (2,); want one per class, (3,)"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", w2}, 1, "weight of shape (2,); want one per class, (3,)"},
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", wNeg}, 2, "weight[1] = -1"},
 		{[]string{"eval", "--loss", "softmax", "--reduction", "none", "--logits", x, "--targets", idx, "--grad-output", g}, 1, "upstream gradient of shape (3,); softmax's losses have shape (2,)"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, 2, `help: unknown command "frobnicate"`},
 		{[]string{"gradcheck", "--loss", "softmax", "--shape", "4"}, 2, `shape "4": want NxC`},
 		{[]string{"gradcheck", "--loss", "softmax", "--shape", "4x0"}, 2, `dimension "0"`},
-		{[]string{"gradcheck", "--loss", "softmax", "--pos-weights"}, 2, "--pos-weights does not apply to loss softmax"},
+		{[]string{"gradcheck", "--loss", "softmax", "--pos-weight", "random"}, 2, "--pos-weight does not apply to loss softmax"},
 		{[]string{"gradcheck", "--loss", "softmax", "--upstream"}, 2, "--upstream needs --reduction none"},
-		{[]string{"gradcheck", "--loss", "sigmoid", "--class-alpha"}, 2, "--class-alpha applies to softmax-focal"},
+		{[]string{"gradcheck", "--loss", "sigmoid", "--alpha-file", "random"}, 2, "--alpha-file does not apply to loss sigmoid"},
 		{[]string{"gradcheck", "--loss", "softmax", "--tolerance", "0"}, 1, "relative error"},
 	}
 	for _, c := range cases {
@@ -261,12 +261,13 @@ func zero() float64 { return 0 }
 // TestGradcheckEveryLoss runs xent gradcheck on each loss with options.
 func TestGradcheckEveryLoss(t *testing.T) {
 	for _, args := range [][]string{
-		{"--loss", "softmax", "--weights", "--label-smoothing", "0.2", "--ignore-index", "1"},
-		{"--loss", "softmax-prob", "--weights", "--reduction", "batchmean"},
+		{"--loss", "softmax", "--weight", "random", "--label-smoothing", "0.2", "--ignore-index", "1"},
+		{"--loss", "softmax-prob", "--weight", "random", "--reduction", "batchmean"},
 		{"--loss", "multilabel-softmax", "--reduction", "sum", "--shape", "3x6"},
-		{"--loss", "sigmoid", "--weights", "--pos-weights", "--reduction", "none", "--upstream"},
+		{"--loss", "sigmoid", "--weight", "random", "--pos-weight", "random", "--reduction", "none", "--upstream"},
 		{"--loss", "sigmoid-focal", "--alpha", "-1", "--gamma", "0.5"},
 		{"--loss", "softmax-focal", "--alpha", "0.5", "--gamma", "1.5", "--shape", "2x4x2x2"},
+		{"--loss", "softmax-focal", "--alpha-file", "random", "--ignore-index", "2"},
 	} {
 		stdout, stderr, code := runCLI(append([]string{"gradcheck"}, args...)...)
 		if code != 0 || !strings.HasSuffix(stdout, ": ok\n") || stderr != "" {
@@ -431,7 +432,7 @@ func TestAlphaRule(t *testing.T) {
 		t.Errorf("softmax-focal: --alpha 0.5 %s, --alpha-file of 0.5s %s", half, file)
 	}
 	_, err := xent.Evaluate(xent.Config[float64]{Loss: xent.SoftmaxFocal, Alpha: new(0.5)}, []int{2, 3}, make([]float64, 6), []int64{0, 1}, nil, xent.Output[float64]{})
-	if err == nil || !strings.Contains(err.Error(), "softmax-focal takes ClassAlpha") {
+	if err == nil || !strings.Contains(err.Error(), "which takes alpha as Config.ClassAlpha") {
 		t.Errorf("library: Config{SoftmaxFocal, Alpha} = %v, want the error that names ClassAlpha", err)
 	}
 }

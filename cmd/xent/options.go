@@ -4,103 +4,237 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
+	"math"
+	"math/rand/v2"
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/gradcheck"
+	"github.com/xent-go/xent/internal/npy"
 )
 
-// lossFlags are the flags that choose a loss and its scalar options, shared
-// by eval and gradcheck.
+// lossFlags are the flags that choose a loss and its options, shared by
+// eval and gradcheck: --loss, --reduction, and one flag for each option of
+// the registry (xent.Specs), named by its Option.Flag: a number, an
+// integer, or a per-class .npy file (with, where the option has one, a
+// flag that gives every class one number).
 type lossFlags struct {
-	loss           string
-	reduction      string
-	ignoreIndex    int
-	labelSmoothing float64
-	alpha          optionalFloat
-	gamma          float64
+	loss      string
+	reduction string
+	numbers   map[string]*optionalFloat // number and integer options, and broadcasts, by flag
+	files     map[string]*string        // per-class options, by flag
 }
 
 func (f *lossFlags) register(fs *flag.FlagSet) {
-	fs.StringVar(&f.loss, "loss", "", "the loss: softmax, softmax-prob, multilabel-softmax, sigmoid, sigmoid-focal or softmax-focal (required)")
+	fs.StringVar(&f.loss, "loss", "", fmt.Sprintf("the loss: %s (required)", lossNames()))
 	fs.StringVar(&f.reduction, "reduction", "mean", "the reduction: mean, sum, none or batchmean")
-	fs.IntVar(&f.ignoreIndex, "ignore-index", xent.DefaultIgnoreIndex, "the target `index` whose positions are skipped (softmax, softmax-focal)")
-	fs.Float64Var(&f.labelSmoothing, "label-smoothing", 0, "label smoothing `ε` in [0, 1] (softmax, softmax-prob)")
-	fs.Var(&f.alpha, "alpha", "focal `α`: sigmoid-focal's weight of the positives (default 0.25; negative: off); for softmax-focal, the α of every class (default 1)")
-	fs.Float64Var(&f.gamma, "gamma", xent.DefaultFocalGamma, "focal `γ` ≥ 0 (sigmoid-focal, softmax-focal)")
+	f.numbers, f.files = map[string]*optionalFloat{}, map[string]*string{}
+	for _, u := range optionFlags() {
+		if u.file {
+			f.files[u.flag] = fs.String(u.flag, "", u.usage)
+		} else {
+			f.numbers[u.flag] = new(optionalFloat)
+			fs.Var(f.numbers[u.flag], u.flag, u.usage)
+		}
+	}
 }
 
-// optionOfFlag maps a flag to the option name Loss.Takes knows.
-var optionOfFlag = map[string]string{
-	"weight": "weight", "pos-weight": "pos_weight", "ignore-index": "ignore_index",
-	"label-smoothing": "label_smoothing", "alpha": "alpha", "alpha-file": "alpha", "gamma": "gamma",
+// lossNames lists the registry's losses: "a, b or c".
+func lossNames() string {
+	names := make([]string, len(xent.Losses))
+	for i, l := range xent.Losses {
+		names[i] = string(l)
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
-// config checks the flags given against the loss and returns the loss and
-// its scalar options in a Config; the per-class slices are the caller's.
-func (f *lossFlags) config(fs *flag.FlagSet) (xent.Config[float64], error) {
+// optionFlag is one flag of the registry's options, with its help.
+type optionFlag struct {
+	flag, usage string
+	file        bool // a per-class .npy file
+}
+
+// optionFlags returns the flags of every loss's options in the registry's
+// order, each once; its help joins what each use of it means, with the
+// losses that take it.
+func optionFlags() []optionFlag {
+	var flags []optionFlag
+	uses := map[string][]string{}   // flag → usage texts, in order
+	losses := map[string][]string{} // flag + usage → losses
+	add := func(flag, usage string, file bool, loss xent.Loss) {
+		if _, seen := uses[flag]; !seen {
+			flags = append(flags, optionFlag{flag: flag, file: file})
+		}
+		if !slices.Contains(uses[flag], usage) {
+			uses[flag] = append(uses[flag], usage)
+		}
+		losses[flag+"\x00"+usage] = append(losses[flag+"\x00"+usage], string(loss))
+	}
+	for _, s := range xent.Specs() {
+		for _, o := range s.Options {
+			if o.Kind == xent.PerClass {
+				add(o.Flag, fmt.Sprintf("%s: `%s.npy`, shape (C,)", o.Usage, strings.ToUpper(o.Flag[:1])), true, s.Loss)
+				if o.Broadcast != "" {
+					add(o.Broadcast, "the same "+o.Name+" for every class", false, s.Loss)
+				}
+			} else {
+				add(o.Flag, o.Usage, false, s.Loss)
+			}
+		}
+	}
+	for i := range flags {
+		var parts []string
+		for _, u := range uses[flags[i].flag] {
+			parts = append(parts, fmt.Sprintf("%s (%s)", u, strings.Join(losses[flags[i].flag+"\x00"+u], ", ")))
+		}
+		flags[i].usage = strings.Join(parts, "; ")
+	}
+	return flags
+}
+
+// choice is a loss, its reduction and the number and integer options the
+// flags gave, checked against the loss.
+type choice struct {
+	loss      xent.Loss
+	reduction xent.Reduction
+	settings  []setting
+}
+
+// setting is one number or integer option.
+type setting struct {
+	name string
+	kind xent.OptionKind
+	v    float64
+}
+
+// choose checks the flags given against the loss: each option flag must
+// be one of the loss's, an option given once, an integer whole.
+func (f *lossFlags) choose(fs *flag.FlagSet) (choice, error) {
 	if f.loss == "" {
-		return xent.Config[float64]{}, usagef("%s: --loss is required", fs.Name()[len("xent "):])
+		return choice{}, usagef("%s: --loss is required", fs.Name()[len("xent "):])
 	}
 	loss, err := xent.ParseLoss(f.loss)
 	if err != nil {
-		return xent.Config[float64]{}, err
+		return choice{}, err
 	}
 	red, err := xent.ParseReduction(f.reduction)
 	if err != nil {
-		return xent.Config[float64]{}, err
+		return choice{}, err
 	}
-	set := setFlags(fs)
-	for flagName, option := range optionOfFlag {
-		if set[flagName] && !loss.Takes(option) {
-			return xent.Config[float64]{}, usagef("--%s does not apply to loss %s", flagName, loss)
+	ch := choice{loss: loss, reduction: red}
+	given := map[string]string{} // option name → the flag that gave it
+	for _, flagName := range slices.Sorted(maps.Keys(setFlags(fs))) {
+		o, broadcast, known := optionOfFlag(loss, flagName)
+		if !known {
+			continue // not an option flag
+		}
+		if o == nil {
+			return choice{}, usagef("--%s does not apply to loss %s", flagName, loss)
+		}
+		if other, ok := given[o.Name]; ok {
+			return choice{}, usagef("give --%s or --%s, not both", other, flagName)
+		}
+		given[o.Name] = flagName
+		if o.Kind == xent.PerClass || broadcast {
+			continue // configOf reads it, knowing the classes
+		}
+		v := f.numbers[flagName].v
+		if o.Kind == xent.Integer && v != math.Trunc(v) {
+			return choice{}, usagef("--%s %v: want a whole number", flagName, v)
+		}
+		ch.settings = append(ch.settings, setting{o.Name, o.Kind, v})
+	}
+	return ch, nil
+}
+
+// configOf returns the Config in T of the choice for the given number of
+// classes, with its per-class options: each from its .npy file of shape
+// (C,), or every class set to the number its broadcast flag gave; with rng
+// not nil (gradcheck), the file name "random" draws the values instead.
+func configOf[T xent.Float](f *lossFlags, ch choice, classes int, rng *rand.Rand) (xent.Config[T], error) {
+	cfg := xent.Config[T]{Loss: ch.loss, Reduction: ch.reduction}
+	for _, st := range ch.settings {
+		var err error
+		if st.kind == xent.Integer {
+			err = cfg.SetInteger(st.name, int(st.v))
+		} else {
+			err = cfg.SetNumber(st.name, st.v)
+		}
+		if err != nil {
+			return cfg, err
 		}
 	}
-	if set["alpha"] && set["alpha-file"] {
-		return xent.Config[float64]{}, usagef("give --alpha or --alpha-file, not both")
-	}
-	if set["alpha-file"] && loss != xent.SoftmaxFocal {
-		return xent.Config[float64]{}, usagef("--alpha-file (α per class) applies to softmax-focal; sigmoid-focal takes --alpha")
-	}
-	cfg := xent.Config[float64]{Loss: loss, Reduction: red}
-	if loss.Takes("ignore_index") {
-		cfg.IgnoreIndex = new(f.ignoreIndex)
-	}
-	if loss.Takes("label_smoothing") {
-		cfg.LabelSmoothing = f.labelSmoothing
-	}
-	if loss.Takes("gamma") {
-		cfg.Gamma = new(f.gamma)
-	}
-	if loss == xent.SigmoidFocal {
-		cfg.Alpha = new(xent.DefaultFocalAlpha)
-		if f.alpha.set {
-			cfg.Alpha = new(f.alpha.v)
+	s, _ := ch.loss.Spec()
+	for _, o := range s.Options {
+		if o.Kind != xent.PerClass {
+			continue
+		}
+		var v []T
+		switch path := *f.files[o.Flag]; {
+		case path == "random" && rng != nil:
+			v = convert[T](gradcheck.PositiveWeights(rng, classes))
+		case path != "":
+			a, err := npy.ReadFile(path)
+			if err != nil {
+				return cfg, err
+			}
+			if !slices.Equal(a.Shape, []int{classes}) {
+				return cfg, fmt.Errorf("%s: %s of shape %s; want one per class, (%d,)", path, o.Name, shapeString(a.Shape), classes)
+			}
+			if v, err = readAnyFloats[T](a, path); err != nil {
+				return cfg, err
+			}
+		case o.Broadcast != "" && f.numbers[o.Broadcast].set:
+			v = make([]T, classes)
+			for i := range v {
+				v[i] = T(f.numbers[o.Broadcast].v)
+			}
+		default:
+			continue
+		}
+		if err := cfg.SetPerClass(o.Name, v); err != nil {
+			return cfg, err
 		}
 	}
 	return cfg, nil
 }
 
-// classAlpha returns the per-class α of softmax-focal when --alpha was
-// given: every one of the classes gets it. Otherwise nil.
-func (f *lossFlags) classAlpha(fs *flag.FlagSet, loss xent.Loss, classes int) []float64 {
-	if !f.classAlphaSet(fs, loss) {
-		return nil
+// optionOfFlag returns the loss's option that the flag sets (nil when the
+// loss takes none), whether the flag is that option's broadcast number,
+// and whether the flag is an option flag at all.
+func optionOfFlag(loss xent.Loss, flagName string) (o *xent.Option, broadcast, known bool) {
+	for _, s := range xent.Specs() {
+		for i := range s.Options {
+			opt := &s.Options[i]
+			if opt.Flag != flagName && opt.Broadcast != flagName {
+				continue
+			}
+			known = true
+			if s.Loss == loss {
+				return opt, opt.Broadcast == flagName, true
+			}
+		}
 	}
-	a := make([]float64, classes)
-	for i := range a {
-		a[i] = f.alpha.v
-	}
-	return a
+	return nil, false, known
 }
 
-// classAlphaSet reports whether classAlpha gives a per-class α.
-func (f *lossFlags) classAlphaSet(fs *flag.FlagSet, loss xent.Loss) bool {
-	return loss == xent.SoftmaxFocal && setFlags(fs)["alpha"]
+// perClassFiles returns the per-class files given, for the output checks.
+func (f *lossFlags) perClassFiles() []string {
+	var paths []string
+	for _, u := range optionFlags() {
+		if u.file && *f.files[u.flag] != "" {
+			paths = append(paths, *f.files[u.flag])
+		}
+	}
+	return paths
 }
 
-// optionalFloat is a float flag with no default of its own, for a flag
-// whose default depends on another (α: 0.25 for sigmoid-focal, 1 for
-// softmax-focal) and which the usage states in words.
+// optionalFloat is a number flag with no default of its own: an option's
+// default is the library's (nil or zero in Config), which the usage states
+// in words, and a flag that was not given leaves it.
 type optionalFloat struct {
 	v   float64
 	set bool
@@ -120,17 +254,6 @@ func (o *optionalFloat) Set(s string) error {
 	}
 	o.v, o.set = v, true
 	return nil
-}
-
-// convertConfig turns a float64 Config into T, converting the slices.
-func convertConfig[T xent.Float](c xent.Config[float64]) xent.Config[T] {
-	return xent.Config[T]{
-		Loss: c.Loss, Reduction: c.Reduction,
-		Weight: convert[T](c.Weight), PosWeight: convert[T](c.PosWeight),
-		IgnoreIndex: c.IgnoreIndex, LabelSmoothing: c.LabelSmoothing,
-		Alpha: c.Alpha, ClassAlpha: convert[T](c.ClassAlpha), Gamma: c.Gamma,
-		GradOutput: convert[T](c.GradOutput),
-	}
 }
 
 func convert[T xent.Float, F xent.Float](v []F) []T {

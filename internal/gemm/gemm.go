@@ -13,11 +13,12 @@ import (
 	"fmt"
 
 	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/num"
 	"github.com/xent-go/xent/internal/parallel"
 )
 
-// Float is float32 or float64.
-type Float interface{ ~float32 | ~float64 }
+// Float is float32 or float64, the one constraint of every package here.
+type Float = num.Float
 
 // Matrix is a row-major matrix view: element (i, j) of the stored matrix
 // is Data[i·Stride + j]. With Trans the operand is its transpose.

@@ -2,6 +2,7 @@ package golden
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -48,27 +49,21 @@ func EvalArgs(c *Case, dir string, narrow bool) ([]string, error) {
 	default:
 		args = append(args, "--targets", file("t.npy", c.TargetShape, c.Indices()))
 	}
-	o := c.Options
-	if o.Weight != nil {
-		args = append(args, "--weight", file("w.npy", []int{len(o.Weight)}, floats(o.Weight)))
-	}
-	if o.PosWeight != nil {
-		args = append(args, "--pos-weight", file("q.npy", []int{len(o.PosWeight)}, floats(o.PosWeight)))
-	}
-	if o.IgnoreIndex != nil {
-		args = append(args, "--ignore-index", fmt.Sprint(*o.IgnoreIndex))
-	}
-	if o.LabelSmoothing != nil {
-		args = append(args, "--label-smoothing", fmt.Sprint(*o.LabelSmoothing))
-	}
-	if o.Gamma != nil {
-		args = append(args, "--gamma", fmt.Sprint(*o.Gamma))
-	}
-	if o.Alpha.List != nil {
-		if o.Alpha.Scalar {
-			args = append(args, "--alpha", fmt.Sprint(o.Alpha.List[0]))
-		} else {
-			args = append(args, "--alpha-file", file("a.npy", []int{len(o.Alpha.List)}, floats(o.Alpha.List)))
+	for _, name := range slices.Sorted(maps.Keys(c.Options.Values)) {
+		o, ok := loss.Option(name)
+		if !ok {
+			return nil, fmt.Errorf("golden: %s: loss %s takes no option %q", c.Name, loss, name)
+		}
+		v := c.Options.Values[name]
+		switch {
+		case o.Kind == xent.PerClass && !v.Scalar:
+			args = append(args, "--"+o.Flag, file(o.Flag+".npy", []int{len(v.List)}, floats(v.List)))
+		case o.Kind == xent.PerClass && o.Broadcast != "":
+			args = append(args, "--"+o.Broadcast, fmt.Sprint(v.List[0]))
+		case v.Scalar:
+			args = append(args, "--"+o.Flag, fmt.Sprint(v.List[0]))
+		default:
+			return nil, fmt.Errorf("golden: %s: option %s is %s, not a list", c.Name, name, o.Kind)
 		}
 	}
 	if c.GradOutput != nil {

@@ -6,9 +6,11 @@ package golden
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/xent-go/xent"
 )
@@ -31,15 +33,35 @@ type Case struct {
 	Note       string    `json:"note"`
 }
 
-// Options are a case's options as the reference files spell them.
+// Options are a case's options as the reference files spell them: the
+// reduction, and the others by the names of the registry (xent.Option.Name),
+// each a number or a list of numbers.
 type Options struct {
-	Reduction      string    `json:"reduction"`
-	Weight         []float64 `json:"weight"`
-	PosWeight      []float64 `json:"pos_weight"`
-	IgnoreIndex    *int      `json:"ignore_index"`
-	LabelSmoothing *float64  `json:"label_smoothing"`
-	Alpha          Values    `json:"alpha"` // a number, or one per class
-	Gamma          *float64  `json:"gamma"`
+	Reduction string
+	Values    map[string]Values // the other options by name
+}
+
+// UnmarshalJSON reads the options object.
+func (o *Options) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*o = Options{Values: map[string]Values{}}
+	for name, v := range raw {
+		if name == "reduction" {
+			if err := json.Unmarshal(v, &o.Reduction); err != nil {
+				return fmt.Errorf("options.reduction: %w", err)
+			}
+			continue
+		}
+		var vals Values
+		if err := json.Unmarshal(v, &vals); err != nil {
+			return fmt.Errorf("options.%s: %w", name, err)
+		}
+		o.Values[name] = vals
+	}
+	return nil
 }
 
 // Values is a JSON number or list of numbers; Scalar says which it was.
@@ -91,7 +113,9 @@ func Load(dir string) ([]Case, error) {
 	return all, nil
 }
 
-// Config returns the case's loss and options as an xent.Config in T.
+// Config returns the case's loss and options as an xent.Config in T: each
+// option goes where the loss's registry entry says, and an option the loss
+// does not take, or one of the wrong kind, is an error.
 func Config[T xent.Float](c *Case) (xent.Config[T], error) {
 	loss, err := xent.ParseLoss(c.Loss)
 	if err != nil {
@@ -101,23 +125,30 @@ func Config[T xent.Float](c *Case) (xent.Config[T], error) {
 	if err != nil {
 		return xent.Config[T]{}, err
 	}
-	cfg := xent.Config[T]{
-		Loss: loss, Reduction: red,
-		Weight: Convert[T](c.Options.Weight), PosWeight: Convert[T](c.Options.PosWeight),
-		IgnoreIndex: c.Options.IgnoreIndex, Gamma: c.Options.Gamma,
-		GradOutput: Convert[T](c.GradOutput),
-	}
-	if c.Options.LabelSmoothing != nil {
-		cfg.LabelSmoothing = *c.Options.LabelSmoothing
-	}
-	if a := c.Options.Alpha; a.List != nil {
-		if a.Scalar {
-			cfg.Alpha = &a.List[0]
-		} else {
-			cfg.ClassAlpha = Convert[T](a.List)
+	cfg := xent.Config[T]{Loss: loss, Reduction: red, GradOutput: Convert[T](c.GradOutput)}
+	for _, name := range slices.Sorted(maps.Keys(c.Options.Values)) {
+		if err := set(&cfg, name, c.Options.Values[name]); err != nil {
+			return xent.Config[T]{}, fmt.Errorf("golden: %s: %w", c.Name, err)
 		}
 	}
 	return cfg, nil
+}
+
+// set sets one option of cfg from its reference value.
+func set[T xent.Float](cfg *xent.Config[T], name string, v Values) error {
+	o, ok := cfg.Loss.Option(name)
+	if !ok {
+		return fmt.Errorf("loss %s takes no option %q", cfg.Loss, name)
+	}
+	switch {
+	case o.Kind == xent.PerClass && !v.Scalar:
+		return cfg.SetPerClass(name, Convert[T](v.List))
+	case o.Kind == xent.Number && v.Scalar:
+		return cfg.SetNumber(name, v.List[0])
+	case o.Kind == xent.Integer && v.Scalar && v.List[0] == math.Trunc(v.List[0]):
+		return cfg.SetInteger(name, int(v.List[0]))
+	}
+	return fmt.Errorf("option %s of loss %s is %s, not %v", name, cfg.Loss, o.Kind, v)
 }
 
 // Convert converts a float64 slice to T; nil stays nil.

@@ -62,7 +62,7 @@ func TestLoadAndConfig(t *testing.T) {
 		t.Fatalf("%d cases, %v", len(cases), err)
 	}
 	for _, c := range cases {
-		if c.Options.Alpha.List != nil && !c.Options.Alpha.Scalar {
+		if a, ok := c.Options.Values["alpha"]; ok && !a.Scalar {
 			cfg, err := Config[float32](&c)
 			if err != nil || len(cfg.ClassAlpha) != c.Shape[1] || cfg.Alpha != nil {
 				t.Fatalf("%s: %+v, %v", c.Name, cfg, err)

@@ -61,11 +61,12 @@ func Check(cfg xent.Config[float64], shape []int, logits []float64, indices []in
 }
 
 // RandomInputs draws logits uniform in [−4, 4] for loss on shape, and
-// targets: class indices with about one position in five set to
-// xent.DefaultIgnoreIndex; for the sigmoid losses 0/1 targets with a third
-// of them soft; probabilities in [0, 1] for softmax-prob; multi-hot rows
-// with counts of 1 or 2 (and some empty rows) for multilabel-softmax.
+// targets by the loss's kind (xent.Spec.Targets): class indices with about
+// one position in five set to xent.DefaultIgnoreIndex; binary targets 0 or
+// 1 with a third of them soft; probabilities in [0, 1]; multi-hot rows with
+// counts of 1 or 2 (and some empty rows).
 func RandomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64, indices []int64, targets []float64) {
+	spec, _ := loss.Spec()
 	elements := 1
 	for _, d := range shape {
 		elements *= d
@@ -76,8 +77,8 @@ func RandomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64
 	for i := range logits {
 		logits[i] = 8*rng.Float64() - 4
 	}
-	switch loss {
-	case xent.Softmax, xent.SoftmaxFocal:
+	switch spec.Targets {
+	case xent.ClassIndices:
 		indices = make([]int64, positions)
 		for p := range indices {
 			indices[p] = int64(rng.IntN(classes))
@@ -85,7 +86,7 @@ func RandomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64
 				indices[p] = xent.DefaultIgnoreIndex
 			}
 		}
-	case xent.Sigmoid, xent.SigmoidFocal:
+	case xent.Binary:
 		targets = make([]float64, elements)
 		for i := range targets {
 			targets[i] = float64(rng.IntN(2))
@@ -93,12 +94,12 @@ func RandomInputs(rng *rand.Rand, loss xent.Loss, shape []int) (logits []float64
 				targets[i] = rng.Float64()
 			}
 		}
-	case xent.SoftmaxProb:
+	case xent.Probabilities:
 		targets = make([]float64, elements)
 		for i := range targets {
 			targets[i] = rng.Float64()
 		}
-	case xent.MultiLabelSoftmax:
+	case xent.MultiHot:
 		targets = make([]float64, elements)
 		for i := range targets {
 			if rng.IntN(3) == 0 {

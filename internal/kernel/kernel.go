@@ -32,10 +32,12 @@ package kernel
 import (
 	"math"
 	"unsafe"
+
+	"github.com/xent-go/xent/internal/num"
 )
 
-// Float is float32 or float64.
-type Float interface{ ~float32 | ~float64 }
+// Float is float32 or float64, the one constraint of every package here.
+type Float = num.Float
 
 // Path is a set of kernels.
 type Path int

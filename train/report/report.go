@@ -210,12 +210,7 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 }).Parse(`<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <title>xent train: {{.Dataset}}, {{.Config.Loss}}</title>
-<style>
-body { font-family: sans-serif; max-width: 70em; margin: 2em auto; color: #222; }
-table { border-collapse: collapse; margin: 1em 0; }
-td, th { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-img { width: 32em; margin-right: 1em; }
-</style></head><body>
+` + figures.PageStyle + `</head><body>
 <h1>xent train: {{.Dataset}}, {{.Config.Loss}} loss</h1>
 <p>{{.Config.Optimizer}}, learning rate {{.Config.LR}}, batch {{.Config.Batch}}, seed {{.Config.Seed}},
 {{.Config.Workers}} workers; {{len .Epochs}} of {{.Config.Epochs}} epochs run.</p>

@@ -1,0 +1,90 @@
+package xent
+
+import (
+	"math"
+
+	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/parallel"
+)
+
+// SigmoidFocalOptions configures SigmoidFocalLoss. The zero value is
+// torchvision's default: α = 0.25, γ = 2, and mean reduction (torchvision's
+// own default is none).
+type SigmoidFocalOptions[T Float] struct {
+	Reduction Reduction
+	// Alpha is α ≤ 1, the weight of the positive term; a negative α turns
+	// the weighting off (α_t = 1). Nil means DefaultFocalAlpha; set another
+	// with new(0.5).
+	Alpha *float64
+	// Gamma is γ ≥ 0, the focusing exponent. Nil means DefaultFocalGamma.
+	Gamma *float64
+	// GradOutput is g, for reduction None only: one value per element.
+	GradOutput []T
+	// Workers is the number of goroutines; 0 means GOMAXPROCS.
+	Workers int
+}
+
+// SigmoidFocalLoss is the focal loss of Lin et al. (2017) on sigmoid
+// outputs, torchvision.ops.sigmoid_focal_loss, element-wise on targets
+// t ∈ [0, 1]:
+//
+//	p_t = σ(x)·t + (1−σ(x))·(1−t)
+//	l   = α_t·(1−p_t)^γ·bce(x, t),  α_t = α·t + (1−α)·(1−t) (1 when α < 0)
+//
+// with bce the unweighted loss of SigmoidCrossEntropy. The gradient is the
+// exact derivative
+//
+//	∂l/∂x = α_t·(1−p_t)^γ·[γ·(σ(x)σ(−x)/(1−p_t))·(1−2t)·bce + σ(x) − t]
+//
+// with 1−p_t = t·σ(−x) + (1−t)·σ(x) evaluated without cancellation and the
+// ratio σ(x)σ(−x)/(1−p_t) ≤ 1, so it is finite for every finite logit; where
+// 1−p_t underflows to 0 (and γ > 0) loss and gradient are their limit, 0.
+// With γ = 0 and α < 0 it is SigmoidCrossEntropy to the bit.
+//
+// Reductions, outputs and GradOutput are per element, as for
+// SigmoidCrossEntropy.
+//
+// Errors, returned before anything is written: ErrShape for a bad shape or
+// length, or outputs that overlap the inputs (see Output); ErrTarget for a
+// target outside [0, 1] or NaN; ErrOption for α > 1 or NaN, γ < 0 or not
+// finite, an unknown reduction or a GradOutput without None.
+func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFocalOptions[T], out Output[T]) (T, error) {
+	alpha := DefaultFocalAlpha
+	if opts.Alpha != nil {
+		alpha = *opts.Alpha
+	}
+	gamma, err := focalGamma(opts.Gamma)
+	if !(alpha <= 1) || math.IsInf(alpha, -1) {
+		err = optionError("alpha %v is not a finite number ≤ 1 (a negative alpha turns the weighting off)", alpha)
+	}
+	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Binary, perElement: true, out: out,
+		reduction: opts.Reduction, gradOutput: opts.GradOutput}
+	if err := c.validate(err); err != nil {
+		return 0, err
+	}
+	job := parallel.Get[sigmoidFocalJob[T]]()
+	*job = sigmoidFocalJob[T]{x: logits, t: targets, grad: out.Grad, losses: out.Losses, red: c.red,
+		alpha: alpha, gamma: gamma, b: newBlocking(c.elements, 1)}
+	return c.red.value(runJob(job, job.b, opts.Workers)), nil
+}
+
+// sigmoidFocalJob is SigmoidFocalLoss's computation: blocks of elements
+// handed to kernel.SigmoidFocal.
+type sigmoidFocalJob[T Float] struct {
+	x, t, grad, losses []T
+	red                reducer[T]
+	alpha, gamma       float64
+	b                  blocking
+}
+
+func (j *sigmoidFocalJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1)
+	return kernel.SigmoidFocal(&e, j.alpha, j.gamma)
+}
+
+// sigmoidFocalConfig is SigmoidFocalLoss for Evaluate.
+func sigmoidFocalConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
+	return SigmoidFocalLoss(shape, logits, targets, SigmoidFocalOptions[T]{Reduction: c.Reduction, Alpha: c.Alpha,
+		Gamma: c.Gamma, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+}
