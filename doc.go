@@ -1,9 +1,9 @@
 // Package xent computes the cross-entropy family of losses that train
 // convolutional networks — softmax (categorical) cross-entropy, softmax
 // cross-entropy with probability targets, multi-label softmax with the 1/M
-// factor, sigmoid (binary) cross-entropy, and focal loss on sigmoid and on
-// softmax outputs — giving each loss's value and its exact gradient with
-// respect to the logits in one fused pass.
+// factor, sigmoid (binary) cross-entropy, focal loss on sigmoid and on
+// softmax outputs, and the asymmetric loss — giving each loss's value and
+// its exact gradient with respect to the logits in one fused pass.
 //
 // # The tutorial's names
 //
@@ -19,12 +19,20 @@
 //	  logistic loss
 //	focal loss (Lin et al. 2017, RetinaNet)        SigmoidFocalLoss                −α_t (1−p_t)^γ log p_t
 //	focal loss on softmax outputs                  SoftmaxFocalLoss                −α_y (1−p_y)^γ log p_y
+//	asymmetric loss (Ridnik et al. 2021, ASL)      AsymmetricLoss                  −t (1−p)^γ+ log p − (1−t) p_m^γ− log(1−p_m)
 //
 // and their gradients with respect to the logits are p − e_y, p − t (for
 // rows of t summing to 1), p − y/M, σ(x) − t, and the focal derivatives
 // given in each function's comment. Each function's comment states the full
 // formula with its options: class weights, pos_weight, ignore index, label
-// smoothing, α and γ.
+// smoothing, α and γ, the asymmetric loss's γ+, γ− and margin m.
+//
+// Two options go beyond PyTorch's: Poly-1 (Leng et al. 2022) on the two
+// softmax cross-entropies, PolyEpsilon, which adds ε·Σ_c w_c t_c (1 − p_c);
+// and sample weights on every loss, SampleWeight, one weight per position
+// that multiplies its loss and counts it that many times in the mean.
+// ClassBalancedWeights gives Cui et al.'s (2019) class weights from class
+// counts.
 //
 // # Layout
 //
@@ -76,4 +84,7 @@
 //
 // Evaluate takes a Config naming the loss (a Loss, as ParseLoss reads it)
 // with its options, for code that picks the loss from a flag or a file.
+// Specs describes every loss — its targets, whether it is per element, its
+// options with their PyTorch names and flags — for code that treats the
+// losses alike, as the command line and the GoMLX adapter do.
 package xent

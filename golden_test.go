@@ -14,7 +14,7 @@ import (
 func loadGolden(t *testing.T) []golden.Case {
 	t.Helper()
 	var all []golden.Case
-	for _, dir := range []string{"testdata/golden", "testdata/refgen"} {
+	for _, dir := range []string{"testdata/golden", "testdata/refgen", "testdata/golden-v2"} {
 		cases, err := golden.Load(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -111,6 +111,24 @@ func checkGolden[T xent.Float](t *testing.T, c *golden.Case) {
 	for i := range out.Losses {
 		if out.Losses[i] != valueOnly.Losses[i] {
 			t.Fatalf("losses[%d]: value-only %v, fused %v", i, valueOnly.Losses[i], out.Losses[i])
+		}
+	}
+}
+
+// TestClassBalancedWeights checks every class-balanced reference case.
+func TestClassBalancedWeights(t *testing.T) {
+	cases, err := golden.LoadClassBalanced("testdata/golden-v2")
+	if err != nil || len(cases) == 0 {
+		t.Fatalf("%d cases, %v", len(cases), err)
+	}
+	for _, c := range cases {
+		w, err := xent.ClassBalancedWeights(c.Counts, c.Beta)
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		if err := golden.Compare(c.Name, w, c.Weights, "float64"); err != nil {
+			t.Error(err)
 		}
 	}
 }

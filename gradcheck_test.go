@@ -3,6 +3,7 @@ package xent_test
 import (
 	"fmt"
 	"maps"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -14,7 +15,7 @@ import (
 // optionSets lists the option combinations of each loss that the gradient
 // check covers, for C classes.
 func optionSets(rng *rand.Rand, loss xent.Loss, classes int) map[string]xent.Config[float64] {
-	sets := map[string]xent.Config[float64]{"plain": {}}
+	sets := map[string]xent.Config[float64]{"plain": {}, "sample": {}} // "sample": random sample weights, drawn per shape
 	switch loss {
 	case xent.Softmax:
 		sets["weight"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes)}
@@ -41,6 +42,24 @@ func optionSets(rng *rand.Rand, loss xent.Loss, classes int) map[string]xent.Con
 			sets[fmt.Sprintf("alpha_g%v", g)] = xent.Config[float64]{Gamma: new(g), ClassAlpha: gradcheck.PositiveWeights(rng, classes)}
 		}
 		sets["ignore2_alpha"] = xent.Config[float64]{IgnoreIndex: new(2), ClassAlpha: gradcheck.PositiveWeights(rng, classes)}
+	case xent.Asymmetric:
+		for _, g := range [][2]float64{{0, 0}, {0, 4}, {1, 4}, {0.5, 2.5}, {2, 1}} {
+			for _, m := range []float64{0, 0.05, 0.2} {
+				// DetachFocalWeight's gradient is not the loss's derivative:
+				// TestAsymmetricDetach checks it against its own definition.
+				sets[fmt.Sprintf("gp%v_gn%v_m%v", g[0], g[1], m)] = xent.Config[float64]{
+					GammaPos: new(g[0]), GammaNeg: new(g[1]), Clip: new(m)}
+			}
+		}
+		sets["weight"] = xent.Config[float64]{Weight: gradcheck.PositiveWeights(rng, classes)}
+	}
+	switch loss {
+	case xent.Softmax:
+		sets["poly"] = xent.Config[float64]{PolyEpsilon: 1.5}
+		sets["poly_all"] = xent.Config[float64]{PolyEpsilon: -0.5, Weight: gradcheck.PositiveWeights(rng, classes), LabelSmoothing: 0.2}
+	case xent.SoftmaxProb:
+		sets["poly"] = xent.Config[float64]{PolyEpsilon: 2}
+		sets["poly_all"] = xent.Config[float64]{PolyEpsilon: -1, Weight: gradcheck.PositiveWeights(rng, classes), LabelSmoothing: 0.3}
 	}
 	return sets
 }
@@ -76,6 +95,20 @@ func TestGradientFiniteDifference(t *testing.T) {
 								cfg.GradOutput[i] = 4*rng.Float64() - 2
 							}
 						}
+						if cfg.Clip != nil && *cfg.Clip > 0 { // away from the kink of p_m at σ(x) = m
+							kink := math.Log(*cfg.Clip / (1 - *cfg.Clip))
+							for i, x := range logits {
+								if math.Abs(x-kink) < 0.05 {
+									logits[i] = kink + 0.1
+								}
+							}
+						}
+						if name == "sample" { // one weight per position, some 0
+							cfg.SampleWeight = make([]float64, len(logits)/shape[1])
+							for i := range cfg.SampleWeight {
+								cfg.SampleWeight[i] = float64(rng.IntN(4)) * rng.Float64()
+							}
+						}
 						for p := range indices {
 							if indices[p] == xent.DefaultIgnoreIndex && cfg.IgnoreIndex != nil {
 								indices[p] = int64(*cfg.IgnoreIndex)
@@ -106,4 +139,46 @@ func TestGradientFiniteDifference(t *testing.T) {
 		}
 	}
 	t.Logf("%d gradient checks", checked)
+}
+
+// TestAsymmetricDetach checks DetachFocalWeight's gradient against its
+// definition: the derivative of the loss with the factors (1−p)^γ+ and
+// p_m^γ− frozen at the logit, taken by central differences of
+// −w·[t·F+·log σ(x) + (1−t)·F−·log(1 − max(σ(x) − m, 0))].
+func TestAsymmetricDetach(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	sigmoid := func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+	for _, c := range [][3]float64{{0, 4, 0.05}, {1, 4, 0.05}, {0.5, 2.5, 0.2}, {2, 1, 0}, {0, 0, 0}} {
+		gp, gn, m := c[0], c[1], c[2]
+		const n = 64
+		x, tg := make([]float64, n), make([]float64, n)
+		for i := range x {
+			x[i] = 8*rng.Float64() - 4
+			tg[i] = float64(rng.IntN(2))
+			if rng.IntN(3) == 0 {
+				tg[i] = rng.Float64()
+			}
+		}
+		grad := make([]float64, n)
+		if _, err := xent.AsymmetricLoss([]int{n, 1}, x, tg, xent.AsymmetricOptions[float64]{Reduction: xent.Sum,
+			GammaPos: new(gp), GammaNeg: new(gn), Clip: new(m), DetachFocalWeight: true}, xent.Output[float64]{Grad: grad}); err != nil {
+			t.Fatal(err)
+		}
+		for i := range x {
+			p := sigmoid(x[i])
+			fPos, fNeg := math.Pow(1-p, gp), math.Pow(math.Max(p-m, 0), gn)
+			surrogate := func(z float64) float64 {
+				q := sigmoid(z)
+				return -(tg[i]*fPos*math.Log(q) + (1-tg[i])*fNeg*math.Log(1-math.Max(q-m, 0)))
+			}
+			const h = 1e-5
+			if m > 0 && math.Abs(p-m) < 1e-3 {
+				continue // the kink of p_m
+			}
+			fd := (surrogate(x[i]+h) - surrogate(x[i]-h)) / (2 * h)
+			if d := math.Abs(fd - grad[i]); d > 1e-7*math.Max(1, math.Abs(fd)) {
+				t.Errorf("γ+ %v γ− %v m %v, x %v t %v: gradient %v, the frozen factors' derivative %v", gp, gn, m, x[i], tg[i], grad[i], fd)
+			}
+		}
+	}
 }

@@ -7,6 +7,10 @@ import (
 // MultiLabelSoftmaxOptions configures MultiLabelSoftmaxCrossEntropy.
 type MultiLabelSoftmaxOptions[T Float] struct {
 	Reduction Reduction
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// each position's loss (and gradient) is multiplied by its s, and Mean
+	// counts the position s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
@@ -34,7 +38,7 @@ type MultiLabelSoftmaxOptions[T Float] struct {
 // ErrOption for an unknown reduction or a GradOutput without None.
 func MultiLabelSoftmaxCrossEntropy[T Float](shape []int, logits, targets []T, opts MultiLabelSoftmaxOptions[T], out Output[T]) (T, error) {
 	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: MultiHot, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput}
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight}
 	if err := c.validate(nil); err != nil {
 		return 0, err
 	}
@@ -90,5 +94,5 @@ func (multiLabelRows[T]) positions(r rowJob[T], lo, hi int) float64 {
 // multiLabelConfig is MultiLabelSoftmaxCrossEntropy for Evaluate.
 func multiLabelConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
 	return MultiLabelSoftmaxCrossEntropy(shape, logits, targets, MultiLabelSoftmaxOptions[T]{Reduction: c.Reduction,
-		GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

@@ -20,6 +20,7 @@ type call[T Float, I Index] struct {
 	out         Output[T]
 	reduction   Reduction
 	gradOutput  []T
+	sample      []T // the sample weights, one per position, or nil
 	ignoreIndex *int
 	// perClass are the per-class options, named as in errors; a nil one is
 	// not set.
@@ -40,7 +41,8 @@ type call[T Float, I Index] struct {
 //  2. the lengths of the logits, of the targets (one per position for class
 //     indices, the logits' shape otherwise) and of the outputs (one loss per
 //     position, or per element);
-//  3. the per-class options: C finite values ≥ 0;
+//  3. the per-class options: C finite values ≥ 0; the sample weights: one
+//     finite value ≥ 0 per position;
 //  4. options, the loss's own checks of its numbers, passed in as their
 //     first error (nil when they hold);
 //  5. the targets, by kind: class indices in [0, C) or the ignore index;
@@ -49,7 +51,8 @@ type call[T Float, I Index] struct {
 //  6. the reduction, the upstream gradient (reduction None only, one value
 //     per loss) and the mean's divisor: the weight of the counted targets
 //     for class indices, the positions with M > 0 for multi-hot targets,
-//     the positions for probabilities, the elements for binary targets;
+//     the positions for probabilities, the elements for binary targets,
+//     each position counted s times with sample weights s;
 //  7. that no output shares memory with an input or with the other output.
 func (c *call[T, I]) validate(options error) error {
 	l, err := newLayout(c.shape)
@@ -85,6 +88,9 @@ func (c *call[T, I]) validate(options error) error {
 			return err
 		}
 	}
+	if err := c.checkSampleWeights(); err != nil {
+		return err
+	}
 	if options != nil {
 		return options
 	}
@@ -95,14 +101,30 @@ func (c *call[T, I]) validate(options error) error {
 	if c.red, err = newReducer(l, c.reduction, c.gradOutput, perLoss, count); err != nil {
 		return err
 	}
+	c.red.sample, c.red.perElement, c.red.d = c.sample, c.perElement, l.dims
 	var targets []T
 	if c.kind != ClassIndices {
 		targets = c.targets
 	}
 	inputs := [...]check.Named[T]{{Name: "logits", V: c.logits}, {Name: "targets", V: targets},
-		c.perClass[0], c.perClass[1], {Name: "upstream gradient (GradOutput)", V: c.gradOutput}}
+		c.perClass[0], c.perClass[1], {Name: "sample weights", V: c.sample}, {Name: "upstream gradient (GradOutput)", V: c.gradOutput}}
 	outputs := [...]check.Named[T]{{Name: "gradient buffer", V: c.out.Grad}, {Name: "losses buffer", V: c.out.Losses}}
 	return check.Overlap(outputs[:], inputs[:])
+}
+
+// checkSampleWeights validates the sample weights: nil, or one finite
+// value ≥ 0 per position.
+func (c *call[T, I]) checkSampleWeights() error {
+	if c.sample == nil {
+		return nil
+	}
+	if err := c.checkLen("sample weights", len(c.sample), c.positions); err != nil {
+		return err
+	}
+	if i := kernel.FirstOutside(c.sample, 0, maxFinite[T]()); i >= 0 {
+		return optionError("sample weight %v at %s is not a finite number ≥ 0", float64(c.sample[i]), c.position(i))
+	}
+	return nil
 }
 
 // checkTargets validates the targets by their kind and returns the mean's
@@ -112,11 +134,26 @@ func (c *call[T, I]) checkTargets() (float64, error) {
 	switch c.kind {
 	case ClassIndices:
 		c.ignore = check.IgnoreIndex(c.ignoreIndex)
+		if c.sample != nil { // Σ s_p·w_y over the counted positions
+			if _, err := check.IndexTargets(c.indices, c.ignore, l.c, c.meanWeight, l.position); err != nil {
+				return 0, err
+			}
+			sum := 0.0
+			for p, y := range c.indices {
+				if t := int64(y); t != c.ignore {
+					sum += float64(c.sample[p]) * classWeight(c.meanWeight, int(t))
+				}
+			}
+			return sum, nil
+		}
 		n, err := check.IndexTargets(c.indices, c.ignore, l.c, c.meanWeight, l.position)
 		return n.Weight, err
 	case Binary:
 		if i := kernel.FirstOutside(c.targets, 0, 1); i >= 0 {
 			return 0, targetError("target %v at %s is outside [0, 1]", float64(c.targets[i]), l.element(i))
+		}
+		if c.sample != nil {
+			return float64(l.c) * c.sampleSum(), nil
 		}
 		return float64(l.elements), nil
 	}
@@ -124,19 +161,39 @@ func (c *call[T, I]) checkTargets() (float64, error) {
 		return 0, targetError("target %v at %s is not a finite number ≥ 0", float64(c.targets[i]), l.element(i))
 	}
 	if c.kind == Probabilities {
+		if c.sample != nil {
+			return c.sampleSum(), nil
+		}
 		return float64(l.positions), nil
 	}
-	counted := 0 // MultiHot: the positions with M > 0
+	counted := 0.0 // MultiHot: the positions with M > 0, each counted s times
 	for p := range l.positions {
 		m := rowSum(c.targets, l.rowBase(p), l.inner, l.c)
 		if math.IsInf(m, 0) {
 			return 0, targetError("targets at %s add up to %v", l.position(p), m)
 		}
 		if m > 0 {
-			counted++
+			counted += c.sampleOf(p)
 		}
 	}
-	return float64(counted), nil
+	return counted, nil
+}
+
+// sampleOf returns position p's sample weight, 1 without sample weights.
+func (c *call[T, I]) sampleOf(p int) float64 {
+	if c.sample == nil {
+		return 1
+	}
+	return float64(c.sample[p])
+}
+
+// sampleSum returns Σ_p s_p.
+func (c *call[T, I]) sampleSum() float64 {
+	sum := 0.0
+	for _, s := range c.sample {
+		sum += float64(s)
+	}
+	return sum
 }
 
 // maxFinite returns the largest finite T.

@@ -56,6 +56,12 @@ type reducer[T Float] struct {
 	gradOutput []T     // None only; nil means all ones
 	inverse    float64 // 1/count for Mean and BatchMean
 	empty      bool    // Mean or BatchMean over a zero count
+	// sample are the sample weights, one per position, or nil; with
+	// perElement, loss i is element i of the shape d, at position
+	// (i / (C·inner))·inner + i mod inner.
+	sample     []T
+	perElement bool
+	d          dims
 }
 
 // newReducer validates the reduction and the upstream gradient (perLoss
@@ -91,32 +97,59 @@ func newReducer[T Float](l layout, r Reduction, gradOutput []T, perLoss int, cou
 	return red, nil
 }
 
-// sub returns the reducer of losses p0 … p0+n numbered from 0.
+// sub returns the reducer of losses p0 … p0+n numbered from 0, which are
+// positions (the softmax family's tiles).
 func (r reducer[T]) sub(p0, n int) reducer[T] {
 	if r.gradOutput != nil {
 		r.gradOutput = r.gradOutput[p0 : p0+n]
 	}
+	if r.sample != nil {
+		r.sample = r.sample[p0 : p0+n]
+	}
 	return r
 }
 
-// scale is the factor of the gradient of loss i.
-func (r *reducer[T]) scale(i int) float64 {
-	switch r.reduction {
-	case None:
-		if r.gradOutput != nil {
-			return float64(r.gradOutput[i])
-		}
+// weight is the sample weight of loss i: 1 without sample weights.
+func (r *reducer[T]) weight(i int) float64 {
+	switch {
+	case r.sample == nil:
 		return 1
-	case Sum:
-		return 1
-	default:
-		return r.inverse
+	case r.perElement:
+		per := r.d.c * r.d.inner
+		return float64(r.sample[(i/per)*r.d.inner+i%r.d.inner])
 	}
+	return float64(r.sample[i])
 }
 
-// add returns the contribution of loss li (at index i) to the reduced sum:
-// g_i·l_i for None, l_i otherwise.
+// scale is the factor of the gradient of loss i (its sample weight
+// included).
+func (r *reducer[T]) scale(i int) float64 {
+	g := r.common()
+	if r.reduction == None && r.gradOutput != nil {
+		g = float64(r.gradOutput[i])
+	}
+	if r.sample != nil {
+		g *= r.weight(i)
+	}
+	return g
+}
+
+// common is the factor of every loss's gradient without an upstream
+// gradient and before sample weights: 1 for None and Sum, 1/count for
+// Mean and BatchMean.
+func (r *reducer[T]) common() float64 {
+	if r.reduction == None || r.reduction == Sum {
+		return 1
+	}
+	return r.inverse
+}
+
+// add returns the contribution of loss li (at index i, before its sample
+// weight) to the reduced sum: s_i·g_i·l_i for None, s_i·l_i otherwise.
 func (r *reducer[T]) add(i int, li float64) float64 {
+	if r.sample != nil {
+		li *= r.weight(i)
+	}
 	if r.reduction == None && r.gradOutput != nil {
 		return float64(r.gradOutput[i]) * li
 	}

@@ -14,6 +14,7 @@ const (
 	Sigmoid           Loss = "sigmoid"            // SigmoidCrossEntropy
 	SigmoidFocal      Loss = "sigmoid-focal"      // SigmoidFocalLoss
 	SoftmaxFocal      Loss = "softmax-focal"      // SoftmaxFocalLoss
+	Asymmetric        Loss = "asymmetric"         // AsymmetricLoss
 )
 
 // registry is every loss, in the order of the package documentation: the
@@ -21,22 +22,26 @@ const (
 // command line, the reference tests and the GoMLX adapter.
 var registry = [...]Spec{
 	{Loss: Softmax, Function: "SoftmaxCrossEntropy", Targets: ClassIndices,
-		Options:   []Option{optWeight, optIgnoreIndex, optLabelSmoothing},
+		Options:   []Option{optWeight, optIgnoreIndex, optLabelSmoothing, optPolyEpsilon, optSampleWeight},
 		float32Fn: softmaxConfig[float32], float64Fn: softmaxConfig[float64]},
 	{Loss: SoftmaxProb, Function: "SoftmaxProbCrossEntropy", Targets: Probabilities,
-		Options:   []Option{optWeight, optLabelSmoothing},
+		Options:   []Option{optWeight, optLabelSmoothing, optPolyEpsilon, optSampleWeight},
 		float32Fn: softmaxProbConfig[float32], float64Fn: softmaxProbConfig[float64]},
 	{Loss: MultiLabelSoftmax, Function: "MultiLabelSoftmaxCrossEntropy", Targets: MultiHot,
+		Options:   []Option{optSampleWeight},
 		float32Fn: multiLabelConfig[float32], float64Fn: multiLabelConfig[float64]},
 	{Loss: Sigmoid, Function: "SigmoidCrossEntropy", Targets: Binary, PerElement: true,
-		Options:   []Option{optWeight, optPosWeight},
+		Options:   []Option{optWeight, optPosWeight, optSampleWeight},
 		float32Fn: sigmoidConfig[float32], float64Fn: sigmoidConfig[float64]},
 	{Loss: SigmoidFocal, Function: "SigmoidFocalLoss", Targets: Binary, PerElement: true,
-		Options:   []Option{optAlpha, optGamma},
+		Options:   []Option{optAlpha, optGamma, optSampleWeight},
 		float32Fn: sigmoidFocalConfig[float32], float64Fn: sigmoidFocalConfig[float64]},
 	{Loss: SoftmaxFocal, Function: "SoftmaxFocalLoss", Targets: ClassIndices,
-		Options:   []Option{optClassAlpha, optGamma, optIgnoreIndex},
+		Options:   []Option{optClassAlpha, optGamma, optIgnoreIndex, optSampleWeight},
 		float32Fn: softmaxFocalConfig[float32], float64Fn: softmaxFocalConfig[float64]},
+	{Loss: Asymmetric, Function: "AsymmetricLoss", Targets: Binary, PerElement: true,
+		Options:   []Option{optWeight, optGammaPos, optGammaNeg, optClip, optDetachFocalWeight, optSampleWeight},
+		float32Fn: asymmetricConfig[float32], float64Fn: asymmetricConfig[float64]},
 }
 
 // The options, as Config holds them and the command line names them.
@@ -49,12 +54,24 @@ var (
 		Usage: "the target `index` whose positions are skipped (default -100)"}
 	optLabelSmoothing = Option{Name: "label_smoothing", Flag: "label-smoothing", Kind: Number, field: "LabelSmoothing",
 		Usage: "label smoothing `ε` in [0, 1] (default 0)"}
+	optSampleWeight = Option{Name: "sample_weight", Flag: "sample-weight", Kind: PerPosition, field: "SampleWeight",
+		Usage: "one weight ≥ 0 per position, finite"}
+	optPolyEpsilon = Option{Name: "poly_epsilon", Flag: "poly-epsilon", Kind: Number, field: "PolyEpsilon",
+		Usage: "Poly-1's `ε` ≥ -1, the weight of each class's 1 − p term (default 0)"}
 	optAlpha = Option{Name: "alpha", Flag: "alpha", Kind: Number, field: "Alpha",
 		Usage: "focal `α` ≤ 1, the weight of the positives (default 0.25; negative: off)"}
 	optClassAlpha = Option{Name: "alpha", Flag: "alpha-file", Broadcast: "alpha", Kind: PerClass, field: "ClassAlpha",
 		Usage: "focal α per class, finite and ≥ 0 (default 1)"}
 	optGamma = Option{Name: "gamma", Flag: "gamma", Kind: Number, field: "Gamma",
 		Usage: "focal `γ` ≥ 0 (default 2)"}
+	optGammaPos = Option{Name: "gamma_pos", Flag: "gamma-pos", Kind: Number, field: "GammaPos",
+		Usage: "`γ+` ≥ 0, the focusing exponent of the positives (default 0)"}
+	optGammaNeg = Option{Name: "gamma_neg", Flag: "gamma-neg", Kind: Number, field: "GammaNeg",
+		Usage: "`γ−` ≥ 0, the focusing exponent of the negatives (default 4)"}
+	optClip = Option{Name: "clip", Flag: "clip", Kind: Number, field: "Clip",
+		Usage: "the probability margin `m` in [0, 1) of the negatives (default 0.05)"}
+	optDetachFocalWeight = Option{Name: "detach_focal_weight", Flag: "detach-focal-weight", Kind: Switch, field: "DetachFocalWeight",
+		Usage: "hold the focusing factors constant in the gradient, as the ASL repository does"}
 )
 
 // Spec describes one loss.
@@ -64,7 +81,8 @@ type Spec struct {
 	Targets    TargetKind // what its targets are
 	PerElement bool       // one loss per element (the sigmoid losses), not per position
 	// Options are the options it takes besides Reduction, GradOutput and
-	// Workers, which every loss takes.
+	// Workers, which every loss takes (SampleWeight, which every loss takes
+	// too, is among them).
 	Options []Option
 
 	float32Fn evaluator[float32]
@@ -112,9 +130,11 @@ type Option struct {
 type OptionKind int
 
 const (
-	Number   OptionKind = iota // a float64
-	Integer                    // an int
-	PerClass                   // one value per class, a []T of length C
+	Number      OptionKind = iota // a float64
+	Integer                       // an int
+	PerClass                      // one value per class, a []T of length C
+	Switch                        // a bool
+	PerPosition                   // one value per position, a []T of shape (N, d1…dk)
 )
 
 // Specs returns every loss's description, in the order of the package
@@ -211,11 +231,16 @@ type Config[T Float] struct {
 	PosWeight      []T      // sigmoid
 	IgnoreIndex    *int     // softmax, softmax-focal
 	LabelSmoothing float64  // softmax, softmax-prob
+	PolyEpsilon    float64  // softmax, softmax-prob
 	Alpha          *float64 // sigmoid-focal
 	ClassAlpha     []T      // softmax-focal: α per class
 	Gamma          *float64 // sigmoid-focal, softmax-focal
-	GradOutput     []T      // reduction None
-	Workers        int      // goroutines; 0 means GOMAXPROCS
+	// GammaPos, GammaNeg, Clip and DetachFocalWeight: asymmetric.
+	GammaPos, GammaNeg, Clip *float64
+	DetachFocalWeight        bool
+	SampleWeight             []T // every loss: one weight per position
+	GradOutput               []T // reduction None
+	Workers                  int // goroutines; 0 means GOMAXPROCS
 }
 
 // configField is one option field of a Config: exactly one pointer is set.
@@ -224,20 +249,27 @@ type configField[T Float] struct {
 	number   *float64
 	optional **float64
 	integer  **int
-	perClass *[]T
+	perClass *[]T // PerClass and PerPosition
+	flag     *bool
 }
 
 // fields lists the option fields of c by their Go names: the one place
 // that ties Config's fields to the registry's options.
-func (c *Config[T]) fields() [7]configField[T] {
+func (c *Config[T]) fields() [13]configField[T] {
 	return [...]configField[T]{
 		{name: "Weight", perClass: &c.Weight},
 		{name: "PosWeight", perClass: &c.PosWeight},
 		{name: "IgnoreIndex", integer: &c.IgnoreIndex},
 		{name: "LabelSmoothing", number: &c.LabelSmoothing},
+		{name: "PolyEpsilon", number: &c.PolyEpsilon},
 		{name: "Alpha", optional: &c.Alpha},
 		{name: "ClassAlpha", perClass: &c.ClassAlpha},
 		{name: "Gamma", optional: &c.Gamma},
+		{name: "GammaPos", optional: &c.GammaPos},
+		{name: "GammaNeg", optional: &c.GammaNeg},
+		{name: "Clip", optional: &c.Clip},
+		{name: "DetachFocalWeight", flag: &c.DetachFocalWeight},
+		{name: "SampleWeight", perClass: &c.SampleWeight},
 	}
 }
 
@@ -250,6 +282,8 @@ func (f *configField[T]) set() bool {
 		return *f.optional != nil
 	case f.integer != nil:
 		return *f.integer != nil
+	case f.flag != nil:
+		return *f.flag
 	}
 	return *f.perClass != nil
 }
@@ -290,9 +324,24 @@ func (c *Config[T]) SetInteger(name string, v int) error {
 	return nil
 }
 
-// SetPerClass sets c's option name, of kind PerClass, as SetNumber does.
+// SetSwitch sets c's option name, of kind Switch, as SetNumber does.
+func (c *Config[T]) SetSwitch(name string, v bool) error {
+	f, err := c.settable(name, Switch)
+	if err != nil {
+		return err
+	}
+	*f.flag = v
+	return nil
+}
+
+// SetPerClass sets c's option name, of kind PerClass or PerPosition, as
+// SetNumber does.
 func (c *Config[T]) SetPerClass(name string, v []T) error {
-	f, err := c.settable(name, PerClass)
+	kind := PerClass
+	if o := c.Loss.option(name); o != nil && o.Kind == PerPosition {
+		kind = PerPosition
+	}
+	f, err := c.settable(name, kind)
 	if err != nil {
 		return err
 	}
@@ -318,6 +367,10 @@ func (k OptionKind) String() string {
 		return "a number"
 	case Integer:
 		return "an integer"
+	case Switch:
+		return "true or false"
+	case PerPosition:
+		return "one value per position"
 	}
 	return "one value per class"
 }
@@ -327,7 +380,7 @@ func (k OptionKind) String() string {
 func (c *Config[T]) Classes() int {
 	n := 0
 	for _, f := range c.fields() {
-		if f.perClass != nil {
+		if f.perClass != nil && optionOfField(f.name).Kind == PerClass {
 			n = max(n, len(*f.perClass))
 		}
 	}

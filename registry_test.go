@@ -24,10 +24,14 @@ func TestRegistryFields(t *testing.T) {
 				f := c.field(o)
 				kind := Number
 				switch {
+				case f.perClass != nil && o.Kind == PerPosition:
+					kind = PerPosition
 				case f.perClass != nil:
 					kind = PerClass
 				case f.integer != nil:
 					kind = Integer
+				case f.flag != nil:
+					kind = Switch
 				}
 				if kind != o.Kind {
 					t.Errorf("%s: option %s is %v but Config.%s holds %v", s.Loss, o.Name, o.Kind, o.field, kind)

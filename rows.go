@@ -150,9 +150,13 @@ type rowJob[T Float] struct {
 	b                  blocking
 }
 
-// store writes loss li of position p to the losses buffer, if there is one.
+// store writes loss li of position p, times its sample weight, to the
+// losses buffer, if there is one.
 func (r rowJob[T]) store(p int, li float64) {
 	if r.losses != nil {
+		if r.red.sample != nil {
+			li *= r.red.weight(p)
+		}
 		r.losses[p] = T(li)
 	}
 }

@@ -15,6 +15,10 @@ type SigmoidOptions[T Float] struct {
 	// PosWeight is q, the weight of the positive term, one finite value ≥ 0
 	// per class (axis 1); nil means all 1.
 	PosWeight []T
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// the losses (and gradients) of a position's C elements are multiplied
+	// by its s, and Mean counts them s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, for reduction None only: one value per element.
 	GradOutput []T
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
@@ -47,7 +51,7 @@ type SigmoidOptions[T Float] struct {
 // weight or pos_weight, an unknown reduction or a GradOutput without None.
 func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts SigmoidOptions[T], out Output[T]) (T, error) {
 	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Binary, perElement: true, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput,
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight,
 		perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}, {Name: "pos_weight", V: opts.PosWeight}}}
 	if err := c.validate(nil); err != nil {
 		return 0, err
@@ -86,8 +90,13 @@ type sigmoidJob[T Float] struct {
 
 func (j *sigmoidJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
+	var buf *weightBuf[T]
+	if j.red.sample != nil {
+		buf = getWeightBuf[T]()
+		defer parallel.Put(buf)
+	}
 	if !j.weighted { // one call for the block
-		e := j.elements(lo, hi, nil, nil, 1, 1)
+		e := j.elements(lo, hi, nil, nil, 1, 1, buf)
 		return kernel.Sigmoid(&e)
 	}
 	sum := 0.0
@@ -95,10 +104,10 @@ func (j *sigmoidJob[T]) Block(i int) float64 {
 		from, to := r*j.run, (r+1)*j.run
 		var e kernel.Elements[T]
 		if j.l.inner == 1 { // a row: the weights vary along it
-			e = j.elements(from, to, j.w, j.q, 1, 1)
+			e = j.elements(from, to, j.w, j.q, 1, 1, buf)
 		} else { // the elements of one (n, c)
 			c := r % j.l.c
-			e = j.elements(from, to, nil, nil, T(classWeight(j.w, c)), T(classWeight(j.q, c)))
+			e = j.elements(from, to, nil, nil, T(classWeight(j.w, c)), T(classWeight(j.q, c)), buf)
 		}
 		sum += kernel.Sigmoid(&e)
 	}
@@ -106,12 +115,12 @@ func (j *sigmoidJob[T]) Block(i int) float64 {
 }
 
 // elements describes elements [from, to) for the kernels.
-func (j *sigmoidJob[T]) elements(from, to int, w, q []T, ws, qs T) kernel.Elements[T] {
-	return elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, w, q, ws, qs)
+func (j *sigmoidJob[T]) elements(from, to int, w, q []T, ws, qs T, buf *weightBuf[T]) kernel.Elements[T] {
+	return elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, w, q, ws, qs, buf)
 }
 
 // sigmoidConfig is SigmoidCrossEntropy for Evaluate.
 func sigmoidConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
 	return SigmoidCrossEntropy(shape, logits, targets, SigmoidOptions[T]{Reduction: c.Reduction, Weight: c.Weight,
-		PosWeight: c.PosWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		PosWeight: c.PosWeight, SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

@@ -18,6 +18,10 @@ type SigmoidFocalOptions[T Float] struct {
 	Alpha *float64
 	// Gamma is γ ≥ 0, the focusing exponent. Nil means DefaultFocalGamma.
 	Gamma *float64
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// the losses (and gradients) of a position's C elements are multiplied
+	// by its s, and Mean counts them s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, for reduction None only: one value per element.
 	GradOutput []T
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
@@ -58,7 +62,7 @@ func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFoc
 		err = optionError("alpha %v is not a finite number ≤ 1 (a negative alpha turns the weighting off)", alpha)
 	}
 	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Binary, perElement: true, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput}
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight}
 	if err := c.validate(err); err != nil {
 		return 0, err
 	}
@@ -79,12 +83,17 @@ type sigmoidFocalJob[T Float] struct {
 
 func (j *sigmoidFocalJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
-	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1)
+	var buf *weightBuf[T]
+	if j.red.sample != nil {
+		buf = getWeightBuf[T]()
+		defer parallel.Put(buf)
+	}
+	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1, buf)
 	return kernel.SigmoidFocal(&e, j.alpha, j.gamma)
 }
 
 // sigmoidFocalConfig is SigmoidFocalLoss for Evaluate.
 func sigmoidFocalConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
 	return SigmoidFocalLoss(shape, logits, targets, SigmoidFocalOptions[T]{Reduction: c.Reduction, Alpha: c.Alpha,
-		Gamma: c.Gamma, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		Gamma: c.Gamma, SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

@@ -20,6 +20,13 @@ type SoftmaxOptions[T Float] struct {
 	IgnoreIndex *int
 	// LabelSmoothing is ε ∈ [0, 1].
 	LabelSmoothing float64
+	// PolyEpsilon is Poly-1's ε_poly ≥ −1 (see SoftmaxCrossEntropy); 0 is
+	// the plain cross-entropy.
+	PolyEpsilon float64
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// each position's loss (and gradient) is multiplied by its s, and Mean
+	// counts the position s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, the upstream gradient, for reduction None only: one
 	// value per position. Nil means all 1.
 	GradOutput []T
@@ -38,7 +45,10 @@ type SoftmaxOptions[T Float] struct {
 //
 // and a position whose target is the ignore index gives 0 with a zero
 // gradient. Mean divides Σ l by Σ w_y over the counted positions (PyTorch's
-// weighted mean); a zero divisor gives 0 with a zero gradient.
+// weighted mean); a zero divisor gives 0 with a zero gradient. With
+// PolyEpsilon ε_poly ≠ 0 each counted position adds Poly-1's term
+// ε_poly·Σ_c w_c t'_c·(1 − p_c), t' = (1−ε)e_y + ε/C, to its loss (see
+// poly.go's comment for the gradient); the divisor is unchanged.
 //
 // shape is (N, C, d1…dk); logits has the shape's N·C·d1⋯dk values in
 // row-major order and targets the N·d1⋯dk positions. out.Grad, if not nil,
@@ -50,8 +60,9 @@ type SoftmaxOptions[T Float] struct {
 // gradient NaN. Rows of an (N, C) shape run in the SIMD kernels of
 // internal/kernel (exp within 2 ulp, sums in float64), those of (N, C,
 // d1…dk) shapes through row-major tiles; the noasm build runs plain Go, in
-// float64. Positions are summed in fixed blocks, so the value does not
-// depend on Workers. On AVX-512, without weights or smoothing, a gradient
+// float64 (as are Poly-1's rows with weights or smoothing). Positions are
+// summed in fixed blocks, so the value does not depend on Workers. On
+// AVX-512, without weights, smoothing or Poly-1, a gradient
 // of 4 MiB or more in rows of 64 to 512 KiB is written with non-temporal
 // stores (kernel.SoftmaxRowsStream): the same values, but not left in the
 // cache, which could not have held it anyway.
@@ -59,14 +70,19 @@ type SoftmaxOptions[T Float] struct {
 // Errors, returned before anything is written: ErrShape for a bad shape, a
 // slice of the wrong length, or outputs that overlap the inputs (see
 // Output); ErrTarget for a target outside [0, C) that is not the ignore
-// index; ErrOption for a negative or non-finite weight, ε outside [0, 1], an
-// unknown reduction, a GradOutput without None, or a Mean whose divisor Σ
-// w_y is so small (below 2⁻¹⁰²⁴) that its reciprocal overflows.
+// index; ErrOption for a negative or non-finite weight, ε outside [0, 1],
+// ε_poly below −1 or not finite, an unknown reduction, a GradOutput without
+// None, or a Mean whose divisor Σ w_y is so small (below 2⁻¹⁰²⁴) that its
+// reciprocal overflows.
 func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I, opts SoftmaxOptions[T], out Output[T]) (T, error) {
 	c := call[T, I]{shape: shape, logits: logits, indices: targets, kind: ClassIndices, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput, ignoreIndex: opts.IgnoreIndex,
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight, ignoreIndex: opts.IgnoreIndex,
 		perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}}, meanWeight: opts.Weight}
-	if err := c.validate(check.LabelSmoothing(opts.LabelSmoothing)); err != nil {
+	err := check.LabelSmoothing(opts.LabelSmoothing)
+	if err == nil {
+		err = checkPoly(opts.PolyEpsilon)
+	}
+	if err := c.validate(err); err != nil {
 		return 0, err
 	}
 	wSum := float64(c.c)
@@ -76,8 +92,9 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 			wSum += float64(w)
 		}
 	}
-	job := newRows(&c, softmaxRows[T, I]{targets: targets, w: opts.Weight, ignore: c.ignore, eps: opts.LabelSmoothing, wSum: wSum})
-	if job.loss.plain(job.rowJob) && streams[T](len(out.Grad), c.c) {
+	job := newRows(&c, softmaxRows[T, I]{targets: targets, w: opts.Weight, ignore: c.ignore, eps: opts.LabelSmoothing,
+		poly: opts.PolyEpsilon, wSum: wSum})
+	if job.loss.plain(job.rowJob) && opts.PolyEpsilon == 0 && streams[T](len(out.Grad), c.c) {
 		job.b = streamBlocking(c.positions)
 	}
 	return job.run(opts.Workers), nil
@@ -85,10 +102,10 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 
 // softmaxRows is SoftmaxCrossEntropy's part of its job.
 type softmaxRows[T Float, I Index] struct {
-	targets   []I
-	w         []T
-	ignore    int64
-	eps, wSum float64
+	targets         []I
+	w               []T
+	ignore          int64
+	eps, poly, wSum float64
 }
 
 func (j softmaxRows[T, I]) tile(p0, n int) softmaxRows[T, I] {
@@ -107,7 +124,10 @@ func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		li := 0.0
-		if base, y, counted := indexRow(r, j.targets, j.ignore, p); counted {
+		if base, y, counted := indexRow(r, j.targets, j.ignore, p); counted && j.poly != 0 {
+			li = polyRow(r, base, stride, classes, nil, y, j.w, j.eps, j.poly, r.red.scale(p))
+			sum += r.red.add(p, li)
+		} else if counted {
 			lse, s := rowLogSumExp(r.x, r.grad, base, stride, classes)
 			wy := classWeight(j.w, y)
 			li = (1 - j.eps) * wy * (lse - float64(r.x[base+y*stride]))
@@ -169,7 +189,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 	classes := job.l.c
 	var ys [kernel.SoftmaxRowsBatch]int64
 	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
-	stream := streams[T](len(job.grad), classes)
+	stream := j.poly == 0 && streams[T](len(job.grad), classes) // Poly-1 reads the row back
 	sum := 0.0
 	for from := lo; from < hi; from += len(ys) {
 		to := min(from+len(ys), hi)
@@ -194,6 +214,12 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 			} else {
 				lse := ms[r] + math.Log(ss[r])
 				li = lse - float64(job.x[p*classes+int(ys[r])])
+				if j.poly != 0 { // (1 + ε·p_y)·(p − e_y): the row scaled once more, in cache
+					py := math.Exp(-li)
+					li += j.poly * (1 - py)
+					row := job.grad[p*classes : (p+1)*classes]
+					kernel.ScaleAdd(row, T(1+j.poly*py), nil, 0, 0)
+				}
 				sum += job.red.add(p, li)
 			}
 			job.store(p, li)
@@ -205,5 +231,6 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 // softmaxConfig is SoftmaxCrossEntropy for Evaluate.
 func softmaxConfig[T Float](c Config[T], shape []int, logits []T, indices []int64, _ []T, out Output[T]) (T, error) {
 	return SoftmaxCrossEntropy(shape, logits, indices, SoftmaxOptions[T]{Reduction: c.Reduction, Weight: c.Weight,
-		IgnoreIndex: c.IgnoreIndex, LabelSmoothing: c.LabelSmoothing, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		IgnoreIndex: c.IgnoreIndex, LabelSmoothing: c.LabelSmoothing, PolyEpsilon: c.PolyEpsilon,
+		SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

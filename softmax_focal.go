@@ -17,6 +17,10 @@ type SoftmaxFocalOptions[T Float] struct {
 	// IgnoreIndex: positions whose target equals it give 0 and are not
 	// counted. Nil means DefaultIgnoreIndex (−100).
 	IgnoreIndex *int
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// each position's loss (and gradient) is multiplied by its s, and Mean
+	// counts the position s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
@@ -45,7 +49,7 @@ type SoftmaxFocalOptions[T Float] struct {
 func SoftmaxFocalLoss[T Float, I Index](shape []int, logits []T, targets []I, opts SoftmaxFocalOptions[T], out Output[T]) (T, error) {
 	gamma, err := focalGamma(opts.Gamma)
 	c := call[T, I]{shape: shape, logits: logits, indices: targets, kind: ClassIndices, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput, ignoreIndex: opts.IgnoreIndex,
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight, ignoreIndex: opts.IgnoreIndex,
 		perClass: [2]check.Named[T]{{Name: "alpha", V: opts.Alpha}}}
 	if err := c.validate(err); err != nil {
 		return 0, err
@@ -108,5 +112,5 @@ func softmaxFocalFactor(logp, gamma float64) (f, q float64) {
 // softmaxFocalConfig is SoftmaxFocalLoss for Evaluate.
 func softmaxFocalConfig[T Float](c Config[T], shape []int, logits []T, indices []int64, _ []T, out Output[T]) (T, error) {
 	return SoftmaxFocalLoss(shape, logits, indices, SoftmaxFocalOptions[T]{Reduction: c.Reduction, Alpha: c.ClassAlpha,
-		Gamma: c.Gamma, IgnoreIndex: c.IgnoreIndex, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		Gamma: c.Gamma, IgnoreIndex: c.IgnoreIndex, SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

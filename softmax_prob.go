@@ -13,6 +13,12 @@ type SoftmaxProbOptions[T Float] struct {
 	Weight []T
 	// LabelSmoothing is ε ∈ [0, 1]: the targets become (1−ε)t + ε/C.
 	LabelSmoothing float64
+	// PolyEpsilon is Poly-1's ε_poly ≥ −1, as for SoftmaxCrossEntropy.
+	PolyEpsilon float64
+	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
+	// each position's loss (and gradient) is multiplied by its s, and Mean
+	// counts the position s times. Nil means all 1.
+	SampleWeight []T
 	// GradOutput is g, for reduction None only: one value per position.
 	GradOutput []T
 	// Workers is the number of goroutines; 0 means GOMAXPROCS.
@@ -38,18 +44,22 @@ type SoftmaxProbOptions[T Float] struct {
 // SoftmaxCrossEntropy.
 func SoftmaxProbCrossEntropy[T Float](shape []int, logits, targets []T, opts SoftmaxProbOptions[T], out Output[T]) (T, error) {
 	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Probabilities, out: out,
-		reduction: opts.Reduction, gradOutput: opts.GradOutput, perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}}}
-	if err := c.validate(check.LabelSmoothing(opts.LabelSmoothing)); err != nil {
+		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight, perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}}}
+	err := check.LabelSmoothing(opts.LabelSmoothing)
+	if err == nil {
+		err = checkPoly(opts.PolyEpsilon)
+	}
+	if err := c.validate(err); err != nil {
 		return 0, err
 	}
-	return newRows(&c, softmaxProbRows[T]{w: opts.Weight, eps: opts.LabelSmoothing}).run(opts.Workers), nil
+	return newRows(&c, softmaxProbRows[T]{w: opts.Weight, eps: opts.LabelSmoothing, poly: opts.PolyEpsilon}).run(opts.Workers), nil
 }
 
 // softmaxProbRows is SoftmaxProbCrossEntropy's part of its job; its
 // targets are the rows' r.t.
 type softmaxProbRows[T Float] struct {
-	w   []T
-	eps float64
+	w         []T
+	eps, poly float64
 }
 
 func (j softmaxProbRows[T]) tile(int, int) softmaxProbRows[T] { return j }
@@ -60,6 +70,12 @@ func (j softmaxProbRows[T]) positions(r rowJob[T], lo, hi int) float64 {
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		base := r.l.rowBase(p)
+		if j.poly != 0 {
+			li := polyRow(r, base, stride, classes, r.t, 0, j.w, j.eps, j.poly, r.red.scale(p))
+			sum += r.red.add(p, li)
+			r.store(p, li)
+			continue
+		}
 		// With t' = (1−ε)t + ε/C: Σ w t' = (1−ε)Σ w t + (ε/C)W and
 		// Σ w t' x = (1−ε)Σ w t x + (ε/C)Σ w x; l = lse·Σ w t' − Σ w t' x.
 		var lse, s, wt, wtx float64 // wt = Σ w t', wtx = Σ w t' x
@@ -102,5 +118,5 @@ func (j softmaxProbRows[T]) positions(r rowJob[T], lo, hi int) float64 {
 // softmaxProbConfig is SoftmaxProbCrossEntropy for Evaluate.
 func softmaxProbConfig[T Float](c Config[T], shape []int, logits []T, _ []int64, targets []T, out Output[T]) (T, error) {
 	return SoftmaxProbCrossEntropy(shape, logits, targets, SoftmaxProbOptions[T]{Reduction: c.Reduction, Weight: c.Weight,
-		LabelSmoothing: c.LabelSmoothing, GradOutput: c.GradOutput, Workers: c.Workers}, out)
+		LabelSmoothing: c.LabelSmoothing, PolyEpsilon: c.PolyEpsilon, SampleWeight: c.SampleWeight, GradOutput: c.GradOutput, Workers: c.Workers}, out)
 }

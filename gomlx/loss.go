@@ -42,13 +42,37 @@ import (
 // Func computes a loss from logits and targets in a graph.
 type Func func(logits, targets *Node) *Node
 
+// WeightedFunc computes a loss from logits, targets and sample weights
+// (one per position, shape (N, d1…dk), the logits' dtype) in a graph.
+type WeightedFunc func(logits, targets, sampleWeight *Node) *Node
+
 // NewLoss checks cfg's loss and options as xent does, and returns the loss
-// as a graph function. Errors wrap xent.ErrOption.
+// as a graph function. Errors wrap xent.ErrOption. Sample weights are data,
+// a graph input of each batch: cfg.SampleWeight is refused here, and
+// NewWeightedLoss takes them.
 func NewLoss(cfg xent.Config[float64]) (Func, error) {
+	if cfg.SampleWeight != nil {
+		return nil, fmt.Errorf("xent/gomlx: SampleWeight is data: give it to the function of NewWeightedLoss: %w", xent.ErrOption)
+	}
 	if err := check(cfg); err != nil {
 		return nil, err
 	}
-	return func(logits, targets *Node) *Node { return build(cfg, logits, targets) }, nil
+	return func(logits, targets *Node) *Node { return build(cfg, logits, targets, nil) }, nil
+}
+
+// NewWeightedLoss is NewLoss with sample weights: each position's loss is
+// multiplied by its weight s, and Mean counts it s times, as xent's
+// SampleWeight does.
+func NewWeightedLoss(cfg xent.Config[float64]) (WeightedFunc, error) {
+	if _, err := NewLoss(cfg); err != nil {
+		return nil, err
+	}
+	return func(logits, targets, s *Node) *Node {
+		if want := positionsShape(logits); !slicesEqual(s.Shape().Dimensions, want) {
+			panic(fmt.Sprintf("xent/gomlx: sample weights of shape %s; logits %s need one per position, %v", s.Shape(), logits.Shape(), want))
+		}
+		return build(cfg, logits, targets, ConvertDType(s, logits.DType()))
+	}, nil
 }
 
 // LossFn is NewLoss as a GoMLX train.LossFn: labels[0] are the targets and
@@ -82,25 +106,26 @@ func check(cfg xent.Config[float64]) error {
 }
 
 // build makes the loss's graph.
-func build(cfg xent.Config[float64], logits, targets *Node) *Node {
+func build(cfg xent.Config[float64], logits, targets, s *Node) *Node {
 	if logits.Rank() < 2 {
 		panic(fmt.Sprintf("xent/gomlx: logits of shape %s: want (N, C, d1…dk)", logits.Shape()))
 	}
 	if !logits.DType().IsFloat() {
 		panic(fmt.Sprintf("xent/gomlx: logits of dtype %s: want a float", logits.DType()))
 	}
-	return graphs[cfg.Loss](cfg, logits, targets) // check rejected unknown losses
+	return graphs[cfg.Loss](cfg, logits, targets, s) // check rejected unknown losses
 }
 
 // graphs are the losses' graphs, one per loss of xent's registry (a test
 // checks that none is missing).
-var graphs = map[xent.Loss]func(cfg xent.Config[float64], logits, targets *Node) *Node{
+var graphs = map[xent.Loss]func(cfg xent.Config[float64], logits, targets, s *Node) *Node{
 	xent.Softmax:           softmax,
 	xent.SoftmaxProb:       softmaxProb,
 	xent.MultiLabelSoftmax: multiLabel,
 	xent.Sigmoid:           sigmoid,
 	xent.SigmoidFocal:      sigmoidFocal,
 	xent.SoftmaxFocal:      softmaxFocal,
+	xent.Asymmetric:        asymmetric,
 }
 
 // perClass returns v (one value per class) shaped to broadcast along axis
@@ -173,6 +198,23 @@ func slicesEqual(a, b []int) bool {
 	return true
 }
 
+// weigh multiplies the per-position (or per-element: axis 1 is the class)
+// losses l by the sample weights s (nil: none), and returns them with the
+// mean's divisor: count is, per position (or element), what it contributes
+// to the divisor without sample weights, or nil for 1 each.
+func weigh(l, count, s *Node) (weighted, divisor *Node) {
+	if count == nil {
+		count = OnesLike(l)
+	}
+	if s != nil {
+		if l.Rank() > s.Rank() {
+			s = ExpandAxes(s, 1)
+		}
+		l, count = Mul(l, s), Mul(count, s)
+	}
+	return l, ReduceAllSum(count)
+}
+
 // reduce applies the reduction to per-position (or per-element) losses l:
 // Mean divides by count, and a mean over a count of 0 is 0 with a zero
 // gradient.
@@ -198,8 +240,9 @@ func ignoreIndex(cfg xent.Config[float64]) int {
 }
 
 // softmax is xent.SoftmaxCrossEntropy: (1−ε)(−w_y log p_y) + (ε/C)(−Σ w_c log p_c),
-// Mean over Σ w_y of the counted positions.
-func softmax(cfg xent.Config[float64], logits, y *Node) *Node {
+// plus Poly-1's ε_poly·Σ_c w_c t'_c (1 − p_c), Mean over Σ w_y of the
+// counted positions.
+func softmax(cfg xent.Config[float64], logits, y, s *Node) *Node {
 	logp := LogSoftmax(logits, 1)
 	hot, counted := oneHot(logits, y, ignoreIndex(cfg))
 	w := perClass(logits, cfg.Weight, "weight")
@@ -208,7 +251,8 @@ func softmax(cfg xent.Config[float64], logits, y *Node) *Node {
 		wHot = Mul(hot, w)
 	}
 	l := Neg(ReduceSum(Mul(wHot, logp), 1))
-	if eps := cfg.LabelSmoothing; eps > 0 {
+	eps := cfg.LabelSmoothing
+	if eps > 0 {
 		classes := float64(logits.Shape().Dimensions[1])
 		wl := logp
 		if w != nil {
@@ -218,7 +262,22 @@ func softmax(cfg xent.Config[float64], logits, y *Node) *Node {
 		smooth = Mul(smooth, ConvertDType(counted, logits.DType()))
 		l = Add(MulScalar(l, 1-eps), MulScalar(smooth, eps/classes))
 	}
-	return reduce(cfg.Reduction, l, ReduceAllSum(wHot))
+	if cfg.PolyEpsilon != 0 { // t' = (1−ε)e_y + ε/C on the counted positions
+		classes := float64(logits.Shape().Dimensions[1])
+		t := Add(MulScalar(hot, 1-eps), MulScalar(ExpandAxes(ConvertDType(counted, logits.DType()), 1), eps/classes))
+		if w != nil {
+			t = Mul(t, w)
+		}
+		l = Add(l, polyTerm(cfg.PolyEpsilon, t, logp))
+	}
+	l, count := weigh(l, ReduceSum(wHot, 1), s)
+	return reduce(cfg.Reduction, l, count)
+}
+
+// polyTerm is Poly-1's ε·Σ_c v_c·(1 − p_c) for weighted targets v, per
+// position.
+func polyTerm(eps float64, v, logp *Node) *Node {
+	return MulScalar(ReduceSum(Mul(v, OneMinus(Exp(logp))), 1), eps)
 }
 
 // floatTargets checks that t has the logits' shape and dtype.
@@ -230,7 +289,7 @@ func floatTargets(logits, t *Node) {
 
 // softmaxProb is xent.SoftmaxProbCrossEntropy: −Σ w t' log p with
 // t' = (1−ε)t + ε/C, Mean over the positions.
-func softmaxProb(cfg xent.Config[float64], logits, t *Node) *Node {
+func softmaxProb(cfg xent.Config[float64], logits, t, s *Node) *Node {
 	floatTargets(logits, t)
 	classes := float64(logits.Shape().Dimensions[1])
 	if eps := cfg.LabelSmoothing; eps > 0 {
@@ -239,20 +298,26 @@ func softmaxProb(cfg xent.Config[float64], logits, t *Node) *Node {
 	if w := perClass(logits, cfg.Weight, "weight"); w != nil {
 		t = Mul(t, w)
 	}
-	l := Neg(ReduceSum(Mul(t, LogSoftmax(logits, 1)), 1))
-	return reduce(cfg.Reduction, l, scalar(logits, float64(l.Shape().Size())))
+	logp := LogSoftmax(logits, 1)
+	l := Neg(ReduceSum(Mul(t, logp), 1))
+	if cfg.PolyEpsilon != 0 {
+		l = Add(l, polyTerm(cfg.PolyEpsilon, t, logp))
+	}
+	l, count := weigh(l, nil, s)
+	return reduce(cfg.Reduction, l, count)
 }
 
 // multiLabel is xent.MultiLabelSoftmaxCrossEntropy: −(1/M) Σ y log p,
 // positions with M = 0 give 0 and are not counted.
-func multiLabel(cfg xent.Config[float64], logits, y *Node) *Node {
+func multiLabel(cfg xent.Config[float64], logits, y, s *Node) *Node {
 	floatTargets(logits, y)
 	m := ReduceSum(y, 1)
 	positive := GreaterThan(m, ZerosLike(m))
 	safe := Where(positive, m, OnesLike(m))
 	l := Div(Neg(ReduceSum(Mul(y, LogSoftmax(logits, 1)), 1)), safe)
 	l = Where(positive, l, ZerosLike(l))
-	return reduce(cfg.Reduction, l, ReduceAllSum(ConvertDType(positive, logits.DType())))
+	l, count := weigh(l, ConvertDType(positive, logits.DType()), s)
+	return reduce(cfg.Reduction, l, count)
 }
 
 // softplusNeg returns softplus(−x) = max(−x, 0) + log1p(e^−|x|) with the
@@ -291,13 +356,14 @@ func bce(x, t, q *Node) *Node {
 }
 
 // sigmoid is xent.SigmoidCrossEntropy, Mean over every element.
-func sigmoid(cfg xent.Config[float64], x, t *Node) *Node {
+func sigmoid(cfg xent.Config[float64], x, t, s *Node) *Node {
 	floatTargets(x, t)
 	l := bce(x, t, perClass(x, cfg.PosWeight, "pos_weight"))
 	if w := perClass(x, cfg.Weight, "weight"); w != nil {
 		l = Mul(l, w)
 	}
-	return reduce(cfg.Reduction, l, scalar(x, float64(l.Shape().Size())))
+	l, count := weigh(l, nil, s)
+	return reduce(cfg.Reduction, l, count)
 }
 
 // power returns u^γ for u ≥ 0 whose derivative is finite where u > 0 and
@@ -311,7 +377,7 @@ func power(u *Node, gamma float64) *Node {
 
 // sigmoidFocal is xent.SigmoidFocalLoss: α_t·(1−p_t)^γ·bce, with
 // 1−p_t = t·σ(−x) + (1−t)·σ(x).
-func sigmoidFocal(cfg xent.Config[float64], x, t *Node) *Node {
+func sigmoidFocal(cfg xent.Config[float64], x, t, s *Node) *Node {
 	floatTargets(x, t)
 	alpha, gamma := xent.DefaultFocalAlpha, xent.DefaultFocalGamma
 	if cfg.Alpha != nil {
@@ -329,12 +395,13 @@ func sigmoidFocal(cfg xent.Config[float64], x, t *Node) *Node {
 		at := Add(MulScalar(t, alpha), MulScalar(OneMinus(t), 1-alpha))
 		l = Mul(at, l)
 	}
-	return reduce(cfg.Reduction, l, scalar(x, float64(l.Shape().Size())))
+	l, count := weigh(l, nil, s)
+	return reduce(cfg.Reduction, l, count)
 }
 
 // softmaxFocal is xent.SoftmaxFocalLoss: −α_y (1−p_y)^γ log p_y, with
 // 1−p_y = −expm1(log p_y), Mean over the counted positions.
-func softmaxFocal(cfg xent.Config[float64], logits, y *Node) *Node {
+func softmaxFocal(cfg xent.Config[float64], logits, y, s *Node) *Node {
 	gamma := xent.DefaultFocalGamma
 	if cfg.Gamma != nil {
 		gamma = *cfg.Gamma
@@ -348,5 +415,51 @@ func softmaxFocal(cfg xent.Config[float64], logits, y *Node) *Node {
 	if a := perClass(logits, cfg.ClassAlpha, "alpha"); a != nil {
 		l = Mul(ReduceSum(Mul(hot, a), 1), l)
 	}
-	return reduce(cfg.Reduction, l, ReduceAllSum(ConvertDType(counted, logits.DType())))
+	l, count := weigh(l, ConvertDType(counted, logits.DType()), s)
+	return reduce(cfg.Reduction, l, count)
+}
+
+// asymmetric is xent.AsymmetricLoss: −w·[t·(1−p)^γ+·log p +
+// (1−t)·p_m^γ−·log(1 − p_m)], p_m = max(σ(x) − m, 0), with log p =
+// −softplus(−x), 1 − p = σ(−x), log(1 − p_m) = log(min(1, σ(−x) + m)) (for
+// m = 0, −softplus(x)), Mean over every element. DetachFocalWeight stops
+// the gradient of the two factors.
+func asymmetric(cfg xent.Config[float64], x, t, s *Node) *Node {
+	floatTargets(x, t)
+	gp, gn, m := xent.DefaultAsymmetricGammaPos, xent.DefaultAsymmetricGammaNeg, xent.DefaultAsymmetricClip
+	for _, o := range []struct {
+		v   *float64
+		dst *float64
+	}{{cfg.GammaPos, &gp}, {cfg.GammaNeg, &gn}, {cfg.Clip, &m}} {
+		if o.v != nil {
+			*o.dst = *o.v
+		}
+	}
+	factor := func(f *Node) *Node {
+		if cfg.DetachFocalWeight {
+			return StopGradient(f)
+		}
+		return f
+	}
+	pos := softplusNeg(x) // −log p
+	if gp != 0 {
+		pos = Mul(factor(power(Sigmoid(Neg(x)), gp)), pos)
+	}
+	var neg *Node // −log(1 − p_m)
+	var pm *Node
+	if m == 0 {
+		neg, pm = softplusNeg(Neg(x)), Sigmoid(x)
+	} else {
+		pm = Max(AddScalar(Sigmoid(x), -m), ZerosLike(x))
+		neg = Neg(Log(Min(AddScalar(Sigmoid(Neg(x)), m), OnesLike(x))))
+	}
+	if gn != 0 {
+		neg = Mul(factor(power(pm, gn)), neg)
+	}
+	l := Add(Mul(t, pos), Mul(OneMinus(t), neg))
+	if w := perClass(x, cfg.Weight, "weight"); w != nil {
+		l = Mul(l, w)
+	}
+	l, count := weigh(l, nil, s)
+	return reduce(cfg.Reduction, l, count)
 }

@@ -68,7 +68,7 @@ func run[T float32 | float64](t testing.TB, b backends.Backend, f Func, shape []
 func TestGolden(t *testing.T) {
 	b := backend(t)
 	var cases []golden.Case
-	for _, dir := range []string{"../testdata/golden", "../testdata/refgen"} {
+	for _, dir := range []string{"../testdata/golden", "../testdata/refgen", "../testdata/golden-v2"} {
 		c, err := golden.Load(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -81,11 +81,21 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			gradOutput := cfg.GradOutput
-			cfg.GradOutput = nil
+			gradOutput, sample := cfg.GradOutput, cfg.SampleWeight
+			cfg.GradOutput, cfg.SampleWeight = nil, nil
 			f, err := NewLoss(cfg)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if sample != nil { // sample weights are a graph input
+				wf, err := NewWeightedLoss(cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				f = func(logits, targets *Node) *Node {
+					s := Const(logits.Graph(), tensors.FromFlatDataAndDimensions(sample, positionsShape(logits)...))
+					return wf(logits, targets, s)
+				}
 			}
 			var indices []int64
 			if cfg.Loss.IndexTargets() {

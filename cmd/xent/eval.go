@@ -110,11 +110,12 @@ func evalIn[T xent.Float](stdout io.Writer, f *evalFlags, ch choice, shape []int
 		need = memlimit.Add(need, memlimit.Bytes(len(logits), int(sizeOf(zero))))
 	}
 	spec, _ := loss.Spec()
-	need = memlimit.Add(need, memlimit.Bytes(len(spec.Options)*classes, 8+int(sizeOf(zero)))) // per-class options
+	need = memlimit.Add(need, memlimit.Bytes(len(spec.Options)*classes, 8+int(sizeOf(zero))))  // per-class options
+	need = memlimit.Add(need, memlimit.Bytes(elementsOf(positionsShape), 8+int(sizeOf(zero)))) // sample weights
 	if err := memlimit.Check(need, fmt.Sprintf("eval of logits of shape %s", shapeString(shape))); err != nil {
 		return err
 	}
-	cfg, err := configOf[T](&f.lossFlags, ch, classes, nil)
+	cfg, err := configOf[T](&f.lossFlags, ch, shape, nil)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func runGradcheck(stdout, stderr io.Writer, args []string) error {
 		return usagef("gradcheck: --shape %s has %d logits; finite differences evaluate the loss four times per logit, so at most %d are checked", *shapeFlag, n, maxGradcheckLogits)
 	}
 	rng := rand.New(rand.NewPCG(*seed, 0x9e3779b97f4a7c15))
-	cfg, err := configOf[float64](&f, ch, shape[1], rng)
+	cfg, err := configOf[float64](&f, ch, shape, rng)
 	if err != nil {
 		return err
 	}

@@ -25,17 +25,21 @@ type lossFlags struct {
 	loss      string
 	reduction string
 	numbers   map[string]*optionalFloat // number and integer options, and broadcasts, by flag
-	files     map[string]*string        // per-class options, by flag
+	switches  map[string]*bool          // switch options, by flag
+	files     map[string]*string        // per-class and per-position options, by flag
 }
 
 func (f *lossFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.loss, "loss", "", fmt.Sprintf("the loss: %s (required)", lossNames()))
 	fs.StringVar(&f.reduction, "reduction", "mean", "the reduction: mean, sum, none or batchmean")
-	f.numbers, f.files = map[string]*optionalFloat{}, map[string]*string{}
+	f.numbers, f.switches, f.files = map[string]*optionalFloat{}, map[string]*bool{}, map[string]*string{}
 	for _, u := range optionFlags() {
-		if u.file {
+		switch {
+		case u.file:
 			f.files[u.flag] = fs.String(u.flag, "", u.usage)
-		} else {
+		case u.kind == xent.Switch:
+			f.switches[u.flag] = fs.Bool(u.flag, false, u.usage)
+		default:
 			f.numbers[u.flag] = new(optionalFloat)
 			fs.Var(f.numbers[u.flag], u.flag, u.usage)
 		}
@@ -54,7 +58,8 @@ func lossNames() string {
 // optionFlag is one flag of the registry's options, with its help.
 type optionFlag struct {
 	flag, usage string
-	file        bool // a per-class .npy file
+	kind        xent.OptionKind
+	file        bool // a per-class or per-position .npy file
 }
 
 // optionFlags returns the flags of every loss's options in the registry's
@@ -64,9 +69,9 @@ func optionFlags() []optionFlag {
 	var flags []optionFlag
 	uses := map[string][]string{}   // flag → usage texts, in order
 	losses := map[string][]string{} // flag + usage → losses
-	add := func(flag, usage string, file bool, loss xent.Loss) {
+	add := func(flag, usage string, kind xent.OptionKind, loss xent.Loss) {
 		if _, seen := uses[flag]; !seen {
-			flags = append(flags, optionFlag{flag: flag, file: file})
+			flags = append(flags, optionFlag{flag: flag, kind: kind, file: kind == xent.PerClass || kind == xent.PerPosition})
 		}
 		if !slices.Contains(uses[flag], usage) {
 			uses[flag] = append(uses[flag], usage)
@@ -75,20 +80,28 @@ func optionFlags() []optionFlag {
 	}
 	for _, s := range xent.Specs() {
 		for _, o := range s.Options {
-			if o.Kind == xent.PerClass {
-				add(o.Flag, fmt.Sprintf("%s: `%s.npy`, shape (C,)", o.Usage, strings.ToUpper(o.Flag[:1])), true, s.Loss)
+			switch o.Kind {
+			case xent.PerClass:
+				add(o.Flag, fmt.Sprintf("%s: `%s.npy`, shape (C,)", o.Usage, strings.ToUpper(o.Flag[:1])), o.Kind, s.Loss)
 				if o.Broadcast != "" {
-					add(o.Broadcast, "the same "+o.Name+" for every class", false, s.Loss)
+					add(o.Broadcast, "the same "+o.Name+" for every class", xent.Number, s.Loss)
 				}
-			} else {
-				add(o.Flag, o.Usage, false, s.Loss)
+			case xent.PerPosition:
+				add(o.Flag, fmt.Sprintf("%s: `%s.npy`, shape (N, d1…dk)", o.Usage, strings.ToUpper(o.Flag[:1])), o.Kind, s.Loss)
+			default:
+				add(o.Flag, o.Usage, o.Kind, s.Loss)
 			}
 		}
 	}
 	for i := range flags {
 		var parts []string
 		for _, u := range uses[flags[i].flag] {
-			parts = append(parts, fmt.Sprintf("%s (%s)", u, strings.Join(losses[flags[i].flag+"\x00"+u], ", ")))
+			who := losses[flags[i].flag+"\x00"+u]
+			names := strings.Join(who, ", ")
+			if len(who) == len(xent.Losses) {
+				names = "every loss"
+			}
+			parts = append(parts, fmt.Sprintf("%s (%s)", u, names))
 		}
 		flags[i].usage = strings.Join(parts, "; ")
 	}
@@ -138,8 +151,16 @@ func (f *lossFlags) choose(fs *flag.FlagSet) (choice, error) {
 			return choice{}, usagef("give --%s or --%s, not both", other, flagName)
 		}
 		given[o.Name] = flagName
-		if o.Kind == xent.PerClass || broadcast {
-			continue // configOf reads it, knowing the classes
+		if o.Kind == xent.PerClass || o.Kind == xent.PerPosition || broadcast {
+			continue // configOf reads it, knowing the shape
+		}
+		if o.Kind == xent.Switch {
+			v := 0.0
+			if *f.switches[flagName] {
+				v = 1
+			}
+			ch.settings = append(ch.settings, setting{o.Name, o.Kind, v})
+			continue
 		}
 		v := f.numbers[flagName].v
 		if o.Kind == xent.Integer && v != math.Trunc(v) {
@@ -150,39 +171,49 @@ func (f *lossFlags) choose(fs *flag.FlagSet) (choice, error) {
 	return ch, nil
 }
 
-// configOf returns the Config in T of the choice for the given number of
-// classes, with its per-class options: each from its .npy file of shape
-// (C,), or every class set to the number its broadcast flag gave; with rng
-// not nil (gradcheck), the file name "random" draws the values instead.
-func configOf[T xent.Float](f *lossFlags, ch choice, classes int, rng *rand.Rand) (xent.Config[T], error) {
+// configOf returns the Config in T of the choice for logits of the given
+// shape, with its per-class and per-position options: each from its .npy
+// file, of shape (C,) or (N, d1…dk), or for a per-class one every class set
+// to the number its broadcast flag gave; with rng not nil (gradcheck), the
+// file name "random" draws the values instead.
+func configOf[T xent.Float](f *lossFlags, ch choice, shape []int, rng *rand.Rand) (xent.Config[T], error) {
 	cfg := xent.Config[T]{Loss: ch.loss, Reduction: ch.reduction}
 	for _, st := range ch.settings {
 		var err error
-		if st.kind == xent.Integer {
+		switch st.kind {
+		case xent.Integer:
 			err = cfg.SetInteger(st.name, int(st.v))
-		} else {
+		case xent.Switch:
+			err = cfg.SetSwitch(st.name, st.v != 0)
+		default:
 			err = cfg.SetNumber(st.name, st.v)
 		}
 		if err != nil {
 			return cfg, err
 		}
 	}
+	classes, positions := shape[1], slices.Delete(slices.Clone(shape), 1, 2)
 	s, _ := ch.loss.Spec()
 	for _, o := range s.Options {
-		if o.Kind != xent.PerClass {
+		want, what := []int{classes}, "one per class"
+		switch o.Kind {
+		case xent.PerPosition:
+			want, what = positions, "one per position"
+		case xent.PerClass:
+		default:
 			continue
 		}
 		var v []T
 		switch path := *f.files[o.Flag]; {
 		case path == "random" && rng != nil:
-			v = convert[T](gradcheck.PositiveWeights(rng, classes))
+			v = convert[T](gradcheck.PositiveWeights(rng, elementsOf(want)))
 		case path != "":
 			a, err := npy.ReadFile(path)
 			if err != nil {
 				return cfg, err
 			}
-			if !slices.Equal(a.Shape, []int{classes}) {
-				return cfg, fmt.Errorf("%s: %s of shape %s; want one per class, (%d,)", path, o.Name, shapeString(a.Shape), classes)
+			if !slices.Equal(a.Shape, want) {
+				return cfg, fmt.Errorf("%s: %s of shape %s; want %s, %s", path, o.Name, shapeString(a.Shape), what, shapeString(want))
 			}
 			if v, err = readAnyFloats[T](a, path); err != nil {
 				return cfg, err

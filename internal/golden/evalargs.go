@@ -58,9 +58,13 @@ func EvalArgs(c *Case, dir string, narrow bool) ([]string, error) {
 		switch {
 		case o.Kind == xent.PerClass && !v.Scalar:
 			args = append(args, "--"+o.Flag, file(o.Flag+".npy", []int{len(v.List)}, floats(v.List)))
+		case o.Kind == xent.PerPosition && !v.Scalar:
+			args = append(args, "--"+o.Flag, file(o.Flag+".npy", slices.Delete(slices.Clone(c.Shape), 1, 2), floats(v.List)))
 		case o.Kind == xent.PerClass && o.Broadcast != "":
 			args = append(args, "--"+o.Broadcast, fmt.Sprint(v.List[0]))
-		case v.Scalar:
+		case o.Kind == xent.Switch && v.Bool:
+			args = append(args, fmt.Sprintf("--%s=%v", o.Flag, v.List[0] != 0))
+		case v.Scalar && !v.Bool:
 			args = append(args, "--"+o.Flag, fmt.Sprint(v.List[0]))
 		default:
 			return nil, fmt.Errorf("golden: %s: option %s is %s, not a list", c.Name, name, o.Kind)

@@ -64,32 +64,73 @@ func (o *Options) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// Values is a JSON number or list of numbers; Scalar says which it was.
+// Values is a JSON number, list of numbers or boolean; Scalar and Bool say
+// which it was (a boolean is in List as 0 or 1).
 type Values struct {
 	List   []float64
 	Scalar bool
+	Bool   bool
 }
 
-// UnmarshalJSON accepts a number or a list of numbers.
+// UnmarshalJSON accepts a number, a list of numbers or a boolean.
 func (v *Values) UnmarshalJSON(b []byte) error {
 	var x float64
 	if err := json.Unmarshal(b, &x); err == nil {
-		v.List, v.Scalar = []float64{x}, true
+		*v = Values{List: []float64{x}, Scalar: true}
 		return nil
 	}
-	v.Scalar = false
+	var on bool
+	if err := json.Unmarshal(b, &on); err == nil {
+		*v = Values{List: []float64{0}, Scalar: true, Bool: true}
+		if on {
+			v.List[0] = 1
+		}
+		return nil
+	}
+	*v = Values{}
 	return json.Unmarshal(b, &v.List)
 }
 
-// MarshalJSON writes a number for a scalar and a list otherwise.
+// MarshalJSON writes a number for a scalar, a boolean for a boolean and a
+// list otherwise.
 func (v Values) MarshalJSON() ([]byte, error) {
-	if v.Scalar && len(v.List) == 1 {
+	switch {
+	case v.Bool && len(v.List) == 1:
+		return json.Marshal(v.List[0] != 0)
+	case v.Scalar && len(v.List) == 1:
 		return json.Marshal(v.List[0])
 	}
 	return json.Marshal(v.List)
 }
 
-// Load reads every *.json file of dir.
+// ClassBalancedCase is a case of class_balanced.json: class counts, β and
+// the class-balanced weights (float64).
+type ClassBalancedCase struct {
+	Name    string    `json:"name"`
+	Counts  []int64   `json:"counts"`
+	Beta    float64   `json:"beta"`
+	Weights []float64 `json:"weights"`
+}
+
+// classBalancedFile is the file of dir that holds class-balanced cases, not
+// loss cases.
+const classBalancedFile = "class_balanced.json"
+
+// LoadClassBalanced reads dir's class_balanced.json.
+func LoadClassBalanced(dir string) ([]ClassBalancedCase, error) {
+	b, err := os.ReadFile(filepath.Join(dir, classBalancedFile))
+	if err != nil {
+		return nil, err
+	}
+	var cases []ClassBalancedCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		return nil, fmt.Errorf("golden: %s: %w", classBalancedFile, err)
+	}
+	return cases, nil
+}
+
+// Load reads every *.json file of dir but class_balanced.json: the loss
+// cases.
 func Load(dir string) ([]Case, error) {
 	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
 	if err != nil {
@@ -100,6 +141,9 @@ func Load(dir string) ([]Case, error) {
 	}
 	var all []Case
 	for _, f := range files {
+		if filepath.Base(f) == classBalancedFile {
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return nil, err
@@ -141,12 +185,14 @@ func set[T xent.Float](cfg *xent.Config[T], name string, v Values) error {
 		return fmt.Errorf("loss %s takes no option %q", cfg.Loss, name)
 	}
 	switch {
-	case o.Kind == xent.PerClass && !v.Scalar:
+	case (o.Kind == xent.PerClass || o.Kind == xent.PerPosition) && !v.Scalar:
 		return cfg.SetPerClass(name, Convert[T](v.List))
-	case o.Kind == xent.Number && v.Scalar:
+	case o.Kind == xent.Number && v.Scalar && !v.Bool:
 		return cfg.SetNumber(name, v.List[0])
-	case o.Kind == xent.Integer && v.Scalar && v.List[0] == math.Trunc(v.List[0]):
+	case o.Kind == xent.Integer && v.Scalar && !v.Bool && v.List[0] == math.Trunc(v.List[0]):
 		return cfg.SetInteger(name, int(v.List[0]))
+	case o.Kind == xent.Switch && v.Bool:
+		return cfg.SetSwitch(name, v.List[0] != 0)
 	}
 	return fmt.Errorf("option %s of loss %s is %s, not %v", name, cfg.Loss, o.Kind, v)
 }

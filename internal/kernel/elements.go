@@ -42,10 +42,10 @@ func Sigmoid[T Float](e *Elements[T]) float64 {
 	return sum
 }
 
-// SigmoidFocal computes the sigmoid focal loss element by element (W and Q
-// are not used), with α_t = α·t + (1−α)(1−t), or 1 when α < 0:
+// SigmoidFocal computes the sigmoid focal loss element by element (Q is
+// not used), with α_t = α·t + (1−α)(1−t), or 1 when α < 0:
 //
-//	l_i = α_t·(1−p_t)^γ·bce(x, t),  d_i its derivative (see SigmoidFocalLoss)
+//	l_i = w_i·α_t·(1−p_t)^γ·bce(x, t),  d_i its derivative (see SigmoidFocalLoss)
 //
 // and writes and returns as Sigmoid does. The assembly takes γ = 0 and
 // whole γ up to 16; any other γ runs in Go.
@@ -58,8 +58,9 @@ func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
 	}
 	sum := 0.0
 	for i := range e.X {
+		w := pick(e.W, e.WS, i)
 		l, d := SigmoidFocalElement(float64(e.X[i]), float64(e.T[i]), alpha, gamma)
-		sum += store(e, i, l, d)
+		sum += store(e, i, w*l, w*d)
 	}
 	return sum
 }

@@ -2055,6 +2055,9 @@ powdoneFull:
 	VMOVAPS.Z    Z22, K1, Z22
 
 scaledFull:
+	VMOVUPS       (BX), Z10
+	VMULPS        Z10, Z15, Z15
+	VMULPS        Z10, Z22, Z22
 	VMOVUPS       (DI), Z10
 	VMULPS        Z10, Z22, Z22
 	VMOVUPS       Z22, (R9)
@@ -2080,10 +2083,10 @@ scaledFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, BX
-	SHLXL            R11, BX, BX
-	DECL             BX
-	KMOVW            BX, K1
+	MOVL             $0x00000001, SI
+	SHLXL            R11, SI, SI
+	DECL             SI
+	KMOVW            SI, K1
 	VMOVUPS.Z        (CX), K1, Z10
 	VMOVUPS.Z        (DX), K1, Z11
 	VANDPS           Z4, Z10, Z4
@@ -2166,6 +2169,9 @@ powdoneTail:
 	VMOVAPS.Z    Z12, K2, Z12
 
 scaledTail:
+	VMOVUPS.Z     (BX), K1, Z0
+	VMULPS        Z0, Z5, Z5
+	VMULPS        Z0, Z12, Z12
 	VMOVUPS.Z     (DI), K1, Z0
 	VMULPS        Z0, Z12, Z12
 	VMOVUPS       Z12, K1, (R9)
@@ -4398,6 +4404,9 @@ powdoneFull:
 	VMOVAPD.Z    Z22, K1, Z22
 
 scaledFull:
+	VMOVUPD (BX), Z10
+	VMULPD  Z10, Z15, Z15
+	VMULPD  Z10, Z22, Z22
 	VMOVUPD (DI), Z10
 	VMULPD  Z10, Z22, Z22
 	VMOVUPD Z22, (R9)
@@ -4419,10 +4428,10 @@ scaledFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, BX
-	SHLXL            R11, BX, BX
-	DECL             BX
-	KMOVW            BX, K1
+	MOVL             $0x00000001, SI
+	SHLXL            R11, SI, SI
+	DECL             SI
+	KMOVW            SI, K1
 	VMOVUPD.Z        (CX), K1, Z10
 	VMOVUPD.Z        (DX), K1, Z11
 	VANDPD           Z4, Z10, Z4
@@ -4518,6 +4527,9 @@ powdoneTail:
 	VMOVAPD.Z    Z12, K2, Z12
 
 scaledTail:
+	VMOVUPD.Z (BX), K1, Z0
+	VMULPD    Z0, Z5, Z5
+	VMULPD    Z0, Z12, Z12
 	VMOVUPD.Z (DI), K1, Z0
 	VMULPD    Z0, Z12, Z12
 	VMOVUPD   Z12, K1, (R9)
@@ -6144,6 +6156,9 @@ powdoneFull:
 	VANDPS       Y2, Y10, Y10
 
 scaledFull:
+	VMOVUPS      (BX), Y2
+	VMULPS       Y2, Y9, Y9
+	VMULPS       Y2, Y10, Y10
 	VMOVUPS      (DI), Y2
 	VMULPS       Y2, Y10, Y10
 	VMOVUPS      Y10, (R9)
@@ -6169,10 +6184,10 @@ scaledFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMask<>+0(SB), BX
-	MOVQ         $0x00000008, SI
-	SUBQ         R11, SI
-	VMOVDQU      (BX)(SI*4), Y4
+	LEAQ         tailMask<>+0(SB), SI
+	MOVQ         $0x00000008, R12
+	SUBQ         R11, R12
+	VMOVDQU      (SI)(R12*4), Y4
 	VMASKMOVPS   (CX), Y4, Y2
 	VMASKMOVPS   (DX), Y4, Y3
 	VBROADCASTSS absMask<>+0(SB), Y5
@@ -6282,6 +6297,9 @@ powdoneTail:
 	VANDPS       Y2, Y11, Y11
 
 scaledTail:
+	VMASKMOVPS   (BX), Y4, Y2
+	VMULPS       Y2, Y10, Y10
+	VMULPS       Y2, Y11, Y11
 	VMASKMOVPS   (DI), Y4, Y2
 	VMULPS       Y2, Y11, Y11
 	VMASKMOVPS   Y11, Y4, (R9)
@@ -8143,6 +8161,9 @@ powdoneFull:
 	VANDPD       Y2, Y10, Y10
 
 scaledFull:
+	VMOVUPD (BX), Y2
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y2, Y10, Y10
 	VMOVUPD (DI), Y2
 	VMULPD  Y2, Y10, Y10
 	VMOVUPD Y10, (R9)
@@ -8164,10 +8185,10 @@ scaledFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMaskF64<>+0(SB), BX
-	MOVQ         $0x00000004, SI
-	SUBQ         R11, SI
-	VMOVDQU      (BX)(SI*8), Y4
+	LEAQ         tailMaskF64<>+0(SB), SI
+	MOVQ         $0x00000004, R12
+	SUBQ         R11, R12
+	VMOVDQU      (SI)(R12*8), Y4
 	VMASKMOVPD   (CX), Y4, Y2
 	VMASKMOVPD   (DX), Y4, Y3
 	VBROADCASTSD absMaskF64<>+0(SB), Y5
@@ -8315,6 +8336,9 @@ powdoneTail:
 	VANDPD       Y2, Y11, Y11
 
 scaledTail:
+	VMASKMOVPD (BX), Y4, Y2
+	VMULPD     Y2, Y10, Y10
+	VMULPD     Y2, Y11, Y11
 	VMASKMOVPD (DI), Y4, Y2
 	VMULPD     Y2, Y11, Y11
 	VMASKMOVPD Y11, Y4, (R9)

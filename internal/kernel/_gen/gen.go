@@ -1348,7 +1348,7 @@ func sigmoidBody(r *elemRegs) (loss, grad VecVirtual) {
 	return loss, grad
 }
 
-// focalBody: l = α_t·u^γ·bce, grad = g·α_t·u^γ·(γ·r·(1−2t)·bce + dbce) with
+// focalBody: l = w·α_t·u^γ·bce, grad = w·g·α_t·u^γ·(γ·r·(1−2t)·bce + dbce) with
 // u = t·σ(−x) + (1−t)·σ(x), r = σ(x)σ(−x)/u, α_t = a1 + a2·t; lanes with
 // u = 0 give 0 when γ > 0. γ is a whole number: u^γ by repeated
 // multiplication.
@@ -1408,6 +1408,9 @@ func focalBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.movaZ(loss, nz, loss)
 	t.movaZ(grad, nz, grad)
 	Label("scaled" + suffix)
+	w := r.operand(argW)
+	t.mul(w, loss, loss)
+	t.mul(w, grad, grad)
 	t.mul(r.operand(argG), grad, grad)
 	return loss, grad
 }
