@@ -16,6 +16,7 @@ func fuzzLoss(f *testing.F, loss xent.Loss) {
 	f.Add(uint8(2), uint8(3), uint8(1), uint8(0), uint16(0), []byte("0123456789abcdefghijklmnopqrstuvwxyz0123456789ABCDEF"))
 	f.Add(uint8(1), uint8(1), uint8(2), uint8(2), uint16(0xffff), []byte{0, 0, 0, 0, 0, 0, 0xf0, 0x7f, 1, 2, 3})
 	f.Add(uint8(0), uint8(4), uint8(0), uint8(3), uint16(7), []byte{})
+	f.Add(uint8(3), uint8(4), uint8(2), uint8(0), uint16(0x4628), []byte("sample weights, poly, asymmetric options: 0123456789"))
 	f.Fuzz(func(t *testing.T, n, c, d, red uint8, flags uint16, data []byte) {
 		shape := []int{int(n % 5), int(c % 6), int(d % 4)}
 		if flags&1 != 0 {
@@ -49,10 +50,10 @@ func fuzzLoss(f *testing.F, loss xent.Loss) {
 		cfg := xent.Config[float64]{Loss: loss, Reduction: xent.Reduction(red % 5)}
 		classes := max(shape[1], 0)
 		if flags&8 != 0 {
-			switch loss {
-			case xent.Softmax, xent.SoftmaxProb, xent.Sigmoid:
+			switch {
+			case loss.Takes("weight"):
 				cfg.Weight = values(classes + int(flags>>12&1))
-			case xent.SoftmaxFocal:
+			case loss == xent.SoftmaxFocal:
 				cfg.ClassAlpha = values(classes)
 			}
 		}
@@ -67,6 +68,21 @@ func fuzzLoss(f *testing.F, loss xent.Loss) {
 				cfg.Alpha, cfg.Gamma = new(values(2)[0]), new(values(2)[1])
 			case xent.SoftmaxFocal:
 				cfg.Gamma = new(values(1)[0])
+			case xent.Asymmetric:
+				v := values(3)
+				cfg.GammaPos, cfg.GammaNeg, cfg.Clip = new(v[0]), new(v[1]), new(math.Mod(v[2], 1))
+				cfg.DetachFocalWeight = flags&2048 != 0
+			}
+		}
+		if flags&1024 != 0 && loss.Takes("poly_epsilon") {
+			cfg.PolyEpsilon = values(2)[1]
+		}
+		if flags&512 != 0 { // sometimes of the wrong length
+			cfg.SampleWeight = values(positions + int(flags>>13&1))
+			if flags&16384 != 0 {
+				for i := range cfg.SampleWeight {
+					cfg.SampleWeight[i] = math.Abs(math.Mod(cfg.SampleWeight[i], 4))
+				}
 			}
 		}
 		if flags&64 != 0 && loss.IndexTargets() {
@@ -130,3 +146,4 @@ func FuzzMultiLabelSoftmax(f *testing.F) { fuzzLoss(f, xent.MultiLabelSoftmax) }
 func FuzzSigmoid(f *testing.F)           { fuzzLoss(f, xent.Sigmoid) }
 func FuzzSigmoidFocal(f *testing.F)      { fuzzLoss(f, xent.SigmoidFocal) }
 func FuzzSoftmaxFocal(f *testing.F)      { fuzzLoss(f, xent.SoftmaxFocal) }
+func FuzzAsymmetric(f *testing.F)        { fuzzLoss(f, xent.Asymmetric) }

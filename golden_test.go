@@ -14,7 +14,7 @@ import (
 func loadGolden(t *testing.T) []golden.Case {
 	t.Helper()
 	var all []golden.Case
-	for _, dir := range []string{"testdata/golden", "testdata/refgen", "testdata/golden-v2"} {
+	for _, dir := range []string{"testdata/golden", "testdata/refgen", "testdata/golden-v2", "testdata/refgen-v2"} {
 		cases, err := golden.Load(dir)
 		if err != nil {
 			t.Fatal(err)

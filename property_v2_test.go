@@ -1,9 +1,11 @@
 package xent_test
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/xent-go/xent"
@@ -151,4 +153,30 @@ func bits(v []float32) []uint32 {
 		out[i] = math.Float32bits(x)
 	}
 	return out
+}
+
+// TestClassBalancedBad: the weights' bad inputs, each naming the class or
+// the value, wrapping ErrOption.
+func TestClassBalancedBad(t *testing.T) {
+	for _, c := range []struct {
+		counts []int64
+		beta   float64
+		want   string
+	}{
+		{nil, 0.9, "no class counts"},
+		{[]int64{3, 0}, 0.9, "class 1 has count 0"},
+		{[]int64{-1, 4}, 0, "class 0 has count -1"},
+		{[]int64{3, 4}, 1, "beta 1 is outside [0, 1)"},
+		{[]int64{3, 4}, -0.5, "beta -0.5"},
+		{[]int64{3, 4}, math.NaN(), "beta NaN"},
+	} {
+		if _, err := xent.ClassBalancedWeights(c.counts, c.beta); !errors.Is(err, xent.ErrOption) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v β %v: %v, want %q", c.counts, c.beta, err, c.want)
+		}
+	}
+	// β near 1: close to inverse frequencies, normalised to C, no NaN.
+	w, err := xent.ClassBalancedWeights([]int64{1000, 10, 1}, 1-1e-12)
+	if err != nil || math.Abs(w[0]+w[1]+w[2]-3) > 1e-12 || !(w[2] > w[1] && w[1] > w[0]) || math.Abs(w[1]/w[0]-100) > 1e-6 {
+		t.Errorf("β = 1 − 1e-12: %v, %v", w, err)
+	}
 }

@@ -68,7 +68,7 @@ func run[T float32 | float64](t testing.TB, b backends.Backend, f Func, shape []
 func TestGolden(t *testing.T) {
 	b := backend(t)
 	var cases []golden.Case
-	for _, dir := range []string{"../testdata/golden", "../testdata/refgen", "../testdata/golden-v2"} {
+	for _, dir := range []string{"../testdata/golden", "../testdata/refgen", "../testdata/golden-v2", "../testdata/refgen-v2"} {
 		c, err := golden.Load(dir)
 		if err != nil {
 			t.Fatal(err)

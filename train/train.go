@@ -30,7 +30,7 @@ var ErrStopped = errors.New("train: stopped")
 
 // Config is what a run is made of; Defaults gives `xent train`'s.
 type Config struct {
-	Loss      xent.Loss `json:"loss"` // Softmax, Sigmoid, SoftmaxFocal or SigmoidFocal, mean reduction
+	Loss      xent.Loss `json:"loss"` // Softmax, Sigmoid, SoftmaxFocal, SigmoidFocal or Asymmetric, mean reduction
 	Epochs    int       `json:"epochs"`
 	Batch     int       `json:"batch"`
 	LR        float64   `json:"lr"`
@@ -40,6 +40,12 @@ type Config struct {
 	// Workers is the number of goroutines. The results depend on it (the
 	// order of some sums does), so it is part of the run.
 	Workers int `json:"workers"`
+	// PolyEpsilon is Poly-1's ε_poly for the softmax loss (0: none).
+	PolyEpsilon float64 `json:"poly_epsilon,omitempty"`
+	// ClassBalanced, when not nil, is the β of class-balanced weights
+	// (xent.ClassBalancedWeights) from the training labels' counts: the
+	// class weights of softmax, sigmoid and asymmetric, softmax-focal's α.
+	ClassBalanced *float64 `json:"class_balanced,omitempty"`
 }
 
 // MaxWorkers bounds Config.Workers.
@@ -53,9 +59,23 @@ func Defaults() Config {
 // Check reports the first field out of range, wrapping ErrConfig.
 func (c Config) Check() error {
 	switch c.Loss {
-	case xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal:
+	case xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal, xent.Asymmetric:
 	default:
-		return fmt.Errorf("%w: loss %q: training takes softmax, sigmoid, softmax-focal or sigmoid-focal", ErrConfig, c.Loss)
+		return fmt.Errorf("%w: loss %q: training takes softmax, sigmoid, softmax-focal, sigmoid-focal or asymmetric", ErrConfig, c.Loss)
+	}
+	if c.PolyEpsilon != 0 && !c.Loss.Takes("poly_epsilon") {
+		return fmt.Errorf("%w: poly epsilon applies to the softmax loss, not %s", ErrConfig, c.Loss)
+	}
+	if e := c.PolyEpsilon; !(e >= -1) || math.IsInf(e, 1) {
+		return fmt.Errorf("%w: poly epsilon %v: want a finite number ≥ -1", ErrConfig, e)
+	}
+	if b := c.ClassBalanced; b != nil {
+		if !c.Loss.Takes("weight") && !c.Loss.Takes("alpha") || c.Loss == xent.SigmoidFocal {
+			return fmt.Errorf("%w: class-balanced weights apply to softmax, sigmoid, asymmetric and softmax-focal, not %s", ErrConfig, c.Loss)
+		}
+		if !(*b >= 0 && *b < 1) {
+			return fmt.Errorf("%w: class-balanced β %v: want 0 ≤ β < 1", ErrConfig, *b)
+		}
 	}
 	switch {
 	case c.Epochs < 1:
@@ -116,6 +136,7 @@ type Trainer struct {
 
 	x, grad, targets []float32
 	labels           []int64
+	classWeights     []float32 // class-balanced weights, or nil
 }
 
 // New starts a run of cfg on the sets, named dataset in the metrics.
@@ -133,6 +154,20 @@ func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, err
 	}
 	t := &Trainer{cfg: cfg, dataset: dataset, train: trainSet, test: testSet, net: net,
 		metrics: Metrics{Dataset: dataset, Config: cfg, Epochs: []Epoch{}}}
+	if cfg.ClassBalanced != nil {
+		counts := make([]int64, trainSet.Classes)
+		for _, l := range trainSet.Labels {
+			counts[l]++
+		}
+		w, err := xent.ClassBalancedWeights(counts, *cfg.ClassBalanced)
+		if err != nil {
+			return nil, fmt.Errorf("%w: class-balanced weights of the training labels: %v", ErrConfig, err)
+		}
+		t.classWeights = make([]float32, len(w))
+		for i, v := range w {
+			t.classWeights[i] = float32(v)
+		}
+	}
 	if cfg.Optimizer == "adam" {
 		t.opt = &nn.Adam[float32]{LR: cfg.LR}
 	} else {
@@ -253,7 +288,14 @@ func (t *Trainer) load(s *data.Set, idx []int) (x []float32, labels []int64) {
 func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float64, error) {
 	classes := t.train.Classes
 	shape := []int{len(labels), classes}
-	cfg := xent.Config[float32]{Loss: t.cfg.Loss, Workers: t.cfg.Workers}
+	cfg := xent.Config[float32]{Loss: t.cfg.Loss, PolyEpsilon: t.cfg.PolyEpsilon, Workers: t.cfg.Workers}
+	if t.classWeights != nil {
+		if t.cfg.Loss == xent.SoftmaxFocal {
+			cfg.ClassAlpha = t.classWeights
+		} else {
+			cfg.Weight = t.classWeights
+		}
+	}
 	out := xent.Output[float32]{Grad: grad}
 	var v float32
 	var err error

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/xent-go/xent"
@@ -83,8 +84,17 @@ func metricsJSON(t *testing.T, tr *Trainer) []byte {
 // of at least 95% after two short epochs.
 func TestLearns(t *testing.T) {
 	trainSet, testSet := stripes(512, 1), stripes(200, 2)
-	for _, loss := range []xent.Loss{xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal} {
-		tr, err := New(small(loss), "stripes", trainSet, testSet)
+	beta := 0.99
+	for _, c := range []struct {
+		loss xent.Loss
+		poly float64
+		cb   *float64
+	}{{xent.Softmax, 0, nil}, {xent.Sigmoid, 0, nil}, {xent.SoftmaxFocal, 0, nil}, {xent.SigmoidFocal, 0, nil},
+		{xent.Asymmetric, 0, nil}, {xent.Softmax, 1, nil}, {xent.Softmax, 0, &beta}, {xent.SoftmaxFocal, 0, &beta}} {
+		loss := c.loss
+		cfg := small(loss)
+		cfg.PolyEpsilon, cfg.ClassBalanced = c.poly, c.cb
+		tr, err := New(cfg, "stripes", trainSet, testSet)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -308,5 +318,37 @@ func TestConfigErrors(t *testing.T) {
 	wrong.Height = 27
 	if _, err := New(Defaults(), "stripes", wrong, testSet); !errors.Is(err, ErrConfig) {
 		t.Errorf("27×28 images: %v, want ErrConfig", err)
+	}
+}
+
+// TestConfigNewOptions: Poly-1 and class-balanced weights are checked
+// against the loss and their ranges.
+func TestConfigNewOptions(t *testing.T) {
+	beta, one := 0.9, 1.0
+	for _, c := range []struct {
+		cfg  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.Loss, c.PolyEpsilon = xent.Sigmoid, 1 }, "poly epsilon applies to the softmax loss"},
+		{func(c *Config) { c.PolyEpsilon = -2 }, "poly epsilon -2"},
+		{func(c *Config) { c.Loss, c.ClassBalanced = xent.SigmoidFocal, &beta }, "class-balanced weights apply to"},
+		{func(c *Config) { c.ClassBalanced = &one }, "class-balanced β 1"},
+		{func(c *Config) { c.Loss = xent.MultiLabelSoftmax }, "training takes"},
+	} {
+		cfg := Defaults()
+		c.cfg(&cfg)
+		if err := cfg.Check(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v: %v, want %q", cfg, err, c.want)
+		}
+	}
+	// A class with no training image has no class-balanced weight.
+	trainSet, testSet := stripes(64, 1), stripes(16, 2)
+	for i := range trainSet.Labels {
+		trainSet.Labels[i] = 0
+	}
+	cfg := small(xent.Softmax)
+	cfg.ClassBalanced = &beta
+	if _, err := New(cfg, "stripes", trainSet, testSet); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "has count 0") {
+		t.Errorf("a class without images: %v", err)
 	}
 }

@@ -73,6 +73,7 @@ var commands = []command{
 	{"bench", "time a loss against the memory-copy ceiling", runBench},
 	{"train", "train a CNN on MNIST with one of the losses", runTrain},
 	{"predict", "classify images with a network xent train saved", runPredict},
+	{"weights", "class-balanced weights from class counts or targets", runWeights},
 	{"plot", "draw the tutorial's loss figures with xent's functions", runPlot},
 	{"experiment", "multi-label MNIST: softmax with 1/M against sigmoid", runExperiment},
 	{"version", "the version, commit and Go version of this build", runVersion},
@@ -101,8 +102,11 @@ func writeStdout(stdout io.Writer, b []byte) error {
 
 // plural writes a count with its noun: "1 epoch", "3 epochs".
 func plural(n int, noun string) string {
-	if n == 1 {
+	switch {
+	case n == 1:
 		return "1 " + noun
+	case strings.HasSuffix(noun, "s"):
+		return fmt.Sprintf("%d %ses", n, noun) // classes
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -55,7 +55,7 @@ func writeNpy(t *testing.T, path string, shape []int, data any) string {
 // TestEvalGolden runs every reference case through xent eval on .npy
 // files and compares the loss and gradient it writes.
 func TestEvalGolden(t *testing.T) {
-	cases, err := golden.LoadAll("../../testdata/golden", "../../testdata/refgen", "../../testdata/golden-v2")
+	cases, err := golden.LoadAll("../../testdata/golden", "../../testdata/refgen", "../../testdata/golden-v2", "../../testdata/refgen-v2")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,6 +51,7 @@ predict classifies new images with the checkpoint.`
 // trainFlags are the flags of xent train.
 type trainFlags struct {
 	dataset, dir, loss, optimizer string
+	classBalanced                 optionalFloat
 	out, save, resume             string
 	force                         bool
 	images, labels                string
@@ -71,7 +72,9 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 	var f trainFlags
 	fs.StringVar(&f.dataset, "dataset", "mnist", "mnist or fashion-mnist")
 	fs.StringVar(&f.dir, "data", "", "`directory` of the four idx files (.gz or not); default: see above")
-	fs.StringVar(&f.loss, "loss", string(def.Loss), "softmax, sigmoid, softmax-focal or sigmoid-focal")
+	fs.StringVar(&f.loss, "loss", string(def.Loss), "softmax, sigmoid, softmax-focal, sigmoid-focal or asymmetric")
+	fs.Float64Var(&f.cfg.PolyEpsilon, "poly-epsilon", 0, "Poly-1's `ε` ≥ -1 for the softmax loss")
+	fs.Var(&f.classBalanced, "class-balanced", "weigh the classes with class-balanced weights of `β` in [0, 1) from the training labels' counts")
 	fs.IntVar(&f.cfg.Epochs, "epochs", def.Epochs, "passes over the training set")
 	fs.IntVar(&f.cfg.Batch, "batch", def.Batch, "images per step")
 	fs.Float64Var(&f.cfg.LR, "lr", def.LR, "learning rate")
@@ -121,11 +124,14 @@ func runTrain(stdout, stderr io.Writer, args []string) error {
 			return err
 		}
 		f.cfg.Loss, f.cfg.Optimizer = loss, f.optimizer
+		if f.classBalanced.set {
+			f.cfg.ClassBalanced = new(f.classBalanced.v)
+		}
 		if err := f.cfg.Check(); err != nil {
 			return usagef("train: %v", strings.TrimPrefix(err.Error(), train.ErrConfig.Error()+": "))
 		}
 	} else {
-		for _, name := range []string{"loss", "epochs", "batch", "lr", "optimizer", "momentum", "seed", "workers", "force"} {
+		for _, name := range []string{"loss", "epochs", "batch", "lr", "optimizer", "momentum", "seed", "workers", "force", "poly-epsilon", "class-balanced"} {
 			if set[name] {
 				return usagef("train: --%s with --resume: the checkpoint holds the run's settings", name)
 			}

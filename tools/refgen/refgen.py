@@ -5,6 +5,7 @@ Writes one JSON file per loss in the format of testdata/golden/README.md:
 
     /usr/bin/python3 tools/refgen/refgen.py --out testdata/refgen
     /usr/bin/python3 tools/refgen/refgen.py --out testdata/golden   # regenerate the golden set
+    /usr/bin/python3 tools/refgen/refgen.py --v2 --out testdata/refgen-v2   # asymmetric, Poly-1, sample weights
 
 Needs Debian's python3-torch and python3-torchvision (PyTorch 1.13); the
 tests only read the JSON it wrote, never PyTorch. The cases are drawn from
@@ -50,8 +51,10 @@ def reduce(per, reduction, n, divisor):
 
 
 def per_position(loss, x, target, opts):
-    """The loss of each position (each element for the sigmoid losses) and
-    the mean's divisor, with PyTorch's own functions where it has the loss."""
+    """The loss of each position (each element for the per-element losses)
+    and what each contributes to the mean's divisor, with PyTorch's own
+    functions where it has the loss and our own implementations of the
+    definitions where it has not."""
     C = x.shape[1]
     if loss == "softmax":
         ignore = opts.get("ignore_index", -100)
@@ -60,26 +63,36 @@ def per_position(loss, x, target, opts):
                               label_smoothing=opts.get("label_smoothing", 0.0), reduction="none")
         counted = target != ignore
         wy = torch.ones_like(per) if w is None else w[target.clamp(0, C - 1)]
-        return per, (wy * counted).sum()
+        if opts.get("poly_epsilon"):
+            hot = F.one_hot(target.clamp(0, C - 1), C).movedim(-1, 1).to(torch.float64)
+            per = per + poly_term(x, smoothed(hot, opts, C), w, opts["poly_epsilon"]) * counted
+        return per, wy * counted
     if loss == "softmax_prob":
         per = F.cross_entropy(x, target, weight=opts.get("weight"),
                               label_smoothing=opts.get("label_smoothing", 0.0), reduction="none")
-        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+        if opts.get("poly_epsilon"):
+            per = per + poly_term(x, smoothed(target, opts, C), opts.get("weight"), opts["poly_epsilon"])
+        return per, torch.ones_like(per)
     if loss == "multilabel_softmax":
         logp = F.log_softmax(x, 1)
         m = target.sum(1)
         per = torch.where(m > 0, -(target * logp).sum(1) / m.clamp_min(1e-300), torch.zeros_like(m))
-        return per, (m > 0).sum().to(torch.float64)
+        return per, (m > 0).to(torch.float64)
     if loss == "sigmoid":
         w, q = opts.get("weight"), opts.get("pos_weight")
         shape = [1, C] + [1] * (x.dim() - 2)  # per class, along axis 1
         per = F.binary_cross_entropy_with_logits(
             x, target, weight=None if w is None else w.reshape(shape),
             pos_weight=None if q is None else q.reshape(shape), reduction="none")
-        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+        return per, torch.ones_like(per)
     if loss == "sigmoid_focal":
         per = sigmoid_focal_loss(x, target, alpha=opts["alpha"], gamma=opts["gamma"], reduction="none")
-        return per, torch.tensor(float(per.numel()), dtype=torch.float64)
+        return per, torch.ones_like(per)
+    if loss == "asymmetric":
+        per = asymmetric_stable(x, target, opts)
+        if opts.get("form") == "repository":
+            per = asymmetric_repository(x, target, opts)
+        return per, torch.ones_like(per)
     if loss == "softmax_focal":
         ignore = opts.get("ignore_index", -100)
         counted = target != ignore
@@ -89,8 +102,70 @@ def per_position(loss, x, target, opts):
         a = torch.ones_like(logp) if alpha is None else alpha[y]
         per = -a * (1 - logp.exp()) ** opts["gamma"] * logp
         per = torch.where(counted, per, torch.zeros_like(per))
-        return per, counted.sum().to(torch.float64)
+        return per, counted.to(torch.float64)
     raise ValueError(loss)
+
+
+def smoothed(t, opts, C):
+    """The smoothed target distribution (1−ε)t + ε/C."""
+    eps = opts.get("label_smoothing", 0.0)
+    return (1 - eps) * t + eps / C
+
+
+def poly_term(x, t, w, eps):
+    """Poly-1's ε·Σ_c w_c t_c (1 − p_c) per position (Leng et al. 2022)."""
+    v = t if w is None else t * w.reshape([1, -1] + [1] * (x.dim() - 2))
+    return eps * (v * (1 - F.softmax(x, 1))).sum(1)
+
+
+def asl_params(opts):
+    return opts.get("gamma_pos", 0.0), opts.get("gamma_neg", 4.0), opts.get("clip", 0.05)
+
+
+def asl_weight(x, per, opts):
+    w = opts.get("weight")
+    return per if w is None else per * w.reshape([1, -1] + [1] * (x.dim() - 2))
+
+
+def asymmetric_repository(x, y, opts):
+    """The ASL repository's AsymmetricLoss (Ridnik et al. 2021) for targets
+    in {0, 1}, per element, without its eps clamp; its default
+    disable_torch_grad_focal_loss is DetachFocalWeight."""
+    gp, gn, clip = asl_params(opts)
+    xs_pos = torch.sigmoid(x)
+    xs_neg = 1 - xs_pos
+    if clip > 0:
+        xs_neg = (xs_neg + clip).clamp(max=1)
+    loss = y * torch.log(xs_pos) + (1 - y) * torch.log(xs_neg)
+    if gp > 0 or gn > 0:
+        pt = xs_pos * y + xs_neg * (1 - y)
+        gamma = gp * y + gn * (1 - y)
+        if opts.get("detach_focal_weight"):
+            with torch.no_grad():
+                w = torch.pow(1 - pt, gamma)
+        else:
+            w = torch.pow(1 - pt, gamma)
+        loss = loss * w
+    return asl_weight(x, -loss, opts)
+
+
+def asymmetric_stable(x, t, opts):
+    """The asymmetric loss in log-stable form for any t in [0, 1]:
+    log p = −softplus(−x), 1 − p = σ(−x), log(1 − p_m) = log(min(1, σ(−x) + m))
+    (−softplus(x) for m = 0), 0^0 = 1."""
+    gp, gn, clip = asl_params(opts)
+    detach = (lambda f: f.detach()) if opts.get("detach_focal_weight") else (lambda f: f)
+    pos = F.softplus(-x)
+    if gp != 0:
+        pos = detach(torch.sigmoid(-x) ** gp) * pos
+    if clip == 0:
+        neg, pm = F.softplus(x), torch.sigmoid(x)
+    else:
+        pm = (torch.sigmoid(x) - clip).clamp(min=0)
+        neg = -torch.log((torch.sigmoid(-x) + clip).clamp(max=1))
+    if gn != 0:
+        neg = detach(torch.where(pm > 0, pm, torch.zeros_like(pm)) ** gn) * neg
+    return asl_weight(x, t * pos + (1 - t) * neg, opts)
 
 
 def make_case(name, loss, dtype, x, target, opts, reduction, rng):
@@ -98,7 +173,14 @@ def make_case(name, loss, dtype, x, target, opts, reduction, rng):
     if target.is_floating_point():
         target = rounded(target, dtype)
     tensor_opts = {k: rounded(v, dtype) if torch.is_tensor(v) else v for k, v in opts.items()}
-    per, divisor = per_position(loss, x, target, tensor_opts)
+    per, counts = per_position(loss, x, target, tensor_opts)
+    tensor_opts.pop("form", None)
+    s = tensor_opts.get("sample_weight")
+    if s is not None:  # one per position: a position's losses times s, counted s times
+        if per.dim() == x.dim():
+            s = s.unsqueeze(1)
+        per, counts = per * s, counts * s
+    divisor = counts.sum()
     case = {"name": name, "loss": loss, "dtype": dtype, "shape": list(x.shape), "logits": flat(x),
             "target_shape": list(target.shape),
             "targets": [int(v) for v in target.reshape(-1).tolist()] if not target.is_floating_point() else flat(target)}
@@ -266,14 +348,96 @@ def generate_linear(rng):
     return cases
 
 
+def targets_v2(loss, shape, rng, hard=False):
+    if loss == "asymmetric":
+        t = (rng.uniform(shape, 0, 1) < 0.3).to(torch.float64)
+        if hard:
+            return t
+        return torch.where(rng.uniform(shape, 0, 1) < 0.3, rng.uniform(shape, 0, 1), t)
+    return targets_for(loss, shape, rng, -100 if loss in ("softmax", "softmax_focal") else None)
+
+
+def generate_v2(rng):
+    """Cases for the asymmetric loss (both forms), Poly-1 and sample weights,
+    by file name."""
+    files = {"asymmetric": [], "poly": [], "sample_weight": []}
+    asl = [(gp, gn, m) for gp, gn, m in [(0.0, 4.0, 0.05), (1.0, 4.0, 0.05), (0.0, 0.0, 0.0), (0.5, 2.5, 0.2), (2.0, 1.0, 0.0)]]
+    for shape in ([3, 5], [2, 4, 3], [2, 3, 2, 2]):
+        C = shape[1]
+        for gp, gn, m in asl:
+            for detach in (False, True):
+                for form, hard in (("repository", True), ("stable", False)):
+                    opts = {"gamma_pos": gp, "gamma_neg": gn, "clip": m, "form": form}
+                    if detach:
+                        opts["detach_focal_weight"] = True
+                    if form == "stable" and not detach:
+                        opts["weight"] = rng.uniform([C], 0.1, 1.1)
+                    for reduction in REDUCTIONS:
+                        x, t = rng.normal(shape), targets_v2("asymmetric", shape, rng, hard)
+                        for dtype in ("float64", "float32"):
+                            name = "ours_asl_%s_gp%g_gn%g_m%g%s_%s_%s_%s" % (form, gp, gn, m, "_detach" if detach else "",
+                                                                           reduction, "x".join(map(str, shape)), dtype)
+                            files["asymmetric"].append(make_case(name, "asymmetric", dtype, x, t, opts, reduction, rng))
+        for loss, variants_ in (("softmax", [{}, {"weight": True}, {"label_smoothing": 0.2}, {"weight": True, "label_smoothing": 0.1}]),
+                                ("softmax_prob", [{}, {"weight": True, "label_smoothing": 0.3}])):
+            for eps in (-1.0, 0.5, 2.0):
+                for v in variants_:
+                    opts = {"poly_epsilon": eps}
+                    if v.get("weight"):
+                        opts["weight"] = rng.uniform([C], 0.1, 1.1)
+                    if "label_smoothing" in v:
+                        opts["label_smoothing"] = v["label_smoothing"]
+                    if loss == "softmax":
+                        opts["ignore_index"] = -100
+                    for reduction in REDUCTIONS:
+                        x, t = rng.normal(shape), targets_v2(loss, shape, rng)
+                        label = "_".join(k for k in ("weight", "label_smoothing") if k in opts) or "plain"
+                        for dtype in ("float64", "float32"):
+                            name = "ours_poly_%s_e%g_%s_%s_%s_%s" % (loss, eps, label, reduction, "x".join(map(str, shape)), dtype)
+                            files["poly"].append(make_case(name, loss, dtype, x, t, opts, reduction, rng))
+        positions = [shape[0]] + shape[2:]
+        for loss in ("softmax", "softmax_prob", "multilabel_softmax", "sigmoid", "sigmoid_focal", "softmax_focal", "asymmetric"):
+            opts = {"sample_weight": rng.uniform(positions, 0, 2) * (rng.uniform(positions, 0, 1) < 0.8)}
+            if loss == "sigmoid_focal":
+                opts.update(alpha=0.25, gamma=2.0)
+            if loss == "softmax_focal":
+                opts.update(gamma=2.0, ignore_index=-100)
+            if loss in ("softmax", "sigmoid", "asymmetric"):
+                opts["weight"] = rng.uniform([C], 0.1, 1.1)
+            for reduction in REDUCTIONS:
+                x, t = rng.normal(shape), targets_v2(loss, shape, rng)
+                for dtype in ("float64", "float32"):
+                    name = "ours_sw_%s_%s_%s_%s" % (loss, reduction, "x".join(map(str, shape)), dtype)
+                    files["sample_weight"].append(make_case(name, loss, dtype, x, t, opts, reduction, rng))
+    for scale in (50.0, 1e4):  # logits far from zero
+        shape = [6, 9]
+        x = rng.normal(shape, scale)
+        for loss, opts in (("asymmetric", {"form": "stable"}), ("asymmetric", {"gamma_pos": 1.0, "clip": 0.0, "form": "stable"}),
+                           ("softmax", {"poly_epsilon": 1.0}), ("softmax_prob", {"poly_epsilon": -0.5})):
+            t = targets_v2(loss, shape, rng)
+            for dtype in ("float64", "float32"):
+                name = "ours_extreme_%g_%s_%s_%s" % (scale, loss, "_".join("%s%s" % kv for kv in opts.items() if kv[0] != "form"), dtype)
+                files["asymmetric" if loss == "asymmetric" else "poly"].append(make_case(name, loss, dtype, x, t, opts, "mean", rng))
+    return files
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="directory for the JSON files")
     ap.add_argument("--seed", type=int, default=20261128)
     ap.add_argument("--linear", action="store_true", help="write linear.json, the fused linear loss's cases, instead")
+    ap.add_argument("--v2", action="store_true", help="write the asymmetric loss's, Poly-1's and sample weights' cases instead")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(1)
+    if args.v2:
+        for name, cases in generate_v2(Rng(args.seed + 200)).items():
+            path = os.path.join(args.out, name + ".json")
+            with open(path, "w") as f:
+                json.dump(cases, f, separators=(",", ":"))
+                f.write("\n")
+            print("%s: %d cases" % (path, len(cases)))
+        return
     if args.linear:
         path = os.path.join(args.out, "linear.json")
         cases = generate_linear(Rng(args.seed + 100))
