@@ -25,17 +25,59 @@ func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, 
 		e.Losses = losses[from:to]
 	}
 	if red.sample != nil {
-		sw := buf.grow(to - from)
-		for k := range sw {
-			wk := ws
-			if w != nil {
-				wk = w[k]
-			}
-			sw[k] = wk * T(red.weight(from+k))
-		}
-		e.W = sw
+		e.W = sampleWeighted(buf.grow(to-from), red, from, w, ws)
 	}
 	return e
+}
+
+// sampleWeighted fills sw with the weights of elements from … from+len(sw)
+// (w_k, or ws when w is nil) times their positions' sample weights: row by
+// row for an (N, C) shape (one position a row), otherwise in runs of one
+// (n, c), whose positions are consecutive.
+func sampleWeighted[T Float](sw []T, red *reducer[T], from int, w []T, ws T) []T {
+	inner, per := red.d.inner, red.d.c*red.d.inner
+	for k := 0; k < len(sw); {
+		e := from + k
+		var run int
+		if inner == 1 { // a row: one position
+			run = min(per-e%per, len(sw)-k)
+			s := red.sample[e/per]
+			dst := sw[k : k+run]
+			if w == nil {
+				fill(dst, ws*s)
+			} else { // w·s, one rounding, in the SIMD kernel
+				copy(dst, w[k:k+run])
+				kernel.ScaleAdd(dst, s, nil, 0, 0)
+			}
+		} else { // consecutive positions of one (n, c)
+			n, s := e/per, e%inner
+			run = min(inner-s, len(sw)-k)
+			sample, dst := red.sample[n*inner+s:n*inner+s+run], sw[k:k+run]
+			copy(dst, sample)
+			switch {
+			case w != nil: // not used: runs of one (n, c) have one weight, ws
+				for i := range dst {
+					dst[i] *= w[k+i]
+				}
+			case ws != 1:
+				kernel.ScaleAdd(dst, ws, nil, 0, 0)
+			}
+		}
+		k += run
+	}
+	return sw
+}
+
+// fill sets every value of dst to v, by doubling copies (copy is a
+// vectorised memmove; a loop of stores is not vectorised).
+func fill[T Float](dst []T, v T) {
+	if len(dst) == 0 {
+		return
+	}
+	dst[0] = v
+	for n := 1; n < len(dst); n *= 2 {
+		copy(dst[n:], dst[:n])
+	}
 }
 
 // weightBuf holds the per-element weights of sample-weighted elements, on a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -18,11 +19,13 @@ import (
 	"github.com/xent-go/xent/internal/memlimit"
 )
 
-const benchSynopsis = `--loss NAME --shape NxC[xD…] [--dtype float32|float64] [--workers W] [--json]
+const benchSynopsis = `--loss NAME --shape NxC[xD…] [loss flags] [--dtype float32|float64] [--workers W] [--json]
        xent bench --loss linear-softmax --shape NxDxC [--materialized] [--chunk R] [--json]
 
-Times the fused value+gradient call of a loss (default options, reduction
-mean) on random inputs of the shape, and, interleaved in the same process,
+Times the fused value+gradient call of a loss (its options as the flags
+give them, xent eval's; a per-class or per-position file may be the word
+random, drawn in [0.1, 2.1]) on random inputs of the shape, and,
+interleaved in the same process,
 a copy of the logits into the gradient buffer on as many goroutines: the
 same bytes read and written, the memory-bus ceiling. Prints the medians of
 --runs runs, each at least --min-time long; copy_ratio is the copy's time
@@ -36,22 +39,24 @@ a process of its own (bench/linear.sh does) to compare them.`
 
 // benchReport is what xent bench prints; with --json, one object.
 type benchReport struct {
-	Loss         string  `json:"loss"`
-	Shape        []int   `json:"shape"`
-	Dtype        string  `json:"dtype"`
-	Workers      int     `json:"workers"`
-	Path         string  `json:"path"`
-	NsPerElement float64 `json:"ns_per_element"`
-	GBPerS       float64 `json:"gb_per_s"`
-	AllocsPerOp  float64 `json:"allocs_per_op"`
-	CopyGBPerS   float64 `json:"copy_gb_per_s"`
-	CopyRatio    float64 `json:"copy_ratio"`
-	Runs         int     `json:"runs"`
+	Loss         string   `json:"loss"`
+	Options      []string `json:"options,omitempty"` // the option flags given
+	Shape        []int    `json:"shape"`
+	Dtype        string   `json:"dtype"`
+	Workers      int      `json:"workers"`
+	Path         string   `json:"path"`
+	NsPerElement float64  `json:"ns_per_element"`
+	GBPerS       float64  `json:"gb_per_s"`
+	AllocsPerOp  float64  `json:"allocs_per_op"`
+	CopyGBPerS   float64  `json:"copy_gb_per_s"`
+	CopyRatio    float64  `json:"copy_ratio"`
+	Runs         int      `json:"runs"`
 }
 
 func runBench(stdout, stderr io.Writer, args []string) error {
 	fs := newFlagSet("bench", benchSynopsis)
-	lossName := fs.String("loss", "", "the loss (required), or linear-softmax with --shape NxDxC: the fused linear layer")
+	var lf lossFlags
+	lf.register(fs) // --loss also takes linear-softmax with --shape NxDxC: the fused linear layer
 	shapeFlag := fs.String("shape", "4096x1000", "logits shape `NxC[xD…]`")
 	dtype := fs.String("dtype", "float32", "float32 or float64")
 	workers := fs.Int("workers", 0, "goroutines (0: GOMAXPROCS)")
@@ -64,7 +69,7 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
 	}
-	if *lossName == "" {
+	if lf.loss == "" {
 		return usagef("bench: --loss is required")
 	}
 	if *runs < 1 || *runs > maxRuns {
@@ -79,13 +84,22 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if *chunk < 0 {
 		return usagef("bench: --chunk %d: want 0 (chosen from the shapes) or more", *chunk)
 	}
-	if *lossName == "linear-softmax" {
+	var given []string // the option flags, for the report
+	fs.Visit(func(f *flag.Flag) {
+		if _, _, known := optionOfFlag("", f.Name); known || f.Name == "reduction" {
+			given = append(given, "--"+f.Name+" "+f.Value.String())
+		}
+	})
+	if lf.loss == "linear-softmax" {
+		if len(given) > 0 {
+			return usagef("bench: %s: linear-softmax takes no loss options", given[0])
+		}
 		return runBenchLinear(stdout, *shapeFlag, *dtype, *workers, *runs, *minTime, *materialized, *chunk, *asJSON)
 	}
 	if *materialized || setFlags(fs)["chunk"] {
 		return usagef("bench: --materialized and --chunk apply to --loss linear-softmax")
 	}
-	loss, err := xent.ParseLoss(*lossName)
+	ch, err := lf.choose(fs)
 	if err != nil {
 		return err
 	}
@@ -118,20 +132,25 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	var r benchReport
 	switch *dtype {
 	case "float32":
-		r, err = benchLoss[float32](loss, shape, w, *runs, *minTime)
+		r, err = benchLoss[float32](&lf, ch, shape, w, *runs, *minTime)
 	case "float64":
-		r, err = benchLoss[float64](loss, shape, w, *runs, *minTime)
+		r, err = benchLoss[float64](&lf, ch, shape, w, *runs, *minTime)
 	default:
 		return usagef("bench: --dtype %q: want float32 or float64", *dtype)
 	}
 	if err != nil {
 		return err
 	}
+	r.Options = given
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(r)
 	}
-	fmt.Fprintf(stdout, "%s %s %s, %s, path %s: %.3f ns/element, %.1f GB/s (copy %.1f GB/s: %.0f%%), %.0f allocs/op, %s\n",
-		r.Loss, shapeString(r.Shape), r.Dtype, plural(r.Workers, "worker"), r.Path, r.NsPerElement, r.GBPerS, r.CopyGBPerS, 100*r.CopyRatio, r.AllocsPerOp, medianOf(r.Runs))
+	options := ""
+	if len(given) > 0 {
+		options = " " + strings.Join(given, " ")
+	}
+	fmt.Fprintf(stdout, "%s%s %s %s, %s, path %s: %.3f ns/element, %.1f GB/s (copy %.1f GB/s: %.0f%%), %.0f allocs/op, %s\n",
+		r.Loss, options, shapeString(r.Shape), r.Dtype, plural(r.Workers, "worker"), r.Path, r.NsPerElement, r.GBPerS, r.CopyGBPerS, 100*r.CopyRatio, r.AllocsPerOp, medianOf(r.Runs))
 	return nil
 }
 
@@ -143,7 +162,8 @@ const (
 	maxWorkers = 4096
 )
 
-func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
+func benchLoss[T xent.Float](lf *lossFlags, ch choice, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
+	loss := ch.loss
 	elements := elementsOf(shape)
 	var zero T
 	// float64 logits and targets drawn, their T copies, and the gradient.
@@ -155,7 +175,14 @@ func benchLoss[T xent.Float](loss xent.Loss, shape []int, workers, runs int, min
 	logits64, indices, targets64 := gradcheck.RandomInputs(rng, loss, shape)
 	logits, targets := convert[T](logits64), convert[T](targets64)
 	grad := make([]T, len(logits))
-	cfg := xent.Config[T]{Loss: loss, Workers: workers}
+	cfg, err := configOf[T](lf, ch, shape, rng)
+	if err != nil {
+		return benchReport{}, err
+	}
+	cfg.Workers = workers
+	if cfg.Reduction == xent.None {
+		cfg.GradOutput = nil // all ones
+	}
 	call := func() error {
 		_, err := xent.Evaluate(cfg, shape, logits, indices, targets, xent.Output[T]{Grad: grad})
 		return err
