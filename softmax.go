@@ -124,10 +124,12 @@ func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		li := 0.0
-		if base, y, counted := indexRow(r, j.targets, j.ignore, p); counted && j.poly != 0 {
+		base, y, counted := indexRow(r, j.targets, j.ignore, p)
+		switch {
+		case counted && j.poly != 0 && (j.w != nil || j.eps != 0):
 			li = polyRow(r, base, stride, classes, nil, y, j.w, j.eps, j.poly, r.red.scale(p))
 			sum += r.red.add(p, li)
-		} else if counted {
+		case counted:
 			lse, s := rowLogSumExp(r.x, r.grad, base, stride, classes)
 			wy := classWeight(j.w, y)
 			li = (1 - j.eps) * wy * (lse - float64(r.x[base+y*stride]))
@@ -135,9 +137,14 @@ func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 				// Σ_c w_c (lse − x_c) = W·lse − Σ_c w_c x_c
 				li += smooth * (j.wSum*lse - rowDot(j.w, r.x, base, stride, classes))
 			}
+			scale := r.red.scale(p)
+			if j.poly != 0 { // one-hot, unweighted: (1 + ε·p_y)·(p − e_y), l + ε·(1 − p_y)
+				py := math.Exp(-li)
+				li += j.poly * (1 - py)
+				scale *= 1 + j.poly*py
+			}
 			if r.grad != nil {
 				// ∂l/∂x_c = p_c·((1−ε)w_y + (ε/C)W) − (ε/C)w_c − [c=y](1−ε)w_y, p_c = e_c/s.
-				scale := r.red.scale(p)
 				a := ((1-j.eps)*wy + smooth*j.wSum) / s * scale
 				if j.w == nil {
 					rowScaleAdd(r.grad, base, stride, classes, a, nil, 0, 0, 0, -smooth*scale)
@@ -214,11 +221,10 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 			} else {
 				lse := ms[r] + math.Log(ss[r])
 				li = lse - float64(job.x[p*classes+int(ys[r])])
-				if j.poly != 0 { // (1 + ε·p_y)·(p − e_y): the row scaled once more, in cache
+				if j.poly != 0 { // (1 + ε·p_y)·(p − e_y): the row, in cache, scaled once more
 					py := math.Exp(-li)
 					li += j.poly * (1 - py)
-					row := job.grad[p*classes : (p+1)*classes]
-					kernel.ScaleAdd(row, T(1+j.poly*py), nil, 0, 0)
+					scaleRow(job.grad[p*classes:(p+1)*classes], T(1+j.poly*py))
 				}
 				sum += job.red.add(p, li)
 			}
@@ -226,6 +232,18 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 		}
 	}
 	return sum
+}
+
+// scaleRow multiplies a row by f: in Go for rows shorter than a few
+// vectors, where a kernel call costs more than the loop.
+func scaleRow[T Float](row []T, f T) {
+	if len(row) > 64 {
+		kernel.ScaleAdd(row, f, nil, 0, 0)
+		return
+	}
+	for i := range row {
+		row[i] *= f
+	}
 }
 
 // softmaxConfig is SoftmaxCrossEntropy for Evaluate.
