@@ -31,6 +31,10 @@ type Options[T Float] struct {
 	Weight         []T
 	IgnoreIndex    *int
 	LabelSmoothing float64
+	// SampleWeight is s, one finite weight ≥ 0 per row: a row's loss (and
+	// its gradients) is multiplied by its s, and Mean counts it s times,
+	// as xent's SampleWeight does. Nil means all 1.
+	SampleWeight []T
 	// ZLoss is z ≥ 0: each counted row adds z·lse², lse = log Σ_c e^{x_c}
 	// of its (capped) logits, reduced like the cross-entropy's count: Mean
 	// divides the z terms by the number of counted rows (not by Σ w_y).
@@ -107,11 +111,27 @@ func SoftmaxCrossEntropy[T Float, I xent.Index](n, d, c int, h, w, bias []T, tar
 		return 0, err
 	}
 	ignore := check.IgnoreIndex(opts.IgnoreIndex)
-	weighted := counted.Weight
+	weighted, rowsCounted := counted.Weight, float64(counted.Positions)
+	if s := opts.SampleWeight; s != nil { // Σ s·w_y and Σ s over the counted rows
+		weighted, rowsCounted = 0, 0
+		for r, y := range targets {
+			if int64(y) != ignore {
+				w := 1.0
+				if opts.Weight != nil {
+					w = float64(opts.Weight[int64(y)])
+				}
+				weighted += float64(s[r]) * w
+				rowsCounted += float64(s[r])
+			}
+		}
+	}
+	if opts.Reduction == xent.Mean && weighted > 0 && math.IsInf(1/weighted, 1) {
+		return 0, check.Option("the mean's divisor %g (the weights of the counted targets) is too small to divide by", weighted)
+	}
 	ceScale, zScale := 1.0, 1.0
 	switch opts.Reduction {
 	case xent.Mean:
-		ceScale, zScale = safeInverse(weighted), safeInverse(float64(counted.Positions))
+		ceScale, zScale = safeInverse(weighted), safeInverse(rowsCounted)
 	case xent.BatchMean:
 		ceScale, zScale = 1/float64(n), 1/float64(n)
 	}
@@ -162,16 +182,20 @@ func SoftmaxCrossEntropy[T Float, I xent.Index](n, d, c int, h, w, bias []T, tar
 			losses = out.Losses[r0 : r0+rows]
 			chunkOut.Losses = losses
 		}
+		var sample []T
+		if opts.SampleWeight != nil {
+			sample = opts.SampleWeight[r0 : r0+rows]
+		}
 		v, err := xent.SoftmaxCrossEntropy([]int{rows, c}, zc, targets[r0:r0+rows], xent.SoftmaxOptions[T]{
 			Reduction: xent.None, Weight: opts.Weight, IgnoreIndex: opts.IgnoreIndex,
-			LabelSmoothing: opts.LabelSmoothing, GradOutput: g[:rows], Workers: opts.Workers,
+			LabelSmoothing: opts.LabelSmoothing, SampleWeight: sample, GradOutput: g[:rows], Workers: opts.Workers,
 		}, chunkOut)
 		if err != nil {
 			return 0, err // validated above: not reached
 		}
 		total += float64(v)
 		if opts.ZLoss > 0 {
-			total += zLoss(zc, chunkOut.Grad, losses, targets[r0:r0+rows], ignore, rows, c, opts.ZLoss, zScale)
+			total += zLoss(zc, chunkOut.Grad, losses, targets[r0:r0+rows], sample, ignore, rows, c, opts.ZLoss, zScale)
 		}
 		if !needGrad {
 			continue
@@ -220,27 +244,32 @@ func safeInverse(x float64) float64 {
 	return 1 / x
 }
 
-// zLoss adds z·lse² of each counted row to its loss in losses (when not
+// zLoss adds s·z·lse² of each counted row to its loss in losses (when not
 // nil) and, times scale (the reduction's), returns their sum; when grad is
-// not nil it adds their gradient 2·z·lse·p·scale to it.
-func zLoss[T Float, I xent.Index](x, grad, losses []T, targets []I, ignore int64, rows, c int, zc, scale float64) float64 {
+// not nil it adds their gradient 2·s·z·lse·p·scale to it. s is the row's
+// sample weight (1 when sample is nil).
+func zLoss[T Float, I xent.Index](x, grad, losses []T, targets []I, sample []T, ignore int64, rows, c int, zc, scale float64) float64 {
 	sum := 0.0
 	for r := range rows {
 		if int64(targets[r]) == ignore {
 			continue
 		}
+		zr := zc
+		if sample != nil {
+			zr *= float64(sample[r])
+		}
 		row := x[r*c : (r+1)*c]
 		m := kernel.Max(row)
 		s := kernel.ExpShiftSum(nil, row, m)
 		lse := float64(m) + math.Log(s)
-		sum += zc * lse * lse * scale
+		sum += zr * lse * lse * scale
 		if losses != nil {
-			losses[r] = T(float64(losses[r]) + zc*lse*lse)
+			losses[r] = T(float64(losses[r]) + zr*lse*lse)
 		}
 		if grad != nil {
 			// ∂(z·lse²)/∂x_k = 2z·lse·p_k, p_k = e^{x_k − m}/s
 			g := grad[r*c : (r+1)*c]
-			a := 2 * zc * lse * scale / s
+			a := 2 * zr * lse * scale / s
 			for k, v := range row {
 				g[k] += T(a * math.Exp(float64(v)-float64(m)))
 			}
@@ -276,7 +305,8 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 	// The outputs are written while the inputs are still read.
 	outputs := []check.Named[T]{{Name: "gradient of H", V: out.H}, {Name: "gradient of W", V: out.W},
 		{Name: "gradient of the bias", V: out.Bias}, {Name: "losses buffer", V: out.Losses}}
-	inputs := []check.Named[T]{{Name: "matrix H", V: h}, {Name: "matrix W", V: w}, {Name: "bias", V: bias}, {Name: "weight", V: opts.Weight}}
+	inputs := []check.Named[T]{{Name: "matrix H", V: h}, {Name: "matrix W", V: w}, {Name: "bias", V: bias}, {Name: "weight", V: opts.Weight},
+		{Name: "sample weights", V: opts.SampleWeight}}
 	if err := check.Overlap(outputs, inputs); err != nil {
 		return check.Counted{}, err
 	}
@@ -287,6 +317,10 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 		return check.Counted{}, err
 	}
 	if err := check.LabelSmoothing(opts.LabelSmoothing); err != nil {
+		return check.Counted{}, err
+	}
+	row := func(p int) string { return fmt.Sprintf("row %d", p) }
+	if err := check.SampleWeights(opts.SampleWeight, n, row); err != nil {
 		return check.Counted{}, err
 	}
 	for _, v := range [...]struct {
@@ -300,13 +334,9 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 	if opts.ChunkRows < 0 {
 		return check.Counted{}, check.Option("chunk rows %d is negative", opts.ChunkRows)
 	}
-	counted, err := check.IndexTargets(targets, check.IgnoreIndex(opts.IgnoreIndex), c, opts.Weight,
-		func(p int) string { return fmt.Sprintf("row %d", p) })
+	counted, err := check.IndexTargets(targets, check.IgnoreIndex(opts.IgnoreIndex), c, opts.Weight, row)
 	if err != nil {
 		return check.Counted{}, err
-	}
-	if opts.Reduction == xent.Mean && counted.Weight > 0 && math.IsInf(1/counted.Weight, 1) {
-		return check.Counted{}, check.Option("the mean's divisor %g (the weights of the counted targets) is too small to divide by", counted.Weight)
 	}
 	return counted, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -124,6 +125,60 @@ func checkCase[T Float](t *testing.T, c *refCase, chunk int) {
 	}
 }
 
+// TestSampleWeights: with sample weights the chunked loss equals the
+// materialized one with xent's SampleWeight (checked against PyTorch), for
+// every reduction, in float64; all ones give the unweighted bits.
+func TestSampleWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(73, 74))
+	n, d, c := 23, 7, 11
+	h32, w32, b32, y := randomProblem(rng, n, d, c)
+	h, w, b := golden.Float64s(h32), golden.Float64s(w32), golden.Float64s(b32)
+	y[3] = xent.DefaultIgnoreIndex
+	s := make([]float64, n)
+	for i := range s {
+		s[i] = 2 * rng.Float64() * float64(rng.IntN(4)%3)
+	}
+	weight := make([]float64, c)
+	for i := range weight {
+		weight[i] = 0.5 + rng.Float64()
+	}
+	for _, red := range []xent.Reduction{xent.Mean, xent.Sum, xent.None, xent.BatchMean} {
+		out := Output[float64]{H: make([]float64, n*d), W: make([]float64, c*d), Bias: make([]float64, c)}
+		v, err := SoftmaxCrossEntropy(n, d, c, h, w, b, y, Options[float64]{Reduction: red, Weight: weight, LabelSmoothing: 0.1,
+			SampleWeight: s, ChunkRows: 5}, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mred := red
+		if red == xent.None {
+			mred = xent.Sum // linear's None returns the sum, with its gradient
+		}
+		mv, mh, mw, mb := Materialized(n, d, c, h, w, b, y, xent.SoftmaxOptions[float64]{Reduction: mred, Weight: weight,
+			LabelSmoothing: 0.1, SampleWeight: s}, 0)
+		for _, cmp := range []struct {
+			what      string
+			got, want []float64
+		}{{"loss", []float64{v}, []float64{mv}}, {"H", out.H, mh}, {"W", out.W, mw}, {"bias", out.Bias, mb}} {
+			if err := golden.Compare(fmt.Sprint(red, " ", cmp.what), cmp.got, cmp.want, "float64"); err != nil {
+				t.Error(err)
+			}
+		}
+	}
+	ones := make([]float32, n)
+	for i := range ones {
+		ones[i] = 1
+	}
+	for _, z := range []float64{0, 1e-3} {
+		plain := Output[float32]{H: make([]float32, n*d), Losses: make([]float32, n)}
+		weighted := Output[float32]{H: make([]float32, n*d), Losses: make([]float32, n)}
+		a, _ := SoftmaxCrossEntropy(n, d, c, h32, w32, b32, y, Options[float32]{ZLoss: z, ChunkRows: 5}, plain)
+		bv, _ := SoftmaxCrossEntropy(n, d, c, h32, w32, b32, y, Options[float32]{ZLoss: z, ChunkRows: 5, SampleWeight: ones}, weighted)
+		if a != bv || !slices.Equal(plain.H, weighted.H) || !slices.Equal(plain.Losses, weighted.Losses) {
+			t.Errorf("z-loss %v: sample weights of 1 change the result: %v, %v", z, a, bv)
+		}
+	}
+}
+
 // TestMatchesMaterialized compares the chunked computation with the
 // materialized one (all logits, xent.SoftmaxCrossEntropy, the products)
 // on a larger float32 shape.
@@ -190,6 +245,8 @@ func TestBadInput(t *testing.T) {
 		{"z-loss", n, d, c, h, w, nil, y, Options[float64]{ZLoss: -1}, xent.ErrOption, "z-loss -1"},
 		{"cap", n, d, c, h, w, nil, y, Options[float64]{SoftCap: -2}, xent.ErrOption, "soft cap -2"},
 		{"reduction", n, d, c, h, w, nil, y, Options[float64]{Reduction: 7}, xent.ErrOption, "reduction 7"},
+		{"sample weights length", n, d, c, h, w, nil, y, Options[float64]{SampleWeight: []float64{1}}, xent.ErrShape, "sample weights has 1 values"},
+		{"sample weight NaN", n, d, c, h, w, nil, y, Options[float64]{SampleWeight: []float64{1, math.NaN()}}, xent.ErrOption, "sample weight NaN at row 1"},
 	} {
 		gh := []float64{9, 9, 9, 9, 9, 9} // n·d values
 		_, err := SoftmaxCrossEntropy(tc.n, tc.d, tc.c, tc.h, tc.w, tc.b, tc.y, tc.opts, Output[float64]{H: gh})
@@ -247,6 +304,41 @@ func TestOverlappingBuffers(t *testing.T) {
 		}
 		if !slices.Equal(buf, before) {
 			t.Errorf("%s: a buffer was written", tc.name)
+		}
+	}
+}
+
+// TestSampleWeightsZLoss: with sample weights and a z-loss, the gradient
+// with respect to H is the derivative of the value (central differences,
+// float64), for Mean, whose z terms divide by Σ s of the counted rows.
+func TestSampleWeightsZLoss(t *testing.T) {
+	rng := rand.New(rand.NewPCG(75, 76))
+	n, d, c := 5, 3, 6
+	h32, w32, b32, y := randomProblem(rng, n, d, c)
+	h, w, b := golden.Float64s(h32), golden.Float64s(w32), golden.Float64s(b32)
+	y[1] = xent.DefaultIgnoreIndex
+	s := []float64{0.5, 2, 0, 1.5, 0.25}
+	opts := Options[float64]{ZLoss: 0.05, SampleWeight: s, SoftCap: 4}
+	dh := make([]float64, n*d)
+	if _, err := SoftmaxCrossEntropy(n, d, c, h, w, b, y, opts, Output[float64]{H: dh}); err != nil {
+		t.Fatal(err)
+	}
+	value := func() float64 {
+		v, err := SoftmaxCrossEntropy(n, d, c, h, w, b, y, opts, Output[float64]{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for i := range h {
+		x, eps := h[i], 1e-6
+		h[i] = x + eps
+		up := value()
+		h[i] = x - eps
+		down := value()
+		h[i] = x
+		if fd := (up - down) / (2 * eps); math.Abs(fd-dh[i]) > 1e-7*math.Max(1, math.Abs(fd)) {
+			t.Errorf("dH[%d] = %v, finite difference %v", i, dh[i], fd)
 		}
 	}
 }

@@ -22,14 +22,13 @@ import (
 const benchSynopsis = `--loss NAME --shape NxC[xD…] [loss flags] [--dtype float32|float64] [--workers W] [--json]
        xent bench --loss linear-softmax --shape NxDxC [--materialized] [--chunk R] [--json]
 
-Times the fused value+gradient call of a loss (its options as the flags
-give them, xent eval's; a per-class or per-position file may be the word
-random, drawn in [0.1, 2.1]) on random inputs of the shape, and,
-interleaved in the same process,
-a copy of the logits into the gradient buffer on as many goroutines: the
-same bytes read and written, the memory-bus ceiling. Prints the medians of
---runs runs, each at least --min-time long; copy_ratio is the copy's time
-over the loss's.
+Times the fused value+gradient call of a loss on random inputs of the
+shape, with the options the flags give (xent eval's; a per-class or
+per-position file may be the word random: values drawn in [0.1, 2.1]),
+and, interleaved in the same process, a copy of the logits into the
+gradient buffer on as many goroutines: the same bytes read and written,
+the memory-bus ceiling. Prints the medians of --runs runs, each at least
+--min-time long; copy_ratio is the copy's time over the loss's.
 
 With --loss linear-softmax it times package linear's fused linear layer +
 softmax cross-entropy (H N×D, W C×D, all three gradients) instead, or with

@@ -118,6 +118,8 @@ func TestEvalBadInvocations(t *testing.T) {
 	xInt := writeNpy(t, f("xint.npy"), []int{2, 3}, []int64{1, 2, 3, 4, 5, 6})
 	x1d := writeNpy(t, f("x1d.npy"), []int{6}, []float32{1, 2, 3, 4, 5, 6})
 	idx := writeNpy(t, f("idx.npy"), []int{2}, []int64{0, 2})
+	idx3f := writeNpy(t, f("s3.npy"), []int{3}, []float32{1, 1, 1})
+	sNeg := writeNpy(t, f("sneg.npy"), []int{2}, []float32{1, -1})
 	idxBad := writeNpy(t, f("idxbad.npy"), []int{2}, []int64{0, 3})
 	idx3 := writeNpy(t, f("idx3.npy"), []int{3}, []int64{0, 2, 1})
 	idxFloat := writeNpy(t, f("idxf.npy"), []int{2}, []float32{0, 2})
@@ -164,6 +166,14 @@ func TestEvalBadInvocations(t *testing.T) {
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", w2}, 1, "weight of shape (2,); want one per class, (3,)"},
 		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--weight", wNeg}, 2, "weight[1] = -1"},
 		{[]string{"eval", "--loss", "softmax", "--reduction", "none", "--logits", x, "--targets", idx, "--grad-output", g}, 1, "upstream gradient of shape (3,); softmax's losses have shape (2,)"},
+		{[]string{"eval", "--loss", "asymmetric", "--logits", x, "--targets", prob, "--clip", "1"}, 2, "clip 1 is outside [0, 1)"},
+		{[]string{"eval", "--loss", "asymmetric", "--logits", x, "--targets", prob, "--gamma-pos", "-1"}, 2, "gamma_pos -1 is not a finite number ≥ 0"},
+		{[]string{"eval", "--loss", "asymmetric", "--logits", x, "--targets", probBad}, 1, "target 2 at element [1 1] is outside [0, 1]"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--detach-focal-weight"}, 2, "--detach-focal-weight does not apply to loss softmax"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", prob, "--poly-epsilon", "1"}, 2, "--poly-epsilon does not apply to loss sigmoid"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--poly-epsilon", "-2"}, 2, "poly epsilon -2 is not a finite number ≥ -1"},
+		{[]string{"eval", "--loss", "softmax", "--logits", x, "--targets", idx, "--sample-weight", idx3f}, 1, "sample_weight of shape (3,); want one per position, (2,)"},
+		{[]string{"eval", "--loss", "sigmoid", "--logits", x, "--targets", prob, "--sample-weight", sNeg}, 2, "sample weight -1 at position 1 is not a finite number ≥ 0"},
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"help", "frobnicate"}, 2, `help: unknown command "frobnicate"`},
 		{[]string{"gradcheck", "--loss", "softmax", "--shape", "4"}, 2, `shape "4": want NxC`},

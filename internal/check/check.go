@@ -70,6 +70,23 @@ func ClassWeights[T Float](name string, w []T, c int) error {
 	return nil
 }
 
+// SampleWeights validates sample weights: nil, or n finite values ≥ 0;
+// where names position i in the error.
+func SampleWeights[T Float](s []T, n int, where func(i int) string) error {
+	if s == nil {
+		return nil
+	}
+	if len(s) != n {
+		return Shape("sample weights has %d values; want one per position, %d", len(s), n)
+	}
+	for i, v := range s {
+		if f := float64(v); !(f >= 0) || math.IsInf(f, 1) {
+			return Option("sample weight %v at %s is not a finite number ≥ 0", f, where(i))
+		}
+	}
+	return nil
+}
+
 // LabelSmoothing validates ε ∈ [0, 1].
 func LabelSmoothing(eps float64) error {
 	if !(eps >= 0 && eps <= 1) {
