@@ -84,7 +84,20 @@ func fill[T Float](dst []T, v T) {
 // free list from call to call.
 type weightBuf[T Float] struct{ w []T }
 
-func getWeightBuf[T Float]() *weightBuf[T] { return parallel.Get[weightBuf[T]]() }
+// weightBufFor returns a buffer from the free list when red has sample
+// weights, nil otherwise; putWeightBuf returns it.
+func weightBufFor[T Float](red *reducer[T]) *weightBuf[T] {
+	if red.sample == nil {
+		return nil
+	}
+	return parallel.Get[weightBuf[T]]()
+}
+
+func putWeightBuf[T Float](b *weightBuf[T]) {
+	if b != nil {
+		parallel.Put(b)
+	}
+}
 
 func (b *weightBuf[T]) grow(n int) []T {
 	if cap(b.w) < n {

@@ -90,11 +90,8 @@ type sigmoidJob[T Float] struct {
 
 func (j *sigmoidJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
-	var buf *weightBuf[T]
-	if j.red.sample != nil {
-		buf = getWeightBuf[T]()
-		defer parallel.Put(buf)
-	}
+	buf := weightBufFor(&j.red)
+	defer putWeightBuf(buf)
 	if !j.weighted { // one call for the block
 		e := j.elements(lo, hi, nil, nil, 1, 1, buf)
 		return kernel.Sigmoid(&e)

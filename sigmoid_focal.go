@@ -83,11 +83,8 @@ type sigmoidFocalJob[T Float] struct {
 
 func (j *sigmoidFocalJob[T]) Block(i int) float64 {
 	lo, hi := j.b.span(i)
-	var buf *weightBuf[T]
-	if j.red.sample != nil {
-		buf = getWeightBuf[T]()
-		defer parallel.Put(buf)
-	}
+	buf := weightBufFor(&j.red)
+	defer putWeightBuf(buf)
 	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1, buf)
 	return kernel.SigmoidFocal(&e, j.alpha, j.gamma)
 }
