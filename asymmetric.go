@@ -5,7 +5,6 @@ import (
 
 	"github.com/xent-go/xent/internal/check"
 	"github.com/xent-go/xent/internal/kernel"
-	"github.com/xent-go/xent/internal/parallel"
 )
 
 // Defaults of the asymmetric loss, as Ridnik et al. (2021) recommend.
@@ -63,9 +62,10 @@ type AsymmetricOptions[T Float] struct {
 // {0, 1} the value is that repository's without its eps clamp; γ+ = γ− = m = 0
 // is SigmoidCrossEntropy.
 //
-// Each element is computed in plain Go, in float64, in blocks whose sums are
-// added in a fixed order. Reductions, outputs and GradOutput are per
-// element, as for SigmoidCrossEntropy.
+// Elements run in the SIMD kernels of internal/kernel (kernel.Asymmetric:
+// whole γ+ and γ− up to 16; other γ in plain Go, in float64), in blocks
+// whose sums are added in a fixed order. Reductions, outputs and GradOutput
+// are per element, as for SigmoidCrossEntropy.
 //
 // Errors, returned before anything is written: ErrShape for a bad shape or
 // length, or outputs that overlap the inputs (see Output); ErrTarget for a
@@ -81,17 +81,10 @@ func AsymmetricLoss[T Float](shape []int, logits, targets []T, opts AsymmetricOp
 	if err := c.validate(err); err != nil {
 		return 0, err
 	}
-	job := parallel.Get[asymmetricJob[T]]()
-	*job = asymmetricJob[T]{l: c.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses, w: opts.Weight,
-		red: c.red, p: a}
-	// A run is a row of (N, C) (the weights vary along it) or the d1⋯dk
-	// elements of one (n, c) (one weight).
-	job.run = c.inner
-	if c.inner == 1 {
-		job.run = c.c
-	}
-	job.b = newBlocking(c.elements/max(job.run, 1), job.run)
-	return c.red.value(runJob(job, job.b, opts.Workers)), nil
+	job := newElementJob(&c, opts.Weight, nil)
+	job.kernel, job.asymmetric = asymmetricKernel, kernel.AsymmetricParams{GammaPos: a.gammaPos, GammaNeg: a.gammaNeg,
+		Clip: a.clip, Detach: a.detach}
+	return job.runOn(opts.Workers), nil
 }
 
 // asymmetricParams are the loss's numbers, validated.
@@ -129,114 +122,6 @@ func exponent(name string, v *float64, def float64) (float64, error) {
 		return 0, optionError("%s %v is not a finite number ≥ 0", name, g)
 	}
 	return *v, nil
-}
-
-// asymmetricJob is AsymmetricLoss's computation: blocks of runs of
-// elements.
-type asymmetricJob[T Float] struct {
-	l                  dims
-	x, t, grad, losses []T
-	w                  []T
-	red                reducer[T]
-	p                  asymmetricParams
-	run                int // elements per run
-	b                  blocking
-}
-
-func (j *asymmetricJob[T]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	sum := 0.0
-	for r := lo; r < hi; r++ {
-		for k, e := 0, r*j.run; k < j.run; k, e = k+1, e+1 {
-			c := k // a row of (N, C): element k is class k
-			if j.l.inner > 1 {
-				c = r % j.l.c
-			}
-			w := classWeight(j.w, c)
-			li, d := j.p.element(float64(j.x[e]), float64(j.t[e]))
-			li, d = w*li, w*d
-			if j.grad != nil {
-				j.grad[e] = T(d * j.red.scale(e))
-			}
-			if j.losses != nil {
-				j.losses[e] = T(li * j.red.weight(e))
-			}
-			sum += j.red.add(e, li)
-		}
-	}
-	return sum
-}
-
-// element returns the loss and derivative of one element with logit x and
-// target t, unweighted.
-func (a *asymmetricParams) element(x, t float64) (loss, grad float64) {
-	big, small, e := kernel.Sigmoids(x)
-	sx, smx := big, small // σ(x), σ(−x)
-	if x < 0 {
-		sx, smx = small, big
-	}
-	sp := math.Log1p(e)      // softplus(−|x|)
-	spNeg := max(-x, 0) + sp // softplus(−x) = −log p
-	spPos := max(x, 0) + sp  // softplus(x) = −log(1 − p)
-	if t != 0 {              // the positive term: t·(1−p)^γ+·softplus(−x)
-		f := power(smx, a.gammaPos) // (1−p)^γ+
-		loss = t * f * spNeg
-		if a.detach {
-			grad = -t * f * smx
-		} else {
-			grad = t * f * (-a.gammaPos*sx*spNeg - smx)
-		}
-	}
-	if t == 1 {
-		return loss, grad
-	}
-	// The negative term: (1−t)·p_m^γ−·(−log(1 − p_m)), p_m = max(p − m, 0).
-	if a.clip == 0 {
-		f := power(sx, a.gammaNeg) // p^γ−
-		loss += (1 - t) * f * spPos
-		if a.detach {
-			grad += (1 - t) * f * sx
-		} else if f != 0 {
-			// log(1−p)/p = −softplus(x)/σ(x)
-			grad += (1 - t) * f * (sx + a.gammaNeg*smx*spPos)
-		}
-		return loss, grad
-	}
-	pm := sx - a.clip
-	if !(pm > 0) {
-		return loss, grad // p ≤ m: the term and its derivative are 0 (and 0^0·log 1 = 0)
-	}
-	onePm := smx + a.clip // 1 − p_m < 1
-	var logOnePm float64  // log(1 − p_m), accurate where p_m is small and where it is near 1
-	if pm < 0.5 {
-		logOnePm = math.Log1p(-pm)
-	} else {
-		logOnePm = math.Log(onePm)
-	}
-	f := power(pm, a.gammaNeg)
-	loss -= (1 - t) * f * logOnePm
-	ss := sx * smx
-	if a.detach {
-		grad += (1 - t) * ss * f / onePm
-	} else {
-		grad += (1 - t) * ss * f * (1/onePm - a.gammaNeg*logOnePm/pm)
-	}
-	return loss, grad
-}
-
-// power returns b^g with 0^0 = 1, by multiplication for whole g up to 16.
-func power(b, g float64) float64 {
-	switch {
-	case g == 0:
-		return 1
-	case g == math.Trunc(g) && g <= 16:
-		r := b
-		for k := 1; k < int(g); k++ {
-			r *= b
-		}
-		return r
-	}
-	return math.Pow(b, g)
 }
 
 // asymmetricConfig is AsymmetricLoss for Evaluate.

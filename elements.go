@@ -5,6 +5,93 @@ import (
 	"github.com/xent-go/xent/internal/parallel"
 )
 
+// elementKernel says which element kernel an elementJob runs.
+type elementKernel int
+
+const (
+	sigmoidKernel elementKernel = iota
+	sigmoidFocalKernel
+	asymmetricKernel
+)
+
+// elementJob is the computation of the per-element losses: blocks of runs
+// of elements handed to an element kernel of internal/kernel. Without
+// class weights the elements are one stream; with them, a run is a row of
+// (N, C) (the weights vary along it) or the d1⋯dk elements of one (n, c)
+// (one weight).
+type elementJob[T Float] struct {
+	l                  dims
+	x, t, grad, losses []T
+	w, q               []T
+	red                reducer[T]
+	weighted           bool // class weights or positive weights are set
+	run                int  // elements per run
+	b                  blocking
+
+	kernel       elementKernel
+	alpha, gamma float64                 // sigmoid-focal
+	asymmetric   kernel.AsymmetricParams // asymmetric
+}
+
+// newElementJob returns the job of a validated call of a per-element loss
+// with class weights w and positive weights q (either may be nil), for the
+// caller to set the kernel and its parameters.
+func newElementJob[T Float](c *call[T, int], w, q []T) *elementJob[T] {
+	job := parallel.Get[elementJob[T]]()
+	*job = elementJob[T]{l: c.dims, x: c.logits, t: c.targets, grad: c.out.Grad, losses: c.out.Losses, w: w, q: q, red: c.red,
+		weighted: w != nil || q != nil}
+	switch {
+	case !job.weighted:
+		job.run = 1
+	case c.inner == 1:
+		job.run = c.c
+	default:
+		job.run = c.inner
+	}
+	job.b = newBlocking(c.elements/max(job.run, 1), job.run)
+	return job
+}
+
+// run runs the job on the workers and returns its value.
+func (j *elementJob[T]) runOn(workers int) T {
+	red := j.red // runJob clears the job
+	return red.value(runJob(j, j.b, workers))
+}
+
+func (j *elementJob[T]) Block(i int) float64 {
+	lo, hi := j.b.span(i)
+	buf := weightBufFor(&j.red)
+	defer putWeightBuf(buf)
+	if !j.weighted { // one call for the block
+		e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1, buf)
+		return j.call(&e)
+	}
+	sum := 0.0
+	for r := lo; r < hi; r++ {
+		from, to := r*j.run, (r+1)*j.run
+		var e kernel.Elements[T]
+		if j.l.inner == 1 { // a row: the weights vary along it
+			e = elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, j.w, j.q, 1, 1, buf)
+		} else { // the elements of one (n, c)
+			c := r % j.l.c
+			e = elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, nil, nil, T(classWeight(j.w, c)), T(classWeight(j.q, c)), buf)
+		}
+		sum += j.call(&e)
+	}
+	return sum
+}
+
+// call runs the job's kernel on e.
+func (j *elementJob[T]) call(e *kernel.Elements[T]) float64 {
+	switch j.kernel {
+	case sigmoidFocalKernel:
+		return kernel.SigmoidFocal(e, j.alpha, j.gamma)
+	case asymmetricKernel:
+		return kernel.Asymmetric(e, j.asymmetric)
+	}
+	return kernel.Sigmoid(e)
+}
+
 // elementsOf describes elements [from, to) of the sigmoid losses for
 // internal/kernel: the gradient scale is the reduction's, and w, q, ws, qs
 // the weights. With sample weights, each element's weight (w_i or ws)

@@ -2,8 +2,6 @@ package xent
 
 import (
 	"github.com/xent-go/xent/internal/check"
-	"github.com/xent-go/xent/internal/kernel"
-	"github.com/xent-go/xent/internal/parallel"
 )
 
 // SigmoidOptions configures SigmoidCrossEntropy. The zero value is PyTorch's
@@ -39,7 +37,7 @@ type SigmoidOptions[T Float] struct {
 // per element serves both.
 //
 // Elements run in the SIMD kernels of internal/kernel where the machine
-// has them (float32), in blocks whose sums are added in a fixed order.
+// has them, in blocks whose sums are added in a fixed order.
 //
 // targets has the logits' shape, and the losses are per element: Mean
 // divides by N·C·d1⋯dk, None writes N·C·d1⋯dk losses, and GradOutput has one
@@ -56,64 +54,7 @@ func SigmoidCrossEntropy[T Float](shape []int, logits, targets []T, opts Sigmoid
 	if err := c.validate(nil); err != nil {
 		return 0, err
 	}
-	l := c.layout
-	job := parallel.Get[sigmoidJob[T]]()
-	*job = sigmoidJob[T]{l: l.dims, x: logits, t: targets, grad: out.Grad, losses: out.Losses,
-		w: opts.Weight, q: opts.PosWeight, red: c.red}
-	// Without class weights the elements are one stream; with them, a run
-	// is a row of (N, C) (weights vary along it) or the d1⋯dk elements of
-	// one (n, c) (one weight).
-	job.weighted = opts.Weight != nil || opts.PosWeight != nil
-	switch {
-	case !job.weighted:
-		job.run = 1
-	case l.inner == 1:
-		job.run = l.c
-	default:
-		job.run = l.inner
-	}
-	job.b = newBlocking(l.elements/max(job.run, 1), job.run)
-	return c.red.value(runJob(job, job.b, opts.Workers)), nil
-}
-
-// sigmoidJob is SigmoidCrossEntropy's computation: blocks of runs of
-// elements handed to kernel.Sigmoid.
-type sigmoidJob[T Float] struct {
-	l                  dims
-	x, t, grad, losses []T
-	w, q               []T
-	red                reducer[T]
-	weighted           bool // class weights or positive weights are set
-	run                int  // elements per run
-	b                  blocking
-}
-
-func (j *sigmoidJob[T]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	buf := weightBufFor(&j.red)
-	defer putWeightBuf(buf)
-	if !j.weighted { // one call for the block
-		e := j.elements(lo, hi, nil, nil, 1, 1, buf)
-		return kernel.Sigmoid(&e)
-	}
-	sum := 0.0
-	for r := lo; r < hi; r++ {
-		from, to := r*j.run, (r+1)*j.run
-		var e kernel.Elements[T]
-		if j.l.inner == 1 { // a row: the weights vary along it
-			e = j.elements(from, to, j.w, j.q, 1, 1, buf)
-		} else { // the elements of one (n, c)
-			c := r % j.l.c
-			e = j.elements(from, to, nil, nil, T(classWeight(j.w, c)), T(classWeight(j.q, c)), buf)
-		}
-		sum += kernel.Sigmoid(&e)
-	}
-	return sum
-}
-
-// elements describes elements [from, to) for the kernels.
-func (j *sigmoidJob[T]) elements(from, to int, w, q []T, ws, qs T, buf *weightBuf[T]) kernel.Elements[T] {
-	return elementsOf(j.x, j.t, j.grad, j.losses, &j.red, from, to, w, q, ws, qs, buf)
+	return newElementJob(&c, opts.Weight, opts.PosWeight).runOn(opts.Workers), nil
 }
 
 // sigmoidConfig is SigmoidCrossEntropy for Evaluate.

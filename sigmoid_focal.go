@@ -2,9 +2,6 @@ package xent
 
 import (
 	"math"
-
-	"github.com/xent-go/xent/internal/kernel"
-	"github.com/xent-go/xent/internal/parallel"
 )
 
 // SigmoidFocalOptions configures SigmoidFocalLoss. The zero value is
@@ -66,27 +63,9 @@ func SigmoidFocalLoss[T Float](shape []int, logits, targets []T, opts SigmoidFoc
 	if err := c.validate(err); err != nil {
 		return 0, err
 	}
-	job := parallel.Get[sigmoidFocalJob[T]]()
-	*job = sigmoidFocalJob[T]{x: logits, t: targets, grad: out.Grad, losses: out.Losses, red: c.red,
-		alpha: alpha, gamma: gamma, b: newBlocking(c.elements, 1)}
-	return c.red.value(runJob(job, job.b, opts.Workers)), nil
-}
-
-// sigmoidFocalJob is SigmoidFocalLoss's computation: blocks of elements
-// handed to kernel.SigmoidFocal.
-type sigmoidFocalJob[T Float] struct {
-	x, t, grad, losses []T
-	red                reducer[T]
-	alpha, gamma       float64
-	b                  blocking
-}
-
-func (j *sigmoidFocalJob[T]) Block(i int) float64 {
-	lo, hi := j.b.span(i)
-	buf := weightBufFor(&j.red)
-	defer putWeightBuf(buf)
-	e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1, buf)
-	return kernel.SigmoidFocal(&e, j.alpha, j.gamma)
+	job := newElementJob(&c, nil, nil)
+	job.kernel, job.alpha, job.gamma = sigmoidFocalKernel, alpha, gamma
+	return job.runOn(opts.Workers), nil
 }
 
 // sigmoidFocalConfig is SigmoidFocalLoss for Evaluate.

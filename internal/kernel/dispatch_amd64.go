@@ -247,7 +247,7 @@ type elemArgs struct {
 	n                                        int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int // set by the kernel
 	a1, a2                                   float32
-	gamma                                    int
+	gamma, gamma2, mode                      int
 	lanes                                    [5][16]float32 // w, q, g, h, sink
 }
 
@@ -256,8 +256,46 @@ type elemArgs64 struct {
 	n                                        int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int
 	a1, a2                                   float64
-	gamma                                    int
+	gamma, gamma2, mode                      int
 	lanes                                    [5][8]float64
+}
+
+// The asymmetric kernel's frame: a1 = m, gamma = γ−, gamma2 = γ+, mode's
+// bits modeClip (m > 0) and modeDetach.
+const (
+	modeClip   = 1
+	modeDetach = 2
+)
+
+func asymmetricMode(p AsymmetricParams) int {
+	mode := 0
+	if p.Clip > 0 {
+		mode |= modeClip
+	}
+	if p.Detach {
+		mode |= modeDetach
+	}
+	return mode
+}
+
+func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
+	var a elemArgs
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
+	if avx512() {
+		return asymmetricAVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return asymmetricAVX2((*uint8)(unsafe.Pointer(&a)))
+}
+
+func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
+	var a elemArgs64
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	a.a1, a.gamma, a.gamma2, a.mode = p.Clip, int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
+	if avx512() {
+		return asymmetricF64AVX512((*uint8)(unsafe.Pointer(&a)))
+	}
+	return asymmetricF64AVX2((*uint8)(unsafe.Pointer(&a)))
 }
 
 // frame fills an element-kernel frame for e: only pointers to the

@@ -48,3 +48,6 @@ func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float
 
 func gemmTileF32() (mr, nr int)                                 { panic("kernel: no assembly") }
 func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) { panic("kernel: no assembly") }
+
+func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 { panic("kernel: no assembly") }
+func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 { panic("kernel: no assembly") }

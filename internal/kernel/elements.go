@@ -143,3 +143,115 @@ func SigmoidFocalElement(x, t, alpha, gamma float64) (loss, grad float64) {
 	ug := math.Pow(u, gamma)
 	return at * ug * bce, at * ug * (gamma*(sx*smx/u)*(1-2*t)*bce + dbce)
 }
+
+// AsymmetricParams are the asymmetric loss's γ+, γ−, margin m and
+// whether the focusing factors are held constant in the gradient.
+type AsymmetricParams struct {
+	GammaPos, GammaNeg, Clip float64
+	Detach                   bool
+}
+
+// Asymmetric computes the asymmetric loss element by element (Q is not
+// used):
+//
+//	l_i = w_i·a(x, t),  d_i = w_i·∂a/∂x (see AsymmetricElement)
+//
+// and writes and returns as Sigmoid does. The assembly takes whole γ+ and
+// γ− up to 16 and m = 0 or m ≥ 2⁻¹⁰⁰; any other runs in Go.
+func Asymmetric[T Float](e *Elements[T], p AsymmetricParams) float64 {
+	if active != Go && wholeGamma(p.GammaPos) && wholeGamma(p.GammaNeg) && (p.Clip == 0 || p.Clip >= 0x1p-100) {
+		if is32[T]() {
+			return asymmetricF32(e, p)
+		}
+		return asymmetricF64(e, p)
+	}
+	sum := 0.0
+	for i := range e.X {
+		w := pick(e.W, e.WS, i)
+		l, d := AsymmetricElement(float64(e.X[i]), float64(e.T[i]), p)
+		sum += store(e, i, w*l, w*d)
+	}
+	return sum
+}
+
+func wholeGamma(g float64) bool { return g == math.Trunc(g) && g >= 0 && g <= maxIntegerGamma }
+
+// AsymmetricElement returns the unweighted loss and derivative of one
+// element of the asymmetric loss, with p = σ(x) and p_m = max(p − m, 0):
+//
+//	a = t·(1−p)^γ+·softplus(−x) − (1−t)·p_m^γ−·log(1 − p_m)
+//	∂a/∂x = t·σ(−x)^γ+·(−γ+·σ(x)·softplus(−x) − σ(−x))
+//	      + (1−t)·[p > m]·σ(x)σ(−x)·p_m^γ−·(1/(1−p_m) − γ−·log(1−p_m)/p_m)
+//
+// with 1 − p_m = σ(−x) + m (for m = 0, −log(1 − p) = softplus(x) and the
+// second line is (1−t)·p^γ−·(σ(x) + γ−·σ(−x)·softplus(x))), 0^0 = 1. With
+// Detach the factors σ(−x)^γ+ and p_m^γ− are held constant:
+// −t·σ(−x)^(γ+ +1) + (1−t)·[p > m]·σ(x)σ(−x)·p_m^γ−/(1−p_m).
+func AsymmetricElement(x, t float64, p AsymmetricParams) (loss, grad float64) {
+	big, small, e := Sigmoids(x)
+	sx, smx := big, small // σ(x), σ(−x)
+	if x < 0 {
+		sx, smx = small, big
+	}
+	sp := math.Log1p(e)      // softplus(−|x|)
+	spNeg := max(-x, 0) + sp // softplus(−x) = −log p
+	spPos := max(x, 0) + sp  // softplus(x) = −log(1 − p)
+	if t != 0 {
+		f := power(smx, p.GammaPos) // (1−p)^γ+
+		loss = t * f * spNeg
+		if p.Detach {
+			grad = -t * f * smx
+		} else {
+			grad = t * f * (-p.GammaPos*sx*spNeg - smx)
+		}
+	}
+	if t == 1 {
+		return loss, grad
+	}
+	if p.Clip == 0 {
+		f := power(sx, p.GammaNeg) // p^γ−
+		loss += (1 - t) * f * spPos
+		if p.Detach {
+			grad += (1 - t) * f * sx
+		} else if f != 0 {
+			grad += (1 - t) * f * (sx + p.GammaNeg*smx*spPos)
+		}
+		return loss, grad
+	}
+	pm := sx - p.Clip
+	switch {
+	case pm != pm:
+		return math.NaN(), math.NaN() // a NaN logit
+	case !(pm > 0):
+		return loss, grad // p ≤ m: the term and its derivative are 0
+	}
+	onePm := smx + p.Clip // 1 − p_m < 1
+	var logOnePm float64  // log(1 − p_m), accurate where p_m is small and where it is near 1
+	if pm < 0.5 {
+		logOnePm = math.Log1p(-pm)
+	} else {
+		logOnePm = math.Log(onePm)
+	}
+	f := power(pm, p.GammaNeg)
+	loss -= (1 - t) * f * logOnePm
+	ss := sx * smx
+	if p.Detach {
+		grad += (1 - t) * ss * f / onePm
+	} else {
+		grad += (1 - t) * ss * f * (1/onePm - p.GammaNeg*logOnePm/pm)
+	}
+	return loss, grad
+}
+
+// power returns b^g with 0^0 = 1: by repeated multiplication for whole g up
+// to maxIntegerGamma, as the assembly does.
+func power(b, g float64) float64 {
+	if g == math.Trunc(g) && g >= 0 && g <= maxIntegerGamma {
+		r := 1.0
+		for range int(g) {
+			r *= b
+		}
+		return r
+	}
+	return math.Pow(b, g)
+}

@@ -1609,7 +1609,7 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    136(AX), BX
+	LEAQ    152(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -1620,7 +1620,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  200(AX), SI
+	LEAQ  216(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -1631,7 +1631,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  264(AX), DI
+	LEAQ  280(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -1642,7 +1642,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  328(AX), R8
+	LEAQ  344(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -1653,7 +1653,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  392(AX), R9
+	LEAQ  408(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -1664,7 +1664,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  392(AX), R10
+	LEAQ  408(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -1894,7 +1894,7 @@ TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    136(AX), BX
+	LEAQ    152(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -1905,7 +1905,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  200(AX), SI
+	LEAQ  216(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -1916,7 +1916,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  264(AX), DI
+	LEAQ  280(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -1927,7 +1927,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  328(AX), R8
+	LEAQ  344(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -1938,7 +1938,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  392(AX), R9
+	LEAQ  408(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -1949,7 +1949,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  392(AX), R10
+	LEAQ  408(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -2197,6 +2197,501 @@ done:
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
+
+// func asymmetricAVX512(a *uint8) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·asymmetricAVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    152(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  216(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  280(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  344(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  408(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  408(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
+	MOVQ         64(AX), R11
+	CVTSQ2SS     128(AX), X0
+	CVTSQ2SS     136(AX), X1
+	VBROADCASTSS X1, Z1
+	VBROADCASTSS X0, Z0
+	VBROADCASTSS one<>+0(SB), Z2
+	VBROADCASTSS two<>+0(SB), Z3
+	VXORPS       Z4, Z4, Z4
+	VBROADCASTSS absMask<>+0(SB), Z5
+	VBROADCASTSS 120(AX), Z6
+	VBROADCASTSS 124(AX), Z7
+	VBROADCASTSS expCutoff<>+0(SB), Z7
+	VXORPD       Z16, Z16, Z16
+	VXORPD       Z17, Z17, Z17
+
+loop:
+	CMPQ             R11, $0x10
+	JL               tail
+	VMOVUPS          (CX), Z18
+	VMOVUPS          (DX), Z19
+	VANDPS           Z5, Z18, Z20
+	VSUBPS           Z20, Z4, Z20
+	VMAXPS           Z20, Z7, Z22
+	VMULPS.BCST      log2e<>+0(SB), Z22, Z23
+	VRNDSCALEPS      $0x00, Z23, Z23
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z23, Z22
+	VBROADCASTSS     expC5<>+0(SB), Z21
+	VFMADD213PS.BCST expC4<>+0(SB), Z22, Z21
+	VFMADD213PS.BCST expC3<>+0(SB), Z22, Z21
+	VFMADD213PS.BCST expC2<>+0(SB), Z22, Z21
+	VFMADD213PS.BCST expC1<>+0(SB), Z22, Z21
+	VFMADD213PS.BCST expC0<>+0(SB), Z22, Z21
+	VCMPPS           $0x15, Z7, Z20, K1
+	VSCALEFPS.Z      Z23, Z21, K1, Z21
+	VADDPS           Z2, Z21, Z20
+	VRCP14PS         Z20, Z22
+	VMOVAPS          Z20, Z20
+	VFNMADD213PS     Z3, Z22, Z20
+	VMULPS           Z20, Z22, Z20
+	VMULPS           Z21, Z20, Z22
+	VADDPS           Z3, Z21, Z23
+	VRCP14PS         Z23, Z24
+	VMOVAPS          Z23, Z23
+	VFNMADD213PS     Z3, Z24, Z23
+	VMULPS           Z23, Z24, Z23
+	VMULPS           Z21, Z23, Z23
+	VMULPS           Z23, Z23, Z21
+	VBROADCASTSS     inv13<>+0(SB), Z24
+	VFMADD213PS.BCST inv11<>+0(SB), Z21, Z24
+	VFMADD213PS.BCST inv9<>+0(SB), Z21, Z24
+	VFMADD213PS.BCST inv7<>+0(SB), Z21, Z24
+	VFMADD213PS.BCST inv5<>+0(SB), Z21, Z24
+	VFMADD213PS.BCST inv3<>+0(SB), Z21, Z24
+	VFMADD213PS      Z2, Z21, Z24
+	VADDPS           Z23, Z23, Z23
+	VMULPS           Z24, Z23, Z21
+	VCMPPS           $0x1d, Z4, Z18, K1
+	VBLENDMPS        Z20, Z22, K1, Z8
+	VBLENDMPS        Z22, Z20, K1, Z9
+	VBLENDMPS        Z18, Z4, K1, Z10
+	VBLENDMPS        Z4, Z18, K1, Z11
+	VSUBPS           Z11, Z21, Z18
+	VADDPS           Z10, Z21, Z20
+	VMOVAPS          Z2, Z21
+	MOVQ             136(AX), R12
+
+powPosFull:
+	TESTQ  R12, R12
+	JZ     powPosFullDone
+	VMULPS Z9, Z21, Z21
+	DECQ   R12
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPS  Z19, Z21, Z21
+	VMULPS  Z21, Z18, Z22
+	VMOVAPS Z9, Z23
+	TESTQ   $0x00000002, 144(AX)
+	JNZ     posDetachedFull
+	VMULPS  Z8, Z18, Z18
+	VMULPS  Z1, Z18, Z18
+	VADDPS  Z18, Z23, Z23
+
+posDetachedFull:
+	VMULPS    Z21, Z23, Z23
+	VSUBPS    Z23, Z4, Z23
+	VCMPPS    $0x04, Z4, Z19, K1
+	VMOVAPS.Z Z22, K1, Z22
+	VMOVAPS.Z Z23, K1, Z23
+	VSUBPS    Z19, Z2, Z18
+	TESTQ     $0x00000001, 144(AX)
+	JNZ       clipFull
+	VMOVAPS   Z2, Z24
+	MOVQ      128(AX), R12
+
+powNegFull:
+	TESTQ  R12, R12
+	JZ     powNegFullDone
+	VMULPS Z8, Z24, Z24
+	DECQ   R12
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPS      Z18, Z24, Z24
+	VMULPS      Z24, Z20, Z19
+	VMOVAPS     Z8, Z21
+	TESTQ       $0x00000002, 144(AX)
+	JNZ         negDetachedFull
+	VMULPS      Z9, Z20, Z20
+	VFMADD231PS Z0, Z20, Z21
+
+negDetachedFull:
+	VMULPS Z24, Z21, Z21
+	JMP    negDoneFull
+
+clipFull:
+	VSUBPS           Z6, Z8, Z20
+	VMAXPS           Z20, Z4, Z20
+	VADDPS           Z6, Z9, Z21
+	VMINPS           Z21, Z2, Z21
+	VGETMANTPS       $0x03, Z21, Z24
+	VGETEXPPS        Z21, Z19
+	VGETEXPPS        Z24, Z25
+	VSUBPS           Z25, Z19, Z19
+	VSUBPS           Z2, Z24, Z24
+	VADDPS           Z3, Z24, Z25
+	VRCP14PS         Z25, Z26
+	VMOVAPS          Z25, Z25
+	VFNMADD213PS     Z3, Z26, Z25
+	VMULPS           Z25, Z26, Z25
+	VMULPS           Z24, Z25, Z25
+	VMULPS           Z25, Z25, Z24
+	VBROADCASTSS     inv9<>+0(SB), Z26
+	VFMADD213PS.BCST inv7<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST inv5<>+0(SB), Z24, Z26
+	VFMADD213PS.BCST inv3<>+0(SB), Z24, Z26
+	VFMADD213PS      Z2, Z24, Z26
+	VADDPS           Z25, Z25, Z25
+	VMULPS           Z26, Z25, Z25
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z19, Z25
+	VMOVAPS          Z2, Z24
+	MOVQ             128(AX), R12
+
+powClipFull:
+	TESTQ  R12, R12
+	JZ     powClipFullDone
+	VMULPS Z20, Z24, Z24
+	DECQ   R12
+	JMP    powClipFull
+
+powClipFullDone:
+	VMULPS       Z18, Z24, Z24
+	VMULPS       Z24, Z25, Z19
+	VSUBPS       Z19, Z4, Z19
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          clipDetachedFull
+	VMULPS       Z21, Z20, Z26
+	VRCP14PS     Z26, Z27
+	VMOVAPS      Z26, Z26
+	VFNMADD213PS Z3, Z27, Z26
+	VMULPS       Z26, Z27, Z26
+	VMULPS       Z25, Z21, Z21
+	VMULPS       Z0, Z21, Z21
+	VSUBPS       Z21, Z20, Z21
+	VMULPS       Z26, Z21, Z21
+	JMP          clipScaledFull
+
+clipDetachedFull:
+	VRCP14PS     Z21, Z25
+	VMOVAPS      Z21, Z21
+	VFNMADD213PS Z3, Z25, Z21
+	VMULPS       Z21, Z25, Z21
+
+clipScaledFull:
+	VMULPS    Z8, Z21, Z21
+	VMULPS    Z9, Z21, Z21
+	VMULPS    Z24, Z21, Z21
+	VCMPPS    $0x16, Z4, Z20, K1
+	VMOVAPS.Z Z21, K1, Z21
+
+negDoneFull:
+	VCMPPS        $0x04, Z4, Z18, K1
+	VMOVAPS.Z     Z19, K1, Z19
+	VMOVAPS.Z     Z21, K1, Z21
+	VADDPS        Z19, Z22, Z22
+	VADDPS        Z21, Z23, Z23
+	VMOVUPS       (BX), Z18
+	VMULPS        Z18, Z22, Z22
+	VMULPS        Z18, Z23, Z23
+	VMOVUPS       (DI), Z18
+	VMULPS        Z18, Z23, Z23
+	VMOVUPS       Z23, (R9)
+	VMOVUPS       Z22, (R10)
+	VMOVUPS       (R8), Z18
+	VMULPS        Z18, Z22, Z22
+	VCVTPS2PD     Y22, Z18
+	VEXTRACTF32X8 $0x01, Z22, Y19
+	VCVTPS2PD     Y19, Z19
+	VADDPD        Z18, Z16, Z16
+	VADDPD        Z19, Z17, Z17
+	ADDQ          $0x40, CX
+	ADDQ          $0x40, DX
+	ADDQ          72(AX), BX
+	ADDQ          80(AX), SI
+	ADDQ          88(AX), DI
+	ADDQ          96(AX), R8
+	ADDQ          104(AX), R9
+	ADDQ          112(AX), R10
+	SUBQ          $0x10, R11
+	JMP           loop
+
+tail:
+	TESTQ            R11, R11
+	JZ               done
+	MOVL             $0x00000001, SI
+	SHLXL            R11, SI, SI
+	DECL             SI
+	KMOVW            SI, K1
+	VMOVUPS.Z        (CX), K1, Z18
+	VMOVUPS.Z        (DX), K1, Z19
+	VANDPS           Z5, Z18, Z5
+	VSUBPS           Z5, Z4, Z5
+	VMAXPS           Z5, Z7, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VCMPPS           $0x15, Z7, Z5, K2
+	VSCALEFPS.Z      Z10, Z8, K2, Z8
+	VADDPS           Z2, Z8, Z5
+	VRCP14PS         Z5, Z7
+	VMOVAPS          Z5, Z5
+	VFNMADD213PS     Z3, Z7, Z5
+	VMULPS           Z5, Z7, Z5
+	VMULPS           Z8, Z5, Z7
+	VADDPS           Z3, Z8, Z9
+	VRCP14PS         Z9, Z10
+	VMOVAPS          Z9, Z9
+	VFNMADD213PS     Z3, Z10, Z9
+	VMULPS           Z9, Z10, Z9
+	VMULPS           Z8, Z9, Z9
+	VMULPS           Z9, Z9, Z8
+	VBROADCASTSS     inv13<>+0(SB), Z10
+	VFMADD213PS.BCST inv11<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST inv9<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST inv7<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST inv5<>+0(SB), Z8, Z10
+	VFMADD213PS.BCST inv3<>+0(SB), Z8, Z10
+	VFMADD213PS      Z2, Z8, Z10
+	VADDPS           Z9, Z9, Z9
+	VMULPS           Z10, Z9, Z8
+	VCMPPS           $0x1d, Z4, Z18, K2
+	VBLENDMPS        Z5, Z7, K2, Z12
+	VBLENDMPS        Z7, Z5, K2, Z13
+	VBLENDMPS        Z18, Z4, K2, Z14
+	VBLENDMPS        Z4, Z18, K2, Z15
+	VSUBPS           Z15, Z8, Z5
+	VADDPS           Z14, Z8, Z7
+	VMOVAPS          Z2, Z8
+	MOVQ             136(AX), CX
+
+powPosTail:
+	TESTQ  CX, CX
+	JZ     powPosTailDone
+	VMULPS Z13, Z8, Z8
+	DECQ   CX
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPS  Z19, Z8, Z8
+	VMULPS  Z8, Z5, Z9
+	VMOVAPS Z13, Z10
+	TESTQ   $0x00000002, 144(AX)
+	JNZ     posDetachedTail
+	VMULPS  Z12, Z5, Z5
+	VMULPS  Z1, Z5, Z5
+	VADDPS  Z5, Z10, Z10
+
+posDetachedTail:
+	VMULPS    Z8, Z10, Z10
+	VSUBPS    Z10, Z4, Z10
+	VCMPPS    $0x04, Z4, Z19, K2
+	VMOVAPS.Z Z9, K2, Z9
+	VMOVAPS.Z Z10, K2, Z10
+	VSUBPS    Z19, Z2, Z1
+	TESTQ     $0x00000001, 144(AX)
+	JNZ       clipTail
+	VMOVAPS   Z2, Z5
+	MOVQ      128(AX), CX
+
+powNegTail:
+	TESTQ  CX, CX
+	JZ     powNegTailDone
+	VMULPS Z12, Z5, Z5
+	DECQ   CX
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPS      Z1, Z5, Z5
+	VMULPS      Z5, Z7, Z2
+	VMOVAPS     Z12, Z3
+	TESTQ       $0x00000002, 144(AX)
+	JNZ         negDetachedTail
+	VMULPS      Z13, Z7, Z6
+	VFMADD231PS Z0, Z6, Z3
+
+negDetachedTail:
+	VMULPS Z5, Z3, Z3
+	JMP    negDoneTail
+
+clipTail:
+	VSUBPS           Z6, Z12, Z5
+	VMAXPS           Z5, Z4, Z5
+	VADDPS           Z6, Z13, Z6
+	VMINPS           Z6, Z2, Z6
+	VGETMANTPS       $0x03, Z6, Z7
+	VGETEXPPS        Z6, Z8
+	VGETEXPPS        Z7, Z11
+	VSUBPS           Z11, Z8, Z8
+	VSUBPS           Z2, Z7, Z7
+	VADDPS           Z3, Z7, Z11
+	VRCP14PS         Z11, Z14
+	VMOVAPS          Z11, Z11
+	VFNMADD213PS     Z3, Z14, Z11
+	VMULPS           Z11, Z14, Z11
+	VMULPS           Z7, Z11, Z11
+	VMULPS           Z11, Z11, Z7
+	VBROADCASTSS     inv9<>+0(SB), Z14
+	VFMADD213PS.BCST inv7<>+0(SB), Z7, Z14
+	VFMADD213PS.BCST inv5<>+0(SB), Z7, Z14
+	VFMADD213PS.BCST inv3<>+0(SB), Z7, Z14
+	VFMADD213PS      Z2, Z7, Z14
+	VADDPS           Z11, Z11, Z11
+	VMULPS           Z14, Z11, Z7
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z7
+	VMOVAPS          Z2, Z8
+	MOVQ             128(AX), CX
+
+powClipTail:
+	TESTQ  CX, CX
+	JZ     powClipTailDone
+	VMULPS Z5, Z8, Z8
+	DECQ   CX
+	JMP    powClipTail
+
+powClipTailDone:
+	VMULPS       Z1, Z8, Z8
+	VMULPS       Z8, Z7, Z2
+	VSUBPS       Z2, Z4, Z2
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          clipDetachedTail
+	VMULPS       Z6, Z5, Z11
+	VRCP14PS     Z11, Z14
+	VMOVAPS      Z11, Z11
+	VFNMADD213PS Z3, Z14, Z11
+	VMULPS       Z11, Z14, Z11
+	VMULPS       Z7, Z6, Z3
+	VMULPS       Z0, Z3, Z3
+	VSUBPS       Z3, Z5, Z3
+	VMULPS       Z11, Z3, Z3
+	JMP          clipScaledTail
+
+clipDetachedTail:
+	VRCP14PS     Z6, Z0
+	VMOVAPS      Z6, Z6
+	VFNMADD213PS Z3, Z0, Z6
+	VMULPS       Z6, Z0, Z3
+
+clipScaledTail:
+	VMULPS    Z12, Z3, Z3
+	VMULPS    Z13, Z3, Z3
+	VMULPS    Z8, Z3, Z3
+	VCMPPS    $0x16, Z4, Z5, K2
+	VMOVAPS.Z Z3, K2, Z3
+
+negDoneTail:
+	VCMPPS        $0x04, Z4, Z1, K2
+	VMOVAPS.Z     Z2, K2, Z2
+	VMOVAPS.Z     Z3, K2, Z3
+	VADDPS        Z2, Z9, Z9
+	VADDPS        Z3, Z10, Z10
+	VMOVUPS.Z     (BX), K1, Z0
+	VMULPS        Z0, Z9, Z9
+	VMULPS        Z0, Z10, Z10
+	VMOVUPS.Z     (DI), K1, Z0
+	VMULPS        Z0, Z10, Z10
+	VMOVUPS       Z10, K1, (R9)
+	VMOVUPS       Z9, K1, (R10)
+	VMOVUPS.Z     (R8), K1, Z0
+	VMULPS        Z0, Z9, Z9
+	VMOVAPS.Z     Z9, K1, Z9
+	VCVTPS2PD     Y9, Z0
+	VEXTRACTF32X8 $0x01, Z9, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        Z0, Z16, Z16
+	VADDPD        Z1, Z17, Z17
+
+done:
+	VADDPD        Z17, Z16, Z16
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VADDPD        Y0, Y16, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+8(FP)
+	VZEROUPPER
+	LDMXCSR       (SP)
+	RET
+
+DATA ln2hi<>+0(SB)/4, $0x3f317218
+GLOBL ln2hi<>(SB), RODATA|NOPTR, $4
 
 // func maxF64AVX512(x []float64) float64
 // Requires: AVX, AVX512F, BMI2, SSE2
@@ -3897,7 +4392,7 @@ TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    144(AX), BX
+	LEAQ    160(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -3908,7 +4403,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  208(AX), SI
+	LEAQ  224(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -3919,7 +4414,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  272(AX), DI
+	LEAQ  288(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -3930,7 +4425,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  336(AX), R8
+	LEAQ  352(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -3941,7 +4436,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  400(AX), R9
+	LEAQ  416(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -3952,7 +4447,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  400(AX), R10
+	LEAQ  416(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -4230,7 +4725,7 @@ TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    144(AX), BX
+	LEAQ    160(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -4241,7 +4736,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  208(AX), SI
+	LEAQ  224(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -4252,7 +4747,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  272(AX), DI
+	LEAQ  288(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -4263,7 +4758,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  336(AX), R8
+	LEAQ  352(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -4274,7 +4769,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  400(AX), R9
+	LEAQ  416(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -4285,7 +4780,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  400(AX), R10
+	LEAQ  416(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -4551,6 +5046,515 @@ done:
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
+
+// func asymmetricF64AVX512(a *uint8) float64
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+TEXT ·asymmetricF64AVX512(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    160(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
+
+set0:
+	MOVQ $0x00000040, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  224(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000040, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  288(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000040, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  352(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000040, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  416(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000040, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  416(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000040, 112(AX)
+
+done5:
+	MOVQ         64(AX), R11
+	CVTSQ2SD     136(AX), X0
+	CVTSQ2SD     144(AX), X1
+	VBROADCASTSD X1, Z1
+	VBROADCASTSD X0, Z0
+	VBROADCASTSD oneF64<>+0(SB), Z2
+	VBROADCASTSD twoF64<>+0(SB), Z3
+	VXORPD       Z4, Z4, Z4
+	VBROADCASTSD absMaskF64<>+0(SB), Z5
+	VBROADCASTSD 120(AX), Z6
+	VBROADCASTSD 128(AX), Z7
+	VBROADCASTSD expCutoffF64<>+0(SB), Z7
+	VXORPD       Z16, Z16, Z16
+	VXORPD       Z17, Z17, Z17
+
+loop:
+	CMPQ             R11, $0x08
+	JL               tail
+	VMOVUPD          (CX), Z18
+	VMOVUPD          (DX), Z19
+	VANDPD           Z5, Z18, Z20
+	VSUBPD           Z20, Z4, Z20
+	VMAXPD           Z20, Z7, Z22
+	VMULPD.BCST      log2eF64<>+0(SB), Z22, Z23
+	VRNDSCALEPD      $0x00, Z23, Z23
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z23, Z22
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z23, Z22
+	VBROADCASTSD     expC13F64<>+0(SB), Z21
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z22, Z21
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z22, Z21
+	VCMPPD           $0x15, Z7, Z20, K1
+	VSCALEFPD.Z      Z23, Z21, K1, Z21
+	VADDPD           Z2, Z21, Z20
+	VDIVPD           Z20, Z2, Z20
+	VMULPD           Z21, Z20, Z22
+	VADDPD           Z3, Z21, Z23
+	VDIVPD           Z23, Z2, Z23
+	VMULPD           Z21, Z23, Z23
+	VMULPD           Z23, Z23, Z21
+	VBROADCASTSD     inv33F64<>+0(SB), Z24
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z21, Z24
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z21, Z24
+	VFMADD213PD      Z2, Z21, Z24
+	VADDPD           Z23, Z23, Z23
+	VMULPD           Z24, Z23, Z21
+	VCMPPD           $0x1d, Z4, Z18, K1
+	VBLENDMPD        Z20, Z22, K1, Z8
+	VBLENDMPD        Z22, Z20, K1, Z9
+	VBLENDMPD        Z18, Z4, K1, Z10
+	VBLENDMPD        Z4, Z18, K1, Z11
+	VSUBPD           Z11, Z21, Z18
+	VADDPD           Z10, Z21, Z20
+	VMOVAPD          Z2, Z21
+	MOVQ             144(AX), R12
+
+powPosFull:
+	TESTQ  R12, R12
+	JZ     powPosFullDone
+	VMULPD Z9, Z21, Z21
+	DECQ   R12
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPD  Z19, Z21, Z21
+	VMULPD  Z21, Z18, Z22
+	VMOVAPD Z9, Z23
+	TESTQ   $0x00000002, 152(AX)
+	JNZ     posDetachedFull
+	VMULPD  Z8, Z18, Z18
+	VMULPD  Z1, Z18, Z18
+	VADDPD  Z18, Z23, Z23
+
+posDetachedFull:
+	VMULPD    Z21, Z23, Z23
+	VSUBPD    Z23, Z4, Z23
+	VCMPPD    $0x04, Z4, Z19, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VMOVAPD.Z Z23, K1, Z23
+	VSUBPD    Z19, Z2, Z18
+	TESTQ     $0x00000001, 152(AX)
+	JNZ       clipFull
+	VMOVAPD   Z2, Z24
+	MOVQ      136(AX), R12
+
+powNegFull:
+	TESTQ  R12, R12
+	JZ     powNegFullDone
+	VMULPD Z8, Z24, Z24
+	DECQ   R12
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPD      Z18, Z24, Z24
+	VMULPD      Z24, Z20, Z19
+	VMOVAPD     Z8, Z21
+	TESTQ       $0x00000002, 152(AX)
+	JNZ         negDetachedFull
+	VMULPD      Z9, Z20, Z20
+	VFMADD231PD Z0, Z20, Z21
+
+negDetachedFull:
+	VMULPD Z24, Z21, Z21
+	JMP    negDoneFull
+
+clipFull:
+	VSUBPD           Z6, Z8, Z20
+	VMAXPD           Z20, Z4, Z20
+	VADDPD           Z6, Z9, Z21
+	VMINPD           Z21, Z2, Z21
+	VGETMANTPD       $0x03, Z21, Z24
+	VGETEXPPD        Z21, Z19
+	VGETEXPPD        Z24, Z25
+	VSUBPD           Z25, Z19, Z19
+	VSUBPD           Z2, Z24, Z24
+	VADDPD           Z3, Z24, Z25
+	VDIVPD           Z25, Z2, Z25
+	VMULPD           Z24, Z25, Z25
+	VMULPD           Z25, Z25, Z24
+	VBROADCASTSD     inv23F64<>+0(SB), Z26
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z24, Z26
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z24, Z26
+	VFMADD213PD      Z2, Z24, Z26
+	VADDPD           Z25, Z25, Z25
+	VMULPD           Z26, Z25, Z25
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z19, Z25
+	VMOVAPD          Z2, Z24
+	MOVQ             136(AX), R12
+
+powClipFull:
+	TESTQ  R12, R12
+	JZ     powClipFullDone
+	VMULPD Z20, Z24, Z24
+	DECQ   R12
+	JMP    powClipFull
+
+powClipFullDone:
+	VMULPD Z18, Z24, Z24
+	VMULPD Z24, Z25, Z19
+	VSUBPD Z19, Z4, Z19
+	TESTQ  $0x00000002, 152(AX)
+	JNZ    clipDetachedFull
+	VMULPD Z21, Z20, Z26
+	VDIVPD Z26, Z2, Z26
+	VMULPD Z25, Z21, Z21
+	VMULPD Z0, Z21, Z21
+	VSUBPD Z21, Z20, Z21
+	VMULPD Z26, Z21, Z21
+	JMP    clipScaledFull
+
+clipDetachedFull:
+	VDIVPD Z21, Z2, Z21
+
+clipScaledFull:
+	VMULPD    Z8, Z21, Z21
+	VMULPD    Z9, Z21, Z21
+	VMULPD    Z24, Z21, Z21
+	VCMPPD    $0x16, Z4, Z20, K1
+	VMOVAPD.Z Z21, K1, Z21
+
+negDoneFull:
+	VCMPPD    $0x04, Z4, Z18, K1
+	VMOVAPD.Z Z19, K1, Z19
+	VMOVAPD.Z Z21, K1, Z21
+	VADDPD    Z19, Z22, Z22
+	VADDPD    Z21, Z23, Z23
+	VMOVUPD   (BX), Z18
+	VMULPD    Z18, Z22, Z22
+	VMULPD    Z18, Z23, Z23
+	VMOVUPD   (DI), Z18
+	VMULPD    Z18, Z23, Z23
+	VMOVUPD   Z23, (R9)
+	VMOVUPD   Z22, (R10)
+	VMOVUPD   (R8), Z18
+	VMULPD    Z18, Z22, Z22
+	VADDPD    Z22, Z16, Z16
+	ADDQ      $0x40, CX
+	ADDQ      $0x40, DX
+	ADDQ      72(AX), BX
+	ADDQ      80(AX), SI
+	ADDQ      88(AX), DI
+	ADDQ      96(AX), R8
+	ADDQ      104(AX), R9
+	ADDQ      112(AX), R10
+	SUBQ      $0x08, R11
+	JMP       loop
+
+tail:
+	TESTQ            R11, R11
+	JZ               done
+	MOVL             $0x00000001, SI
+	SHLXL            R11, SI, SI
+	DECL             SI
+	KMOVW            SI, K1
+	VMOVUPD.Z        (CX), K1, Z18
+	VMOVUPD.Z        (DX), K1, Z19
+	VANDPD           Z5, Z18, Z5
+	VSUBPD           Z5, Z4, Z5
+	VMAXPD           Z5, Z7, Z9
+	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
+	VBROADCASTSD     expC13F64<>+0(SB), Z8
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
+	VCMPPD           $0x15, Z7, Z5, K2
+	VSCALEFPD.Z      Z10, Z8, K2, Z8
+	VADDPD           Z2, Z8, Z5
+	VDIVPD           Z5, Z2, Z5
+	VMULPD           Z8, Z5, Z7
+	VADDPD           Z3, Z8, Z9
+	VDIVPD           Z9, Z2, Z9
+	VMULPD           Z8, Z9, Z9
+	VMULPD           Z9, Z9, Z8
+	VBROADCASTSD     inv33F64<>+0(SB), Z10
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z10
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z10
+	VFMADD213PD      Z2, Z8, Z10
+	VADDPD           Z9, Z9, Z9
+	VMULPD           Z10, Z9, Z8
+	VCMPPD           $0x1d, Z4, Z18, K2
+	VBLENDMPD        Z5, Z7, K2, Z12
+	VBLENDMPD        Z7, Z5, K2, Z13
+	VBLENDMPD        Z18, Z4, K2, Z14
+	VBLENDMPD        Z4, Z18, K2, Z15
+	VSUBPD           Z15, Z8, Z5
+	VADDPD           Z14, Z8, Z7
+	VMOVAPD          Z2, Z8
+	MOVQ             144(AX), CX
+
+powPosTail:
+	TESTQ  CX, CX
+	JZ     powPosTailDone
+	VMULPD Z13, Z8, Z8
+	DECQ   CX
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPD  Z19, Z8, Z8
+	VMULPD  Z8, Z5, Z9
+	VMOVAPD Z13, Z10
+	TESTQ   $0x00000002, 152(AX)
+	JNZ     posDetachedTail
+	VMULPD  Z12, Z5, Z5
+	VMULPD  Z1, Z5, Z5
+	VADDPD  Z5, Z10, Z10
+
+posDetachedTail:
+	VMULPD    Z8, Z10, Z10
+	VSUBPD    Z10, Z4, Z10
+	VCMPPD    $0x04, Z4, Z19, K2
+	VMOVAPD.Z Z9, K2, Z9
+	VMOVAPD.Z Z10, K2, Z10
+	VSUBPD    Z19, Z2, Z1
+	TESTQ     $0x00000001, 152(AX)
+	JNZ       clipTail
+	VMOVAPD   Z2, Z5
+	MOVQ      136(AX), CX
+
+powNegTail:
+	TESTQ  CX, CX
+	JZ     powNegTailDone
+	VMULPD Z12, Z5, Z5
+	DECQ   CX
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPD      Z1, Z5, Z5
+	VMULPD      Z5, Z7, Z3
+	VMOVAPD     Z12, Z2
+	TESTQ       $0x00000002, 152(AX)
+	JNZ         negDetachedTail
+	VMULPD      Z13, Z7, Z6
+	VFMADD231PD Z0, Z6, Z2
+
+negDetachedTail:
+	VMULPD Z5, Z2, Z2
+	JMP    negDoneTail
+
+clipTail:
+	VSUBPD           Z6, Z12, Z5
+	VMAXPD           Z5, Z4, Z5
+	VADDPD           Z6, Z13, Z6
+	VMINPD           Z6, Z2, Z6
+	VGETMANTPD       $0x03, Z6, Z7
+	VGETEXPPD        Z6, Z8
+	VGETEXPPD        Z7, Z11
+	VSUBPD           Z11, Z8, Z8
+	VSUBPD           Z2, Z7, Z7
+	VADDPD           Z3, Z7, Z3
+	VDIVPD           Z3, Z2, Z3
+	VMULPD           Z7, Z3, Z3
+	VMULPD           Z3, Z3, Z7
+	VBROADCASTSD     inv23F64<>+0(SB), Z11
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z11
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z11
+	VFMADD213PD      Z2, Z7, Z11
+	VADDPD           Z3, Z3, Z3
+	VMULPD           Z11, Z3, Z7
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z8, Z7
+	VMOVAPD          Z2, Z8
+	MOVQ             136(AX), CX
+
+powClipTail:
+	TESTQ  CX, CX
+	JZ     powClipTailDone
+	VMULPD Z5, Z8, Z8
+	DECQ   CX
+	JMP    powClipTail
+
+powClipTailDone:
+	VMULPD Z1, Z8, Z8
+	VMULPD Z8, Z7, Z3
+	VSUBPD Z3, Z4, Z3
+	TESTQ  $0x00000002, 152(AX)
+	JNZ    clipDetachedTail
+	VMULPD Z6, Z5, Z11
+	VDIVPD Z11, Z2, Z11
+	VMULPD Z7, Z6, Z2
+	VMULPD Z0, Z2, Z2
+	VSUBPD Z2, Z5, Z2
+	VMULPD Z11, Z2, Z2
+	JMP    clipScaledTail
+
+clipDetachedTail:
+	VDIVPD Z6, Z2, Z2
+
+clipScaledTail:
+	VMULPD    Z12, Z2, Z2
+	VMULPD    Z13, Z2, Z2
+	VMULPD    Z8, Z2, Z2
+	VCMPPD    $0x16, Z4, Z5, K2
+	VMOVAPD.Z Z2, K2, Z2
+
+negDoneTail:
+	VCMPPD    $0x04, Z4, Z1, K2
+	VMOVAPD.Z Z3, K2, Z3
+	VMOVAPD.Z Z2, K2, Z2
+	VADDPD    Z3, Z9, Z9
+	VADDPD    Z2, Z10, Z10
+	VMOVUPD.Z (BX), K1, Z0
+	VMULPD    Z0, Z9, Z9
+	VMULPD    Z0, Z10, Z10
+	VMOVUPD.Z (DI), K1, Z0
+	VMULPD    Z0, Z10, Z10
+	VMOVUPD   Z10, K1, (R9)
+	VMOVUPD   Z9, K1, (R10)
+	VMOVUPD.Z (R8), K1, Z0
+	VMULPD    Z0, Z9, Z9
+	VMOVAPD.Z Z9, K1, Z9
+	VADDPD    Z9, Z16, Z16
+
+done:
+	VADDPD        Z17, Z16, Z16
+	VEXTRACTF64X4 $0x01, Z16, Y0
+	VADDPD        Y0, Y16, Y0
+	VEXTRACTF128  $0x01, Y0, X1
+	VADDPD        X1, X0, X1
+	VPERMILPD     $0x01, X1, X0
+	VADDSD        X0, X1, X1
+	MOVSD         X1, ret+8(FP)
+	VZEROUPPER
+	LDMXCSR       (SP)
+	RET
+
+DATA ln2hiF64<>+0(SB)/8, $0x3fe62e42fefa39ef
+GLOBL ln2hiF64<>(SB), RODATA|NOPTR, $8
 
 // func maxAVX2(x []float32) float32
 // Requires: AVX, SSE
@@ -5680,7 +6684,7 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    136(AX), BX
+	LEAQ    152(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -5691,7 +6695,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  200(AX), SI
+	LEAQ  216(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -5702,7 +6706,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  264(AX), DI
+	LEAQ  280(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -5713,7 +6717,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  328(AX), R8
+	LEAQ  344(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -5724,7 +6728,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  392(AX), R9
+	LEAQ  408(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -5735,7 +6739,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  392(AX), R10
+	LEAQ  408(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -5745,7 +6749,7 @@ set5:
 done5:
 	MOVQ     64(AX), R11
 	CVTSQ2SS 128(AX), X0
-	VMOVSS   X0, 424(AX)
+	VMOVSS   X0, 440(AX)
 	VXORPD   Y0, Y0, Y0
 	VXORPD   Y1, Y1, Y1
 
@@ -5975,7 +6979,7 @@ TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    136(AX), BX
+	LEAQ    152(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -5986,7 +6990,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  200(AX), SI
+	LEAQ  216(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -5997,7 +7001,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  264(AX), DI
+	LEAQ  280(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -6008,7 +7012,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  328(AX), R8
+	LEAQ  344(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -6019,7 +7023,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  392(AX), R9
+	LEAQ  408(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -6030,7 +7034,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  392(AX), R10
+	LEAQ  408(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -6040,7 +7044,7 @@ set5:
 done5:
 	MOVQ     64(AX), R11
 	CVTSQ2SS 128(AX), X0
-	VMOVSS   X0, 424(AX)
+	VMOVSS   X0, 440(AX)
 	VXORPD   Y0, Y0, Y0
 	VXORPD   Y1, Y1, Y1
 
@@ -6142,7 +7146,7 @@ powdoneFull:
 	VBROADCASTSS one<>+0(SB), Y8
 	VBROADCASTSS two<>+0(SB), Y9
 	VFNMADD213PS Y8, Y9, Y3
-	VBROADCASTSS 424(AX), Y8
+	VBROADCASTSS 440(AX), Y8
 	VMULPS       Y8, Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -6283,7 +7287,7 @@ powdoneTail:
 	VBROADCASTSS one<>+0(SB), Y9
 	VBROADCASTSS two<>+0(SB), Y10
 	VFNMADD213PS Y9, Y10, Y3
-	VBROADCASTSS 424(AX), Y9
+	VBROADCASTSS 440(AX), Y9
 	VMULPS       Y9, Y3, Y3
 	VMULPS       Y5, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -6323,6 +7327,556 @@ done:
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
+
+// func asymmetricAVX2(a *uint8) float64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·asymmetricAVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    152(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
+
+set0:
+	MOVQ $0x00000020, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  216(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000020, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  280(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000020, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  344(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000020, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  408(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000020, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  408(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000020, 112(AX)
+
+done5:
+	MOVQ     64(AX), R11
+	CVTSQ2SS 128(AX), X0
+	CVTSQ2SS 136(AX), X1
+	VMOVSS   X1, 444(AX)
+	VMOVSS   X0, 440(AX)
+	VXORPD   Y0, Y0, Y0
+	VXORPD   Y1, Y1, Y1
+
+loop:
+	CMPQ         R11, $0x08
+	JL           tail
+	VMOVUPS      (CX), Y2
+	VMOVUPS      (DX), Y3
+	VBROADCASTSS absMask<>+0(SB), Y4
+	VANDPS       Y4, Y2, Y4
+	VXORPS       Y5, Y5, Y5
+	VSUBPS       Y4, Y5, Y4
+	VBROADCASTSS expCutoff<>+0(SB), Y6
+	VMOVAPS      Y4, Y5
+	VBROADCASTSS magic<>+0(SB), Y7
+	VBROADCASTSS log2e<>+0(SB), Y8
+	VFMADD213PS  Y7, Y8, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VBROADCASTSS magic<>+0(SB), Y8
+	VSUBPS       Y8, Y5, Y5
+	VMOVAPS      Y4, Y8
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y9
+	VFMADD231PS  Y9, Y5, Y8
+	VBROADCASTSS expC5<>+0(SB), Y5
+	VBROADCASTSS expC4<>+0(SB), Y9
+	VFMADD213PS  Y9, Y8, Y5
+	VBROADCASTSS expC3<>+0(SB), Y9
+	VFMADD213PS  Y9, Y8, Y5
+	VBROADCASTSS expC2<>+0(SB), Y9
+	VFMADD213PS  Y9, Y8, Y5
+	VBROADCASTSS expC1<>+0(SB), Y9
+	VFMADD213PS  Y9, Y8, Y5
+	VMULPS       Y8, Y5, Y5
+	VFMADD213PS  Y7, Y7, Y5
+	VCMPPS       $0x11, Y6, Y4, Y4
+	VANDNPS      Y5, Y4, Y5
+	VBROADCASTSS one<>+0(SB), Y4
+	VADDPS       Y4, Y5, Y4
+	VBROADCASTSS one<>+0(SB), Y6
+	VDIVPS       Y4, Y6, Y4
+	VMULPS       Y5, Y4, Y6
+	VBROADCASTSS two<>+0(SB), Y7
+	VADDPS       Y7, Y5, Y7
+	VBROADCASTSS one<>+0(SB), Y8
+	VDIVPS       Y7, Y8, Y7
+	VMULPS       Y5, Y7, Y7
+	VMULPS       Y7, Y7, Y5
+	VBROADCASTSS inv13<>+0(SB), Y8
+	VBROADCASTSS inv11<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VBROADCASTSS inv9<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VBROADCASTSS inv7<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VBROADCASTSS inv5<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VBROADCASTSS inv3<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VBROADCASTSS one<>+0(SB), Y9
+	VFMADD213PS  Y9, Y5, Y8
+	VADDPS       Y7, Y7, Y7
+	VMULPS       Y8, Y7, Y5
+	VXORPS       Y7, Y7, Y7
+	VCMPPS       $0x1d, Y7, Y2, Y7
+	VBLENDVPS    Y7, Y4, Y6, Y8
+	VBLENDVPS    Y7, Y6, Y4, Y4
+	VXORPS       Y6, Y6, Y6
+	VBLENDVPS    Y7, Y2, Y6, Y9
+	VBLENDVPS    Y7, Y6, Y2, Y2
+	VSUBPS       Y2, Y5, Y2
+	VADDPS       Y9, Y5, Y5
+	VBROADCASTSS one<>+0(SB), Y7
+	VMOVAPS      Y7, Y7
+	MOVQ         136(AX), R12
+
+powPosFull:
+	TESTQ  R12, R12
+	JZ     powPosFullDone
+	VMULPS Y4, Y7, Y7
+	DECQ   R12
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPS       Y3, Y7, Y7
+	VMULPS       Y7, Y2, Y9
+	VMOVAPS      Y4, Y10
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          posDetachedFull
+	VMULPS       Y8, Y2, Y2
+	VBROADCASTSS 444(AX), Y11
+	VMULPS       Y11, Y2, Y2
+	VADDPS       Y2, Y10, Y10
+
+posDetachedFull:
+	VMULPS       Y7, Y10, Y10
+	VSUBPS       Y10, Y6, Y10
+	VCMPPS       $0x04, Y6, Y3, Y2
+	VANDPS       Y2, Y9, Y9
+	VANDPS       Y2, Y10, Y10
+	VBROADCASTSS one<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y2
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          clipFull
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y11
+	MOVQ         128(AX), R12
+
+powNegFull:
+	TESTQ  R12, R12
+	JZ     powNegFullDone
+	VMULPS Y8, Y11, Y11
+	DECQ   R12
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPS       Y2, Y11, Y11
+	VMULPS       Y11, Y5, Y3
+	VMOVAPS      Y8, Y7
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          negDetachedFull
+	VMULPS       Y4, Y5, Y4
+	VBROADCASTSS 440(AX), Y5
+	VFMADD231PS  Y5, Y4, Y7
+
+negDetachedFull:
+	VMULPS Y11, Y7, Y7
+	JMP    negDoneFull
+
+clipFull:
+	VBROADCASTSS 120(AX), Y3
+	VSUBPS       Y3, Y8, Y5
+	VMAXPS       Y5, Y6, Y5
+	VADDPS       Y3, Y4, Y7
+	VBROADCASTSS one<>+0(SB), Y3
+	VMINPS       Y7, Y3, Y7
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
+	VPSUBD       Y3, Y7, Y3
+	VPSRAD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y3, Y11
+	VPSUBD       Y11, Y7, Y11
+	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS one<>+0(SB), Y12
+	VSUBPS       Y12, Y11, Y11
+	VBROADCASTSS two<>+0(SB), Y12
+	VADDPS       Y12, Y11, Y12
+	VBROADCASTSS one<>+0(SB), Y13
+	VDIVPS       Y12, Y13, Y12
+	VMULPS       Y11, Y12, Y12
+	VMULPS       Y12, Y12, Y11
+	VBROADCASTSS inv9<>+0(SB), Y13
+	VBROADCASTSS inv7<>+0(SB), Y14
+	VFMADD213PS  Y14, Y11, Y13
+	VBROADCASTSS inv5<>+0(SB), Y14
+	VFMADD213PS  Y14, Y11, Y13
+	VBROADCASTSS inv3<>+0(SB), Y14
+	VFMADD213PS  Y14, Y11, Y13
+	VBROADCASTSS one<>+0(SB), Y14
+	VFMADD213PS  Y14, Y11, Y13
+	VADDPS       Y12, Y12, Y12
+	VMULPS       Y13, Y12, Y12
+	VBROADCASTSS ln2hi<>+0(SB), Y11
+	VFMADD231PS  Y11, Y3, Y12
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y11
+	MOVQ         128(AX), R12
+
+powClipFull:
+	TESTQ  R12, R12
+	JZ     powClipFullDone
+	VMULPS Y5, Y11, Y11
+	DECQ   R12
+	JMP    powClipFull
+
+powClipFullDone:
+	VMULPS       Y2, Y11, Y11
+	VMULPS       Y11, Y12, Y3
+	VSUBPS       Y3, Y6, Y3
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          clipDetachedFull
+	VMULPS       Y7, Y5, Y13
+	VBROADCASTSS one<>+0(SB), Y14
+	VDIVPS       Y13, Y14, Y13
+	VMULPS       Y12, Y7, Y7
+	VBROADCASTSS 440(AX), Y12
+	VMULPS       Y12, Y7, Y7
+	VSUBPS       Y7, Y5, Y7
+	VMULPS       Y13, Y7, Y7
+	JMP          clipScaledFull
+
+clipDetachedFull:
+	VBROADCASTSS one<>+0(SB), Y12
+	VDIVPS       Y7, Y12, Y7
+
+clipScaledFull:
+	VMULPS Y8, Y7, Y7
+	VMULPS Y4, Y7, Y7
+	VMULPS Y11, Y7, Y7
+	VCMPPS $0x16, Y6, Y5, Y4
+	VANDPS Y4, Y7, Y7
+
+negDoneFull:
+	VCMPPS       $0x04, Y6, Y2, Y2
+	VANDPS       Y2, Y3, Y3
+	VANDPS       Y2, Y7, Y7
+	VADDPS       Y3, Y9, Y9
+	VADDPS       Y7, Y10, Y10
+	VMOVUPS      (BX), Y2
+	VMULPS       Y2, Y9, Y9
+	VMULPS       Y2, Y10, Y10
+	VMOVUPS      (DI), Y2
+	VMULPS       Y2, Y10, Y10
+	VMOVUPS      Y10, (R9)
+	VMOVUPS      Y9, (R10)
+	VMOVUPS      (R8), Y2
+	VMULPS       Y2, Y9, Y9
+	VCVTPS2PD    X9, Y2
+	VEXTRACTF128 $0x01, Y9, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	ADDQ         72(AX), BX
+	ADDQ         80(AX), SI
+	ADDQ         88(AX), DI
+	ADDQ         96(AX), R8
+	ADDQ         104(AX), R9
+	ADDQ         112(AX), R10
+	SUBQ         $0x08, R11
+	JMP          loop
+
+tail:
+	TESTQ        R11, R11
+	JZ           done
+	LEAQ         tailMask<>+0(SB), SI
+	MOVQ         $0x00000008, R12
+	SUBQ         R11, R12
+	VMOVDQU      (SI)(R12*4), Y4
+	VMASKMOVPS   (CX), Y4, Y2
+	VMASKMOVPS   (DX), Y4, Y3
+	VBROADCASTSS absMask<>+0(SB), Y5
+	VANDPS       Y5, Y2, Y5
+	VXORPS       Y6, Y6, Y6
+	VSUBPS       Y5, Y6, Y5
+	VBROADCASTSS expCutoff<>+0(SB), Y7
+	VMOVAPS      Y5, Y6
+	VBROADCASTSS magic<>+0(SB), Y8
+	VBROADCASTSS log2e<>+0(SB), Y9
+	VFMADD213PS  Y8, Y9, Y6
+	VPSLLD       $0x17, Y6, Y8
+	VBROADCASTSS magic<>+0(SB), Y9
+	VSUBPS       Y9, Y6, Y6
+	VMOVAPS      Y5, Y9
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
+	VFMADD231PS  Y10, Y6, Y9
+	VBROADCASTSS expC5<>+0(SB), Y6
+	VBROADCASTSS expC4<>+0(SB), Y10
+	VFMADD213PS  Y10, Y9, Y6
+	VBROADCASTSS expC3<>+0(SB), Y10
+	VFMADD213PS  Y10, Y9, Y6
+	VBROADCASTSS expC2<>+0(SB), Y10
+	VFMADD213PS  Y10, Y9, Y6
+	VBROADCASTSS expC1<>+0(SB), Y10
+	VFMADD213PS  Y10, Y9, Y6
+	VMULPS       Y9, Y6, Y6
+	VFMADD213PS  Y8, Y8, Y6
+	VCMPPS       $0x11, Y7, Y5, Y5
+	VANDNPS      Y6, Y5, Y6
+	VBROADCASTSS one<>+0(SB), Y5
+	VADDPS       Y5, Y6, Y5
+	VBROADCASTSS one<>+0(SB), Y7
+	VDIVPS       Y5, Y7, Y5
+	VMULPS       Y6, Y5, Y7
+	VBROADCASTSS two<>+0(SB), Y8
+	VADDPS       Y8, Y6, Y8
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y8, Y9, Y8
+	VMULPS       Y6, Y8, Y8
+	VMULPS       Y8, Y8, Y6
+	VBROADCASTSS inv13<>+0(SB), Y9
+	VBROADCASTSS inv11<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VBROADCASTSS inv9<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VBROADCASTSS inv7<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VBROADCASTSS inv5<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VBROADCASTSS inv3<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VBROADCASTSS one<>+0(SB), Y10
+	VFMADD213PS  Y10, Y6, Y9
+	VADDPS       Y8, Y8, Y8
+	VMULPS       Y9, Y8, Y6
+	VXORPS       Y8, Y8, Y8
+	VCMPPS       $0x1d, Y8, Y2, Y8
+	VBLENDVPS    Y8, Y5, Y7, Y9
+	VBLENDVPS    Y8, Y7, Y5, Y5
+	VXORPS       Y7, Y7, Y7
+	VBLENDVPS    Y8, Y2, Y7, Y10
+	VBLENDVPS    Y8, Y7, Y2, Y2
+	VSUBPS       Y2, Y6, Y2
+	VADDPS       Y10, Y6, Y6
+	VBROADCASTSS one<>+0(SB), Y8
+	VMOVAPS      Y8, Y8
+	MOVQ         136(AX), CX
+
+powPosTail:
+	TESTQ  CX, CX
+	JZ     powPosTailDone
+	VMULPS Y5, Y8, Y8
+	DECQ   CX
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPS       Y3, Y8, Y8
+	VMULPS       Y8, Y2, Y10
+	VMOVAPS      Y5, Y11
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          posDetachedTail
+	VMULPS       Y9, Y2, Y2
+	VBROADCASTSS 444(AX), Y12
+	VMULPS       Y12, Y2, Y2
+	VADDPS       Y2, Y11, Y11
+
+posDetachedTail:
+	VMULPS       Y8, Y11, Y11
+	VSUBPS       Y11, Y7, Y11
+	VCMPPS       $0x04, Y7, Y3, Y2
+	VANDPS       Y2, Y10, Y10
+	VANDPS       Y2, Y11, Y11
+	VBROADCASTSS one<>+0(SB), Y2
+	VSUBPS       Y3, Y2, Y2
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          clipTail
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y12
+	MOVQ         128(AX), CX
+
+powNegTail:
+	TESTQ  CX, CX
+	JZ     powNegTailDone
+	VMULPS Y9, Y12, Y12
+	DECQ   CX
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPS       Y2, Y12, Y12
+	VMULPS       Y12, Y6, Y3
+	VMOVAPS      Y9, Y8
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          negDetachedTail
+	VMULPS       Y5, Y6, Y5
+	VBROADCASTSS 440(AX), Y6
+	VFMADD231PS  Y6, Y5, Y8
+
+negDetachedTail:
+	VMULPS Y12, Y8, Y8
+	JMP    negDoneTail
+
+clipTail:
+	VBROADCASTSS 120(AX), Y3
+	VSUBPS       Y3, Y9, Y6
+	VMAXPS       Y6, Y7, Y6
+	VADDPS       Y3, Y5, Y8
+	VBROADCASTSS one<>+0(SB), Y3
+	VMINPS       Y8, Y3, Y8
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
+	VPSUBD       Y3, Y8, Y3
+	VPSRAD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y3, Y12
+	VPSUBD       Y12, Y8, Y12
+	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS one<>+0(SB), Y13
+	VSUBPS       Y13, Y12, Y12
+	VBROADCASTSS two<>+0(SB), Y13
+	VADDPS       Y13, Y12, Y13
+	VBROADCASTSS one<>+0(SB), Y14
+	VDIVPS       Y13, Y14, Y13
+	VMULPS       Y12, Y13, Y13
+	VMULPS       Y13, Y13, Y12
+	VBROADCASTSS inv9<>+0(SB), Y14
+	VBROADCASTSS inv7<>+0(SB), Y15
+	VFMADD213PS  Y15, Y12, Y14
+	VBROADCASTSS inv5<>+0(SB), Y15
+	VFMADD213PS  Y15, Y12, Y14
+	VBROADCASTSS inv3<>+0(SB), Y15
+	VFMADD213PS  Y15, Y12, Y14
+	VBROADCASTSS one<>+0(SB), Y15
+	VFMADD213PS  Y15, Y12, Y14
+	VADDPS       Y13, Y13, Y13
+	VMULPS       Y14, Y13, Y13
+	VBROADCASTSS ln2hi<>+0(SB), Y12
+	VFMADD231PS  Y12, Y3, Y13
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y12
+	MOVQ         128(AX), CX
+
+powClipTail:
+	TESTQ  CX, CX
+	JZ     powClipTailDone
+	VMULPS Y6, Y12, Y12
+	DECQ   CX
+	JMP    powClipTail
+
+powClipTailDone:
+	VMULPS       Y2, Y12, Y12
+	VMULPS       Y12, Y13, Y3
+	VSUBPS       Y3, Y7, Y3
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          clipDetachedTail
+	VMULPS       Y8, Y6, Y14
+	VBROADCASTSS one<>+0(SB), Y15
+	VDIVPS       Y14, Y15, Y14
+	VMULPS       Y13, Y8, Y8
+	VBROADCASTSS 440(AX), Y13
+	VMULPS       Y13, Y8, Y8
+	VSUBPS       Y8, Y6, Y8
+	VMULPS       Y14, Y8, Y8
+	JMP          clipScaledTail
+
+clipDetachedTail:
+	VBROADCASTSS one<>+0(SB), Y13
+	VDIVPS       Y8, Y13, Y8
+
+clipScaledTail:
+	VMULPS Y9, Y8, Y8
+	VMULPS Y5, Y8, Y8
+	VMULPS Y12, Y8, Y8
+	VCMPPS $0x16, Y7, Y6, Y5
+	VANDPS Y5, Y8, Y8
+
+negDoneTail:
+	VCMPPS       $0x04, Y7, Y2, Y2
+	VANDPS       Y2, Y3, Y3
+	VANDPS       Y2, Y8, Y8
+	VADDPS       Y3, Y10, Y10
+	VADDPS       Y8, Y11, Y11
+	VMASKMOVPS   (BX), Y4, Y2
+	VMULPS       Y2, Y10, Y10
+	VMULPS       Y2, Y11, Y11
+	VMASKMOVPS   (DI), Y4, Y2
+	VMULPS       Y2, Y11, Y11
+	VMASKMOVPS   Y11, Y4, (R9)
+	VMASKMOVPS   Y10, Y4, (R10)
+	VMASKMOVPS   (R8), Y4, Y2
+	VMULPS       Y2, Y10, Y10
+	VANDPS       Y4, Y10, Y10
+	VCVTPS2PD    X10, Y2
+	VEXTRACTF128 $0x01, Y10, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+
+done:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ret+8(FP)
+	VZEROUPPER
+	LDMXCSR      (SP)
+	RET
+
+DATA threeQuarterBits<>+0(SB)/4, $0x3f400000
+GLOBL threeQuarterBits<>(SB), RODATA|NOPTR, $4
 
 // func maxF64AVX2(x []float64) float64
 // Requires: AVX, SSE2
@@ -7579,7 +9133,7 @@ TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    144(AX), BX
+	LEAQ    160(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -7590,7 +9144,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  208(AX), SI
+	LEAQ  224(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -7601,7 +9155,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  272(AX), DI
+	LEAQ  288(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -7612,7 +9166,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  336(AX), R8
+	LEAQ  352(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -7623,7 +9177,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  400(AX), R9
+	LEAQ  416(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7634,7 +9188,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  400(AX), R10
+	LEAQ  416(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7644,7 +9198,7 @@ set5:
 done5:
 	MOVQ     64(AX), R11
 	CVTSQ2SD 136(AX), X0
-	VMOVSD   X0, 432(AX)
+	VMOVSD   X0, 448(AX)
 	VXORPD   Y0, Y0, Y0
 	VXORPD   Y1, Y1, Y1
 
@@ -7942,7 +9496,7 @@ TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $8-16
 	MOVQ    16(AX), BX
 	TESTQ   BX, BX
 	JNZ     set0
-	LEAQ    144(AX), BX
+	LEAQ    160(AX), BX
 	MOVQ    $0x00000000, 72(AX)
 	JMP     done0
 
@@ -7953,7 +9507,7 @@ done0:
 	MOVQ  24(AX), SI
 	TESTQ SI, SI
 	JNZ   set1
-	LEAQ  208(AX), SI
+	LEAQ  224(AX), SI
 	MOVQ  $0x00000000, 80(AX)
 	JMP   done1
 
@@ -7964,7 +9518,7 @@ done1:
 	MOVQ  32(AX), DI
 	TESTQ DI, DI
 	JNZ   set2
-	LEAQ  272(AX), DI
+	LEAQ  288(AX), DI
 	MOVQ  $0x00000000, 88(AX)
 	JMP   done2
 
@@ -7975,7 +9529,7 @@ done2:
 	MOVQ  40(AX), R8
 	TESTQ R8, R8
 	JNZ   set3
-	LEAQ  336(AX), R8
+	LEAQ  352(AX), R8
 	MOVQ  $0x00000000, 96(AX)
 	JMP   done3
 
@@ -7986,7 +9540,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  400(AX), R9
+	LEAQ  416(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7997,7 +9551,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  400(AX), R10
+	LEAQ  416(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -8007,7 +9561,7 @@ set5:
 done5:
 	MOVQ     64(AX), R11
 	CVTSQ2SD 136(AX), X0
-	VMOVSD   X0, 432(AX)
+	VMOVSD   X0, 448(AX)
 	VXORPD   Y0, Y0, Y0
 	VXORPD   Y1, Y1, Y1
 
@@ -8147,7 +9701,7 @@ powdoneFull:
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VBROADCASTSD twoF64<>+0(SB), Y9
 	VFNMADD213PD Y8, Y9, Y3
-	VBROADCASTSD 432(AX), Y8
+	VBROADCASTSD 448(AX), Y8
 	VMULPD       Y8, Y3, Y3
 	VMULPD       Y4, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -8322,7 +9876,7 @@ powdoneTail:
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VBROADCASTSD twoF64<>+0(SB), Y10
 	VFNMADD213PD Y9, Y10, Y3
-	VBROADCASTSD 432(AX), Y9
+	VBROADCASTSD 448(AX), Y9
 	VMULPD       Y9, Y3, Y3
 	VMULPD       Y5, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -8358,6 +9912,673 @@ done:
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
+
+// func asymmetricF64AVX2(a *uint8) float64
+// Requires: AVX, AVX2, FMA3, SSE, SSE2
+TEXT ·asymmetricF64AVX2(SB), NOSPLIT, $8-16
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    a+0(FP), AX
+	MOVQ    (AX), CX
+	MOVQ    8(AX), DX
+	MOVQ    16(AX), BX
+	TESTQ   BX, BX
+	JNZ     set0
+	LEAQ    160(AX), BX
+	MOVQ    $0x00000000, 72(AX)
+	JMP     done0
+
+set0:
+	MOVQ $0x00000020, 72(AX)
+
+done0:
+	MOVQ  24(AX), SI
+	TESTQ SI, SI
+	JNZ   set1
+	LEAQ  224(AX), SI
+	MOVQ  $0x00000000, 80(AX)
+	JMP   done1
+
+set1:
+	MOVQ $0x00000020, 80(AX)
+
+done1:
+	MOVQ  32(AX), DI
+	TESTQ DI, DI
+	JNZ   set2
+	LEAQ  288(AX), DI
+	MOVQ  $0x00000000, 88(AX)
+	JMP   done2
+
+set2:
+	MOVQ $0x00000020, 88(AX)
+
+done2:
+	MOVQ  40(AX), R8
+	TESTQ R8, R8
+	JNZ   set3
+	LEAQ  352(AX), R8
+	MOVQ  $0x00000000, 96(AX)
+	JMP   done3
+
+set3:
+	MOVQ $0x00000020, 96(AX)
+
+done3:
+	MOVQ  48(AX), R9
+	TESTQ R9, R9
+	JNZ   set4
+	LEAQ  416(AX), R9
+	MOVQ  $0x00000000, 104(AX)
+	JMP   done4
+
+set4:
+	MOVQ $0x00000020, 104(AX)
+
+done4:
+	MOVQ  56(AX), R10
+	TESTQ R10, R10
+	JNZ   set5
+	LEAQ  416(AX), R10
+	MOVQ  $0x00000000, 112(AX)
+	JMP   done5
+
+set5:
+	MOVQ $0x00000020, 112(AX)
+
+done5:
+	MOVQ     64(AX), R11
+	CVTSQ2SD 136(AX), X0
+	CVTSQ2SD 144(AX), X1
+	VMOVSD   X1, 456(AX)
+	VMOVSD   X0, 448(AX)
+	VXORPD   Y0, Y0, Y0
+	VXORPD   Y1, Y1, Y1
+
+loop:
+	CMPQ         R11, $0x04
+	JL           tail
+	VMOVUPD      (CX), Y2
+	VMOVUPD      (DX), Y3
+	VBROADCASTSD absMaskF64<>+0(SB), Y4
+	VANDPD       Y4, Y2, Y4
+	VXORPD       Y5, Y5, Y5
+	VSUBPD       Y4, Y5, Y4
+	VBROADCASTSD expCutoffF64<>+0(SB), Y6
+	VMOVAPD      Y4, Y5
+	VBROADCASTSD magicF64<>+0(SB), Y7
+	VBROADCASTSD log2eF64<>+0(SB), Y8
+	VFMADD213PD  Y7, Y8, Y5
+	VPSLLQ       $0x34, Y5, Y7
+	VBROADCASTSD magicF64<>+0(SB), Y8
+	VSUBPD       Y8, Y5, Y5
+	VMOVAPD      Y4, Y8
+	VBROADCASTSD minusLn2HiF64<>+0(SB), Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VBROADCASTSD minusLn2LoF64<>+0(SB), Y9
+	VFMADD231PD  Y9, Y5, Y8
+	VBROADCASTSD expC13F64<>+0(SB), Y5
+	VBROADCASTSD expC12F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC11F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC10F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC9F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC8F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC7F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC6F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC5F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC4F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC3F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC2F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VBROADCASTSD expC1F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y8, Y5
+	VMULPD       Y8, Y5, Y5
+	VFMADD213PD  Y7, Y7, Y5
+	VCMPPD       $0x11, Y6, Y4, Y4
+	VANDNPD      Y5, Y4, Y5
+	VBROADCASTSD oneF64<>+0(SB), Y4
+	VADDPD       Y4, Y5, Y4
+	VBROADCASTSD oneF64<>+0(SB), Y6
+	VDIVPD       Y4, Y6, Y4
+	VMULPD       Y5, Y4, Y6
+	VBROADCASTSD twoF64<>+0(SB), Y7
+	VADDPD       Y7, Y5, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y8
+	VDIVPD       Y7, Y8, Y7
+	VMULPD       Y5, Y7, Y7
+	VMULPD       Y7, Y7, Y5
+	VBROADCASTSD inv33F64<>+0(SB), Y8
+	VBROADCASTSD inv31F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv29F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv27F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv25F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv23F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv21F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv19F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv17F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv15F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv13F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv11F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv9F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv7F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv5F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD inv3F64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VFMADD213PD  Y9, Y5, Y8
+	VADDPD       Y7, Y7, Y7
+	VMULPD       Y8, Y7, Y5
+	VXORPD       Y7, Y7, Y7
+	VCMPPD       $0x1d, Y7, Y2, Y7
+	VBLENDVPD    Y7, Y4, Y6, Y8
+	VBLENDVPD    Y7, Y6, Y4, Y4
+	VXORPD       Y6, Y6, Y6
+	VBLENDVPD    Y7, Y2, Y6, Y9
+	VBLENDVPD    Y7, Y6, Y2, Y2
+	VSUBPD       Y2, Y5, Y2
+	VADDPD       Y9, Y5, Y5
+	VBROADCASTSD oneF64<>+0(SB), Y7
+	VMOVAPD      Y7, Y7
+	MOVQ         144(AX), R12
+
+powPosFull:
+	TESTQ  R12, R12
+	JZ     powPosFullDone
+	VMULPD Y4, Y7, Y7
+	DECQ   R12
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPD       Y3, Y7, Y7
+	VMULPD       Y7, Y2, Y9
+	VMOVAPD      Y4, Y10
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          posDetachedFull
+	VMULPD       Y8, Y2, Y2
+	VBROADCASTSD 456(AX), Y11
+	VMULPD       Y11, Y2, Y2
+	VADDPD       Y2, Y10, Y10
+
+posDetachedFull:
+	VMULPD       Y7, Y10, Y10
+	VSUBPD       Y10, Y6, Y10
+	VCMPPD       $0x04, Y6, Y3, Y2
+	VANDPD       Y2, Y9, Y9
+	VANDPD       Y2, Y10, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VSUBPD       Y3, Y2, Y2
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          clipFull
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y11
+	MOVQ         136(AX), R12
+
+powNegFull:
+	TESTQ  R12, R12
+	JZ     powNegFullDone
+	VMULPD Y8, Y11, Y11
+	DECQ   R12
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPD       Y2, Y11, Y11
+	VMULPD       Y11, Y5, Y3
+	VMOVAPD      Y8, Y7
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          negDetachedFull
+	VMULPD       Y4, Y5, Y4
+	VBROADCASTSD 448(AX), Y5
+	VFMADD231PD  Y5, Y4, Y7
+
+negDetachedFull:
+	VMULPD Y11, Y7, Y7
+	JMP    negDoneFull
+
+clipFull:
+	VBROADCASTSD 120(AX), Y3
+	VSUBPD       Y3, Y8, Y5
+	VMAXPD       Y5, Y6, Y5
+	VADDPD       Y3, Y4, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMINPD       Y7, Y3, Y7
+	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y12
+	VPSUBQ       Y12, Y7, Y3
+	VBROADCASTSD bias1024F64<>+0(SB), Y12
+	VPADDQ       Y12, Y3, Y3
+	VPSRLQ       $0x34, Y3, Y3
+	VPSLLQ       $0x34, Y3, Y11
+	VPSUBQ       Y12, Y11, Y11
+	VPSUBQ       Y11, Y7, Y11
+	VBROADCASTSD twoTo52F64<>+0(SB), Y12
+	VPOR         Y12, Y3, Y3
+	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y12
+	VSUBPD       Y12, Y3, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VSUBPD       Y12, Y11, Y11
+	VBROADCASTSD twoF64<>+0(SB), Y12
+	VADDPD       Y12, Y11, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y13
+	VDIVPD       Y12, Y13, Y12
+	VMULPD       Y11, Y12, Y12
+	VMULPD       Y12, Y12, Y11
+	VBROADCASTSD inv23F64<>+0(SB), Y13
+	VBROADCASTSD inv21F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv19F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv17F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv15F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv13F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv11F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv9F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv7F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv5F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD inv3F64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y14
+	VFMADD213PD  Y14, Y11, Y13
+	VADDPD       Y12, Y12, Y12
+	VMULPD       Y13, Y12, Y12
+	VBROADCASTSD ln2hiF64<>+0(SB), Y11
+	VFMADD231PD  Y11, Y3, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y11
+	MOVQ         136(AX), R12
+
+powClipFull:
+	TESTQ  R12, R12
+	JZ     powClipFullDone
+	VMULPD Y5, Y11, Y11
+	DECQ   R12
+	JMP    powClipFull
+
+powClipFullDone:
+	VMULPD       Y2, Y11, Y11
+	VMULPD       Y11, Y12, Y3
+	VSUBPD       Y3, Y6, Y3
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          clipDetachedFull
+	VMULPD       Y7, Y5, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y14
+	VDIVPD       Y13, Y14, Y13
+	VMULPD       Y12, Y7, Y7
+	VBROADCASTSD 448(AX), Y12
+	VMULPD       Y12, Y7, Y7
+	VSUBPD       Y7, Y5, Y7
+	VMULPD       Y13, Y7, Y7
+	JMP          clipScaledFull
+
+clipDetachedFull:
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VDIVPD       Y7, Y12, Y7
+
+clipScaledFull:
+	VMULPD Y8, Y7, Y7
+	VMULPD Y4, Y7, Y7
+	VMULPD Y11, Y7, Y7
+	VCMPPD $0x16, Y6, Y5, Y4
+	VANDPD Y4, Y7, Y7
+
+negDoneFull:
+	VCMPPD  $0x04, Y6, Y2, Y2
+	VANDPD  Y2, Y3, Y3
+	VANDPD  Y2, Y7, Y7
+	VADDPD  Y3, Y9, Y9
+	VADDPD  Y7, Y10, Y10
+	VMOVUPD (BX), Y2
+	VMULPD  Y2, Y9, Y9
+	VMULPD  Y2, Y10, Y10
+	VMOVUPD (DI), Y2
+	VMULPD  Y2, Y10, Y10
+	VMOVUPD Y10, (R9)
+	VMOVUPD Y9, (R10)
+	VMOVUPD (R8), Y2
+	VMULPD  Y2, Y9, Y9
+	VADDPD  Y9, Y0, Y0
+	ADDQ    $0x20, CX
+	ADDQ    $0x20, DX
+	ADDQ    72(AX), BX
+	ADDQ    80(AX), SI
+	ADDQ    88(AX), DI
+	ADDQ    96(AX), R8
+	ADDQ    104(AX), R9
+	ADDQ    112(AX), R10
+	SUBQ    $0x04, R11
+	JMP     loop
+
+tail:
+	TESTQ        R11, R11
+	JZ           done
+	LEAQ         tailMaskF64<>+0(SB), SI
+	MOVQ         $0x00000004, R12
+	SUBQ         R11, R12
+	VMOVDQU      (SI)(R12*8), Y4
+	VMASKMOVPD   (CX), Y4, Y2
+	VMASKMOVPD   (DX), Y4, Y3
+	VBROADCASTSD absMaskF64<>+0(SB), Y5
+	VANDPD       Y5, Y2, Y5
+	VXORPD       Y6, Y6, Y6
+	VSUBPD       Y5, Y6, Y5
+	VBROADCASTSD expCutoffF64<>+0(SB), Y7
+	VMOVAPD      Y5, Y6
+	VBROADCASTSD magicF64<>+0(SB), Y8
+	VBROADCASTSD log2eF64<>+0(SB), Y9
+	VFMADD213PD  Y8, Y9, Y6
+	VPSLLQ       $0x34, Y6, Y8
+	VBROADCASTSD magicF64<>+0(SB), Y9
+	VSUBPD       Y9, Y6, Y6
+	VMOVAPD      Y5, Y9
+	VBROADCASTSD minusLn2HiF64<>+0(SB), Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VBROADCASTSD minusLn2LoF64<>+0(SB), Y10
+	VFMADD231PD  Y10, Y6, Y9
+	VBROADCASTSD expC13F64<>+0(SB), Y6
+	VBROADCASTSD expC12F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC11F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC10F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC9F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC8F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC7F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC6F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC5F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC4F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC3F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC2F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VBROADCASTSD expC1F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y9, Y6
+	VMULPD       Y9, Y6, Y6
+	VFMADD213PD  Y8, Y8, Y6
+	VCMPPD       $0x11, Y7, Y5, Y5
+	VANDNPD      Y6, Y5, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y5
+	VADDPD       Y5, Y6, Y5
+	VBROADCASTSD oneF64<>+0(SB), Y7
+	VDIVPD       Y5, Y7, Y5
+	VMULPD       Y6, Y5, Y7
+	VBROADCASTSD twoF64<>+0(SB), Y8
+	VADDPD       Y8, Y6, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y8, Y9, Y8
+	VMULPD       Y6, Y8, Y8
+	VMULPD       Y8, Y8, Y6
+	VBROADCASTSD inv33F64<>+0(SB), Y9
+	VBROADCASTSD inv31F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv29F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv27F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv25F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv23F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv21F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv19F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv17F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv15F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv13F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv11F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv9F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv7F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv5F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD inv3F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y6, Y9
+	VADDPD       Y8, Y8, Y8
+	VMULPD       Y9, Y8, Y6
+	VXORPD       Y8, Y8, Y8
+	VCMPPD       $0x1d, Y8, Y2, Y8
+	VBLENDVPD    Y8, Y5, Y7, Y9
+	VBLENDVPD    Y8, Y7, Y5, Y5
+	VXORPD       Y7, Y7, Y7
+	VBLENDVPD    Y8, Y2, Y7, Y10
+	VBLENDVPD    Y8, Y7, Y2, Y2
+	VSUBPD       Y2, Y6, Y2
+	VADDPD       Y10, Y6, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y8
+	VMOVAPD      Y8, Y8
+	MOVQ         144(AX), CX
+
+powPosTail:
+	TESTQ  CX, CX
+	JZ     powPosTailDone
+	VMULPD Y5, Y8, Y8
+	DECQ   CX
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPD       Y3, Y8, Y8
+	VMULPD       Y8, Y2, Y10
+	VMOVAPD      Y5, Y11
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          posDetachedTail
+	VMULPD       Y9, Y2, Y2
+	VBROADCASTSD 456(AX), Y12
+	VMULPD       Y12, Y2, Y2
+	VADDPD       Y2, Y11, Y11
+
+posDetachedTail:
+	VMULPD       Y8, Y11, Y11
+	VSUBPD       Y11, Y7, Y11
+	VCMPPD       $0x04, Y7, Y3, Y2
+	VANDPD       Y2, Y10, Y10
+	VANDPD       Y2, Y11, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VSUBPD       Y3, Y2, Y2
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          clipTail
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y12
+	MOVQ         136(AX), CX
+
+powNegTail:
+	TESTQ  CX, CX
+	JZ     powNegTailDone
+	VMULPD Y9, Y12, Y12
+	DECQ   CX
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPD       Y2, Y12, Y12
+	VMULPD       Y12, Y6, Y3
+	VMOVAPD      Y9, Y8
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          negDetachedTail
+	VMULPD       Y5, Y6, Y5
+	VBROADCASTSD 448(AX), Y6
+	VFMADD231PD  Y6, Y5, Y8
+
+negDetachedTail:
+	VMULPD Y12, Y8, Y8
+	JMP    negDoneTail
+
+clipTail:
+	VBROADCASTSD 120(AX), Y3
+	VSUBPD       Y3, Y9, Y6
+	VMAXPD       Y6, Y7, Y6
+	VADDPD       Y3, Y5, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMINPD       Y8, Y3, Y8
+	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y13
+	VPSUBQ       Y13, Y8, Y3
+	VBROADCASTSD bias1024F64<>+0(SB), Y13
+	VPADDQ       Y13, Y3, Y3
+	VPSRLQ       $0x34, Y3, Y3
+	VPSLLQ       $0x34, Y3, Y12
+	VPSUBQ       Y13, Y12, Y12
+	VPSUBQ       Y12, Y8, Y12
+	VBROADCASTSD twoTo52F64<>+0(SB), Y13
+	VPOR         Y13, Y3, Y3
+	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y13
+	VSUBPD       Y13, Y3, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y13
+	VSUBPD       Y13, Y12, Y12
+	VBROADCASTSD twoF64<>+0(SB), Y13
+	VADDPD       Y13, Y12, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y14
+	VDIVPD       Y13, Y14, Y13
+	VMULPD       Y12, Y13, Y13
+	VMULPD       Y13, Y13, Y12
+	VBROADCASTSD inv23F64<>+0(SB), Y14
+	VBROADCASTSD inv21F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv19F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv17F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv15F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv13F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv11F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv9F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv7F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv5F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD inv3F64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VBROADCASTSD oneF64<>+0(SB), Y15
+	VFMADD213PD  Y15, Y12, Y14
+	VADDPD       Y13, Y13, Y13
+	VMULPD       Y14, Y13, Y13
+	VBROADCASTSD ln2hiF64<>+0(SB), Y12
+	VFMADD231PD  Y12, Y3, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y12
+	MOVQ         136(AX), CX
+
+powClipTail:
+	TESTQ  CX, CX
+	JZ     powClipTailDone
+	VMULPD Y6, Y12, Y12
+	DECQ   CX
+	JMP    powClipTail
+
+powClipTailDone:
+	VMULPD       Y2, Y12, Y12
+	VMULPD       Y12, Y13, Y3
+	VSUBPD       Y3, Y7, Y3
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          clipDetachedTail
+	VMULPD       Y8, Y6, Y14
+	VBROADCASTSD oneF64<>+0(SB), Y15
+	VDIVPD       Y14, Y15, Y14
+	VMULPD       Y13, Y8, Y8
+	VBROADCASTSD 448(AX), Y13
+	VMULPD       Y13, Y8, Y8
+	VSUBPD       Y8, Y6, Y8
+	VMULPD       Y14, Y8, Y8
+	JMP          clipScaledTail
+
+clipDetachedTail:
+	VBROADCASTSD oneF64<>+0(SB), Y13
+	VDIVPD       Y8, Y13, Y8
+
+clipScaledTail:
+	VMULPD Y9, Y8, Y8
+	VMULPD Y5, Y8, Y8
+	VMULPD Y12, Y8, Y8
+	VCMPPD $0x16, Y7, Y6, Y5
+	VANDPD Y5, Y8, Y8
+
+negDoneTail:
+	VCMPPD     $0x04, Y7, Y2, Y2
+	VANDPD     Y2, Y3, Y3
+	VANDPD     Y2, Y8, Y8
+	VADDPD     Y3, Y10, Y10
+	VADDPD     Y8, Y11, Y11
+	VMASKMOVPD (BX), Y4, Y2
+	VMULPD     Y2, Y10, Y10
+	VMULPD     Y2, Y11, Y11
+	VMASKMOVPD (DI), Y4, Y2
+	VMULPD     Y2, Y11, Y11
+	VMASKMOVPD Y11, Y4, (R9)
+	VMASKMOVPD Y10, Y4, (R10)
+	VMASKMOVPD (R8), Y4, Y2
+	VMULPD     Y2, Y10, Y10
+	VANDPD     Y4, Y10, Y10
+	VADDPD     Y10, Y0, Y0
+
+done:
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	MOVSD        X1, ret+8(FP)
+	VZEROUPPER
+	LDMXCSR      (SP)
+	RET
+
+DATA threeQuarterBitsF64<>+0(SB)/8, $0x3fe8000000000000
+GLOBL threeQuarterBitsF64<>(SB), RODATA|NOPTR, $8
+
+DATA bias1024F64<>+0(SB)/8, $0x4000000000000000
+GLOBL bias1024F64<>(SB), RODATA|NOPTR, $8
+
+DATA twoTo52F64<>+0(SB)/8, $0x4330000000000000
+GLOBL twoTo52F64<>(SB), RODATA|NOPTR, $8
+
+DATA twoTo52Plus1024F64<>+0(SB)/8, $0x4330000000000400
+GLOBL twoTo52Plus1024F64<>(SB), RODATA|NOPTR, $8
 
 // func gemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, add bool)
 // Requires: AVX, AVX512DQ, AVX512F

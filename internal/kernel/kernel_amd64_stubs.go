@@ -65,6 +65,9 @@ func sigmoidAVX512(a *uint8) float64
 //go:noescape
 func sigmoidFocalAVX512(a *uint8) float64
 
+//go:noescape
+func asymmetricAVX512(a *uint8) float64
+
 // maxF64AVX512 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -126,6 +129,9 @@ func sigmoidF64AVX512(a *uint8) float64
 //go:noescape
 func sigmoidFocalF64AVX512(a *uint8) float64
 
+//go:noescape
+func asymmetricF64AVX512(a *uint8) float64
+
 // maxAVX2 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -182,6 +188,9 @@ func sigmoidAVX2(a *uint8) float64
 //go:noescape
 func sigmoidFocalAVX2(a *uint8) float64
 
+//go:noescape
+func asymmetricAVX2(a *uint8) float64
+
 // maxF64AVX2 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -237,6 +246,9 @@ func sigmoidF64AVX2(a *uint8) float64
 
 //go:noescape
 func sigmoidFocalF64AVX2(a *uint8) float64
+
+//go:noescape
+func asymmetricF64AVX2(a *uint8) float64
 
 // gemmKernelAVX512 computes C[0:8, 0:32] (+)= A·B over k steps of packed panels.
 //

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -337,9 +338,15 @@ func testElementKernels[F float32 | float64](t *testing.T, rel, abs float64) {
 				if variant&2 != 0 {
 					e.G = convertTo[F](values(rng, n, false))
 				}
-				kinds := []string{"sigmoid", "focal a=0.25 γ=2", "focal a=-1 γ=0", "focal a=0.75 γ=5", "focal a=0 γ=1"}
+				kinds := []string{"sigmoid", "focal a=0.25 γ=2", "focal a=-1 γ=0", "focal a=0.75 γ=5", "focal a=0 γ=1",
+					"asymmetric 0 4 0.05", "asymmetric 1 4 0.05 detach", "asymmetric 2 0 0", "asymmetric 0 3 0.3", "asymmetric 3 1 0 detach"}
 				for _, kind := range kinds {
 					run := func(e *Elements[F]) float64 {
+						var p AsymmetricParams
+						if n, _ := fmt.Sscanf(kind, "asymmetric %v %v %v", &p.GammaPos, &p.GammaNeg, &p.Clip); n == 3 {
+							p.Detach = strings.HasSuffix(kind, "detach")
+							return Asymmetric(e, p)
+						}
 						switch kind {
 						case "sigmoid":
 							return Sigmoid(e)
@@ -688,6 +695,7 @@ func TestKernelsRestoreMXCSR(t *testing.T) {
 			e := Elements[float32]{X: x, T: []float32{0, 1, 0, 1}, WS: 1, QS: 1, GS: 1, Grad: g}
 			Sigmoid(&e)
 			SigmoidFocal(&e, 0.25, 2)
+			Asymmetric(&e, AsymmetricParams{GammaNeg: 4, Clip: 0.05})
 		})
 		if v := halve(tiny); v == 0 {
 			t.Fatalf("%v: 2⁻¹⁰²²/2 = 0 after the kernels: MXCSR was left flushing", p)

@@ -40,6 +40,7 @@ func main() {
 		genFirstOutside(t)
 		genElements(t, "sigmoid", sigmoidBody)
 		genElements(t, "sigmoidFocal", focalBody)
+		genElements(t, "asymmetric", asymmetricBody)
 	}
 	genGemm(f32)
 	genGemm(f32AVX2)
@@ -53,6 +54,7 @@ const (
 	cmpNEQ = 0x04 // unordered, quiet: true for NaN
 	cmpGE  = 0x1D // ordered, quiet
 	cmpNLT = 0x15 // unordered, quiet: true for NaN
+	cmpNLE = 0x16 // unordered, quiet: true for NaN
 )
 
 // flt is an instruction set and an element type: what differs between
@@ -1123,8 +1125,16 @@ const (
 )
 
 func (t flt) argA2() int    { return argA1 + t.size }
-func (t flt) argGamma() int { return argA1 + 2*t.size }
-func (t flt) argLanes() int { return t.argGamma() + 8 } // W, Q, G, H, sink: 64 bytes each
+func (t flt) argGamma() int  { return argA1 + 2*t.size }
+func (t flt) argGamma2() int { return t.argGamma() + 8 }  // the asymmetric loss's γ+ (γ is its γ−)
+func (t flt) argMode() int   { return t.argGamma() + 16 } // the asymmetric loss's modeClip, modeDetach
+func (t flt) argLanes() int  { return t.argGamma() + 24 } // W, Q, G, H, sink: 64 bytes each
+
+// The bits of the asymmetric kernel's mode.
+const (
+	modeClip   = 1
+	modeDetach = 2
+)
 
 // elemRegs are what an element kernel body works with. On AVX-512 the
 // constants live in registers for the whole loop; AVX2 has 16 registers,
@@ -1163,6 +1173,10 @@ func (r *elemRegs) constant(name string) VecVirtual {
 		t.bcast(Mem{Base: r.args, Disp: t.argA2()}, v)
 	case "gamma": // γ as the element type, kept in the sink lane's second half
 		t.bcast(Mem{Base: r.args, Disp: t.argLanes() + 4*64 + 32}, v)
+	case "gamma2": // γ+, after it
+		t.bcast(Mem{Base: r.args, Disp: t.argLanes() + 4*64 + 32 + t.size}, v)
+	case "fourThirds":
+		t.bcast(t.c("fourThirds", 4.0/3), v)
 	case "expMin":
 		return t.expMin()
 	default:
@@ -1227,6 +1241,20 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	} else {
 		CVTSQ2SS(r.gamma, g.AsX())
 	}
+	if base == "asymmetric" { // its γ+ too: beside γ on AVX2, in a register on AVX-512
+		g2 := t.vec()
+		if t.is64() {
+			CVTSQ2SD(Mem{Base: args, Disp: t.argGamma2()}, g2.AsX())
+		} else {
+			CVTSQ2SS(Mem{Base: args, Disp: t.argGamma2()}, g2.AsX())
+		}
+		if t.avx2 {
+			t.movs(g2.AsX(), Mem{Base: args, Disp: t.argLanes() + 4*64 + 32 + t.size})
+		} else {
+			t.bcast2(g2)
+			r.regs["gamma2"] = g2
+		}
+	}
 	if t.avx2 {
 		t.movs(g.AsX(), Mem{Base: args, Disp: t.argLanes() + 4*64 + 32})
 	} else {
@@ -1265,7 +1293,8 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	RET()
 }
 
-// reciprocal sets out = 1/d for d in [1, 3]. float32 on AVX-512: VRCP14PS
+// reciprocal sets out = 1/d for normal d (the kernels' d are in [1, 3], or
+// the asymmetric loss's u ≤ 1 and p_m). float32 on AVX-512: VRCP14PS
 // (relative error below 2⁻¹⁴) and one Newton–Raphson step r·(2 − d·r),
 // which squares the error to about 2⁻²⁸, under half an ulp; otherwise a
 // division. out may be d.
@@ -1282,6 +1311,213 @@ func (r *elemRegs) reciprocal(d, out VecVirtual) {
 	VMULPS(y, x, out)
 }
 
+// log1p returns log(1 + z) for z in [−1/4, 1] as 2·atanh(s) =
+// 2·Σ s^(2k+1)/(2k+1), s = z/(2+z), |s| ≤ 1/3: to s¹³ for float32, s³³ for
+// float64 (the truncation below half an ulp). With small, z is in
+// [−1/4, 1/2) and |s| ≤ 1/5: to s⁹ and s²³, a truncation below
+// (1/5)¹⁰/11 ≈ 1e-8 and (1/5)²⁴/25 ≈ 7e-19 of the value.
+func (r *elemRegs) log1p(z VecVirtual, small bool) VecVirtual {
+	t := r.t
+	s, s2, p := t.vec(), t.vec(), t.vec()
+	t.add(r.constant("two"), z, s)
+	r.reciprocal(s, s)
+	t.mul(z, s, s)
+	t.mul(s, s, s2)
+	last := 13
+	if t.is64() {
+		last = 33
+	}
+	if small {
+		last = 9
+		if t.is64() {
+			last = 23
+		}
+	}
+	t.bcast(t.c(fmt.Sprintf("inv%d", last), 1/float64(last)), p)
+	for k := last - 2; k >= 3; k -= 2 {
+		t.fma213C(t.c(fmt.Sprintf("inv%d", k), 1/float64(k)), s2, p)
+	}
+	t.fma213(r.constant("one"), s2, p)
+	t.add(s, s, s)
+	out := t.vec()
+	t.mul(p, s, out)
+	return out
+}
+
+// log returns log u for normal u > 0: u = m·2^k with m in [3/4, 3/2), and
+// log u = k·ln2 + log1p(m − 1), m − 1 exact. AVX-512 takes m and k from
+// VGETMANT and VGETEXP (k = exp(u) − exp(m)); AVX2 from the bits, as musl's
+// logf does: k = (bits(u) − bits(3/4)) >> mantissa bits, m = u·2^−k by
+// subtracting k from the exponent field.
+func (r *elemRegs) log(u VecVirtual) VecVirtual {
+	t := r.t
+	m, k := t.vec(), t.vec()
+	switch {
+	case !t.avx2:
+		em := t.vec()
+		t.pick(VGETMANTPS, VGETMANTPD)(U8(3), u, m) // [3/4, 3/2), the sign of u
+		t.pick(VGETEXPPS, VGETEXPPD)(u, k)
+		t.pick(VGETEXPPS, VGETEXPPD)(m, em)
+		t.sub(em, k, k)
+	case !t.is64():
+		three4, ib, kb := t.vec(), t.vec(), t.vec()
+		t.bcast(t.cBits("threeQuarterBits", 0x3f400000), three4)
+		VPSUBD(three4, u, ib)
+		VPSRAD(U8(23), ib, ib) // k
+		VPSLLD(U8(23), ib, kb)
+		VPSUBD(kb, u, m)
+		VCVTDQ2PS(ib, k)
+	default:
+		c, ib, kb := t.vec(), t.vec(), t.vec()
+		t.bcast(t.cBits("threeQuarterBits", 0x3fe8000000000000), c)
+		VPSUBQ(c, u, ib)
+		t.bcast(t.cBits("bias1024", 1024<<52), c)
+		VPADDQ(c, ib, ib)
+		VPSRLQ(U8(52), ib, ib) // k + 1024, in [0, 2048)
+		VPSLLQ(U8(52), ib, kb)
+		VPSUBQ(c, kb, kb) // k << 52
+		VPSUBQ(kb, u, m)
+		t.bcast(t.cBits("twoTo52", 0x4330000000000000), c) // k + 1024 as a double: 2⁵² + it, less 2⁵²
+		VPOR(c, ib, k)
+		t.bcast(t.c("twoTo52Plus1024", 0x1p52+1024), c)
+		t.sub(c, k, k)
+	}
+	z := t.vec()
+	t.sub(r.constant("one"), m, z)
+	out := r.log1p(z, true)
+	t.fma231C(t.c("ln2hi", 0x1.62e42fefa39efp-01), k, out) // + k·ln2 (ln2 to the type's precision)
+	return out
+}
+
+// power returns base^n for the whole number n ≥ 0 at mem (0 gives 1), by
+// repeated multiplication; label names its loop.
+func (r *elemRegs) power(base VecVirtual, n Mem, label string) VecVirtual {
+	t := r.t
+	out := t.vec()
+	t.mova(r.constant("one"), out)
+	cnt := GP64()
+	MOVQ(n, cnt)
+	Label(label)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(label + "Done"))
+	t.mul(base, out, out)
+	DECQ(cnt)
+	JMP(LabelRef(label))
+	Label(label + "Done")
+	return out
+}
+
+// asymmetricBody: l = w·(Lp + Ln), grad = w·g·(Gp + Gn) with, p = σ(x),
+// Lp = t·σ(−x)^γ+·softplus(−x), Gp = t·σ(−x)^γ+·(−γ+·σ(x)·softplus(−x) − σ(−x))
+// (detached: −t·σ(−x)^γ+·σ(−x)), and for m = 0 Ln = (1−t)·p^γ−·softplus(x),
+// Gn = (1−t)·p^γ−·(σ(x) + γ−·σ(−x)·softplus(x)) (detached: (1−t)·p^γ−·σ(x));
+// for m > 0, p_m = max(p − m, 0), u = min(σ(−x) + m, 1),
+// Ln = −(1−t)·p_m^γ−·log u, Gn = (1−t)·σ(x)σ(−x)·p_m^γ−·(1/u − γ−·log u/p_m)
+// (detached: without the second term) where p_m > 0, else 0.
+func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
+	t := r.t
+	sx, smx, sp, pos := bceParts(r)
+	suffix := "Full"
+	if r.k != nil {
+		suffix = "Tail"
+	}
+	zero := r.constant("zero")
+	xp, xn, spNeg, spPos := t.vec(), t.vec(), t.vec(), t.vec()
+	t.blend(r.x, zero, pos, xp) // x ≥ 0 ? x : 0
+	t.blend(zero, r.x, pos, xn) // x ≥ 0 ? 0 : x
+	t.sub(xn, sp, spNeg)        // softplus(−x)
+	t.add(xp, sp, spPos)        // softplus(x)
+	mode := Mem{Base: r.args, Disp: t.argMode()}
+
+	// The positive term.
+	tf := r.power(smx, Mem{Base: r.args, Disp: t.argGamma2()}, "powPos"+suffix)
+	t.mul(r.tg, tf, tf) // t·σ(−x)^γ+
+	loss, grad = t.vec(), t.vec()
+	t.mul(tf, spNeg, loss)
+	t.mova(smx, grad)
+	TESTQ(U32(modeDetach), mode)
+	JNZ(LabelRef("posDetached" + suffix))
+	h := t.vec()
+	t.mul(sx, spNeg, h)
+	t.mul(r.constant("gamma2"), h, h)
+	t.add(h, grad, grad) // γ+·σ(x)·softplus(−x) + σ(−x)
+	Label("posDetached" + suffix)
+	t.mul(tf, grad, grad)
+	t.sub(grad, zero, grad) // −t·σ(−x)^γ+·(…)
+	present := t.maskReg()
+	t.cmp(U8(cmpNEQ), zero, r.tg, present) // t ≠ 0: the term is absent for t = 0, whatever x
+	t.movaZ(loss, present, loss)
+	t.movaZ(grad, present, grad)
+
+	// The negative term, into ln and gn, absent for t = 1.
+	omt := t.vec()
+	t.sub(r.tg, r.constant("one"), omt) // 1 − t
+	gamma := Mem{Base: r.args, Disp: t.argGamma()}
+	ln, gn := t.vec(), t.vec()
+	TESTQ(U32(modeClip), mode)
+	JNZ(LabelRef("clip" + suffix))
+	{ // m = 0
+		of := r.power(sx, gamma, "powNeg"+suffix)
+		t.mul(omt, of, of)
+		t.mul(of, spPos, ln)
+		t.mova(sx, gn)
+		TESTQ(U32(modeDetach), mode)
+		JNZ(LabelRef("negDetached" + suffix))
+		h := t.vec()
+		t.mul(smx, spPos, h)
+		t.fma231(r.constant("gamma"), h, gn) // σ(x) + γ−·σ(−x)·softplus(x)
+		Label("negDetached" + suffix)
+		t.mul(of, gn, gn)
+		JMP(LabelRef("negDone" + suffix))
+	}
+	Label("clip" + suffix)
+	{ // m > 0
+		m := r.constant("a1")
+		pm, u := t.vec(), t.vec()
+		t.sub(m, sx, pm)
+		t.max(pm, zero, pm) // max(p − m, 0), NaN kept
+		t.add(m, smx, u)
+		t.pick(VMINPS, VMINPD)(u, r.constant("one"), u) // min(σ(−x) + m, 1), NaN kept
+		logU := r.log(u)
+		of := r.power(pm, gamma, "powClip"+suffix)
+		t.mul(omt, of, of)
+		t.mul(of, logU, ln)
+		t.sub(ln, zero, ln) // −(1−t)·p_m^γ−·log u
+		TESTQ(U32(modeDetach), mode)
+		JNZ(LabelRef("clipDetached" + suffix))
+		// 1/u − γ−·log u/p_m = (p_m − γ−·log u·u)/(u·p_m): one reciprocal
+		d, num := t.vec(), t.vec()
+		t.mul(u, pm, d)
+		r.reciprocal(d, d) // where p_m is 0 the lane is masked below
+		t.mul(logU, u, num)
+		t.mul(r.constant("gamma"), num, num)
+		t.sub(num, pm, num)
+		t.mul(d, num, gn)
+		JMP(LabelRef("clipScaled" + suffix))
+		Label("clipDetached" + suffix)
+		r.reciprocal(u, gn) // 1/u (reciprocal's Newton step holds for any normal u)
+		Label("clipScaled" + suffix)
+		t.mul(sx, gn, gn)
+		t.mul(smx, gn, gn)
+		t.mul(of, gn, gn)
+		nz := t.maskReg()
+		t.cmp(U8(cmpNLE), zero, pm, nz) // p_m > 0, or NaN
+		t.movaZ(gn, nz, gn)
+	}
+	Label("negDone" + suffix)
+	absent := t.maskReg()
+	t.cmp(U8(cmpNEQ), zero, omt, absent) // 1 − t ≠ 0
+	t.movaZ(ln, absent, ln)
+	t.movaZ(gn, absent, gn)
+	t.add(ln, loss, loss)
+	t.add(gn, grad, grad)
+	w := r.operand(argW)
+	t.mul(w, loss, loss)
+	t.mul(w, grad, grad)
+	t.mul(r.operand(argG), grad, grad)
+	return loss, grad
+}
+
 // bceParts computes what both element kernels share: e = e^−|x|,
 // σ(x), σ(−x), softplus(−|x|) and the mask of x ≥ 0.
 func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
@@ -1294,25 +1530,7 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	t.add(r.constant("one"), e, d)
 	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
 	t.mul(e, big, small) // σ(−|x|)
-	// softplus(−|x|) = log1p(e) = 2·atanh(s) = 2·Σ s^(2k+1)/(2k+1),
-	// s = e/(2+e) ≤ 1/3: to s¹³ for float32, s³³ for float64.
-	s, s2, p := t.vec(), t.vec(), t.vec()
-	t.add(r.constant("two"), e, s)
-	r.reciprocal(s, s)
-	t.mul(e, s, s)
-	t.mul(s, s, s2)
-	last := 13
-	if t.is64() {
-		last = 33
-	}
-	t.bcast(t.c(fmt.Sprintf("inv%d", last), 1/float64(last)), p)
-	for k := last - 2; k >= 3; k -= 2 {
-		t.fma213C(t.c(fmt.Sprintf("inv%d", k), 1/float64(k)), s2, p)
-	}
-	t.fma213(r.constant("one"), s2, p)
-	t.add(s, s, s)
-	sp = t.vec()
-	t.mul(p, s, sp)
+	sp = r.log1p(e, false) // softplus(−|x|)
 	pos = t.maskReg()
 	t.cmp(U8(cmpGE), r.constant("zero"), r.x, pos)
 	sx, smx = t.vec(), t.vec()
