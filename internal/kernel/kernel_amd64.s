@@ -2340,12 +2340,14 @@ loop:
 	VADDPS           Z10, Z21, Z20
 	VMOVAPS          Z2, Z21
 	MOVQ             136(AX), R12
+	TESTQ            R12, R12
+	JZ               powPosFullDone
+	VMOVAPS          Z9, Z21
 
 powPosFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powPosFullDone
 	VMULPS Z9, Z21, Z21
-	DECQ   R12
 	JMP    powPosFull
 
 powPosFullDone:
@@ -2359,22 +2361,23 @@ powPosFullDone:
 	VADDPS  Z18, Z23, Z23
 
 posDetachedFull:
-	VMULPS    Z21, Z23, Z23
-	VSUBPS    Z23, Z4, Z23
-	VCMPPS    $0x04, Z4, Z19, K1
-	VMOVAPS.Z Z22, K1, Z22
-	VMOVAPS.Z Z23, K1, Z23
-	VSUBPS    Z19, Z2, Z18
-	TESTQ     $0x00000001, 144(AX)
-	JNZ       clipFull
-	VMOVAPS   Z2, Z24
-	MOVQ      128(AX), R12
+	VFNMADD213PS Z4, Z21, Z23
+	VCMPPS       $0x04, Z4, Z19, K1
+	VMOVAPS.Z    Z22, K1, Z22
+	VMOVAPS.Z    Z23, K1, Z23
+	VSUBPS       Z19, Z2, Z18
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          clipFull
+	VMOVAPS      Z2, Z24
+	MOVQ         128(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPS      Z8, Z24
 
 powNegFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powNegFullDone
 	VMULPS Z8, Z24, Z24
-	DECQ   R12
 	JMP    powNegFull
 
 powNegFullDone:
@@ -2400,35 +2403,33 @@ clipFull:
 	VGETEXPPS        Z24, Z25
 	VSUBPS           Z25, Z19, Z19
 	VSUBPS           Z2, Z24, Z24
-	VADDPS           Z3, Z24, Z25
-	VRCP14PS         Z25, Z26
-	VMOVAPS          Z25, Z25
-	VFNMADD213PS     Z3, Z26, Z25
-	VMULPS           Z25, Z26, Z25
+	VBROADCASTSS     logP8<>+0(SB), Z25
+	VFMADD213PS.BCST logP7<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP6<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP5<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP4<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP3<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP2<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP1<>+0(SB), Z24, Z25
+	VFMADD213PS.BCST logP0<>+0(SB), Z24, Z25
 	VMULPS           Z24, Z25, Z25
-	VMULPS           Z25, Z25, Z24
-	VBROADCASTSS     inv9<>+0(SB), Z26
-	VFMADD213PS.BCST inv7<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST inv5<>+0(SB), Z24, Z26
-	VFMADD213PS.BCST inv3<>+0(SB), Z24, Z26
-	VFMADD213PS      Z2, Z24, Z26
-	VADDPS           Z25, Z25, Z25
-	VMULPS           Z26, Z25, Z25
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z19, Z25
 	VMOVAPS          Z2, Z24
 	MOVQ             128(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipFullDone
+	VMOVAPS          Z20, Z24
 
 powClipFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powClipFullDone
 	VMULPS Z20, Z24, Z24
-	DECQ   R12
 	JMP    powClipFull
 
 powClipFullDone:
 	VMULPS       Z18, Z24, Z24
-	VMULPS       Z24, Z25, Z19
-	VSUBPS       Z19, Z4, Z19
+	VMOVAPS      Z25, Z19
+	VFNMADD213PS Z4, Z24, Z19
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          clipDetachedFull
 	VMULPS       Z21, Z20, Z26
@@ -2540,12 +2541,14 @@ tail:
 	VADDPS           Z14, Z8, Z7
 	VMOVAPS          Z2, Z8
 	MOVQ             136(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPS          Z13, Z8
 
 powPosTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powPosTailDone
 	VMULPS Z13, Z8, Z8
-	DECQ   CX
 	JMP    powPosTail
 
 powPosTailDone:
@@ -2559,22 +2562,23 @@ powPosTailDone:
 	VADDPS  Z5, Z10, Z10
 
 posDetachedTail:
-	VMULPS    Z8, Z10, Z10
-	VSUBPS    Z10, Z4, Z10
-	VCMPPS    $0x04, Z4, Z19, K2
-	VMOVAPS.Z Z9, K2, Z9
-	VMOVAPS.Z Z10, K2, Z10
-	VSUBPS    Z19, Z2, Z1
-	TESTQ     $0x00000001, 144(AX)
-	JNZ       clipTail
-	VMOVAPS   Z2, Z5
-	MOVQ      128(AX), CX
+	VFNMADD213PS Z4, Z8, Z10
+	VCMPPS       $0x04, Z4, Z19, K2
+	VMOVAPS.Z    Z9, K2, Z9
+	VMOVAPS.Z    Z10, K2, Z10
+	VSUBPS       Z19, Z2, Z1
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          clipTail
+	VMOVAPS      Z2, Z5
+	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPS      Z12, Z5
 
 powNegTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powNegTailDone
 	VMULPS Z12, Z5, Z5
-	DECQ   CX
 	JMP    powNegTail
 
 powNegTailDone:
@@ -2600,46 +2604,44 @@ clipTail:
 	VGETEXPPS        Z7, Z11
 	VSUBPS           Z11, Z8, Z8
 	VSUBPS           Z2, Z7, Z7
-	VADDPS           Z3, Z7, Z11
-	VRCP14PS         Z11, Z14
-	VMOVAPS          Z11, Z11
-	VFNMADD213PS     Z3, Z14, Z11
-	VMULPS           Z11, Z14, Z11
+	VBROADCASTSS     logP8<>+0(SB), Z11
+	VFMADD213PS.BCST logP7<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP6<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP5<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP3<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP2<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP1<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logP0<>+0(SB), Z7, Z11
 	VMULPS           Z7, Z11, Z11
-	VMULPS           Z11, Z11, Z7
-	VBROADCASTSS     inv9<>+0(SB), Z14
-	VFMADD213PS.BCST inv7<>+0(SB), Z7, Z14
-	VFMADD213PS.BCST inv5<>+0(SB), Z7, Z14
-	VFMADD213PS.BCST inv3<>+0(SB), Z7, Z14
-	VFMADD213PS      Z2, Z7, Z14
-	VADDPS           Z11, Z11, Z11
-	VMULPS           Z14, Z11, Z7
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z7
-	VMOVAPS          Z2, Z8
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z11
+	VMOVAPS          Z2, Z7
 	MOVQ             128(AX), CX
+	TESTQ            CX, CX
+	JZ               powClipTailDone
+	VMOVAPS          Z5, Z7
 
 powClipTail:
-	TESTQ  CX, CX
-	JZ     powClipTailDone
-	VMULPS Z5, Z8, Z8
 	DECQ   CX
+	JZ     powClipTailDone
+	VMULPS Z5, Z7, Z7
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Z1, Z8, Z8
-	VMULPS       Z8, Z7, Z2
-	VSUBPS       Z2, Z4, Z2
+	VMULPS       Z1, Z7, Z7
+	VMOVAPS      Z11, Z2
+	VFNMADD213PS Z4, Z7, Z2
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          clipDetachedTail
-	VMULPS       Z6, Z5, Z11
-	VRCP14PS     Z11, Z14
-	VMOVAPS      Z11, Z11
-	VFNMADD213PS Z3, Z14, Z11
-	VMULPS       Z11, Z14, Z11
-	VMULPS       Z7, Z6, Z3
+	VMULPS       Z6, Z5, Z8
+	VRCP14PS     Z8, Z14
+	VMOVAPS      Z8, Z8
+	VFNMADD213PS Z3, Z14, Z8
+	VMULPS       Z8, Z14, Z8
+	VMULPS       Z11, Z6, Z3
 	VMULPS       Z0, Z3, Z3
 	VSUBPS       Z3, Z5, Z3
-	VMULPS       Z11, Z3, Z3
+	VMULPS       Z8, Z3, Z3
 	JMP          clipScaledTail
 
 clipDetachedTail:
@@ -2651,7 +2653,7 @@ clipDetachedTail:
 clipScaledTail:
 	VMULPS    Z12, Z3, Z3
 	VMULPS    Z13, Z3, Z3
-	VMULPS    Z8, Z3, Z3
+	VMULPS    Z7, Z3, Z3
 	VCMPPS    $0x16, Z4, Z5, K2
 	VMOVAPS.Z Z3, K2, Z3
 
@@ -2689,6 +2691,33 @@ done:
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
+
+DATA logP8<>+0(SB)/4, $0x3d5e3fd5
+GLOBL logP8<>(SB), RODATA|NOPTR, $4
+
+DATA logP7<>+0(SB)/4, $0xbdf7a32b
+GLOBL logP7<>(SB), RODATA|NOPTR, $4
+
+DATA logP6<>+0(SB)/4, $0x3e199184
+GLOBL logP6<>(SB), RODATA|NOPTR, $4
+
+DATA logP5<>+0(SB)/4, $0xbe2c4402
+GLOBL logP5<>(SB), RODATA|NOPTR, $4
+
+DATA logP4<>+0(SB)/4, $0x3e4c8cb3
+GLOBL logP4<>(SB), RODATA|NOPTR, $4
+
+DATA logP3<>+0(SB)/4, $0xbe7fee57
+GLOBL logP3<>(SB), RODATA|NOPTR, $4
+
+DATA logP2<>+0(SB)/4, $0x3eaaab05
+GLOBL logP2<>(SB), RODATA|NOPTR, $4
+
+DATA logP1<>+0(SB)/4, $0xbf00000b
+GLOBL logP1<>(SB), RODATA|NOPTR, $4
+
+DATA logP0<>+0(SB)/4, $0x3f800000
+GLOBL logP0<>(SB), RODATA|NOPTR, $4
 
 DATA ln2hi<>+0(SB)/4, $0x3f317218
 GLOBL ln2hi<>(SB), RODATA|NOPTR, $4
@@ -5202,12 +5231,14 @@ loop:
 	VADDPD           Z10, Z21, Z20
 	VMOVAPD          Z2, Z21
 	MOVQ             144(AX), R12
+	TESTQ            R12, R12
+	JZ               powPosFullDone
+	VMOVAPD          Z9, Z21
 
 powPosFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powPosFullDone
 	VMULPD Z9, Z21, Z21
-	DECQ   R12
 	JMP    powPosFull
 
 powPosFullDone:
@@ -5221,22 +5252,23 @@ powPosFullDone:
 	VADDPD  Z18, Z23, Z23
 
 posDetachedFull:
-	VMULPD    Z21, Z23, Z23
-	VSUBPD    Z23, Z4, Z23
-	VCMPPD    $0x04, Z4, Z19, K1
-	VMOVAPD.Z Z22, K1, Z22
-	VMOVAPD.Z Z23, K1, Z23
-	VSUBPD    Z19, Z2, Z18
-	TESTQ     $0x00000001, 152(AX)
-	JNZ       clipFull
-	VMOVAPD   Z2, Z24
-	MOVQ      136(AX), R12
+	VFNMADD213PD Z4, Z21, Z23
+	VCMPPD       $0x04, Z4, Z19, K1
+	VMOVAPD.Z    Z22, K1, Z22
+	VMOVAPD.Z    Z23, K1, Z23
+	VSUBPD       Z19, Z2, Z18
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          clipFull
+	VMOVAPD      Z2, Z24
+	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPD      Z8, Z24
 
 powNegFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powNegFullDone
 	VMULPD Z8, Z24, Z24
-	DECQ   R12
 	JMP    powNegFull
 
 powNegFullDone:
@@ -5283,27 +5315,29 @@ clipFull:
 	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z19, Z25
 	VMOVAPD          Z2, Z24
 	MOVQ             136(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipFullDone
+	VMOVAPD          Z20, Z24
 
 powClipFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powClipFullDone
 	VMULPD Z20, Z24, Z24
-	DECQ   R12
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPD Z18, Z24, Z24
-	VMULPD Z24, Z25, Z19
-	VSUBPD Z19, Z4, Z19
-	TESTQ  $0x00000002, 152(AX)
-	JNZ    clipDetachedFull
-	VMULPD Z21, Z20, Z26
-	VDIVPD Z26, Z2, Z26
-	VMULPD Z25, Z21, Z21
-	VMULPD Z0, Z21, Z21
-	VSUBPD Z21, Z20, Z21
-	VMULPD Z26, Z21, Z21
-	JMP    clipScaledFull
+	VMULPD       Z18, Z24, Z24
+	VMOVAPD      Z25, Z19
+	VFNMADD213PD Z4, Z24, Z19
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          clipDetachedFull
+	VMULPD       Z21, Z20, Z26
+	VDIVPD       Z26, Z2, Z26
+	VMULPD       Z25, Z21, Z21
+	VMULPD       Z0, Z21, Z21
+	VSUBPD       Z21, Z20, Z21
+	VMULPD       Z26, Z21, Z21
+	JMP          clipScaledFull
 
 clipDetachedFull:
 	VDIVPD Z21, Z2, Z21
@@ -5409,12 +5443,14 @@ tail:
 	VADDPD           Z14, Z8, Z7
 	VMOVAPD          Z2, Z8
 	MOVQ             144(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPD          Z13, Z8
 
 powPosTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powPosTailDone
 	VMULPD Z13, Z8, Z8
-	DECQ   CX
 	JMP    powPosTail
 
 powPosTailDone:
@@ -5428,22 +5464,23 @@ powPosTailDone:
 	VADDPD  Z5, Z10, Z10
 
 posDetachedTail:
-	VMULPD    Z8, Z10, Z10
-	VSUBPD    Z10, Z4, Z10
-	VCMPPD    $0x04, Z4, Z19, K2
-	VMOVAPD.Z Z9, K2, Z9
-	VMOVAPD.Z Z10, K2, Z10
-	VSUBPD    Z19, Z2, Z1
-	TESTQ     $0x00000001, 152(AX)
-	JNZ       clipTail
-	VMOVAPD   Z2, Z5
-	MOVQ      136(AX), CX
+	VFNMADD213PD Z4, Z8, Z10
+	VCMPPD       $0x04, Z4, Z19, K2
+	VMOVAPD.Z    Z9, K2, Z9
+	VMOVAPD.Z    Z10, K2, Z10
+	VSUBPD       Z19, Z2, Z1
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          clipTail
+	VMOVAPD      Z2, Z5
+	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPD      Z12, Z5
 
 powNegTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powNegTailDone
 	VMULPD Z12, Z5, Z5
-	DECQ   CX
 	JMP    powNegTail
 
 powNegTailDone:
@@ -5490,27 +5527,29 @@ clipTail:
 	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z8, Z7
 	VMOVAPD          Z2, Z8
 	MOVQ             136(AX), CX
+	TESTQ            CX, CX
+	JZ               powClipTailDone
+	VMOVAPD          Z5, Z8
 
 powClipTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powClipTailDone
 	VMULPD Z5, Z8, Z8
-	DECQ   CX
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD Z1, Z8, Z8
-	VMULPD Z8, Z7, Z3
-	VSUBPD Z3, Z4, Z3
-	TESTQ  $0x00000002, 152(AX)
-	JNZ    clipDetachedTail
-	VMULPD Z6, Z5, Z11
-	VDIVPD Z11, Z2, Z11
-	VMULPD Z7, Z6, Z2
-	VMULPD Z0, Z2, Z2
-	VSUBPD Z2, Z5, Z2
-	VMULPD Z11, Z2, Z2
-	JMP    clipScaledTail
+	VMULPD       Z1, Z8, Z8
+	VMOVAPD      Z7, Z3
+	VFNMADD213PD Z4, Z8, Z3
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          clipDetachedTail
+	VMULPD       Z6, Z5, Z11
+	VDIVPD       Z11, Z2, Z11
+	VMULPD       Z7, Z6, Z2
+	VMULPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z5, Z2
+	VMULPD       Z11, Z2, Z2
+	JMP          clipScaledTail
 
 clipDetachedTail:
 	VDIVPD Z6, Z2, Z2
@@ -7484,12 +7523,14 @@ loop:
 	VBROADCASTSS one<>+0(SB), Y7
 	VMOVAPS      Y7, Y7
 	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powPosFullDone
+	VMOVAPS      Y4, Y7
 
 powPosFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powPosFullDone
 	VMULPS Y4, Y7, Y7
-	DECQ   R12
 	JMP    powPosFull
 
 powPosFullDone:
@@ -7504,8 +7545,7 @@ powPosFullDone:
 	VADDPS       Y2, Y10, Y10
 
 posDetachedFull:
-	VMULPS       Y7, Y10, Y10
-	VSUBPS       Y10, Y6, Y10
+	VFNMADD213PS Y6, Y7, Y10
 	VCMPPS       $0x04, Y6, Y3, Y2
 	VANDPS       Y2, Y9, Y9
 	VANDPS       Y2, Y10, Y10
@@ -7516,12 +7556,14 @@ posDetachedFull:
 	VBROADCASTSS one<>+0(SB), Y3
 	VMOVAPS      Y3, Y11
 	MOVQ         128(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPS      Y8, Y11
 
 powNegFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powNegFullDone
 	VMULPS Y8, Y11, Y11
-	DECQ   R12
 	JMP    powNegFull
 
 powNegFullDone:
@@ -7553,40 +7595,43 @@ clipFull:
 	VCVTDQ2PS    Y3, Y3
 	VBROADCASTSS one<>+0(SB), Y12
 	VSUBPS       Y12, Y11, Y11
-	VBROADCASTSS two<>+0(SB), Y12
-	VADDPS       Y12, Y11, Y12
-	VBROADCASTSS one<>+0(SB), Y13
-	VDIVPS       Y12, Y13, Y12
+	VBROADCASTSS logP8<>+0(SB), Y12
+	VBROADCASTSS logP7<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP6<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP5<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP4<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP3<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP2<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP1<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
+	VBROADCASTSS logP0<>+0(SB), Y13
+	VFMADD213PS  Y13, Y11, Y12
 	VMULPS       Y11, Y12, Y12
-	VMULPS       Y12, Y12, Y11
-	VBROADCASTSS inv9<>+0(SB), Y13
-	VBROADCASTSS inv7<>+0(SB), Y14
-	VFMADD213PS  Y14, Y11, Y13
-	VBROADCASTSS inv5<>+0(SB), Y14
-	VFMADD213PS  Y14, Y11, Y13
-	VBROADCASTSS inv3<>+0(SB), Y14
-	VFMADD213PS  Y14, Y11, Y13
-	VBROADCASTSS one<>+0(SB), Y14
-	VFMADD213PS  Y14, Y11, Y13
-	VADDPS       Y12, Y12, Y12
-	VMULPS       Y13, Y12, Y12
 	VBROADCASTSS ln2hi<>+0(SB), Y11
 	VFMADD231PS  Y11, Y3, Y12
 	VBROADCASTSS one<>+0(SB), Y3
 	VMOVAPS      Y3, Y11
 	MOVQ         128(AX), R12
+	TESTQ        R12, R12
+	JZ           powClipFullDone
+	VMOVAPS      Y5, Y11
 
 powClipFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powClipFullDone
 	VMULPS Y5, Y11, Y11
-	DECQ   R12
 	JMP    powClipFull
 
 powClipFullDone:
 	VMULPS       Y2, Y11, Y11
-	VMULPS       Y11, Y12, Y3
-	VSUBPS       Y3, Y6, Y3
+	VMOVAPS      Y12, Y3
+	VFNMADD213PS Y6, Y11, Y3
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          clipDetachedFull
 	VMULPS       Y7, Y5, Y13
@@ -7716,12 +7761,14 @@ tail:
 	VBROADCASTSS one<>+0(SB), Y8
 	VMOVAPS      Y8, Y8
 	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powPosTailDone
+	VMOVAPS      Y5, Y8
 
 powPosTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powPosTailDone
 	VMULPS Y5, Y8, Y8
-	DECQ   CX
 	JMP    powPosTail
 
 powPosTailDone:
@@ -7736,8 +7783,7 @@ powPosTailDone:
 	VADDPS       Y2, Y11, Y11
 
 posDetachedTail:
-	VMULPS       Y8, Y11, Y11
-	VSUBPS       Y11, Y7, Y11
+	VFNMADD213PS Y7, Y8, Y11
 	VCMPPS       $0x04, Y7, Y3, Y2
 	VANDPS       Y2, Y10, Y10
 	VANDPS       Y2, Y11, Y11
@@ -7748,12 +7794,14 @@ posDetachedTail:
 	VBROADCASTSS one<>+0(SB), Y3
 	VMOVAPS      Y3, Y12
 	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPS      Y9, Y12
 
 powNegTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powNegTailDone
 	VMULPS Y9, Y12, Y12
-	DECQ   CX
 	JMP    powNegTail
 
 powNegTailDone:
@@ -7785,40 +7833,43 @@ clipTail:
 	VCVTDQ2PS    Y3, Y3
 	VBROADCASTSS one<>+0(SB), Y13
 	VSUBPS       Y13, Y12, Y12
-	VBROADCASTSS two<>+0(SB), Y13
-	VADDPS       Y13, Y12, Y13
-	VBROADCASTSS one<>+0(SB), Y14
-	VDIVPS       Y13, Y14, Y13
+	VBROADCASTSS logP8<>+0(SB), Y13
+	VBROADCASTSS logP7<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP6<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP5<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP4<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP3<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP2<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP1<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
+	VBROADCASTSS logP0<>+0(SB), Y14
+	VFMADD213PS  Y14, Y12, Y13
 	VMULPS       Y12, Y13, Y13
-	VMULPS       Y13, Y13, Y12
-	VBROADCASTSS inv9<>+0(SB), Y14
-	VBROADCASTSS inv7<>+0(SB), Y15
-	VFMADD213PS  Y15, Y12, Y14
-	VBROADCASTSS inv5<>+0(SB), Y15
-	VFMADD213PS  Y15, Y12, Y14
-	VBROADCASTSS inv3<>+0(SB), Y15
-	VFMADD213PS  Y15, Y12, Y14
-	VBROADCASTSS one<>+0(SB), Y15
-	VFMADD213PS  Y15, Y12, Y14
-	VADDPS       Y13, Y13, Y13
-	VMULPS       Y14, Y13, Y13
 	VBROADCASTSS ln2hi<>+0(SB), Y12
 	VFMADD231PS  Y12, Y3, Y13
 	VBROADCASTSS one<>+0(SB), Y3
 	VMOVAPS      Y3, Y12
 	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powClipTailDone
+	VMOVAPS      Y6, Y12
 
 powClipTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powClipTailDone
 	VMULPS Y6, Y12, Y12
-	DECQ   CX
 	JMP    powClipTail
 
 powClipTailDone:
 	VMULPS       Y2, Y12, Y12
-	VMULPS       Y12, Y13, Y3
-	VSUBPS       Y3, Y7, Y3
+	VMOVAPS      Y13, Y3
+	VFNMADD213PS Y7, Y12, Y3
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          clipDetachedTail
 	VMULPS       Y8, Y6, Y14
@@ -10107,12 +10158,14 @@ loop:
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VMOVAPD      Y7, Y7
 	MOVQ         144(AX), R12
+	TESTQ        R12, R12
+	JZ           powPosFullDone
+	VMOVAPD      Y4, Y7
 
 powPosFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powPosFullDone
 	VMULPD Y4, Y7, Y7
-	DECQ   R12
 	JMP    powPosFull
 
 powPosFullDone:
@@ -10127,8 +10180,7 @@ powPosFullDone:
 	VADDPD       Y2, Y10, Y10
 
 posDetachedFull:
-	VMULPD       Y7, Y10, Y10
-	VSUBPD       Y10, Y6, Y10
+	VFNMADD213PD Y6, Y7, Y10
 	VCMPPD       $0x04, Y6, Y3, Y2
 	VANDPD       Y2, Y9, Y9
 	VANDPD       Y2, Y10, Y10
@@ -10139,12 +10191,14 @@ posDetachedFull:
 	VBROADCASTSD oneF64<>+0(SB), Y3
 	VMOVAPD      Y3, Y11
 	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPD      Y8, Y11
 
 powNegFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powNegFullDone
 	VMULPD Y8, Y11, Y11
-	DECQ   R12
 	JMP    powNegFull
 
 powNegFullDone:
@@ -10218,18 +10272,20 @@ clipFull:
 	VBROADCASTSD oneF64<>+0(SB), Y3
 	VMOVAPD      Y3, Y11
 	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powClipFullDone
+	VMOVAPD      Y5, Y11
 
 powClipFull:
-	TESTQ  R12, R12
+	DECQ   R12
 	JZ     powClipFullDone
 	VMULPD Y5, Y11, Y11
-	DECQ   R12
 	JMP    powClipFull
 
 powClipFullDone:
 	VMULPD       Y2, Y11, Y11
-	VMULPD       Y11, Y12, Y3
-	VSUBPD       Y3, Y6, Y3
+	VMOVAPD      Y12, Y3
+	VFNMADD213PD Y6, Y11, Y3
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          clipDetachedFull
 	VMULPD       Y7, Y5, Y13
@@ -10393,12 +10449,14 @@ tail:
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VMOVAPD      Y8, Y8
 	MOVQ         144(AX), CX
+	TESTQ        CX, CX
+	JZ           powPosTailDone
+	VMOVAPD      Y5, Y8
 
 powPosTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powPosTailDone
 	VMULPD Y5, Y8, Y8
-	DECQ   CX
 	JMP    powPosTail
 
 powPosTailDone:
@@ -10413,8 +10471,7 @@ powPosTailDone:
 	VADDPD       Y2, Y11, Y11
 
 posDetachedTail:
-	VMULPD       Y8, Y11, Y11
-	VSUBPD       Y11, Y7, Y11
+	VFNMADD213PD Y7, Y8, Y11
 	VCMPPD       $0x04, Y7, Y3, Y2
 	VANDPD       Y2, Y10, Y10
 	VANDPD       Y2, Y11, Y11
@@ -10425,12 +10482,14 @@ posDetachedTail:
 	VBROADCASTSD oneF64<>+0(SB), Y3
 	VMOVAPD      Y3, Y12
 	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPD      Y9, Y12
 
 powNegTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powNegTailDone
 	VMULPD Y9, Y12, Y12
-	DECQ   CX
 	JMP    powNegTail
 
 powNegTailDone:
@@ -10504,18 +10563,20 @@ clipTail:
 	VBROADCASTSD oneF64<>+0(SB), Y3
 	VMOVAPD      Y3, Y12
 	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powClipTailDone
+	VMOVAPD      Y6, Y12
 
 powClipTail:
-	TESTQ  CX, CX
+	DECQ   CX
 	JZ     powClipTailDone
 	VMULPD Y6, Y12, Y12
-	DECQ   CX
 	JMP    powClipTail
 
 powClipTailDone:
 	VMULPD       Y2, Y12, Y12
-	VMULPD       Y12, Y13, Y3
-	VSUBPD       Y3, Y7, Y3
+	VMOVAPD      Y13, Y3
+	VFNMADD213PD Y7, Y12, Y3
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          clipDetachedTail
 	VMULPD       Y8, Y6, Y14
