@@ -222,7 +222,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 				lse := ms[r] + math.Log(ss[r])
 				li = lse - float64(job.x[p*classes+int(ys[r])])
 				if j.poly != 0 { // (1 + ε·p_y)·(p − e_y): the row, in cache, scaled once more
-					py := math.Exp(-li)
+					py := math.Exp(-li) // as the general path (and a value-only call) computes it
 					li += j.poly * (1 - py)
 					scaleRow(job.grad[p*classes:(p+1)*classes], T(1+j.poly*py))
 				}
@@ -237,7 +237,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 // scaleRow multiplies a row by f: in Go for rows shorter than a few
 // vectors, where a kernel call costs more than the loop.
 func scaleRow[T Float](row []T, f T) {
-	if len(row) > 64 {
+	if len(row) > 16 {
 		kernel.ScaleAdd(row, f, nil, 0, 0)
 		return
 	}
