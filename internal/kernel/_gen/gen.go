@@ -1124,7 +1124,7 @@ const (
 	argA1                                                = 120
 )
 
-func (t flt) argA2() int    { return argA1 + t.size }
+func (t flt) argA2() int     { return argA1 + t.size }
 func (t flt) argGamma() int  { return argA1 + 2*t.size }
 func (t flt) argGamma2() int { return t.argGamma() + 8 }  // the asymmetric loss's γ+ (γ is its γ−)
 func (t flt) argMode() int   { return t.argGamma() + 16 } // the asymmetric loss's modeClip, modeDetach
@@ -1546,8 +1546,8 @@ func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
 	t.exp(z, e, r.constant("expMin"))
 	d, big, small := t.vec(), t.vec(), t.vec()
 	t.add(r.constant("one"), e, d)
-	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
-	t.mul(e, big, small) // σ(−|x|)
+	r.reciprocal(d, big)   // σ(|x|) = 1/(1+e)
+	t.mul(e, big, small)   // σ(−|x|)
 	sp = r.log1p(e, false) // softplus(−|x|)
 	pos = t.maskReg()
 	t.cmp(U8(cmpGE), r.constant("zero"), r.x, pos)
