@@ -14,8 +14,11 @@ const (
 	// Mean divides the sum by the loss's own count: the weighted count of
 	// counted targets for softmax, the number of counted positions for
 	// multilabel-softmax and softmax-focal, the number of positions for
-	// softmax-prob, the number of elements for sigmoid and sigmoid-focal.
-	// A mean over nothing is 0 with a zero gradient (PyTorch gives NaN).
+	// softmax-prob, the number of elements for sigmoid, sigmoid-focal and
+	// asymmetric.
+	// With sample weights each position counts s times (s·w_y for
+	// softmax). A mean over nothing is 0 with a zero gradient (PyTorch
+	// gives NaN).
 	Mean Reduction = iota
 	// Sum adds the losses.
 	Sum
