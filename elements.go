@@ -39,7 +39,10 @@ type elementJob[T Float] struct {
 func newElementJob[T Float](c *call[T, int], w, q []T) *elementJob[T] {
 	job := parallel.Get[elementJob[T]]()
 	*job = elementJob[T]{l: c.dims, x: c.logits, t: c.targets, grad: c.out.Grad, losses: c.out.Losses, w: w, q: q, red: c.red,
-		weighted: w != nil || q != nil}
+		// With sample weights on (N, C, d1…dk), runs of one (n, c) take the sample
+		// weights of their consecutive positions as W; on (N, C) one stream
+		// with a W of them filled row by row costs less than a call a row.
+		weighted: w != nil || q != nil || c.sample != nil && c.inner > 1}
 	switch {
 	case !job.weighted:
 		job.run = 1
@@ -112,7 +115,14 @@ func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, 
 		e.Losses = losses[from:to]
 	}
 	if red.sample != nil {
-		e.W = sampleWeighted(buf.grow(to-from), red, from, w, ws)
+		inner := red.d.inner
+		switch {
+		case inner > 1 && w == nil && ws == 1 && to-from <= inner-from%inner: // consecutive positions
+			n, s := from/(red.d.c*inner), from%inner
+			e.W = red.sample[n*inner+s : n*inner+s+(to-from)]
+		default:
+			e.W = sampleWeighted(buf.grow(to-from), red, from, w, ws)
+		}
 	}
 	return e
 }

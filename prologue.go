@@ -91,6 +91,9 @@ func (c *call[T, I]) validate(options error) error {
 	if err := c.checkSampleWeights(); err != nil {
 		return err
 	}
+	if allOnes(c.sample) { // no weighting at all: the unweighted call, to the bit, at its speed
+		c.sample = nil
+	}
 	if options != nil {
 		return options
 	}
@@ -177,6 +180,16 @@ func (c *call[T, I]) checkTargets() (float64, error) {
 		}
 	}
 	return counted, nil
+}
+
+// allOnes reports whether v is not nil and every value is 1.
+func allOnes[T Float](v []T) bool {
+	for _, x := range v {
+		if x != 1 {
+			return false
+		}
+	}
+	return v != nil
 }
 
 // sampleOf returns position p's sample weight, 1 without sample weights.
