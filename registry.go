@@ -197,8 +197,8 @@ func (l Loss) PerElement() bool {
 }
 
 // Takes reports whether the loss takes the option, named as PyTorch names
-// it: "weight", "pos_weight", "ignore_index", "label_smoothing", "alpha"
-// (a number for sigmoid-focal, one per class for softmax-focal) or "gamma".
+// it (Option.Name: "weight", "label_smoothing", "gamma_neg", …; "alpha" is
+// a number for sigmoid-focal, one per class for softmax-focal).
 func (l Loss) Takes(option string) bool { return l.option(option) != nil }
 
 // option returns the loss's option of that name, or nil.
@@ -223,11 +223,13 @@ func (l Loss) Option(name string) (o Option, ok bool) {
 }
 
 // Config is any loss with its options, for code that picks the loss at run
-// time. A field that does not apply to Loss must be left at its zero value.
+// time. A field that does not apply to Loss must be left at its zero value;
+// which loss takes which is its Spec's Options (the comments below say it
+// too).
 type Config[T Float] struct {
 	Loss           Loss
 	Reduction      Reduction
-	Weight         []T      // softmax, softmax-prob, sigmoid
+	Weight         []T      // softmax, softmax-prob, sigmoid, asymmetric
 	PosWeight      []T      // sigmoid
 	IgnoreIndex    *int     // softmax, softmax-focal
 	LabelSmoothing float64  // softmax, softmax-prob
