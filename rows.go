@@ -152,7 +152,7 @@ type rowJob[T Float] struct {
 
 // store writes loss li of position p, times its sample weight, to the
 // losses buffer, if there is one.
-func (r rowJob[T]) store(p int, li float64) {
+func (r *rowJob[T]) store(p int, li float64) {
 	if r.losses != nil {
 		if r.red.sample != nil {
 			li *= r.red.weight(p)
@@ -164,7 +164,7 @@ func (r rowJob[T]) store(p int, li float64) {
 // indexRow returns the row base and the class-index target of position p,
 // and whether the target counts: an ignored position's gradient row is
 // zeroed and its loss is 0.
-func indexRow[T Float, I Index](r rowJob[T], targets []I, ignore int64, p int) (base, y int, counted bool) {
+func indexRow[T Float, I Index](r *rowJob[T], targets []I, ignore int64, p int) (base, y int, counted bool) {
 	base = r.l.rowBase(p)
 	t := int64(targets[p])
 	if t == ignore {

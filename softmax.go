@@ -94,7 +94,7 @@ func SoftmaxCrossEntropy[T Float, I Index](shape []int, logits []T, targets []I,
 	}
 	job := newRows(&c, softmaxRows[T, I]{targets: targets, w: opts.Weight, ignore: c.ignore, eps: opts.LabelSmoothing,
 		poly: opts.PolyEpsilon, wSum: wSum})
-	if job.loss.plain(job.rowJob) && opts.PolyEpsilon == 0 && streams[T](len(out.Grad), c.c) {
+	if job.loss.plain(&job.rowJob) && opts.PolyEpsilon == 0 && streams[T](len(out.Grad), c.c) {
 		job.b = streamBlocking(c.positions)
 	}
 	return job.run(opts.Workers), nil
@@ -117,14 +117,14 @@ func (j softmaxRows[T, I]) tile(p0, n int) softmaxRows[T, I] {
 // (reduction-weighted) losses.
 func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 	stride, classes := r.l.inner, r.l.c
-	if j.plain(r) {
+	if j.plain(&r) {
 		return j.plainRows(r, lo, hi)
 	}
 	smooth := j.eps / float64(classes)
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		li := 0.0
-		base, y, counted := indexRow(r, j.targets, j.ignore, p)
+		base, y, counted := indexRow(&r, j.targets, j.ignore, p)
 		switch {
 		case counted && j.poly != 0 && (j.w != nil || j.eps != 0):
 			li = polyRow(r, base, stride, classes, nil, y, j.w, j.eps, j.poly, r.red.scale(p))
@@ -163,7 +163,7 @@ func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 
 // plain reports whether the rows run in plainRows: rows of an (N, C)
 // shape, a gradient, no weights, no smoothing.
-func (j softmaxRows[T, I]) plain(r rowJob[T]) bool {
+func (j softmaxRows[T, I]) plain(r *rowJob[T]) bool {
 	return r.l.inner == 1 && j.eps == 0 && j.w == nil && r.grad != nil
 }
 

@@ -75,7 +75,7 @@ func (j softmaxFocalRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 	sum := 0.0
 	for p := lo; p < hi; p++ {
 		li := 0.0
-		if base, y, counted := indexRow(r, j.targets, j.ignore, p); counted {
+		if base, y, counted := indexRow(&r, j.targets, j.ignore, p); counted {
 			lse, s := rowLogSumExp(r.x, r.grad, base, stride, classes)
 			k := base + y*stride
 			logp := float64(r.x[k]) - lse
