@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/xent-go/xent"
+	"github.com/xent-go/xent/internal/golden"
 	"github.com/xent-go/xent/internal/gradcheck"
 )
 
@@ -60,7 +61,7 @@ func TestNeutralOptions(t *testing.T) {
 		for _, shape := range [][]int{{9, 11}, {2, 5, 3, 7}, {64, 40}} {
 			for _, loss := range xent.Losses {
 				x64, idx, t64 := gradcheck.RandomInputs(rng, loss, shape)
-				x, tg := convert32(x64), convert32(t64)
+				x, tg := golden.Convert[float32](x64), golden.Convert[float32](t64)
 				ones := make([]float32, len(x)/shape[1])
 				for i := range ones {
 					ones[i] = 1
@@ -134,17 +135,6 @@ func TestNewOptionsExtremeLogits(t *testing.T) {
 	if v != 1e4 {
 		t.Errorf("positive at −1e4: %v, want 1e4", v)
 	}
-}
-
-func convert32(v []float64) []float32 {
-	if v == nil {
-		return nil
-	}
-	out := make([]float32, len(v))
-	for i, x := range v {
-		out[i] = float32(x)
-	}
-	return out
 }
 
 func bits(v []float32) []uint32 {
