@@ -122,12 +122,9 @@ func (c *call[T, I]) checkSampleWeights() error {
 		return nil
 	}
 	if err := c.checkLen("sample weights", len(c.sample), c.positions); err != nil {
-		return err
+		return err // named with the shape, as the other lengths are
 	}
-	if i := kernel.FirstOutside(c.sample, 0, maxFinite[T]()); i >= 0 {
-		return optionError("sample weight %v at %s is not a finite number ≥ 0", float64(c.sample[i]), c.position(i))
-	}
-	return nil
+	return check.SampleWeights(c.sample, c.positions, c.position)
 }
 
 // checkTargets validates the targets by their kind and returns the mean's
@@ -137,19 +134,7 @@ func (c *call[T, I]) checkTargets() (float64, error) {
 	switch c.kind {
 	case ClassIndices:
 		c.ignore = check.IgnoreIndex(c.ignoreIndex)
-		if c.sample != nil { // Σ s_p·w_y over the counted positions
-			if _, err := check.IndexTargets(c.indices, c.ignore, l.c, c.meanWeight, l.position); err != nil {
-				return 0, err
-			}
-			sum := 0.0
-			for p, y := range c.indices {
-				if t := int64(y); t != c.ignore {
-					sum += float64(c.sample[p]) * classWeight(c.meanWeight, int(t))
-				}
-			}
-			return sum, nil
-		}
-		n, err := check.IndexTargets(c.indices, c.ignore, l.c, c.meanWeight, l.position)
+		n, err := check.IndexTargets(c.indices, c.ignore, l.c, c.meanWeight, c.sample, l.position) // Σ s·w_y
 		return n.Weight, err
 	case Binary:
 		if i := kernel.FirstOutside(c.targets, 0, 1); i >= 0 {

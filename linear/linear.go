@@ -111,20 +111,7 @@ func SoftmaxCrossEntropy[T Float, I xent.Index](n, d, c int, h, w, bias []T, tar
 		return 0, err
 	}
 	ignore := check.IgnoreIndex(opts.IgnoreIndex)
-	weighted, rowsCounted := counted.Weight, float64(counted.Positions)
-	if s := opts.SampleWeight; s != nil { // Σ s·w_y and Σ s over the counted rows
-		weighted, rowsCounted = 0, 0
-		for r, y := range targets {
-			if int64(y) != ignore {
-				w := 1.0
-				if opts.Weight != nil {
-					w = float64(opts.Weight[int64(y)])
-				}
-				weighted += float64(s[r]) * w
-				rowsCounted += float64(s[r])
-			}
-		}
-	}
+	weighted, rowsCounted := counted.Weight, counted.Samples // Σ s·w_y and Σ s over the counted rows
 	if opts.Reduction == xent.Mean && weighted > 0 && math.IsInf(1/weighted, 1) {
 		return 0, check.Option("the mean's divisor %g (the weights of the counted targets) is too small to divide by", weighted)
 	}
@@ -334,7 +321,7 @@ func validate[T Float, I xent.Index](n, d, c int, h, w, bias []T, targets []I, o
 	if opts.ChunkRows < 0 {
 		return check.Counted{}, check.Option("chunk rows %d is negative", opts.ChunkRows)
 	}
-	counted, err := check.IndexTargets(targets, check.IgnoreIndex(opts.IgnoreIndex), c, opts.Weight, row)
+	counted, err := check.IndexTargets(targets, check.IgnoreIndex(opts.IgnoreIndex), c, opts.Weight, opts.SampleWeight, row)
 	if err != nil {
 		return check.Counted{}, err
 	}

@@ -116,12 +116,15 @@ func IgnoreIndex(option *int) int64 {
 // Counted is what IndexTargets finds of the counted targets.
 type Counted struct {
 	Positions int     // targets that are not the ignore index
-	Weight    float64 // Σ w_y over them (their number when w is nil)
+	Weight    float64 // Σ s·w_y over them (s = 1 without sample weights, w_y = 1 without w)
+	Samples   float64 // Σ s over them (their number without sample weights)
 }
 
 // IndexTargets validates class-index targets against c classes: each is
-// the ignore index or in [0, c). where names position p in the error.
-func IndexTargets[T Float, I Index](targets []I, ignore int64, c int, w []T, where func(p int) string) (Counted, error) {
+// the ignore index or in [0, c). where names position p in the error. It
+// counts the others with their class weights w and sample weights s
+// (either nil for all 1).
+func IndexTargets[T Float, I Index](targets []I, ignore int64, c int, w, s []T, where func(p int) string) (Counted, error) {
 	var n Counted
 	for p, y := range targets {
 		t := int64(y)
@@ -132,11 +135,22 @@ func IndexTargets[T Float, I Index](targets []I, ignore int64, c int, w []T, whe
 			return Counted{}, Target("target %d at %s is outside [0, %d)", t, where(p), c)
 		}
 		n.Positions++
-		if w == nil {
+		switch {
+		case s != nil:
+			wy := 1.0
+			if w != nil {
+				wy = float64(w[t])
+			}
+			n.Weight += float64(s[p]) * wy
+			n.Samples += float64(s[p])
+		case w == nil:
 			n.Weight++
-		} else {
+		default:
 			n.Weight += float64(w[t])
 		}
+	}
+	if s == nil {
+		n.Samples = float64(n.Positions)
 	}
 	return n, nil
 }

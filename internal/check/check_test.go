@@ -70,15 +70,23 @@ func TestScalars(t *testing.T) {
 
 func TestIndexTargets(t *testing.T) {
 	where := func(p int) string { return fmt.Sprintf("row %d", p) }
-	n, err := IndexTargets([]int32{0, 2, -100, 1}, -100, 3, []float64{0.5, 1, 2}, where)
-	if err != nil || n != (Counted{Positions: 3, Weight: 0.5 + 2 + 1}) {
+	n, err := IndexTargets([]int32{0, 2, -100, 1}, -100, 3, []float64{0.5, 1, 2}, nil, where)
+	if err != nil || n != (Counted{Positions: 3, Weight: 0.5 + 2 + 1, Samples: 3}) {
 		t.Errorf("counted %+v, %v", n, err)
 	}
-	if n, _ := IndexTargets([]uint8{0, 1, 1}, 1, 3, []float64(nil), where); n != (Counted{Positions: 1, Weight: 1}) {
+	if n, _ := IndexTargets([]uint8{0, 1, 1}, 1, 3, []float64(nil), nil, where); n != (Counted{Positions: 1, Weight: 1, Samples: 1}) {
 		t.Errorf("ignore 1: %+v", n)
 	}
+	// With sample weights: Σ s·w_y and Σ s over the counted positions.
+	n, _ = IndexTargets([]int64{0, 2, -100, 1}, -100, 3, []float64{0.5, 1, 2}, []float64{2, 0.25, 8, 4}, where)
+	if n != (Counted{Positions: 3, Weight: 2*0.5 + 0.25*2 + 4*1, Samples: 2 + 0.25 + 4}) {
+		t.Errorf("sample weights: %+v", n)
+	}
+	if n, _ := IndexTargets([]int64{1, 1}, -100, 3, []float64(nil), []float64{3, 0.5}, where); n != (Counted{Positions: 2, Weight: 3.5, Samples: 3.5}) {
+		t.Errorf("sample weights without class weights: %+v", n)
+	}
 	for _, bad := range [][]int64{{0, 3}, {-1}, {-101}} {
-		_, err := IndexTargets(bad, -100, 3, []float64(nil), where)
+		_, err := IndexTargets(bad, -100, 3, []float64(nil), nil, where)
 		if !errors.Is(err, ErrTarget) || !strings.Contains(err.Error(), fmt.Sprintf("target %d at row %d is outside [0, 3)", bad[len(bad)-1], len(bad)-1)) {
 			t.Errorf("%v: %v", bad, err)
 		}
