@@ -130,7 +130,7 @@ func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, 
 // sampleWeighted fills sw with the weights of elements from … from+len(sw)
 // (w_k, or ws when w is nil) times their positions' sample weights: row by
 // row for an (N, C) shape (one position a row), otherwise in runs of one
-// (n, c), whose positions are consecutive.
+// (n, c), whose positions are consecutive and whose callers give no w.
 func sampleWeighted[T Float](sw []T, red *reducer[T], from int, w []T, ws T) []T {
 	inner, per := red.d.inner, red.d.c*red.d.inner
 	for k := 0; k < len(sw); {
@@ -146,17 +146,12 @@ func sampleWeighted[T Float](sw []T, red *reducer[T], from int, w []T, ws T) []T
 				copy(dst, w[k:k+run])
 				kernel.ScaleAdd(dst, s, nil, 0, 0)
 			}
-		} else { // consecutive positions of one (n, c)
+		} else { // consecutive positions of one (n, c), whose weight is ws (w is nil)
 			n, s := e/per, e%inner
 			run = min(inner-s, len(sw)-k)
-			sample, dst := red.sample[n*inner+s:n*inner+s+run], sw[k:k+run]
-			copy(dst, sample)
-			switch {
-			case w != nil: // not used: runs of one (n, c) have one weight, ws
-				for i := range dst {
-					dst[i] *= w[k+i]
-				}
-			case ws != 1:
+			dst := sw[k : k+run]
+			copy(dst, red.sample[n*inner+s:n*inner+s+run])
+			if ws != 1 {
 				kernel.ScaleAdd(dst, ws, nil, 0, 0)
 			}
 		}

@@ -26,17 +26,17 @@ type lossFlags struct {
 	reduction string
 	numbers   map[string]*optionalFloat // number and integer options, and broadcasts, by flag
 	switches  map[string]*bool          // switch options, by flag
-	files     map[string]*string        // per-class and per-position options, by flag
+	fileFlags map[string]*string        // per-class and per-position options, by flag
 }
 
 func (f *lossFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.loss, "loss", "", fmt.Sprintf("the loss: %s (required)", lossNames()))
 	fs.StringVar(&f.reduction, "reduction", "mean", "the reduction: mean, sum, none or batchmean")
-	f.numbers, f.switches, f.files = map[string]*optionalFloat{}, map[string]*bool{}, map[string]*string{}
+	f.numbers, f.switches, f.fileFlags = map[string]*optionalFloat{}, map[string]*bool{}, map[string]*string{}
 	for _, u := range optionFlags() {
 		switch {
-		case u.file:
-			f.files[u.flag] = fs.String(u.flag, "", u.usage)
+		case u.file():
+			f.fileFlags[u.flag] = fs.String(u.flag, "", u.usage)
 		case u.kind == xent.Switch:
 			f.switches[u.flag] = fs.Bool(u.flag, false, u.usage)
 		default:
@@ -59,8 +59,11 @@ func lossNames() string {
 type optionFlag struct {
 	flag, usage string
 	kind        xent.OptionKind
-	file        bool // a per-class or per-position .npy file
 }
+
+// file reports whether the flag names a .npy file: a per-class or
+// per-position option.
+func (u optionFlag) file() bool { return u.kind == xent.PerClass || u.kind == xent.PerPosition }
 
 // optionFlags returns the flags of every loss's options in the registry's
 // order, each once; its help joins what each use of it means, with the
@@ -71,7 +74,7 @@ func optionFlags() []optionFlag {
 	losses := map[string][]string{} // flag + usage → losses
 	add := func(flag, usage string, kind xent.OptionKind, loss xent.Loss) {
 		if _, seen := uses[flag]; !seen {
-			flags = append(flags, optionFlag{flag: flag, kind: kind, file: kind == xent.PerClass || kind == xent.PerPosition})
+			flags = append(flags, optionFlag{flag: flag, kind: kind})
 		}
 		if !slices.Contains(uses[flag], usage) {
 			uses[flag] = append(uses[flag], usage)
@@ -204,7 +207,7 @@ func configOf[T xent.Float](f *lossFlags, ch choice, shape []int, rng *rand.Rand
 			continue
 		}
 		var v []T
-		switch path := *f.files[o.Flag]; {
+		switch path := *f.fileFlags[o.Flag]; {
 		case path == "random" && rng != nil:
 			v = convert[T](gradcheck.PositiveWeights(rng, elementsOf(want)))
 		case path != "":
@@ -252,12 +255,13 @@ func optionOfFlag(loss xent.Loss, flagName string) (o *xent.Option, broadcast, k
 	return nil, false, known
 }
 
-// perClassFiles returns the per-class files given, for the output checks.
+// perClassFiles returns the per-class and per-position files given, for the
+// output checks.
 func (f *lossFlags) perClassFiles() []string {
 	var paths []string
-	for _, u := range optionFlags() {
-		if u.file && *f.files[u.flag] != "" {
-			paths = append(paths, *f.files[u.flag])
+	for _, path := range f.fileFlags {
+		if *path != "" {
+			paths = append(paths, *path)
 		}
 	}
 	return paths
