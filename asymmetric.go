@@ -1,8 +1,6 @@
 package xent
 
 import (
-	"math"
-
 	"github.com/xent-go/xent/internal/check"
 	"github.com/xent-go/xent/internal/kernel"
 )
@@ -73,55 +71,35 @@ type AsymmetricOptions[T Float] struct {
 // weight, γ+ or γ− negative or not finite, m outside [0, 1), an unknown
 // reduction or a GradOutput without None.
 func AsymmetricLoss[T Float](shape []int, logits, targets []T, opts AsymmetricOptions[T], out Output[T]) (T, error) {
-	a := asymmetricParams{gammaPos: DefaultAsymmetricGammaPos, gammaNeg: DefaultAsymmetricGammaNeg,
-		clip: DefaultAsymmetricClip, detach: opts.DetachFocalWeight}
-	err := a.set(opts.GammaPos, opts.GammaNeg, opts.Clip)
+	p, err := asymmetricParams(opts.GammaPos, opts.GammaNeg, opts.Clip, opts.DetachFocalWeight)
 	c := call[T, int]{shape: shape, logits: logits, targets: targets, kind: Binary, perElement: true, out: out,
 		reduction: opts.Reduction, gradOutput: opts.GradOutput, sample: opts.SampleWeight, perClass: [2]check.Named[T]{{Name: "weight", V: opts.Weight}}}
 	if err := c.validate(err); err != nil {
 		return 0, err
 	}
 	job := newElementJob(&c, opts.Weight, nil)
-	job.kernel, job.asymmetric = asymmetricKernel, kernel.AsymmetricParams{GammaPos: a.gammaPos, GammaNeg: a.gammaNeg,
-		Clip: a.clip, Detach: a.detach}
+	job.kernel, job.asymmetric = asymmetricKernel, p
 	return job.runOn(opts.Workers), nil
 }
 
-// asymmetricParams are the loss's numbers, validated.
-type asymmetricParams struct {
-	gammaPos, gammaNeg, clip float64
-	detach                   bool
-}
-
-// set takes the options that are not nil and checks them.
-func (a *asymmetricParams) set(gammaPos, gammaNeg, clip *float64) error {
+// asymmetricParams returns the loss's numbers, the defaults where an
+// option is nil, checked.
+func asymmetricParams(gammaPos, gammaNeg, clip *float64, detach bool) (kernel.AsymmetricParams, error) {
+	p := kernel.AsymmetricParams{Clip: DefaultAsymmetricClip, Detach: detach}
 	var err error
-	a.gammaPos, err = exponent("gamma_pos", gammaPos, a.gammaPos)
-	if err != nil {
-		return err
+	if p.GammaPos, err = exponent("gamma_pos", gammaPos, DefaultAsymmetricGammaPos); err != nil {
+		return p, err
 	}
-	if a.gammaNeg, err = exponent("gamma_neg", gammaNeg, a.gammaNeg); err != nil {
-		return err
+	if p.GammaNeg, err = exponent("gamma_neg", gammaNeg, DefaultAsymmetricGammaNeg); err != nil {
+		return p, err
 	}
 	if clip != nil {
 		if m := *clip; !(m >= 0 && m < 1) {
-			return optionError("clip %v is outside [0, 1)", m)
+			return p, optionError("clip %v is outside [0, 1)", m)
 		}
-		a.clip = *clip
+		p.Clip = *clip
 	}
-	return nil
-}
-
-// exponent returns *v, or def when v is nil, checked to be a finite
-// number ≥ 0.
-func exponent(name string, v *float64, def float64) (float64, error) {
-	if v == nil {
-		return def, nil
-	}
-	if g := *v; !(g >= 0) || math.IsInf(g, 1) {
-		return 0, optionError("%s %v is not a finite number ≥ 0", name, g)
-	}
-	return *v, nil
+	return p, nil
 }
 
 // asymmetricConfig is AsymmetricLoss for Evaluate.

@@ -11,12 +11,16 @@ const (
 
 // focalGamma returns γ (DefaultFocalGamma when nil) or an error when it is
 // negative or not finite.
-func focalGamma(g *float64) (float64, error) {
-	if g == nil {
-		return DefaultFocalGamma, nil
+func focalGamma(g *float64) (float64, error) { return exponent("gamma", g, DefaultFocalGamma) }
+
+// exponent returns *v, or def when v is nil, checked to be a finite
+// number ≥ 0: a focusing exponent (focal γ, the asymmetric loss's γ±).
+func exponent(name string, v *float64, def float64) (float64, error) {
+	if v == nil {
+		return def, nil
 	}
-	if !(*g >= 0) || math.IsInf(*g, 1) {
-		return 0, optionError("gamma %v is not a finite number ≥ 0", *g)
+	if g := *v; !(g >= 0) || math.IsInf(g, 1) {
+		return 0, optionError("%s %v is not a finite number ≥ 0", name, g)
 	}
-	return *g, nil
+	return *v, nil
 }
