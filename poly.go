@@ -1,6 +1,10 @@
 package xent
 
-import "math"
+import (
+	"math"
+
+	"github.com/xent-go/xent/internal/kernel"
+)
 
 // Poly-1 (Leng et al. 2022, Optax's poly_loss_cross_entropy) is an option
 // of SoftmaxCrossEntropy and SoftmaxProbCrossEntropy: each class term of the
@@ -14,6 +18,20 @@ import "math"
 // For one-hot targets without weights it is the paper's −log p_y +
 // ε_poly·(1 − p_y), whose gradient is (1 + ε_poly·p_y)·(p_c − [c=y]).
 // ε_poly = 0 is the plain cross-entropy, to the bit (it is not computed).
+
+// targetProbs sets p[r] = p_y = exp(nl[r]) from nl[r] = −l, the negated
+// losses −log p_y of one-hot rows, with the kernel's float64 exp (error
+// below 2 ulp), a batch at a time: each lane is computed alone, so a row
+// gets the same bits in a batch of 64 as alone, and the fused and the
+// value-only calls agree to the bit. Every nl[r] is ≤ 0 or NaN.
+func targetProbs(p, nl []float64) { kernel.ExpShiftSum(p, nl, 0) }
+
+// targetProb is targetProbs of one row.
+func targetProb(l float64) float64 {
+	p, nl := [1]float64{}, [1]float64{-l}
+	targetProbs(p[:], nl[:])
+	return p[0]
+}
 
 // checkPoly validates ε_poly: finite and ≥ −1.
 func checkPoly(eps float64) error {

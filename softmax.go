@@ -139,7 +139,7 @@ func (j softmaxRows[T, I]) positions(r rowJob[T], lo, hi int) float64 {
 			}
 			scale := r.red.scale(p)
 			if j.poly != 0 { // one-hot, unweighted: (1 + ε·p_y)·(p − e_y), l + ε·(1 − p_y)
-				py := math.Exp(-li)
+				py := targetProb(li)
 				li += j.poly * (1 - py)
 				scale *= 1 + j.poly*py
 			}
@@ -196,6 +196,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 	classes := job.l.c
 	var ys [kernel.SoftmaxRowsBatch]int64
 	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
+	var nl, pys [kernel.SoftmaxRowsBatch]float64                // Poly-1's −l and p_y
 	stream := j.poly == 0 && streams[T](len(job.grad), classes) // Poly-1 reads the row back
 	sum := 0.0
 	for from := lo; from < hi; from += len(ys) {
@@ -212,38 +213,33 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 		if stream { // a direct call each, so that the arrays stay on the stack
 			kernel.SoftmaxRowsStream(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
 		} else {
-			kernel.SoftmaxRows(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows])
+			kernel.SoftmaxRows(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows], j.poly)
+		}
+		if j.poly != 0 { // the kernel scaled the gradient by 1 + ε·p_y; l + ε·(1 − p_y)
+			for r := range rows {
+				nl[r] = 0
+				if ys[r] >= 0 {
+					nl[r] = float64(job.x[(from+r)*classes+int(ys[r])]) - (ms[r] + math.Log(ss[r]))
+				}
+			}
+			targetProbs(pys[:rows], nl[:rows]) // as the general path (and a value-only call) computes them
 		}
 		for r := range rows {
 			p, li := from+r, 0.0
-			if ys[r] < 0 {
+			switch {
+			case ys[r] < 0:
 				zeroRow(job.grad, p*classes, 1, classes)
-			} else {
-				lse := ms[r] + math.Log(ss[r])
-				li = lse - float64(job.x[p*classes+int(ys[r])])
-				if j.poly != 0 { // (1 + ε·p_y)·(p − e_y): the row, in cache, scaled once more
-					py := math.Exp(-li) // as the general path (and a value-only call) computes it
-					li += j.poly * (1 - py)
-					scaleRow(job.grad[p*classes:(p+1)*classes], T(1+j.poly*py))
-				}
+			case j.poly != 0:
+				li = -nl[r] + j.poly*(1-pys[r])
+				sum += job.red.add(p, li)
+			default:
+				li = ms[r] + math.Log(ss[r]) - float64(job.x[p*classes+int(ys[r])])
 				sum += job.red.add(p, li)
 			}
 			job.store(p, li)
 		}
 	}
 	return sum
-}
-
-// scaleRow multiplies a row by f: in Go for rows shorter than a few
-// vectors, where a kernel call costs more than the loop.
-func scaleRow[T Float](row []T, f T) {
-	if len(row) > 16 {
-		kernel.ScaleAdd(row, f, nil, 0, 0)
-		return
-	}
-	for i := range row {
-		row[i] *= f
-	}
 }
 
 // softmaxConfig is SoftmaxCrossEntropy for Evaluate.

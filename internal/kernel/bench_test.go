@@ -61,7 +61,7 @@ func BenchmarkSoftmaxRows(b *testing.B) {
 						if stream {
 							SoftmaxRowsStream(xr, gr, c, ys, scales, ms, ss)
 						} else {
-							SoftmaxRows(xr, gr, c, ys, scales, ms, ss)
+							SoftmaxRows(xr, gr, c, ys, scales, ms, ss, 0)
 						}
 					}
 				}

@@ -156,16 +156,16 @@ func firstOutsideF64(x []float64, lo, hi float64) int {
 	return firstOutsideF64AVX2(x, lo, hi)
 }
 
-func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	var sc, m [SoftmaxRowsBatch]float32
 	rows := len(ys)
 	for r, v := range scales {
 		sc[r] = float32(v)
 	}
 	if avx512() {
-		softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+		softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss, poly)
 	} else {
-		softmaxRowsAVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss)
+		softmaxRowsAVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss, poly)
 	}
 	for r, y := range ys {
 		if y >= 0 {
@@ -174,11 +174,11 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 	}
 }
 
-func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
+func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	if avx512() {
-		softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
+		softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss, poly)
 	} else {
-		softmaxRowsF64AVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss)
+		softmaxRowsF64AVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss, poly)
 	}
 }
 

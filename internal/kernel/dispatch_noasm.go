@@ -23,7 +23,7 @@ func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 
 	panic("kernel: no assembly")
 }
 
-func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
+func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	panic("kernel: no assembly")
 }
 
@@ -42,7 +42,7 @@ func maxF64(x []float64) float64                                      { panic("k
 func expShiftSumF64(dst, x []float64, m float64) float64              { panic("kernel: no assembly") }
 func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) { panic("kernel: no assembly") }
 func dotF64(u, v []float64) float64                                   { panic("kernel: no assembly") }
-func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
+func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	panic("kernel: no assembly")
 }
 

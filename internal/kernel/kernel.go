@@ -248,14 +248,20 @@ const SoftmaxRowsBatch = 64
 //
 // so that the row's loss is m + log s − x_y. Rows with ys[r] < 0 are not
 // touched. One call per batch keeps the per-row cost of short rows down.
-func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
+//
+// With poly ≠ 0 (Poly-1's ε) each counted row's scale is first multiplied
+// by 1 + poly·p_y, in float64 with q = 1/s as scale' = scale +
+// scale·(poly·(e_y·q)) (one FMA), and the row scaled by scale'·q: the
+// gradient of l + poly·(1 − p_y) is (1 + poly·p_y)·(p − e_y). With
+// poly = 0 no step of it runs.
+func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	rows := len(ys)
 	x, grad, scales, ms, ss = x[:rows*c], grad[:rows*c], scales[:rows], ms[:rows], ss[:rows]
 	if active != Go && c > 0 {
 		if is32[T]() {
-			softmaxRowsF32(f32s(x), f32s(grad), c, ys, scales, ms, ss)
+			softmaxRowsF32(f32s(x), f32s(grad), c, ys, scales, ms, ss, poly)
 		} else {
-			softmaxRowsF64(f64s(x), f64s(grad), c, ys, scales, ms, ss)
+			softmaxRowsF64(f64s(x), f64s(grad), c, ys, scales, ms, ss, poly)
 		}
 		return
 	}
@@ -266,8 +272,14 @@ func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float
 		row, g := x[r*c:(r+1)*c], grad[r*c:(r+1)*c]
 		m := Max(row)
 		s := ExpShiftSum(g, row, m)
-		ScaleAdd(g, T(scales[r]/s), nil, 0, 0)
-		g[y] = T(float64(g[y]) - scales[r])
+		scale, a := scales[r], scales[r]/s
+		if poly != 0 {
+			q := 1 / s
+			scale = math.FMA(scale, poly*(float64(g[y])*q), scale)
+			a = scale * q
+		}
+		ScaleAdd(g, T(a), nil, 0, 0)
+		g[y] = T(float64(g[y]) - scale)
 		ms[r], ss[r] = float64(m), s
 	}
 }
@@ -307,7 +319,7 @@ func Streams[T Float](c int) bool {
 // is SoftmaxRows.
 func SoftmaxRowsStream[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
 	if !Streams[T](c) {
-		SoftmaxRows(x, grad, c, ys, scales, ms, ss)
+		SoftmaxRows(x, grad, c, ys, scales, ms, ss, 0)
 		return
 	}
 	streamRows(x, grad, c, ys, scales, ms, ss)

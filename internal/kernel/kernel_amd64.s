@@ -629,9 +629,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
-TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $8-120
+// func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, FMA3, MMX+, SSE
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $72-128
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -705,15 +705,35 @@ short:
 	VADDSD           X4, X2, X2
 	VMOVSD           X2, (R9)
 	VMOVSS           (DI), X4
-	VCVTSS2SD        X4, X6, X6
-	VDIVSD           X2, X6, X6
+	CMPQ             poly+120(FP), $0x00
+	JE               shortpoly
+	VMOVSD           oneF64c<>+0(SB), X5
+	VDIVSD           X2, X5, X5
+	VMOVUPS          Z3, 8(SP)
+	VMOVSS           8(SP)(DX*4), X2
+	VCVTSS2SD        X2, X2, X2
+	VCVTSS2SD        X4, X4, X4
+	VMULSD           X5, X2, X2
+	VMULSD           poly+120(FP), X2, X2
+	VFMADD231SD      X2, X4, X4
+	VMULSD           X5, X4, X6
+	VCVTSD2SS        X4, X4, X4
 	VCVTSD2SS        X6, X6, X6
-	VBROADCASTSS     X6, Z6
-	VMULPS           Z6, Z3, Z3
-	VMOVUPS          Z3, K1, (CX)
-	VMOVSS           (CX)(DX*4), X2
-	VSUBSS           X4, X2, X2
-	VMOVSS           X2, (CX)(DX*4)
+	JMP              shortpolydone
+
+shortpoly:
+	VCVTSS2SD X4, X6, X6
+	VDIVSD    X2, X6, X6
+	VCVTSD2SS X6, X6, X6
+
+shortpolydone:
+	VBROADCASTSS X6, Z6
+	VMULPS       Z6, Z3, Z3
+	VMOVUPS      Z3, 8(SP)
+	VMOVSS       8(SP)(DX*4), X2
+	VSUBSS       X4, X2, X2
+	VMOVUPS      Z3, K1, (CX)
+	VMOVSS       X2, (CX)(DX*4)
 
 shortnext:
 	ADDQ R10, AX
@@ -904,12 +924,30 @@ expdone:
 	VADDSD        X3, X2, X2
 	VMOVSD        X2, (R9)
 	VMOVSS        (DI), X3
-	VCVTSS2SD     X3, X7, X7
-	VDIVSD        X2, X7, X7
+	CMPQ          poly+120(FP), $0x00
+	JE            rowpoly
+	VMOVSD        oneF64c<>+0(SB), X4
+	VDIVSD        X2, X4, X4
+	VMOVSS        (CX)(R11*4), X2
+	VCVTSS2SD     X2, X2, X2
+	VCVTSS2SD     X3, X3, X3
+	VMULSD        X4, X2, X2
+	VMULSD        poly+120(FP), X2, X2
+	VFMADD231SD   X2, X3, X3
+	VMULSD        X4, X3, X7
+	VCVTSD2SS     X3, X3, X3
 	VCVTSD2SS     X7, X7, X7
-	VBROADCASTSS  X7, Z7
-	MOVQ          CX, R14
-	MOVQ          DX, R12
+	JMP           rowpolydone
+
+rowpoly:
+	VCVTSS2SD X3, X7, X7
+	VDIVSD    X2, X7, X7
+	VCVTSD2SS X7, X7, X7
+
+rowpolydone:
+	VBROADCASTSS X7, Z7
+	MOVQ         CX, R14
+	MOVQ         DX, R12
 
 scaleloop:
 	CMPQ    R12, $0x10
@@ -951,6 +989,9 @@ end:
 	VZEROUPPER
 	LDMXCSR (SP)
 	RET
+
+DATA oneF64c<>+0(SB)/8, $0x3ff0000000000000
+GLOBL oneF64c<>(SB), RODATA|NOPTR, $8
 
 // func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+, SSE
@@ -3372,9 +3413,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, MMX+, SSE
-TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $8-120
+// func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64, poly float64)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, FMA3, MMX+, SSE
+TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $72-128
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -3451,13 +3492,29 @@ short:
 	VADDSD           X4, X2, X2
 	VMOVSD           X2, (R9)
 	VMOVSD           (DI), X4
-	VDIVSD           X2, X4, X2
-	VBROADCASTSD     X2, Z2
-	VMULPD           Z2, Z3, Z3
-	VMOVUPD          Z3, K1, (CX)
-	VMOVSD           (CX)(DX*8), X2
-	VSUBSD           X4, X2, X2
-	VMOVSD           X2, (CX)(DX*8)
+	CMPQ             poly+120(FP), $0x00
+	JE               shortpoly
+	VMOVSD           oneF64c<>+0(SB), X5
+	VDIVSD           X2, X5, X5
+	VMOVUPD          Z3, 8(SP)
+	VMOVSD           8(SP)(DX*8), X2
+	VMULSD           X5, X2, X2
+	VMULSD           poly+120(FP), X2, X2
+	VFMADD231SD      X2, X4, X4
+	VMULSD           X5, X4, X2
+	JMP              shortpolydone
+
+shortpoly:
+	VDIVSD X2, X4, X2
+
+shortpolydone:
+	VBROADCASTSD X2, Z2
+	VMULPD       Z2, Z3, Z3
+	VMOVUPD      Z3, 8(SP)
+	VMOVSD       8(SP)(DX*8), X2
+	VSUBSD       X4, X2, X2
+	VMOVUPD      Z3, K1, (CX)
+	VMOVSD       X2, (CX)(DX*8)
 
 shortnext:
 	ADDQ R10, AX
@@ -3669,10 +3726,24 @@ expdone:
 	VADDSD        X3, X2, X2
 	VMOVSD        X2, (R9)
 	VMOVSD        (DI), X3
-	VDIVSD        X2, X3, X2
-	VBROADCASTSD  X2, Z2
-	MOVQ          CX, R14
-	MOVQ          DX, R12
+	CMPQ          poly+120(FP), $0x00
+	JE            rowpoly
+	VMOVSD        oneF64c<>+0(SB), X4
+	VDIVSD        X2, X4, X4
+	VMOVSD        (CX)(R11*8), X2
+	VMULSD        X4, X2, X2
+	VMULSD        poly+120(FP), X2, X2
+	VFMADD231SD   X2, X3, X3
+	VMULSD        X4, X3, X2
+	JMP           rowpolydone
+
+rowpoly:
+	VDIVSD X2, X3, X2
+
+rowpolydone:
+	VBROADCASTSD X2, Z2
+	MOVQ         CX, R14
+	MOVQ         DX, R12
 
 scaleloop:
 	CMPQ    R12, $0x08
@@ -6283,9 +6354,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+// func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $8-120
+TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $40-128
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -6366,15 +6437,35 @@ short:
 	VADDSD       X3, X5, X5
 	VMOVSD       X5, (R9)
 	VMOVSS       (DI), X3
-	VCVTSS2SD    X3, X8, X8
-	VDIVSD       X5, X8, X8
+	CMPQ         poly+120(FP), $0x00
+	JE           shortpoly
+	VMOVSD       oneF64c<>+0(SB), X6
+	VDIVSD       X5, X6, X6
+	VMOVUPS      Y4, 8(SP)
+	VMOVSS       8(SP)(DX*4), X5
+	VCVTSS2SD    X5, X5, X5
+	VCVTSS2SD    X3, X3, X3
+	VMULSD       X6, X5, X5
+	VMULSD       poly+120(FP), X5, X5
+	VFMADD231SD  X5, X3, X3
+	VMULSD       X6, X3, X8
+	VCVTSD2SS    X3, X3, X3
 	VCVTSD2SS    X8, X8, X8
+	JMP          shortpolydone
+
+shortpoly:
+	VCVTSS2SD X3, X8, X8
+	VDIVSD    X5, X8, X8
+	VCVTSD2SS X8, X8, X8
+
+shortpolydone:
 	VBROADCASTSS X8, Y8
 	VMULPS       Y8, Y4, Y4
+	VMOVUPS      Y4, 8(SP)
+	VMOVSS       8(SP)(DX*4), X5
+	VSUBSS       X3, X5, X5
 	VMASKMOVPS   Y4, Y2, (CX)
-	VMOVSS       (CX)(DX*4), X4
-	VSUBSS       X3, X4, X4
-	VMOVSS       X4, (CX)(DX*4)
+	VMOVSS       X5, (CX)(DX*4)
 
 shortnext:
 	ADDQ R10, AX
@@ -6604,9 +6695,27 @@ expdone:
 	VADDSD       X3, X2, X2
 	VMOVSD       X2, (R9)
 	VMOVSS       (DI), X3
-	VCVTSS2SD    X3, X8, X8
-	VDIVSD       X2, X8, X8
+	CMPQ         poly+120(FP), $0x00
+	JE           rowpoly
+	VMOVSD       oneF64c<>+0(SB), X4
+	VDIVSD       X2, X4, X4
+	VMOVSS       (CX)(R11*4), X2
+	VCVTSS2SD    X2, X2, X2
+	VCVTSS2SD    X3, X3, X3
+	VMULSD       X4, X2, X2
+	VMULSD       poly+120(FP), X2, X2
+	VFMADD231SD  X2, X3, X3
+	VMULSD       X4, X3, X8
+	VCVTSD2SS    X3, X3, X3
 	VCVTSD2SS    X8, X8, X8
+	JMP          rowpolydone
+
+rowpoly:
+	VCVTSS2SD X3, X8, X8
+	VDIVSD    X2, X8, X8
+	VCVTSD2SS X8, X8, X8
+
+rowpolydone:
 	VBROADCASTSS X8, Y8
 	MOVQ         CX, R14
 	MOVQ         DX, R12
@@ -8679,9 +8788,9 @@ done:
 	VZEROUPPER
 	RET
 
-// func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+// func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64, poly float64)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $8-120
+TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $40-128
 	STMXCSR      (SP)
 	MOVL         (SP), AX
 	ORL          $0x00008040, AX
@@ -8774,13 +8883,29 @@ short:
 	VADDSD       X3, X5, X5
 	VMOVSD       X5, (R9)
 	VMOVSD       (DI), X3
-	VDIVSD       X5, X3, X5
+	CMPQ         poly+120(FP), $0x00
+	JE           shortpoly
+	VMOVSD       oneF64c<>+0(SB), X6
+	VDIVSD       X5, X6, X6
+	VMOVUPD      Y4, 8(SP)
+	VMOVSD       8(SP)(DX*8), X5
+	VMULSD       X6, X5, X5
+	VMULSD       poly+120(FP), X5, X5
+	VFMADD231SD  X5, X3, X3
+	VMULSD       X6, X3, X5
+	JMP          shortpolydone
+
+shortpoly:
+	VDIVSD X5, X3, X5
+
+shortpolydone:
 	VBROADCASTSD X5, Y5
 	VMULPD       Y5, Y4, Y4
+	VMOVUPD      Y4, 8(SP)
+	VMOVSD       8(SP)(DX*8), X5
+	VSUBSD       X3, X5, X5
 	VMASKMOVPD   Y4, Y2, (CX)
-	VMOVSD       (CX)(DX*8), X4
-	VSUBSD       X3, X4, X4
-	VMOVSD       X4, (CX)(DX*8)
+	VMOVSD       X5, (CX)(DX*8)
 
 shortnext:
 	ADDQ R10, AX
@@ -9067,7 +9192,21 @@ expdone:
 	VADDSD       X3, X2, X2
 	VMOVSD       X2, (R9)
 	VMOVSD       (DI), X3
-	VDIVSD       X2, X3, X2
+	CMPQ         poly+120(FP), $0x00
+	JE           rowpoly
+	VMOVSD       oneF64c<>+0(SB), X4
+	VDIVSD       X2, X4, X4
+	VMOVSD       (CX)(R11*8), X2
+	VMULSD       X4, X2, X2
+	VMULSD       poly+120(FP), X2, X2
+	VFMADD231SD  X2, X3, X3
+	VMULSD       X4, X3, X2
+	JMP          rowpolydone
+
+rowpoly:
+	VDIVSD X2, X3, X2
+
+rowpolydone:
 	VBROADCASTSD X2, Y2
 	MOVQ         CX, R14
 	MOVQ         DX, R12

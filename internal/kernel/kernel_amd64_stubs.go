@@ -47,7 +47,7 @@ func maxDotAVX512(x []float32, u []float32) (m float32, su float64, sux float64)
 // softmaxRowsAVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
-func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64)
 
 // softmaxRowsStreamAVX512 runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ 64 logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].
 //
@@ -111,7 +111,7 @@ func maxDotF64AVX512(x []float64, u []float64) (m float64, su float64, sux float
 // softmaxRowsF64AVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
-func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64, poly float64)
 
 // softmaxRowsStreamF64AVX512 runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ 32 logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].
 //
@@ -175,7 +175,7 @@ func maxDotAVX2(x []float32, u []float32) (m float32, su float64, sux float64)
 // softmaxRowsAVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
-func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64)
+func softmaxRowsAVX2(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64)
 
 // firstOutsideAVX2 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
@@ -234,7 +234,7 @@ func maxDotF64AVX2(x []float64, u []float64) (m float64, su float64, sux float64
 // softmaxRowsF64AVX2 runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.
 //
 //go:noescape
-func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64)
+func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64, poly float64)
 
 // firstOutsideF64AVX2 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //

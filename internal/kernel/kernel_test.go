@@ -269,18 +269,22 @@ func testSoftmaxRows[F float32 | float64](t *testing.T, sumRel, rel, absPerScale
 			if c == 0 {
 				continue
 			}
-			for _, special := range []bool{false, true} {
+			for i, special := range []bool{false, true, false, true} {
+				poly := 0.0 // Poly-1's ε: 0 in the first two turns
+				if i >= 2 {
+					poly = []float64{-1, -0.25, 0.5, 3}[rng.IntN(4)]
+				}
 				x, ys, scales := softmaxRowsInputs[F](rng, c, special)
 				rows := len(ys)
 				want := make([]F, rows*c)
 				wm, ws := make([]float64, rows), make([]float64, rows)
-				on(Go, func() { SoftmaxRows(x, want, c, ys, scales, wm, ws) })
+				on(Go, func() { SoftmaxRows(x, want, c, ys, scales, wm, ws, poly) })
 				got, check := guardedAtOf[F](rows*c, rng.IntN(16)) // any alignment
 				gm, gs := make([]float64, rows), make([]float64, rows)
-				on(p, func() { SoftmaxRows(x, got, c, ys, scales, gm, gs) })
+				on(p, func() { SoftmaxRows(x, got, c, ys, scales, gm, gs, poly) })
 				check(t)
 				for r, y := range ys {
-					name := fmt.Sprintf("%v %T c=%d row %d/%d special=%v", p, x, c, r, rows, special)
+					name := fmt.Sprintf("%v %T c=%d row %d/%d special=%v poly=%v", p, x, c, r, rows, special, poly)
 					if y < 0 {
 						for k := r * c; k < (r+1)*c; k++ {
 							if got[k] != 0 {
@@ -296,10 +300,38 @@ func testSoftmaxRows[F float32 | float64](t *testing.T, sumRel, rel, absPerScale
 						t.Fatalf("%s: m, s = %v, %v; want %v, %v", name, gm[r], gs[r], wm[r], ws[r])
 					}
 					for k := r * c; k < (r+1)*c; k++ {
-						if !closeF(got[k], want[k], rel, absPerScale*math.Abs(scales[r])) {
+						if !closeF(got[k], want[k], rel, absPerScale*math.Abs(scales[r])*(1+math.Abs(poly))) {
 							t.Fatalf("%s: grad[%d] = %v, want %v", name, k-r*c, got[k], want[k])
 						}
 					}
+				}
+			}
+		}
+	}
+}
+
+// TestSoftmaxRowsPoly pins SoftmaxRows' Poly-1 factor on the Go path
+// against its definition: the rows with poly are the rows without it
+// times 1 + poly·p_y.
+func TestSoftmaxRowsPoly(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, c := range []int{1, 2, 10, 33, 1000} {
+		x, ys, scales := softmaxRowsInputs[float64](rng, c, false)
+		rows, poly := len(ys), 0.75
+		plain, got := make([]float64, rows*c), make([]float64, rows*c)
+		ms, ss := make([]float64, rows), make([]float64, rows)
+		on(Go, func() {
+			SoftmaxRows(x, plain, c, ys, scales, ms, ss, 0)
+			SoftmaxRows(x, got, c, ys, scales, ms, ss, poly)
+		})
+		for r, y := range ys {
+			if y < 0 {
+				continue
+			}
+			f := 1 + poly*math.Exp(x[r*c+int(y)]-ms[r])/ss[r]
+			for k := r * c; k < (r+1)*c; k++ {
+				if want := plain[k] * f; !closeF(got[k], want, 1e-14, 1e-15*math.Abs(scales[r])) { // the target's term cancels
+					t.Fatalf("c=%d row %d: grad[%d] = %v, want %v", c, r, k-r*c, got[k], want)
 				}
 			}
 		}
@@ -547,7 +579,7 @@ func testSoftmaxRowsStream[F float32 | float64](t *testing.T) {
 			got, check := guardedAtOf[F](rows*c, off)
 			gm, gs := make([]float64, rows), make([]float64, rows)
 			on(AVX512, func() {
-				SoftmaxRows(x, want, c, ys, scales, wm, ws)
+				SoftmaxRows(x, want, c, ys, scales, wm, ws, 0)
 				if Streams[F](c) {
 					SoftmaxRowsStream(x, got, c, ys, scales, gm, gs)
 				} else { // shorter rows than it streams: the kernel itself
@@ -611,7 +643,7 @@ func testSoftmaxRowsParts[F float32 | float64](t *testing.T) {
 				gm, gs := make([]float64, rows), make([]float64, rows)
 				want := make([]F, rows*c)
 				on(p, func() {
-					SoftmaxRows(x, got, c, ys, scales, gm, gs)
+					SoftmaxRows(x, got, c, ys, scales, gm, gs, 0)
 					for r, y := range ys {
 						if y < 0 {
 							continue
@@ -691,7 +723,7 @@ func TestKernelsRestoreMXCSR(t *testing.T) {
 			g := make([]float32, len(x))
 			ExpShiftSum(g, x, 2)
 			ScaleAdd(g, 1e-30, x, 1e-30, 0)
-			SoftmaxRows(x, g, 2, []int64{0, 1}, []float64{1, 1}, make([]float64, 2), make([]float64, 2))
+			SoftmaxRows(x, g, 2, []int64{0, 1}, []float64{1, 1}, make([]float64, 2), make([]float64, 2), 0)
 			e := Elements[float32]{X: x, T: []float32{0, 1, 0, 1}, WS: 1, QS: 1, GS: 1, Grad: g}
 			Sigmoid(&e)
 			SigmoidFocal(&e, 0.25, 2)

@@ -123,6 +123,17 @@ func (t flt) c(name string, v float64) Mem {
 	return m
 }
 
+// f64c returns the address of a float64 constant, whatever t is.
+func f64c(name string, v float64) Mem {
+	key := name + "F64c"
+	if m, ok := constants[key]; ok {
+		return m
+	}
+	m := ConstData(key, U64(math.Float64bits(v)))
+	constants[key] = m
+	return m
+}
+
 // cBits is c for a constant given by its bits.
 func (t flt) cBits(name string, bits uint64) Mem {
 	if t.is64() {
@@ -879,7 +890,7 @@ func flushSubnormals() Mem {
 // over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
 func genSoftmaxRows(t flt) {
 	name := t.name("softmaxRows")
-	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad *%s, c int, ys []int64, scales []%s, ms []%s, ss []float64)", t.goType, t.goType, t.goType))
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad *%s, c int, ys []int64, scales []%s, ms []%s, ss []float64, poly float64)", t.goType, t.goType, t.goType))
 	Pragma("noescape")
 	saved := flushSubnormals()
 	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.")
@@ -900,6 +911,10 @@ func genSoftmaxRows(t flt) {
 	}
 	negInf := t.broadcast("negInf", math.Inf(-1))
 	min := t.expMin()
+	// spill is a vector's room in the frame, so that a lane of a register
+	// is read back by a load that the store forwards to: a masked store
+	// forwards to no load, and a load after one waits for it to retire.
+	spill := AllocLocal(t.vbytes())
 	// fixTarget subtracts the scale from the gradient at the target y.
 	fixTarget := func(y GPVirtual, scale VecVirtual) {
 		fix := t.vec()
@@ -907,14 +922,39 @@ func genSoftmaxRows(t flt) {
 		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
 		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
 	}
+	poly := addr(Param("poly"))
 	// sumAndScale stores the row's sum s = lo + hi and returns its scale
-	// and a = scale/s in every lane.
-	sumAndScale := func(lo, hi VecVirtual) (scale, a VecVirtual) {
+	// and a = scale/s in every lane. With poly ≠ 0 the scale is first
+	// multiplied by Poly-1's factor, in float64 with q = 1/s:
+	// scale' = scale + scale·(poly·(e_y·q)) (one FMA) and a = scale'·q,
+	// e_y read from where stage says.
+	sumAndScale := func(lo, hi VecVirtual, y GPVirtual, label string, stage func() Mem) (scale, a VecVirtual) {
 		s := t.reduce(lo, hi)
 		VMOVSD(s.AsX(), Mem{Base: ss})
 		scale, a = t.vec(), t.vec()
 		t.movs(Mem{Base: sc}, scale.AsX())
+		CMPQ(poly, U8(0))
+		JE(LabelRef(label))
+		q, p := t.vec(), t.vec()
+		VMOVSD(f64c("one", 1), q.AsX())
+		VDIVSD(s.AsX(), q.AsX(), q.AsX())
+		t.movs(stage(), p.AsX())
+		if !t.is64() {
+			VCVTSS2SD(p.AsX(), p.AsX(), p.AsX())
+			VCVTSS2SD(scale.AsX(), scale.AsX(), scale.AsX())
+		}
+		VMULSD(q.AsX(), p.AsX(), p.AsX())
+		VMULSD(poly, p.AsX(), p.AsX())
+		VFMADD231SD(p.AsX(), scale.AsX(), scale.AsX()) // scale += scale·p
+		VMULSD(q.AsX(), scale.AsX(), a.AsX())
+		if !t.is64() {
+			VCVTSD2SS(scale.AsX(), scale.AsX(), scale.AsX())
+			VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+		}
+		JMP(LabelRef(label + "done"))
+		Label(label)
 		t.divScale(scale, s, a)
+		Label(label + "done")
 		t.bcast2(a)
 		return scale, a
 	}
@@ -964,10 +1004,18 @@ func genSoftmaxRows(t flt) {
 		t.movaZ(ev, k, ev)
 		lo, hi := t.zeroed()
 		t.sum(ev, lo, hi)
-		scale, a := sumAndScale(lo, hi)
+		scale, a := sumAndScale(lo, hi, y, "shortpoly", func() Mem {
+			t.movu(ev, spill)
+			return spill.Idx(y, uint8(t.size))
+		})
 		t.mul(a, ev, ev)
+		// The target's value from the spilled row, then the row.
+		t.movu(ev, spill)
+		fix := t.vec()
+		t.movs(spill.Idx(y, uint8(t.size)), fix.AsX())
+		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
 		t.store(ev, k, Mem{Base: g})
-		fixTarget(y, scale)
+		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
 		Label("shortnext")
 		advance()
 		JMP(LabelRef("short"))
@@ -1013,7 +1061,7 @@ func genSoftmaxRows(t flt) {
 	})
 
 	// gradient = (scale/s)·e, and − scale at the target
-	scale, a := sumAndScale(lo, hi)
+	scale, a := sumAndScale(lo, hi, y, "rowpoly", func() Mem { return Mem{Base: g, Index: y, Scale: uint8(t.size)} })
 	MOVQ(g, d)
 	MOVQ(c, n)
 	t.loop("scale", n, func(k Register) {
