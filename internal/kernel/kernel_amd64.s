@@ -1751,34 +1751,34 @@ loop:
 	VFNMADD213PS     Z7, Z17, Z15
 	VMULPS           Z15, Z17, Z15
 	VMULPS           Z16, Z15, Z17
-	VADDPS           Z7, Z16, Z18
-	VRCP14PS         Z18, Z19
-	VMOVAPS          Z18, Z18
-	VFNMADD213PS     Z7, Z19, Z18
-	VMULPS           Z18, Z19, Z18
-	VMULPS           Z16, Z18, Z18
-	VMULPS           Z18, Z18, Z16
-	VBROADCASTSS     inv13<>+0(SB), Z19
-	VFMADD213PS.BCST inv11<>+0(SB), Z16, Z19
-	VFMADD213PS.BCST inv9<>+0(SB), Z16, Z19
-	VFMADD213PS.BCST inv7<>+0(SB), Z16, Z19
-	VFMADD213PS.BCST inv5<>+0(SB), Z16, Z19
-	VFMADD213PS.BCST inv3<>+0(SB), Z16, Z19
-	VFMADD213PS      Z0, Z16, Z19
-	VADDPS           Z18, Z18, Z18
-	VMULPS           Z19, Z18, Z16
 	VCMPPS           $0x1d, Z8, Z13, K1
 	VBLENDMPS        Z15, Z17, K1, Z1
 	VBLENDMPS        Z17, Z15, K1, Z2
-	VMOVUPS          (SI), Z15
+	VADDPS           Z7, Z16, Z15
+	VRCP14PS         Z15, Z17
+	VMOVAPS          Z15, Z15
+	VFNMADD213PS     Z7, Z17, Z15
+	VMULPS           Z15, Z17, Z15
+	VMULPS           Z16, Z15, Z15
+	VMULPS           Z15, Z15, Z16
+	VBROADCASTSS     inv13<>+0(SB), Z17
+	VFMADD213PS.BCST inv11<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv9<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv7<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv5<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv3<>+0(SB), Z16, Z17
+	VFMADD213PS      Z0, Z16, Z17
+	VADDPS           Z15, Z15, Z15
+	VMULPS           Z17, Z15, Z15
+	VMOVUPS          (SI), Z16
 	VSUBPS           Z14, Z0, Z17
-	VMULPS           Z14, Z15, Z18
-	VSUBPS           Z0, Z15, Z15
-	VFMADD213PS      Z0, Z14, Z15
+	VMULPS           Z14, Z16, Z18
+	VSUBPS           Z0, Z16, Z16
+	VFMADD213PS      Z0, Z14, Z16
 	VSUBPS           Z18, Z8, Z14
 	VBLENDMPS        Z17, Z14, K1, Z3
 	VMULPS           Z3, Z13, Z13
-	VFMADD231PS      Z15, Z16, Z13
+	VFMADD231PS      Z16, Z15, Z13
 	VMULPS           Z18, Z2, Z14
 	VFMSUB231PS      Z17, Z1, Z14
 	VMOVUPS          (BX), Z15
@@ -1835,34 +1835,34 @@ tail:
 	VFNMADD213PS     Z7, Z3, Z1
 	VMULPS           Z1, Z3, Z1
 	VMULPS           Z2, Z1, Z3
-	VADDPS           Z7, Z2, Z9
-	VRCP14PS         Z9, Z10
-	VMOVAPS          Z9, Z9
-	VFNMADD213PS     Z7, Z10, Z9
-	VMULPS           Z9, Z10, Z9
-	VMULPS           Z2, Z9, Z9
-	VMULPS           Z9, Z9, Z2
-	VBROADCASTSS     inv13<>+0(SB), Z7
-	VFMADD213PS.BCST inv11<>+0(SB), Z2, Z7
-	VFMADD213PS.BCST inv9<>+0(SB), Z2, Z7
-	VFMADD213PS.BCST inv7<>+0(SB), Z2, Z7
-	VFMADD213PS.BCST inv5<>+0(SB), Z2, Z7
-	VFMADD213PS.BCST inv3<>+0(SB), Z2, Z7
-	VFMADD213PS      Z0, Z2, Z7
-	VADDPS           Z9, Z9, Z9
-	VMULPS           Z7, Z9, Z2
 	VCMPPS           $0x1d, Z8, Z13, K2
 	VBLENDMPS        Z1, Z3, K2, Z4
 	VBLENDMPS        Z3, Z1, K2, Z5
-	VMOVUPS.Z        (SI), K1, Z1
+	VADDPS           Z7, Z2, Z1
+	VRCP14PS         Z1, Z3
+	VMOVAPS          Z1, Z1
+	VFNMADD213PS     Z7, Z3, Z1
+	VMULPS           Z1, Z3, Z1
+	VMULPS           Z2, Z1, Z1
+	VMULPS           Z1, Z1, Z2
+	VBROADCASTSS     inv13<>+0(SB), Z3
+	VFMADD213PS.BCST inv11<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST inv9<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST inv7<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST inv5<>+0(SB), Z2, Z3
+	VFMADD213PS.BCST inv3<>+0(SB), Z2, Z3
+	VFMADD213PS      Z0, Z2, Z3
+	VADDPS           Z1, Z1, Z1
+	VMULPS           Z3, Z1, Z1
+	VMOVUPS.Z        (SI), K1, Z2
 	VSUBPS           Z14, Z0, Z3
-	VMULPS           Z14, Z1, Z7
-	VSUBPS           Z0, Z1, Z1
-	VFMADD213PS      Z0, Z14, Z1
+	VMULPS           Z14, Z2, Z7
+	VSUBPS           Z0, Z2, Z2
+	VFMADD213PS      Z0, Z14, Z2
 	VSUBPS           Z7, Z8, Z0
 	VBLENDMPS        Z3, Z0, K2, Z6
 	VMULPS           Z6, Z13, Z0
-	VFMADD231PS      Z1, Z2, Z0
+	VFMADD231PS      Z2, Z1, Z0
 	VMULPS           Z7, Z5, Z1
 	VFMSUB231PS      Z3, Z4, Z1
 	VMOVUPS.Z        (BX), K1, Z2
@@ -2036,47 +2036,47 @@ loop:
 	VFNMADD213PS     Z2, Z14, Z12
 	VMULPS           Z12, Z14, Z12
 	VMULPS           Z13, Z12, Z14
-	VADDPS           Z2, Z13, Z15
-	VRCP14PS         Z15, Z22
-	VMOVAPS          Z15, Z15
-	VFNMADD213PS     Z2, Z22, Z15
-	VMULPS           Z15, Z22, Z15
-	VMULPS           Z13, Z15, Z15
-	VMULPS           Z15, Z15, Z13
-	VBROADCASTSS     inv13<>+0(SB), Z22
-	VFMADD213PS.BCST inv11<>+0(SB), Z13, Z22
-	VFMADD213PS.BCST inv9<>+0(SB), Z13, Z22
-	VFMADD213PS.BCST inv7<>+0(SB), Z13, Z22
-	VFMADD213PS.BCST inv5<>+0(SB), Z13, Z22
-	VFMADD213PS.BCST inv3<>+0(SB), Z13, Z22
-	VFMADD213PS      Z1, Z13, Z22
-	VADDPS           Z15, Z15, Z15
-	VMULPS           Z22, Z15, Z13
 	VCMPPS           $0x1d, Z3, Z10, K1
 	VBLENDMPS        Z12, Z14, K1, Z16
 	VBLENDMPS        Z14, Z12, K1, Z17
-	VSUBPS           Z11, Z1, Z12
+	VADDPS           Z2, Z13, Z12
+	VRCP14PS         Z12, Z14
+	VMOVAPS          Z12, Z12
+	VFNMADD213PS     Z2, Z14, Z12
+	VMULPS           Z12, Z14, Z12
+	VMULPS           Z13, Z12, Z12
+	VMULPS           Z12, Z12, Z13
+	VBROADCASTSS     inv13<>+0(SB), Z14
+	VFMADD213PS.BCST inv11<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST inv9<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST inv7<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST inv5<>+0(SB), Z13, Z14
+	VFMADD213PS.BCST inv3<>+0(SB), Z13, Z14
+	VFMADD213PS      Z1, Z13, Z14
+	VADDPS           Z12, Z12, Z12
+	VMULPS           Z14, Z12, Z12
+	VSUBPS           Z11, Z1, Z13
 	VSUBPS           Z11, Z3, Z14
-	VBLENDMPS        Z12, Z14, K1, Z18
+	VBLENDMPS        Z13, Z14, K1, Z18
 	VMULPS           Z18, Z10, Z10
-	VADDPS           Z13, Z10, Z10
-	VMULPS           Z11, Z17, Z13
-	VFMSUB231PS      Z12, Z16, Z13
+	VADDPS           Z12, Z10, Z10
+	VMULPS           Z11, Z17, Z12
+	VFMSUB231PS      Z13, Z16, Z12
 	VMOVAPS          Z6, Z14
 	VFMADD213PS      Z5, Z11, Z14
 	VMULPS           Z14, Z10, Z15
-	VMULPS           Z14, Z13, Z22
+	VMULPS           Z14, Z12, Z22
 	CMPQ             128(AX), $0x00
 	JE               scaledFull
 	VMULPS           Z11, Z17, Z23
-	VFMADD231PS      Z12, Z16, Z23
-	VMOVAPS          Z23, Z12
+	VFMADD231PS      Z13, Z16, Z23
+	VMOVAPS          Z23, Z13
 	MOVQ             128(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPS Z23, Z12, Z12
+	VMULPS Z23, Z13, Z13
 	JMP    powFull
 
 powdoneFull:
@@ -2087,10 +2087,10 @@ powdoneFull:
 	VMULPS       Z0, Z11, Z11
 	VMULPS       Z15, Z11, Z11
 	VMULPS       Z10, Z11, Z11
-	VADDPS       Z13, Z11, Z11
-	VMULPS       Z14, Z12, Z12
-	VMULPS       Z12, Z10, Z15
-	VMULPS       Z12, Z11, Z22
+	VADDPS       Z12, Z11, Z11
+	VMULPS       Z14, Z13, Z13
+	VMULPS       Z13, Z10, Z15
+	VMULPS       Z13, Z11, Z22
 	VCMPPS       $0x04, Z3, Z23, K1
 	VMOVAPS.Z    Z15, K1, Z15
 	VMOVAPS.Z    Z22, K1, Z22
@@ -2150,47 +2150,47 @@ tail:
 	VFNMADD213PS     Z2, Z7, Z4
 	VMULPS           Z4, Z7, Z4
 	VMULPS           Z12, Z4, Z7
-	VADDPS           Z2, Z12, Z13
-	VRCP14PS         Z13, Z14
-	VMOVAPS          Z13, Z13
-	VFNMADD213PS     Z2, Z14, Z13
-	VMULPS           Z13, Z14, Z13
-	VMULPS           Z12, Z13, Z13
-	VMULPS           Z13, Z13, Z12
-	VBROADCASTSS     inv13<>+0(SB), Z14
-	VFMADD213PS.BCST inv11<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST inv9<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST inv7<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST inv5<>+0(SB), Z12, Z14
-	VFMADD213PS.BCST inv3<>+0(SB), Z12, Z14
-	VFMADD213PS      Z1, Z12, Z14
-	VADDPS           Z13, Z13, Z13
-	VMULPS           Z14, Z13, Z12
 	VCMPPS           $0x1d, Z3, Z10, K2
 	VBLENDMPS        Z4, Z7, K2, Z19
 	VBLENDMPS        Z7, Z4, K2, Z20
-	VSUBPS           Z11, Z1, Z4
-	VSUBPS           Z11, Z3, Z7
-	VBLENDMPS        Z4, Z7, K2, Z21
-	VMULPS           Z21, Z10, Z7
-	VADDPS           Z12, Z7, Z7
-	VMULPS           Z11, Z20, Z10
-	VFMSUB231PS      Z4, Z19, Z10
+	VADDPS           Z2, Z12, Z4
+	VRCP14PS         Z4, Z7
+	VMOVAPS          Z4, Z4
+	VFNMADD213PS     Z2, Z7, Z4
+	VMULPS           Z4, Z7, Z4
+	VMULPS           Z12, Z4, Z4
+	VMULPS           Z4, Z4, Z7
+	VBROADCASTSS     inv13<>+0(SB), Z12
+	VFMADD213PS.BCST inv11<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST inv9<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST inv7<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST inv5<>+0(SB), Z7, Z12
+	VFMADD213PS.BCST inv3<>+0(SB), Z7, Z12
+	VFMADD213PS      Z1, Z7, Z12
+	VADDPS           Z4, Z4, Z4
+	VMULPS           Z12, Z4, Z4
+	VSUBPS           Z11, Z1, Z7
+	VSUBPS           Z11, Z3, Z12
+	VBLENDMPS        Z7, Z12, K2, Z21
+	VMULPS           Z21, Z10, Z10
+	VADDPS           Z4, Z10, Z10
+	VMULPS           Z11, Z20, Z4
+	VFMSUB231PS      Z7, Z19, Z4
 	VMOVAPS          Z6, Z6
 	VFMADD213PS      Z5, Z11, Z6
-	VMULPS           Z6, Z7, Z5
-	VMULPS           Z6, Z10, Z12
+	VMULPS           Z6, Z10, Z5
+	VMULPS           Z6, Z4, Z12
 	CMPQ             128(AX), $0x00
 	JE               scaledTail
 	VMULPS           Z11, Z20, Z13
-	VFMADD231PS      Z4, Z19, Z13
-	VMOVAPS          Z13, Z4
+	VFMADD231PS      Z7, Z19, Z13
+	VMOVAPS          Z13, Z7
 	MOVQ             128(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPS Z13, Z4, Z4
+	VMULPS Z13, Z7, Z7
 	JMP    powTail
 
 powdoneTail:
@@ -2200,11 +2200,11 @@ powdoneTail:
 	VFNMADD213PS Z1, Z2, Z11
 	VMULPS       Z0, Z11, Z11
 	VMULPS       Z5, Z11, Z11
-	VMULPS       Z7, Z11, Z11
-	VADDPS       Z10, Z11, Z11
-	VMULPS       Z6, Z4, Z4
-	VMULPS       Z4, Z7, Z5
-	VMULPS       Z4, Z11, Z12
+	VMULPS       Z10, Z11, Z11
+	VADDPS       Z4, Z11, Z11
+	VMULPS       Z6, Z7, Z7
+	VMULPS       Z7, Z10, Z5
+	VMULPS       Z7, Z11, Z12
 	VCMPPS       $0x04, Z3, Z13, K2
 	VMOVAPS.Z    Z5, K2, Z5
 	VMOVAPS.Z    Z12, K2, Z12
@@ -2356,57 +2356,128 @@ loop:
 	VFNMADD213PS     Z3, Z22, Z20
 	VMULPS           Z20, Z22, Z20
 	VMULPS           Z21, Z20, Z22
-	VADDPS           Z3, Z21, Z23
-	VRCP14PS         Z23, Z24
-	VMOVAPS          Z23, Z23
-	VFNMADD213PS     Z3, Z24, Z23
-	VMULPS           Z23, Z24, Z23
-	VMULPS           Z21, Z23, Z23
-	VMULPS           Z23, Z23, Z21
-	VBROADCASTSS     inv13<>+0(SB), Z24
-	VFMADD213PS.BCST inv11<>+0(SB), Z21, Z24
-	VFMADD213PS.BCST inv9<>+0(SB), Z21, Z24
-	VFMADD213PS.BCST inv7<>+0(SB), Z21, Z24
-	VFMADD213PS.BCST inv5<>+0(SB), Z21, Z24
-	VFMADD213PS.BCST inv3<>+0(SB), Z21, Z24
-	VFMADD213PS      Z2, Z21, Z24
-	VADDPS           Z23, Z23, Z23
-	VMULPS           Z24, Z23, Z21
 	VCMPPS           $0x1d, Z4, Z18, K1
 	VBLENDMPS        Z20, Z22, K1, Z8
 	VBLENDMPS        Z22, Z20, K1, Z9
+	VSUBPS           Z19, Z2, Z20
+	TESTQ            $0x00000001, 144(AX)
+	JZ               fullFull
+	VCMPPS           $0x04, Z4, Z19, K2
+	KORTESTW         K2, K2
+	JNZ              fullFull
+	VSUBPS           Z6, Z8, Z19
+	VMAXPS           Z19, Z4, Z19
+	VADDPS           Z6, Z9, Z18
+	VMINPS           Z18, Z2, Z18
+	VGETMANTPS       $0x03, Z18, Z22
+	VGETEXPPS        Z18, Z21
+	VGETEXPPS        Z22, Z23
+	VSUBPS           Z23, Z21, Z21
+	VSUBPS           Z2, Z22, Z23
+	VBROADCASTSS     logP8<>+0(SB), Z22
+	VFMADD213PS.BCST logP7<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP6<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP5<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP4<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP3<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP2<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP1<>+0(SB), Z23, Z22
+	VFMADD213PS.BCST logP0<>+0(SB), Z23, Z22
+	VMULPS           Z23, Z22, Z22
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z21, Z22
+	VMOVAPS          Z2, Z21
+	MOVQ             128(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipOnlyFullDone
+	VMOVAPS          Z19, Z21
+
+powClipOnlyFull:
+	DECQ   R12
+	JZ     powClipOnlyFullDone
+	VMULPS Z19, Z21, Z21
+	JMP    powClipOnlyFull
+
+powClipOnlyFullDone:
+	VMULPS       Z20, Z21, Z21
+	VMOVAPS      Z22, Z20
+	VFNMADD213PS Z4, Z21, Z20
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          ClipOnlyFullDetached
+	VMULPS       Z18, Z19, Z23
+	VRCP14PS     Z23, Z24
+	VMOVAPS      Z23, Z23
+	VFNMADD213PS Z3, Z24, Z23
+	VMULPS       Z23, Z24, Z23
+	VMULPS       Z22, Z18, Z18
+	VMULPS       Z0, Z18, Z18
+	VSUBPS       Z18, Z19, Z18
+	VMULPS       Z23, Z18, Z18
+	JMP          ClipOnlyFullScaled
+
+ClipOnlyFullDetached:
+	VRCP14PS     Z18, Z22
+	VMOVAPS      Z18, Z18
+	VFNMADD213PS Z3, Z22, Z18
+	VMULPS       Z18, Z22, Z18
+
+ClipOnlyFullScaled:
+	VMULPS    Z8, Z18, Z18
+	VMULPS    Z9, Z18, Z18
+	VMULPS    Z21, Z18, Z18
+	VCMPPS    $0x16, Z4, Z19, K1
+	VMOVAPS.Z Z18, K1, Z18
+	VADDPS    Z4, Z20, Z21
+	VADDPS    Z4, Z18, Z22
+	JMP       termsFull
+
+fullFull:
+	VADDPS           Z3, Z21, Z22
+	VRCP14PS         Z22, Z23
+	VMOVAPS          Z22, Z22
+	VFNMADD213PS     Z3, Z23, Z22
+	VMULPS           Z22, Z23, Z22
+	VMULPS           Z21, Z22, Z22
+	VMULPS           Z22, Z22, Z21
+	VBROADCASTSS     inv13<>+0(SB), Z23
+	VFMADD213PS.BCST inv11<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST inv9<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST inv7<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST inv5<>+0(SB), Z21, Z23
+	VFMADD213PS.BCST inv3<>+0(SB), Z21, Z23
+	VFMADD213PS      Z2, Z21, Z23
+	VADDPS           Z22, Z22, Z22
+	VMULPS           Z23, Z22, Z21
 	VBLENDMPS        Z18, Z4, K1, Z10
 	VBLENDMPS        Z4, Z18, K1, Z11
 	VSUBPS           Z11, Z21, Z18
-	VADDPS           Z10, Z21, Z20
-	VMOVAPS          Z2, Z21
+	VADDPS           Z10, Z21, Z23
+	VMOVAPS          Z2, Z24
 	MOVQ             136(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
-	VMOVAPS          Z9, Z21
+	VMOVAPS          Z9, Z24
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPS Z9, Z21, Z21
+	VMULPS Z9, Z24, Z24
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPS  Z19, Z21, Z21
-	VMULPS  Z21, Z18, Z22
-	VMOVAPS Z9, Z23
+	VMULPS  Z19, Z24, Z24
+	VMULPS  Z24, Z18, Z21
+	VMOVAPS Z9, Z22
 	TESTQ   $0x00000002, 144(AX)
 	JNZ     posDetachedFull
 	VMULPS  Z8, Z18, Z18
 	VMULPS  Z1, Z18, Z18
-	VADDPS  Z18, Z23, Z23
+	VADDPS  Z18, Z22, Z22
 
 posDetachedFull:
-	VFNMADD213PS Z4, Z21, Z23
+	VFNMADD213PS Z4, Z24, Z22
 	VCMPPS       $0x04, Z4, Z19, K1
+	VMOVAPS.Z    Z21, K1, Z21
 	VMOVAPS.Z    Z22, K1, Z22
-	VMOVAPS.Z    Z23, K1, Z23
-	VSUBPS       Z19, Z2, Z18
 	TESTQ        $0x00000001, 144(AX)
 	JNZ          clipFull
 	VMOVAPS      Z2, Z24
@@ -2422,27 +2493,27 @@ powNegFull:
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPS      Z18, Z24, Z24
-	VMULPS      Z24, Z20, Z19
-	VMOVAPS     Z8, Z21
+	VMULPS      Z20, Z24, Z24
+	VMULPS      Z24, Z23, Z18
+	VMOVAPS     Z8, Z19
 	TESTQ       $0x00000002, 144(AX)
 	JNZ         negDetachedFull
-	VMULPS      Z9, Z20, Z20
-	VFMADD231PS Z0, Z20, Z21
+	VMULPS      Z9, Z23, Z23
+	VFMADD231PS Z0, Z23, Z19
 
 negDetachedFull:
-	VMULPS Z24, Z21, Z21
+	VMULPS Z24, Z19, Z19
 	JMP    negDoneFull
 
 clipFull:
-	VSUBPS           Z6, Z8, Z20
-	VMAXPS           Z20, Z4, Z20
-	VADDPS           Z6, Z9, Z21
-	VMINPS           Z21, Z2, Z21
-	VGETMANTPS       $0x03, Z21, Z24
-	VGETEXPPS        Z21, Z19
+	VSUBPS           Z6, Z8, Z23
+	VMAXPS           Z23, Z4, Z23
+	VADDPS           Z6, Z9, Z19
+	VMINPS           Z19, Z2, Z19
+	VGETMANTPS       $0x03, Z19, Z24
+	VGETEXPPS        Z19, Z18
 	VGETEXPPS        Z24, Z25
-	VSUBPS           Z25, Z19, Z19
+	VSUBPS           Z25, Z18, Z18
 	VSUBPS           Z2, Z24, Z24
 	VBROADCASTSS     logP8<>+0(SB), Z25
 	VFMADD213PS.BCST logP7<>+0(SB), Z24, Z25
@@ -2454,66 +2525,68 @@ clipFull:
 	VFMADD213PS.BCST logP1<>+0(SB), Z24, Z25
 	VFMADD213PS.BCST logP0<>+0(SB), Z24, Z25
 	VMULPS           Z24, Z25, Z25
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z19, Z25
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z18, Z25
 	VMOVAPS          Z2, Z24
 	MOVQ             128(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
-	VMOVAPS          Z20, Z24
+	VMOVAPS          Z23, Z24
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPS Z20, Z24, Z24
+	VMULPS Z23, Z24, Z24
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPS       Z18, Z24, Z24
-	VMOVAPS      Z25, Z19
-	VFNMADD213PS Z4, Z24, Z19
+	VMULPS       Z20, Z24, Z24
+	VMOVAPS      Z25, Z18
+	VFNMADD213PS Z4, Z24, Z18
 	TESTQ        $0x00000002, 144(AX)
-	JNZ          clipDetachedFull
-	VMULPS       Z21, Z20, Z26
+	JNZ          ClipFullDetached
+	VMULPS       Z19, Z23, Z26
 	VRCP14PS     Z26, Z27
 	VMOVAPS      Z26, Z26
 	VFNMADD213PS Z3, Z27, Z26
 	VMULPS       Z26, Z27, Z26
-	VMULPS       Z25, Z21, Z21
-	VMULPS       Z0, Z21, Z21
-	VSUBPS       Z21, Z20, Z21
-	VMULPS       Z26, Z21, Z21
-	JMP          clipScaledFull
+	VMULPS       Z25, Z19, Z19
+	VMULPS       Z0, Z19, Z19
+	VSUBPS       Z19, Z23, Z19
+	VMULPS       Z26, Z19, Z19
+	JMP          ClipFullScaled
 
-clipDetachedFull:
-	VRCP14PS     Z21, Z25
-	VMOVAPS      Z21, Z21
-	VFNMADD213PS Z3, Z25, Z21
-	VMULPS       Z21, Z25, Z21
+ClipFullDetached:
+	VRCP14PS     Z19, Z25
+	VMOVAPS      Z19, Z19
+	VFNMADD213PS Z3, Z25, Z19
+	VMULPS       Z19, Z25, Z19
 
-clipScaledFull:
-	VMULPS    Z8, Z21, Z21
-	VMULPS    Z9, Z21, Z21
-	VMULPS    Z24, Z21, Z21
-	VCMPPS    $0x16, Z4, Z20, K1
-	VMOVAPS.Z Z21, K1, Z21
+ClipFullScaled:
+	VMULPS    Z8, Z19, Z19
+	VMULPS    Z9, Z19, Z19
+	VMULPS    Z24, Z19, Z19
+	VCMPPS    $0x16, Z4, Z23, K1
+	VMOVAPS.Z Z19, K1, Z19
 
 negDoneFull:
-	VCMPPS        $0x04, Z4, Z18, K1
-	VMOVAPS.Z     Z19, K1, Z19
-	VMOVAPS.Z     Z21, K1, Z21
-	VADDPS        Z19, Z22, Z22
-	VADDPS        Z21, Z23, Z23
+	VCMPPS    $0x04, Z4, Z20, K1
+	VMOVAPS.Z Z18, K1, Z18
+	VMOVAPS.Z Z19, K1, Z19
+	VADDPS    Z18, Z21, Z21
+	VADDPS    Z19, Z22, Z22
+
+termsFull:
 	VMOVUPS       (BX), Z18
+	VMULPS        Z18, Z21, Z21
 	VMULPS        Z18, Z22, Z22
-	VMULPS        Z18, Z23, Z23
 	VMOVUPS       (DI), Z18
-	VMULPS        Z18, Z23, Z23
-	VMOVUPS       Z23, (R9)
-	VMOVUPS       Z22, (R10)
-	VMOVUPS       (R8), Z18
 	VMULPS        Z18, Z22, Z22
-	VCVTPS2PD     Y22, Z18
-	VEXTRACTF32X8 $0x01, Z22, Y19
+	VMOVUPS       Z22, (R9)
+	VMOVUPS       Z21, (R10)
+	VMOVUPS       (R8), Z18
+	VMULPS        Z18, Z21, Z21
+	VCVTPS2PD     Y21, Z18
+	VEXTRACTF32X8 $0x01, Z21, Y19
 	VCVTPS2PD     Y19, Z19
 	VADDPD        Z18, Z16, Z16
 	VADDPD        Z19, Z17, Z17
@@ -2557,165 +2630,238 @@ tail:
 	VFNMADD213PS     Z3, Z7, Z5
 	VMULPS           Z5, Z7, Z5
 	VMULPS           Z8, Z5, Z7
-	VADDPS           Z3, Z8, Z9
-	VRCP14PS         Z9, Z10
-	VMOVAPS          Z9, Z9
-	VFNMADD213PS     Z3, Z10, Z9
-	VMULPS           Z9, Z10, Z9
-	VMULPS           Z8, Z9, Z9
-	VMULPS           Z9, Z9, Z8
-	VBROADCASTSS     inv13<>+0(SB), Z10
-	VFMADD213PS.BCST inv11<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST inv9<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST inv7<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST inv5<>+0(SB), Z8, Z10
-	VFMADD213PS.BCST inv3<>+0(SB), Z8, Z10
-	VFMADD213PS      Z2, Z8, Z10
-	VADDPS           Z9, Z9, Z9
-	VMULPS           Z10, Z9, Z8
 	VCMPPS           $0x1d, Z4, Z18, K2
 	VBLENDMPS        Z5, Z7, K2, Z12
 	VBLENDMPS        Z7, Z5, K2, Z13
-	VBLENDMPS        Z18, Z4, K2, Z14
-	VBLENDMPS        Z4, Z18, K2, Z15
-	VSUBPS           Z15, Z8, Z5
-	VADDPS           Z14, Z8, Z7
-	VMOVAPS          Z2, Z8
-	MOVQ             136(AX), CX
-	TESTQ            CX, CX
-	JZ               powPosTailDone
-	VMOVAPS          Z13, Z8
-
-powPosTail:
-	DECQ   CX
-	JZ     powPosTailDone
-	VMULPS Z13, Z8, Z8
-	JMP    powPosTail
-
-powPosTailDone:
-	VMULPS  Z19, Z8, Z8
-	VMULPS  Z8, Z5, Z9
-	VMOVAPS Z13, Z10
-	TESTQ   $0x00000002, 144(AX)
-	JNZ     posDetachedTail
-	VMULPS  Z12, Z5, Z5
-	VMULPS  Z1, Z5, Z5
-	VADDPS  Z5, Z10, Z10
-
-posDetachedTail:
-	VFNMADD213PS Z4, Z8, Z10
-	VCMPPS       $0x04, Z4, Z19, K2
-	VMOVAPS.Z    Z9, K2, Z9
-	VMOVAPS.Z    Z10, K2, Z10
-	VSUBPS       Z19, Z2, Z1
-	TESTQ        $0x00000001, 144(AX)
-	JNZ          clipTail
-	VMOVAPS      Z2, Z5
-	MOVQ         128(AX), CX
-	TESTQ        CX, CX
-	JZ           powNegTailDone
-	VMOVAPS      Z12, Z5
-
-powNegTail:
-	DECQ   CX
-	JZ     powNegTailDone
-	VMULPS Z12, Z5, Z5
-	JMP    powNegTail
-
-powNegTailDone:
-	VMULPS      Z1, Z5, Z5
-	VMULPS      Z5, Z7, Z2
-	VMOVAPS     Z12, Z3
-	TESTQ       $0x00000002, 144(AX)
-	JNZ         negDetachedTail
-	VMULPS      Z13, Z7, Z6
-	VFMADD231PS Z0, Z6, Z3
-
-negDetachedTail:
-	VMULPS Z5, Z3, Z3
-	JMP    negDoneTail
-
-clipTail:
-	VSUBPS           Z6, Z12, Z5
-	VMAXPS           Z5, Z4, Z5
+	VSUBPS           Z19, Z2, Z5
+	TESTQ            $0x00000001, 144(AX)
+	JZ               fullTail
+	VCMPPS           $0x04, Z4, Z19, K3
+	KORTESTW         K3, K3
+	JNZ              fullTail
+	VSUBPS           Z6, Z12, Z1
+	VMAXPS           Z1, Z4, Z1
 	VADDPS           Z6, Z13, Z6
 	VMINPS           Z6, Z2, Z6
 	VGETMANTPS       $0x03, Z6, Z7
 	VGETEXPPS        Z6, Z8
-	VGETEXPPS        Z7, Z11
-	VSUBPS           Z11, Z8, Z8
+	VGETEXPPS        Z7, Z9
+	VSUBPS           Z9, Z8, Z8
 	VSUBPS           Z2, Z7, Z7
+	VBROADCASTSS     logP8<>+0(SB), Z9
+	VFMADD213PS.BCST logP7<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP6<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP5<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP4<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP3<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP2<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP1<>+0(SB), Z7, Z9
+	VFMADD213PS.BCST logP0<>+0(SB), Z7, Z9
+	VMULPS           Z7, Z9, Z9
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z9
+	VMOVAPS          Z2, Z2
+	MOVQ             128(AX), CX
+	TESTQ            CX, CX
+	JZ               powClipOnlyTailDone
+	VMOVAPS          Z1, Z2
+
+powClipOnlyTail:
+	DECQ   CX
+	JZ     powClipOnlyTailDone
+	VMULPS Z1, Z2, Z2
+	JMP    powClipOnlyTail
+
+powClipOnlyTailDone:
+	VMULPS       Z5, Z2, Z2
+	VMOVAPS      Z9, Z5
+	VFNMADD213PS Z4, Z2, Z5
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          ClipOnlyTailDetached
+	VMULPS       Z6, Z1, Z7
+	VRCP14PS     Z7, Z8
+	VMOVAPS      Z7, Z7
+	VFNMADD213PS Z3, Z8, Z7
+	VMULPS       Z7, Z8, Z7
+	VMULPS       Z9, Z6, Z3
+	VMULPS       Z0, Z3, Z3
+	VSUBPS       Z3, Z1, Z3
+	VMULPS       Z7, Z3, Z0
+	JMP          ClipOnlyTailScaled
+
+ClipOnlyTailDetached:
+	VRCP14PS     Z6, Z0
+	VMOVAPS      Z6, Z6
+	VFNMADD213PS Z3, Z0, Z6
+	VMULPS       Z6, Z0, Z0
+
+ClipOnlyTailScaled:
+	VMULPS    Z12, Z0, Z0
+	VMULPS    Z13, Z0, Z0
+	VMULPS    Z2, Z0, Z0
+	VCMPPS    $0x16, Z4, Z1, K2
+	VMOVAPS.Z Z0, K2, Z0
+	VADDPS    Z4, Z5, Z7
+	VADDPS    Z4, Z0, Z9
+	JMP       termsTail
+
+fullTail:
+	VADDPS           Z3, Z8, Z7
+	VRCP14PS         Z7, Z9
+	VMOVAPS          Z7, Z7
+	VFNMADD213PS     Z3, Z9, Z7
+	VMULPS           Z7, Z9, Z7
+	VMULPS           Z8, Z7, Z7
+	VMULPS           Z7, Z7, Z8
+	VBROADCASTSS     inv13<>+0(SB), Z9
+	VFMADD213PS.BCST inv11<>+0(SB), Z8, Z9
+	VFMADD213PS.BCST inv9<>+0(SB), Z8, Z9
+	VFMADD213PS.BCST inv7<>+0(SB), Z8, Z9
+	VFMADD213PS.BCST inv5<>+0(SB), Z8, Z9
+	VFMADD213PS.BCST inv3<>+0(SB), Z8, Z9
+	VFMADD213PS      Z2, Z8, Z9
+	VADDPS           Z7, Z7, Z7
+	VMULPS           Z9, Z7, Z7
+	VBLENDMPS        Z18, Z4, K2, Z14
+	VBLENDMPS        Z4, Z18, K2, Z15
+	VSUBPS           Z15, Z7, Z8
+	VADDPS           Z14, Z7, Z10
+	VMOVAPS          Z2, Z11
+	MOVQ             136(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPS          Z13, Z11
+
+powPosTail:
+	DECQ   CX
+	JZ     powPosTailDone
+	VMULPS Z13, Z11, Z11
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPS  Z19, Z11, Z11
+	VMULPS  Z11, Z8, Z7
+	VMOVAPS Z13, Z9
+	TESTQ   $0x00000002, 144(AX)
+	JNZ     posDetachedTail
+	VMULPS  Z12, Z8, Z8
+	VMULPS  Z1, Z8, Z8
+	VADDPS  Z8, Z9, Z9
+
+posDetachedTail:
+	VFNMADD213PS Z4, Z11, Z9
+	VCMPPS       $0x04, Z4, Z19, K2
+	VMOVAPS.Z    Z7, K2, Z7
+	VMOVAPS.Z    Z9, K2, Z9
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          clipTail
+	VMOVAPS      Z2, Z1
+	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPS      Z12, Z1
+
+powNegTail:
+	DECQ   CX
+	JZ     powNegTailDone
+	VMULPS Z12, Z1, Z1
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPS      Z5, Z1, Z1
+	VMULPS      Z1, Z10, Z2
+	VMOVAPS     Z12, Z3
+	TESTQ       $0x00000002, 144(AX)
+	JNZ         negDetachedTail
+	VMULPS      Z13, Z10, Z6
+	VFMADD231PS Z0, Z6, Z3
+
+negDetachedTail:
+	VMULPS Z1, Z3, Z3
+	JMP    negDoneTail
+
+clipTail:
+	VSUBPS           Z6, Z12, Z1
+	VMAXPS           Z1, Z4, Z1
+	VADDPS           Z6, Z13, Z6
+	VMINPS           Z6, Z2, Z6
+	VGETMANTPS       $0x03, Z6, Z8
+	VGETEXPPS        Z6, Z10
+	VGETEXPPS        Z8, Z11
+	VSUBPS           Z11, Z10, Z10
+	VSUBPS           Z2, Z8, Z8
 	VBROADCASTSS     logP8<>+0(SB), Z11
-	VFMADD213PS.BCST logP7<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP6<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP5<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP4<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP3<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP2<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP1<>+0(SB), Z7, Z11
-	VFMADD213PS.BCST logP0<>+0(SB), Z7, Z11
-	VMULPS           Z7, Z11, Z11
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z11
-	VMOVAPS          Z2, Z7
+	VFMADD213PS.BCST logP7<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP6<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP5<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP4<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP3<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP2<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP1<>+0(SB), Z8, Z11
+	VFMADD213PS.BCST logP0<>+0(SB), Z8, Z11
+	VMULPS           Z8, Z11, Z11
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z10, Z11
+	VMOVAPS          Z2, Z8
 	MOVQ             128(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPS          Z5, Z7
+	VMOVAPS          Z1, Z8
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPS Z5, Z7, Z7
+	VMULPS Z1, Z8, Z8
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Z1, Z7, Z7
+	VMULPS       Z5, Z8, Z8
 	VMOVAPS      Z11, Z2
-	VFNMADD213PS Z4, Z7, Z2
+	VFNMADD213PS Z4, Z8, Z2
 	TESTQ        $0x00000002, 144(AX)
-	JNZ          clipDetachedTail
-	VMULPS       Z6, Z5, Z8
-	VRCP14PS     Z8, Z14
-	VMOVAPS      Z8, Z8
-	VFNMADD213PS Z3, Z14, Z8
-	VMULPS       Z8, Z14, Z8
+	JNZ          ClipTailDetached
+	VMULPS       Z6, Z1, Z10
+	VRCP14PS     Z10, Z14
+	VMOVAPS      Z10, Z10
+	VFNMADD213PS Z3, Z14, Z10
+	VMULPS       Z10, Z14, Z10
 	VMULPS       Z11, Z6, Z3
 	VMULPS       Z0, Z3, Z3
-	VSUBPS       Z3, Z5, Z3
-	VMULPS       Z8, Z3, Z3
-	JMP          clipScaledTail
+	VSUBPS       Z3, Z1, Z3
+	VMULPS       Z10, Z3, Z3
+	JMP          ClipTailScaled
 
-clipDetachedTail:
+ClipTailDetached:
 	VRCP14PS     Z6, Z0
 	VMOVAPS      Z6, Z6
 	VFNMADD213PS Z3, Z0, Z6
 	VMULPS       Z6, Z0, Z3
 
-clipScaledTail:
+ClipTailScaled:
 	VMULPS    Z12, Z3, Z3
 	VMULPS    Z13, Z3, Z3
-	VMULPS    Z7, Z3, Z3
-	VCMPPS    $0x16, Z4, Z5, K2
+	VMULPS    Z8, Z3, Z3
+	VCMPPS    $0x16, Z4, Z1, K2
 	VMOVAPS.Z Z3, K2, Z3
 
 negDoneTail:
-	VCMPPS        $0x04, Z4, Z1, K2
-	VMOVAPS.Z     Z2, K2, Z2
-	VMOVAPS.Z     Z3, K2, Z3
-	VADDPS        Z2, Z9, Z9
-	VADDPS        Z3, Z10, Z10
+	VCMPPS    $0x04, Z4, Z5, K2
+	VMOVAPS.Z Z2, K2, Z2
+	VMOVAPS.Z Z3, K2, Z3
+	VADDPS    Z2, Z7, Z7
+	VADDPS    Z3, Z9, Z9
+
+termsTail:
 	VMOVUPS.Z     (BX), K1, Z0
+	VMULPS        Z0, Z7, Z7
 	VMULPS        Z0, Z9, Z9
-	VMULPS        Z0, Z10, Z10
 	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z10, Z10
-	VMOVUPS       Z10, K1, (R9)
-	VMOVUPS       Z9, K1, (R10)
-	VMOVUPS.Z     (R8), K1, Z0
 	VMULPS        Z0, Z9, Z9
-	VMOVAPS.Z     Z9, K1, Z9
-	VCVTPS2PD     Y9, Z0
-	VEXTRACTF32X8 $0x01, Z9, Y1
+	VMOVUPS       Z9, K1, (R9)
+	VMOVUPS       Z7, K1, (R10)
+	VMOVUPS.Z     (R8), K1, Z0
+	VMULPS        Z0, Z7, Z7
+	VMOVAPS.Z     Z7, K1, Z7
+	VCVTPS2PD     Y7, Z0
+	VEXTRACTF32X8 $0x01, Z7, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z0, Z16, Z16
 	VADDPD        Z1, Z17, Z17
@@ -4599,41 +4745,41 @@ loop:
 	VADDPD           Z0, Z16, Z15
 	VDIVPD           Z15, Z0, Z15
 	VMULPD           Z16, Z15, Z17
-	VADDPD           Z7, Z16, Z18
-	VDIVPD           Z18, Z0, Z18
-	VMULPD           Z16, Z18, Z18
-	VMULPD           Z18, Z18, Z16
-	VBROADCASTSD     inv33F64<>+0(SB), Z19
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z16, Z19
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z16, Z19
-	VFMADD213PD      Z0, Z16, Z19
-	VADDPD           Z18, Z18, Z18
-	VMULPD           Z19, Z18, Z16
 	VCMPPD           $0x1d, Z8, Z13, K1
 	VBLENDMPD        Z15, Z17, K1, Z1
 	VBLENDMPD        Z17, Z15, K1, Z2
-	VMOVUPD          (SI), Z15
+	VADDPD           Z7, Z16, Z15
+	VDIVPD           Z15, Z0, Z15
+	VMULPD           Z16, Z15, Z15
+	VMULPD           Z15, Z15, Z16
+	VBROADCASTSD     inv33F64<>+0(SB), Z17
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z16, Z17
+	VFMADD213PD      Z0, Z16, Z17
+	VADDPD           Z15, Z15, Z15
+	VMULPD           Z17, Z15, Z15
+	VMOVUPD          (SI), Z16
 	VSUBPD           Z14, Z0, Z17
-	VMULPD           Z14, Z15, Z18
-	VSUBPD           Z0, Z15, Z15
-	VFMADD213PD      Z0, Z14, Z15
+	VMULPD           Z14, Z16, Z18
+	VSUBPD           Z0, Z16, Z16
+	VFMADD213PD      Z0, Z14, Z16
 	VSUBPD           Z18, Z8, Z14
 	VBLENDMPD        Z17, Z14, K1, Z3
 	VMULPD           Z3, Z13, Z13
-	VFMADD231PD      Z15, Z16, Z13
+	VFMADD231PD      Z16, Z15, Z13
 	VMULPD           Z18, Z2, Z14
 	VFMSUB231PD      Z17, Z1, Z14
 	VMOVUPD          (BX), Z15
@@ -4692,41 +4838,41 @@ tail:
 	VADDPD           Z0, Z2, Z1
 	VDIVPD           Z1, Z0, Z1
 	VMULPD           Z2, Z1, Z3
-	VADDPD           Z7, Z2, Z7
-	VDIVPD           Z7, Z0, Z7
-	VMULPD           Z2, Z7, Z7
-	VMULPD           Z7, Z7, Z2
-	VBROADCASTSD     inv33F64<>+0(SB), Z9
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z9
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z9
-	VFMADD213PD      Z0, Z2, Z9
-	VADDPD           Z7, Z7, Z7
-	VMULPD           Z9, Z7, Z2
 	VCMPPD           $0x1d, Z8, Z13, K2
 	VBLENDMPD        Z1, Z3, K2, Z4
 	VBLENDMPD        Z3, Z1, K2, Z5
-	VMOVUPD.Z        (SI), K1, Z1
+	VADDPD           Z7, Z2, Z1
+	VDIVPD           Z1, Z0, Z1
+	VMULPD           Z2, Z1, Z1
+	VMULPD           Z1, Z1, Z2
+	VBROADCASTSD     inv33F64<>+0(SB), Z3
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z3
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z3
+	VFMADD213PD      Z0, Z2, Z3
+	VADDPD           Z1, Z1, Z1
+	VMULPD           Z3, Z1, Z1
+	VMOVUPD.Z        (SI), K1, Z2
 	VSUBPD           Z14, Z0, Z3
-	VMULPD           Z14, Z1, Z7
-	VSUBPD           Z0, Z1, Z1
-	VFMADD213PD      Z0, Z14, Z1
+	VMULPD           Z14, Z2, Z7
+	VSUBPD           Z0, Z2, Z2
+	VFMADD213PD      Z0, Z14, Z2
 	VSUBPD           Z7, Z8, Z0
 	VBLENDMPD        Z3, Z0, K2, Z6
 	VMULPD           Z6, Z13, Z0
-	VFMADD231PD      Z1, Z2, Z0
+	VFMADD231PD      Z2, Z1, Z0
 	VMULPD           Z7, Z5, Z1
 	VFMSUB231PD      Z3, Z4, Z1
 	VMOVUPD.Z        (BX), K1, Z2
@@ -4932,54 +5078,54 @@ loop:
 	VADDPD           Z1, Z13, Z12
 	VDIVPD           Z12, Z1, Z12
 	VMULPD           Z13, Z12, Z14
-	VADDPD           Z2, Z13, Z15
-	VDIVPD           Z15, Z1, Z15
-	VMULPD           Z13, Z15, Z15
-	VMULPD           Z15, Z15, Z13
-	VBROADCASTSD     inv33F64<>+0(SB), Z22
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z13, Z22
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z13, Z22
-	VFMADD213PD      Z1, Z13, Z22
-	VADDPD           Z15, Z15, Z15
-	VMULPD           Z22, Z15, Z13
 	VCMPPD           $0x1d, Z3, Z10, K1
 	VBLENDMPD        Z12, Z14, K1, Z16
 	VBLENDMPD        Z14, Z12, K1, Z17
-	VSUBPD           Z11, Z1, Z12
+	VADDPD           Z2, Z13, Z12
+	VDIVPD           Z12, Z1, Z12
+	VMULPD           Z13, Z12, Z12
+	VMULPD           Z12, Z12, Z13
+	VBROADCASTSD     inv33F64<>+0(SB), Z14
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z13, Z14
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z13, Z14
+	VFMADD213PD      Z1, Z13, Z14
+	VADDPD           Z12, Z12, Z12
+	VMULPD           Z14, Z12, Z12
+	VSUBPD           Z11, Z1, Z13
 	VSUBPD           Z11, Z3, Z14
-	VBLENDMPD        Z12, Z14, K1, Z18
+	VBLENDMPD        Z13, Z14, K1, Z18
 	VMULPD           Z18, Z10, Z10
-	VADDPD           Z13, Z10, Z10
-	VMULPD           Z11, Z17, Z13
-	VFMSUB231PD      Z12, Z16, Z13
+	VADDPD           Z12, Z10, Z10
+	VMULPD           Z11, Z17, Z12
+	VFMSUB231PD      Z13, Z16, Z12
 	VMOVAPD          Z6, Z14
 	VFMADD213PD      Z5, Z11, Z14
 	VMULPD           Z14, Z10, Z15
-	VMULPD           Z14, Z13, Z22
+	VMULPD           Z14, Z12, Z22
 	CMPQ             136(AX), $0x00
 	JE               scaledFull
 	VMULPD           Z11, Z17, Z23
-	VFMADD231PD      Z12, Z16, Z23
-	VMOVAPD          Z23, Z12
+	VFMADD231PD      Z13, Z16, Z23
+	VMOVAPD          Z23, Z13
 	MOVQ             136(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPD Z23, Z12, Z12
+	VMULPD Z23, Z13, Z13
 	JMP    powFull
 
 powdoneFull:
@@ -4990,10 +5136,10 @@ powdoneFull:
 	VMULPD       Z0, Z11, Z11
 	VMULPD       Z15, Z11, Z11
 	VMULPD       Z10, Z11, Z11
-	VADDPD       Z13, Z11, Z11
-	VMULPD       Z14, Z12, Z12
-	VMULPD       Z12, Z10, Z15
-	VMULPD       Z12, Z11, Z22
+	VADDPD       Z12, Z11, Z11
+	VMULPD       Z14, Z13, Z13
+	VMULPD       Z13, Z10, Z15
+	VMULPD       Z13, Z11, Z22
 	VCMPPD       $0x04, Z3, Z23, K1
 	VMOVAPD.Z    Z15, K1, Z15
 	VMOVAPD.Z    Z22, K1, Z22
@@ -5055,54 +5201,54 @@ tail:
 	VADDPD           Z1, Z12, Z4
 	VDIVPD           Z4, Z1, Z4
 	VMULPD           Z12, Z4, Z7
-	VADDPD           Z2, Z12, Z13
-	VDIVPD           Z13, Z1, Z13
-	VMULPD           Z12, Z13, Z13
-	VMULPD           Z13, Z13, Z12
-	VBROADCASTSD     inv33F64<>+0(SB), Z14
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z12, Z14
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z12, Z14
-	VFMADD213PD      Z1, Z12, Z14
-	VADDPD           Z13, Z13, Z13
-	VMULPD           Z14, Z13, Z12
 	VCMPPD           $0x1d, Z3, Z10, K2
 	VBLENDMPD        Z4, Z7, K2, Z19
 	VBLENDMPD        Z7, Z4, K2, Z20
-	VSUBPD           Z11, Z1, Z4
-	VSUBPD           Z11, Z3, Z7
-	VBLENDMPD        Z4, Z7, K2, Z21
-	VMULPD           Z21, Z10, Z7
-	VADDPD           Z12, Z7, Z7
-	VMULPD           Z11, Z20, Z10
-	VFMSUB231PD      Z4, Z19, Z10
+	VADDPD           Z2, Z12, Z4
+	VDIVPD           Z4, Z1, Z4
+	VMULPD           Z12, Z4, Z4
+	VMULPD           Z4, Z4, Z7
+	VBROADCASTSD     inv33F64<>+0(SB), Z12
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z12
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z12
+	VFMADD213PD      Z1, Z7, Z12
+	VADDPD           Z4, Z4, Z4
+	VMULPD           Z12, Z4, Z4
+	VSUBPD           Z11, Z1, Z7
+	VSUBPD           Z11, Z3, Z12
+	VBLENDMPD        Z7, Z12, K2, Z21
+	VMULPD           Z21, Z10, Z10
+	VADDPD           Z4, Z10, Z10
+	VMULPD           Z11, Z20, Z4
+	VFMSUB231PD      Z7, Z19, Z4
 	VMOVAPD          Z6, Z6
 	VFMADD213PD      Z5, Z11, Z6
-	VMULPD           Z6, Z7, Z5
-	VMULPD           Z6, Z10, Z12
+	VMULPD           Z6, Z10, Z5
+	VMULPD           Z6, Z4, Z12
 	CMPQ             136(AX), $0x00
 	JE               scaledTail
 	VMULPD           Z11, Z20, Z13
-	VFMADD231PD      Z4, Z19, Z13
-	VMOVAPD          Z13, Z4
+	VFMADD231PD      Z7, Z19, Z13
+	VMOVAPD          Z13, Z7
 	MOVQ             136(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPD Z13, Z4, Z4
+	VMULPD Z13, Z7, Z7
 	JMP    powTail
 
 powdoneTail:
@@ -5112,11 +5258,11 @@ powdoneTail:
 	VFNMADD213PD Z1, Z2, Z11
 	VMULPD       Z0, Z11, Z11
 	VMULPD       Z5, Z11, Z11
-	VMULPD       Z7, Z11, Z11
-	VADDPD       Z10, Z11, Z11
-	VMULPD       Z6, Z4, Z4
-	VMULPD       Z4, Z7, Z5
-	VMULPD       Z4, Z11, Z12
+	VMULPD       Z10, Z11, Z11
+	VADDPD       Z4, Z11, Z11
+	VMULPD       Z6, Z7, Z7
+	VMULPD       Z7, Z10, Z5
+	VMULPD       Z7, Z11, Z12
 	VCMPPD       $0x04, Z3, Z13, K2
 	VMOVAPD.Z    Z5, K2, Z5
 	VMOVAPD.Z    Z12, K2, Z12
@@ -5270,64 +5416,137 @@ loop:
 	VADDPD           Z2, Z21, Z20
 	VDIVPD           Z20, Z2, Z20
 	VMULPD           Z21, Z20, Z22
-	VADDPD           Z3, Z21, Z23
-	VDIVPD           Z23, Z2, Z23
-	VMULPD           Z21, Z23, Z23
-	VMULPD           Z23, Z23, Z21
-	VBROADCASTSD     inv33F64<>+0(SB), Z24
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z21, Z24
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z21, Z24
-	VFMADD213PD      Z2, Z21, Z24
-	VADDPD           Z23, Z23, Z23
-	VMULPD           Z24, Z23, Z21
 	VCMPPD           $0x1d, Z4, Z18, K1
 	VBLENDMPD        Z20, Z22, K1, Z8
 	VBLENDMPD        Z22, Z20, K1, Z9
+	VSUBPD           Z19, Z2, Z20
+	TESTQ            $0x00000001, 152(AX)
+	JZ               fullFull
+	VCMPPD           $0x04, Z4, Z19, K2
+	KORTESTW         K2, K2
+	JNZ              fullFull
+	VSUBPD           Z6, Z8, Z19
+	VMAXPD           Z19, Z4, Z19
+	VADDPD           Z6, Z9, Z18
+	VMINPD           Z18, Z2, Z18
+	VGETMANTPD       $0x03, Z18, Z22
+	VGETEXPPD        Z18, Z21
+	VGETEXPPD        Z22, Z23
+	VSUBPD           Z23, Z21, Z21
+	VSUBPD           Z2, Z22, Z22
+	VADDPD           Z3, Z22, Z23
+	VDIVPD           Z23, Z2, Z23
+	VMULPD           Z22, Z23, Z23
+	VMULPD           Z23, Z23, Z22
+	VBROADCASTSD     inv23F64<>+0(SB), Z24
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z22, Z24
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z22, Z24
+	VFMADD213PD      Z2, Z22, Z24
+	VADDPD           Z23, Z23, Z23
+	VMULPD           Z24, Z23, Z22
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z21, Z22
+	VMOVAPD          Z2, Z21
+	MOVQ             136(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipOnlyFullDone
+	VMOVAPD          Z19, Z21
+
+powClipOnlyFull:
+	DECQ   R12
+	JZ     powClipOnlyFullDone
+	VMULPD Z19, Z21, Z21
+	JMP    powClipOnlyFull
+
+powClipOnlyFullDone:
+	VMULPD       Z20, Z21, Z21
+	VMOVAPD      Z22, Z20
+	VFNMADD213PD Z4, Z21, Z20
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          ClipOnlyFullDetached
+	VMULPD       Z18, Z19, Z23
+	VDIVPD       Z23, Z2, Z23
+	VMULPD       Z22, Z18, Z18
+	VMULPD       Z0, Z18, Z18
+	VSUBPD       Z18, Z19, Z18
+	VMULPD       Z23, Z18, Z18
+	JMP          ClipOnlyFullScaled
+
+ClipOnlyFullDetached:
+	VDIVPD Z18, Z2, Z18
+
+ClipOnlyFullScaled:
+	VMULPD    Z8, Z18, Z18
+	VMULPD    Z9, Z18, Z18
+	VMULPD    Z21, Z18, Z18
+	VCMPPD    $0x16, Z4, Z19, K1
+	VMOVAPD.Z Z18, K1, Z18
+	VADDPD    Z4, Z20, Z21
+	VADDPD    Z4, Z18, Z22
+	JMP       termsFull
+
+fullFull:
+	VADDPD           Z3, Z21, Z22
+	VDIVPD           Z22, Z2, Z22
+	VMULPD           Z21, Z22, Z22
+	VMULPD           Z22, Z22, Z21
+	VBROADCASTSD     inv33F64<>+0(SB), Z23
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z21, Z23
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z21, Z23
+	VFMADD213PD      Z2, Z21, Z23
+	VADDPD           Z22, Z22, Z22
+	VMULPD           Z23, Z22, Z21
 	VBLENDMPD        Z18, Z4, K1, Z10
 	VBLENDMPD        Z4, Z18, K1, Z11
 	VSUBPD           Z11, Z21, Z18
-	VADDPD           Z10, Z21, Z20
-	VMOVAPD          Z2, Z21
+	VADDPD           Z10, Z21, Z23
+	VMOVAPD          Z2, Z24
 	MOVQ             144(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
-	VMOVAPD          Z9, Z21
+	VMOVAPD          Z9, Z24
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPD Z9, Z21, Z21
+	VMULPD Z9, Z24, Z24
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPD  Z19, Z21, Z21
-	VMULPD  Z21, Z18, Z22
-	VMOVAPD Z9, Z23
+	VMULPD  Z19, Z24, Z24
+	VMULPD  Z24, Z18, Z21
+	VMOVAPD Z9, Z22
 	TESTQ   $0x00000002, 152(AX)
 	JNZ     posDetachedFull
 	VMULPD  Z8, Z18, Z18
 	VMULPD  Z1, Z18, Z18
-	VADDPD  Z18, Z23, Z23
+	VADDPD  Z18, Z22, Z22
 
 posDetachedFull:
-	VFNMADD213PD Z4, Z21, Z23
+	VFNMADD213PD Z4, Z24, Z22
 	VCMPPD       $0x04, Z4, Z19, K1
+	VMOVAPD.Z    Z21, K1, Z21
 	VMOVAPD.Z    Z22, K1, Z22
-	VMOVAPD.Z    Z23, K1, Z23
-	VSUBPD       Z19, Z2, Z18
 	TESTQ        $0x00000001, 152(AX)
 	JNZ          clipFull
 	VMOVAPD      Z2, Z24
@@ -5343,27 +5562,27 @@ powNegFull:
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPD      Z18, Z24, Z24
-	VMULPD      Z24, Z20, Z19
-	VMOVAPD     Z8, Z21
+	VMULPD      Z20, Z24, Z24
+	VMULPD      Z24, Z23, Z18
+	VMOVAPD     Z8, Z19
 	TESTQ       $0x00000002, 152(AX)
 	JNZ         negDetachedFull
-	VMULPD      Z9, Z20, Z20
-	VFMADD231PD Z0, Z20, Z21
+	VMULPD      Z9, Z23, Z23
+	VFMADD231PD Z0, Z23, Z19
 
 negDetachedFull:
-	VMULPD Z24, Z21, Z21
+	VMULPD Z24, Z19, Z19
 	JMP    negDoneFull
 
 clipFull:
-	VSUBPD           Z6, Z8, Z20
-	VMAXPD           Z20, Z4, Z20
-	VADDPD           Z6, Z9, Z21
-	VMINPD           Z21, Z2, Z21
-	VGETMANTPD       $0x03, Z21, Z24
-	VGETEXPPD        Z21, Z19
+	VSUBPD           Z6, Z8, Z23
+	VMAXPD           Z23, Z4, Z23
+	VADDPD           Z6, Z9, Z19
+	VMINPD           Z19, Z2, Z19
+	VGETMANTPD       $0x03, Z19, Z24
+	VGETEXPPD        Z19, Z18
 	VGETEXPPD        Z24, Z25
-	VSUBPD           Z25, Z19, Z19
+	VSUBPD           Z25, Z18, Z18
 	VSUBPD           Z2, Z24, Z24
 	VADDPD           Z3, Z24, Z25
 	VDIVPD           Z25, Z2, Z25
@@ -5383,69 +5602,71 @@ clipFull:
 	VFMADD213PD      Z2, Z24, Z26
 	VADDPD           Z25, Z25, Z25
 	VMULPD           Z26, Z25, Z25
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z19, Z25
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z18, Z25
 	VMOVAPD          Z2, Z24
 	MOVQ             136(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
-	VMOVAPD          Z20, Z24
+	VMOVAPD          Z23, Z24
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPD Z20, Z24, Z24
+	VMULPD Z23, Z24, Z24
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPD       Z18, Z24, Z24
-	VMOVAPD      Z25, Z19
-	VFNMADD213PD Z4, Z24, Z19
+	VMULPD       Z20, Z24, Z24
+	VMOVAPD      Z25, Z18
+	VFNMADD213PD Z4, Z24, Z18
 	TESTQ        $0x00000002, 152(AX)
-	JNZ          clipDetachedFull
-	VMULPD       Z21, Z20, Z26
+	JNZ          ClipFullDetached
+	VMULPD       Z19, Z23, Z26
 	VDIVPD       Z26, Z2, Z26
-	VMULPD       Z25, Z21, Z21
-	VMULPD       Z0, Z21, Z21
-	VSUBPD       Z21, Z20, Z21
-	VMULPD       Z26, Z21, Z21
-	JMP          clipScaledFull
+	VMULPD       Z25, Z19, Z19
+	VMULPD       Z0, Z19, Z19
+	VSUBPD       Z19, Z23, Z19
+	VMULPD       Z26, Z19, Z19
+	JMP          ClipFullScaled
 
-clipDetachedFull:
-	VDIVPD Z21, Z2, Z21
+ClipFullDetached:
+	VDIVPD Z19, Z2, Z19
 
-clipScaledFull:
-	VMULPD    Z8, Z21, Z21
-	VMULPD    Z9, Z21, Z21
-	VMULPD    Z24, Z21, Z21
-	VCMPPD    $0x16, Z4, Z20, K1
-	VMOVAPD.Z Z21, K1, Z21
+ClipFullScaled:
+	VMULPD    Z8, Z19, Z19
+	VMULPD    Z9, Z19, Z19
+	VMULPD    Z24, Z19, Z19
+	VCMPPD    $0x16, Z4, Z23, K1
+	VMOVAPD.Z Z19, K1, Z19
 
 negDoneFull:
-	VCMPPD    $0x04, Z4, Z18, K1
+	VCMPPD    $0x04, Z4, Z20, K1
+	VMOVAPD.Z Z18, K1, Z18
 	VMOVAPD.Z Z19, K1, Z19
-	VMOVAPD.Z Z21, K1, Z21
+	VADDPD    Z18, Z21, Z21
 	VADDPD    Z19, Z22, Z22
-	VADDPD    Z21, Z23, Z23
-	VMOVUPD   (BX), Z18
-	VMULPD    Z18, Z22, Z22
-	VMULPD    Z18, Z23, Z23
-	VMOVUPD   (DI), Z18
-	VMULPD    Z18, Z23, Z23
-	VMOVUPD   Z23, (R9)
-	VMOVUPD   Z22, (R10)
-	VMOVUPD   (R8), Z18
-	VMULPD    Z18, Z22, Z22
-	VADDPD    Z22, Z16, Z16
-	ADDQ      $0x40, CX
-	ADDQ      $0x40, DX
-	ADDQ      72(AX), BX
-	ADDQ      80(AX), SI
-	ADDQ      88(AX), DI
-	ADDQ      96(AX), R8
-	ADDQ      104(AX), R9
-	ADDQ      112(AX), R10
-	SUBQ      $0x08, R11
-	JMP       loop
+
+termsFull:
+	VMOVUPD (BX), Z18
+	VMULPD  Z18, Z21, Z21
+	VMULPD  Z18, Z22, Z22
+	VMOVUPD (DI), Z18
+	VMULPD  Z18, Z22, Z22
+	VMOVUPD Z22, (R9)
+	VMOVUPD Z21, (R10)
+	VMOVUPD (R8), Z18
+	VMULPD  Z18, Z21, Z21
+	VADDPD  Z21, Z16, Z16
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	ADDQ    72(AX), BX
+	ADDQ    80(AX), SI
+	ADDQ    88(AX), DI
+	ADDQ    96(AX), R8
+	ADDQ    104(AX), R9
+	ADDQ    112(AX), R10
+	SUBQ    $0x08, R11
+	JMP     loop
 
 tail:
 	TESTQ            R11, R11
@@ -5482,173 +5703,248 @@ tail:
 	VADDPD           Z2, Z8, Z5
 	VDIVPD           Z5, Z2, Z5
 	VMULPD           Z8, Z5, Z7
-	VADDPD           Z3, Z8, Z9
-	VDIVPD           Z9, Z2, Z9
-	VMULPD           Z8, Z9, Z9
-	VMULPD           Z9, Z9, Z8
-	VBROADCASTSD     inv33F64<>+0(SB), Z10
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z10
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z10
-	VFMADD213PD      Z2, Z8, Z10
-	VADDPD           Z9, Z9, Z9
-	VMULPD           Z10, Z9, Z8
 	VCMPPD           $0x1d, Z4, Z18, K2
 	VBLENDMPD        Z5, Z7, K2, Z12
 	VBLENDMPD        Z7, Z5, K2, Z13
-	VBLENDMPD        Z18, Z4, K2, Z14
-	VBLENDMPD        Z4, Z18, K2, Z15
-	VSUBPD           Z15, Z8, Z5
-	VADDPD           Z14, Z8, Z7
-	VMOVAPD          Z2, Z8
-	MOVQ             144(AX), CX
-	TESTQ            CX, CX
-	JZ               powPosTailDone
-	VMOVAPD          Z13, Z8
-
-powPosTail:
-	DECQ   CX
-	JZ     powPosTailDone
-	VMULPD Z13, Z8, Z8
-	JMP    powPosTail
-
-powPosTailDone:
-	VMULPD  Z19, Z8, Z8
-	VMULPD  Z8, Z5, Z9
-	VMOVAPD Z13, Z10
-	TESTQ   $0x00000002, 152(AX)
-	JNZ     posDetachedTail
-	VMULPD  Z12, Z5, Z5
-	VMULPD  Z1, Z5, Z5
-	VADDPD  Z5, Z10, Z10
-
-posDetachedTail:
-	VFNMADD213PD Z4, Z8, Z10
-	VCMPPD       $0x04, Z4, Z19, K2
-	VMOVAPD.Z    Z9, K2, Z9
-	VMOVAPD.Z    Z10, K2, Z10
-	VSUBPD       Z19, Z2, Z1
-	TESTQ        $0x00000001, 152(AX)
-	JNZ          clipTail
-	VMOVAPD      Z2, Z5
-	MOVQ         136(AX), CX
-	TESTQ        CX, CX
-	JZ           powNegTailDone
-	VMOVAPD      Z12, Z5
-
-powNegTail:
-	DECQ   CX
-	JZ     powNegTailDone
-	VMULPD Z12, Z5, Z5
-	JMP    powNegTail
-
-powNegTailDone:
-	VMULPD      Z1, Z5, Z5
-	VMULPD      Z5, Z7, Z3
-	VMOVAPD     Z12, Z2
-	TESTQ       $0x00000002, 152(AX)
-	JNZ         negDetachedTail
-	VMULPD      Z13, Z7, Z6
-	VFMADD231PD Z0, Z6, Z2
-
-negDetachedTail:
-	VMULPD Z5, Z2, Z2
-	JMP    negDoneTail
-
-clipTail:
-	VSUBPD           Z6, Z12, Z5
-	VMAXPD           Z5, Z4, Z5
+	VSUBPD           Z19, Z2, Z5
+	TESTQ            $0x00000001, 152(AX)
+	JZ               fullTail
+	VCMPPD           $0x04, Z4, Z19, K3
+	KORTESTW         K3, K3
+	JNZ              fullTail
+	VSUBPD           Z6, Z12, Z1
+	VMAXPD           Z1, Z4, Z1
 	VADDPD           Z6, Z13, Z6
 	VMINPD           Z6, Z2, Z6
 	VGETMANTPD       $0x03, Z6, Z7
 	VGETEXPPD        Z6, Z8
-	VGETEXPPD        Z7, Z11
-	VSUBPD           Z11, Z8, Z8
+	VGETEXPPD        Z7, Z9
+	VSUBPD           Z9, Z8, Z8
 	VSUBPD           Z2, Z7, Z7
 	VADDPD           Z3, Z7, Z3
 	VDIVPD           Z3, Z2, Z3
 	VMULPD           Z7, Z3, Z3
 	VMULPD           Z3, Z3, Z7
-	VBROADCASTSD     inv23F64<>+0(SB), Z11
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z11
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z11
-	VFMADD213PD      Z2, Z7, Z11
+	VBROADCASTSD     inv23F64<>+0(SB), Z9
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z9
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z9
+	VFMADD213PD      Z2, Z7, Z9
 	VADDPD           Z3, Z3, Z3
-	VMULPD           Z11, Z3, Z7
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z8, Z7
-	VMOVAPD          Z2, Z8
+	VMULPD           Z9, Z3, Z3
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z8, Z3
+	VMOVAPD          Z2, Z7
+	MOVQ             136(AX), CX
+	TESTQ            CX, CX
+	JZ               powClipOnlyTailDone
+	VMOVAPD          Z1, Z7
+
+powClipOnlyTail:
+	DECQ   CX
+	JZ     powClipOnlyTailDone
+	VMULPD Z1, Z7, Z7
+	JMP    powClipOnlyTail
+
+powClipOnlyTailDone:
+	VMULPD       Z5, Z7, Z7
+	VMOVAPD      Z3, Z5
+	VFNMADD213PD Z4, Z7, Z5
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          ClipOnlyTailDetached
+	VMULPD       Z6, Z1, Z8
+	VDIVPD       Z8, Z2, Z8
+	VMULPD       Z3, Z6, Z2
+	VMULPD       Z0, Z2, Z2
+	VSUBPD       Z2, Z1, Z2
+	VMULPD       Z8, Z2, Z0
+	JMP          ClipOnlyTailScaled
+
+ClipOnlyTailDetached:
+	VDIVPD Z6, Z2, Z0
+
+ClipOnlyTailScaled:
+	VMULPD    Z12, Z0, Z0
+	VMULPD    Z13, Z0, Z0
+	VMULPD    Z7, Z0, Z0
+	VCMPPD    $0x16, Z4, Z1, K2
+	VMOVAPD.Z Z0, K2, Z0
+	VADDPD    Z4, Z5, Z7
+	VADDPD    Z4, Z0, Z9
+	JMP       termsTail
+
+fullTail:
+	VADDPD           Z3, Z8, Z7
+	VDIVPD           Z7, Z2, Z7
+	VMULPD           Z8, Z7, Z7
+	VMULPD           Z7, Z7, Z8
+	VBROADCASTSD     inv33F64<>+0(SB), Z9
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z9
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z9
+	VFMADD213PD      Z2, Z8, Z9
+	VADDPD           Z7, Z7, Z7
+	VMULPD           Z9, Z7, Z7
+	VBLENDMPD        Z18, Z4, K2, Z14
+	VBLENDMPD        Z4, Z18, K2, Z15
+	VSUBPD           Z15, Z7, Z8
+	VADDPD           Z14, Z7, Z10
+	VMOVAPD          Z2, Z11
+	MOVQ             144(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPD          Z13, Z11
+
+powPosTail:
+	DECQ   CX
+	JZ     powPosTailDone
+	VMULPD Z13, Z11, Z11
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPD  Z19, Z11, Z11
+	VMULPD  Z11, Z8, Z7
+	VMOVAPD Z13, Z9
+	TESTQ   $0x00000002, 152(AX)
+	JNZ     posDetachedTail
+	VMULPD  Z12, Z8, Z8
+	VMULPD  Z1, Z8, Z8
+	VADDPD  Z8, Z9, Z9
+
+posDetachedTail:
+	VFNMADD213PD Z4, Z11, Z9
+	VCMPPD       $0x04, Z4, Z19, K2
+	VMOVAPD.Z    Z7, K2, Z7
+	VMOVAPD.Z    Z9, K2, Z9
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          clipTail
+	VMOVAPD      Z2, Z1
+	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPD      Z12, Z1
+
+powNegTail:
+	DECQ   CX
+	JZ     powNegTailDone
+	VMULPD Z12, Z1, Z1
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPD      Z5, Z1, Z1
+	VMULPD      Z1, Z10, Z3
+	VMOVAPD     Z12, Z2
+	TESTQ       $0x00000002, 152(AX)
+	JNZ         negDetachedTail
+	VMULPD      Z13, Z10, Z6
+	VFMADD231PD Z0, Z6, Z2
+
+negDetachedTail:
+	VMULPD Z1, Z2, Z2
+	JMP    negDoneTail
+
+clipTail:
+	VSUBPD           Z6, Z12, Z1
+	VMAXPD           Z1, Z4, Z1
+	VADDPD           Z6, Z13, Z6
+	VMINPD           Z6, Z2, Z6
+	VGETMANTPD       $0x03, Z6, Z8
+	VGETEXPPD        Z6, Z10
+	VGETEXPPD        Z8, Z11
+	VSUBPD           Z11, Z10, Z10
+	VSUBPD           Z2, Z8, Z8
+	VADDPD           Z3, Z8, Z3
+	VDIVPD           Z3, Z2, Z3
+	VMULPD           Z8, Z3, Z3
+	VMULPD           Z3, Z3, Z8
+	VBROADCASTSD     inv23F64<>+0(SB), Z11
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z11
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z11
+	VFMADD213PD      Z2, Z8, Z11
+	VADDPD           Z3, Z3, Z3
+	VMULPD           Z11, Z3, Z8
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z10, Z8
+	VMOVAPD          Z2, Z10
 	MOVQ             136(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPD          Z5, Z8
+	VMOVAPD          Z1, Z10
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPD Z5, Z8, Z8
+	VMULPD Z1, Z10, Z10
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD       Z1, Z8, Z8
-	VMOVAPD      Z7, Z3
-	VFNMADD213PD Z4, Z8, Z3
+	VMULPD       Z5, Z10, Z10
+	VMOVAPD      Z8, Z3
+	VFNMADD213PD Z4, Z10, Z3
 	TESTQ        $0x00000002, 152(AX)
-	JNZ          clipDetachedTail
-	VMULPD       Z6, Z5, Z11
+	JNZ          ClipTailDetached
+	VMULPD       Z6, Z1, Z11
 	VDIVPD       Z11, Z2, Z11
-	VMULPD       Z7, Z6, Z2
+	VMULPD       Z8, Z6, Z2
 	VMULPD       Z0, Z2, Z2
-	VSUBPD       Z2, Z5, Z2
+	VSUBPD       Z2, Z1, Z2
 	VMULPD       Z11, Z2, Z2
-	JMP          clipScaledTail
+	JMP          ClipTailScaled
 
-clipDetachedTail:
+ClipTailDetached:
 	VDIVPD Z6, Z2, Z2
 
-clipScaledTail:
+ClipTailScaled:
 	VMULPD    Z12, Z2, Z2
 	VMULPD    Z13, Z2, Z2
-	VMULPD    Z8, Z2, Z2
-	VCMPPD    $0x16, Z4, Z5, K2
+	VMULPD    Z10, Z2, Z2
+	VCMPPD    $0x16, Z4, Z1, K2
 	VMOVAPD.Z Z2, K2, Z2
 
 negDoneTail:
-	VCMPPD    $0x04, Z4, Z1, K2
+	VCMPPD    $0x04, Z4, Z5, K2
 	VMOVAPD.Z Z3, K2, Z3
 	VMOVAPD.Z Z2, K2, Z2
-	VADDPD    Z3, Z9, Z9
-	VADDPD    Z2, Z10, Z10
+	VADDPD    Z3, Z7, Z7
+	VADDPD    Z2, Z9, Z9
+
+termsTail:
 	VMOVUPD.Z (BX), K1, Z0
+	VMULPD    Z0, Z7, Z7
 	VMULPD    Z0, Z9, Z9
-	VMULPD    Z0, Z10, Z10
 	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z10, Z10
-	VMOVUPD   Z10, K1, (R9)
-	VMOVUPD   Z9, K1, (R10)
-	VMOVUPD.Z (R8), K1, Z0
 	VMULPD    Z0, Z9, Z9
-	VMOVAPD.Z Z9, K1, Z9
-	VADDPD    Z9, Z16, Z16
+	VMOVUPD   Z9, K1, (R9)
+	VMOVUPD   Z7, K1, (R10)
+	VMOVUPD.Z (R8), K1, Z0
+	VMULPD    Z0, Z7, Z7
+	VMOVAPD.Z Z7, K1, Z7
+	VADDPD    Z7, Z16, Z16
 
 done:
 	VADDPD        Z17, Z16, Z16
@@ -6939,31 +7235,31 @@ loop:
 	VBROADCASTSS one<>+0(SB), Y6
 	VDIVPS       Y4, Y6, Y4
 	VMULPS       Y5, Y4, Y6
-	VBROADCASTSS two<>+0(SB), Y7
-	VADDPS       Y7, Y5, Y7
-	VBROADCASTSS one<>+0(SB), Y8
-	VDIVPS       Y7, Y8, Y7
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y7, Y7, Y5
-	VBROADCASTSS inv13<>+0(SB), Y8
-	VBROADCASTSS inv11<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv9<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv7<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv5<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv3<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VADDPS       Y7, Y7, Y7
-	VMULPS       Y8, Y7, Y5
 	VXORPS       Y7, Y7, Y7
 	VCMPPS       $0x1d, Y7, Y2, Y7
 	VBLENDVPS    Y7, Y4, Y6, Y8
 	VBLENDVPS    Y7, Y6, Y4, Y4
+	VBROADCASTSS two<>+0(SB), Y6
+	VADDPS       Y6, Y5, Y6
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y6, Y9, Y6
+	VMULPS       Y5, Y6, Y6
+	VMULPS       Y6, Y6, Y5
+	VBROADCASTSS inv13<>+0(SB), Y9
+	VBROADCASTSS inv11<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv9<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv7<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv5<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv3<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS one<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y5
 	VMOVUPS      (SI), Y6
 	VBROADCASTSS one<>+0(SB), Y9
 	VSUBPS       Y3, Y9, Y9
@@ -7046,31 +7342,31 @@ tail:
 	VBROADCASTSS one<>+0(SB), Y7
 	VDIVPS       Y5, Y7, Y5
 	VMULPS       Y6, Y5, Y7
-	VBROADCASTSS two<>+0(SB), Y8
-	VADDPS       Y8, Y6, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VDIVPS       Y8, Y9, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y8, Y8, Y6
-	VBROADCASTSS inv13<>+0(SB), Y9
-	VBROADCASTSS inv11<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv9<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv7<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv5<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS one<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VADDPS       Y8, Y8, Y8
-	VMULPS       Y9, Y8, Y6
 	VXORPS       Y8, Y8, Y8
 	VCMPPS       $0x1d, Y8, Y2, Y8
 	VBLENDVPS    Y8, Y5, Y7, Y9
 	VBLENDVPS    Y8, Y7, Y5, Y5
+	VBROADCASTSS two<>+0(SB), Y7
+	VADDPS       Y7, Y6, Y7
+	VBROADCASTSS one<>+0(SB), Y10
+	VDIVPS       Y7, Y10, Y7
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y7, Y7, Y6
+	VBROADCASTSS inv13<>+0(SB), Y10
+	VBROADCASTSS inv11<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv9<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv7<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv5<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS one<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VADDPS       Y7, Y7, Y7
+	VMULPS       Y10, Y7, Y6
 	VMASKMOVPS   (SI), Y4, Y7
 	VBROADCASTSS one<>+0(SB), Y10
 	VSUBPS       Y3, Y10, Y10
@@ -7234,31 +7530,31 @@ loop:
 	VBROADCASTSS one<>+0(SB), Y6
 	VDIVPS       Y4, Y6, Y4
 	VMULPS       Y5, Y4, Y6
-	VBROADCASTSS two<>+0(SB), Y7
-	VADDPS       Y7, Y5, Y7
-	VBROADCASTSS one<>+0(SB), Y8
-	VDIVPS       Y7, Y8, Y7
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y7, Y7, Y5
-	VBROADCASTSS inv13<>+0(SB), Y8
-	VBROADCASTSS inv11<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv9<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv7<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv5<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv3<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VADDPS       Y7, Y7, Y7
-	VMULPS       Y8, Y7, Y5
 	VXORPS       Y7, Y7, Y7
 	VCMPPS       $0x1d, Y7, Y2, Y7
 	VBLENDVPS    Y7, Y4, Y6, Y8
 	VBLENDVPS    Y7, Y6, Y4, Y4
+	VBROADCASTSS two<>+0(SB), Y6
+	VADDPS       Y6, Y5, Y6
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y6, Y9, Y6
+	VMULPS       Y5, Y6, Y6
+	VMULPS       Y6, Y6, Y5
+	VBROADCASTSS inv13<>+0(SB), Y9
+	VBROADCASTSS inv11<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv9<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv7<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv5<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS inv3<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VBROADCASTSS one<>+0(SB), Y10
+	VFMADD213PS  Y10, Y5, Y9
+	VADDPS       Y6, Y6, Y6
+	VMULPS       Y9, Y6, Y5
 	VBROADCASTSS one<>+0(SB), Y6
 	VSUBPS       Y3, Y6, Y6
 	VXORPS       Y9, Y9, Y9
@@ -7375,31 +7671,31 @@ tail:
 	VBROADCASTSS one<>+0(SB), Y7
 	VDIVPS       Y5, Y7, Y5
 	VMULPS       Y6, Y5, Y7
-	VBROADCASTSS two<>+0(SB), Y8
-	VADDPS       Y8, Y6, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VDIVPS       Y8, Y9, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y8, Y8, Y6
-	VBROADCASTSS inv13<>+0(SB), Y9
-	VBROADCASTSS inv11<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv9<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv7<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv5<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS one<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VADDPS       Y8, Y8, Y8
-	VMULPS       Y9, Y8, Y6
 	VXORPS       Y8, Y8, Y8
 	VCMPPS       $0x1d, Y8, Y2, Y8
 	VBLENDVPS    Y8, Y5, Y7, Y9
 	VBLENDVPS    Y8, Y7, Y5, Y5
+	VBROADCASTSS two<>+0(SB), Y7
+	VADDPS       Y7, Y6, Y7
+	VBROADCASTSS one<>+0(SB), Y10
+	VDIVPS       Y7, Y10, Y7
+	VMULPS       Y6, Y7, Y7
+	VMULPS       Y7, Y7, Y6
+	VBROADCASTSS inv13<>+0(SB), Y10
+	VBROADCASTSS inv11<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv9<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv7<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv5<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS inv3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VBROADCASTSS one<>+0(SB), Y11
+	VFMADD213PS  Y11, Y6, Y10
+	VADDPS       Y7, Y7, Y7
+	VMULPS       Y10, Y7, Y6
 	VBROADCASTSS one<>+0(SB), Y7
 	VSUBPS       Y3, Y7, Y7
 	VXORPS       Y10, Y10, Y10
@@ -7599,71 +7895,155 @@ loop:
 	VBROADCASTSS one<>+0(SB), Y6
 	VDIVPS       Y4, Y6, Y4
 	VMULPS       Y5, Y4, Y6
-	VBROADCASTSS two<>+0(SB), Y7
-	VADDPS       Y7, Y5, Y7
-	VBROADCASTSS one<>+0(SB), Y8
-	VDIVPS       Y7, Y8, Y7
-	VMULPS       Y5, Y7, Y7
-	VMULPS       Y7, Y7, Y5
-	VBROADCASTSS inv13<>+0(SB), Y8
-	VBROADCASTSS inv11<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv9<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv7<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv5<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS inv3<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VFMADD213PS  Y9, Y5, Y8
-	VADDPS       Y7, Y7, Y7
-	VMULPS       Y8, Y7, Y5
 	VXORPS       Y7, Y7, Y7
 	VCMPPS       $0x1d, Y7, Y2, Y7
 	VBLENDVPS    Y7, Y4, Y6, Y8
 	VBLENDVPS    Y7, Y6, Y4, Y4
 	VXORPS       Y6, Y6, Y6
-	VBLENDVPS    Y7, Y2, Y6, Y9
+	VBROADCASTSS one<>+0(SB), Y9
+	VSUBPS       Y3, Y9, Y9
+	TESTQ        $0x00000001, 144(AX)
+	JZ           fullFull
+	VXORPS       Y10, Y10, Y10
+	VCMPPS       $0x04, Y10, Y3, Y10
+	VPTEST       Y10, Y10
+	JNZ          fullFull
+	VBROADCASTSS 120(AX), Y2
+	VSUBPS       Y2, Y8, Y3
+	VMAXPS       Y3, Y6, Y3
+	VADDPS       Y2, Y4, Y2
+	VBROADCASTSS one<>+0(SB), Y5
+	VMINPS       Y2, Y5, Y2
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y5
+	VPSUBD       Y5, Y2, Y5
+	VPSRAD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y5, Y7
+	VPSUBD       Y7, Y2, Y7
+	VCVTDQ2PS    Y5, Y5
+	VBROADCASTSS one<>+0(SB), Y10
+	VSUBPS       Y10, Y7, Y7
+	VBROADCASTSS logP8<>+0(SB), Y10
+	VBROADCASTSS logP7<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP6<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP5<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP4<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP2<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP1<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VBROADCASTSS logP0<>+0(SB), Y11
+	VFMADD213PS  Y11, Y7, Y10
+	VMULPS       Y7, Y10, Y10
+	VBROADCASTSS ln2hi<>+0(SB), Y7
+	VFMADD231PS  Y7, Y5, Y10
+	VBROADCASTSS one<>+0(SB), Y5
+	VMOVAPS      Y5, Y5
+	MOVQ         128(AX), R12
+	TESTQ        R12, R12
+	JZ           powClipOnlyFullDone
+	VMOVAPS      Y3, Y5
+
+powClipOnlyFull:
+	DECQ   R12
+	JZ     powClipOnlyFullDone
+	VMULPS Y3, Y5, Y5
+	JMP    powClipOnlyFull
+
+powClipOnlyFullDone:
+	VMULPS       Y9, Y5, Y5
+	VMOVAPS      Y10, Y7
+	VFNMADD213PS Y6, Y5, Y7
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          ClipOnlyFullDetached
+	VMULPS       Y2, Y3, Y9
+	VBROADCASTSS one<>+0(SB), Y11
+	VDIVPS       Y9, Y11, Y9
+	VMULPS       Y10, Y2, Y2
+	VBROADCASTSS 440(AX), Y10
+	VMULPS       Y10, Y2, Y2
+	VSUBPS       Y2, Y3, Y2
+	VMULPS       Y9, Y2, Y2
+	JMP          ClipOnlyFullScaled
+
+ClipOnlyFullDetached:
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y2, Y9, Y2
+
+ClipOnlyFullScaled:
+	VMULPS Y8, Y2, Y2
+	VMULPS Y4, Y2, Y2
+	VMULPS Y5, Y2, Y2
+	VCMPPS $0x16, Y6, Y3, Y3
+	VANDPS Y3, Y2, Y2
+	VADDPS Y6, Y7, Y5
+	VADDPS Y6, Y2, Y7
+	JMP    termsFull
+
+fullFull:
+	VBROADCASTSS two<>+0(SB), Y10
+	VADDPS       Y10, Y5, Y10
+	VBROADCASTSS one<>+0(SB), Y11
+	VDIVPS       Y10, Y11, Y10
+	VMULPS       Y5, Y10, Y10
+	VMULPS       Y10, Y10, Y5
+	VBROADCASTSS inv13<>+0(SB), Y11
+	VBROADCASTSS inv11<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VBROADCASTSS inv9<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VBROADCASTSS inv7<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VBROADCASTSS inv5<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VBROADCASTSS inv3<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VBROADCASTSS one<>+0(SB), Y12
+	VFMADD213PS  Y12, Y5, Y11
+	VADDPS       Y10, Y10, Y10
+	VMULPS       Y11, Y10, Y5
+	VBLENDVPS    Y7, Y2, Y6, Y10
 	VBLENDVPS    Y7, Y6, Y2, Y2
 	VSUBPS       Y2, Y5, Y2
-	VADDPS       Y9, Y5, Y5
-	VBROADCASTSS one<>+0(SB), Y7
-	VMOVAPS      Y7, Y7
+	VADDPS       Y10, Y5, Y10
+	VBROADCASTSS one<>+0(SB), Y5
+	VMOVAPS      Y5, Y11
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
-	VMOVAPS      Y4, Y7
+	VMOVAPS      Y4, Y11
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPS Y4, Y7, Y7
+	VMULPS Y4, Y11, Y11
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPS       Y3, Y7, Y7
-	VMULPS       Y7, Y2, Y9
-	VMOVAPS      Y4, Y10
+	VMULPS       Y3, Y11, Y11
+	VMULPS       Y11, Y2, Y5
+	VMOVAPS      Y4, Y7
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          posDetachedFull
 	VMULPS       Y8, Y2, Y2
-	VBROADCASTSS 444(AX), Y11
-	VMULPS       Y11, Y2, Y2
-	VADDPS       Y2, Y10, Y10
+	VBROADCASTSS 444(AX), Y12
+	VMULPS       Y12, Y2, Y2
+	VADDPS       Y2, Y7, Y7
 
 posDetachedFull:
-	VFNMADD213PS Y6, Y7, Y10
+	VFNMADD213PS Y6, Y11, Y7
 	VCMPPS       $0x04, Y6, Y3, Y2
-	VANDPS       Y2, Y9, Y9
-	VANDPS       Y2, Y10, Y10
-	VBROADCASTSS one<>+0(SB), Y2
-	VSUBPS       Y3, Y2, Y2
+	VANDPS       Y2, Y5, Y5
+	VANDPS       Y2, Y7, Y7
 	TESTQ        $0x00000001, 144(AX)
 	JNZ          clipFull
-	VBROADCASTSS one<>+0(SB), Y3
-	VMOVAPS      Y3, Y11
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y11
 	MOVQ         128(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
@@ -7676,32 +8056,32 @@ powNegFull:
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPS       Y2, Y11, Y11
-	VMULPS       Y11, Y5, Y3
-	VMOVAPS      Y8, Y7
+	VMULPS       Y9, Y11, Y11
+	VMULPS       Y11, Y10, Y2
+	VMOVAPS      Y8, Y3
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          negDetachedFull
-	VMULPS       Y4, Y5, Y4
-	VBROADCASTSS 440(AX), Y5
-	VFMADD231PS  Y5, Y4, Y7
+	VMULPS       Y4, Y10, Y4
+	VBROADCASTSS 440(AX), Y8
+	VFMADD231PS  Y8, Y4, Y3
 
 negDetachedFull:
-	VMULPS Y11, Y7, Y7
+	VMULPS Y11, Y3, Y3
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSS 120(AX), Y3
-	VSUBPS       Y3, Y8, Y5
-	VMAXPS       Y5, Y6, Y5
-	VADDPS       Y3, Y4, Y7
-	VBROADCASTSS one<>+0(SB), Y3
-	VMINPS       Y7, Y3, Y7
-	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
-	VPSUBD       Y3, Y7, Y3
-	VPSRAD       $0x17, Y3, Y3
-	VPSLLD       $0x17, Y3, Y11
-	VPSUBD       Y11, Y7, Y11
-	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS 120(AX), Y2
+	VSUBPS       Y2, Y8, Y10
+	VMAXPS       Y10, Y6, Y10
+	VADDPS       Y2, Y4, Y3
+	VBROADCASTSS one<>+0(SB), Y2
+	VMINPS       Y3, Y2, Y3
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
+	VPSUBD       Y2, Y3, Y2
+	VPSRAD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y2, Y11
+	VPSUBD       Y11, Y3, Y11
+	VCVTDQ2PS    Y2, Y2
 	VBROADCASTSS one<>+0(SB), Y12
 	VSUBPS       Y12, Y11, Y11
 	VBROADCASTSS logP8<>+0(SB), Y12
@@ -7723,64 +8103,66 @@ clipFull:
 	VFMADD213PS  Y13, Y11, Y12
 	VMULPS       Y11, Y12, Y12
 	VBROADCASTSS ln2hi<>+0(SB), Y11
-	VFMADD231PS  Y11, Y3, Y12
-	VBROADCASTSS one<>+0(SB), Y3
-	VMOVAPS      Y3, Y11
+	VFMADD231PS  Y11, Y2, Y12
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y11
 	MOVQ         128(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPS      Y5, Y11
+	VMOVAPS      Y10, Y11
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPS Y5, Y11, Y11
+	VMULPS Y10, Y11, Y11
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPS       Y2, Y11, Y11
-	VMOVAPS      Y12, Y3
-	VFNMADD213PS Y6, Y11, Y3
+	VMULPS       Y9, Y11, Y11
+	VMOVAPS      Y12, Y2
+	VFNMADD213PS Y6, Y11, Y2
 	TESTQ        $0x00000002, 144(AX)
-	JNZ          clipDetachedFull
-	VMULPS       Y7, Y5, Y13
+	JNZ          ClipFullDetached
+	VMULPS       Y3, Y10, Y13
 	VBROADCASTSS one<>+0(SB), Y14
 	VDIVPS       Y13, Y14, Y13
-	VMULPS       Y12, Y7, Y7
+	VMULPS       Y12, Y3, Y3
 	VBROADCASTSS 440(AX), Y12
-	VMULPS       Y12, Y7, Y7
-	VSUBPS       Y7, Y5, Y7
-	VMULPS       Y13, Y7, Y7
-	JMP          clipScaledFull
+	VMULPS       Y12, Y3, Y3
+	VSUBPS       Y3, Y10, Y3
+	VMULPS       Y13, Y3, Y3
+	JMP          ClipFullScaled
 
-clipDetachedFull:
+ClipFullDetached:
 	VBROADCASTSS one<>+0(SB), Y12
-	VDIVPS       Y7, Y12, Y7
+	VDIVPS       Y3, Y12, Y3
 
-clipScaledFull:
-	VMULPS Y8, Y7, Y7
-	VMULPS Y4, Y7, Y7
-	VMULPS Y11, Y7, Y7
-	VCMPPS $0x16, Y6, Y5, Y4
-	VANDPS Y4, Y7, Y7
+ClipFullScaled:
+	VMULPS Y8, Y3, Y3
+	VMULPS Y4, Y3, Y3
+	VMULPS Y11, Y3, Y3
+	VCMPPS $0x16, Y6, Y10, Y4
+	VANDPS Y4, Y3, Y3
 
 negDoneFull:
-	VCMPPS       $0x04, Y6, Y2, Y2
-	VANDPS       Y2, Y3, Y3
-	VANDPS       Y2, Y7, Y7
-	VADDPS       Y3, Y9, Y9
-	VADDPS       Y7, Y10, Y10
+	VCMPPS $0x04, Y6, Y9, Y4
+	VANDPS Y4, Y2, Y2
+	VANDPS Y4, Y3, Y3
+	VADDPS Y2, Y5, Y5
+	VADDPS Y3, Y7, Y7
+
+termsFull:
 	VMOVUPS      (BX), Y2
-	VMULPS       Y2, Y9, Y9
-	VMULPS       Y2, Y10, Y10
+	VMULPS       Y2, Y5, Y5
+	VMULPS       Y2, Y7, Y7
 	VMOVUPS      (DI), Y2
-	VMULPS       Y2, Y10, Y10
-	VMOVUPS      Y10, (R9)
-	VMOVUPS      Y9, (R10)
+	VMULPS       Y2, Y7, Y7
+	VMOVUPS      Y7, (R9)
+	VMOVUPS      Y5, (R10)
 	VMOVUPS      (R8), Y2
-	VMULPS       Y2, Y9, Y9
-	VCVTPS2PD    X9, Y2
-	VEXTRACTF128 $0x01, Y9, X3
+	VMULPS       Y2, Y5, Y5
+	VCVTPS2PD    X5, Y2
+	VEXTRACTF128 $0x01, Y5, X3
 	VCVTPS2PD    X3, Y3
 	VADDPD       Y2, Y0, Y0
 	VADDPD       Y3, Y1, Y1
@@ -7837,71 +8219,155 @@ tail:
 	VBROADCASTSS one<>+0(SB), Y7
 	VDIVPS       Y5, Y7, Y5
 	VMULPS       Y6, Y5, Y7
-	VBROADCASTSS two<>+0(SB), Y8
-	VADDPS       Y8, Y6, Y8
-	VBROADCASTSS one<>+0(SB), Y9
-	VDIVPS       Y8, Y9, Y8
-	VMULPS       Y6, Y8, Y8
-	VMULPS       Y8, Y8, Y6
-	VBROADCASTSS inv13<>+0(SB), Y9
-	VBROADCASTSS inv11<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv9<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv7<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv5<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS inv3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VBROADCASTSS one<>+0(SB), Y10
-	VFMADD213PS  Y10, Y6, Y9
-	VADDPS       Y8, Y8, Y8
-	VMULPS       Y9, Y8, Y6
 	VXORPS       Y8, Y8, Y8
 	VCMPPS       $0x1d, Y8, Y2, Y8
 	VBLENDVPS    Y8, Y5, Y7, Y9
 	VBLENDVPS    Y8, Y7, Y5, Y5
 	VXORPS       Y7, Y7, Y7
-	VBLENDVPS    Y8, Y2, Y7, Y10
+	VBROADCASTSS one<>+0(SB), Y10
+	VSUBPS       Y3, Y10, Y10
+	TESTQ        $0x00000001, 144(AX)
+	JZ           fullTail
+	VXORPS       Y11, Y11, Y11
+	VCMPPS       $0x04, Y11, Y3, Y11
+	VPTEST       Y11, Y11
+	JNZ          fullTail
+	VBROADCASTSS 120(AX), Y2
+	VSUBPS       Y2, Y9, Y3
+	VMAXPS       Y3, Y7, Y3
+	VADDPS       Y2, Y5, Y2
+	VBROADCASTSS one<>+0(SB), Y6
+	VMINPS       Y2, Y6, Y2
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y6
+	VPSUBD       Y6, Y2, Y6
+	VPSRAD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y6, Y8
+	VPSUBD       Y8, Y2, Y8
+	VCVTDQ2PS    Y6, Y6
+	VBROADCASTSS one<>+0(SB), Y11
+	VSUBPS       Y11, Y8, Y8
+	VBROADCASTSS logP8<>+0(SB), Y11
+	VBROADCASTSS logP7<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP6<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP5<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP4<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP3<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP2<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP1<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VBROADCASTSS logP0<>+0(SB), Y12
+	VFMADD213PS  Y12, Y8, Y11
+	VMULPS       Y8, Y11, Y11
+	VBROADCASTSS ln2hi<>+0(SB), Y8
+	VFMADD231PS  Y8, Y6, Y11
+	VBROADCASTSS one<>+0(SB), Y6
+	VMOVAPS      Y6, Y6
+	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powClipOnlyTailDone
+	VMOVAPS      Y3, Y6
+
+powClipOnlyTail:
+	DECQ   CX
+	JZ     powClipOnlyTailDone
+	VMULPS Y3, Y6, Y6
+	JMP    powClipOnlyTail
+
+powClipOnlyTailDone:
+	VMULPS       Y10, Y6, Y6
+	VMOVAPS      Y11, Y8
+	VFNMADD213PS Y7, Y6, Y8
+	TESTQ        $0x00000002, 144(AX)
+	JNZ          ClipOnlyTailDetached
+	VMULPS       Y2, Y3, Y10
+	VBROADCASTSS one<>+0(SB), Y12
+	VDIVPS       Y10, Y12, Y10
+	VMULPS       Y11, Y2, Y2
+	VBROADCASTSS 440(AX), Y11
+	VMULPS       Y11, Y2, Y2
+	VSUBPS       Y2, Y3, Y2
+	VMULPS       Y10, Y2, Y2
+	JMP          ClipOnlyTailScaled
+
+ClipOnlyTailDetached:
+	VBROADCASTSS one<>+0(SB), Y10
+	VDIVPS       Y2, Y10, Y2
+
+ClipOnlyTailScaled:
+	VMULPS Y9, Y2, Y2
+	VMULPS Y5, Y2, Y2
+	VMULPS Y6, Y2, Y2
+	VCMPPS $0x16, Y7, Y3, Y3
+	VANDPS Y3, Y2, Y2
+	VADDPS Y7, Y8, Y6
+	VADDPS Y7, Y2, Y8
+	JMP    termsTail
+
+fullTail:
+	VBROADCASTSS two<>+0(SB), Y11
+	VADDPS       Y11, Y6, Y11
+	VBROADCASTSS one<>+0(SB), Y12
+	VDIVPS       Y11, Y12, Y11
+	VMULPS       Y6, Y11, Y11
+	VMULPS       Y11, Y11, Y6
+	VBROADCASTSS inv13<>+0(SB), Y12
+	VBROADCASTSS inv11<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VBROADCASTSS inv9<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VBROADCASTSS inv7<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VBROADCASTSS inv5<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VBROADCASTSS inv3<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VBROADCASTSS one<>+0(SB), Y13
+	VFMADD213PS  Y13, Y6, Y12
+	VADDPS       Y11, Y11, Y11
+	VMULPS       Y12, Y11, Y6
+	VBLENDVPS    Y8, Y2, Y7, Y11
 	VBLENDVPS    Y8, Y7, Y2, Y2
 	VSUBPS       Y2, Y6, Y2
-	VADDPS       Y10, Y6, Y6
-	VBROADCASTSS one<>+0(SB), Y8
-	VMOVAPS      Y8, Y8
+	VADDPS       Y11, Y6, Y11
+	VBROADCASTSS one<>+0(SB), Y6
+	VMOVAPS      Y6, Y12
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powPosTailDone
-	VMOVAPS      Y5, Y8
+	VMOVAPS      Y5, Y12
 
 powPosTail:
 	DECQ   CX
 	JZ     powPosTailDone
-	VMULPS Y5, Y8, Y8
+	VMULPS Y5, Y12, Y12
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPS       Y3, Y8, Y8
-	VMULPS       Y8, Y2, Y10
-	VMOVAPS      Y5, Y11
+	VMULPS       Y3, Y12, Y12
+	VMULPS       Y12, Y2, Y6
+	VMOVAPS      Y5, Y8
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          posDetachedTail
 	VMULPS       Y9, Y2, Y2
-	VBROADCASTSS 444(AX), Y12
-	VMULPS       Y12, Y2, Y2
-	VADDPS       Y2, Y11, Y11
+	VBROADCASTSS 444(AX), Y13
+	VMULPS       Y13, Y2, Y2
+	VADDPS       Y2, Y8, Y8
 
 posDetachedTail:
-	VFNMADD213PS Y7, Y8, Y11
+	VFNMADD213PS Y7, Y12, Y8
 	VCMPPS       $0x04, Y7, Y3, Y2
-	VANDPS       Y2, Y10, Y10
-	VANDPS       Y2, Y11, Y11
-	VBROADCASTSS one<>+0(SB), Y2
-	VSUBPS       Y3, Y2, Y2
+	VANDPS       Y2, Y6, Y6
+	VANDPS       Y2, Y8, Y8
 	TESTQ        $0x00000001, 144(AX)
 	JNZ          clipTail
-	VBROADCASTSS one<>+0(SB), Y3
-	VMOVAPS      Y3, Y12
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y12
 	MOVQ         128(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
@@ -7914,32 +8380,32 @@ powNegTail:
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS       Y2, Y12, Y12
-	VMULPS       Y12, Y6, Y3
-	VMOVAPS      Y9, Y8
+	VMULPS       Y10, Y12, Y12
+	VMULPS       Y12, Y11, Y2
+	VMOVAPS      Y9, Y3
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          negDetachedTail
-	VMULPS       Y5, Y6, Y5
-	VBROADCASTSS 440(AX), Y6
-	VFMADD231PS  Y6, Y5, Y8
+	VMULPS       Y5, Y11, Y5
+	VBROADCASTSS 440(AX), Y9
+	VFMADD231PS  Y9, Y5, Y3
 
 negDetachedTail:
-	VMULPS Y12, Y8, Y8
+	VMULPS Y12, Y3, Y3
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSS 120(AX), Y3
-	VSUBPS       Y3, Y9, Y6
-	VMAXPS       Y6, Y7, Y6
-	VADDPS       Y3, Y5, Y8
-	VBROADCASTSS one<>+0(SB), Y3
-	VMINPS       Y8, Y3, Y8
-	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
-	VPSUBD       Y3, Y8, Y3
-	VPSRAD       $0x17, Y3, Y3
-	VPSLLD       $0x17, Y3, Y12
-	VPSUBD       Y12, Y8, Y12
-	VCVTDQ2PS    Y3, Y3
+	VBROADCASTSS 120(AX), Y2
+	VSUBPS       Y2, Y9, Y11
+	VMAXPS       Y11, Y7, Y11
+	VADDPS       Y2, Y5, Y3
+	VBROADCASTSS one<>+0(SB), Y2
+	VMINPS       Y3, Y2, Y3
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
+	VPSUBD       Y2, Y3, Y2
+	VPSRAD       $0x17, Y2, Y2
+	VPSLLD       $0x17, Y2, Y12
+	VPSUBD       Y12, Y3, Y12
+	VCVTDQ2PS    Y2, Y2
 	VBROADCASTSS one<>+0(SB), Y13
 	VSUBPS       Y13, Y12, Y12
 	VBROADCASTSS logP8<>+0(SB), Y13
@@ -7961,65 +8427,67 @@ clipTail:
 	VFMADD213PS  Y14, Y12, Y13
 	VMULPS       Y12, Y13, Y13
 	VBROADCASTSS ln2hi<>+0(SB), Y12
-	VFMADD231PS  Y12, Y3, Y13
-	VBROADCASTSS one<>+0(SB), Y3
-	VMOVAPS      Y3, Y12
+	VFMADD231PS  Y12, Y2, Y13
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y12
 	MOVQ         128(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
-	VMOVAPS      Y6, Y12
+	VMOVAPS      Y11, Y12
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPS Y6, Y12, Y12
+	VMULPS Y11, Y12, Y12
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Y2, Y12, Y12
-	VMOVAPS      Y13, Y3
-	VFNMADD213PS Y7, Y12, Y3
+	VMULPS       Y10, Y12, Y12
+	VMOVAPS      Y13, Y2
+	VFNMADD213PS Y7, Y12, Y2
 	TESTQ        $0x00000002, 144(AX)
-	JNZ          clipDetachedTail
-	VMULPS       Y8, Y6, Y14
+	JNZ          ClipTailDetached
+	VMULPS       Y3, Y11, Y14
 	VBROADCASTSS one<>+0(SB), Y15
 	VDIVPS       Y14, Y15, Y14
-	VMULPS       Y13, Y8, Y8
+	VMULPS       Y13, Y3, Y3
 	VBROADCASTSS 440(AX), Y13
-	VMULPS       Y13, Y8, Y8
-	VSUBPS       Y8, Y6, Y8
-	VMULPS       Y14, Y8, Y8
-	JMP          clipScaledTail
+	VMULPS       Y13, Y3, Y3
+	VSUBPS       Y3, Y11, Y3
+	VMULPS       Y14, Y3, Y3
+	JMP          ClipTailScaled
 
-clipDetachedTail:
+ClipTailDetached:
 	VBROADCASTSS one<>+0(SB), Y13
-	VDIVPS       Y8, Y13, Y8
+	VDIVPS       Y3, Y13, Y3
 
-clipScaledTail:
-	VMULPS Y9, Y8, Y8
-	VMULPS Y5, Y8, Y8
-	VMULPS Y12, Y8, Y8
-	VCMPPS $0x16, Y7, Y6, Y5
-	VANDPS Y5, Y8, Y8
+ClipTailScaled:
+	VMULPS Y9, Y3, Y3
+	VMULPS Y5, Y3, Y3
+	VMULPS Y12, Y3, Y3
+	VCMPPS $0x16, Y7, Y11, Y5
+	VANDPS Y5, Y3, Y3
 
 negDoneTail:
-	VCMPPS       $0x04, Y7, Y2, Y2
-	VANDPS       Y2, Y3, Y3
-	VANDPS       Y2, Y8, Y8
-	VADDPS       Y3, Y10, Y10
-	VADDPS       Y8, Y11, Y11
+	VCMPPS $0x04, Y7, Y10, Y5
+	VANDPS Y5, Y2, Y2
+	VANDPS Y5, Y3, Y3
+	VADDPS Y2, Y6, Y6
+	VADDPS Y3, Y8, Y8
+
+termsTail:
 	VMASKMOVPS   (BX), Y4, Y2
-	VMULPS       Y2, Y10, Y10
-	VMULPS       Y2, Y11, Y11
+	VMULPS       Y2, Y6, Y6
+	VMULPS       Y2, Y8, Y8
 	VMASKMOVPS   (DI), Y4, Y2
-	VMULPS       Y2, Y11, Y11
-	VMASKMOVPS   Y11, Y4, (R9)
-	VMASKMOVPS   Y10, Y4, (R10)
+	VMULPS       Y2, Y8, Y8
+	VMASKMOVPS   Y8, Y4, (R9)
+	VMASKMOVPS   Y6, Y4, (R10)
 	VMASKMOVPS   (R8), Y4, Y2
-	VMULPS       Y2, Y10, Y10
-	VANDPS       Y4, Y10, Y10
-	VCVTPS2PD    X10, Y2
-	VEXTRACTF128 $0x01, Y10, X3
+	VMULPS       Y2, Y6, Y6
+	VANDPS       Y4, Y6, Y6
+	VCVTPS2PD    X6, Y2
+	VEXTRACTF128 $0x01, Y6, X3
 	VCVTPS2PD    X3, Y3
 	VADDPD       Y2, Y0, Y0
 	VADDPD       Y3, Y1, Y1
@@ -9448,51 +9916,51 @@ loop:
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VDIVPD       Y4, Y6, Y4
 	VMULPD       Y5, Y4, Y6
-	VBROADCASTSD twoF64<>+0(SB), Y7
-	VADDPD       Y7, Y5, Y7
-	VBROADCASTSD oneF64<>+0(SB), Y8
-	VDIVPD       Y7, Y8, Y7
-	VMULPD       Y5, Y7, Y7
-	VMULPD       Y7, Y7, Y5
-	VBROADCASTSD inv33F64<>+0(SB), Y8
-	VBROADCASTSD inv31F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv29F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv27F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv25F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv23F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv21F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv19F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv17F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv15F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv13F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv11F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv9F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv7F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv5F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv3F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VADDPD       Y7, Y7, Y7
-	VMULPD       Y8, Y7, Y5
 	VXORPD       Y7, Y7, Y7
 	VCMPPD       $0x1d, Y7, Y2, Y7
 	VBLENDVPD    Y7, Y4, Y6, Y8
 	VBLENDVPD    Y7, Y6, Y4, Y4
+	VBROADCASTSD twoF64<>+0(SB), Y6
+	VADDPD       Y6, Y5, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y6, Y9, Y6
+	VMULPD       Y5, Y6, Y6
+	VMULPD       Y6, Y6, Y5
+	VBROADCASTSD inv33F64<>+0(SB), Y9
+	VBROADCASTSD inv31F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv29F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv27F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv25F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv23F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv21F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv19F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv17F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv15F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv13F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv11F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv9F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv7F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv5F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv3F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VADDPD       Y6, Y6, Y6
+	VMULPD       Y9, Y6, Y5
 	VMOVUPD      (SI), Y6
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VSUBPD       Y3, Y9, Y9
@@ -9589,51 +10057,51 @@ tail:
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VDIVPD       Y5, Y7, Y5
 	VMULPD       Y6, Y5, Y7
-	VBROADCASTSD twoF64<>+0(SB), Y8
-	VADDPD       Y8, Y6, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VDIVPD       Y8, Y9, Y8
-	VMULPD       Y6, Y8, Y8
-	VMULPD       Y8, Y8, Y6
-	VBROADCASTSD inv33F64<>+0(SB), Y9
-	VBROADCASTSD inv31F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv29F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv27F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv25F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv23F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv21F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv19F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv17F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv15F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv13F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv11F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv9F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv7F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv5F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv3F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD oneF64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VADDPD       Y8, Y8, Y8
-	VMULPD       Y9, Y8, Y6
 	VXORPD       Y8, Y8, Y8
 	VCMPPD       $0x1d, Y8, Y2, Y8
 	VBLENDVPD    Y8, Y5, Y7, Y9
 	VBLENDVPD    Y8, Y7, Y5, Y5
+	VBROADCASTSD twoF64<>+0(SB), Y7
+	VADDPD       Y7, Y6, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VDIVPD       Y7, Y10, Y7
+	VMULPD       Y6, Y7, Y7
+	VMULPD       Y7, Y7, Y6
+	VBROADCASTSD inv33F64<>+0(SB), Y10
+	VBROADCASTSD inv31F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv29F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv27F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv25F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv23F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv21F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv19F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv17F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv15F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv13F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv11F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv9F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv7F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv5F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv3F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VADDPD       Y7, Y7, Y7
+	VMULPD       Y10, Y7, Y6
 	VMASKMOVPD   (SI), Y4, Y7
 	VBROADCASTSD oneF64<>+0(SB), Y10
 	VSUBPD       Y3, Y10, Y10
@@ -9811,51 +10279,51 @@ loop:
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VDIVPD       Y4, Y6, Y4
 	VMULPD       Y5, Y4, Y6
-	VBROADCASTSD twoF64<>+0(SB), Y7
-	VADDPD       Y7, Y5, Y7
-	VBROADCASTSD oneF64<>+0(SB), Y8
-	VDIVPD       Y7, Y8, Y7
-	VMULPD       Y5, Y7, Y7
-	VMULPD       Y7, Y7, Y5
-	VBROADCASTSD inv33F64<>+0(SB), Y8
-	VBROADCASTSD inv31F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv29F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv27F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv25F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv23F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv21F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv19F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv17F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv15F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv13F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv11F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv9F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv7F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv5F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv3F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VADDPD       Y7, Y7, Y7
-	VMULPD       Y8, Y7, Y5
 	VXORPD       Y7, Y7, Y7
 	VCMPPD       $0x1d, Y7, Y2, Y7
 	VBLENDVPD    Y7, Y4, Y6, Y8
 	VBLENDVPD    Y7, Y6, Y4, Y4
+	VBROADCASTSD twoF64<>+0(SB), Y6
+	VADDPD       Y6, Y5, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y6, Y9, Y6
+	VMULPD       Y5, Y6, Y6
+	VMULPD       Y6, Y6, Y5
+	VBROADCASTSD inv33F64<>+0(SB), Y9
+	VBROADCASTSD inv31F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv29F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv27F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv25F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv23F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv21F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv19F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv17F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv15F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv13F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv11F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv9F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv7F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv5F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD inv3F64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VFMADD213PD  Y10, Y5, Y9
+	VADDPD       Y6, Y6, Y6
+	VMULPD       Y9, Y6, Y5
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VSUBPD       Y3, Y6, Y6
 	VXORPD       Y9, Y9, Y9
@@ -9986,51 +10454,51 @@ tail:
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VDIVPD       Y5, Y7, Y5
 	VMULPD       Y6, Y5, Y7
-	VBROADCASTSD twoF64<>+0(SB), Y8
-	VADDPD       Y8, Y6, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VDIVPD       Y8, Y9, Y8
-	VMULPD       Y6, Y8, Y8
-	VMULPD       Y8, Y8, Y6
-	VBROADCASTSD inv33F64<>+0(SB), Y9
-	VBROADCASTSD inv31F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv29F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv27F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv25F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv23F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv21F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv19F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv17F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv15F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv13F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv11F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv9F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv7F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv5F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv3F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD oneF64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VADDPD       Y8, Y8, Y8
-	VMULPD       Y9, Y8, Y6
 	VXORPD       Y8, Y8, Y8
 	VCMPPD       $0x1d, Y8, Y2, Y8
 	VBLENDVPD    Y8, Y5, Y7, Y9
 	VBLENDVPD    Y8, Y7, Y5, Y5
+	VBROADCASTSD twoF64<>+0(SB), Y7
+	VADDPD       Y7, Y6, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VDIVPD       Y7, Y10, Y7
+	VMULPD       Y6, Y7, Y7
+	VMULPD       Y7, Y7, Y6
+	VBROADCASTSD inv33F64<>+0(SB), Y10
+	VBROADCASTSD inv31F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv29F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv27F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv25F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv23F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv21F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv19F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv17F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv15F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv13F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv11F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv9F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv7F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv5F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD inv3F64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VFMADD213PD  Y11, Y6, Y10
+	VADDPD       Y7, Y7, Y7
+	VMULPD       Y10, Y7, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VSUBPD       Y3, Y7, Y7
 	VXORPD       Y10, Y10, Y10
@@ -10244,91 +10712,194 @@ loop:
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VDIVPD       Y4, Y6, Y4
 	VMULPD       Y5, Y4, Y6
-	VBROADCASTSD twoF64<>+0(SB), Y7
-	VADDPD       Y7, Y5, Y7
-	VBROADCASTSD oneF64<>+0(SB), Y8
-	VDIVPD       Y7, Y8, Y7
-	VMULPD       Y5, Y7, Y7
-	VMULPD       Y7, Y7, Y5
-	VBROADCASTSD inv33F64<>+0(SB), Y8
-	VBROADCASTSD inv31F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv29F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv27F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv25F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv23F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv21F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv19F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv17F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv15F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv13F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv11F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv9F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv7F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv5F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD inv3F64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VFMADD213PD  Y9, Y5, Y8
-	VADDPD       Y7, Y7, Y7
-	VMULPD       Y8, Y7, Y5
 	VXORPD       Y7, Y7, Y7
 	VCMPPD       $0x1d, Y7, Y2, Y7
 	VBLENDVPD    Y7, Y4, Y6, Y8
 	VBLENDVPD    Y7, Y6, Y4, Y4
 	VXORPD       Y6, Y6, Y6
-	VBLENDVPD    Y7, Y2, Y6, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VSUBPD       Y3, Y9, Y9
+	TESTQ        $0x00000001, 152(AX)
+	JZ           fullFull
+	VXORPD       Y10, Y10, Y10
+	VCMPPD       $0x04, Y10, Y3, Y10
+	VPTEST       Y10, Y10
+	JNZ          fullFull
+	VBROADCASTSD 120(AX), Y2
+	VSUBPD       Y2, Y8, Y3
+	VMAXPD       Y3, Y6, Y3
+	VADDPD       Y2, Y4, Y2
+	VBROADCASTSD oneF64<>+0(SB), Y5
+	VMINPD       Y2, Y5, Y2
+	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y10
+	VPSUBQ       Y10, Y2, Y5
+	VBROADCASTSD bias1024F64<>+0(SB), Y10
+	VPADDQ       Y10, Y5, Y5
+	VPSRLQ       $0x34, Y5, Y5
+	VPSLLQ       $0x34, Y5, Y7
+	VPSUBQ       Y10, Y7, Y7
+	VPSUBQ       Y7, Y2, Y7
+	VBROADCASTSD twoTo52F64<>+0(SB), Y10
+	VPOR         Y10, Y5, Y5
+	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y10
+	VSUBPD       Y10, Y5, Y5
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VSUBPD       Y10, Y7, Y7
+	VBROADCASTSD twoF64<>+0(SB), Y10
+	VADDPD       Y10, Y7, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VDIVPD       Y10, Y11, Y10
+	VMULPD       Y7, Y10, Y10
+	VMULPD       Y10, Y10, Y7
+	VBROADCASTSD inv23F64<>+0(SB), Y11
+	VBROADCASTSD inv21F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv19F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv17F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv15F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv13F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv11F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv9F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv7F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv5F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD inv3F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y7, Y11
+	VADDPD       Y10, Y10, Y10
+	VMULPD       Y11, Y10, Y10
+	VBROADCASTSD ln2hiF64<>+0(SB), Y7
+	VFMADD231PD  Y7, Y5, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y5
+	VMOVAPD      Y5, Y5
+	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powClipOnlyFullDone
+	VMOVAPD      Y3, Y5
+
+powClipOnlyFull:
+	DECQ   R12
+	JZ     powClipOnlyFullDone
+	VMULPD Y3, Y5, Y5
+	JMP    powClipOnlyFull
+
+powClipOnlyFullDone:
+	VMULPD       Y9, Y5, Y5
+	VMOVAPD      Y10, Y7
+	VFNMADD213PD Y6, Y5, Y7
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          ClipOnlyFullDetached
+	VMULPD       Y2, Y3, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VDIVPD       Y9, Y11, Y9
+	VMULPD       Y10, Y2, Y2
+	VBROADCASTSD 448(AX), Y10
+	VMULPD       Y10, Y2, Y2
+	VSUBPD       Y2, Y3, Y2
+	VMULPD       Y9, Y2, Y2
+	JMP          ClipOnlyFullScaled
+
+ClipOnlyFullDetached:
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y2, Y9, Y2
+
+ClipOnlyFullScaled:
+	VMULPD Y8, Y2, Y2
+	VMULPD Y4, Y2, Y2
+	VMULPD Y5, Y2, Y2
+	VCMPPD $0x16, Y6, Y3, Y3
+	VANDPD Y3, Y2, Y2
+	VADDPD Y6, Y7, Y5
+	VADDPD Y6, Y2, Y7
+	JMP    termsFull
+
+fullFull:
+	VBROADCASTSD twoF64<>+0(SB), Y10
+	VADDPD       Y10, Y5, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VDIVPD       Y10, Y11, Y10
+	VMULPD       Y5, Y10, Y10
+	VMULPD       Y10, Y10, Y5
+	VBROADCASTSD inv33F64<>+0(SB), Y11
+	VBROADCASTSD inv31F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv29F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv27F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv25F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv23F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv21F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv19F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv17F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv15F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv13F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv11F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv9F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv7F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv5F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD inv3F64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VFMADD213PD  Y12, Y5, Y11
+	VADDPD       Y10, Y10, Y10
+	VMULPD       Y11, Y10, Y5
+	VBLENDVPD    Y7, Y2, Y6, Y10
 	VBLENDVPD    Y7, Y6, Y2, Y2
 	VSUBPD       Y2, Y5, Y2
-	VADDPD       Y9, Y5, Y5
-	VBROADCASTSD oneF64<>+0(SB), Y7
-	VMOVAPD      Y7, Y7
+	VADDPD       Y10, Y5, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y5
+	VMOVAPD      Y5, Y11
 	MOVQ         144(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
-	VMOVAPD      Y4, Y7
+	VMOVAPD      Y4, Y11
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPD Y4, Y7, Y7
+	VMULPD Y4, Y11, Y11
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPD       Y3, Y7, Y7
-	VMULPD       Y7, Y2, Y9
-	VMOVAPD      Y4, Y10
+	VMULPD       Y3, Y11, Y11
+	VMULPD       Y11, Y2, Y5
+	VMOVAPD      Y4, Y7
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          posDetachedFull
 	VMULPD       Y8, Y2, Y2
-	VBROADCASTSD 456(AX), Y11
-	VMULPD       Y11, Y2, Y2
-	VADDPD       Y2, Y10, Y10
+	VBROADCASTSD 456(AX), Y12
+	VMULPD       Y12, Y2, Y2
+	VADDPD       Y2, Y7, Y7
 
 posDetachedFull:
-	VFNMADD213PD Y6, Y7, Y10
+	VFNMADD213PD Y6, Y11, Y7
 	VCMPPD       $0x04, Y6, Y3, Y2
-	VANDPD       Y2, Y9, Y9
-	VANDPD       Y2, Y10, Y10
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VSUBPD       Y3, Y2, Y2
+	VANDPD       Y2, Y5, Y5
+	VANDPD       Y2, Y7, Y7
 	TESTQ        $0x00000001, 152(AX)
 	JNZ          clipFull
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMOVAPD      Y3, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y11
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
@@ -10341,38 +10912,38 @@ powNegFull:
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPD       Y2, Y11, Y11
-	VMULPD       Y11, Y5, Y3
-	VMOVAPD      Y8, Y7
+	VMULPD       Y9, Y11, Y11
+	VMULPD       Y11, Y10, Y2
+	VMOVAPD      Y8, Y3
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          negDetachedFull
-	VMULPD       Y4, Y5, Y4
-	VBROADCASTSD 448(AX), Y5
-	VFMADD231PD  Y5, Y4, Y7
+	VMULPD       Y4, Y10, Y4
+	VBROADCASTSD 448(AX), Y8
+	VFMADD231PD  Y8, Y4, Y3
 
 negDetachedFull:
-	VMULPD Y11, Y7, Y7
+	VMULPD Y11, Y3, Y3
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSD 120(AX), Y3
-	VSUBPD       Y3, Y8, Y5
-	VMAXPD       Y5, Y6, Y5
-	VADDPD       Y3, Y4, Y7
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMINPD       Y7, Y3, Y7
+	VBROADCASTSD 120(AX), Y2
+	VSUBPD       Y2, Y8, Y10
+	VMAXPD       Y10, Y6, Y10
+	VADDPD       Y2, Y4, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMINPD       Y3, Y2, Y3
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y12
-	VPSUBQ       Y12, Y7, Y3
+	VPSUBQ       Y12, Y3, Y2
 	VBROADCASTSD bias1024F64<>+0(SB), Y12
-	VPADDQ       Y12, Y3, Y3
-	VPSRLQ       $0x34, Y3, Y3
-	VPSLLQ       $0x34, Y3, Y11
+	VPADDQ       Y12, Y2, Y2
+	VPSRLQ       $0x34, Y2, Y2
+	VPSLLQ       $0x34, Y2, Y11
 	VPSUBQ       Y12, Y11, Y11
-	VPSUBQ       Y11, Y7, Y11
+	VPSUBQ       Y11, Y3, Y11
 	VBROADCASTSD twoTo52F64<>+0(SB), Y12
-	VPOR         Y12, Y3, Y3
+	VPOR         Y12, Y2, Y2
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y12
-	VSUBPD       Y12, Y3, Y3
+	VSUBPD       Y12, Y2, Y2
 	VBROADCASTSD oneF64<>+0(SB), Y12
 	VSUBPD       Y12, Y11, Y11
 	VBROADCASTSD twoF64<>+0(SB), Y12
@@ -10407,63 +10978,65 @@ clipFull:
 	VADDPD       Y12, Y12, Y12
 	VMULPD       Y13, Y12, Y12
 	VBROADCASTSD ln2hiF64<>+0(SB), Y11
-	VFMADD231PD  Y11, Y3, Y12
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMOVAPD      Y3, Y11
+	VFMADD231PD  Y11, Y2, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y11
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPD      Y5, Y11
+	VMOVAPD      Y10, Y11
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPD Y5, Y11, Y11
+	VMULPD Y10, Y11, Y11
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPD       Y2, Y11, Y11
-	VMOVAPD      Y12, Y3
-	VFNMADD213PD Y6, Y11, Y3
+	VMULPD       Y9, Y11, Y11
+	VMOVAPD      Y12, Y2
+	VFNMADD213PD Y6, Y11, Y2
 	TESTQ        $0x00000002, 152(AX)
-	JNZ          clipDetachedFull
-	VMULPD       Y7, Y5, Y13
+	JNZ          ClipFullDetached
+	VMULPD       Y3, Y10, Y13
 	VBROADCASTSD oneF64<>+0(SB), Y14
 	VDIVPD       Y13, Y14, Y13
-	VMULPD       Y12, Y7, Y7
+	VMULPD       Y12, Y3, Y3
 	VBROADCASTSD 448(AX), Y12
-	VMULPD       Y12, Y7, Y7
-	VSUBPD       Y7, Y5, Y7
-	VMULPD       Y13, Y7, Y7
-	JMP          clipScaledFull
+	VMULPD       Y12, Y3, Y3
+	VSUBPD       Y3, Y10, Y3
+	VMULPD       Y13, Y3, Y3
+	JMP          ClipFullScaled
 
-clipDetachedFull:
+ClipFullDetached:
 	VBROADCASTSD oneF64<>+0(SB), Y12
-	VDIVPD       Y7, Y12, Y7
+	VDIVPD       Y3, Y12, Y3
 
-clipScaledFull:
-	VMULPD Y8, Y7, Y7
-	VMULPD Y4, Y7, Y7
-	VMULPD Y11, Y7, Y7
-	VCMPPD $0x16, Y6, Y5, Y4
-	VANDPD Y4, Y7, Y7
+ClipFullScaled:
+	VMULPD Y8, Y3, Y3
+	VMULPD Y4, Y3, Y3
+	VMULPD Y11, Y3, Y3
+	VCMPPD $0x16, Y6, Y10, Y4
+	VANDPD Y4, Y3, Y3
 
 negDoneFull:
-	VCMPPD  $0x04, Y6, Y2, Y2
-	VANDPD  Y2, Y3, Y3
-	VANDPD  Y2, Y7, Y7
-	VADDPD  Y3, Y9, Y9
-	VADDPD  Y7, Y10, Y10
+	VCMPPD $0x04, Y6, Y9, Y4
+	VANDPD Y4, Y2, Y2
+	VANDPD Y4, Y3, Y3
+	VADDPD Y2, Y5, Y5
+	VADDPD Y3, Y7, Y7
+
+termsFull:
 	VMOVUPD (BX), Y2
-	VMULPD  Y2, Y9, Y9
-	VMULPD  Y2, Y10, Y10
+	VMULPD  Y2, Y5, Y5
+	VMULPD  Y2, Y7, Y7
 	VMOVUPD (DI), Y2
-	VMULPD  Y2, Y10, Y10
-	VMOVUPD Y10, (R9)
-	VMOVUPD Y9, (R10)
+	VMULPD  Y2, Y7, Y7
+	VMOVUPD Y7, (R9)
+	VMOVUPD Y5, (R10)
 	VMOVUPD (R8), Y2
-	VMULPD  Y2, Y9, Y9
-	VADDPD  Y9, Y0, Y0
+	VMULPD  Y2, Y5, Y5
+	VADDPD  Y5, Y0, Y0
 	ADDQ    $0x20, CX
 	ADDQ    $0x20, DX
 	ADDQ    72(AX), BX
@@ -10535,91 +11108,194 @@ tail:
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VDIVPD       Y5, Y7, Y5
 	VMULPD       Y6, Y5, Y7
-	VBROADCASTSD twoF64<>+0(SB), Y8
-	VADDPD       Y8, Y6, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VDIVPD       Y8, Y9, Y8
-	VMULPD       Y6, Y8, Y8
-	VMULPD       Y8, Y8, Y6
-	VBROADCASTSD inv33F64<>+0(SB), Y9
-	VBROADCASTSD inv31F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv29F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv27F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv25F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv23F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv21F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv19F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv17F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv15F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv13F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv11F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv9F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv7F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv5F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD inv3F64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VBROADCASTSD oneF64<>+0(SB), Y10
-	VFMADD213PD  Y10, Y6, Y9
-	VADDPD       Y8, Y8, Y8
-	VMULPD       Y9, Y8, Y6
 	VXORPD       Y8, Y8, Y8
 	VCMPPD       $0x1d, Y8, Y2, Y8
 	VBLENDVPD    Y8, Y5, Y7, Y9
 	VBLENDVPD    Y8, Y7, Y5, Y5
 	VXORPD       Y7, Y7, Y7
-	VBLENDVPD    Y8, Y2, Y7, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VSUBPD       Y3, Y10, Y10
+	TESTQ        $0x00000001, 152(AX)
+	JZ           fullTail
+	VXORPD       Y11, Y11, Y11
+	VCMPPD       $0x04, Y11, Y3, Y11
+	VPTEST       Y11, Y11
+	JNZ          fullTail
+	VBROADCASTSD 120(AX), Y2
+	VSUBPD       Y2, Y9, Y3
+	VMAXPD       Y3, Y7, Y3
+	VADDPD       Y2, Y5, Y2
+	VBROADCASTSD oneF64<>+0(SB), Y6
+	VMINPD       Y2, Y6, Y2
+	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y11
+	VPSUBQ       Y11, Y2, Y6
+	VBROADCASTSD bias1024F64<>+0(SB), Y11
+	VPADDQ       Y11, Y6, Y6
+	VPSRLQ       $0x34, Y6, Y6
+	VPSLLQ       $0x34, Y6, Y8
+	VPSUBQ       Y11, Y8, Y8
+	VPSUBQ       Y8, Y2, Y8
+	VBROADCASTSD twoTo52F64<>+0(SB), Y11
+	VPOR         Y11, Y6, Y6
+	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y11
+	VSUBPD       Y11, Y6, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VSUBPD       Y11, Y8, Y8
+	VBROADCASTSD twoF64<>+0(SB), Y11
+	VADDPD       Y11, Y8, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VDIVPD       Y11, Y12, Y11
+	VMULPD       Y8, Y11, Y11
+	VMULPD       Y11, Y11, Y8
+	VBROADCASTSD inv23F64<>+0(SB), Y12
+	VBROADCASTSD inv21F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv19F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv17F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv15F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv13F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv11F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv9F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv7F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv5F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD inv3F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y8, Y12
+	VADDPD       Y11, Y11, Y11
+	VMULPD       Y12, Y11, Y11
+	VBROADCASTSD ln2hiF64<>+0(SB), Y8
+	VFMADD231PD  Y8, Y6, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y6
+	VMOVAPD      Y6, Y6
+	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powClipOnlyTailDone
+	VMOVAPD      Y3, Y6
+
+powClipOnlyTail:
+	DECQ   CX
+	JZ     powClipOnlyTailDone
+	VMULPD Y3, Y6, Y6
+	JMP    powClipOnlyTail
+
+powClipOnlyTailDone:
+	VMULPD       Y10, Y6, Y6
+	VMOVAPD      Y11, Y8
+	VFNMADD213PD Y7, Y6, Y8
+	TESTQ        $0x00000002, 152(AX)
+	JNZ          ClipOnlyTailDetached
+	VMULPD       Y2, Y3, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VDIVPD       Y10, Y12, Y10
+	VMULPD       Y11, Y2, Y2
+	VBROADCASTSD 448(AX), Y11
+	VMULPD       Y11, Y2, Y2
+	VSUBPD       Y2, Y3, Y2
+	VMULPD       Y10, Y2, Y2
+	JMP          ClipOnlyTailScaled
+
+ClipOnlyTailDetached:
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VDIVPD       Y2, Y10, Y2
+
+ClipOnlyTailScaled:
+	VMULPD Y9, Y2, Y2
+	VMULPD Y5, Y2, Y2
+	VMULPD Y6, Y2, Y2
+	VCMPPD $0x16, Y7, Y3, Y3
+	VANDPD Y3, Y2, Y2
+	VADDPD Y7, Y8, Y6
+	VADDPD Y7, Y2, Y8
+	JMP    termsTail
+
+fullTail:
+	VBROADCASTSD twoF64<>+0(SB), Y11
+	VADDPD       Y11, Y6, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y12
+	VDIVPD       Y11, Y12, Y11
+	VMULPD       Y6, Y11, Y11
+	VMULPD       Y11, Y11, Y6
+	VBROADCASTSD inv33F64<>+0(SB), Y12
+	VBROADCASTSD inv31F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv29F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv27F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv25F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv23F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv21F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv19F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv17F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv15F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv13F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv11F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv9F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv7F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv5F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD inv3F64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y13
+	VFMADD213PD  Y13, Y6, Y12
+	VADDPD       Y11, Y11, Y11
+	VMULPD       Y12, Y11, Y6
+	VBLENDVPD    Y8, Y2, Y7, Y11
 	VBLENDVPD    Y8, Y7, Y2, Y2
 	VSUBPD       Y2, Y6, Y2
-	VADDPD       Y10, Y6, Y6
-	VBROADCASTSD oneF64<>+0(SB), Y8
-	VMOVAPD      Y8, Y8
+	VADDPD       Y11, Y6, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y6
+	VMOVAPD      Y6, Y12
 	MOVQ         144(AX), CX
 	TESTQ        CX, CX
 	JZ           powPosTailDone
-	VMOVAPD      Y5, Y8
+	VMOVAPD      Y5, Y12
 
 powPosTail:
 	DECQ   CX
 	JZ     powPosTailDone
-	VMULPD Y5, Y8, Y8
+	VMULPD Y5, Y12, Y12
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPD       Y3, Y8, Y8
-	VMULPD       Y8, Y2, Y10
-	VMOVAPD      Y5, Y11
+	VMULPD       Y3, Y12, Y12
+	VMULPD       Y12, Y2, Y6
+	VMOVAPD      Y5, Y8
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          posDetachedTail
 	VMULPD       Y9, Y2, Y2
-	VBROADCASTSD 456(AX), Y12
-	VMULPD       Y12, Y2, Y2
-	VADDPD       Y2, Y11, Y11
+	VBROADCASTSD 456(AX), Y13
+	VMULPD       Y13, Y2, Y2
+	VADDPD       Y2, Y8, Y8
 
 posDetachedTail:
-	VFNMADD213PD Y7, Y8, Y11
+	VFNMADD213PD Y7, Y12, Y8
 	VCMPPD       $0x04, Y7, Y3, Y2
-	VANDPD       Y2, Y10, Y10
-	VANDPD       Y2, Y11, Y11
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VSUBPD       Y3, Y2, Y2
+	VANDPD       Y2, Y6, Y6
+	VANDPD       Y2, Y8, Y8
 	TESTQ        $0x00000001, 152(AX)
 	JNZ          clipTail
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMOVAPD      Y3, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y12
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
@@ -10632,38 +11308,38 @@ powNegTail:
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD       Y2, Y12, Y12
-	VMULPD       Y12, Y6, Y3
-	VMOVAPD      Y9, Y8
+	VMULPD       Y10, Y12, Y12
+	VMULPD       Y12, Y11, Y2
+	VMOVAPD      Y9, Y3
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          negDetachedTail
-	VMULPD       Y5, Y6, Y5
-	VBROADCASTSD 448(AX), Y6
-	VFMADD231PD  Y6, Y5, Y8
+	VMULPD       Y5, Y11, Y5
+	VBROADCASTSD 448(AX), Y9
+	VFMADD231PD  Y9, Y5, Y3
 
 negDetachedTail:
-	VMULPD Y12, Y8, Y8
+	VMULPD Y12, Y3, Y3
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSD 120(AX), Y3
-	VSUBPD       Y3, Y9, Y6
-	VMAXPD       Y6, Y7, Y6
-	VADDPD       Y3, Y5, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMINPD       Y8, Y3, Y8
+	VBROADCASTSD 120(AX), Y2
+	VSUBPD       Y2, Y9, Y11
+	VMAXPD       Y11, Y7, Y11
+	VADDPD       Y2, Y5, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMINPD       Y3, Y2, Y3
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y13
-	VPSUBQ       Y13, Y8, Y3
+	VPSUBQ       Y13, Y3, Y2
 	VBROADCASTSD bias1024F64<>+0(SB), Y13
-	VPADDQ       Y13, Y3, Y3
-	VPSRLQ       $0x34, Y3, Y3
-	VPSLLQ       $0x34, Y3, Y12
+	VPADDQ       Y13, Y2, Y2
+	VPSRLQ       $0x34, Y2, Y2
+	VPSLLQ       $0x34, Y2, Y12
 	VPSUBQ       Y13, Y12, Y12
-	VPSUBQ       Y12, Y8, Y12
+	VPSUBQ       Y12, Y3, Y12
 	VBROADCASTSD twoTo52F64<>+0(SB), Y13
-	VPOR         Y13, Y3, Y3
+	VPOR         Y13, Y2, Y2
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y13
-	VSUBPD       Y13, Y3, Y3
+	VSUBPD       Y13, Y2, Y2
 	VBROADCASTSD oneF64<>+0(SB), Y13
 	VSUBPD       Y13, Y12, Y12
 	VBROADCASTSD twoF64<>+0(SB), Y13
@@ -10698,64 +11374,66 @@ clipTail:
 	VADDPD       Y13, Y13, Y13
 	VMULPD       Y14, Y13, Y13
 	VBROADCASTSD ln2hiF64<>+0(SB), Y12
-	VFMADD231PD  Y12, Y3, Y13
-	VBROADCASTSD oneF64<>+0(SB), Y3
-	VMOVAPD      Y3, Y12
+	VFMADD231PD  Y12, Y2, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y12
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
-	VMOVAPD      Y6, Y12
+	VMOVAPD      Y11, Y12
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPD Y6, Y12, Y12
+	VMULPD Y11, Y12, Y12
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD       Y2, Y12, Y12
-	VMOVAPD      Y13, Y3
-	VFNMADD213PD Y7, Y12, Y3
+	VMULPD       Y10, Y12, Y12
+	VMOVAPD      Y13, Y2
+	VFNMADD213PD Y7, Y12, Y2
 	TESTQ        $0x00000002, 152(AX)
-	JNZ          clipDetachedTail
-	VMULPD       Y8, Y6, Y14
+	JNZ          ClipTailDetached
+	VMULPD       Y3, Y11, Y14
 	VBROADCASTSD oneF64<>+0(SB), Y15
 	VDIVPD       Y14, Y15, Y14
-	VMULPD       Y13, Y8, Y8
+	VMULPD       Y13, Y3, Y3
 	VBROADCASTSD 448(AX), Y13
-	VMULPD       Y13, Y8, Y8
-	VSUBPD       Y8, Y6, Y8
-	VMULPD       Y14, Y8, Y8
-	JMP          clipScaledTail
+	VMULPD       Y13, Y3, Y3
+	VSUBPD       Y3, Y11, Y3
+	VMULPD       Y14, Y3, Y3
+	JMP          ClipTailScaled
 
-clipDetachedTail:
+ClipTailDetached:
 	VBROADCASTSD oneF64<>+0(SB), Y13
-	VDIVPD       Y8, Y13, Y8
+	VDIVPD       Y3, Y13, Y3
 
-clipScaledTail:
-	VMULPD Y9, Y8, Y8
-	VMULPD Y5, Y8, Y8
-	VMULPD Y12, Y8, Y8
-	VCMPPD $0x16, Y7, Y6, Y5
-	VANDPD Y5, Y8, Y8
+ClipTailScaled:
+	VMULPD Y9, Y3, Y3
+	VMULPD Y5, Y3, Y3
+	VMULPD Y12, Y3, Y3
+	VCMPPD $0x16, Y7, Y11, Y5
+	VANDPD Y5, Y3, Y3
 
 negDoneTail:
-	VCMPPD     $0x04, Y7, Y2, Y2
-	VANDPD     Y2, Y3, Y3
-	VANDPD     Y2, Y8, Y8
-	VADDPD     Y3, Y10, Y10
-	VADDPD     Y8, Y11, Y11
+	VCMPPD $0x04, Y7, Y10, Y5
+	VANDPD Y5, Y2, Y2
+	VANDPD Y5, Y3, Y3
+	VADDPD Y2, Y6, Y6
+	VADDPD Y3, Y8, Y8
+
+termsTail:
 	VMASKMOVPD (BX), Y4, Y2
-	VMULPD     Y2, Y10, Y10
-	VMULPD     Y2, Y11, Y11
+	VMULPD     Y2, Y6, Y6
+	VMULPD     Y2, Y8, Y8
 	VMASKMOVPD (DI), Y4, Y2
-	VMULPD     Y2, Y11, Y11
-	VMASKMOVPD Y11, Y4, (R9)
-	VMASKMOVPD Y10, Y4, (R10)
+	VMULPD     Y2, Y8, Y8
+	VMASKMOVPD Y8, Y4, (R9)
+	VMASKMOVPD Y6, Y4, (R10)
 	VMASKMOVPD (R8), Y4, Y2
-	VMULPD     Y2, Y10, Y10
-	VANDPD     Y4, Y10, Y10
-	VADDPD     Y10, Y0, Y0
+	VMULPD     Y2, Y6, Y6
+	VANDPD     Y4, Y6, Y6
+	VADDPD     Y6, Y0, Y0
 
 done:
 	VADDPD       Y1, Y0, Y0

@@ -357,10 +357,15 @@ func testElementKernels[F float32 | float64](t *testing.T, rel, abs float64) {
 					}
 				}
 				tt := make([]F, n)
+				sparse := variant&2 != 0 // multi-hot targets, mostly 0: whole vectors of 0 take a path of their own
 				for i := range tt {
-					tt[i] = F(rng.IntN(2))
-					if rng.IntN(3) == 0 {
+					switch {
+					case sparse:
+						tt[i] = F(b2f(rng.IntN(40) == 0))
+					case rng.IntN(3) == 0:
 						tt[i] = F(rng.Float64())
+					default:
+						tt[i] = F(rng.IntN(2))
 					}
 				}
 				e := Elements[F]{X: x, T: tt, WS: 0.5, QS: 2, GS: 0.125}
@@ -771,4 +776,11 @@ func testMaxDot[F float32 | float64](t *testing.T) {
 			}
 		}
 	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
 }

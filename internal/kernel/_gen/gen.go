@@ -1483,23 +1483,80 @@ func (r *elemRegs) power(base VecVirtual, n Mem, label string) VecVirtual {
 // (detached: without the second term) where p_m > 0, else 0.
 func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t := r.t
-	sx, smx, sp, pos := bceParts(r)
+	sx, smx, e, pos := sigmas(r)
 	suffix := "Full"
 	if r.k != nil {
 		suffix = "Tail"
 	}
 	zero := r.constant("zero")
+	mode := Mem{Base: r.args, Disp: t.argMode()}
+	gamma := Mem{Base: r.args, Disp: t.argGamma()}
+	loss, grad = t.vec(), t.vec()
+	omt := t.vec()
+	t.sub(r.tg, r.constant("one"), omt) // 1 − t
+
+	// clipNegative is the negative term for m > 0 into ln and gn, where
+	// p_m > 0 (0 elsewhere); label names its branches.
+	clipNegative := func(label string, ln, gn VecVirtual) {
+		m := r.constant("a1")
+		pm, u := t.vec(), t.vec()
+		t.sub(m, sx, pm)
+		t.max(pm, zero, pm) // max(p − m, 0), NaN kept
+		t.add(m, smx, u)
+		t.pick(VMINPS, VMINPD)(u, r.constant("one"), u) // min(σ(−x) + m, 1), NaN kept
+		logU := r.log(u)
+		of := r.power(pm, gamma, "pow"+label)
+		t.mul(omt, of, of)
+		t.mova(logU, ln)
+		t.fnmadd213(zero, of, ln) // −(1−t)·p_m^γ−·log u
+		TESTQ(U32(modeDetach), mode)
+		JNZ(LabelRef(label + "Detached"))
+		// 1/u − γ−·log u/p_m = (p_m − γ−·log u·u)/(u·p_m): one reciprocal
+		d, num := t.vec(), t.vec()
+		t.mul(u, pm, d)
+		r.reciprocal(d, d) // where p_m is 0 the lane is masked below
+		t.mul(logU, u, num)
+		t.mul(r.constant("gamma"), num, num)
+		t.sub(num, pm, num)
+		t.mul(d, num, gn)
+		JMP(LabelRef(label + "Scaled"))
+		Label(label + "Detached")
+		r.reciprocal(u, gn) // 1/u (reciprocal's Newton step holds for any normal u)
+		Label(label + "Scaled")
+		t.mul(sx, gn, gn)
+		t.mul(smx, gn, gn)
+		t.mul(of, gn, gn)
+		nz := t.maskReg()
+		t.cmp(U8(cmpNLE), zero, pm, nz) // p_m > 0, or NaN
+		t.movaZ(gn, nz, gn)
+	}
+
+	// With m > 0 and every t of the vector 0 (the common case of sparse
+	// multi-hot targets) only the negative term is present, and it needs no
+	// softplus: the values are those of the whole computation below, where
+	// the positive term is masked to 0 and added.
+	TESTQ(U32(modeClip), mode)
+	JZ(LabelRef("full" + suffix))
+	r.anyNonzero(r.tg, "full"+suffix)
+	{
+		ln, gn := t.vec(), t.vec()
+		clipNegative("ClipOnly"+suffix, ln, gn)
+		t.add(zero, ln, loss)
+		t.add(zero, gn, grad)
+		JMP(LabelRef("terms" + suffix))
+	}
+
+	Label("full" + suffix)
+	sp := r.log1p(e, false) // softplus(−|x|)
 	xp, xn, spNeg, spPos := t.vec(), t.vec(), t.vec(), t.vec()
 	t.blend(r.x, zero, pos, xp) // x ≥ 0 ? x : 0
 	t.blend(zero, r.x, pos, xn) // x ≥ 0 ? 0 : x
 	t.sub(xn, sp, spNeg)        // softplus(−x)
 	t.add(xp, sp, spPos)        // softplus(x)
-	mode := Mem{Base: r.args, Disp: t.argMode()}
 
 	// The positive term.
 	tf := r.power(smx, Mem{Base: r.args, Disp: t.argGamma2()}, "powPos"+suffix)
 	t.mul(r.tg, tf, tf) // t·σ(−x)^γ+
-	loss, grad = t.vec(), t.vec()
 	t.mul(tf, spNeg, loss)
 	t.mova(smx, grad)
 	TESTQ(U32(modeDetach), mode)
@@ -1516,9 +1573,6 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.movaZ(grad, present, grad)
 
 	// The negative term, into ln and gn, absent for t = 1.
-	omt := t.vec()
-	t.sub(r.tg, r.constant("one"), omt) // 1 − t
-	gamma := Mem{Base: r.args, Disp: t.argGamma()}
 	ln, gn := t.vec(), t.vec()
 	TESTQ(U32(modeClip), mode)
 	JNZ(LabelRef("clip" + suffix))
@@ -1537,39 +1591,7 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 		JMP(LabelRef("negDone" + suffix))
 	}
 	Label("clip" + suffix)
-	{ // m > 0
-		m := r.constant("a1")
-		pm, u := t.vec(), t.vec()
-		t.sub(m, sx, pm)
-		t.max(pm, zero, pm) // max(p − m, 0), NaN kept
-		t.add(m, smx, u)
-		t.pick(VMINPS, VMINPD)(u, r.constant("one"), u) // min(σ(−x) + m, 1), NaN kept
-		logU := r.log(u)
-		of := r.power(pm, gamma, "powClip"+suffix)
-		t.mul(omt, of, of)
-		t.mova(logU, ln)
-		t.fnmadd213(zero, of, ln) // −(1−t)·p_m^γ−·log u
-		TESTQ(U32(modeDetach), mode)
-		JNZ(LabelRef("clipDetached" + suffix))
-		// 1/u − γ−·log u/p_m = (p_m − γ−·log u·u)/(u·p_m): one reciprocal
-		d, num := t.vec(), t.vec()
-		t.mul(u, pm, d)
-		r.reciprocal(d, d) // where p_m is 0 the lane is masked below
-		t.mul(logU, u, num)
-		t.mul(r.constant("gamma"), num, num)
-		t.sub(num, pm, num)
-		t.mul(d, num, gn)
-		JMP(LabelRef("clipScaled" + suffix))
-		Label("clipDetached" + suffix)
-		r.reciprocal(u, gn) // 1/u (reciprocal's Newton step holds for any normal u)
-		Label("clipScaled" + suffix)
-		t.mul(sx, gn, gn)
-		t.mul(smx, gn, gn)
-		t.mul(of, gn, gn)
-		nz := t.maskReg()
-		t.cmp(U8(cmpNLE), zero, pm, nz) // p_m > 0, or NaN
-		t.movaZ(gn, nz, gn)
-	}
+	clipNegative("Clip"+suffix, ln, gn)
 	Label("negDone" + suffix)
 	absent := t.maskReg()
 	t.cmp(U8(cmpNEQ), zero, omt, absent) // 1 − t ≠ 0
@@ -1577,6 +1599,8 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.movaZ(gn, absent, gn)
 	t.add(ln, loss, loss)
 	t.add(gn, grad, grad)
+
+	Label("terms" + suffix)
 	w := r.operand(argW)
 	t.mul(w, loss, loss)
 	t.mul(w, grad, grad)
@@ -1587,22 +1611,42 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 // bceParts computes what both element kernels share: e = e^−|x|,
 // σ(x), σ(−x), softplus(−|x|) and the mask of x ≥ 0.
 func bceParts(r *elemRegs) (sx, smx, sp VecVirtual, pos Register) {
+	sx, smx, e, pos := sigmas(r)
+	return sx, smx, r.log1p(e, false), pos // softplus(−|x|) = log1p(e)
+}
+
+// sigmas is bceParts without softplus: σ(x), σ(−x), e = e^−|x| and the
+// mask of x ≥ 0.
+func sigmas(r *elemRegs) (sx, smx, e VecVirtual, pos Register) {
 	t := r.t
-	z, e := t.vec(), t.vec()
+	z := t.vec()
+	e = t.vec()
 	t.and(r.constant("absMask"), r.x, z)
 	t.sub(z, r.constant("zero"), z) // −|x|
 	t.exp(z, e, r.constant("expMin"))
 	d, big, small := t.vec(), t.vec(), t.vec()
 	t.add(r.constant("one"), e, d)
-	r.reciprocal(d, big)   // σ(|x|) = 1/(1+e)
-	t.mul(e, big, small)   // σ(−|x|)
-	sp = r.log1p(e, false) // softplus(−|x|)
+	r.reciprocal(d, big) // σ(|x|) = 1/(1+e)
+	t.mul(e, big, small) // σ(−|x|)
 	pos = t.maskReg()
 	t.cmp(U8(cmpGE), r.constant("zero"), r.x, pos)
 	sx, smx = t.vec(), t.vec()
 	t.blend(big, small, pos, sx)  // x ≥ 0 ? σ(|x|) : σ(−|x|)
 	t.blend(small, big, pos, smx) // x ≥ 0 ? σ(−|x|) : σ(|x|)
-	return sx, smx, sp, pos
+	return sx, smx, e, pos
+}
+
+// anyNonzero jumps to label when some lane of v is not 0 (or is NaN).
+func (r *elemRegs) anyNonzero(v VecVirtual, label string) {
+	t := r.t
+	k := t.maskReg()
+	t.cmp(U8(cmpNEQ), r.constant("zero"), v, k)
+	if t.avx2 {
+		VPTEST(k, k)
+	} else {
+		KORTESTW(k, k)
+	}
+	JNZ(LabelRef(label))
 }
 
 // sigmoidBody: l = w·[lw·sp + (x ≥ 0 ? (1−t)·x : −q·t·x)],
