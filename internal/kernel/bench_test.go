@@ -89,3 +89,51 @@ func BenchmarkExpShiftSumFar(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkElements times the element kernels on 65,536 float32 elements
+// (x, targets and gradient: 768 KiB, in L2), with the targets the
+// commands' benchmarks draw (dense: half 0/1, a third soft) and sparse
+// multi-hot ones (one in 40 is 1).
+func BenchmarkElements(b *testing.B) {
+	const n = 1 << 16
+	rng := rand.New(rand.NewPCG(5, 6))
+	x := make([]float32, n)
+	for i := range x {
+		x[i] = float32(8*rng.Float64() - 4)
+	}
+	targets := map[string][]float32{"dense": make([]float32, n), "sparse": make([]float32, n)}
+	for i := range n {
+		targets["dense"][i] = float32(rng.IntN(2))
+		if rng.IntN(3) == 0 {
+			targets["dense"][i] = float32(rng.Float64())
+		}
+		if rng.IntN(40) == 0 {
+			targets["sparse"][i] = 1
+		}
+	}
+	grad := make([]float32, n)
+	kernels := []struct {
+		name string
+		run  func(*Elements[float32]) float64
+	}{
+		{"sigmoid", Sigmoid[float32]},
+		{"sigmoid-focal", func(e *Elements[float32]) float64 { return SigmoidFocal(e, 0.25, 2) }},
+		{"asymmetric", func(e *Elements[float32]) float64 {
+			return Asymmetric(e, AsymmetricParams{GammaNeg: 4, Clip: 0.05})
+		}},
+		{"asymmetric-m0", func(e *Elements[float32]) float64 { return Asymmetric(e, AsymmetricParams{GammaNeg: 4}) }},
+		{"asymmetric-g1", func(e *Elements[float32]) float64 { return Asymmetric(e, AsymmetricParams{GammaNeg: 1, Clip: 0.05}) }},
+	}
+	for _, k := range kernels {
+		for _, kind := range []string{"dense", "sparse"} {
+			b.Run(k.name+"/"+kind, func(b *testing.B) {
+				e := Elements[float32]{X: x, T: targets[kind], Grad: grad, WS: 1, QS: 1, GS: 1}
+				b.SetBytes(3 * 4 * n)
+				for b.Loop() {
+					k.run(&e)
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/n, "ns/elem")
+			})
+		}
+	}
+}

@@ -2408,10 +2408,9 @@ powClipOnlyFullDone:
 	VMOVAPS      Z23, Z23
 	VFNMADD213PS Z3, Z24, Z23
 	VMULPS       Z23, Z24, Z23
-	VMULPS       Z22, Z18, Z18
-	VMULPS       Z0, Z18, Z18
-	VSUBPS       Z18, Z19, Z18
-	VMULPS       Z23, Z18, Z18
+	VMULPS       Z0, Z22, Z22
+	VFNMADD213PS Z19, Z18, Z22
+	VMULPS       Z23, Z22, Z18
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
@@ -2549,10 +2548,9 @@ powClipFullDone:
 	VMOVAPS      Z26, Z26
 	VFNMADD213PS Z3, Z27, Z26
 	VMULPS       Z26, Z27, Z26
-	VMULPS       Z25, Z19, Z19
-	VMULPS       Z0, Z19, Z19
-	VSUBPS       Z19, Z23, Z19
-	VMULPS       Z26, Z19, Z19
+	VMULPS       Z0, Z25, Z25
+	VFNMADD213PS Z23, Z19, Z25
+	VMULPS       Z26, Z25, Z19
 	JMP          ClipFullScaled
 
 ClipFullDetached:
@@ -2682,10 +2680,9 @@ powClipOnlyTailDone:
 	VMOVAPS      Z7, Z7
 	VFNMADD213PS Z3, Z8, Z7
 	VMULPS       Z7, Z8, Z7
-	VMULPS       Z9, Z6, Z3
-	VMULPS       Z0, Z3, Z3
-	VSUBPS       Z3, Z1, Z3
-	VMULPS       Z7, Z3, Z0
+	VMULPS       Z0, Z9, Z0
+	VFNMADD213PS Z1, Z6, Z0
+	VMULPS       Z7, Z0, Z0
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
@@ -2823,10 +2820,9 @@ powClipTailDone:
 	VMOVAPS      Z10, Z10
 	VFNMADD213PS Z3, Z14, Z10
 	VMULPS       Z10, Z14, Z10
-	VMULPS       Z11, Z6, Z3
-	VMULPS       Z0, Z3, Z3
-	VSUBPS       Z3, Z1, Z3
-	VMULPS       Z10, Z3, Z3
+	VMULPS       Z0, Z11, Z0
+	VFNMADD213PS Z1, Z6, Z0
+	VMULPS       Z10, Z0, Z3
 	JMP          ClipTailScaled
 
 ClipTailDetached:
@@ -5473,10 +5469,9 @@ powClipOnlyFullDone:
 	JNZ          ClipOnlyFullDetached
 	VMULPD       Z18, Z19, Z23
 	VDIVPD       Z23, Z2, Z23
-	VMULPD       Z22, Z18, Z18
-	VMULPD       Z0, Z18, Z18
-	VSUBPD       Z18, Z19, Z18
-	VMULPD       Z23, Z18, Z18
+	VMULPD       Z0, Z22, Z22
+	VFNMADD213PD Z19, Z18, Z22
+	VMULPD       Z23, Z22, Z18
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
@@ -5623,10 +5618,9 @@ powClipFullDone:
 	JNZ          ClipFullDetached
 	VMULPD       Z19, Z23, Z26
 	VDIVPD       Z26, Z2, Z26
-	VMULPD       Z25, Z19, Z19
-	VMULPD       Z0, Z19, Z19
-	VSUBPD       Z19, Z23, Z19
-	VMULPD       Z26, Z19, Z19
+	VMULPD       Z0, Z25, Z25
+	VFNMADD213PD Z23, Z19, Z25
+	VMULPD       Z26, Z25, Z19
 	JMP          ClipFullScaled
 
 ClipFullDetached:
@@ -5760,10 +5754,9 @@ powClipOnlyTailDone:
 	JNZ          ClipOnlyTailDetached
 	VMULPD       Z6, Z1, Z8
 	VDIVPD       Z8, Z2, Z8
-	VMULPD       Z3, Z6, Z2
-	VMULPD       Z0, Z2, Z2
-	VSUBPD       Z2, Z1, Z2
-	VMULPD       Z8, Z2, Z0
+	VMULPD       Z0, Z3, Z0
+	VFNMADD213PD Z1, Z6, Z0
+	VMULPD       Z8, Z0, Z0
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
@@ -5910,10 +5903,9 @@ powClipTailDone:
 	JNZ          ClipTailDetached
 	VMULPD       Z6, Z1, Z11
 	VDIVPD       Z11, Z2, Z11
-	VMULPD       Z8, Z6, Z2
-	VMULPD       Z0, Z2, Z2
-	VSUBPD       Z2, Z1, Z2
-	VMULPD       Z11, Z2, Z2
+	VMULPD       Z0, Z8, Z0
+	VFNMADD213PD Z1, Z6, Z0
+	VMULPD       Z11, Z0, Z2
 	JMP          ClipTailScaled
 
 ClipTailDetached:
@@ -7964,11 +7956,10 @@ powClipOnlyFullDone:
 	VMULPS       Y2, Y3, Y9
 	VBROADCASTSS one<>+0(SB), Y11
 	VDIVPS       Y9, Y11, Y9
-	VMULPS       Y10, Y2, Y2
-	VBROADCASTSS 440(AX), Y10
-	VMULPS       Y10, Y2, Y2
-	VSUBPS       Y2, Y3, Y2
-	VMULPS       Y9, Y2, Y2
+	VBROADCASTSS 440(AX), Y11
+	VMULPS       Y11, Y10, Y10
+	VFNMADD213PS Y3, Y2, Y10
+	VMULPS       Y9, Y10, Y2
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
@@ -8126,11 +8117,10 @@ powClipFullDone:
 	VMULPS       Y3, Y10, Y13
 	VBROADCASTSS one<>+0(SB), Y14
 	VDIVPS       Y13, Y14, Y13
-	VMULPS       Y12, Y3, Y3
-	VBROADCASTSS 440(AX), Y12
-	VMULPS       Y12, Y3, Y3
-	VSUBPS       Y3, Y10, Y3
-	VMULPS       Y13, Y3, Y3
+	VBROADCASTSS 440(AX), Y14
+	VMULPS       Y14, Y12, Y12
+	VFNMADD213PS Y10, Y3, Y12
+	VMULPS       Y13, Y12, Y3
 	JMP          ClipFullScaled
 
 ClipFullDetached:
@@ -8288,11 +8278,10 @@ powClipOnlyTailDone:
 	VMULPS       Y2, Y3, Y10
 	VBROADCASTSS one<>+0(SB), Y12
 	VDIVPS       Y10, Y12, Y10
-	VMULPS       Y11, Y2, Y2
-	VBROADCASTSS 440(AX), Y11
-	VMULPS       Y11, Y2, Y2
-	VSUBPS       Y2, Y3, Y2
-	VMULPS       Y10, Y2, Y2
+	VBROADCASTSS 440(AX), Y12
+	VMULPS       Y12, Y11, Y11
+	VFNMADD213PS Y3, Y2, Y11
+	VMULPS       Y10, Y11, Y2
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
@@ -8450,11 +8439,10 @@ powClipTailDone:
 	VMULPS       Y3, Y11, Y14
 	VBROADCASTSS one<>+0(SB), Y15
 	VDIVPS       Y14, Y15, Y14
-	VMULPS       Y13, Y3, Y3
-	VBROADCASTSS 440(AX), Y13
-	VMULPS       Y13, Y3, Y3
-	VSUBPS       Y3, Y11, Y3
-	VMULPS       Y14, Y3, Y3
+	VBROADCASTSS 440(AX), Y15
+	VMULPS       Y15, Y13, Y13
+	VFNMADD213PS Y11, Y3, Y13
+	VMULPS       Y14, Y13, Y3
 	JMP          ClipTailScaled
 
 ClipTailDetached:
@@ -10800,11 +10788,10 @@ powClipOnlyFullDone:
 	VMULPD       Y2, Y3, Y9
 	VBROADCASTSD oneF64<>+0(SB), Y11
 	VDIVPD       Y9, Y11, Y9
-	VMULPD       Y10, Y2, Y2
-	VBROADCASTSD 448(AX), Y10
-	VMULPD       Y10, Y2, Y2
-	VSUBPD       Y2, Y3, Y2
-	VMULPD       Y9, Y2, Y2
+	VBROADCASTSD 448(AX), Y11
+	VMULPD       Y11, Y10, Y10
+	VFNMADD213PD Y3, Y2, Y10
+	VMULPD       Y9, Y10, Y2
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
@@ -11001,11 +10988,10 @@ powClipFullDone:
 	VMULPD       Y3, Y10, Y13
 	VBROADCASTSD oneF64<>+0(SB), Y14
 	VDIVPD       Y13, Y14, Y13
-	VMULPD       Y12, Y3, Y3
-	VBROADCASTSD 448(AX), Y12
-	VMULPD       Y12, Y3, Y3
-	VSUBPD       Y3, Y10, Y3
-	VMULPD       Y13, Y3, Y3
+	VBROADCASTSD 448(AX), Y14
+	VMULPD       Y14, Y12, Y12
+	VFNMADD213PD Y10, Y3, Y12
+	VMULPD       Y13, Y12, Y3
 	JMP          ClipFullScaled
 
 ClipFullDetached:
@@ -11196,11 +11182,10 @@ powClipOnlyTailDone:
 	VMULPD       Y2, Y3, Y10
 	VBROADCASTSD oneF64<>+0(SB), Y12
 	VDIVPD       Y10, Y12, Y10
-	VMULPD       Y11, Y2, Y2
-	VBROADCASTSD 448(AX), Y11
-	VMULPD       Y11, Y2, Y2
-	VSUBPD       Y2, Y3, Y2
-	VMULPD       Y10, Y2, Y2
+	VBROADCASTSD 448(AX), Y12
+	VMULPD       Y12, Y11, Y11
+	VFNMADD213PD Y3, Y2, Y11
+	VMULPD       Y10, Y11, Y2
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
@@ -11397,11 +11382,10 @@ powClipTailDone:
 	VMULPD       Y3, Y11, Y14
 	VBROADCASTSD oneF64<>+0(SB), Y15
 	VDIVPD       Y14, Y15, Y14
-	VMULPD       Y13, Y3, Y3
-	VBROADCASTSD 448(AX), Y13
-	VMULPD       Y13, Y3, Y3
-	VSUBPD       Y3, Y11, Y3
-	VMULPD       Y14, Y3, Y3
+	VBROADCASTSD 448(AX), Y15
+	VMULPD       Y15, Y13, Y13
+	VFNMADD213PD Y11, Y3, Y13
+	VMULPD       Y14, Y13, Y3
 	JMP          ClipTailScaled
 
 ClipTailDetached:

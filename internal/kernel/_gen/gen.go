@@ -1515,9 +1515,8 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 		d, num := t.vec(), t.vec()
 		t.mul(u, pm, d)
 		r.reciprocal(d, d) // where p_m is 0 the lane is masked below
-		t.mul(logU, u, num)
-		t.mul(r.constant("gamma"), num, num)
-		t.sub(num, pm, num)
+		t.mul(r.constant("gamma"), logU, num)
+		t.fnmadd213(pm, u, num) // p_m − γ−·log u·u
 		t.mul(d, num, gn)
 		JMP(LabelRef(label + "Scaled"))
 		Label(label + "Detached")
