@@ -40,9 +40,11 @@ func newElementJob[T Float](c *call[T, int], w, q []T) *elementJob[T] {
 	job := parallel.Get[elementJob[T]]()
 	*job = elementJob[T]{l: c.dims, x: c.logits, t: c.targets, grad: c.out.Grad, losses: c.out.Losses, w: w, q: q, red: c.red,
 		// With sample weights on (N, C, d1…dk), runs of one (n, c) take the sample
-		// weights of their consecutive positions as W; on (N, C) one stream
-		// with a W of them filled row by row costs less than a call a row.
-		weighted: w != nil || q != nil || c.sample != nil && c.inner > 1}
+		// weights of their consecutive positions as W; on (N, C) a row of at
+		// least sampleRowCall classes is a call of its own, its sample weight
+		// the scalar weight, and shorter rows are one stream with a W of them
+		// filled row by row, which costs less than a call a row.
+		weighted: w != nil || q != nil || c.sample != nil && (c.inner > 1 || c.c >= sampleRowCall)}
 	switch {
 	case !job.weighted:
 		job.run = 1
@@ -54,6 +56,11 @@ func newElementJob[T Float](c *call[T, int], w, q []T) *elementJob[T] {
 	job.b = newBlocking(c.elements/max(job.run, 1), job.run)
 	return job
 }
+
+// sampleRowCall is the least number of classes for which an (N, C) row
+// with a sample weight is a kernel call of its own: a call costs about as
+// much as filling a row of weights for 100 classes.
+const sampleRowCall = 128
 
 // run runs the job on the workers and returns its value.
 func (j *elementJob[T]) runOn(workers int) T {
@@ -115,10 +122,12 @@ func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, 
 		e.Losses = losses[from:to]
 	}
 	if red.sample != nil {
-		inner := red.d.inner
+		inner, c := red.d.inner, red.d.c
 		switch {
+		case inner == 1 && w == nil && from/c == (to-1)/c: // within one row: one position, its weight a scalar
+			e.WS = ws * red.sample[from/c]
 		case inner > 1 && w == nil && ws == 1 && to-from <= inner-from%inner: // consecutive positions
-			n, s := from/(red.d.c*inner), from%inner
+			n, s := from/(c*inner), from%inner
 			e.W = red.sample[n*inner+s : n*inner+s+(to-from)]
 		default:
 			e.W = sampleWeighted(buf.grow(to-from), red, from, w, ws)
