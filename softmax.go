@@ -196,8 +196,8 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 	classes := job.l.c
 	var ys [kernel.SoftmaxRowsBatch]int64
 	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
-	var ls, nl, pys [kernel.SoftmaxRowsBatch]float64            // Poly-1's l, −l and p_y
-	stream := j.poly == 0 && streams[T](len(job.grad), classes) // Poly-1 reads the row back
+	var nl, pys [kernel.SoftmaxRowsBatch]float64                // Poly-1's −l and p_y
+	stream := j.poly == 0 && streams[T](len(job.grad), classes) // the streaming kernel takes no Poly-1 factor
 	sum := 0.0
 	for from := lo; from < hi; from += len(ys) {
 		to := min(from+len(ys), hi)
@@ -223,7 +223,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 				li = ms[r] + math.Log(ss[r]) - float64(job.x[p*classes+int(ys[r])])
 			}
 			if j.poly != 0 { // finished below
-				ls[r] = li
+				nl[r] = -li
 				continue
 			}
 			if ys[r] >= 0 {
@@ -235,14 +235,11 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 			continue
 		}
 		// Poly-1: the kernel scaled the gradient by 1 + ε·p_y; l + ε·(1 − p_y).
-		for r := range rows {
-			nl[r] = -ls[r]
-		}
 		targetProbs(pys[:rows], nl[:rows]) // as the general path (and a value-only call) computes them
 		for r := range rows {
 			p, li := from+r, 0.0
 			if ys[r] >= 0 {
-				li = ls[r] + j.poly*(1-pys[r])
+				li = -nl[r] + j.poly*(1-pys[r])
 				sum += job.red.add(p, li)
 			}
 			job.store(p, li)
