@@ -138,3 +138,129 @@ func TestMultiDigitErrors(t *testing.T) {
 		t.Errorf("nil training split: %v", err)
 	}
 }
+
+func TestLongTail(t *testing.T) {
+	freq, err := LongTail(10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := 0.0
+	for k, f := range freq {
+		sum += f
+		if k > 0 && !(f < freq[k-1]) {
+			t.Errorf("class %d (%v) is not rarer than class %d (%v)", k, f, k-1, freq[k-1])
+		}
+	}
+	if math.Abs(sum-1) > 1e-15 {
+		t.Errorf("frequencies sum to %v", sum)
+	}
+	if r := freq[0] / freq[9]; math.Abs(r-100) > 1e-9 {
+		t.Errorf("head/tail = %v, want 100", r)
+	}
+	if r := freq[1] / freq[0]; math.Abs(r-math.Pow(100, -1.0/9)) > 1e-15 {
+		t.Errorf("ratio of neighbours %v, want 100^(-1/9)", r)
+	}
+	uniform, err := LongTail(4, 1)
+	if err != nil || uniform[0] != 0.25 || uniform[3] != 0.25 {
+		t.Errorf("ratio 1: %v, %v", uniform, err)
+	}
+	for _, c := range []struct {
+		classes int
+		ratio   float64
+	}{{1, 100}, {10, 0.5}, {10, math.Inf(1)}, {10, math.NaN()}} {
+		if _, err := LongTail(c.classes, c.ratio); !errors.Is(err, ErrData) {
+			t.Errorf("%+v: %v, want ErrData", c, err)
+		}
+	}
+}
+
+// TestLongTailDraw checks, over 20,000 images (about 50,000 cells), that
+// the training split's cell digits follow LongTail's frequencies, that the
+// validation and test splits keep the source's, and that a seed gives the
+// same images every time.
+func TestLongTailDraw(t *testing.T) {
+	train, test := tagged(2000), tagged(500)
+	freq, err := LongTail(10, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 20000
+	tr, val, te, err := MultiDigitSplitsOf(train, test, n, 2000, 500, 5, freq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cells [10]int
+	total := 0
+	for i := range tr.N {
+		for _, k := range sources(t, tr, i) {
+			if k >= 0 {
+				if k >= 1800 {
+					t.Fatalf("training image %d uses held-out source %d", i, k)
+				}
+				cells[k%10]++
+				total++
+			}
+		}
+	}
+	for k, f := range freq {
+		got := float64(cells[k]) / float64(total)
+		// Four binomial standard deviations.
+		if sd := math.Sqrt(f * (1 - f) / float64(total)); math.Abs(got-f) > 4*sd {
+			t.Errorf("digit %d: share %.5f of %d cells, want %.5f ± %.5f", k, got, total, f, 4*sd)
+		}
+	}
+	for _, s := range []*MultiSet{val, te} {
+		var digits [10]int
+		all := 0
+		for i := range s.N {
+			for _, k := range sources(t, s, i) {
+				if k >= 0 {
+					digits[k%10]++
+					all++
+				}
+			}
+		}
+		for k, d := range digits { // tagged's classes are uniform
+			if got := float64(d) / float64(all); math.Abs(got-0.1) > 4*math.Sqrt(0.09/float64(all)) {
+				t.Errorf("balanced split: digit %d has share %.4f", k, got)
+			}
+		}
+	}
+	again, _, _, err := MultiDigitSplitsOf(train, test, n, 2000, 500, 5, freq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tr.Images, again.Images) || !slices.Equal(tr.Targets, again.Targets) {
+		t.Error("the same seed drew other long-tail images")
+	}
+	other, _, _, err := MultiDigitSplitsOf(train, test, n, 2000, 500, 6, freq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Equal(tr.Images, other.Images) {
+		t.Error("seeds 5 and 6 drew the same images")
+	}
+	balanced, _, _, err := MultiDigitSplits(train, test, 50, 10, 10, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	viaNil, _, _, err := MultiDigitSplitsOf(train, test, 50, 10, 10, 5, nil)
+	if err != nil || !slices.Equal(balanced.Images, viaNil.Images) {
+		t.Errorf("MultiDigitSplitsOf with no frequencies is not MultiDigitSplits (%v)", err)
+	}
+	if _, _, _, err := MultiDigitSplitsOf(train, test, 5, 5, 5, 1, freq[:9]); !errors.Is(err, ErrData) {
+		t.Errorf("9 frequencies for 10 classes: %v", err)
+	}
+	for _, bad := range [][]float64{{-0.1, 1, 0, 0, 0, 0, 0, 0, 0, 0}, {math.NaN(), 1, 0, 0, 0, 0, 0, 0, 0, 0}, make([]float64, 10)} {
+		if _, _, _, err := MultiDigitSplitsOf(train, test, 5, 5, 5, 1, bad); !errors.Is(err, ErrData) {
+			t.Errorf("frequencies %v: %v", bad, err)
+		}
+	}
+	one := tagged(2000)
+	for k := range one.Labels {
+		one.Labels[k] = 0
+	}
+	if _, _, _, err := MultiDigitSplitsOf(one, test, 5, 5, 5, 1, freq); !errors.Is(err, ErrData) {
+		t.Errorf("a class with frequency but no image: %v", err)
+	}
+}
