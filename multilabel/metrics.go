@@ -150,22 +150,38 @@ func column(v []float64, n, c, class int) []float64 {
 // with no positive sample have no average precision and are left out of
 // the mean; with none at all the result is NaN.
 func MeanAveragePrecision(scores, labels []float64, n, c int) (float64, error) {
-	if err := check(scores, labels, n, c); err != nil {
+	ap, err := ClassAveragePrecision(scores, labels, n, c)
+	if err != nil {
 		return 0, err
 	}
 	sum, classes := 0.0, 0
-	for class := range c {
-		points, positives := curve(column(scores, n, c, class), column(labels, n, c, class))
-		if positives == 0 {
-			continue
+	for _, v := range ap {
+		if !math.IsNaN(v) {
+			sum += v
+			classes++
 		}
-		sum += averagePrecision(points)
-		classes++
 	}
 	if classes == 0 {
 		return math.NaN(), nil
 	}
 	return sum / float64(classes), nil
+}
+
+// ClassAveragePrecision is each class's average precision, as
+// MeanAveragePrecision averages them: NaN for a class with no positive.
+func ClassAveragePrecision(scores, labels []float64, n, c int) ([]float64, error) {
+	if err := check(scores, labels, n, c); err != nil {
+		return nil, err
+	}
+	ap := make([]float64, c)
+	for class := range c {
+		points, positives := curve(column(scores, n, c, class), column(labels, n, c, class))
+		ap[class] = math.NaN()
+		if positives > 0 {
+			ap[class] = averagePrecision(points)
+		}
+	}
+	return ap, nil
 }
 
 // counts are the micro-averaged outcomes of predicting score ≥ threshold.
@@ -275,4 +291,53 @@ func ExactSetAccuracy(scores, labels []float64, n, c int, threshold float64) (fl
 		}
 	}
 	return float64(exact) / float64(n), nil
+}
+
+// CountMetrics are the measures of the samples that hold exactly M labels.
+type CountMetrics struct {
+	M            int     `json:"m"`
+	Samples      int     `json:"samples"`
+	MAP          float64 `json:"map"`            // MeanAveragePrecision of those samples
+	PrecisionAtM float64 `json:"precision_at_m"` // PrecisionAtM of those samples
+	ExactSet     float64 `json:"exact_set_accuracy"`
+	MicroF1      float64 `json:"micro_f1"`
+}
+
+// ByLabelCount measures the samples of each label count M from 1 to maxM
+// apart (ExactSetAccuracy and MicroF1 at threshold), to show whether a
+// model does as well on images of four labels as on images of one. A
+// count with no sample has Samples 0 and NaN measures; samples with no
+// label or more than maxM are in no group. maxM must be at least 1.
+func ByLabelCount(scores, labels []float64, n, c int, threshold float64, maxM int) ([]CountMetrics, error) {
+	if err := check(scores, labels, n, c); err != nil {
+		return nil, err
+	}
+	if maxM < 1 {
+		return nil, fmt.Errorf("%w: label counts up to %d", ErrShape, maxM)
+	}
+	var groupScores, groupLabels = make([][]float64, maxM+1), make([][]float64, maxM+1)
+	for i := range n {
+		m := 0
+		for _, l := range labels[i*c : (i+1)*c] {
+			m += int(l)
+		}
+		if m >= 1 && m <= maxM {
+			groupScores[m] = append(groupScores[m], scores[i*c:(i+1)*c]...)
+			groupLabels[m] = append(groupLabels[m], labels[i*c:(i+1)*c]...)
+		}
+	}
+	out := make([]CountMetrics, maxM)
+	for m := 1; m <= maxM; m++ {
+		s, l, k := groupScores[m], groupLabels[m], len(groupScores[m])/c
+		g := CountMetrics{M: m, Samples: k, MAP: math.NaN(), PrecisionAtM: math.NaN(), ExactSet: math.NaN(), MicroF1: math.NaN()}
+		if k > 0 {
+			// The slices were checked above; these cannot fail.
+			g.MAP, _ = MeanAveragePrecision(s, l, k, c)
+			g.PrecisionAtM, _ = PrecisionAtM(s, l, k, c)
+			g.ExactSet, _ = ExactSetAccuracy(s, l, k, c, threshold)
+			g.MicroF1, _ = MicroF1(s, l, k, c, threshold)
+		}
+		out[m-1] = g
+	}
+	return out, nil
 }

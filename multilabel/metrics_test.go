@@ -168,3 +168,66 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+func TestClassAveragePrecision(t *testing.T) {
+	ap, err := ClassAveragePrecision(scores, labels, n, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	near(t, "AP of class 0", ap[0], 5.0/6)
+	near(t, "AP of class 1", ap[1], 7.0/12)
+	if !math.IsNaN(ap[2]) {
+		t.Errorf("AP of a class with no positive = %v, want NaN", ap[2])
+	}
+}
+
+// TestByLabelCount is worked by hand: at threshold 0.5,
+//
+//	M = 1: sample 0 (top class right, predicts {0}, exact), sample 1 (top
+//	       class 0 wrong, predicts {0, 1}): P@M ½, exact ½, TP 2 FP 1 → F1
+//	       ⅘; AP 1 for classes 0 and 1 → mAP 1;
+//	M = 2: sample 2 (top two right, exact), sample 3 (top two {0, 1}, one
+//	       right; predicts {0, 1}): P@M ¾, exact ½, TP 3 FP 1 FN 1 → F1 ¾;
+//	       class 1 ranks sample 3 (.75, negative) above sample 2 (.7) → AP
+//	       ½, classes 0 and 2 AP 1 → mAP ⅚;
+//	M = 3: no sample; sample 4 has no label and is in no group.
+func TestByLabelCount(t *testing.T) {
+	s := []float64{
+		.9, .2, .1,
+		.6, .5, .1,
+		.8, .7, .3,
+		.9, .75, .4,
+		.3, .2, .1,
+	}
+	l := []float64{
+		1, 0, 0,
+		0, 1, 0,
+		1, 1, 0,
+		1, 0, 1,
+		0, 0, 0,
+	}
+	got, err := ByLabelCount(s, l, 5, 3, 0.5, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].M != 1 || got[0].Samples != 2 || got[1].Samples != 2 || got[2].Samples != 0 || got[2].M != 3 {
+		t.Fatalf("groups %+v", got)
+	}
+	near(t, "M=1 P@M", got[0].PrecisionAtM, 0.5)
+	near(t, "M=1 exact", got[0].ExactSet, 0.5)
+	near(t, "M=1 F1", got[0].MicroF1, 0.8)
+	near(t, "M=1 mAP", got[0].MAP, 1)
+	near(t, "M=2 P@M", got[1].PrecisionAtM, 0.75)
+	near(t, "M=2 exact", got[1].ExactSet, 0.5)
+	near(t, "M=2 F1", got[1].MicroF1, 0.75)
+	near(t, "M=2 mAP", got[1].MAP, 5.0/6)
+	if !math.IsNaN(got[2].MAP) || !math.IsNaN(got[2].PrecisionAtM) {
+		t.Errorf("an empty group measured %+v", got[2])
+	}
+	if _, err := ByLabelCount(s, l, 5, 3, 0.5, 0); !errors.Is(err, ErrShape) {
+		t.Errorf("maxM 0: %v", err)
+	}
+	if _, err := ByLabelCount(s, l[:3], 5, 3, 0.5, 3); !errors.Is(err, ErrShape) {
+		t.Errorf("short labels: %v", err)
+	}
+}
