@@ -28,6 +28,7 @@ import (
 	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	vgdraw "gonum.org/v1/plot/vg/draw"
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/outfile"
@@ -37,6 +38,9 @@ import (
 type Series struct {
 	Name string
 	X, Y []float64
+	// Err, if not nil, holds for each point the half length of an error
+	// bar drawn from Y − Err to Y + Err.
+	Err []float64
 }
 
 // Figure is one picture.
@@ -44,9 +48,12 @@ type Figure struct {
 	Name                  string // the file name without extension
 	Title, XLabel, YLabel string
 	Series                []Series
-	Bars                  bool    // grouped bars instead of lines
-	YMax                  float64 // the top of the y axis; 0: from the data
-	YZero                 bool    // the y axis holds 0, its ends snapped as ZeroAxis says
+	Bars                  bool     // grouped bars instead of lines
+	Categories            []string // with Bars, the name of each group of bars
+	Points                bool     // a marker at each point of a line
+	LogX                  bool     // a logarithmic x axis, ticks at 1, 2 and 5 × 10^k
+	YMin, YMax            float64  // the ends of the y axis; 0: from the data
+	YZero                 bool     // the y axis holds 0, its ends snapped as ZeroAxis says
 	// The legend goes top right unless these move it, away from the curves.
 	LegendLeft, LegendBottom bool
 }
@@ -143,10 +150,10 @@ func CrossEntropy() (loss, grad Figure, err error) {
 	sigName := "sigmoid CE, target 1"
 	loss = Figure{Name: "cross-entropy-loss", Title: "loss against the positive class's logit",
 		XLabel: "logit z of the positive class", YLabel: "loss", YZero: true,
-		Series: []Series{{softName, z, softLoss}, {sigName, z, sigLoss}}}
+		Series: []Series{{softName, z, softLoss, nil}, {sigName, z, sigLoss, nil}}}
 	grad = Figure{Name: "cross-entropy-gradient", Title: "gradient with respect to that logit",
 		XLabel: "logit z of the positive class", YLabel: "∂loss/∂z", YZero: true, LegendLeft: true, // top left is empty; short names keep it there
-		Series: []Series{{fmt.Sprintf("softmax, %d classes: p − 1", Classes), z, softGrad}, {"sigmoid: σ(z) − 1", z, sigGrad}}}
+		Series: []Series{{fmt.Sprintf("softmax, %d classes: p − 1", Classes), z, softGrad, nil}, {"sigmoid: σ(z) − 1", z, sigGrad, nil}}}
 	return loss, grad, nil
 }
 
@@ -163,6 +170,10 @@ func Activations() (Figure, error) {
 		return Figure{}, err
 	}
 	soft[0]++ // p − e_0 + e_0
+	categories := make([]string, c)
+	for i := range categories {
+		categories[i] = fmt.Sprintf("%d (score %g)", i, Scores[i])
+	}
 	sig := make([]float64, c)
 	if _, err := xent.SigmoidCrossEntropy([]int{1, c}, Scores, make([]float64, c),
 		xent.SigmoidOptions[float64]{Reduction: xent.Sum}, xent.Output[float64]{Grad: sig}); err != nil {
@@ -170,7 +181,8 @@ func Activations() (Figure, error) {
 	}
 	return Figure{Name: "activations", Title: fmt.Sprintf("softmax and sigmoid of the scores %v", Scores),
 		XLabel: "class", YLabel: "activation", YMax: 1.2, YZero: true, Bars: true, // room for the legend
-		Series: []Series{{"softmax (sums to 1)", classes, soft}, {"sigmoid (each in (0, 1))", classes, sig}}}, nil
+		Categories: categories,
+		Series:     []Series{{"softmax (sums to 1)", classes, soft, nil}, {"sigmoid (each in (0, 1))", classes, sig, nil}}}, nil
 }
 
 // Files returns the names Write writes for figs.
@@ -236,7 +248,7 @@ func draw(f Figure) (*plot.Plot, error) {
 	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
 	p.Add(plotter.NewGrid())
 	colors := palette.Rainbow(max(len(f.Series), 2), 0, 0.8, 0.8, 0.85, 1).Colors()
-	width := vg.Points(18)
+	width := vg.Points(min(18, 96/float64(max(len(f.Series), 1))))
 	for i, s := range f.Series {
 		if f.Bars {
 			bars, err := plotter.NewBarChart(plotter.Values(s.Y), width)
@@ -248,6 +260,13 @@ func draw(f Figure) (*plot.Plot, error) {
 			bars.Offset = width * vg.Length(2*i-len(f.Series)+1) / 2
 			p.Add(bars)
 			p.Legend.Add(s.Name, bars)
+			if s.Err != nil {
+				e, err := newErrorBars(s, nil, bars.Offset, colors[i])
+				if err != nil {
+					return nil, err
+				}
+				p.Add(e)
+			}
 			continue
 		}
 		xys := make(plotter.XYs, len(s.X))
@@ -261,28 +280,105 @@ func draw(f Figure) (*plot.Plot, error) {
 		line.Color = colors[i]
 		line.Width = vg.Points(1.5)
 		p.Add(line)
-		p.Legend.Add(s.Name, line)
+		if f.Points {
+			dots, err := plotter.NewScatter(xys)
+			if err != nil {
+				return nil, err
+			}
+			dots.Color, dots.Radius = colors[i], vg.Points(2.5)
+			dots.Shape = vgdraw.CircleGlyph{}
+			p.Add(dots)
+			p.Legend.Add(s.Name, line, dots)
+		} else {
+			p.Legend.Add(s.Name, line)
+		}
+		if s.Err != nil {
+			e, err := newErrorBars(s, s.X, 0, colors[i])
+			if err != nil {
+				return nil, err
+			}
+			p.Add(e)
+		}
 	}
 	if f.Bars {
-		names := make([]string, len(f.Series[0].Y))
-		for i := range names {
-			names[i] = fmt.Sprintf("%d (score %g)", i, Scores[i])
-		}
-		p.NominalX(names...)
+		p.NominalX(f.Categories...)
 		p.Add(plotter.NewFunction(func(float64) float64 { return 0 })) // the axis line
+	}
+	if f.LogX {
+		p.X.Scale = plot.LogScale{}
+		p.X.Tick.Marker = LogTicks{}
 	}
 	if f.YZero {
 		p.Y.Min, p.Y.Max = ZeroAxis(p.Y.Min, p.Y.Max)
 	}
-	if f.YMax > 0 {
+	if f.YMin != 0 {
+		p.Y.Min = f.YMin
+	}
+	if f.YMax != 0 {
 		p.Y.Max = f.YMax
 	}
 	p.Legend.Top, p.Legend.Left = !f.LegendBottom, f.LegendLeft
 	p.Legend.TextStyle.Color = color.Black
 	p.Y.Tick.Marker = RoundTicks{}
-	if !f.Bars {
+	if !f.Bars && !f.LogX {
 		p.X.Tick.Marker = RoundTicks{}
 	}
 	p.Add(LegendBackground(p))
 	return p, nil
+}
+
+// errorBars is a plotter of vertical error bars, each from Y − Err to
+// Y + Err with caps, at X shifted right by offset (a bar's offset in a
+// group of bars), drawn darker than the bars' colour so that they show on
+// them.
+type errorBars struct {
+	x, y, err []float64
+	offset    vg.Length
+	color     color.Color
+}
+
+// newErrorBars returns s's error bars at x (nil: at 0, 1, …, where bars stand).
+func newErrorBars(s Series, x []float64, offset vg.Length, c color.Color) (*errorBars, error) {
+	if len(s.Err) != len(s.Y) || (x != nil && len(x) != len(s.Y)) {
+		return nil, fmt.Errorf("series %q: %d error bars for %d values", s.Name, len(s.Err), len(s.Y))
+	}
+	if x == nil {
+		x = make([]float64, len(s.Y))
+		for k := range x {
+			x[k] = float64(k)
+		}
+	}
+	r, g, b, _ := c.RGBA()
+	dark := color.RGBA{uint8(r >> 9), uint8(g >> 9), uint8(b >> 9), 255} // half the brightness
+	return &errorBars{x: x, y: s.Y, err: s.Err, offset: offset, color: dark}, nil
+}
+
+// Plot draws the bars on c.
+func (e *errorBars) Plot(c vgdraw.Canvas, p *plot.Plot) {
+	trX, trY := p.Transforms(&c)
+	style := vgdraw.LineStyle{Color: e.color, Width: vg.Points(1.2)}
+	capHalf := vg.Points(3)
+	for k := range e.y {
+		if math.IsNaN(e.err[k]) || math.IsNaN(e.y[k]) {
+			continue
+		}
+		x := trX(e.x[k]) + e.offset
+		lo, hi := trY(e.y[k]-e.err[k]), trY(e.y[k]+e.err[k])
+		c.StrokeLine2(style, x, lo, x, hi)
+		c.StrokeLine2(style, x-capHalf, lo, x+capHalf, lo)
+		c.StrokeLine2(style, x-capHalf, hi, x+capHalf, hi)
+	}
+}
+
+// DataRange makes the axes hold the bars' ends.
+func (e *errorBars) DataRange() (xmin, xmax, ymin, ymax float64) {
+	xmin, xmax, ymin, ymax = math.Inf(1), math.Inf(-1), math.Inf(1), math.Inf(-1)
+	for k := range e.y {
+		if math.IsNaN(e.err[k]) || math.IsNaN(e.y[k]) {
+			continue
+		}
+		xmin, xmax = math.Min(xmin, e.x[k]), math.Max(xmax, e.x[k])
+		ymin, ymax = math.Min(ymin, e.y[k]-e.err[k]), math.Max(ymax, e.y[k]+e.err[k])
+	}
+	return xmin, xmax, ymin, ymax
 }

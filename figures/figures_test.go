@@ -180,3 +180,55 @@ func TestZeroAxis(t *testing.T) {
 		}
 	}
 }
+
+func TestLogTicks(t *testing.T) {
+	var labels []string
+	minor := 0
+	for _, tk := range (LogTicks{}).Ticks(0.008, 0.6) {
+		if tk.Label == "" {
+			minor++
+			continue
+		}
+		labels = append(labels, tk.Label)
+	}
+	if got, want := strings.Join(labels, " "), "0.01 0.02 0.05 0.1 0.2 0.5"; got != want {
+		t.Errorf("labels %q, want %q", got, want)
+	}
+	if minor != 11 { // 0.008, 0.009, 0.03, 0.04, 0.06–0.09, 0.3, 0.4, 0.6
+		t.Errorf("%d minor ticks, want 11", minor)
+	}
+	var narrow []string
+	for _, tk := range (LogTicks{}).Ticks(3, 9) {
+		narrow = append(narrow, tk.Label)
+	}
+	if got := strings.Join(narrow, " "); got != "3 4 5 6 7 8 9" {
+		t.Errorf("a narrow range is labelled %q, want every whole step", got)
+	}
+	if (LogTicks{}).Ticks(0, 1) != nil {
+		t.Error("a range from 0 has log ticks")
+	}
+}
+
+// TestErrorBars draws bars and lines with error bars, and refuses a
+// series whose error bars do not match its values.
+func TestErrorBars(t *testing.T) {
+	figs := []Figure{
+		{Name: "bars", Bars: true, Categories: []string{"a", "b"}, YZero: true,
+			Series: []Series{{Name: "one", Y: []float64{1, -0.5}, Err: []float64{0.2, 0.1}}, {Name: "two", Y: []float64{0.5, 0.7}, Err: []float64{0.1, math.NaN()}}}},
+		{Name: "lines", Points: true, LogX: true,
+			Series: []Series{{Name: "one", X: []float64{0.01, 0.1, 0.5}, Y: []float64{1, 2, 3}, Err: []float64{0.1, 0.2, 0.3}}}},
+	}
+	files, err := Render(figs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range Files(figs) {
+		if len(files[name]) == 0 {
+			t.Errorf("%s is empty", name)
+		}
+	}
+	figs[1].Series[0].Err = figs[1].Series[0].Err[:2]
+	if _, err := Render(figs[1:]); err == nil {
+		t.Error("2 error bars for 3 values: no error")
+	}
+}

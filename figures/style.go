@@ -44,6 +44,43 @@ func (RoundTicks) Ticks(lo, hi float64) []plot.Tick {
 	return ticks
 }
 
+// LogTicks marks a logarithmic axis at 1, 2 and 5 × 10^k in its range,
+// labelled, with unlabelled minor ticks at the other whole multiples of
+// 10^k; when the range holds fewer than two of those labels, the minor
+// ticks are labelled too. lo must be > 0.
+type LogTicks struct{}
+
+// Ticks returns the ticks of [lo, hi].
+func (LogTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi > lo) || math.IsInf(hi, 0) {
+		return nil
+	}
+	var ticks []plot.Tick
+	labelled := 0
+	for e := math.Floor(math.Log10(lo)); math.Pow(10, e) <= hi; e++ {
+		p := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * p
+			if v < lo*(1-1e-9) || v > hi*(1+1e-9) {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = formatTick(v, p)
+				labelled++
+			}
+			ticks = append(ticks, t)
+		}
+	}
+	if labelled < 2 {
+		for i := range ticks {
+			p := math.Pow(10, math.Floor(math.Log10(ticks[i].Value)+1e-9))
+			ticks[i].Label = formatTick(ticks[i].Value, p)
+		}
+	}
+	return ticks
+}
+
 // ZeroAxis returns the range of an axis drawn for the data range [lo, hi]:
 // it holds 0 (every figure here is a loss, a gradient or a probability,
 // for which 0 is the reference), and an end that lies within 5% of the
