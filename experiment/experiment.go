@@ -1,18 +1,26 @@
 // Package experiment answers the tutorial's multi-label question by
-// experiment: on multi-digit MNIST (data.MultiDigitSplits), the same
-// network (nn.Classifier on 56×56), from the same initial weights and in
-// the same batch order, is trained with each of
-//
-//   - multilabel-softmax: softmax cross-entropy with the 1/M factor,
-//   - sigmoid: binary cross-entropy per class,
-//   - sigmoid-focal: focal loss, α = 0.25, γ = 2,
-//
-// and measured on the test split: mean average precision over classes,
+// experiment, with statistics: on multi-digit MNIST
+// (data.MultiDigitSplitsOf), the same network (nn.Classifier on 56×56) is
+// trained with each of Methods from Config.Seeds seeds — for one seed,
+// the same images, initial weights and batch order for every method — and
+// measured on the test split: mean average precision over classes,
 // micro-F1 at the threshold that maximises it on the validation split,
-// precision@M and exact-set accuracy at that threshold. The scores ranked
-// and thresholded are the model's probabilities: softmax(x) for
-// multilabel-softmax (a class present among M gets about 1/M), σ(x) for
-// the sigmoid losses.
+// precision@M and exact-set accuracy at that threshold, each class's
+// average precision, and all of them by the number of labels M.
+//
+// Each metric is reported as its mean ± standard deviation over seeds, and
+// each method's paired difference from Baseline with a 95% interval by
+// Student's t over seeds (PairedDifference).
+//
+// With Config.LongTail the training images' digits are drawn with
+// frequencies that fall off geometrically from digit 0 to digit 9, digit 0
+// LongTailRatio times as frequent as digit 9 (data.LongTail); the
+// validation and test images stay balanced, so the average precision of
+// the head and the tail classes is measured on equal footing.
+//
+// The scores ranked and thresholded are the model's probabilities:
+// softmax(x) for multilabel-softmax (a class present among M gets about
+// 1/M), σ(x) for the sigmoid losses.
 package experiment
 
 import (
@@ -27,26 +35,111 @@ import (
 	"github.com/xent-go/xent/train"
 )
 
-// Losses are the losses compared, in the order of the table.
-var Losses = []xent.Loss{xent.MultiLabelSoftmax, xent.Sigmoid, xent.SigmoidFocal}
+// Method is one way of training the network: a loss and its options.
+type Method struct {
+	Name string    `json:"name"`
+	Loss xent.Loss `json:"loss"`
+	// Alpha and Gamma: sigmoid-focal.
+	Alpha *float64 `json:"alpha,omitempty"`
+	Gamma *float64 `json:"gamma,omitempty"`
+	// GammaPos, GammaNeg and Clip: asymmetric.
+	GammaPos *float64 `json:"gamma_pos,omitempty"`
+	GammaNeg *float64 `json:"gamma_neg,omitempty"`
+	Clip     *float64 `json:"clip,omitempty"`
+	// ClassBalanced is β of xent.ClassBalancedWeights, computed from the
+	// training split's number of images holding each class; 0 for none.
+	ClassBalanced float64 `json:"class_balanced_beta,omitempty"`
+}
+
+// Methods are the methods compared, in the order of the tables.
+var Methods = []Method{
+	{Name: "multilabel-softmax", Loss: xent.MultiLabelSoftmax},
+	{Name: "sigmoid", Loss: xent.Sigmoid},
+	{Name: "sigmoid-focal", Loss: xent.SigmoidFocal, Alpha: new(0.25), Gamma: new(2.0)},
+	{Name: "asymmetric", Loss: xent.Asymmetric, GammaPos: new(0.0), GammaNeg: new(4.0), Clip: new(0.05)},
+	{Name: "sigmoid-class-balanced", Loss: xent.Sigmoid, ClassBalanced: 0.999},
+}
+
+// Baseline is the method every other is compared with.
+const Baseline = "sigmoid"
+
+// LongTailRatio is how many times as frequent digit 0 is as digit 9 in
+// the long-tail training images.
+const LongTailRatio = 100
+
+// MaxLabels is the most labels an image has (four cells).
+const MaxLabels = 4
+
+// HeadTail is how many of the most and of the least frequent classes make
+// the head and the tail whose average precision a long-tail run reports:
+// digits 0–2 and 7–9.
+const HeadTail = 3
+
+// Settings describes m's options in words, for the report.
+func (m Method) Settings() string {
+	switch {
+	case m.Loss == xent.MultiLabelSoftmax:
+		return "softmax cross-entropy against the targets scaled by 1/M"
+	case m.Alpha != nil || m.Gamma != nil:
+		return fmt.Sprintf("focal loss, α = %g, γ = %g", deref(m.Alpha, xent.DefaultFocalAlpha), deref(m.Gamma, xent.DefaultFocalGamma))
+	case m.Loss == xent.Asymmetric:
+		return fmt.Sprintf("asymmetric loss, γ+ = %g, γ− = %g, m = %g", deref(m.GammaPos, xent.DefaultAsymmetricGammaPos),
+			deref(m.GammaNeg, xent.DefaultAsymmetricGammaNeg), deref(m.Clip, xent.DefaultAsymmetricClip))
+	case m.ClassBalanced > 0:
+		return fmt.Sprintf("binary cross-entropy with class-balanced weights, β = %g", m.ClassBalanced)
+	}
+	return "binary cross-entropy per class"
+}
+
+func deref(p *float64, def float64) float64 {
+	if p == nil {
+		return def
+	}
+	return *p
+}
+
+// lossConfig is m's xent configuration; counts are the training split's
+// images per class.
+func (m Method) lossConfig(counts []int64, workers int) (xent.Config[float32], error) {
+	cfg := xent.Config[float32]{Loss: m.Loss, Workers: workers, Alpha: m.Alpha, Gamma: m.Gamma,
+		GammaPos: m.GammaPos, GammaNeg: m.GammaNeg, Clip: m.Clip}
+	if m.ClassBalanced > 0 {
+		w, err := xent.ClassBalancedWeights(counts, m.ClassBalanced)
+		if err != nil {
+			return cfg, err
+		}
+		for _, v := range w {
+			cfg.Weight = append(cfg.Weight, float32(v))
+		}
+	}
+	return cfg, nil
+}
 
 // Config sizes a run.
 type Config struct {
-	Train, Validation, Test int // images of each split
-	Epochs, Batch           int
-	LR                      float64 // Adam
-	Seed                    uint64
-	Workers                 int
+	Train      int     `json:"train"` // images of each split
+	Validation int     `json:"validation"`
+	Test       int     `json:"test"`
+	Epochs     int     `json:"epochs"`
+	Batch      int     `json:"batch"`
+	LR         float64 `json:"learning_rate"` // Adam
+	Seed       uint64  `json:"first_seed"`    // the seeds are Seed, Seed+1, …, Seed+Seeds−1
+	Seeds      int     `json:"seeds"`
+	LongTail   bool    `json:"long_tail"`
+	Workers    int     `json:"workers"`
 }
 
-// Full is the configuration of the README's table.
+// MaxSeeds bounds Config.Seeds.
+const MaxSeeds = 100
+
+// Full is the configuration of the README's tables.
 func Full() Config {
-	return Config{Train: 30000, Validation: 5000, Test: 10000, Epochs: 3, Batch: 64, LR: 1e-3, Seed: 1, Workers: 2}
+	return Config{Train: 30000, Validation: 5000, Test: 10000, Epochs: 3, Batch: 64, LR: 1e-3, Seed: 1, Seeds: 3, Workers: 2}
 }
 
 // Quick is a run of a few minutes with the same design.
 func Quick() Config {
-	return Config{Train: 6000, Validation: 1000, Test: 2000, Epochs: 2, Batch: 64, LR: 1e-3, Seed: 1, Workers: 2}
+	return Config{Train: 6000, Validation: 1000, Test: 2000, Epochs: 2, Batch: 64, LR: 1e-3, Seed: 1, Seeds: 3, Workers: 2}
 }
 
 // Check reports the first field out of range.
@@ -58,72 +151,155 @@ func (c Config) Check() error {
 		return fmt.Errorf("experiment: %d epochs of batch %d: want at least 1 each", c.Epochs, c.Batch)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("experiment: learning rate %v", c.LR)
+	case c.Seeds < 1 || c.Seeds > MaxSeeds:
+		return fmt.Errorf("experiment: %d seeds: want 1 to %d", c.Seeds, MaxSeeds)
+	case c.Seed > math.MaxUint64-MaxSeeds:
+		return fmt.Errorf("experiment: first seed %d: want at most %d", c.Seed, uint64(math.MaxUint64-MaxSeeds))
 	case c.Workers < 1 || c.Workers > train.MaxWorkers:
 		return fmt.Errorf("experiment: %d workers: want 1 to %d", c.Workers, train.MaxWorkers)
 	}
 	return nil
 }
 
-// Epoch is one epoch of one loss.
+// Epoch is one epoch of one run.
 type Epoch struct {
 	Epoch         int     `json:"epoch"`
 	TrainLoss     float64 `json:"train_loss"`
 	ValidationMAP float64 `json:"validation_map"`
 }
 
-// Result is one loss's outcome.
-type Result struct {
-	Loss         xent.Loss `json:"loss"`
-	MAP          float64   `json:"map"`
-	MicroF1      float64   `json:"micro_f1"`
-	Threshold    float64   `json:"threshold"` // chosen on the validation split
-	PrecisionAtM float64   `json:"precision_at_m"`
-	ExactSet     float64   `json:"exact_set_accuracy"`
-	Seconds      float64   `json:"training_seconds"`
-	Epochs       []Epoch   `json:"epochs"`
+// Trial is one method trained from one seed, measured on the test split.
+type Trial struct {
+	Method       string  `json:"method"`
+	Seed         uint64  `json:"seed"`
+	MAP          float64 `json:"map"`
+	MicroF1      float64 `json:"micro_f1"`
+	Threshold    float64 `json:"threshold"` // chosen on the validation split
+	PrecisionAtM float64 `json:"precision_at_m"`
+	ExactSet     float64 `json:"exact_set_accuracy"`
+	// ClassAP is each class's average precision.
+	ClassAP []float64 `json:"class_ap"`
+	// ByM are the measures of the test images of each label count 1…MaxLabels.
+	ByM     []multilabel.CountMetrics `json:"by_label_count"`
+	Seconds float64                   `json:"training_seconds"`
+	Epochs  []Epoch                   `json:"epochs"`
 	// PR is the micro-averaged precision–recall curve on the test split.
 	PR []multilabel.PRPoint `json:"-"`
 }
 
-// Run builds the splits from MNIST's train and test sets and trains and
-// measures each of Losses; progress (if not nil) receives a line per epoch.
-func Run(cfg Config, train, test *data.Set, progress func(string)) ([]Result, error) {
+// Results are a whole experiment.
+type Results struct {
+	Config  Config   `json:"config"`
+	Methods []Method `json:"methods"`
+	// DigitFrequency is the share of filled training cells meant to hold
+	// each digit (data.LongTail's, or uniform); ClassShare the share of
+	// training images that hold each class, the mean over seeds.
+	DigitFrequency []float64 `json:"digit_frequency"`
+	ClassShare     []float64 `json:"training_class_share"`
+	// Trials[i][k] is Methods[i] from seed Config.Seed + k.
+	Trials [][]Trial `json:"trials"`
+}
+
+// Progress is what Run reports after each epoch.
+type Progress struct {
+	Seed             uint64
+	SeedIndex, Seeds int // the seed's place, 1…Seeds
+	Method           string
+	MethodIndex, Of  int // the method's place, 1…Of
+	Epoch, Epochs    int
+	TrainLoss, MAP   float64       // the epoch's mean training loss and validation mAP
+	Elapsed, Left    time.Duration // Left: for the whole experiment, from the mean epoch so far
+}
+
+// String is Progress as one line of a log.
+func (p Progress) String() string {
+	return fmt.Sprintf("seed %d (%d/%d), %s (%d/%d), epoch %d/%d: train loss %.4f, validation mAP %.4f; %s elapsed, about %s left",
+		p.Seed, p.SeedIndex, p.Seeds, p.Method, p.MethodIndex, p.Of, p.Epoch, p.Epochs,
+		p.TrainLoss, p.MAP, p.Elapsed.Round(time.Second), p.Left.Round(time.Second))
+}
+
+// Run builds each seed's splits from MNIST's train and test sets and
+// trains and measures each of Methods on them; progress (if not nil)
+// receives a report after each epoch, with the time left for the whole
+// experiment estimated from the epochs so far.
+func Run(cfg Config, trainSet, testSet *data.Set, progress func(Progress)) (*Results, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
-	tr, val, te, err := data.MultiDigitSplits(train, test, cfg.Train, cfg.Validation, cfg.Test, cfg.Seed)
-	if err != nil {
-		return nil, err
+	if trainSet == nil || testSet == nil {
+		return nil, fmt.Errorf("experiment: no source images")
 	}
-	var results []Result
-	for _, loss := range Losses {
-		r, err := runLoss(cfg, loss, tr, val, te, progress)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", loss, err)
+	classes := trainSet.Classes
+	freq := make([]float64, classes)
+	for k := range freq {
+		freq[k] = 1 / float64(classes)
+	}
+	var tail []float64
+	if cfg.LongTail {
+		var err error
+		if tail, err = data.LongTail(classes, LongTailRatio); err != nil {
+			return nil, err
 		}
-		results = append(results, r)
+		freq = tail
 	}
-	return results, nil
+	res := &Results{Config: cfg, Methods: Methods, DigitFrequency: freq, ClassShare: make([]float64, classes),
+		Trials: make([][]Trial, len(Methods))}
+	start, done, total := time.Now(), 0, cfg.Seeds*len(Methods)*cfg.Epochs
+	for k := range cfg.Seeds {
+		seed := cfg.Seed + uint64(k)
+		tr, val, te, err := data.MultiDigitSplitsOf(trainSet, testSet, cfg.Train, cfg.Validation, cfg.Test, seed, tail)
+		if err != nil {
+			return nil, err
+		}
+		counts := make([]int64, classes)
+		for i, t := range tr.Targets {
+			counts[i%classes] += int64(t)
+		}
+		for c, n := range counts {
+			res.ClassShare[c] += float64(n) / float64(tr.N) / float64(cfg.Seeds)
+		}
+		for i, m := range Methods {
+			report := func(epoch int, loss, valMAP float64) {
+				done++
+				if progress == nil {
+					return
+				}
+				elapsed := time.Since(start)
+				left := time.Duration(float64(elapsed) / float64(done) * float64(total-done))
+				progress(Progress{Seed: seed, SeedIndex: k + 1, Seeds: cfg.Seeds, Method: Methods[i].Name, MethodIndex: i + 1,
+					Of: len(Methods), Epoch: epoch, Epochs: cfg.Epochs, TrainLoss: loss, MAP: valMAP, Elapsed: elapsed, Left: left})
+			}
+			r, err := runMethod(cfg, m, seed, counts, tr, val, te, report)
+			if err != nil {
+				return nil, fmt.Errorf("%s, seed %d: %w", m.Name, seed, err)
+			}
+			res.Trials[i] = append(res.Trials[i], r)
+		}
+	}
+	return res, nil
 }
 
-func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress func(string)) (Result, error) {
+func runMethod(cfg Config, m Method, seed uint64, counts []int64, tr, val, te *data.MultiSet, report func(epoch int, loss, valMAP float64)) (Trial, error) {
 	in := nn.Shape{C: 1, H: tr.Height, W: tr.Width}
-	net, err := nn.Classifier[float32](in, tr.Classes, cfg.Seed, cfg.Workers)
+	net, err := nn.Classifier[float32](in, tr.Classes, seed, cfg.Workers)
 	if err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
 	opt := &nn.Adam[float32]{LR: cfg.LR}
-	lossCfg := xent.Config[float32]{Loss: loss, Workers: cfg.Workers}
+	lossCfg, err := m.lossConfig(counts, cfg.Workers)
+	if err != nil {
+		return Trial{}, err
+	}
 	size, c := in.Size(), tr.Classes
 	x := make([]float32, cfg.Batch*size)
 	targets := make([]float32, cfg.Batch*c)
 	grad := make([]float32, cfg.Batch*c)
-	res := Result{Loss: loss}
+	res := Trial{Method: m.Name, Seed: seed}
 	start := time.Now()
 	batches := (tr.N + cfg.Batch - 1) / cfg.Batch
 	var vs, vl []float64 // the validation scores after the latest epoch
 	for epoch := range cfg.Epochs {
-		order := data.Shuffle(tr.N, cfg.Seed, epoch)
+		order := data.Shuffle(tr.N, seed, epoch)
 		sum := 0.0
 		for b := range batches {
 			idx := order[b*cfg.Batch : min(tr.N, (b+1)*cfg.Batch)]
@@ -134,60 +310,63 @@ func runLoss(cfg Config, loss xent.Loss, tr, val, te *data.MultiSet, progress fu
 			}
 			logits, err := net.Forward(x[:n*size], n)
 			if err != nil {
-				return Result{}, err
+				return Trial{}, err
 			}
 			v, err := xent.Evaluate(lossCfg, []int{n, c}, logits, nil, targets[:n*c], xent.Output[float32]{Grad: grad[:n*c]})
 			if err != nil {
-				return Result{}, err
+				return Trial{}, err
 			}
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return Result{}, fmt.Errorf("epoch %d batch %d: the loss is %v", epoch+1, b+1, v)
+				return Trial{}, fmt.Errorf("epoch %d batch %d: the loss is %v", epoch+1, b+1, v)
 			}
 			sum += float64(v)
 			net.ZeroGrad()
 			if _, err := net.Backward(grad[:n*c]); err != nil {
-				return Result{}, err
+				return Trial{}, err
 			}
 			if err := opt.Step(net.Params()); err != nil {
-				return Result{}, err
+				return Trial{}, err
 			}
 		}
-		if vs, vl, err = Scores(net, loss, val, cfg.Batch); err != nil {
-			return Result{}, err
+		if vs, vl, err = Scores(net, m.Loss, val, cfg.Batch); err != nil {
+			return Trial{}, err
 		}
-		m, err := multilabel.MeanAveragePrecision(vs, vl, val.N, c)
+		vm, err := multilabel.MeanAveragePrecision(vs, vl, val.N, c)
 		if err != nil {
-			return Result{}, err
+			return Trial{}, err
 		}
-		res.Epochs = append(res.Epochs, Epoch{Epoch: epoch + 1, TrainLoss: sum / float64(batches), ValidationMAP: m})
-		if progress != nil {
-			progress(fmt.Sprintf("%s: epoch %d, train loss %.4f, validation mAP %.4f (%s)",
-				loss, epoch+1, sum/float64(batches), m, time.Since(start).Round(time.Second)))
-		}
+		res.Epochs = append(res.Epochs, Epoch{Epoch: epoch + 1, TrainLoss: sum / float64(batches), ValidationMAP: vm})
+		report(epoch+1, sum/float64(batches), vm)
 	}
 	res.Seconds = time.Since(start).Seconds()
 
 	if res.Threshold, _, err = multilabel.BestThreshold(vs, vl, val.N, c); err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
-	ts, tl, err := Scores(net, loss, te, cfg.Batch)
+	ts, tl, err := Scores(net, m.Loss, te, cfg.Batch)
 	if err != nil {
-		return Result{}, err
+		return Trial{}, err
+	}
+	if res.ClassAP, err = multilabel.ClassAveragePrecision(ts, tl, te.N, c); err != nil {
+		return Trial{}, err
 	}
 	if res.MAP, err = multilabel.MeanAveragePrecision(ts, tl, te.N, c); err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
 	if res.MicroF1, err = multilabel.MicroF1(ts, tl, te.N, c, res.Threshold); err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
 	if res.PrecisionAtM, err = multilabel.PrecisionAtM(ts, tl, te.N, c); err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
 	if res.ExactSet, err = multilabel.ExactSetAccuracy(ts, tl, te.N, c, res.Threshold); err != nil {
-		return Result{}, err
+		return Trial{}, err
+	}
+	if res.ByM, err = multilabel.ByLabelCount(ts, tl, te.N, c, res.Threshold, MaxLabels); err != nil {
+		return Trial{}, err
 	}
 	if res.PR, err = multilabel.MicroPRCurve(ts, tl, te.N, c); err != nil {
-		return Result{}, err
+		return Trial{}, err
 	}
 	return res, nil
 }

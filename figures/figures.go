@@ -52,10 +52,14 @@ type Figure struct {
 	Categories            []string // with Bars, the name of each group of bars
 	Points                bool     // a marker at each point of a line
 	LogX                  bool     // a logarithmic x axis, ticks at 1, 2 and 5 × 10^k
+	XWhole                bool     // x ticks at whole numbers only (epochs, counts)
 	YMin, YMax            float64  // the ends of the y axis; 0: from the data
 	YZero                 bool     // the y axis holds 0, its ends snapped as ZeroAxis says
 	// The legend goes top right unless these move it, away from the curves.
 	LegendLeft, LegendBottom bool
+	// LegendRoom extends the y axis on the legend's side (top or bottom) by
+	// the legend's height, so that it covers no data.
+	LegendRoom bool
 }
 
 // FocalGammas are the γ of Lin et al.'s figure 1.
@@ -248,7 +252,10 @@ func draw(f Figure) (*plot.Plot, error) {
 	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
 	p.Add(plotter.NewGrid())
 	colors := palette.Rainbow(max(len(f.Series), 2), 0, 0.8, 0.8, 0.85, 1).Colors()
-	width := vg.Points(min(18, 96/float64(max(len(f.Series), 1))))
+	width := vg.Points(min(18, 96/float64(max(len(f.Series), 1)))) // 18 points a bar; a lone series takes 48
+	if len(f.Series) == 1 {
+		width = vg.Points(48)
+	}
 	for i, s := range f.Series {
 		if f.Bars {
 			bars, err := plotter.NewBarChart(plotter.Values(s.Y), width)
@@ -259,7 +266,9 @@ func draw(f Figure) (*plot.Plot, error) {
 			bars.LineStyle.Width = 0
 			bars.Offset = width * vg.Length(2*i-len(f.Series)+1) / 2
 			p.Add(bars)
-			p.Legend.Add(s.Name, bars)
+			if s.Name != "" {
+				p.Legend.Add(s.Name, bars)
+			}
 			if s.Err != nil {
 				e, err := newErrorBars(s, nil, bars.Offset, colors[i])
 				if err != nil {
@@ -319,12 +328,33 @@ func draw(f Figure) (*plot.Plot, error) {
 	}
 	p.Legend.Top, p.Legend.Left = !f.LegendBottom, f.LegendLeft
 	p.Legend.TextStyle.Color = color.Black
+	if f.LegendRoom {
+		p.Y.Min, p.Y.Max = legendRoom(p, len(f.Series), f.LegendBottom)
+	}
 	p.Y.Tick.Marker = RoundTicks{}
 	if !f.Bars && !f.LogX {
-		p.X.Tick.Marker = RoundTicks{}
+		p.X.Tick.Marker = RoundTicks{Whole: f.XWhole}
 	}
 	p.Add(LegendBackground(p))
 	return p, nil
+}
+
+// legendRoom returns the y range that leaves room for a legend of n
+// entries above (or, bottom, below) the data: the legend's height as a
+// share of the data area (the figure is 4 inches tall, of which title and
+// x axis take about 0.8), plus a margin.
+func legendRoom(p *plot.Plot, n int, bottom bool) (lo, hi float64) {
+	lo, hi = p.Y.Min, p.Y.Max
+	entry := p.Legend.TextStyle.Height("M") + p.Legend.Padding
+	share := float64(entry)*float64(n)/float64(3.2*vg.Inch) + 0.04
+	if !(hi > lo) || share >= 0.8 {
+		return lo, hi
+	}
+	grown := (hi - lo) / (1 - share)
+	if bottom {
+		return hi - grown, hi
+	}
+	return lo, lo + grown
 }
 
 // errorBars is a plotter of vertical error bars, each from Y − Err to

@@ -181,6 +181,26 @@ func TestZeroAxis(t *testing.T) {
 	}
 }
 
+func TestRoundTicksWhole(t *testing.T) {
+	for _, c := range []struct {
+		lo, hi float64
+		want   string
+	}{{1, 2, "1 2"}, {1, 3, "1 2 3"}, {1, 20, "5 10 15 20"}} {
+		var labels []string
+		for _, tk := range (RoundTicks{Whole: true}).Ticks(c.lo, c.hi) {
+			if tk.Label == "" && c.hi-c.lo < 10 {
+				t.Errorf("[%v, %v]: a minor tick at %v", c.lo, c.hi, tk.Value)
+			}
+			if tk.Label != "" {
+				labels = append(labels, tk.Label)
+			}
+		}
+		if got := strings.Join(labels, " "); got != c.want {
+			t.Errorf("[%v, %v]: %q, want %q", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
 func TestLogTicks(t *testing.T) {
 	var labels []string
 	minor := 0

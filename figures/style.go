@@ -23,19 +23,26 @@ img { width: 32em; margin-right: 1em; }
 // power of ten, chosen for about five labelled ticks, every multiple of
 // it in the range (0 among them when the range holds it), with unlabelled
 // minor ticks between. gonum/plot's default ticker labels at values such
-// as 0.06, 0.1, 0.14 or −0.9, −0.5, −0.1.
-type RoundTicks struct{}
+// as 0.06, 0.1, 0.14 or −0.9, −0.5, −0.1. Whole keeps the step at 1 or
+// more, with no minor ticks below 1, for an axis of counts such as epochs.
+type RoundTicks struct{ Whole bool }
 
 // Ticks returns the ticks of [lo, hi].
-func (RoundTicks) Ticks(lo, hi float64) []plot.Tick {
+func (t RoundTicks) Ticks(lo, hi float64) []plot.Tick {
 	if !(hi > lo) || math.IsInf(lo, 0) || math.IsInf(hi, 0) {
 		return nil
 	}
 	step := roundStep((hi - lo) / 5)
+	if t.Whole {
+		step = math.Max(step, 1)
+	}
 	var ticks []plot.Tick
 	for k := math.Ceil(lo/step*2 - 1e-9); k <= math.Floor(hi/step*2+1e-9); k++ {
 		v := k * step / 2
 		if int64(k)%2 != 0 {
+			if t.Whole && step < 2 {
+				continue
+			}
 			ticks = append(ticks, plot.Tick{Value: v}) // minor, half way
 			continue
 		}

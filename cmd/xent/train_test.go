@@ -261,6 +261,7 @@ func TestExperimentBadInput(t *testing.T) {
 		{[]string{"experiment"}, 2, "name the experiment"},
 		{[]string{"experiment", "cifar"}, 2, `unknown experiment "cifar"`},
 		{[]string{"experiment", "multilabel", "--workers", "0"}, 2, "0 workers"},
+		{[]string{"experiment", "multilabel", "--seeds", "0"}, 2, "0 seeds"},
 		{[]string{"experiment", "multilabel", "--quick", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"experiment", "multilabel", "--data", filepath.Join(dir, "none")}, 1, filepath.Join(dir, "none")},
 	} {
