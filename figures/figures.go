@@ -251,7 +251,7 @@ func draw(f Figure) (*plot.Plot, error) {
 	p.Title.Text = f.Title
 	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
 	p.Add(plotter.NewGrid())
-	colors := palette.Rainbow(max(len(f.Series), 2), 0, 0.8, 0.8, 0.85, 1).Colors()
+	colors := seriesColors(len(f.Series))
 	width := vg.Points(min(18, 96/float64(max(len(f.Series), 1)))) // 18 points a bar; a lone series takes 48
 	if len(f.Series) == 1 {
 		width = vg.Points(48)
@@ -337,6 +337,27 @@ func draw(f Figure) (*plot.Plot, error) {
 	}
 	p.Add(LegendBackground(p))
 	return p, nil
+}
+
+// okabeIto is Okabe and Ito's palette for colour-blind readers, without
+// its yellow (too pale on white), in the order the series take it.
+var okabeIto = []color.Color{
+	color.RGBA{0x00, 0x72, 0xB2, 0xff}, // blue
+	color.RGBA{0xD5, 0x5E, 0x00, 0xff}, // vermillion
+	color.RGBA{0x00, 0x9E, 0x73, 0xff}, // bluish green
+	color.RGBA{0xCC, 0x79, 0xA7, 0xff}, // reddish purple
+	color.RGBA{0xE6, 0x9F, 0x00, 0xff}, // orange
+	color.RGBA{0x56, 0xB4, 0xE9, 0xff}, // sky blue
+	color.RGBA{0x00, 0x00, 0x00, 0xff}, // black
+}
+
+// seriesColors are the colours of n series: okabeIto, then a rainbow
+// beyond its seven.
+func seriesColors(n int) []color.Color {
+	if n <= len(okabeIto) {
+		return okabeIto
+	}
+	return palette.Rainbow(n, 0, 0.8, 0.8, 0.85, 1).Colors()
 }
 
 // legendRoom returns the y range that leaves room for a legend of n
