@@ -356,7 +356,7 @@ and each method's test average precision (mean over seeds).</p>
 {{end}}</table>
 
 <h2>Figures</h2>
-<p>{{range .Figures}}<img src="{{.Name}}.svg" alt="{{.Title}}">{{end}}</p>
+{{range .Figures}}<img src="{{.Name}}.svg" alt="{{.Title}}">{{end}}
 
 <h2>Settings</h2>
 <p>56×56 images of 1–4 MNIST digits in a 2×2 grid (a cell filled with probability ½, drawn again until one is),

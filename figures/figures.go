@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/palette"
@@ -311,6 +312,10 @@ func draw(f Figure) (*plot.Plot, error) {
 	}
 	if f.Bars {
 		p.NominalX(f.Categories...)
+		if longest(f.Categories)*len(f.Categories) > 75 { // they would run into each other: slant them
+			p.X.Tick.Label.Rotation = math.Pi / 9
+			p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = vgdraw.XRight, vgdraw.YTop
+		}
 		p.Add(plotter.NewFunction(func(float64) float64 { return 0 })) // the axis line
 	}
 	if f.LogX {
@@ -337,6 +342,15 @@ func draw(f Figure) (*plot.Plot, error) {
 	}
 	p.Add(LegendBackground(p))
 	return p, nil
+}
+
+// longest is the length in characters of the longest of names.
+func longest(names []string) int {
+	n := 0
+	for _, s := range names {
+		n = max(n, utf8.RuneCountInString(s))
+	}
+	return n
 }
 
 // okabeIto is Okabe and Ito's palette for colour-blind readers, without
