@@ -238,8 +238,8 @@ func putScratch(s []float64) {
 }
 
 // elemArgs and elemArgs64 are the frames of the float32 and float64
-// element kernels; _gen/gen.go reads them at fixed offsets (argX …
-// argLanes), which TestElemArgsLayout pins. A nil optional operand is
+// element kernels; the generator (_gen/elements.go) reads their layout
+// from these declarations, which are its one definition. A nil optional operand is
 // pointed, by the kernel, at its lane below, which holds its scalar (or,
 // for an output, takes the values nobody wants).
 type elemArgs struct {
@@ -283,9 +283,9 @@ func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
-		return asymmetricAVX512((*uint8)(unsafe.Pointer(&a)))
+		return asymmetricAVX512(&a)
 	}
-	return asymmetricAVX2((*uint8)(unsafe.Pointer(&a)))
+	return asymmetricAVX2(&a)
 }
 
 func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
@@ -293,9 +293,9 @@ func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	a.a1, a.gamma, a.gamma2, a.mode = p.Clip, int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
-		return asymmetricF64AVX512((*uint8)(unsafe.Pointer(&a)))
+		return asymmetricF64AVX512(&a)
 	}
-	return asymmetricF64AVX2((*uint8)(unsafe.Pointer(&a)))
+	return asymmetricF64AVX2(&a)
 }
 
 // frame fills an element-kernel frame for e: only pointers to the
@@ -337,18 +337,18 @@ func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
 	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	if avx512() {
-		return sigmoidAVX512((*uint8)(unsafe.Pointer(&a)))
+		return sigmoidAVX512(&a)
 	}
-	return sigmoidAVX2((*uint8)(unsafe.Pointer(&a)))
+	return sigmoidAVX2(&a)
 }
 
 func sigmoidF64[T Float](e *Elements[T]) float64 {
 	var a elemArgs64
 	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
 	if avx512() {
-		return sigmoidF64AVX512((*uint8)(unsafe.Pointer(&a)))
+		return sigmoidF64AVX512(&a)
 	}
-	return sigmoidF64AVX2((*uint8)(unsafe.Pointer(&a)))
+	return sigmoidF64AVX2(&a)
 }
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
@@ -357,9 +357,9 @@ func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 
 	a1, a2 := focalConstants(alpha)
 	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
 	if avx512() {
-		return sigmoidFocalAVX512((*uint8)(unsafe.Pointer(&a)))
+		return sigmoidFocalAVX512(&a)
 	}
-	return sigmoidFocalAVX2((*uint8)(unsafe.Pointer(&a)))
+	return sigmoidFocalAVX2(&a)
 }
 
 func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
@@ -368,7 +368,7 @@ func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 
 	a.a1, a.a2 = focalConstants(alpha)
 	a.gamma = gamma
 	if avx512() {
-		return sigmoidFocalF64AVX512((*uint8)(unsafe.Pointer(&a)))
+		return sigmoidFocalF64AVX512(&a)
 	}
-	return sigmoidFocalF64AVX2((*uint8)(unsafe.Pointer(&a)))
+	return sigmoidFocalF64AVX2(&a)
 }

@@ -1,0 +1,565 @@
+package main
+
+import (
+	"fmt"
+	"math"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+func genMax(t flt) {
+	name := t.name("max")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x []%s) %s", t.goType, t.goType))
+	Pragma("noescape")
+	Doc(name + " returns max_i x_i, or −Inf for an empty x.")
+	p, n := GP64(), GP64()
+	Load(Param("x").Base(), p)
+	Load(Param("x").Len(), n)
+	shift := U8(2)
+	if t.is64() {
+		shift = 3
+	}
+	SHLQ(shift, n) // rowMax takes bytes
+	Store(t.rowMax("max", p, n, shift, t.broadcast("negInf", math.Inf(-1))).AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+func genExpShiftSum(t flt, stores bool) {
+	name := t.name("expShiftSumNoStore")
+	sig := fmt.Sprintf("func(x []%s, m %s) float64", t.goType, t.goType)
+	if stores {
+		name = t.name("expShiftSum")
+		sig = fmt.Sprintf("func(dst, x []%s, m %s) float64", t.goType, t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if stores {
+		Doc(name + " stores dst_i = exp(x_i − m) and returns their sum in float64.")
+	} else {
+		Doc(name + " returns Σ exp(x_i − m) in float64.")
+	}
+	Pragma("noescape")
+	saved := flushSubnormals()
+	var d Register
+	if stores {
+		d = Load(Param("dst").Base(), GP64())
+	}
+	p := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	m := t.vec()
+	t.bcast(addr(Param("m")), m)
+	min := t.expMin()
+	lo, hi := t.zeroed()
+	pending := t.vec()
+	t.loop2("", n, func(k Register, off int, place pairPlace) {
+		x, e := t.vec(), t.vec()
+		t.load(Mem{Base: p, Disp: off}, k, x)
+		t.sub(m, x, x)
+		t.exp(x, e, min)
+		if k != nil {
+			t.movaZ(e, k, e)
+		}
+		if stores {
+			t.store(e, k, Mem{Base: d, Disp: off})
+		}
+		t.pairSum(e, pending, lo, hi, place)
+	}, func(bytes int) {
+		ADDQ(U8(bytes), p)
+		if stores {
+			ADDQ(U8(bytes), d)
+		}
+	})
+	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	LDMXCSR(saved)
+	RET()
+}
+
+func genScaleAdd(t flt, withU bool) {
+	name := t.name("scaleAddConst")
+	sig := fmt.Sprintf("func(dst []%s, a, c %s)", t.goType, t.goType)
+	if withU {
+		name = t.name("scaleAdd")
+		sig = fmt.Sprintf("func(dst []%s, a %s, u *%s, b, c %s)", t.goType, t.goType, t.goType, t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if withU {
+		Doc(name + " sets dst_i = a·dst_i + b·u_i + c.")
+	} else {
+		Doc(name + " sets dst_i = a·dst_i + c.")
+	}
+	Pragma("noescape")
+	saved := flushSubnormals()
+	d := Load(Param("dst").Base(), GP64())
+	n := GP64()
+	Load(Param("dst").Len(), n)
+	a, cc := t.vec(), t.vec()
+	t.bcast(addr(Param("a")), a)
+	t.bcast(addr(Param("c")), cc)
+	var u Register
+	b := t.vec()
+	if withU {
+		u = Load(Param("u"), GP64())
+		t.bcast(addr(Param("b")), b)
+	}
+	t.loop("", n, func(k Register) {
+		v := t.vec()
+		t.load(Mem{Base: d}, k, v)
+		t.fma213(cc, a, v) // v = a·v + c
+		if withU {
+			w := t.vec()
+			t.load(Mem{Base: u}, k, w)
+			t.fma231(w, b, v) // v += b·u
+		}
+		t.store(v, k, Mem{Base: d})
+	}, func() {
+		ADDQ(U8(t.vbytes()), d)
+		if withU {
+			ADDQ(U8(t.vbytes()), u)
+		}
+	})
+	VZEROUPPER()
+	LDMXCSR(saved)
+	RET()
+}
+
+func genDot(t flt, withU bool) {
+	name := t.name("sum")
+	sig := fmt.Sprintf("func(v []%s) float64", t.goType)
+	if withU {
+		name = t.name("dot")
+		sig = fmt.Sprintf("func(u, v []%s) float64", t.goType)
+	}
+	TEXT(name, NOSPLIT, sig)
+	if withU {
+		Doc(name + " returns Σ u_i·v_i, multiplied and summed in float64 (len(u) ≥ len(v)).")
+	} else {
+		Doc(name + " returns Σ v_i in float64.")
+	}
+	Pragma("noescape")
+	var u Register
+	if withU {
+		u = Load(Param("u").Base(), GP64())
+	}
+	p := Load(Param("v").Base(), GP64())
+	n := GP64()
+	Load(Param("v").Len(), n)
+	lo, hi := t.zeroed()
+	t.loop("", n, func(k Register) {
+		v := t.vec()
+		t.load(Mem{Base: p}, k, v)
+		if !withU {
+			t.sum(v, lo, hi)
+			return
+		}
+		w := t.vec()
+		t.load(Mem{Base: u}, k, w)
+		t.dotAdd(v, w, lo, hi)
+	}, func() {
+		ADDQ(U8(t.vbytes()), p)
+		if withU {
+			ADDQ(U8(t.vbytes()), u)
+		}
+	})
+	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
+
+// rowMax returns, in the low lane of a register, the maximum of the row of
+// rowBytes bytes at p (moved on), with four accumulators so that the
+// loop runs at the pace of its loads, not of VMAXPS's latency. shift is
+// log2 of the element size.
+func (t flt) rowMax(prefix string, p GPVirtual, rowBytes Op, shift U8, negInf VecVirtual) VecVirtual {
+	vb := t.vbytes()
+	var accs [4]VecVirtual
+	for i := range accs {
+		accs[i] = t.vec()
+		t.mova(negInf, accs[i])
+	}
+	n := GP64()
+	MOVQ(rowBytes, n)
+	SHRQ(shift, n)
+	Label(prefix + "4")
+	CMPQ(n, U8(4*t.lanes))
+	JL(LabelRef(prefix + "1loop"))
+	for i, a := range accs {
+		t.max(Mem{Base: p, Disp: i * vb}, a, a)
+	}
+	ADDQ(U32(4*vb), p)
+	SUBQ(U8(4*t.lanes), n)
+	JMP(LabelRef(prefix + "4"))
+	t.loop(prefix+"1", n, func(k Register) {
+		if k == nil {
+			t.max(Mem{Base: p}, accs[0], accs[0])
+			return
+		}
+		v := t.vec()
+		t.loadOr(Mem{Base: p}, k, negInf, v)
+		t.max(v, accs[0], accs[0])
+	}, func() { ADDQ(U8(vb), p) })
+	t.max(accs[1], accs[0], accs[0])
+	t.max(accs[3], accs[2], accs[2])
+	t.max(accs[2], accs[0], accs[0])
+	return t.hmax(accs[0])
+}
+
+// divScale sets the low lane of a to scale/s: the scale (low lane of
+// scale) divided in float64 by the float64 sum s, rounded to the element
+// type. a may be scale.
+func (t flt) divScale(scale, s, a VecVirtual) {
+	if t.is64() {
+		VDIVSD(s.AsX(), scale.AsX(), a.AsX())
+		return
+	}
+	VCVTSS2SD(scale.AsX(), a.AsX(), a.AsX())
+	VDIVSD(s.AsX(), a.AsX(), a.AsX())
+	VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+}
+
+// genMaxDot emits maxDot: Max(x), Dot(nil, u) and Dot(u, x) in one pass,
+// each computed as those kernels compute it.
+func genMaxDot(t flt) {
+	name := t.name("maxDot")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, u []%[1]s) (m %[1]s, su, sux float64)", t.goType))
+	Doc(name + " returns max_i x_i (−Inf for an empty x), Σ u_i and Σ u_i·x_i in float64 (len(u) ≥ len(x)).")
+	Pragma("noescape")
+	p, u, n := GP64(), GP64(), GP64()
+	Load(Param("x").Base(), p)
+	Load(Param("u").Base(), u)
+	Load(Param("x").Len(), n)
+	negInf := t.broadcast("negInf", math.Inf(-1))
+	acc := t.vec()
+	t.mova(negInf, acc)
+	slo, shi := t.zeroed()
+	plo, phi := t.zeroed()
+	t.loop("", n, func(k Register) {
+		v, w := t.vec(), t.vec()
+		if k == nil {
+			t.movu(Mem{Base: p}, v)
+			t.max(v, acc, acc)
+		} else {
+			t.loadOr(Mem{Base: p}, k, negInf, v)
+			t.max(v, acc, acc)
+			t.load(Mem{Base: p}, k, v) // 0, not −Inf, for the products
+		}
+		t.load(Mem{Base: u}, k, w)
+		t.sum(w, slo, shi)
+		t.dotAdd(v, w, plo, phi)
+	}, func() {
+		ADDQ(U8(t.vbytes()), p)
+		ADDQ(U8(t.vbytes()), u)
+	})
+	Store(t.hmax(acc).AsX(), ReturnIndex(0))
+	Store(t.reduce(slo, shi).AsX(), ReturnIndex(1))
+	Store(t.reduce(plo, phi).AsX(), ReturnIndex(2))
+	VZEROUPPER()
+	RET()
+}
+
+// dotAdd adds the products v_i·w_i, formed in float64, to lo and hi:
+// float32 lanes widened, the low half to lo, the high half to hi.
+func (t flt) dotAdd(v, w, lo, hi VecVirtual) {
+	if t.is64() {
+		VFMADD231PD(v, w, lo)
+		return
+	}
+	a, c := t.widen(v)
+	b, e := t.widen(w)
+	VFMADD231PD(a, b, lo)
+	VFMADD231PD(c, e, hi)
+}
+
+// flushSubnormals sets the flush-to-zero and denormals-are-zero bits of
+// MXCSR for the kernel that calls it and returns the frame slot keeping
+// the caller's MXCSR, which the kernel loads back before it returns (an
+// assembly function is not preempted, so no other code runs meanwhile). A
+// subnormal result or operand otherwise takes a microcode assist per
+// element: ~100 cycles where the arithmetic takes one. Results below the
+// smallest normal number (2⁻¹²⁶, 2⁻¹⁰²²) become 0, as exp's already do;
+// subnormal inputs count as 0.
+func flushSubnormals() Mem {
+	saved, flushed := AllocLocal(4), AllocLocal(4)
+	STMXCSR(saved)
+	r := GP32()
+	MOVL(saved, r)
+	ORL(U32(1<<15|1<<6), r) // FTZ, DAZ
+	MOVL(r, flushed)
+	LDMXCSR(flushed)
+	return saved
+}
+
+// genSoftmaxRows emits the fused kernel of plain softmax cross-entropy
+// over a batch of contiguous rows: see SoftmaxRows in internal/kernel.
+func genSoftmaxRows(t flt) {
+	name := t.name("softmaxRows")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x, grad *%s, c int, ys []int64, scales []%s, ms []%s, ss []float64, poly float64)", t.goType, t.goType, t.goType))
+	Pragma("noescape")
+	saved := flushSubnormals()
+	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c logits.")
+	x := Load(Param("x"), GP64())
+	g := Load(Param("grad"), GP64())
+	c := Load(Param("c"), GP64())
+	ys := Load(Param("ys").Base(), GP64())
+	rows := Load(Param("ys").Len(), GP64())
+	sc := Load(Param("scales").Base(), GP64())
+	ms := Load(Param("ms").Base(), GP64())
+	ss := Load(Param("ss").Base(), GP64())
+	rowBytes := GP64()
+	MOVQ(c, rowBytes)
+	if t.is64() {
+		SHLQ(U8(3), rowBytes)
+	} else {
+		SHLQ(U8(2), rowBytes)
+	}
+	negInf := t.broadcast("negInf", math.Inf(-1))
+	min := t.expMin()
+	// spill is a vector's room in the frame, so that a lane of a register
+	// is read back by a load that the store forwards to: a masked store
+	// forwards to no load, and a load after one waits for it to retire.
+	spill := AllocLocal(t.vbytes())
+	// fixTarget subtracts the scale from the gradient at the target y.
+	fixTarget := func(y GPVirtual, scale VecVirtual) {
+		fix := t.vec()
+		t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, fix.AsX())
+		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
+		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+	}
+	poly := addr(Param("poly"))
+	// sumAndScale stores the row's sum s = lo + hi and returns its scale
+	// and a = scale/s in every lane. With poly ≠ 0 the scale is first
+	// multiplied by Poly-1's factor, in float64 with q = 1/s:
+	// scale' = scale + scale·(poly·(e_y·q)) (one FMA) and a = scale'·q,
+	// e_y read from where stage says.
+	sumAndScale := func(lo, hi VecVirtual, y GPVirtual, label string, stage func() Mem) (scale, a VecVirtual) {
+		s := t.reduce(lo, hi)
+		VMOVSD(s.AsX(), Mem{Base: ss})
+		scale, a = t.vec(), t.vec()
+		t.movs(Mem{Base: sc}, scale.AsX())
+		CMPQ(poly, U8(0))
+		JE(LabelRef(label))
+		q, p := t.vec(), t.vec()
+		VMOVSD(f64c("one", 1), q.AsX())
+		VDIVSD(s.AsX(), q.AsX(), q.AsX())
+		t.movs(stage(), p.AsX())
+		if !t.is64() {
+			VCVTSS2SD(p.AsX(), p.AsX(), p.AsX())
+			VCVTSS2SD(scale.AsX(), scale.AsX(), scale.AsX())
+		}
+		VMULSD(q.AsX(), p.AsX(), p.AsX())
+		VMULSD(poly, p.AsX(), p.AsX())
+		VFMADD231SD(p.AsX(), scale.AsX(), scale.AsX()) // scale += scale·p
+		VMULSD(q.AsX(), scale.AsX(), a.AsX())
+		if !t.is64() {
+			VCVTSD2SS(scale.AsX(), scale.AsX(), scale.AsX())
+			VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
+		}
+		JMP(LabelRef(label + "done"))
+		Label(label)
+		t.divScale(scale, s, a)
+		Label(label + "done")
+		t.bcast2(a)
+		return scale, a
+	}
+	// rowHead emits the label of a row loop, the jump to the end after the
+	// last row and to skip for an ignored row (left to the caller), and
+	// returns the row's target.
+	rowHead := func(label, skip string) GPVirtual {
+		Label(label)
+		TESTQ(rows, rows)
+		JZ(LabelRef("end"))
+		y := GP64()
+		MOVQ(Mem{Base: ys}, y)
+		TESTQ(y, y)
+		JS(LabelRef(skip))
+		return y
+	}
+	// advance moves every pointer on to the next row.
+	advance := func() {
+		ADDQ(rowBytes, x)
+		ADDQ(rowBytes, g)
+		ADDQ(U8(8), ys)
+		ADDQ(U8(t.size), sc)
+		ADDQ(U8(t.size), ms)
+		ADDQ(U8(8), ss)
+		DECQ(rows)
+	}
+	CMPQ(c, U8(t.lanes))
+	JG(LabelRef("row"))
+
+	// Rows of one vector (c ≤ lanes) take a loop of their own, without
+	// the passes' loops: the same instructions on each value as below,
+	// the mask made once, the exponentials kept in a register.
+	{
+		k, n := t.maskReg(), GP64()
+		MOVQ(c, n)
+		t.tailMask(n, k)
+		y := rowHead("short", "shortnext")
+		v, ev := t.vec(), t.vec()
+		t.loadOr(Mem{Base: x}, k, negInf, v)
+		m := t.hmax(v)
+		t.movs(m.AsX(), Mem{Base: ms})
+		t.bcast2(m)
+		t.load(Mem{Base: x}, k, v) // lanes outside the row 0, as below
+
+		t.sub(m, v, v)
+		t.exp(v, ev, min)
+		t.movaZ(ev, k, ev)
+		lo, hi := t.zeroed()
+		t.sum(ev, lo, hi)
+		scale, a := sumAndScale(lo, hi, y, "shortpoly", func() Mem {
+			t.movu(ev, spill)
+			return spill.Idx(y, uint8(t.size))
+		})
+		t.mul(a, ev, ev)
+		// The target's value from the spilled row, then the row.
+		t.movu(ev, spill)
+		fix := t.vec()
+		t.movs(spill.Idx(y, uint8(t.size)), fix.AsX())
+		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
+		t.store(ev, k, Mem{Base: g})
+		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
+		Label("shortnext")
+		advance()
+		JMP(LabelRef("short"))
+	}
+
+	y := rowHead("row", "next")
+
+	// m = max of the row
+	p, n := GP64(), GP64()
+	MOVQ(x, p)
+	shift := U8(2)
+	if t.is64() {
+		shift = 3
+	}
+	m := t.rowMax("max", p, rowBytes, shift, negInf)
+	t.movs(m.AsX(), Mem{Base: ms})
+	t.bcast2(m)
+
+	// e = exp(x − m) into the gradient row, s = Σ e in float64; the next
+	// row's logits are prefetched for its max pass meanwhile.
+	lo, hi := t.zeroed()
+	pending := t.vec()
+	q, d := GP64(), GP64()
+	MOVQ(x, q)
+	MOVQ(g, d)
+	MOVQ(c, n)
+	t.loop2("exp", n, func(k Register, off int, place pairPlace) {
+		v, ev := t.vec(), t.vec()
+		if k == nil && off%64 == 0 {
+			PREFETCHT1(Mem{Base: q, Index: rowBytes, Scale: 1, Disp: off})
+		}
+		t.load(Mem{Base: q, Disp: off}, k, v)
+		t.sub(m, v, v)
+		t.exp(v, ev, min)
+		if k != nil {
+			t.movaZ(ev, k, ev)
+		}
+		t.store(ev, k, Mem{Base: d, Disp: off})
+		t.pairSum(ev, pending, lo, hi, place)
+	}, func(bytes int) {
+		ADDQ(U8(bytes), q)
+		ADDQ(U8(bytes), d)
+	})
+
+	// gradient = (scale/s)·e, and − scale at the target
+	scale, a := sumAndScale(lo, hi, y, "rowpoly", func() Mem { return Mem{Base: g, Index: y, Scale: uint8(t.size)} })
+	MOVQ(g, d)
+	MOVQ(c, n)
+	t.loop("scale", n, func(k Register) {
+		v := t.vec()
+		t.load(Mem{Base: d}, k, v)
+		t.mul(a, v, v)
+		t.store(v, k, Mem{Base: d})
+	}, func() { ADDQ(U8(t.vbytes()), d) })
+	fixTarget(y, scale)
+
+	Label("next")
+	advance()
+	JMP(LabelRef("row"))
+	Label("end")
+	VZEROUPPER()
+	LDMXCSR(saved)
+	RET()
+}
+
+func genFirstOutside(t flt) {
+	name := t.name("firstOutside")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(x []%s, lo, hi %s) int", t.goType, t.goType))
+	Pragma("noescape")
+	Doc(name + " returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.")
+	p := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	lo, hi := t.vec(), t.vec()
+	t.bcast(addr(Param("lo")), lo)
+	t.bcast(addr(Param("hi")), hi)
+	i, bad := GP64(), GP64()
+	XORQ(i, i)
+	v := t.vec()
+	full := uint32(1)<<t.lanes - 1
+	// inRange sets bad to the lanes of v in [lo, hi] (under k when not nil).
+	inRange := func(k Register) {
+		if t.avx2 {
+			ge, le := t.vec(), t.vec()
+			t.cmp(U8(cmpGE), lo, v, ge)
+			t.cmp(U8(cmpLE), hi, v, le)
+			t.and(ge, le, le)
+			if t.is64() {
+				VMOVMSKPD(le, bad.As32())
+			} else {
+				VMOVMSKPS(le, bad.As32())
+			}
+			return
+		}
+		ge, in := K(), K()
+		if k == nil {
+			t.cmp(U8(cmpGE), lo, v, ge)
+		} else {
+			t.cmp(U8(cmpGE), lo, v, k, ge)
+		}
+		t.cmp(U8(cmpLE), hi, v, ge, in)
+		KMOVW(in, bad.As32())
+	}
+
+	Label("loop")
+	CMPQ(n, U8(t.lanes))
+	JL(LabelRef("tail"))
+	t.movu(Mem{Base: p}, v)
+	inRange(nil)
+	NOTL(bad.As32())
+	ANDL(U32(full), bad.As32()) // lanes out of range
+	JNZ(LabelRef("found"))
+	ADDQ(U8(t.vbytes()), p)
+	ADDQ(U8(t.lanes), i)
+	SUBQ(U8(t.lanes), n)
+	JMP(LabelRef("loop"))
+
+	Label("tail")
+	TESTQ(n, n)
+	JZ(LabelRef("none"))
+	k := t.maskReg()
+	t.tailMask(n, k)
+	t.load(Mem{Base: p}, k, v)
+	inRange(k)
+	NOTL(bad.As32())
+	ANDL(t.lowBits(n), bad.As32()) // tail lanes out of range
+	JNZ(LabelRef("found"))
+
+	Label("none")
+	MOVQ(I32(-1), i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+
+	Label("found")
+	TZCNTL(bad.As32(), bad.As32())
+	ADDQ(bad, i)
+	Store(i, ReturnIndex(0))
+	VZEROUPPER()
+	RET()
+}
