@@ -62,19 +62,26 @@ var zeroDigest = bytes.Repeat([]byte("0"), 2*sha256.Size)
 var metadataKeys = []string{"format", "dataset", "input", "classes", "epoch", "batch", "loss_sum", "correct", "images", "config", "metrics", checksumKey}
 
 // tensorNames returns the checkpoint names of the network's parameters:
-// net.<index of the layer in the network>.<the parameter's name>.
-func tensorNames(net *nn.Network[float32]) []string {
+// net.<index of the layer in the network>.<the parameter's own name, the
+// part of Param.Name after its last dot> — "net.0.weight" and
+// "net.0.bias" for a convolution's "conv.weight" and "conv.bias", as
+// PyTorch's state dict names them. Two parameters of one layer with the
+// same name, or a parameter with none, are an error: each would overwrite
+// the other in the file.
+func tensorNames(net *nn.Network[float32]) ([]string, error) {
 	var names []string
 	for i, l := range net.Layers {
+		seen := map[string]bool{}
 		for _, p := range l.Params() {
-			kind := "weight"
-			if len(p.Shape) == 1 {
-				kind = "bias"
+			own := p.Name[strings.LastIndexByte(p.Name, '.')+1:]
+			if own == "" || seen[own] {
+				return nil, fmt.Errorf("%w: layer %d (%v) has parameter name %q twice or empty: checkpoint names must differ", ErrConfig, i, l, p.Name)
 			}
-			names = append(names, fmt.Sprintf("net.%d.%s", i, kind))
+			seen[own] = true
+			names = append(names, fmt.Sprintf("net.%d.%s", i, own))
 		}
 	}
-	return names
+	return names, nil
 }
 
 // want is one tensor a checkpoint of a run holds.
@@ -87,14 +94,18 @@ type want struct {
 // tensors lists the run's tensors: the network's parameters, then the
 // optimiser's state for each parameter (none before the first step, or
 // for SGD without momentum).
-func (t *Trainer) tensors(steps int) []want {
+func (t *Trainer) tensors(steps int) ([]want, error) {
 	var ws []want
 	params := t.net.Params()
-	for k, name := range tensorNames(t.net) {
+	names, err := tensorNames(t.net)
+	if err != nil {
+		return nil, err
+	}
+	for k, name := range names {
 		ws = append(ws, want{name, params[k].Shape, params[k].Value})
 	}
 	if steps == 0 {
-		return ws
+		return ws, nil
 	}
 	switch o := t.opt.(type) {
 	case *nn.Adam[float32]:
@@ -118,7 +129,7 @@ func (t *Trainer) tensors(steps int) []want {
 			ws = append(ws, want{fmt.Sprintf("sgd.buf.%d", k), []int{len(p.Value)}, o.Buf[k]})
 		}
 	}
-	return ws
+	return ws, nil
 }
 
 func grow(v []float32, n int) []float32 {
@@ -157,8 +168,12 @@ func (t *Trainer) Save(path string) error {
 	if o, ok := t.opt.(*nn.Adam[float32]); ok {
 		meta["adam_t"] = strconv.Itoa(o.T)
 	}
+	wants, err := t.tensors(t.steps())
+	if err != nil {
+		return err
+	}
 	var tensors []safetensors.Tensor
-	for _, w := range t.tensors(t.steps()) {
+	for _, w := range wants {
 		b := make([]byte, 0, 4*len(w.value))
 		for _, v := range w.value {
 			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
@@ -345,7 +360,10 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 			t.epoch, cfg.Epochs, t.batch, batches, t.correct, t.images)
 	}
 	steps := t.steps()
-	wants := t.tensors(steps)
+	wants, err := t.tensors(steps)
+	if err != nil {
+		return nil, err
+	}
 	body, err := c.readWanted(wants, fmt.Sprintf("this run's network and optimiser at step %d", steps))
 	if err != nil {
 		return nil, err

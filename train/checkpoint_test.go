@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,6 +20,7 @@ import (
 
 	"github.com/xent-go/xent/data"
 	"github.com/xent-go/xent/internal/safetensors"
+	"github.com/xent-go/xent/nn"
 )
 
 // tiny is a 2-class set of 4×4 images, for checkpoints small enough to
@@ -324,4 +326,104 @@ func FuzzResume(f *testing.F) {
 			}
 		}
 	})
+}
+
+// affine is a test layer with two 1-D parameters, as a batch norm has:
+// y = x·scale + shift per input value.
+type affine struct {
+	scale, shift *nn.Param[float32]
+	names        [2]string
+	x            []float32
+}
+
+func (a *affine) Init(in nn.Shape, rng *rand.Rand) (nn.Shape, error) {
+	n := in.Size()
+	a.scale = &nn.Param[float32]{Name: a.names[0], Shape: []int{n}, Value: make([]float32, n), Grad: make([]float32, n)}
+	a.shift = &nn.Param[float32]{Name: a.names[1], Shape: []int{n}, Value: make([]float32, n), Grad: make([]float32, n)}
+	for i := range n {
+		a.scale.Value[i], a.shift.Value[i] = 1+rng.Float32(), rng.Float32()-0.5
+	}
+	return in, nil
+}
+
+func (a *affine) Forward(x []float32, n int) []float32 {
+	a.x = x
+	y := make([]float32, len(x))
+	for i, v := range x {
+		k := i % len(a.scale.Value)
+		y[i] = v*a.scale.Value[k] + a.shift.Value[k]
+	}
+	return y
+}
+
+func (a *affine) Backward(dout []float32) []float32 {
+	dx := make([]float32, len(dout))
+	for i, d := range dout {
+		k := i % len(a.scale.Value)
+		a.scale.Grad[k] += d * a.x[i]
+		a.shift.Grad[k] += d
+		dx[i] = d * a.scale.Value[k]
+	}
+	return dx
+}
+
+func (a *affine) Params() []*nn.Param[float32] { return []*nn.Param[float32]{a.scale, a.shift} }
+func (a *affine) String() string               { return "affine" }
+
+// TestTensorNamesFromParams: a layer with two 1-D parameters (a batch
+// norm's weight and bias) gets two checkpoint names, which round-trip
+// through a safetensors file each to its own values; two parameters of one
+// name in a layer are refused, not written over each other.
+func TestTensorNamesFromParams(t *testing.T) {
+	net, err := nn.NewNetwork[float32](nn.Shape{C: 1, H: 2, W: 2}, 1, 1,
+		&affine{names: [2]string{"norm.weight", "norm.bias"}}, nn.Flatten[float32]{}, &nn.Dense[float32]{Out: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := tensorNames(net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(names, " "); got != "net.0.weight net.0.bias net.2.weight net.2.bias" {
+		t.Fatalf("names %q", got)
+	}
+	var tensors []safetensors.Tensor
+	for k, p := range net.Params() {
+		b := make([]byte, 0, 4*len(p.Value))
+		for _, v := range p.Value {
+			b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
+		}
+		tensors = append(tensors, safetensors.Tensor{Name: names[k], DType: "F32", Shape: p.Shape, Data: b})
+	}
+	file, err := safetensors.Encode(tensors, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := safetensors.ReadHeader(bytes.NewReader(file), int64(len(file)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := safetensors.ReadData(bytes.NewReader(file[8+len(h.Raw):]), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, p := range net.Params() {
+		info, ok := h.Tensor(names[k])
+		if !ok {
+			t.Fatalf("%s is not in the file", names[k])
+		}
+		raw := info.Bytes(body)
+		for i, v := range p.Value {
+			if got := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:])); got != v {
+				t.Fatalf("%s[%d] = %v, want %v", names[k], i, got, v)
+			}
+		}
+	}
+	same, err := nn.NewNetwork[float32](nn.Shape{C: 1, H: 2, W: 2}, 1, 1, &affine{names: [2]string{"a.bias", "b.bias"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tensorNames(same); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), `"b.bias"`) {
+		t.Errorf("two parameters named bias in one layer: %v", err)
+	}
 }

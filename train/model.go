@@ -48,7 +48,11 @@ func LoadModel(path string) (*Model, error) {
 	}
 	var wants []want
 	params := net.Params()
-	for k, name := range tensorNames(net) {
+	names, err := tensorNames(net)
+	if err != nil {
+		return nil, c.bad("%v", err)
+	}
+	for k, name := range names {
 		wants = append(wants, want{name, params[k].Shape, params[k].Value})
 	}
 	// The optimiser's state is checked and then left: a model does not train.
