@@ -15,7 +15,6 @@ import (
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/internal/gradcheck"
-	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/memlimit"
 )
 
@@ -107,22 +106,11 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 		return err
 	}
 	if *path != "" {
-		var names []string
-		found := false
-		for _, p := range []kernel.Path{kernel.Go, kernel.AVX2, kernel.AVX512} {
-			if !kernel.Supported(p) {
-				continue
-			}
-			names = append(names, p.String())
-			if p.String() == *path {
-				restore, _ := kernel.Use(p)
-				defer restore()
-				found = true
-			}
+		restore, err := xent.UseKernelPath(*path)
+		if err != nil {
+			return usagef("bench: %v", err)
 		}
-		if !found {
-			return usagef("bench: path %q: this machine runs %s", *path, strings.Join(names, ", "))
-		}
+		defer restore()
 	}
 	w := *workers
 	if w == 0 {
@@ -207,7 +195,7 @@ func benchLoss[T xent.Float](lf *lossFlags, ch choice, shape []int, workers, run
 	}
 	lossT, copyT := median(lossTimes), median(copyTimes)
 	return benchReport{
-		Path: kernel.PathFor[T]().String(),
+		Path: xent.KernelPath(),
 		Loss: string(loss), Shape: slices.Clone(shape), Dtype: dtypeOf[T](), Workers: workers,
 		NsPerElement: lossT * 1e9 / float64(elements), GBPerS: bytes / lossT / 1e9,
 		AllocsPerOp: allocs, CopyGBPerS: bytes / copyT / 1e9, CopyRatio: copyT / lossT, Runs: runs,

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/xent-go/xent"
-	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/memlimit"
 	"github.com/xent-go/xent/linear"
 )
@@ -128,7 +127,7 @@ func benchLinear[T xent.Float](shape []int, workers, runs int, minTime time.Dura
 	var ru syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return linearReport{
-		Loss: "linear-softmax", Shape: shape, Dtype: dtypeOf[T](), Workers: workers, Path: kernel.PathFor[T]().String(),
+		Loss: "linear-softmax", Shape: shape, Dtype: dtypeOf[T](), Workers: workers, Path: xent.KernelPath(),
 		Materialized: materialized, ChunkRows: chunkRows(materialized, chunk, n, c), MsPerCall: t * 1e3, GFlopPerS: 6 * float64(n) * float64(d) * float64(c) / t / 1e9,
 		ExtraBytes: extra, MaxRSSBytes: ru.Maxrss * 1024, AllocsPerOp: allocs, Runs: runs,
 	}, nil
