@@ -33,6 +33,11 @@ func Sigmoid[T Float](e *Elements[T]) float64 {
 		}
 		return sigmoidF64(e)
 	}
+	return sigmoidGo(e)
+}
+
+// sigmoidGo is Sigmoid's reference loop, the Go path.
+func sigmoidGo[T Float](e *Elements[T]) float64 {
 	sum := 0.0
 	for i := range e.X {
 		w, q := pick(e.W, e.WS, i), pick(e.Q, e.QS, i)
@@ -56,6 +61,11 @@ func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
 		}
 		return sigmoidFocalF64(e, alpha, int(gamma))
 	}
+	return sigmoidFocalGo(e, alpha, gamma)
+}
+
+// sigmoidFocalGo is SigmoidFocal's reference loop, the Go path.
+func sigmoidFocalGo[T Float](e *Elements[T], alpha, gamma float64) float64 {
 	sum := 0.0
 	for i := range e.X {
 		w := pick(e.W, e.WS, i)
@@ -165,6 +175,11 @@ func Asymmetric[T Float](e *Elements[T], p AsymmetricParams) float64 {
 		}
 		return asymmetricF64(e, p)
 	}
+	return asymmetricGo(e, p)
+}
+
+// asymmetricGo is Asymmetric's reference loop, the Go path.
+func asymmetricGo[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	sum := 0.0
 	for i := range e.X {
 		w := pick(e.W, e.WS, i)

@@ -30,7 +30,14 @@ func GemmKernel[T Float](k int, a, b, c []T, ldc int, add bool) {
 		}
 		return
 	}
-	var acc [4 * 8]float64
+	gemmKernelGo(k, a, b, c, ldc, add)
+}
+
+// gemmKernelGo is GemmKernel's reference loop on the Go tile of 4×8, the
+// Go path.
+func gemmKernelGo[T Float](k int, a, b, c []T, ldc int, add bool) {
+	const mr, nr = 4, 8
+	var acc [mr * nr]float64
 	for p := range k {
 		ap, bp := a[p*mr:p*mr+mr], b[p*nr:p*nr+nr]
 		for r, av := range ap {

@@ -112,6 +112,11 @@ func Max[T Float](x []T) T {
 		}
 		return T(maxF64(f64s(x)))
 	}
+	return maxGo(x)
+}
+
+// maxGo is Max's reference loop, the Go path.
+func maxGo[T Float](x []T) T {
 	m := math.Inf(-1)
 	for _, v := range x {
 		f := float64(v)
@@ -136,6 +141,11 @@ func ExpShiftSum[T Float](dst, x []T, m T) float64 {
 		}
 		return expShiftSumF64(f64s(dst), f64s(x), float64(m))
 	}
+	return expShiftSumGo(dst, x, m)
+}
+
+// expShiftSumGo is ExpShiftSum's reference loop, the Go path.
+func expShiftSumGo[T Float](dst, x []T, m T) float64 {
 	s := 0.0
 	mf := float64(m)
 	if dst == nil {
@@ -164,6 +174,11 @@ func ScaleAdd[T Float](dst []T, a T, u []T, b, c T) {
 		}
 		return
 	}
+	scaleAddGo(dst, a, u, b, c)
+}
+
+// scaleAddGo is ScaleAdd's reference loop, the Go path.
+func scaleAddGo[T Float](dst []T, a T, u []T, b, c T) {
 	af, bf, cf := float64(a), float64(b), float64(c)
 	if u == nil {
 		for i, v := range dst {
@@ -188,6 +203,11 @@ func FirstOutside[T Float](x []T, lo, hi T) int {
 		}
 		return firstOutsideF64(f64s(x), float64(lo), float64(hi))
 	}
+	return firstOutsideGo(x, lo, hi)
+}
+
+// firstOutsideGo is FirstOutside's reference loop, the Go path.
+func firstOutsideGo[T Float](x []T, lo, hi T) int {
 	for i, v := range x {
 		if !(v >= lo && v <= hi) {
 			return i
@@ -204,6 +224,11 @@ func Dot[T Float](u, v []T) float64 {
 		}
 		return dotF64(f64s(u), f64s(v))
 	}
+	return dotGo(u, v)
+}
+
+// dotGo is Dot's reference loop, the Go path.
+func dotGo[T Float](u, v []T) float64 {
 	s := 0.0
 	if u == nil {
 		for _, x := range v {
@@ -233,7 +258,12 @@ func MaxDot[T Float](x, u []T) (m T, su, sux float64) {
 		mm, a, b := maxDotF64(f64s(x), f64s(u))
 		return T(mm), a, b
 	}
-	return Max(x), Dot(nil, u), Dot(u, x)
+	return maxDotGo(x, u)
+}
+
+// maxDotGo is MaxDot's reference, the Go path.
+func maxDotGo[T Float](x, u []T) (m T, su, sux float64) {
+	return maxGo(x), dotGo(nil, u[:len(x)]), dotGo(u[:len(x)], x)
 }
 
 // SoftmaxRowsBatch is the most rows one SoftmaxRows call takes.
@@ -265,20 +295,26 @@ func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float
 		}
 		return
 	}
+	softmaxRowsGo(x, grad, c, ys, scales, ms, ss, poly)
+}
+
+// softmaxRowsGo is SoftmaxRows' reference loop, the Go path, on rows cut
+// to length.
+func softmaxRowsGo[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	for r, y := range ys {
 		if y < 0 {
 			continue
 		}
 		row, g := x[r*c:(r+1)*c], grad[r*c:(r+1)*c]
-		m := Max(row)
-		s := ExpShiftSum(g, row, m)
+		m := maxGo(row)
+		s := expShiftSumGo(g, row, m)
 		scale, a := scales[r], scales[r]/s
 		if poly != 0 {
 			q := 1 / s
 			scale = math.FMA(scale, poly*(float64(g[y])*q), scale)
 			a = scale * q
 		}
-		ScaleAdd(g, T(a), nil, 0, 0)
+		scaleAddGo(g, T(a), nil, 0, 0)
 		g[y] = T(float64(g[y]) - scale)
 		ms[r], ss[r] = float64(m), s
 	}

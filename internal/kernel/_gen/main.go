@@ -22,7 +22,7 @@ import (
 )
 
 func main() {
-	ConstraintExpr("!noasm") // amd64 from the file names
+	ConstraintExpr("amd64,!noasm") // the stubs file's name ends in _stubs, which sets no GOARCH
 	loadKernelPackage()
 
 	for _, t := range []flt{f32, f64, f32AVX2, f64AVX2} {
@@ -50,13 +50,17 @@ func main() {
 
 // loadKernelPackage loads internal/kernel's types for the kernels'
 // signatures, so that the element kernels read their frame's layout from
-// its Go declaration. The package is in the main module, not in this
-// generator's: it is loaded from its own directory.
+// its Go declaration (frame.go). The package is in the main module, not in
+// this generator's: it is loaded from its own directory, and with the tag
+// noasm, so that the files this program writes are not read (a damaged
+// stubs file cannot stop their regeneration).
 func loadKernelPackage() {
 	if err := os.Chdir(".."); err != nil {
 		panic(err)
 	}
+	os.Setenv("GOFLAGS", "-tags=noasm")
 	Package("github.com/xent-go/xent/internal/kernel")
+	os.Unsetenv("GOFLAGS")
 	if err := os.Chdir("_gen"); err != nil {
 		panic(err)
 	}
