@@ -211,7 +211,7 @@ func TestDamagedButSigned(t *testing.T) {
 		{"an extra tensor", func(_ map[string]string, ts map[string][]float32) { ts["net.99.weight"] = []float32{1} }, "tensors, want"},
 		{"a missing tensor", func(_ map[string]string, ts map[string][]float32) { delete(ts, "adam.m.0") }, "tensors, want"},
 		{"epoch 2^63", func(m map[string]string, _ map[string][]float32) { m["epoch"] = "9223372036854775808" }, `epoch "9223372036854775808"`},
-		{"images 2^63−1", func(m map[string]string, _ map[string][]float32) { m["images"] = strconv.Itoa(math.MaxInt64) }, "not a position of this run"},
+		{"images 2^63−1", func(m map[string]string, _ map[string][]float32) { m["images"] = strconv.FormatInt(math.MaxInt64, 10) }, "not a position of this run"},
 		{"correct above images", func(m map[string]string, _ map[string][]float32) { m["correct"] = "17" }, "not a position of this run"},
 		{"batch past the epoch", func(m map[string]string, _ map[string][]float32) { m["batch"] = "3"; m["images"] = "24" }, "not a position of this run"},
 		{"epoch +1", func(m map[string]string, _ map[string][]float32) { m["epoch"] = "+1" }, `epoch "+1"`},

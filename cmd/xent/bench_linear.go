@@ -7,7 +7,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/xent-go/xent"
@@ -124,12 +123,10 @@ func benchLinear[T xent.Float](shape []int, workers, runs int, minTime time.Dura
 		}
 	}
 	t := median(times)
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return linearReport{
 		Loss: "linear-softmax", Shape: shape, Dtype: dtypeOf[T](), Workers: workers, Path: xent.KernelPath(),
 		Materialized: materialized, ChunkRows: chunkRows(materialized, chunk, n, c), MsPerCall: t * 1e3, GFlopPerS: 6 * float64(n) * float64(d) * float64(c) / t / 1e9,
-		ExtraBytes: extra, MaxRSSBytes: ru.Maxrss * 1024, AllocsPerOp: allocs, Runs: runs,
+		ExtraBytes: extra, MaxRSSBytes: maxRSS(), AllocsPerOp: allocs, Runs: runs,
 	}, nil
 }
 

@@ -111,7 +111,7 @@ func parseShape(s string) ([]int, error) {
 	}
 	total := 1
 	for _, d := range shape {
-		if total > (1<<31)/d {
+		if int64(total) > (1<<31)/int64(d) {
 			return nil, usagef("shape %q has more than 2^31 elements", s)
 		}
 		total *= d

@@ -81,7 +81,7 @@ var hostileCases = []hostileCase{
 		}, code: 1, stderr: "needs 2000000000 bytes of data, the file has 0"},
 	{kind: "size", name: "train batch 2^63−1", setup: func(t *testing.T, dir string) []string {
 		writeStripesOf(t, filepath.Join(dir, "d"), 12, 4, 4)
-		return []string{"train", "--data", "d", "--epochs", "1", "--batch", strconv.Itoa(math.MaxInt64), "--out", "o"}
+		return []string{"train", "--data", "d", "--epochs", "1", "--batch", strconv.FormatInt(math.MaxInt64, 10), "--out", "o"}
 	}, code: 0, creates: []string{"o/checkpoint.safetensors", "o/metrics.json", "o/loss.png", "o/loss.svg", "o/accuracy.png",
 		"o/accuracy.svg", "o/confusion.png", "o/confusion.svg", "o/report.html"}},
 	{kind: "size", name: "resume of a 30 GB file", setup: func(t *testing.T, dir string) []string {

@@ -29,9 +29,10 @@ var ErrFormat = errors.New("npy: unsupported or malformed file")
 
 var magic = []byte("\x93NUMPY")
 
-// maxBytes bounds the data of one array (16 GiB), so a corrupt header
-// cannot ask for an absurd allocation.
-const maxBytes = 16 << 30
+// maxBytes bounds the data of one array (16 GiB, or what an int holds on
+// a 32-bit machine), so a corrupt header cannot ask for an absurd
+// allocation.
+const maxBytes = min(16<<30, math.MaxInt)
 
 // Array is an array read from a .npy file.
 type Array struct {

@@ -6,7 +6,6 @@ package testdev
 
 import (
 	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -27,7 +26,7 @@ func Full(t testing.TB, dir string) string { return node(t, dir, "full", fullMin
 func node(t testing.TB, dir, name string, minor int) string {
 	t.Helper()
 	path := filepath.Join(dir, name)
-	if err := syscall.Mknod(path, syscall.S_IFCHR|0o666, 1<<8|minor); err != nil {
+	if err := mknod(path, minor); err != nil {
 		t.Skipf("cannot make a device node for this test: %v", err)
 	}
 	return path
