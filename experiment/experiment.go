@@ -308,25 +308,14 @@ func runMethod(cfg Config, m Method, seed uint64, counts []int64, tr, val, te *d
 				copy(x[i*size:], tr.Image(k))
 				copy(targets[i*c:], tr.Targets[k*c:(k+1)*c])
 			}
-			logits, err := net.Forward(x[:n*size], n)
+			v, err := train.Step(net, opt, x[:n*size], n, grad[:n*c], func(logits, grad []float32) (float64, error) {
+				v, err := xent.Evaluate(lossCfg, []int{n, c}, logits, nil, targets[:n*c], xent.Output[float32]{Grad: grad})
+				return float64(v), err
+			})
 			if err != nil {
-				return Trial{}, err
+				return Trial{}, fmt.Errorf("epoch %d batch %d: %w", epoch+1, b+1, err)
 			}
-			v, err := xent.Evaluate(lossCfg, []int{n, c}, logits, nil, targets[:n*c], xent.Output[float32]{Grad: grad[:n*c]})
-			if err != nil {
-				return Trial{}, err
-			}
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return Trial{}, fmt.Errorf("epoch %d batch %d: the loss is %v", epoch+1, b+1, v)
-			}
-			sum += float64(v)
-			net.ZeroGrad()
-			if _, err := net.Backward(grad[:n*c]); err != nil {
-				return Trial{}, err
-			}
-			if err := opt.Step(net.Params()); err != nil {
-				return Trial{}, err
-			}
+			sum += v
 		}
 		if vs, vl, err = Scores(net, m.Loss, val, cfg.Batch); err != nil {
 			return Trial{}, err

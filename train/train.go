@@ -319,27 +319,49 @@ func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float6
 // the network classified right before the update.
 func (t *Trainer) step(idx []int) (float64, int, error) {
 	x, labels := t.load(t.train, idx)
-	logits, err := t.net.Forward(x, len(idx))
+	if n := len(idx) * t.train.Classes; cap(t.grad) < n {
+		t.grad = make([]float32, n)
+	}
+	correct := 0
+	loss, err := Step(t.net, t.opt, x, len(idx), t.grad[:len(idx)*t.train.Classes], func(logits, grad []float32) (float64, error) {
+		correct = countCorrect(logits, labels, t.train.Classes, nil)
+		return t.loss(logits, labels, grad)
+	})
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, fmt.Errorf("epoch %d batch %d: %w", t.epoch+1, t.batch+1, err)
 	}
-	if cap(t.grad) < len(logits) {
-		t.grad = make([]float32, len(logits))
-	}
-	grad := t.grad[:len(logits)]
-	loss, err := t.loss(logits, labels, grad)
+	return loss, correct, nil
+}
+
+// ErrLoss is wrapped by Step's error for a loss that is NaN or infinite.
+var ErrLoss = errors.New("train: the loss is not finite")
+
+// Step is one step of training, the one that Trainer and the multi-label
+// experiment share: the forward pass of the n inputs x, the loss of the
+// logits with its gradient written into grad (len(grad) = the logits'),
+// the backward pass and the optimiser's update. It returns the loss; an
+// error wrapping ErrLoss when it is NaN or infinite (before any update).
+func Step(net *nn.Network[float32], opt nn.Optimizer[float32], x []float32, n int, grad []float32,
+	loss func(logits, grad []float32) (float64, error)) (float64, error) {
+	logits, err := net.Forward(x, n)
 	if err != nil {
-		return 0, 0, err
+		return 0, err
 	}
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return 0, 0, fmt.Errorf("train: epoch %d batch %d: the loss is %v; lower the learning rate", t.epoch+1, t.batch+1, loss)
+	if len(grad) != len(logits) {
+		return 0, fmt.Errorf("%w: a gradient of %d values for %d logits", ErrConfig, len(grad), len(logits))
 	}
-	correct := countCorrect(logits, labels, t.train.Classes, nil)
-	t.net.ZeroGrad()
-	if _, err := t.net.Backward(grad); err != nil {
-		return 0, 0, err
+	v, err := loss(logits, grad)
+	if err != nil {
+		return 0, err
 	}
-	return loss, correct, t.opt.Step(t.net.Params())
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%w: %v; lower the learning rate", ErrLoss, v)
+	}
+	net.ZeroGrad()
+	if _, err := net.Backward(grad); err != nil {
+		return 0, err
+	}
+	return v, opt.Step(net.Params())
 }
 
 // countCorrect counts the rows whose largest logit (the first, on a tie)

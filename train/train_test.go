@@ -6,14 +6,17 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/xent-go/xent"
 	"github.com/xent-go/xent/data"
+	"github.com/xent-go/xent/nn"
 )
 
 // stripes is a 4-class set of 28×28 images a CNN must learn: class k has
@@ -350,5 +353,29 @@ func TestConfigNewOptions(t *testing.T) {
 	cfg.ClassBalanced = &beta
 	if _, err := New(cfg, "stripes", trainSet, testSet); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "has count 0") {
 		t.Errorf("a class without images: %v", err)
+	}
+}
+
+// TestStepRefusesNaN: a loss that is NaN is an error wrapping ErrLoss,
+// and the network is not updated.
+func TestStepRefusesNaN(t *testing.T) {
+	net, err := nn.Classifier[float32](nn.Shape{C: 1, H: 4, W: 4}, 2, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := slices.Clone(net.Params()[0].Value)
+	grad := make([]float32, 2)
+	_, err = Step(net, &nn.SGD[float32]{LR: 0.1}, make([]float32, 16), 1, grad, func(logits, grad []float32) (float64, error) {
+		grad[0] = 1
+		return math.NaN(), nil
+	})
+	if !errors.Is(err, ErrLoss) {
+		t.Errorf("NaN loss: %v, want ErrLoss", err)
+	}
+	if !slices.Equal(before, net.Params()[0].Value) {
+		t.Error("the network was updated after a NaN loss")
+	}
+	if _, err := Step(net, &nn.SGD[float32]{LR: 0.1}, make([]float32, 16), 1, grad[:1], nil); !errors.Is(err, ErrConfig) {
+		t.Errorf("a gradient of 1 value for 2 logits: %v", err)
 	}
 }
