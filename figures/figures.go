@@ -253,7 +253,9 @@ func draw(f Figure) (*plot.Plot, error) {
 	p.X.Label.Text, p.Y.Label.Text = f.XLabel, f.YLabel
 	p.Add(plotter.NewGrid())
 	colors := seriesColors(len(f.Series))
-	width := vg.Points(min(18, 96/float64(max(len(f.Series), 1)))) // 18 points a bar; a lone series takes 48
+	// 18 points a bar, narrower where the groups would run into each other
+	// (about 300 points of the axis hold the bars); a lone series takes 48.
+	width := vg.Points(min(18, 300/float64(max(len(f.Series)*len(f.Categories), 1))))
 	if len(f.Series) == 1 {
 		width = vg.Points(48)
 	}
