@@ -196,7 +196,7 @@ func reportFigures(r *Results, rows []Row) []figures.Figure {
 	curves := figures.Figure{Name: "validation-map", Title: "validation mAP after each epoch, mean ± sd over seeds",
 		XLabel: "epoch", YLabel: "mean average precision", Points: true, XWhole: true, LegendBottom: true, LegendRoom: true}
 	losses := figures.Figure{Name: "train-loss", Title: "mean training loss per epoch (each loss on its own scale)",
-		XLabel: "epoch", YLabel: "training loss", Points: true, XWhole: true, LegendRoom: true}
+		XLabel: "epoch", YLabel: "training loss", Points: true, XWhole: true, YZero: true, LegendRoom: true}
 	pr := figures.Figure{Name: "precision-recall", Title: fmt.Sprintf("micro-averaged precision–recall, test split, seed %d", r.Config.Seed),
 		XLabel: "recall", YLabel: "precision", YMax: 1, LegendLeft: true, LegendBottom: true}
 	for i, m := range r.Methods {
