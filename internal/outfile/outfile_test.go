@@ -182,7 +182,6 @@ func TestAddRefusesSameFile(t *testing.T) {
 	}
 }
 
-
 // TestLinkIsFollowed: an output that is a symbolic link replaces the file
 // it points to and keeps the link.
 func TestLinkIsFollowed(t *testing.T) {
