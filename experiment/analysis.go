@@ -231,22 +231,18 @@ func Conclusion(r *Results, rows []Row) []string {
 		case err != nil || math.IsNaN(rel.Low):
 			s += fmt.Sprintf(": the difference is %s, with no interval from one seed.", signed(ds.Mean-db.Mean))
 		case rel.Significant() && rel.Mean < 0:
-			s += fmt.Sprintf("; it is worse by %s %s, beyond the 95%% interval: on this data the claim does not hold.", signed(rel.Mean), interval(rel))
+			s += fmt.Sprintf("; it is worse by %s, beyond the 95%% interval: on this data the claim does not hold.", differenceText(rel))
 		case rel.Significant():
-			s += fmt.Sprintf("; it is better by %s %s, beyond the 95%% interval.", signed(rel.Mean), interval(rel))
+			s += fmt.Sprintf("; it is better by %s, beyond the 95%% interval.", differenceText(rel))
 		default:
-			s += fmt.Sprintf("; the difference, %s %s, is within the 95%% interval: this data does not refute the claim.", signed(rel.Mean), interval(rel))
+			s += fmt.Sprintf("; the difference, %s, is within the 95%% interval: this data does not refute the claim.", differenceText(rel))
 		}
 		out = append(out, s)
 	}
 	if r.Config.LongTail {
 		head, tail := len(metrics)-2, len(metrics)-1
-		for _, row := range rows {
-			if row.Method == Baseline {
-				out = append(out, fmt.Sprintf("%s: %s %s, against %s for the head (%s).", metrics[tail].Name, Baseline,
-					pm(row.Values[tail]), pm(row.Values[head]), metrics[head].Name))
-			}
-		}
+		out = append(out, fmt.Sprintf("%s: %s %s, against %s for the head (%s).", metrics[tail].Name, Baseline,
+			pm(rows[base].Values[tail]), pm(rows[base].Values[head]), metrics[head].Name))
 	}
 	return out
 }
@@ -273,6 +269,18 @@ func signed(v float64) string {
 	}
 	return fmt.Sprintf("+%.4f", v)
 }
+
+// differenceText is "+0.0012 [−0.0003, +0.0027]", or the mean alone with
+// no interval.
+func differenceText(d Difference) string {
+	if in := interval(d); in != "" {
+		return signed(d.Mean) + " " + in
+	}
+	return signed(d.Mean)
+}
+
+// precisionAtM is the measure the 1/M question is asked of.
+func precisionAtM(c multilabel.CountMetrics) float64 { return c.PrecisionAtM }
 
 // interval is "[low, high]", or "" with no interval.
 func interval(d Difference) string {

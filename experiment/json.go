@@ -41,21 +41,10 @@ func (s Summary) MarshalJSON() ([]byte, error) {
 	}{nullable(s.Mean), nullable(s.SD)})
 }
 
-// MarshalJSON writes the measures that have no value as null.
+// MarshalJSON writes the measures that have no value as null (ByM's are
+// multilabel.CountMetrics', which write their own).
 func (t Trial) MarshalJSON() ([]byte, error) {
 	type plain Trial
-	type count struct {
-		M            int      `json:"m"`
-		Samples      int      `json:"samples"`
-		MAP          *float64 `json:"map"`
-		PrecisionAtM *float64 `json:"precision_at_m"`
-		ExactSet     *float64 `json:"exact_set_accuracy"`
-		MicroF1      *float64 `json:"micro_f1"`
-	}
-	byM := make([]count, len(t.ByM))
-	for i, c := range t.ByM {
-		byM[i] = count{c.M, c.Samples, nullable(c.MAP), nullable(c.PrecisionAtM), nullable(c.ExactSet), nullable(c.MicroF1)}
-	}
 	return json.Marshal(struct {
 		plain
 		MAP          *float64   `json:"map"`
@@ -64,6 +53,5 @@ func (t Trial) MarshalJSON() ([]byte, error) {
 		PrecisionAtM *float64   `json:"precision_at_m"`
 		ExactSet     *float64   `json:"exact_set_accuracy"`
 		ClassAP      []*float64 `json:"class_ap"`
-		ByM          []count    `json:"by_label_count"`
-	}{plain(t), nullable(t.MAP), nullable(t.MicroF1), nullable(t.Threshold), nullable(t.PrecisionAtM), nullable(t.ExactSet), nullables(t.ClassAP), byM})
+	}{plain(t), nullable(t.MAP), nullable(t.MicroF1), nullable(t.Threshold), nullable(t.PrecisionAtM), nullable(t.ExactSet), nullables(t.ClassAP)})
 }

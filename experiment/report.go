@@ -49,7 +49,7 @@ func Table(r *Results) (string, error) {
 		}
 		b.WriteString("| " + row.Method + " |")
 		for _, d := range row.Differences {
-			cell := strings.TrimSpace(signed(d.Mean) + " " + interval(d))
+			cell := differenceText(d)
 			if d.Significant() {
 				cell = "**" + cell + "**"
 			}
@@ -64,18 +64,20 @@ func Table(r *Results) (string, error) {
 	fmt.Fprintf(&b, " M = %d − M = 1 |\n|---|%s\n", MaxLabels, strings.Repeat("---|", MaxLabels+1))
 	for i, m := range r.Methods {
 		b.WriteString("| " + m.Name + " |")
-		for _, s := range r.ByM(i, func(c multilabel.CountMetrics) float64 { return c.PrecisionAtM }) {
+		for _, s := range r.ByM(i, precisionAtM) {
 			fmt.Fprintf(&b, " %.4f |", s.Mean)
 		}
 		d := r.ChangeWithM(i)
-		b.WriteString(" " + strings.TrimSpace(signed(d.Mean)+" "+interval(d)) + " |\n")
+		b.WriteString(" " + differenceText(d) + " |\n")
 	}
 	return b.String(), nil
 }
 
 // ReportFiles lists what WriteReport puts in the directory for r.
-func ReportFiles(r *Results) []string {
-	return append(append([]string{"results.json"}, figures.Files(reportFigures(r, nil))...), "report.html")
+func ReportFiles(r *Results) []string { return reportFiles(reportFigures(r, nil)) }
+
+func reportFiles(figs []figures.Figure) []string {
+	return append(append([]string{"results.json"}, figures.Files(figs)...), "report.html")
 }
 
 // WriteReport writes ReportFiles(r) into dir, which must exist: all of
@@ -105,7 +107,7 @@ func WriteReport(dir string, r *Results) error {
 	}
 	files["report.html"] = page.Bytes()
 	var set outfile.Set
-	if err := set.AddFiles(dir, ReportFiles(r), files); err != nil {
+	if err := set.AddFiles(dir, reportFiles(figs), files); err != nil {
 		return err
 	}
 	return set.Commit(nil)
@@ -174,7 +176,7 @@ func reportFigures(r *Results, rows []Row) []figures.Figure {
 		name, title string
 		of          func(multilabel.CountMetrics) float64
 	}{
-		{"by-m-precision", "precision@M", func(c multilabel.CountMetrics) float64 { return c.PrecisionAtM }},
+		{"by-m-precision", "precision@M", precisionAtM},
 		{"by-m-map", "mAP", func(c multilabel.CountMetrics) float64 { return c.MAP }},
 	} {
 		f := figures.Figure{Name: by.name, Title: by.title + " on the test images of M labels, mean ± sd over seeds",
@@ -297,17 +299,17 @@ func reportPage(r *Results, rows []Row, figs []figures.Figure) page {
 		for j, v := range row.Values {
 			pr.Values = append(pr.Values, pm(v))
 			d := row.Differences[j]
-			pr.Diffs = append(pr.Diffs, pageDiff{strings.TrimSpace(signed(d.Mean) + " " + interval(d)), d.Significant()})
+			pr.Diffs = append(pr.Diffs, pageDiff{differenceText(d), d.Significant()})
 		}
 		p.Rows = append(p.Rows, pr)
 	}
 	for i, m := range r.Methods {
 		b := pageByM{Method: m.Name}
-		for _, s := range r.ByM(i, func(c multilabel.CountMetrics) float64 { return c.PrecisionAtM }) {
+		for _, s := range r.ByM(i, precisionAtM) {
 			b.Values = append(b.Values, pm(s))
 		}
 		d := r.ChangeWithM(i)
-		b.Change = strings.TrimSpace(signed(d.Mean) + " " + interval(d))
+		b.Change = differenceText(d)
 		p.ByM = append(p.ByM, b)
 	}
 	aps := make([][]Summary, len(r.Methods))

@@ -9,6 +9,7 @@
 package multilabel
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -301,6 +302,25 @@ type CountMetrics struct {
 	PrecisionAtM float64 `json:"precision_at_m"` // PrecisionAtM of those samples
 	ExactSet     float64 `json:"exact_set_accuracy"`
 	MicroF1      float64 `json:"micro_f1"`
+}
+
+// MarshalJSON writes the NaN measures of a count with no sample as null
+// (JSON has no NaN).
+func (g CountMetrics) MarshalJSON() ([]byte, error) {
+	finite := func(v float64) *float64 {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(struct {
+		M            int      `json:"m"`
+		Samples      int      `json:"samples"`
+		MAP          *float64 `json:"map"`
+		PrecisionAtM *float64 `json:"precision_at_m"`
+		ExactSet     *float64 `json:"exact_set_accuracy"`
+		MicroF1      *float64 `json:"micro_f1"`
+	}{g.M, g.Samples, finite(g.MAP), finite(g.PrecisionAtM), finite(g.ExactSet), finite(g.MicroF1)})
 }
 
 // ByLabelCount measures the samples of each label count M from 1 to maxM

@@ -1,8 +1,10 @@
 package multilabel
 
 import (
+	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -223,6 +225,12 @@ func TestByLabelCount(t *testing.T) {
 	near(t, "M=2 mAP", got[1].MAP, 5.0/6)
 	if !math.IsNaN(got[2].MAP) || !math.IsNaN(got[2].PrecisionAtM) {
 		t.Errorf("an empty group measured %+v", got[2])
+	}
+	if b, err := json.Marshal(got[2]); err != nil || string(b) != `{"m":3,"samples":0,"map":null,"precision_at_m":null,"exact_set_accuracy":null,"micro_f1":null}` {
+		t.Errorf("an empty group in JSON: %s, %v", b, err)
+	}
+	if b, err := json.Marshal(got[0]); err != nil || !strings.Contains(string(b), `"precision_at_m":0.5`) {
+		t.Errorf("a group in JSON: %s, %v", b, err)
 	}
 	if _, err := ByLabelCount(s, l, 5, 3, 0.5, 0); !errors.Is(err, ErrShape) {
 		t.Errorf("maxM 0: %v", err)
