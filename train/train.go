@@ -319,11 +319,12 @@ func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float6
 // the network classified right before the update.
 func (t *Trainer) step(idx []int) (float64, int, error) {
 	x, labels := t.load(t.train, idx)
-	if n := len(idx) * t.train.Classes; cap(t.grad) < n {
+	n := len(idx) * t.train.Classes // logits, and gradients
+	if cap(t.grad) < n {
 		t.grad = make([]float32, n)
 	}
 	correct := 0
-	loss, err := Step(t.net, t.opt, x, len(idx), t.grad[:len(idx)*t.train.Classes], func(logits, grad []float32) (float64, error) {
+	loss, err := Step(t.net, t.opt, x, len(idx), t.grad[:n], func(logits, grad []float32) (float64, error) {
 		correct = countCorrect(logits, labels, t.train.Classes, nil)
 		return t.loss(logits, labels, grad)
 	})
