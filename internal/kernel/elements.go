@@ -214,7 +214,7 @@ func AsymmetricElement(x, t float64, p AsymmetricParams) (loss, grad float64) {
 	if t != 0 {
 		f := power(smx, p.GammaPos) // (1−p)^γ+
 		loss = t * f * spNeg
-		if p.Detach {
+		if p.Detach || p.GammaPos == 0 { // γ+ = 0: no 0·σ(x)·softplus(−x), which is NaN at x = −∞
 			grad = -t * f * smx
 		} else {
 			grad = t * f * (-p.GammaPos*sx*spNeg - smx)

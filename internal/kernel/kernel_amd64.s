@@ -1747,7 +1747,6 @@ loop:
 	VSCALEFPS.Z      Z18, Z16, K1, Z16
 	VADDPS           Z0, Z16, Z15
 	VRCP14PS         Z15, Z17
-	VMOVAPS          Z15, Z15
 	VFNMADD213PS     Z7, Z17, Z15
 	VMULPS           Z15, Z17, Z15
 	VMULPS           Z16, Z15, Z17
@@ -1756,7 +1755,6 @@ loop:
 	VBLENDMPS        Z17, Z15, K1, Z2
 	VADDPS           Z7, Z16, Z15
 	VRCP14PS         Z15, Z17
-	VMOVAPS          Z15, Z15
 	VFNMADD213PS     Z7, Z17, Z15
 	VMULPS           Z15, Z17, Z15
 	VMULPS           Z16, Z15, Z15
@@ -1831,7 +1829,6 @@ tail:
 	VSCALEFPS.Z      Z9, Z2, K2, Z2
 	VADDPS           Z0, Z2, Z1
 	VRCP14PS         Z1, Z3
-	VMOVAPS          Z1, Z1
 	VFNMADD213PS     Z7, Z3, Z1
 	VMULPS           Z1, Z3, Z1
 	VMULPS           Z2, Z1, Z3
@@ -1840,7 +1837,6 @@ tail:
 	VBLENDMPS        Z3, Z1, K2, Z5
 	VADDPS           Z7, Z2, Z1
 	VRCP14PS         Z1, Z3
-	VMOVAPS          Z1, Z1
 	VFNMADD213PS     Z7, Z3, Z1
 	VMULPS           Z1, Z3, Z1
 	VMULPS           Z2, Z1, Z1
@@ -2032,7 +2028,6 @@ loop:
 	VSCALEFPS.Z      Z15, Z13, K1, Z13
 	VADDPS           Z1, Z13, Z12
 	VRCP14PS         Z12, Z14
-	VMOVAPS          Z12, Z12
 	VFNMADD213PS     Z2, Z14, Z12
 	VMULPS           Z12, Z14, Z12
 	VMULPS           Z13, Z12, Z14
@@ -2041,7 +2036,6 @@ loop:
 	VBLENDMPS        Z14, Z12, K1, Z17
 	VADDPS           Z2, Z13, Z12
 	VRCP14PS         Z12, Z14
-	VMOVAPS          Z12, Z12
 	VFNMADD213PS     Z2, Z14, Z12
 	VMULPS           Z12, Z14, Z12
 	VMULPS           Z13, Z12, Z12
@@ -2146,7 +2140,6 @@ tail:
 	VSCALEFPS.Z      Z14, Z12, K2, Z12
 	VADDPS           Z1, Z12, Z4
 	VRCP14PS         Z4, Z7
-	VMOVAPS          Z4, Z4
 	VFNMADD213PS     Z2, Z7, Z4
 	VMULPS           Z4, Z7, Z4
 	VMULPS           Z12, Z4, Z7
@@ -2155,7 +2148,6 @@ tail:
 	VBLENDMPS        Z7, Z4, K2, Z20
 	VADDPS           Z2, Z12, Z4
 	VRCP14PS         Z4, Z7
-	VMOVAPS          Z4, Z4
 	VFNMADD213PS     Z2, Z7, Z4
 	VMULPS           Z4, Z7, Z4
 	VMULPS           Z12, Z4, Z4
@@ -2328,266 +2320,267 @@ done5:
 	VBROADCASTSS 120(AX), Z6
 	VBROADCASTSS 124(AX), Z7
 	VBROADCASTSS expCutoff<>+0(SB), Z7
-	VXORPD       Z16, Z16, Z16
-	VXORPD       Z17, Z17, Z17
+	VXORPD       Z20, Z20, Z20
+	VXORPD       Z21, Z21, Z21
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z18
-	VMOVUPS          (DX), Z19
-	VANDPS           Z5, Z18, Z20
-	VSUBPS           Z20, Z4, Z20
-	VMAXPS           Z20, Z7, Z22
-	VMULPS.BCST      log2e<>+0(SB), Z22, Z23
-	VRNDSCALEPS      $0x00, Z23, Z23
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z23, Z22
-	VBROADCASTSS     expC5<>+0(SB), Z21
-	VFMADD213PS.BCST expC4<>+0(SB), Z22, Z21
-	VFMADD213PS.BCST expC3<>+0(SB), Z22, Z21
-	VFMADD213PS.BCST expC2<>+0(SB), Z22, Z21
-	VFMADD213PS.BCST expC1<>+0(SB), Z22, Z21
-	VFMADD213PS.BCST expC0<>+0(SB), Z22, Z21
-	VCMPPS           $0x15, Z7, Z20, K1
-	VSCALEFPS.Z      Z23, Z21, K1, Z21
-	VADDPS           Z2, Z21, Z20
-	VRCP14PS         Z20, Z22
-	VMOVAPS          Z20, Z20
-	VFNMADD213PS     Z3, Z22, Z20
-	VMULPS           Z20, Z22, Z20
-	VMULPS           Z21, Z20, Z22
-	VCMPPS           $0x1d, Z4, Z18, K1
-	VBLENDMPS        Z20, Z22, K1, Z8
-	VBLENDMPS        Z22, Z20, K1, Z9
-	VSUBPS           Z19, Z2, Z20
+	VMOVUPS          (CX), Z22
+	VMOVUPS          (DX), Z23
+	VANDPS           Z5, Z22, Z24
+	VSUBPS           Z24, Z4, Z24
+	VMAXPS           Z24, Z7, Z26
+	VMULPS.BCST      log2e<>+0(SB), Z26, Z27
+	VRNDSCALEPS      $0x00, Z27, Z27
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z27, Z26
+	VBROADCASTSS     expC5<>+0(SB), Z25
+	VFMADD213PS.BCST expC4<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC3<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC2<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC1<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC0<>+0(SB), Z26, Z25
+	VCMPPS           $0x15, Z7, Z24, K1
+	VSCALEFPS.Z      Z27, Z25, K1, Z25
+	VADDPS           Z2, Z25, Z24
+	VRCP14PS         Z24, Z26
+	VFNMADD213PS     Z3, Z26, Z24
+	VMULPS           Z24, Z26, Z24
+	VMULPS           Z25, Z24, Z26
+	VCMPPS           $0x1d, Z4, Z22, K1
+	VBLENDMPS        Z24, Z26, K1, Z8
+	VBLENDMPS        Z26, Z24, K1, Z9
+	VSUBPS           Z23, Z2, Z24
 	TESTQ            $0x00000001, 144(AX)
 	JZ               fullFull
-	VCMPPS           $0x04, Z4, Z19, K2
+	VCMPPS           $0x04, Z4, Z23, K2
 	KORTESTW         K2, K2
 	JNZ              fullFull
-	VSUBPS           Z6, Z8, Z19
-	VMAXPS           Z19, Z4, Z19
-	VADDPS           Z6, Z9, Z18
-	VMINPS           Z18, Z2, Z18
-	VGETMANTPS       $0x03, Z18, Z22
-	VGETEXPPS        Z18, Z21
-	VGETEXPPS        Z22, Z23
-	VSUBPS           Z23, Z21, Z21
-	VSUBPS           Z2, Z22, Z23
-	VBROADCASTSS     logP8<>+0(SB), Z22
-	VFMADD213PS.BCST logP7<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP6<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP5<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP4<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP3<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP2<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP1<>+0(SB), Z23, Z22
-	VFMADD213PS.BCST logP0<>+0(SB), Z23, Z22
-	VMULPS           Z23, Z22, Z22
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z21, Z22
-	VMOVAPS          Z2, Z21
+	VSUBPS           Z6, Z8, Z23
+	VMAXPS           Z23, Z4, Z23
+	VADDPS           Z6, Z9, Z22
+	VMINPS           Z22, Z2, Z22
+	VGETMANTPS       $0x00, Z22, Z26
+	VGETEXPPS        Z22, Z27
+	VPSRLD           $0x13, Z22, Z28
+	VPERMPS          logInvC<>+0(SB), Z28, Z25
+	VPERMPS          logLogC<>+0(SB), Z28, Z28
+	VFMSUB213PS      Z2, Z25, Z26
+	VMULPS           Z26, Z26, Z29
+	VBROADCASTSS     logT5<>+0(SB), Z25
+	VFMADD213PS.BCST logT4<>+0(SB), Z26, Z25
+	VBROADCASTSS     logT3<>+0(SB), Z30
+	VFMADD213PS.BCST logT2<>+0(SB), Z26, Z30
+	VFMADD213PS      Z30, Z29, Z25
+	VFMADD213PS      Z26, Z29, Z25
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z27, Z28
+	VADDPS           Z28, Z25, Z25
+	VMOVAPS          Z2, Z27
 	MOVQ             128(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
-	VMOVAPS          Z19, Z21
+	VMOVAPS          Z23, Z27
 
 powClipOnlyFull:
 	DECQ   R12
 	JZ     powClipOnlyFullDone
-	VMULPS Z19, Z21, Z21
+	VMULPS Z23, Z27, Z27
 	JMP    powClipOnlyFull
 
 powClipOnlyFullDone:
-	VMULPS       Z20, Z21, Z21
-	VMOVAPS      Z22, Z20
-	VFNMADD213PS Z4, Z21, Z20
+	VMULPS       Z24, Z27, Z27
+	VMULPS       Z8, Z9, Z26
+	VMULPS       Z27, Z26, Z26
+	VMOVAPS      Z25, Z24
+	VFNMADD213PS Z4, Z27, Z24
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPS       Z18, Z19, Z23
-	VRCP14PS     Z23, Z24
-	VMOVAPS      Z23, Z23
-	VFNMADD213PS Z3, Z24, Z23
-	VMULPS       Z23, Z24, Z23
-	VMULPS       Z0, Z22, Z22
-	VFNMADD213PS Z19, Z18, Z22
-	VMULPS       Z23, Z22, Z18
+	VMULPS       Z22, Z23, Z27
+	VRCP14PS     Z27, Z28
+	VFNMADD213PS Z3, Z28, Z27
+	VMULPS       Z27, Z28, Z27
+	VMULPS       Z26, Z27, Z27
+	VMULPS       Z0, Z22, Z26
+	VMOVAPS      Z23, Z22
+	VFNMADD231PS Z26, Z25, Z22
+	VMULPS       Z27, Z22, Z22
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VRCP14PS     Z18, Z22
-	VMOVAPS      Z18, Z18
-	VFNMADD213PS Z3, Z22, Z18
-	VMULPS       Z18, Z22, Z18
+	VMOVAPS      Z22, Z22
+	VRCP14PS     Z22, Z25
+	VFNMADD213PS Z3, Z25, Z22
+	VMULPS       Z22, Z25, Z22
+	VMULPS       Z26, Z22, Z22
 
 ClipOnlyFullScaled:
-	VMULPS    Z8, Z18, Z18
-	VMULPS    Z9, Z18, Z18
-	VMULPS    Z21, Z18, Z18
-	VCMPPS    $0x16, Z4, Z19, K1
-	VMOVAPS.Z Z18, K1, Z18
-	VADDPS    Z4, Z20, Z21
-	VADDPS    Z4, Z18, Z22
+	VCMPPS    $0x16, Z4, Z23, K1
+	VMOVAPS.Z Z22, K1, Z22
+	VADDPS    Z4, Z24, Z25
+	VADDPS    Z4, Z22, Z26
 	JMP       termsFull
 
 fullFull:
-	VADDPS           Z3, Z21, Z22
-	VRCP14PS         Z22, Z23
-	VMOVAPS          Z22, Z22
-	VFNMADD213PS     Z3, Z23, Z22
-	VMULPS           Z22, Z23, Z22
-	VMULPS           Z21, Z22, Z22
-	VMULPS           Z22, Z22, Z21
-	VBROADCASTSS     inv13<>+0(SB), Z23
-	VFMADD213PS.BCST inv11<>+0(SB), Z21, Z23
-	VFMADD213PS.BCST inv9<>+0(SB), Z21, Z23
-	VFMADD213PS.BCST inv7<>+0(SB), Z21, Z23
-	VFMADD213PS.BCST inv5<>+0(SB), Z21, Z23
-	VFMADD213PS.BCST inv3<>+0(SB), Z21, Z23
-	VFMADD213PS      Z2, Z21, Z23
-	VADDPS           Z22, Z22, Z22
-	VMULPS           Z23, Z22, Z21
-	VBLENDMPS        Z18, Z4, K1, Z10
-	VBLENDMPS        Z4, Z18, K1, Z11
-	VSUBPS           Z11, Z21, Z18
-	VADDPS           Z10, Z21, Z23
-	VMOVAPS          Z2, Z24
-	MOVQ             136(AX), R12
-	TESTQ            R12, R12
-	JZ               powPosFullDone
-	VMOVAPS          Z9, Z24
-
-powPosFull:
-	DECQ   R12
-	JZ     powPosFullDone
-	VMULPS Z9, Z24, Z24
-	JMP    powPosFull
-
-powPosFullDone:
-	VMULPS  Z19, Z24, Z24
-	VMULPS  Z24, Z18, Z21
-	VMOVAPS Z9, Z22
-	TESTQ   $0x00000002, 144(AX)
-	JNZ     posDetachedFull
-	VMULPS  Z8, Z18, Z18
-	VMULPS  Z1, Z18, Z18
-	VADDPS  Z18, Z22, Z22
-
-posDetachedFull:
-	VFNMADD213PS Z4, Z24, Z22
-	VCMPPS       $0x04, Z4, Z19, K1
-	VMOVAPS.Z    Z21, K1, Z21
-	VMOVAPS.Z    Z22, K1, Z22
-	TESTQ        $0x00000001, 144(AX)
-	JNZ          clipFull
-	VMOVAPS      Z2, Z24
-	MOVQ         128(AX), R12
-	TESTQ        R12, R12
-	JZ           powNegFullDone
-	VMOVAPS      Z8, Z24
-
-powNegFull:
-	DECQ   R12
-	JZ     powNegFullDone
-	VMULPS Z8, Z24, Z24
-	JMP    powNegFull
-
-powNegFullDone:
-	VMULPS      Z20, Z24, Z24
-	VMULPS      Z24, Z23, Z18
-	VMOVAPS     Z8, Z19
-	TESTQ       $0x00000002, 144(AX)
-	JNZ         negDetachedFull
-	VMULPS      Z9, Z23, Z23
-	VFMADD231PS Z0, Z23, Z19
-
-negDetachedFull:
-	VMULPS Z24, Z19, Z19
-	JMP    negDoneFull
-
-clipFull:
-	VSUBPS           Z6, Z8, Z23
-	VMAXPS           Z23, Z4, Z23
-	VADDPS           Z6, Z9, Z19
-	VMINPS           Z19, Z2, Z19
-	VGETMANTPS       $0x03, Z19, Z24
-	VGETEXPPS        Z19, Z18
-	VGETEXPPS        Z24, Z25
-	VSUBPS           Z25, Z18, Z18
-	VSUBPS           Z2, Z24, Z24
-	VBROADCASTSS     logP8<>+0(SB), Z25
-	VFMADD213PS.BCST logP7<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP6<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP5<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP4<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP3<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP2<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP1<>+0(SB), Z24, Z25
-	VFMADD213PS.BCST logP0<>+0(SB), Z24, Z25
-	VMULPS           Z24, Z25, Z25
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z18, Z25
-	VMOVAPS          Z2, Z24
+	TESTQ            $0x00000001, 144(AX)
+	JZ               softplusFull
+	VSUBPS           Z6, Z8, Z26
+	VMAXPS           Z26, Z4, Z26
+	VADDPS           Z6, Z9, Z11
+	VMINPS           Z11, Z2, Z11
+	VGETMANTPS       $0x00, Z11, Z10
+	VGETEXPPS        Z11, Z28
+	VPSRLD           $0x13, Z11, Z29
+	VPERMPS          logInvC<>+0(SB), Z29, Z27
+	VPERMPS          logLogC<>+0(SB), Z29, Z29
+	VFMSUB213PS      Z2, Z27, Z10
+	VMULPS           Z10, Z10, Z30
+	VBROADCASTSS     logT5<>+0(SB), Z27
+	VFMADD213PS.BCST logT4<>+0(SB), Z10, Z27
+	VBROADCASTSS     logT3<>+0(SB), Z31
+	VFMADD213PS.BCST logT2<>+0(SB), Z10, Z31
+	VFMADD213PS      Z31, Z30, Z27
+	VFMADD213PS      Z10, Z30, Z27
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
+	VADDPS           Z29, Z27, Z27
+	VMOVAPS          Z2, Z29
 	MOVQ             128(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
-	VMOVAPS          Z23, Z24
+	VMOVAPS          Z26, Z29
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPS Z23, Z24, Z24
+	VMULPS Z26, Z29, Z29
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPS       Z20, Z24, Z24
-	VMOVAPS      Z25, Z18
-	VFNMADD213PS Z4, Z24, Z18
+	VMULPS       Z24, Z29, Z29
+	VMULPS       Z8, Z9, Z28
+	VMULPS       Z29, Z28, Z28
+	VMOVAPS      Z27, Z10
+	VFNMADD213PS Z4, Z29, Z10
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipFullDetached
-	VMULPS       Z19, Z23, Z26
-	VRCP14PS     Z26, Z27
-	VMOVAPS      Z26, Z26
-	VFNMADD213PS Z3, Z27, Z26
-	VMULPS       Z26, Z27, Z26
-	VMULPS       Z0, Z25, Z25
-	VFNMADD213PS Z23, Z19, Z25
-	VMULPS       Z26, Z25, Z19
+	VMULPS       Z11, Z26, Z29
+	VRCP14PS     Z29, Z30
+	VFNMADD213PS Z3, Z30, Z29
+	VMULPS       Z29, Z30, Z29
+	VMULPS       Z28, Z29, Z29
+	VMULPS       Z0, Z11, Z28
+	VMOVAPS      Z26, Z11
+	VFNMADD231PS Z28, Z27, Z11
+	VMULPS       Z29, Z11, Z11
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VRCP14PS     Z19, Z25
-	VMOVAPS      Z19, Z19
-	VFNMADD213PS Z3, Z25, Z19
-	VMULPS       Z19, Z25, Z19
+	VMOVAPS      Z11, Z11
+	VRCP14PS     Z11, Z27
+	VFNMADD213PS Z3, Z27, Z11
+	VMULPS       Z11, Z27, Z11
+	VMULPS       Z28, Z11, Z11
 
 ClipFullScaled:
-	VMULPS    Z8, Z19, Z19
-	VMULPS    Z9, Z19, Z19
-	VMULPS    Z24, Z19, Z19
-	VCMPPS    $0x16, Z4, Z23, K1
-	VMOVAPS.Z Z19, K1, Z19
+	VCMPPS    $0x16, Z4, Z26, K2
+	VMOVAPS.Z Z11, K2, Z11
+
+softplusFull:
+	VADDPS           Z3, Z25, Z26
+	VRCP14PS         Z26, Z27
+	VFNMADD213PS     Z3, Z27, Z26
+	VMULPS           Z26, Z27, Z26
+	VMULPS           Z25, Z26, Z26
+	VMULPS           Z26, Z26, Z25
+	VBROADCASTSS     inv13<>+0(SB), Z27
+	VFMADD213PS.BCST inv11<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv9<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv7<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv5<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv3<>+0(SB), Z25, Z27
+	VFMADD213PS      Z2, Z25, Z27
+	VADDPS           Z26, Z26, Z26
+	VMULPS           Z27, Z26, Z25
+	VBLENDMPS        Z22, Z4, K1, Z12
+	VBLENDMPS        Z4, Z22, K1, Z13
+	VSUBPS           Z13, Z25, Z22
+	VADDPS           Z12, Z25, Z27
+	VMOVAPS          Z2, Z28
+	MOVQ             136(AX), R12
+	TESTQ            R12, R12
+	JZ               powPosFullDone
+	VMOVAPS          Z9, Z28
+
+powPosFull:
+	DECQ   R12
+	JZ     powPosFullDone
+	VMULPS Z9, Z28, Z28
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPS  Z23, Z28, Z28
+	VMULPS  Z28, Z22, Z25
+	VMOVAPS Z9, Z26
+	TESTQ   $0x00000002, 144(AX)
+	JNZ     posDetachedFull
+	CMPQ    136(AX), $0x00
+	JE      posDetachedFull
+	VMULPS  Z8, Z22, Z22
+	VMULPS  Z1, Z22, Z22
+	VADDPS  Z22, Z26, Z26
+
+posDetachedFull:
+	VFNMADD213PS Z4, Z28, Z26
+	VCMPPS       $0x04, Z4, Z23, K1
+	VMOVAPS.Z    Z25, K1, Z25
+	VMOVAPS.Z    Z26, K1, Z26
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          negDoneFull
+	VMOVAPS      Z2, Z22
+	MOVQ         128(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPS      Z8, Z22
+
+powNegFull:
+	DECQ   R12
+	JZ     powNegFullDone
+	VMULPS Z8, Z22, Z22
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPS      Z24, Z22, Z22
+	VMULPS      Z22, Z27, Z10
+	VMOVAPS     Z8, Z11
+	TESTQ       $0x00000002, 144(AX)
+	JNZ         negDetachedFull
+	VMULPS      Z9, Z27, Z23
+	VFMADD231PS Z0, Z23, Z11
+
+negDetachedFull:
+	VMULPS Z22, Z11, Z11
 
 negDoneFull:
-	VCMPPS    $0x04, Z4, Z20, K1
-	VMOVAPS.Z Z18, K1, Z18
-	VMOVAPS.Z Z19, K1, Z19
-	VADDPS    Z18, Z21, Z21
-	VADDPS    Z19, Z22, Z22
+	VCMPPS    $0x04, Z4, Z24, K1
+	VMOVAPS.Z Z10, K1, Z10
+	VMOVAPS.Z Z11, K1, Z11
+	VADDPS    Z10, Z25, Z25
+	VADDPS    Z11, Z26, Z26
 
 termsFull:
-	VMOVUPS       (BX), Z18
-	VMULPS        Z18, Z21, Z21
-	VMULPS        Z18, Z22, Z22
-	VMOVUPS       (DI), Z18
-	VMULPS        Z18, Z22, Z22
-	VMOVUPS       Z22, (R9)
-	VMOVUPS       Z21, (R10)
-	VMOVUPS       (R8), Z18
-	VMULPS        Z18, Z21, Z21
-	VCVTPS2PD     Y21, Z18
-	VEXTRACTF32X8 $0x01, Z21, Y19
-	VCVTPS2PD     Y19, Z19
-	VADDPD        Z18, Z16, Z16
-	VADDPD        Z19, Z17, Z17
+	VMOVUPS       (BX), Z22
+	VMULPS        Z22, Z25, Z25
+	VMULPS        Z22, Z26, Z26
+	VMOVUPS       (DI), Z22
+	VMULPS        Z22, Z26, Z26
+	VMOVUPS       Z26, (R9)
+	VMOVUPS       Z25, (R10)
+	VMOVUPS       (R8), Z22
+	VMULPS        Z22, Z25, Z25
+	VCVTPS2PD     Y25, Z22
+	VEXTRACTF32X8 $0x01, Z25, Y23
+	VCVTPS2PD     Y23, Z23
+	VADDPD        Z22, Z20, Z20
+	VADDPD        Z23, Z21, Z21
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	ADDQ          72(AX), BX
@@ -2606,9 +2599,9 @@ tail:
 	SHLXL            R11, SI, SI
 	DECL             SI
 	KMOVW            SI, K1
-	VMOVUPS.Z        (CX), K1, Z18
-	VMOVUPS.Z        (DX), K1, Z19
-	VANDPS           Z5, Z18, Z5
+	VMOVUPS.Z        (CX), K1, Z22
+	VMOVUPS.Z        (DX), K1, Z23
+	VANDPS           Z5, Z22, Z5
 	VSUBPS           Z5, Z4, Z5
 	VMAXPS           Z5, Z7, Z9
 	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
@@ -2624,39 +2617,37 @@ tail:
 	VSCALEFPS.Z      Z10, Z8, K2, Z8
 	VADDPS           Z2, Z8, Z5
 	VRCP14PS         Z5, Z7
-	VMOVAPS          Z5, Z5
 	VFNMADD213PS     Z3, Z7, Z5
 	VMULPS           Z5, Z7, Z5
 	VMULPS           Z8, Z5, Z7
-	VCMPPS           $0x1d, Z4, Z18, K2
-	VBLENDMPS        Z5, Z7, K2, Z12
-	VBLENDMPS        Z7, Z5, K2, Z13
-	VSUBPS           Z19, Z2, Z5
+	VCMPPS           $0x1d, Z4, Z22, K2
+	VBLENDMPS        Z5, Z7, K2, Z14
+	VBLENDMPS        Z7, Z5, K2, Z15
+	VSUBPS           Z23, Z2, Z5
 	TESTQ            $0x00000001, 144(AX)
 	JZ               fullTail
-	VCMPPS           $0x04, Z4, Z19, K3
+	VCMPPS           $0x04, Z4, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPS           Z6, Z12, Z1
+	VSUBPS           Z6, Z14, Z1
 	VMAXPS           Z1, Z4, Z1
-	VADDPS           Z6, Z13, Z6
+	VADDPS           Z6, Z15, Z6
 	VMINPS           Z6, Z2, Z6
-	VGETMANTPS       $0x03, Z6, Z7
+	VGETMANTPS       $0x00, Z6, Z7
 	VGETEXPPS        Z6, Z8
-	VGETEXPPS        Z7, Z9
-	VSUBPS           Z9, Z8, Z8
-	VSUBPS           Z2, Z7, Z7
-	VBROADCASTSS     logP8<>+0(SB), Z9
-	VFMADD213PS.BCST logP7<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP6<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP5<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP4<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP3<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP2<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP1<>+0(SB), Z7, Z9
-	VFMADD213PS.BCST logP0<>+0(SB), Z7, Z9
-	VMULPS           Z7, Z9, Z9
+	VPSRLD           $0x13, Z6, Z9
+	VPERMPS          logInvC<>+0(SB), Z9, Z10
+	VPERMPS          logLogC<>+0(SB), Z9, Z9
+	VFMSUB213PS      Z2, Z10, Z7
+	VMULPS           Z7, Z7, Z10
+	VBROADCASTSS     logT5<>+0(SB), Z11
+	VFMADD213PS.BCST logT4<>+0(SB), Z7, Z11
+	VBROADCASTSS     logT3<>+0(SB), Z12
+	VFMADD213PS.BCST logT2<>+0(SB), Z7, Z12
+	VFMADD213PS      Z12, Z10, Z11
+	VFMADD213PS      Z7, Z10, Z11
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z9
+	VADDPS           Z9, Z11, Z11
 	VMOVAPS          Z2, Z2
 	MOVQ             128(AX), CX
 	TESTQ            CX, CX
@@ -2671,201 +2662,204 @@ powClipOnlyTail:
 
 powClipOnlyTailDone:
 	VMULPS       Z5, Z2, Z2
-	VMOVAPS      Z9, Z5
+	VMULPS       Z14, Z15, Z7
+	VMULPS       Z2, Z7, Z7
+	VMOVAPS      Z11, Z5
 	VFNMADD213PS Z4, Z2, Z5
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPS       Z6, Z1, Z7
-	VRCP14PS     Z7, Z8
-	VMOVAPS      Z7, Z7
-	VFNMADD213PS Z3, Z8, Z7
-	VMULPS       Z7, Z8, Z7
-	VMULPS       Z0, Z9, Z0
-	VFNMADD213PS Z1, Z6, Z0
-	VMULPS       Z7, Z0, Z0
+	VMULPS       Z6, Z1, Z2
+	VRCP14PS     Z2, Z8
+	VFNMADD213PS Z3, Z8, Z2
+	VMULPS       Z2, Z8, Z2
+	VMULPS       Z7, Z2, Z2
+	VMULPS       Z0, Z6, Z3
+	VMOVAPS      Z1, Z0
+	VFNMADD231PS Z3, Z11, Z0
+	VMULPS       Z2, Z0, Z0
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VRCP14PS     Z6, Z0
-	VMOVAPS      Z6, Z6
-	VFNMADD213PS Z3, Z0, Z6
-	VMULPS       Z6, Z0, Z0
+	VMOVAPS      Z6, Z0
+	VRCP14PS     Z0, Z2
+	VFNMADD213PS Z3, Z2, Z0
+	VMULPS       Z0, Z2, Z0
+	VMULPS       Z7, Z0, Z0
 
 ClipOnlyTailScaled:
-	VMULPS    Z12, Z0, Z0
-	VMULPS    Z13, Z0, Z0
-	VMULPS    Z2, Z0, Z0
 	VCMPPS    $0x16, Z4, Z1, K2
 	VMOVAPS.Z Z0, K2, Z0
-	VADDPS    Z4, Z5, Z7
-	VADDPS    Z4, Z0, Z9
+	VADDPS    Z4, Z5, Z3
+	VADDPS    Z4, Z0, Z7
 	JMP       termsTail
 
 fullTail:
-	VADDPS           Z3, Z8, Z7
-	VRCP14PS         Z7, Z9
-	VMOVAPS          Z7, Z7
-	VFNMADD213PS     Z3, Z9, Z7
-	VMULPS           Z7, Z9, Z7
-	VMULPS           Z8, Z7, Z7
-	VMULPS           Z7, Z7, Z8
-	VBROADCASTSS     inv13<>+0(SB), Z9
-	VFMADD213PS.BCST inv11<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST inv9<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST inv7<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST inv5<>+0(SB), Z8, Z9
-	VFMADD213PS.BCST inv3<>+0(SB), Z8, Z9
-	VFMADD213PS      Z2, Z8, Z9
-	VADDPS           Z7, Z7, Z7
-	VMULPS           Z9, Z7, Z7
-	VBLENDMPS        Z18, Z4, K2, Z14
-	VBLENDMPS        Z4, Z18, K2, Z15
-	VSUBPS           Z15, Z7, Z8
-	VADDPS           Z14, Z7, Z10
-	VMOVAPS          Z2, Z11
-	MOVQ             136(AX), CX
-	TESTQ            CX, CX
-	JZ               powPosTailDone
-	VMOVAPS          Z13, Z11
-
-powPosTail:
-	DECQ   CX
-	JZ     powPosTailDone
-	VMULPS Z13, Z11, Z11
-	JMP    powPosTail
-
-powPosTailDone:
-	VMULPS  Z19, Z11, Z11
-	VMULPS  Z11, Z8, Z7
-	VMOVAPS Z13, Z9
-	TESTQ   $0x00000002, 144(AX)
-	JNZ     posDetachedTail
-	VMULPS  Z12, Z8, Z8
-	VMULPS  Z1, Z8, Z8
-	VADDPS  Z8, Z9, Z9
-
-posDetachedTail:
-	VFNMADD213PS Z4, Z11, Z9
-	VCMPPS       $0x04, Z4, Z19, K2
-	VMOVAPS.Z    Z7, K2, Z7
-	VMOVAPS.Z    Z9, K2, Z9
-	TESTQ        $0x00000001, 144(AX)
-	JNZ          clipTail
-	VMOVAPS      Z2, Z1
-	MOVQ         128(AX), CX
-	TESTQ        CX, CX
-	JZ           powNegTailDone
-	VMOVAPS      Z12, Z1
-
-powNegTail:
-	DECQ   CX
-	JZ     powNegTailDone
-	VMULPS Z12, Z1, Z1
-	JMP    powNegTail
-
-powNegTailDone:
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z1, Z10, Z2
-	VMOVAPS     Z12, Z3
-	TESTQ       $0x00000002, 144(AX)
-	JNZ         negDetachedTail
-	VMULPS      Z13, Z10, Z6
-	VFMADD231PS Z0, Z6, Z3
-
-negDetachedTail:
-	VMULPS Z1, Z3, Z3
-	JMP    negDoneTail
-
-clipTail:
-	VSUBPS           Z6, Z12, Z1
-	VMAXPS           Z1, Z4, Z1
-	VADDPS           Z6, Z13, Z6
-	VMINPS           Z6, Z2, Z6
-	VGETMANTPS       $0x03, Z6, Z8
-	VGETEXPPS        Z6, Z10
-	VGETEXPPS        Z8, Z11
-	VSUBPS           Z11, Z10, Z10
-	VSUBPS           Z2, Z8, Z8
-	VBROADCASTSS     logP8<>+0(SB), Z11
-	VFMADD213PS.BCST logP7<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP6<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP5<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP4<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP3<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP2<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP1<>+0(SB), Z8, Z11
-	VFMADD213PS.BCST logP0<>+0(SB), Z8, Z11
-	VMULPS           Z8, Z11, Z11
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z10, Z11
-	VMOVAPS          Z2, Z8
+	TESTQ            $0x00000001, 144(AX)
+	JZ               softplusTail
+	VSUBPS           Z6, Z14, Z7
+	VMAXPS           Z7, Z4, Z7
+	VADDPS           Z6, Z15, Z11
+	VMINPS           Z11, Z2, Z11
+	VGETMANTPS       $0x00, Z11, Z9
+	VGETEXPPS        Z11, Z10
+	VPSRLD           $0x13, Z11, Z12
+	VPERMPS          logInvC<>+0(SB), Z12, Z6
+	VPERMPS          logLogC<>+0(SB), Z12, Z12
+	VFMSUB213PS      Z2, Z6, Z9
+	VMULPS           Z9, Z9, Z13
+	VBROADCASTSS     logT5<>+0(SB), Z6
+	VFMADD213PS.BCST logT4<>+0(SB), Z9, Z6
+	VBROADCASTSS     logT3<>+0(SB), Z16
+	VFMADD213PS.BCST logT2<>+0(SB), Z9, Z16
+	VFMADD213PS      Z16, Z13, Z6
+	VFMADD213PS      Z9, Z13, Z6
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z10, Z12
+	VADDPS           Z12, Z6, Z6
+	VMOVAPS          Z2, Z10
 	MOVQ             128(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPS          Z1, Z8
+	VMOVAPS          Z7, Z10
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPS Z1, Z8, Z8
+	VMULPS Z7, Z10, Z10
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Z5, Z8, Z8
-	VMOVAPS      Z11, Z2
-	VFNMADD213PS Z4, Z8, Z2
+	VMULPS       Z5, Z10, Z10
+	VMULPS       Z14, Z15, Z9
+	VMULPS       Z10, Z9, Z9
+	VMOVAPS      Z6, Z16
+	VFNMADD213PS Z4, Z10, Z16
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipTailDetached
-	VMULPS       Z6, Z1, Z10
-	VRCP14PS     Z10, Z14
-	VMOVAPS      Z10, Z10
-	VFNMADD213PS Z3, Z14, Z10
-	VMULPS       Z10, Z14, Z10
-	VMULPS       Z0, Z11, Z0
-	VFNMADD213PS Z1, Z6, Z0
-	VMULPS       Z10, Z0, Z3
+	VMULPS       Z11, Z7, Z10
+	VRCP14PS     Z10, Z12
+	VFNMADD213PS Z3, Z12, Z10
+	VMULPS       Z10, Z12, Z10
+	VMULPS       Z9, Z10, Z10
+	VMULPS       Z0, Z11, Z9
+	VMOVAPS      Z7, Z17
+	VFNMADD231PS Z9, Z6, Z17
+	VMULPS       Z10, Z17, Z17
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VRCP14PS     Z6, Z0
-	VMOVAPS      Z6, Z6
-	VFNMADD213PS Z3, Z0, Z6
-	VMULPS       Z6, Z0, Z3
+	VMOVAPS      Z11, Z17
+	VRCP14PS     Z17, Z6
+	VFNMADD213PS Z3, Z6, Z17
+	VMULPS       Z17, Z6, Z17
+	VMULPS       Z9, Z17, Z17
 
 ClipTailScaled:
-	VMULPS    Z12, Z3, Z3
-	VMULPS    Z13, Z3, Z3
-	VMULPS    Z8, Z3, Z3
-	VCMPPS    $0x16, Z4, Z1, K2
-	VMOVAPS.Z Z3, K2, Z3
+	VCMPPS    $0x16, Z4, Z7, K3
+	VMOVAPS.Z Z17, K3, Z17
+
+softplusTail:
+	VADDPS           Z3, Z8, Z6
+	VRCP14PS         Z6, Z7
+	VFNMADD213PS     Z3, Z7, Z6
+	VMULPS           Z6, Z7, Z6
+	VMULPS           Z8, Z6, Z6
+	VMULPS           Z6, Z6, Z3
+	VBROADCASTSS     inv13<>+0(SB), Z7
+	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST inv9<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST inv7<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST inv5<>+0(SB), Z3, Z7
+	VFMADD213PS.BCST inv3<>+0(SB), Z3, Z7
+	VFMADD213PS      Z2, Z3, Z7
+	VADDPS           Z6, Z6, Z6
+	VMULPS           Z7, Z6, Z3
+	VBLENDMPS        Z22, Z4, K2, Z18
+	VBLENDMPS        Z4, Z22, K2, Z19
+	VSUBPS           Z19, Z3, Z6
+	VADDPS           Z18, Z3, Z8
+	VMOVAPS          Z2, Z9
+	MOVQ             136(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPS          Z15, Z9
+
+powPosTail:
+	DECQ   CX
+	JZ     powPosTailDone
+	VMULPS Z15, Z9, Z9
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPS  Z23, Z9, Z9
+	VMULPS  Z9, Z6, Z3
+	VMOVAPS Z15, Z7
+	TESTQ   $0x00000002, 144(AX)
+	JNZ     posDetachedTail
+	CMPQ    136(AX), $0x00
+	JE      posDetachedTail
+	VMULPS  Z14, Z6, Z6
+	VMULPS  Z1, Z6, Z6
+	VADDPS  Z6, Z7, Z7
+
+posDetachedTail:
+	VFNMADD213PS Z4, Z9, Z7
+	VCMPPS       $0x04, Z4, Z23, K2
+	VMOVAPS.Z    Z3, K2, Z3
+	VMOVAPS.Z    Z7, K2, Z7
+	TESTQ        $0x00000001, 144(AX)
+	JNZ          negDoneTail
+	VMOVAPS      Z2, Z1
+	MOVQ         128(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPS      Z14, Z1
+
+powNegTail:
+	DECQ   CX
+	JZ     powNegTailDone
+	VMULPS Z14, Z1, Z1
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPS      Z5, Z1, Z1
+	VMULPS      Z1, Z8, Z16
+	VMOVAPS     Z14, Z17
+	TESTQ       $0x00000002, 144(AX)
+	JNZ         negDetachedTail
+	VMULPS      Z15, Z8, Z2
+	VFMADD231PS Z0, Z2, Z17
+
+negDetachedTail:
+	VMULPS Z1, Z17, Z17
 
 negDoneTail:
 	VCMPPS    $0x04, Z4, Z5, K2
-	VMOVAPS.Z Z2, K2, Z2
-	VMOVAPS.Z Z3, K2, Z3
-	VADDPS    Z2, Z7, Z7
-	VADDPS    Z3, Z9, Z9
+	VMOVAPS.Z Z16, K2, Z16
+	VMOVAPS.Z Z17, K2, Z17
+	VADDPS    Z16, Z3, Z3
+	VADDPS    Z17, Z7, Z7
 
 termsTail:
 	VMOVUPS.Z     (BX), K1, Z0
+	VMULPS        Z0, Z3, Z3
 	VMULPS        Z0, Z7, Z7
-	VMULPS        Z0, Z9, Z9
 	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z9, Z9
-	VMOVUPS       Z9, K1, (R9)
-	VMOVUPS       Z7, K1, (R10)
-	VMOVUPS.Z     (R8), K1, Z0
 	VMULPS        Z0, Z7, Z7
-	VMOVAPS.Z     Z7, K1, Z7
-	VCVTPS2PD     Y7, Z0
-	VEXTRACTF32X8 $0x01, Z7, Y1
+	VMOVUPS       Z7, K1, (R9)
+	VMOVUPS       Z3, K1, (R10)
+	VMOVUPS.Z     (R8), K1, Z0
+	VMULPS        Z0, Z3, Z3
+	VMOVAPS.Z     Z3, K1, Z3
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF32X8 $0x01, Z3, Y1
 	VCVTPS2PD     Y1, Z1
-	VADDPD        Z0, Z16, Z16
-	VADDPD        Z1, Z17, Z17
+	VADDPD        Z0, Z20, Z20
+	VADDPD        Z1, Z21, Z21
 
 done:
-	VADDPD        Z17, Z16, Z16
-	VEXTRACTF64X4 $0x01, Z16, Y0
-	VADDPD        Y0, Y16, Y0
+	VADDPD        Z21, Z20, Z20
+	VEXTRACTF64X4 $0x01, Z20, Y0
+	VADDPD        Y0, Y20, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -2875,32 +2869,53 @@ done:
 	LDMXCSR       (SP)
 	RET
 
-DATA logP8<>+0(SB)/4, $0x3d5e3fd5
-GLOBL logP8<>(SB), RODATA|NOPTR, $4
+DATA logInvC<>+0(SB)/4, $0x3f800000
+DATA logInvC<>+4(SB)/4, $0x3f6a0ea1
+DATA logInvC<>+8(SB)/4, $0x3f5d67c9
+DATA logInvC<>+12(SB)/4, $0x3f520d21
+DATA logInvC<>+16(SB)/4, $0x3f47ce0c
+DATA logInvC<>+20(SB)/4, $0x3f3e82fa
+DATA logInvC<>+24(SB)/4, $0x3f360b61
+DATA logInvC<>+28(SB)/4, $0x3f2e4c41
+DATA logInvC<>+32(SB)/4, $0x3f272f05
+DATA logInvC<>+36(SB)/4, $0x3f20a0a1
+DATA logInvC<>+40(SB)/4, $0x3f1a90e8
+DATA logInvC<>+44(SB)/4, $0x3f14f209
+DATA logInvC<>+48(SB)/4, $0x3f0fb824
+DATA logInvC<>+52(SB)/4, $0x3f0ad8f3
+DATA logInvC<>+56(SB)/4, $0x3f064b8a
+DATA logInvC<>+60(SB)/4, $0x3f000000
+GLOBL logInvC<>(SB), RODATA|NOPTR, $64
 
-DATA logP7<>+0(SB)/4, $0xbdf7a32b
-GLOBL logP7<>(SB), RODATA|NOPTR, $4
+DATA logLogC<>+0(SB)/4, $0x80000000
+DATA logLogC<>+4(SB)/4, $0x3db78694
+DATA logLogC<>+8(SB)/4, $0x3e14aa96
+DATA logLogC<>+12(SB)/4, $0x3e4a92d4
+DATA logLogC<>+16(SB)/4, $0x3e7dc8c6
+DATA logLogC<>+20(SB)/4, $0x3e974716
+DATA logLogC<>+24(SB)/4, $0x3eae8ded
+DATA logLogC<>+28(SB)/4, $0x3ec4d19d
+DATA logLogC<>+32(SB)/4, $0x3eda27bd
+DATA logLogC<>+36(SB)/4, $0x3eeea34f
+DATA logLogC<>+40(SB)/4, $0x3f012a95
+DATA logLogC<>+44(SB)/4, $0x3f0aa61f
+DATA logLogC<>+48(SB)/4, $0x3f13caf0
+DATA logLogC<>+52(SB)/4, $0x3f1c9f07
+DATA logLogC<>+56(SB)/4, $0x3f2527c4
+DATA logLogC<>+60(SB)/4, $0x3f317218
+GLOBL logLogC<>(SB), RODATA|NOPTR, $64
 
-DATA logP6<>+0(SB)/4, $0x3e199184
-GLOBL logP6<>(SB), RODATA|NOPTR, $4
+DATA logT5<>+0(SB)/4, $0x3e4ccccd
+GLOBL logT5<>(SB), RODATA|NOPTR, $4
 
-DATA logP5<>+0(SB)/4, $0xbe2c4402
-GLOBL logP5<>(SB), RODATA|NOPTR, $4
+DATA logT4<>+0(SB)/4, $0xbe800000
+GLOBL logT4<>(SB), RODATA|NOPTR, $4
 
-DATA logP4<>+0(SB)/4, $0x3e4c8cb3
-GLOBL logP4<>(SB), RODATA|NOPTR, $4
+DATA logT3<>+0(SB)/4, $0x3eaaaaab
+GLOBL logT3<>(SB), RODATA|NOPTR, $4
 
-DATA logP3<>+0(SB)/4, $0xbe7fee57
-GLOBL logP3<>(SB), RODATA|NOPTR, $4
-
-DATA logP2<>+0(SB)/4, $0x3eaaab05
-GLOBL logP2<>(SB), RODATA|NOPTR, $4
-
-DATA logP1<>+0(SB)/4, $0xbf00000b
-GLOBL logP1<>(SB), RODATA|NOPTR, $4
-
-DATA logP0<>+0(SB)/4, $0x3f800000
-GLOBL logP0<>(SB), RODATA|NOPTR, $4
+DATA logT2<>+0(SB)/4, $0xbf000000
+GLOBL logT2<>(SB), RODATA|NOPTR, $4
 
 DATA ln2hi<>+0(SB)/4, $0x3f317218
 GLOBL ln2hi<>(SB), RODATA|NOPTR, $4
@@ -5378,279 +5393,288 @@ done5:
 	VBROADCASTSD 120(AX), Z6
 	VBROADCASTSD 128(AX), Z7
 	VBROADCASTSD expCutoffF64<>+0(SB), Z7
-	VXORPD       Z16, Z16, Z16
-	VXORPD       Z17, Z17, Z17
+	VXORPD       Z20, Z20, Z20
+	VXORPD       Z21, Z21, Z21
 
 loop:
 	CMPQ             R11, $0x08
 	JL               tail
-	VMOVUPD          (CX), Z18
-	VMOVUPD          (DX), Z19
-	VANDPD           Z5, Z18, Z20
-	VSUBPD           Z20, Z4, Z20
-	VMAXPD           Z20, Z7, Z22
-	VMULPD.BCST      log2eF64<>+0(SB), Z22, Z23
-	VRNDSCALEPD      $0x00, Z23, Z23
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z23, Z22
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z23, Z22
-	VBROADCASTSD     expC13F64<>+0(SB), Z21
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z22, Z21
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z22, Z21
-	VCMPPD           $0x15, Z7, Z20, K1
-	VSCALEFPD.Z      Z23, Z21, K1, Z21
-	VADDPD           Z2, Z21, Z20
-	VDIVPD           Z20, Z2, Z20
-	VMULPD           Z21, Z20, Z22
-	VCMPPD           $0x1d, Z4, Z18, K1
-	VBLENDMPD        Z20, Z22, K1, Z8
-	VBLENDMPD        Z22, Z20, K1, Z9
-	VSUBPD           Z19, Z2, Z20
+	VMOVUPD          (CX), Z22
+	VMOVUPD          (DX), Z23
+	VANDPD           Z5, Z22, Z24
+	VSUBPD           Z24, Z4, Z24
+	VMAXPD           Z24, Z7, Z26
+	VMULPD.BCST      log2eF64<>+0(SB), Z26, Z27
+	VRNDSCALEPD      $0x00, Z27, Z27
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z27, Z26
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z27, Z26
+	VBROADCASTSD     expC13F64<>+0(SB), Z25
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z26, Z25
+	VCMPPD           $0x15, Z7, Z24, K1
+	VSCALEFPD.Z      Z27, Z25, K1, Z25
+	VADDPD           Z2, Z25, Z24
+	VDIVPD           Z24, Z2, Z24
+	VMULPD           Z25, Z24, Z26
+	VCMPPD           $0x1d, Z4, Z22, K1
+	VBLENDMPD        Z24, Z26, K1, Z8
+	VBLENDMPD        Z26, Z24, K1, Z9
+	VSUBPD           Z23, Z2, Z24
 	TESTQ            $0x00000001, 152(AX)
 	JZ               fullFull
-	VCMPPD           $0x04, Z4, Z19, K2
+	VCMPPD           $0x04, Z4, Z23, K2
 	KORTESTW         K2, K2
 	JNZ              fullFull
-	VSUBPD           Z6, Z8, Z19
-	VMAXPD           Z19, Z4, Z19
-	VADDPD           Z6, Z9, Z18
-	VMINPD           Z18, Z2, Z18
-	VGETMANTPD       $0x03, Z18, Z22
-	VGETEXPPD        Z18, Z21
-	VGETEXPPD        Z22, Z23
-	VSUBPD           Z23, Z21, Z21
-	VSUBPD           Z2, Z22, Z22
-	VADDPD           Z3, Z22, Z23
-	VDIVPD           Z23, Z2, Z23
-	VMULPD           Z22, Z23, Z23
-	VMULPD           Z23, Z23, Z22
-	VBROADCASTSD     inv23F64<>+0(SB), Z24
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z22, Z24
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z22, Z24
-	VFMADD213PD      Z2, Z22, Z24
-	VADDPD           Z23, Z23, Z23
-	VMULPD           Z24, Z23, Z22
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z21, Z22
-	VMOVAPD          Z2, Z21
+	VSUBPD           Z6, Z8, Z23
+	VMAXPD           Z23, Z4, Z23
+	VADDPD           Z6, Z9, Z22
+	VMINPD           Z22, Z2, Z22
+	VGETMANTPD       $0x03, Z22, Z25
+	VGETEXPPD        Z22, Z26
+	VGETEXPPD        Z25, Z27
+	VSUBPD           Z27, Z26, Z26
+	VSUBPD           Z2, Z25, Z25
+	VADDPD           Z3, Z25, Z27
+	VDIVPD           Z27, Z2, Z27
+	VMULPD           Z25, Z27, Z27
+	VMULPD           Z27, Z27, Z25
+	VBROADCASTSD     inv23F64<>+0(SB), Z28
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z28
+	VFMADD213PD      Z2, Z25, Z28
+	VADDPD           Z27, Z27, Z27
+	VMULPD           Z28, Z27, Z25
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z26, Z25
+	VMOVAPD          Z2, Z27
 	MOVQ             136(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
-	VMOVAPD          Z19, Z21
+	VMOVAPD          Z23, Z27
 
 powClipOnlyFull:
 	DECQ   R12
 	JZ     powClipOnlyFullDone
-	VMULPD Z19, Z21, Z21
+	VMULPD Z23, Z27, Z27
 	JMP    powClipOnlyFull
 
 powClipOnlyFullDone:
-	VMULPD       Z20, Z21, Z21
-	VMOVAPD      Z22, Z20
-	VFNMADD213PD Z4, Z21, Z20
+	VMULPD       Z24, Z27, Z27
+	VMULPD       Z8, Z9, Z26
+	VMULPD       Z27, Z26, Z26
+	VMOVAPD      Z25, Z24
+	VFNMADD213PD Z4, Z27, Z24
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPD       Z18, Z19, Z23
-	VDIVPD       Z23, Z2, Z23
-	VMULPD       Z0, Z22, Z22
-	VFNMADD213PD Z19, Z18, Z22
-	VMULPD       Z23, Z22, Z18
+	VMULPD       Z22, Z23, Z27
+	VDIVPD       Z27, Z2, Z27
+	VMULPD       Z26, Z27, Z27
+	VMULPD       Z0, Z22, Z26
+	VMOVAPD      Z23, Z22
+	VFNMADD231PD Z26, Z25, Z22
+	VMULPD       Z27, Z22, Z22
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VDIVPD Z18, Z2, Z18
+	VMOVAPD Z22, Z22
+	VDIVPD  Z22, Z2, Z22
+	VMULPD  Z26, Z22, Z22
 
 ClipOnlyFullScaled:
-	VMULPD    Z8, Z18, Z18
-	VMULPD    Z9, Z18, Z18
-	VMULPD    Z21, Z18, Z18
-	VCMPPD    $0x16, Z4, Z19, K1
-	VMOVAPD.Z Z18, K1, Z18
-	VADDPD    Z4, Z20, Z21
-	VADDPD    Z4, Z18, Z22
+	VCMPPD    $0x16, Z4, Z23, K1
+	VMOVAPD.Z Z22, K1, Z22
+	VADDPD    Z4, Z24, Z25
+	VADDPD    Z4, Z22, Z26
 	JMP       termsFull
 
 fullFull:
-	VADDPD           Z3, Z21, Z22
-	VDIVPD           Z22, Z2, Z22
-	VMULPD           Z21, Z22, Z22
-	VMULPD           Z22, Z22, Z21
-	VBROADCASTSD     inv33F64<>+0(SB), Z23
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z21, Z23
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z21, Z23
-	VFMADD213PD      Z2, Z21, Z23
-	VADDPD           Z22, Z22, Z22
-	VMULPD           Z23, Z22, Z21
-	VBLENDMPD        Z18, Z4, K1, Z10
-	VBLENDMPD        Z4, Z18, K1, Z11
-	VSUBPD           Z11, Z21, Z18
-	VADDPD           Z10, Z21, Z23
-	VMOVAPD          Z2, Z24
-	MOVQ             144(AX), R12
-	TESTQ            R12, R12
-	JZ               powPosFullDone
-	VMOVAPD          Z9, Z24
-
-powPosFull:
-	DECQ   R12
-	JZ     powPosFullDone
-	VMULPD Z9, Z24, Z24
-	JMP    powPosFull
-
-powPosFullDone:
-	VMULPD  Z19, Z24, Z24
-	VMULPD  Z24, Z18, Z21
-	VMOVAPD Z9, Z22
-	TESTQ   $0x00000002, 152(AX)
-	JNZ     posDetachedFull
-	VMULPD  Z8, Z18, Z18
-	VMULPD  Z1, Z18, Z18
-	VADDPD  Z18, Z22, Z22
-
-posDetachedFull:
-	VFNMADD213PD Z4, Z24, Z22
-	VCMPPD       $0x04, Z4, Z19, K1
-	VMOVAPD.Z    Z21, K1, Z21
-	VMOVAPD.Z    Z22, K1, Z22
-	TESTQ        $0x00000001, 152(AX)
-	JNZ          clipFull
-	VMOVAPD      Z2, Z24
-	MOVQ         136(AX), R12
-	TESTQ        R12, R12
-	JZ           powNegFullDone
-	VMOVAPD      Z8, Z24
-
-powNegFull:
-	DECQ   R12
-	JZ     powNegFullDone
-	VMULPD Z8, Z24, Z24
-	JMP    powNegFull
-
-powNegFullDone:
-	VMULPD      Z20, Z24, Z24
-	VMULPD      Z24, Z23, Z18
-	VMOVAPD     Z8, Z19
-	TESTQ       $0x00000002, 152(AX)
-	JNZ         negDetachedFull
-	VMULPD      Z9, Z23, Z23
-	VFMADD231PD Z0, Z23, Z19
-
-negDetachedFull:
-	VMULPD Z24, Z19, Z19
-	JMP    negDoneFull
-
-clipFull:
-	VSUBPD           Z6, Z8, Z23
-	VMAXPD           Z23, Z4, Z23
-	VADDPD           Z6, Z9, Z19
-	VMINPD           Z19, Z2, Z19
-	VGETMANTPD       $0x03, Z19, Z24
-	VGETEXPPD        Z19, Z18
-	VGETEXPPD        Z24, Z25
-	VSUBPD           Z25, Z18, Z18
-	VSUBPD           Z2, Z24, Z24
-	VADDPD           Z3, Z24, Z25
-	VDIVPD           Z25, Z2, Z25
-	VMULPD           Z24, Z25, Z25
-	VMULPD           Z25, Z25, Z24
-	VBROADCASTSD     inv23F64<>+0(SB), Z26
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z24, Z26
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z24, Z26
-	VFMADD213PD      Z2, Z24, Z26
-	VADDPD           Z25, Z25, Z25
-	VMULPD           Z26, Z25, Z25
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z18, Z25
-	VMOVAPD          Z2, Z24
+	TESTQ            $0x00000001, 152(AX)
+	JZ               softplusFull
+	VSUBPD           Z6, Z8, Z26
+	VMAXPD           Z26, Z4, Z26
+	VADDPD           Z6, Z9, Z11
+	VMINPD           Z11, Z2, Z11
+	VGETMANTPD       $0x03, Z11, Z27
+	VGETEXPPD        Z11, Z10
+	VGETEXPPD        Z27, Z28
+	VSUBPD           Z28, Z10, Z10
+	VSUBPD           Z2, Z27, Z27
+	VADDPD           Z3, Z27, Z28
+	VDIVPD           Z28, Z2, Z28
+	VMULPD           Z27, Z28, Z28
+	VMULPD           Z28, Z28, Z27
+	VBROADCASTSD     inv23F64<>+0(SB), Z29
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z27, Z29
+	VFMADD213PD      Z2, Z27, Z29
+	VADDPD           Z28, Z28, Z28
+	VMULPD           Z29, Z28, Z27
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z10, Z27
+	VMOVAPD          Z2, Z29
 	MOVQ             136(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
-	VMOVAPD          Z23, Z24
+	VMOVAPD          Z26, Z29
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPD Z23, Z24, Z24
+	VMULPD Z26, Z29, Z29
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPD       Z20, Z24, Z24
-	VMOVAPD      Z25, Z18
-	VFNMADD213PD Z4, Z24, Z18
+	VMULPD       Z24, Z29, Z29
+	VMULPD       Z8, Z9, Z28
+	VMULPD       Z29, Z28, Z28
+	VMOVAPD      Z27, Z10
+	VFNMADD213PD Z4, Z29, Z10
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipFullDetached
-	VMULPD       Z19, Z23, Z26
-	VDIVPD       Z26, Z2, Z26
-	VMULPD       Z0, Z25, Z25
-	VFNMADD213PD Z23, Z19, Z25
-	VMULPD       Z26, Z25, Z19
+	VMULPD       Z11, Z26, Z29
+	VDIVPD       Z29, Z2, Z29
+	VMULPD       Z28, Z29, Z29
+	VMULPD       Z0, Z11, Z28
+	VMOVAPD      Z26, Z11
+	VFNMADD231PD Z28, Z27, Z11
+	VMULPD       Z29, Z11, Z11
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VDIVPD Z19, Z2, Z19
+	VMOVAPD Z11, Z11
+	VDIVPD  Z11, Z2, Z11
+	VMULPD  Z28, Z11, Z11
 
 ClipFullScaled:
-	VMULPD    Z8, Z19, Z19
-	VMULPD    Z9, Z19, Z19
-	VMULPD    Z24, Z19, Z19
-	VCMPPD    $0x16, Z4, Z23, K1
-	VMOVAPD.Z Z19, K1, Z19
+	VCMPPD    $0x16, Z4, Z26, K2
+	VMOVAPD.Z Z11, K2, Z11
+
+softplusFull:
+	VADDPD           Z3, Z25, Z26
+	VDIVPD           Z26, Z2, Z26
+	VMULPD           Z25, Z26, Z26
+	VMULPD           Z26, Z26, Z25
+	VBROADCASTSD     inv33F64<>+0(SB), Z27
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z27
+	VFMADD213PD      Z2, Z25, Z27
+	VADDPD           Z26, Z26, Z26
+	VMULPD           Z27, Z26, Z25
+	VBLENDMPD        Z22, Z4, K1, Z12
+	VBLENDMPD        Z4, Z22, K1, Z13
+	VSUBPD           Z13, Z25, Z22
+	VADDPD           Z12, Z25, Z27
+	VMOVAPD          Z2, Z28
+	MOVQ             144(AX), R12
+	TESTQ            R12, R12
+	JZ               powPosFullDone
+	VMOVAPD          Z9, Z28
+
+powPosFull:
+	DECQ   R12
+	JZ     powPosFullDone
+	VMULPD Z9, Z28, Z28
+	JMP    powPosFull
+
+powPosFullDone:
+	VMULPD  Z23, Z28, Z28
+	VMULPD  Z28, Z22, Z25
+	VMOVAPD Z9, Z26
+	TESTQ   $0x00000002, 152(AX)
+	JNZ     posDetachedFull
+	CMPQ    144(AX), $0x00
+	JE      posDetachedFull
+	VMULPD  Z8, Z22, Z22
+	VMULPD  Z1, Z22, Z22
+	VADDPD  Z22, Z26, Z26
+
+posDetachedFull:
+	VFNMADD213PD Z4, Z28, Z26
+	VCMPPD       $0x04, Z4, Z23, K1
+	VMOVAPD.Z    Z25, K1, Z25
+	VMOVAPD.Z    Z26, K1, Z26
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          negDoneFull
+	VMOVAPD      Z2, Z22
+	MOVQ         136(AX), R12
+	TESTQ        R12, R12
+	JZ           powNegFullDone
+	VMOVAPD      Z8, Z22
+
+powNegFull:
+	DECQ   R12
+	JZ     powNegFullDone
+	VMULPD Z8, Z22, Z22
+	JMP    powNegFull
+
+powNegFullDone:
+	VMULPD      Z24, Z22, Z22
+	VMULPD      Z22, Z27, Z10
+	VMOVAPD     Z8, Z11
+	TESTQ       $0x00000002, 152(AX)
+	JNZ         negDetachedFull
+	VMULPD      Z9, Z27, Z23
+	VFMADD231PD Z0, Z23, Z11
+
+negDetachedFull:
+	VMULPD Z22, Z11, Z11
 
 negDoneFull:
-	VCMPPD    $0x04, Z4, Z20, K1
-	VMOVAPD.Z Z18, K1, Z18
-	VMOVAPD.Z Z19, K1, Z19
-	VADDPD    Z18, Z21, Z21
-	VADDPD    Z19, Z22, Z22
+	VCMPPD    $0x04, Z4, Z24, K1
+	VMOVAPD.Z Z10, K1, Z10
+	VMOVAPD.Z Z11, K1, Z11
+	VADDPD    Z10, Z25, Z25
+	VADDPD    Z11, Z26, Z26
 
 termsFull:
-	VMOVUPD (BX), Z18
-	VMULPD  Z18, Z21, Z21
-	VMULPD  Z18, Z22, Z22
-	VMOVUPD (DI), Z18
-	VMULPD  Z18, Z22, Z22
-	VMOVUPD Z22, (R9)
-	VMOVUPD Z21, (R10)
-	VMOVUPD (R8), Z18
-	VMULPD  Z18, Z21, Z21
-	VADDPD  Z21, Z16, Z16
+	VMOVUPD (BX), Z22
+	VMULPD  Z22, Z25, Z25
+	VMULPD  Z22, Z26, Z26
+	VMOVUPD (DI), Z22
+	VMULPD  Z22, Z26, Z26
+	VMOVUPD Z26, (R9)
+	VMOVUPD Z25, (R10)
+	VMOVUPD (R8), Z22
+	VMULPD  Z22, Z25, Z25
+	VADDPD  Z25, Z20, Z20
 	ADDQ    $0x40, CX
 	ADDQ    $0x40, DX
 	ADDQ    72(AX), BX
@@ -5669,9 +5693,9 @@ tail:
 	SHLXL            R11, SI, SI
 	DECL             SI
 	KMOVW            SI, K1
-	VMOVUPD.Z        (CX), K1, Z18
-	VMOVUPD.Z        (DX), K1, Z19
-	VANDPD           Z5, Z18, Z5
+	VMOVUPD.Z        (CX), K1, Z22
+	VMOVUPD.Z        (DX), K1, Z23
+	VANDPD           Z5, Z22, Z5
 	VSUBPD           Z5, Z4, Z5
 	VMAXPD           Z5, Z7, Z9
 	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
@@ -5697,18 +5721,18 @@ tail:
 	VADDPD           Z2, Z8, Z5
 	VDIVPD           Z5, Z2, Z5
 	VMULPD           Z8, Z5, Z7
-	VCMPPD           $0x1d, Z4, Z18, K2
-	VBLENDMPD        Z5, Z7, K2, Z12
-	VBLENDMPD        Z7, Z5, K2, Z13
-	VSUBPD           Z19, Z2, Z5
+	VCMPPD           $0x1d, Z4, Z22, K2
+	VBLENDMPD        Z5, Z7, K2, Z14
+	VBLENDMPD        Z7, Z5, K2, Z15
+	VSUBPD           Z23, Z2, Z5
 	TESTQ            $0x00000001, 152(AX)
 	JZ               fullTail
-	VCMPPD           $0x04, Z4, Z19, K3
+	VCMPPD           $0x04, Z4, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPD           Z6, Z12, Z1
+	VSUBPD           Z6, Z14, Z1
 	VMAXPD           Z1, Z4, Z1
-	VADDPD           Z6, Z13, Z6
+	VADDPD           Z6, Z15, Z6
 	VMINPD           Z6, Z2, Z6
 	VGETMANTPD       $0x03, Z6, Z7
 	VGETEXPPD        Z6, Z8
@@ -5748,200 +5772,209 @@ powClipOnlyTail:
 
 powClipOnlyTailDone:
 	VMULPD       Z5, Z7, Z7
+	VMULPD       Z14, Z15, Z8
+	VMULPD       Z7, Z8, Z8
 	VMOVAPD      Z3, Z5
 	VFNMADD213PD Z4, Z7, Z5
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPD       Z6, Z1, Z8
-	VDIVPD       Z8, Z2, Z8
-	VMULPD       Z0, Z3, Z0
-	VFNMADD213PD Z1, Z6, Z0
-	VMULPD       Z8, Z0, Z0
+	VMULPD       Z6, Z1, Z7
+	VDIVPD       Z7, Z2, Z7
+	VMULPD       Z8, Z7, Z7
+	VMULPD       Z0, Z6, Z2
+	VMOVAPD      Z1, Z0
+	VFNMADD231PD Z2, Z3, Z0
+	VMULPD       Z7, Z0, Z0
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VDIVPD Z6, Z2, Z0
+	VMOVAPD Z6, Z0
+	VDIVPD  Z0, Z2, Z0
+	VMULPD  Z8, Z0, Z0
 
 ClipOnlyTailScaled:
-	VMULPD    Z12, Z0, Z0
-	VMULPD    Z13, Z0, Z0
-	VMULPD    Z7, Z0, Z0
 	VCMPPD    $0x16, Z4, Z1, K2
 	VMOVAPD.Z Z0, K2, Z0
-	VADDPD    Z4, Z5, Z7
-	VADDPD    Z4, Z0, Z9
+	VADDPD    Z4, Z5, Z3
+	VADDPD    Z4, Z0, Z7
 	JMP       termsTail
 
 fullTail:
-	VADDPD           Z3, Z8, Z7
-	VDIVPD           Z7, Z2, Z7
-	VMULPD           Z8, Z7, Z7
-	VMULPD           Z7, Z7, Z8
-	VBROADCASTSD     inv33F64<>+0(SB), Z9
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z9
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z9
-	VFMADD213PD      Z2, Z8, Z9
-	VADDPD           Z7, Z7, Z7
-	VMULPD           Z9, Z7, Z7
-	VBLENDMPD        Z18, Z4, K2, Z14
-	VBLENDMPD        Z4, Z18, K2, Z15
-	VSUBPD           Z15, Z7, Z8
-	VADDPD           Z14, Z7, Z10
-	VMOVAPD          Z2, Z11
-	MOVQ             144(AX), CX
-	TESTQ            CX, CX
-	JZ               powPosTailDone
-	VMOVAPD          Z13, Z11
-
-powPosTail:
-	DECQ   CX
-	JZ     powPosTailDone
-	VMULPD Z13, Z11, Z11
-	JMP    powPosTail
-
-powPosTailDone:
-	VMULPD  Z19, Z11, Z11
-	VMULPD  Z11, Z8, Z7
-	VMOVAPD Z13, Z9
-	TESTQ   $0x00000002, 152(AX)
-	JNZ     posDetachedTail
-	VMULPD  Z12, Z8, Z8
-	VMULPD  Z1, Z8, Z8
-	VADDPD  Z8, Z9, Z9
-
-posDetachedTail:
-	VFNMADD213PD Z4, Z11, Z9
-	VCMPPD       $0x04, Z4, Z19, K2
-	VMOVAPD.Z    Z7, K2, Z7
-	VMOVAPD.Z    Z9, K2, Z9
-	TESTQ        $0x00000001, 152(AX)
-	JNZ          clipTail
-	VMOVAPD      Z2, Z1
-	MOVQ         136(AX), CX
-	TESTQ        CX, CX
-	JZ           powNegTailDone
-	VMOVAPD      Z12, Z1
-
-powNegTail:
-	DECQ   CX
-	JZ     powNegTailDone
-	VMULPD Z12, Z1, Z1
-	JMP    powNegTail
-
-powNegTailDone:
-	VMULPD      Z5, Z1, Z1
-	VMULPD      Z1, Z10, Z3
-	VMOVAPD     Z12, Z2
-	TESTQ       $0x00000002, 152(AX)
-	JNZ         negDetachedTail
-	VMULPD      Z13, Z10, Z6
-	VFMADD231PD Z0, Z6, Z2
-
-negDetachedTail:
-	VMULPD Z1, Z2, Z2
-	JMP    negDoneTail
-
-clipTail:
-	VSUBPD           Z6, Z12, Z1
-	VMAXPD           Z1, Z4, Z1
-	VADDPD           Z6, Z13, Z6
-	VMINPD           Z6, Z2, Z6
-	VGETMANTPD       $0x03, Z6, Z8
+	TESTQ            $0x00000001, 152(AX)
+	JZ               softplusTail
+	VSUBPD           Z6, Z14, Z7
+	VMAXPD           Z7, Z4, Z7
+	VADDPD           Z6, Z15, Z11
+	VMINPD           Z11, Z2, Z11
+	VGETMANTPD       $0x03, Z11, Z6
+	VGETEXPPD        Z11, Z9
 	VGETEXPPD        Z6, Z10
-	VGETEXPPD        Z8, Z11
-	VSUBPD           Z11, Z10, Z10
-	VSUBPD           Z2, Z8, Z8
-	VADDPD           Z3, Z8, Z3
-	VDIVPD           Z3, Z2, Z3
-	VMULPD           Z8, Z3, Z3
-	VMULPD           Z3, Z3, Z8
-	VBROADCASTSD     inv23F64<>+0(SB), Z11
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z8, Z11
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z8, Z11
-	VFMADD213PD      Z2, Z8, Z11
-	VADDPD           Z3, Z3, Z3
-	VMULPD           Z11, Z3, Z8
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z10, Z8
+	VSUBPD           Z10, Z9, Z9
+	VSUBPD           Z2, Z6, Z6
+	VADDPD           Z3, Z6, Z10
+	VDIVPD           Z10, Z2, Z10
+	VMULPD           Z6, Z10, Z10
+	VMULPD           Z10, Z10, Z6
+	VBROADCASTSD     inv23F64<>+0(SB), Z12
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z12
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z12
+	VFMADD213PD      Z2, Z6, Z12
+	VADDPD           Z10, Z10, Z10
+	VMULPD           Z12, Z10, Z6
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z9, Z6
 	VMOVAPD          Z2, Z10
 	MOVQ             136(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPD          Z1, Z10
+	VMOVAPD          Z7, Z10
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPD Z1, Z10, Z10
+	VMULPD Z7, Z10, Z10
 	JMP    powClipTail
 
 powClipTailDone:
 	VMULPD       Z5, Z10, Z10
-	VMOVAPD      Z8, Z3
-	VFNMADD213PD Z4, Z10, Z3
+	VMULPD       Z14, Z15, Z9
+	VMULPD       Z10, Z9, Z9
+	VMOVAPD      Z6, Z16
+	VFNMADD213PD Z4, Z10, Z16
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipTailDetached
-	VMULPD       Z6, Z1, Z11
-	VDIVPD       Z11, Z2, Z11
-	VMULPD       Z0, Z8, Z0
-	VFNMADD213PD Z1, Z6, Z0
-	VMULPD       Z11, Z0, Z2
+	VMULPD       Z11, Z7, Z10
+	VDIVPD       Z10, Z2, Z10
+	VMULPD       Z9, Z10, Z10
+	VMULPD       Z0, Z11, Z9
+	VMOVAPD      Z7, Z17
+	VFNMADD231PD Z9, Z6, Z17
+	VMULPD       Z10, Z17, Z17
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VDIVPD Z6, Z2, Z2
+	VMOVAPD Z11, Z17
+	VDIVPD  Z17, Z2, Z17
+	VMULPD  Z9, Z17, Z17
 
 ClipTailScaled:
-	VMULPD    Z12, Z2, Z2
-	VMULPD    Z13, Z2, Z2
-	VMULPD    Z10, Z2, Z2
-	VCMPPD    $0x16, Z4, Z1, K2
-	VMOVAPD.Z Z2, K2, Z2
+	VCMPPD    $0x16, Z4, Z7, K3
+	VMOVAPD.Z Z17, K3, Z17
+
+softplusTail:
+	VADDPD           Z3, Z8, Z3
+	VDIVPD           Z3, Z2, Z3
+	VMULPD           Z8, Z3, Z3
+	VMULPD           Z3, Z3, Z6
+	VBROADCASTSD     inv33F64<>+0(SB), Z7
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z7
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z7
+	VFMADD213PD      Z2, Z6, Z7
+	VADDPD           Z3, Z3, Z3
+	VMULPD           Z7, Z3, Z3
+	VBLENDMPD        Z22, Z4, K2, Z18
+	VBLENDMPD        Z4, Z22, K2, Z19
+	VSUBPD           Z19, Z3, Z6
+	VADDPD           Z18, Z3, Z8
+	VMOVAPD          Z2, Z9
+	MOVQ             144(AX), CX
+	TESTQ            CX, CX
+	JZ               powPosTailDone
+	VMOVAPD          Z15, Z9
+
+powPosTail:
+	DECQ   CX
+	JZ     powPosTailDone
+	VMULPD Z15, Z9, Z9
+	JMP    powPosTail
+
+powPosTailDone:
+	VMULPD  Z23, Z9, Z9
+	VMULPD  Z9, Z6, Z3
+	VMOVAPD Z15, Z7
+	TESTQ   $0x00000002, 152(AX)
+	JNZ     posDetachedTail
+	CMPQ    144(AX), $0x00
+	JE      posDetachedTail
+	VMULPD  Z14, Z6, Z6
+	VMULPD  Z1, Z6, Z6
+	VADDPD  Z6, Z7, Z7
+
+posDetachedTail:
+	VFNMADD213PD Z4, Z9, Z7
+	VCMPPD       $0x04, Z4, Z23, K2
+	VMOVAPD.Z    Z3, K2, Z3
+	VMOVAPD.Z    Z7, K2, Z7
+	TESTQ        $0x00000001, 152(AX)
+	JNZ          negDoneTail
+	VMOVAPD      Z2, Z1
+	MOVQ         136(AX), CX
+	TESTQ        CX, CX
+	JZ           powNegTailDone
+	VMOVAPD      Z14, Z1
+
+powNegTail:
+	DECQ   CX
+	JZ     powNegTailDone
+	VMULPD Z14, Z1, Z1
+	JMP    powNegTail
+
+powNegTailDone:
+	VMULPD      Z5, Z1, Z1
+	VMULPD      Z1, Z8, Z16
+	VMOVAPD     Z14, Z17
+	TESTQ       $0x00000002, 152(AX)
+	JNZ         negDetachedTail
+	VMULPD      Z15, Z8, Z2
+	VFMADD231PD Z0, Z2, Z17
+
+negDetachedTail:
+	VMULPD Z1, Z17, Z17
 
 negDoneTail:
 	VCMPPD    $0x04, Z4, Z5, K2
-	VMOVAPD.Z Z3, K2, Z3
-	VMOVAPD.Z Z2, K2, Z2
-	VADDPD    Z3, Z7, Z7
-	VADDPD    Z2, Z9, Z9
+	VMOVAPD.Z Z16, K2, Z16
+	VMOVAPD.Z Z17, K2, Z17
+	VADDPD    Z16, Z3, Z3
+	VADDPD    Z17, Z7, Z7
 
 termsTail:
 	VMOVUPD.Z (BX), K1, Z0
+	VMULPD    Z0, Z3, Z3
 	VMULPD    Z0, Z7, Z7
-	VMULPD    Z0, Z9, Z9
 	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z9, Z9
-	VMOVUPD   Z9, K1, (R9)
-	VMOVUPD   Z7, K1, (R10)
-	VMOVUPD.Z (R8), K1, Z0
 	VMULPD    Z0, Z7, Z7
-	VMOVAPD.Z Z7, K1, Z7
-	VADDPD    Z7, Z16, Z16
+	VMOVUPD   Z7, K1, (R9)
+	VMOVUPD   Z3, K1, (R10)
+	VMOVUPD.Z (R8), K1, Z0
+	VMULPD    Z0, Z3, Z3
+	VMOVAPD.Z Z3, K1, Z3
+	VADDPD    Z3, Z20, Z20
 
 done:
-	VADDPD        Z17, Z16, Z16
-	VEXTRACTF64X4 $0x01, Z16, Y0
-	VADDPD        Y0, Y16, Y0
+	VADDPD        Z21, Z20, Z20
+	VEXTRACTF64X4 $0x01, Z20, Y0
+	VADDPD        Y0, Y20, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
@@ -7907,33 +7940,33 @@ loop:
 	VBROADCASTSS one<>+0(SB), Y5
 	VMINPS       Y2, Y5, Y2
 	VBROADCASTSS threeQuarterBits<>+0(SB), Y5
+	VPSUBD       Y5, Y2, Y7
+	VPSRAD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y7, Y5
 	VPSUBD       Y5, Y2, Y5
-	VPSRAD       $0x17, Y5, Y5
-	VPSLLD       $0x17, Y5, Y7
-	VPSUBD       Y7, Y2, Y7
-	VCVTDQ2PS    Y5, Y5
+	VCVTDQ2PS    Y7, Y7
 	VBROADCASTSS one<>+0(SB), Y10
-	VSUBPS       Y10, Y7, Y7
+	VSUBPS       Y10, Y5, Y5
 	VBROADCASTSS logP8<>+0(SB), Y10
 	VBROADCASTSS logP7<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP6<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP5<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP4<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP3<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP2<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP1<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
+	VFMADD213PS  Y11, Y5, Y10
 	VBROADCASTSS logP0<>+0(SB), Y11
-	VFMADD213PS  Y11, Y7, Y10
-	VMULPS       Y7, Y10, Y10
-	VBROADCASTSS ln2hi<>+0(SB), Y7
-	VFMADD231PS  Y7, Y5, Y10
+	VFMADD213PS  Y11, Y5, Y10
+	VMULPS       Y5, Y10, Y10
+	VBROADCASTSS ln2hi<>+0(SB), Y5
+	VFMADD231PS  Y5, Y7, Y10
 	VBROADCASTSS one<>+0(SB), Y5
 	VMOVAPS      Y5, Y5
 	MOVQ         128(AX), R12
@@ -7949,30 +7982,33 @@ powClipOnlyFull:
 
 powClipOnlyFullDone:
 	VMULPS       Y9, Y5, Y5
-	VMOVAPS      Y10, Y7
-	VFNMADD213PS Y6, Y5, Y7
+	VMULPS       Y8, Y4, Y7
+	VMULPS       Y5, Y7, Y7
+	VMOVAPS      Y10, Y4
+	VFNMADD213PS Y6, Y5, Y4
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPS       Y2, Y3, Y9
-	VBROADCASTSS one<>+0(SB), Y11
-	VDIVPS       Y9, Y11, Y9
-	VBROADCASTSS 440(AX), Y11
-	VMULPS       Y11, Y10, Y10
-	VFNMADD213PS Y3, Y2, Y10
-	VMULPS       Y9, Y10, Y2
+	VMULPS       Y2, Y3, Y5
+	VBROADCASTSS one<>+0(SB), Y8
+	VDIVPS       Y5, Y8, Y5
+	VMULPS       Y7, Y5, Y5
+	VBROADCASTSS 440(AX), Y7
+	VMULPS       Y7, Y2, Y7
+	VMOVAPS      Y3, Y2
+	VFNMADD231PS Y7, Y10, Y2
+	VMULPS       Y5, Y2, Y2
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VBROADCASTSS one<>+0(SB), Y9
-	VDIVPS       Y2, Y9, Y2
+	VMOVAPS      Y2, Y2
+	VBROADCASTSS one<>+0(SB), Y5
+	VDIVPS       Y2, Y5, Y2
+	VMULPS       Y7, Y2, Y2
 
 ClipOnlyFullScaled:
-	VMULPS Y8, Y2, Y2
-	VMULPS Y4, Y2, Y2
-	VMULPS Y5, Y2, Y2
 	VCMPPS $0x16, Y6, Y3, Y3
 	VANDPS Y3, Y2, Y2
-	VADDPS Y6, Y7, Y5
+	VADDPS Y6, Y4, Y5
 	VADDPS Y6, Y2, Y7
 	JMP    termsFull
 
@@ -8021,6 +8057,8 @@ powPosFullDone:
 	VMOVAPS      Y4, Y7
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          posDetachedFull
+	CMPQ         136(AX), $0x00
+	JE           posDetachedFull
 	VMULPS       Y8, Y2, Y2
 	VBROADCASTSS 444(AX), Y12
 	VMULPS       Y12, Y2, Y2
@@ -8034,112 +8072,115 @@ posDetachedFull:
 	TESTQ        $0x00000001, 144(AX)
 	JNZ          clipFull
 	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y11
+	VMOVAPS      Y2, Y3
 	MOVQ         128(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPS      Y8, Y11
+	VMOVAPS      Y8, Y3
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPS Y8, Y11, Y11
+	VMULPS Y8, Y3, Y3
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPS       Y9, Y11, Y11
-	VMULPS       Y11, Y10, Y2
-	VMOVAPS      Y8, Y3
+	VMULPS       Y9, Y3, Y3
+	VMULPS       Y3, Y10, Y2
+	VMOVAPS      Y8, Y8
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          negDetachedFull
 	VMULPS       Y4, Y10, Y4
-	VBROADCASTSS 440(AX), Y8
-	VFMADD231PS  Y8, Y4, Y3
+	VBROADCASTSS 440(AX), Y10
+	VFMADD231PS  Y10, Y4, Y8
 
 negDetachedFull:
-	VMULPS Y11, Y3, Y3
+	VMULPS Y3, Y8, Y8
 	JMP    negDoneFull
 
 clipFull:
 	VBROADCASTSS 120(AX), Y2
-	VSUBPS       Y2, Y8, Y10
-	VMAXPS       Y10, Y6, Y10
-	VADDPS       Y2, Y4, Y3
+	VSUBPS       Y2, Y8, Y3
+	VMAXPS       Y3, Y6, Y3
+	VADDPS       Y2, Y4, Y10
 	VBROADCASTSS one<>+0(SB), Y2
-	VMINPS       Y3, Y2, Y3
+	VMINPS       Y10, Y2, Y10
 	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
-	VPSUBD       Y2, Y3, Y2
+	VPSUBD       Y2, Y10, Y2
 	VPSRAD       $0x17, Y2, Y2
 	VPSLLD       $0x17, Y2, Y11
-	VPSUBD       Y11, Y3, Y11
+	VPSUBD       Y11, Y10, Y11
 	VCVTDQ2PS    Y2, Y2
 	VBROADCASTSS one<>+0(SB), Y12
-	VSUBPS       Y12, Y11, Y11
-	VBROADCASTSS logP8<>+0(SB), Y12
+	VSUBPS       Y12, Y11, Y12
+	VBROADCASTSS logP8<>+0(SB), Y11
 	VBROADCASTSS logP7<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP6<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP5<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP4<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP3<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP2<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP1<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
+	VFMADD213PS  Y13, Y12, Y11
 	VBROADCASTSS logP0<>+0(SB), Y13
-	VFMADD213PS  Y13, Y11, Y12
-	VMULPS       Y11, Y12, Y12
-	VBROADCASTSS ln2hi<>+0(SB), Y11
-	VFMADD231PS  Y11, Y2, Y12
+	VFMADD213PS  Y13, Y12, Y11
+	VMULPS       Y12, Y11, Y11
+	VBROADCASTSS ln2hi<>+0(SB), Y12
+	VFMADD231PS  Y12, Y2, Y11
 	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y11
+	VMOVAPS      Y2, Y12
 	MOVQ         128(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPS      Y10, Y11
+	VMOVAPS      Y3, Y12
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPS Y10, Y11, Y11
+	VMULPS Y3, Y12, Y12
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPS       Y9, Y11, Y11
-	VMOVAPS      Y12, Y2
-	VFNMADD213PS Y6, Y11, Y2
+	VMULPS       Y9, Y12, Y12
+	VMULPS       Y8, Y4, Y4
+	VMULPS       Y12, Y4, Y4
+	VMOVAPS      Y11, Y2
+	VFNMADD213PS Y6, Y12, Y2
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipFullDetached
-	VMULPS       Y3, Y10, Y13
-	VBROADCASTSS one<>+0(SB), Y14
-	VDIVPS       Y13, Y14, Y13
-	VBROADCASTSS 440(AX), Y14
-	VMULPS       Y14, Y12, Y12
-	VFNMADD213PS Y10, Y3, Y12
-	VMULPS       Y13, Y12, Y3
+	VMULPS       Y10, Y3, Y12
+	VBROADCASTSS one<>+0(SB), Y8
+	VDIVPS       Y12, Y8, Y12
+	VMULPS       Y4, Y12, Y12
+	VBROADCASTSS 440(AX), Y4
+	VMULPS       Y4, Y10, Y4
+	VMOVAPS      Y3, Y8
+	VFNMADD231PS Y4, Y11, Y8
+	VMULPS       Y12, Y8, Y8
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VBROADCASTSS one<>+0(SB), Y12
-	VDIVPS       Y3, Y12, Y3
+	VMOVAPS      Y10, Y8
+	VBROADCASTSS one<>+0(SB), Y10
+	VDIVPS       Y8, Y10, Y8
+	VMULPS       Y4, Y8, Y8
 
 ClipFullScaled:
-	VMULPS Y8, Y3, Y3
-	VMULPS Y4, Y3, Y3
-	VMULPS Y11, Y3, Y3
-	VCMPPS $0x16, Y6, Y10, Y4
-	VANDPS Y4, Y3, Y3
+	VCMPPS $0x16, Y6, Y3, Y3
+	VANDPS Y3, Y8, Y8
 
 negDoneFull:
-	VCMPPS $0x04, Y6, Y9, Y4
-	VANDPS Y4, Y2, Y2
-	VANDPS Y4, Y3, Y3
+	VCMPPS $0x04, Y6, Y9, Y3
+	VANDPS Y3, Y2, Y2
+	VANDPS Y3, Y8, Y8
 	VADDPS Y2, Y5, Y5
-	VADDPS Y3, Y7, Y7
+	VADDPS Y8, Y7, Y7
 
 termsFull:
 	VMOVUPS      (BX), Y2
@@ -8229,33 +8270,33 @@ tail:
 	VBROADCASTSS one<>+0(SB), Y6
 	VMINPS       Y2, Y6, Y2
 	VBROADCASTSS threeQuarterBits<>+0(SB), Y6
+	VPSUBD       Y6, Y2, Y8
+	VPSRAD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y8, Y6
 	VPSUBD       Y6, Y2, Y6
-	VPSRAD       $0x17, Y6, Y6
-	VPSLLD       $0x17, Y6, Y8
-	VPSUBD       Y8, Y2, Y8
-	VCVTDQ2PS    Y6, Y6
+	VCVTDQ2PS    Y8, Y8
 	VBROADCASTSS one<>+0(SB), Y11
-	VSUBPS       Y11, Y8, Y8
+	VSUBPS       Y11, Y6, Y6
 	VBROADCASTSS logP8<>+0(SB), Y11
 	VBROADCASTSS logP7<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP6<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP5<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP4<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP3<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP2<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP1<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
+	VFMADD213PS  Y12, Y6, Y11
 	VBROADCASTSS logP0<>+0(SB), Y12
-	VFMADD213PS  Y12, Y8, Y11
-	VMULPS       Y8, Y11, Y11
-	VBROADCASTSS ln2hi<>+0(SB), Y8
-	VFMADD231PS  Y8, Y6, Y11
+	VFMADD213PS  Y12, Y6, Y11
+	VMULPS       Y6, Y11, Y11
+	VBROADCASTSS ln2hi<>+0(SB), Y6
+	VFMADD231PS  Y6, Y8, Y11
 	VBROADCASTSS one<>+0(SB), Y6
 	VMOVAPS      Y6, Y6
 	MOVQ         128(AX), CX
@@ -8271,30 +8312,33 @@ powClipOnlyTail:
 
 powClipOnlyTailDone:
 	VMULPS       Y10, Y6, Y6
-	VMOVAPS      Y11, Y8
-	VFNMADD213PS Y7, Y6, Y8
+	VMULPS       Y9, Y5, Y8
+	VMULPS       Y6, Y8, Y8
+	VMOVAPS      Y11, Y5
+	VFNMADD213PS Y7, Y6, Y5
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPS       Y2, Y3, Y10
-	VBROADCASTSS one<>+0(SB), Y12
-	VDIVPS       Y10, Y12, Y10
-	VBROADCASTSS 440(AX), Y12
-	VMULPS       Y12, Y11, Y11
-	VFNMADD213PS Y3, Y2, Y11
-	VMULPS       Y10, Y11, Y2
+	VMULPS       Y2, Y3, Y6
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y6, Y9, Y6
+	VMULPS       Y8, Y6, Y6
+	VBROADCASTSS 440(AX), Y8
+	VMULPS       Y8, Y2, Y8
+	VMOVAPS      Y3, Y2
+	VFNMADD231PS Y8, Y11, Y2
+	VMULPS       Y6, Y2, Y2
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VBROADCASTSS one<>+0(SB), Y10
-	VDIVPS       Y2, Y10, Y2
+	VMOVAPS      Y2, Y2
+	VBROADCASTSS one<>+0(SB), Y6
+	VDIVPS       Y2, Y6, Y2
+	VMULPS       Y8, Y2, Y2
 
 ClipOnlyTailScaled:
-	VMULPS Y9, Y2, Y2
-	VMULPS Y5, Y2, Y2
-	VMULPS Y6, Y2, Y2
 	VCMPPS $0x16, Y7, Y3, Y3
 	VANDPS Y3, Y2, Y2
-	VADDPS Y7, Y8, Y6
+	VADDPS Y7, Y5, Y6
 	VADDPS Y7, Y2, Y8
 	JMP    termsTail
 
@@ -8343,6 +8387,8 @@ powPosTailDone:
 	VMOVAPS      Y5, Y8
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          posDetachedTail
+	CMPQ         136(AX), $0x00
+	JE           posDetachedTail
 	VMULPS       Y9, Y2, Y2
 	VBROADCASTSS 444(AX), Y13
 	VMULPS       Y13, Y2, Y2
@@ -8356,112 +8402,115 @@ posDetachedTail:
 	TESTQ        $0x00000001, 144(AX)
 	JNZ          clipTail
 	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y12
+	VMOVAPS      Y2, Y3
 	MOVQ         128(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
-	VMOVAPS      Y9, Y12
+	VMOVAPS      Y9, Y3
 
 powNegTail:
 	DECQ   CX
 	JZ     powNegTailDone
-	VMULPS Y9, Y12, Y12
+	VMULPS Y9, Y3, Y3
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS       Y10, Y12, Y12
-	VMULPS       Y12, Y11, Y2
-	VMOVAPS      Y9, Y3
+	VMULPS       Y10, Y3, Y3
+	VMULPS       Y3, Y11, Y2
+	VMOVAPS      Y9, Y9
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          negDetachedTail
 	VMULPS       Y5, Y11, Y5
-	VBROADCASTSS 440(AX), Y9
-	VFMADD231PS  Y9, Y5, Y3
+	VBROADCASTSS 440(AX), Y11
+	VFMADD231PS  Y11, Y5, Y9
 
 negDetachedTail:
-	VMULPS Y12, Y3, Y3
+	VMULPS Y3, Y9, Y9
 	JMP    negDoneTail
 
 clipTail:
 	VBROADCASTSS 120(AX), Y2
-	VSUBPS       Y2, Y9, Y11
-	VMAXPS       Y11, Y7, Y11
-	VADDPS       Y2, Y5, Y3
+	VSUBPS       Y2, Y9, Y3
+	VMAXPS       Y3, Y7, Y3
+	VADDPS       Y2, Y5, Y11
 	VBROADCASTSS one<>+0(SB), Y2
-	VMINPS       Y3, Y2, Y3
+	VMINPS       Y11, Y2, Y11
 	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
-	VPSUBD       Y2, Y3, Y2
+	VPSUBD       Y2, Y11, Y2
 	VPSRAD       $0x17, Y2, Y2
 	VPSLLD       $0x17, Y2, Y12
-	VPSUBD       Y12, Y3, Y12
+	VPSUBD       Y12, Y11, Y12
 	VCVTDQ2PS    Y2, Y2
 	VBROADCASTSS one<>+0(SB), Y13
-	VSUBPS       Y13, Y12, Y12
-	VBROADCASTSS logP8<>+0(SB), Y13
+	VSUBPS       Y13, Y12, Y13
+	VBROADCASTSS logP8<>+0(SB), Y12
 	VBROADCASTSS logP7<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP6<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP5<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP4<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP3<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP2<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP1<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
+	VFMADD213PS  Y14, Y13, Y12
 	VBROADCASTSS logP0<>+0(SB), Y14
-	VFMADD213PS  Y14, Y12, Y13
-	VMULPS       Y12, Y13, Y13
-	VBROADCASTSS ln2hi<>+0(SB), Y12
-	VFMADD231PS  Y12, Y2, Y13
+	VFMADD213PS  Y14, Y13, Y12
+	VMULPS       Y13, Y12, Y12
+	VBROADCASTSS ln2hi<>+0(SB), Y13
+	VFMADD231PS  Y13, Y2, Y12
 	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y12
+	VMOVAPS      Y2, Y13
 	MOVQ         128(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
-	VMOVAPS      Y11, Y12
+	VMOVAPS      Y3, Y13
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPS Y11, Y12, Y12
+	VMULPS Y3, Y13, Y13
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Y10, Y12, Y12
-	VMOVAPS      Y13, Y2
-	VFNMADD213PS Y7, Y12, Y2
+	VMULPS       Y10, Y13, Y13
+	VMULPS       Y9, Y5, Y5
+	VMULPS       Y13, Y5, Y5
+	VMOVAPS      Y12, Y2
+	VFNMADD213PS Y7, Y13, Y2
 	TESTQ        $0x00000002, 144(AX)
 	JNZ          ClipTailDetached
-	VMULPS       Y3, Y11, Y14
-	VBROADCASTSS one<>+0(SB), Y15
-	VDIVPS       Y14, Y15, Y14
-	VBROADCASTSS 440(AX), Y15
-	VMULPS       Y15, Y13, Y13
-	VFNMADD213PS Y11, Y3, Y13
-	VMULPS       Y14, Y13, Y3
+	VMULPS       Y11, Y3, Y13
+	VBROADCASTSS one<>+0(SB), Y9
+	VDIVPS       Y13, Y9, Y13
+	VMULPS       Y5, Y13, Y13
+	VBROADCASTSS 440(AX), Y5
+	VMULPS       Y5, Y11, Y5
+	VMOVAPS      Y3, Y9
+	VFNMADD231PS Y5, Y12, Y9
+	VMULPS       Y13, Y9, Y9
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VBROADCASTSS one<>+0(SB), Y13
-	VDIVPS       Y3, Y13, Y3
+	VMOVAPS      Y11, Y9
+	VBROADCASTSS one<>+0(SB), Y11
+	VDIVPS       Y9, Y11, Y9
+	VMULPS       Y5, Y9, Y9
 
 ClipTailScaled:
-	VMULPS Y9, Y3, Y3
-	VMULPS Y5, Y3, Y3
-	VMULPS Y12, Y3, Y3
-	VCMPPS $0x16, Y7, Y11, Y5
-	VANDPS Y5, Y3, Y3
+	VCMPPS $0x16, Y7, Y3, Y3
+	VANDPS Y3, Y9, Y9
 
 negDoneTail:
-	VCMPPS $0x04, Y7, Y10, Y5
-	VANDPS Y5, Y2, Y2
-	VANDPS Y5, Y3, Y3
+	VCMPPS $0x04, Y7, Y10, Y3
+	VANDPS Y3, Y2, Y2
+	VANDPS Y3, Y9, Y9
 	VADDPS Y2, Y6, Y6
-	VADDPS Y3, Y8, Y8
+	VADDPS Y9, Y8, Y8
 
 termsTail:
 	VMASKMOVPS   (BX), Y4, Y2
@@ -8493,6 +8542,33 @@ done:
 
 DATA threeQuarterBits<>+0(SB)/4, $0x3f400000
 GLOBL threeQuarterBits<>(SB), RODATA|NOPTR, $4
+
+DATA logP8<>+0(SB)/4, $0x3d5e3fd5
+GLOBL logP8<>(SB), RODATA|NOPTR, $4
+
+DATA logP7<>+0(SB)/4, $0xbdf7a32b
+GLOBL logP7<>(SB), RODATA|NOPTR, $4
+
+DATA logP6<>+0(SB)/4, $0x3e199184
+GLOBL logP6<>(SB), RODATA|NOPTR, $4
+
+DATA logP5<>+0(SB)/4, $0xbe2c4402
+GLOBL logP5<>(SB), RODATA|NOPTR, $4
+
+DATA logP4<>+0(SB)/4, $0x3e4c8cb3
+GLOBL logP4<>(SB), RODATA|NOPTR, $4
+
+DATA logP3<>+0(SB)/4, $0xbe7fee57
+GLOBL logP3<>(SB), RODATA|NOPTR, $4
+
+DATA logP2<>+0(SB)/4, $0x3eaaab05
+GLOBL logP2<>(SB), RODATA|NOPTR, $4
+
+DATA logP1<>+0(SB)/4, $0xbf00000b
+GLOBL logP1<>(SB), RODATA|NOPTR, $4
+
+DATA logP0<>+0(SB)/4, $0x3f800000
+GLOBL logP0<>(SB), RODATA|NOPTR, $4
 
 // func maxF64AVX2(x []float64) float64
 // Requires: AVX, SSE2
@@ -10720,91 +10796,94 @@ loop:
 	VBROADCASTSD oneF64<>+0(SB), Y5
 	VMINPD       Y2, Y5, Y2
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y10
-	VPSUBQ       Y10, Y2, Y5
+	VPSUBQ       Y10, Y2, Y7
 	VBROADCASTSD bias1024F64<>+0(SB), Y10
-	VPADDQ       Y10, Y5, Y5
-	VPSRLQ       $0x34, Y5, Y5
-	VPSLLQ       $0x34, Y5, Y7
-	VPSUBQ       Y10, Y7, Y7
-	VPSUBQ       Y7, Y2, Y7
+	VPADDQ       Y10, Y7, Y7
+	VPSRLQ       $0x34, Y7, Y7
+	VPSLLQ       $0x34, Y7, Y5
+	VPSUBQ       Y10, Y5, Y5
+	VPSUBQ       Y5, Y2, Y5
 	VBROADCASTSD twoTo52F64<>+0(SB), Y10
-	VPOR         Y10, Y5, Y5
+	VPOR         Y10, Y7, Y7
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y10
-	VSUBPD       Y10, Y5, Y5
-	VBROADCASTSD oneF64<>+0(SB), Y10
 	VSUBPD       Y10, Y7, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VSUBPD       Y10, Y5, Y5
 	VBROADCASTSD twoF64<>+0(SB), Y10
-	VADDPD       Y10, Y7, Y10
+	VADDPD       Y10, Y5, Y10
 	VBROADCASTSD oneF64<>+0(SB), Y11
 	VDIVPD       Y10, Y11, Y10
-	VMULPD       Y7, Y10, Y10
-	VMULPD       Y10, Y10, Y7
+	VMULPD       Y5, Y10, Y10
+	VMULPD       Y10, Y10, Y5
 	VBROADCASTSD inv23F64<>+0(SB), Y11
 	VBROADCASTSD inv21F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv19F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv17F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv15F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv13F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv11F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv9F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv7F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv5F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD inv3F64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y12
-	VFMADD213PD  Y12, Y7, Y11
+	VFMADD213PD  Y12, Y5, Y11
 	VADDPD       Y10, Y10, Y10
-	VMULPD       Y11, Y10, Y10
-	VBROADCASTSD ln2hiF64<>+0(SB), Y7
-	VFMADD231PD  Y7, Y5, Y10
-	VBROADCASTSD oneF64<>+0(SB), Y5
-	VMOVAPD      Y5, Y5
+	VMULPD       Y11, Y10, Y5
+	VBROADCASTSD ln2hiF64<>+0(SB), Y10
+	VFMADD231PD  Y10, Y7, Y5
+	VBROADCASTSD oneF64<>+0(SB), Y7
+	VMOVAPD      Y7, Y7
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipOnlyFullDone
-	VMOVAPD      Y3, Y5
+	VMOVAPD      Y3, Y7
 
 powClipOnlyFull:
 	DECQ   R12
 	JZ     powClipOnlyFullDone
-	VMULPD Y3, Y5, Y5
+	VMULPD Y3, Y7, Y7
 	JMP    powClipOnlyFull
 
 powClipOnlyFullDone:
-	VMULPD       Y9, Y5, Y5
-	VMOVAPD      Y10, Y7
-	VFNMADD213PD Y6, Y5, Y7
+	VMULPD       Y9, Y7, Y7
+	VMULPD       Y8, Y4, Y8
+	VMULPD       Y7, Y8, Y8
+	VMOVAPD      Y5, Y4
+	VFNMADD213PD Y6, Y7, Y4
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPD       Y2, Y3, Y9
-	VBROADCASTSD oneF64<>+0(SB), Y11
-	VDIVPD       Y9, Y11, Y9
-	VBROADCASTSD 448(AX), Y11
-	VMULPD       Y11, Y10, Y10
-	VFNMADD213PD Y3, Y2, Y10
-	VMULPD       Y9, Y10, Y2
+	VMULPD       Y2, Y3, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y7, Y9, Y7
+	VMULPD       Y8, Y7, Y7
+	VBROADCASTSD 448(AX), Y8
+	VMULPD       Y8, Y2, Y8
+	VMOVAPD      Y3, Y2
+	VFNMADD231PD Y8, Y5, Y2
+	VMULPD       Y7, Y2, Y2
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VDIVPD       Y2, Y9, Y2
+	VMOVAPD      Y2, Y2
+	VBROADCASTSD oneF64<>+0(SB), Y5
+	VDIVPD       Y2, Y5, Y2
+	VMULPD       Y8, Y2, Y2
 
 ClipOnlyFullScaled:
-	VMULPD Y8, Y2, Y2
-	VMULPD Y4, Y2, Y2
-	VMULPD Y5, Y2, Y2
 	VCMPPD $0x16, Y6, Y3, Y3
 	VANDPD Y3, Y2, Y2
-	VADDPD Y6, Y7, Y5
+	VADDPD Y6, Y4, Y5
 	VADDPD Y6, Y2, Y7
 	JMP    termsFull
 
@@ -10873,6 +10952,8 @@ powPosFullDone:
 	VMOVAPD      Y4, Y7
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          posDetachedFull
+	CMPQ         144(AX), $0x00
+	JE           posDetachedFull
 	VMULPD       Y8, Y2, Y2
 	VBROADCASTSD 456(AX), Y12
 	VMULPD       Y12, Y2, Y2
@@ -10886,47 +10967,47 @@ posDetachedFull:
 	TESTQ        $0x00000001, 152(AX)
 	JNZ          clipFull
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y11
+	VMOVAPD      Y2, Y3
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPD      Y8, Y11
+	VMOVAPD      Y8, Y3
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPD Y8, Y11, Y11
+	VMULPD Y8, Y3, Y3
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPD       Y9, Y11, Y11
-	VMULPD       Y11, Y10, Y2
-	VMOVAPD      Y8, Y3
+	VMULPD       Y9, Y3, Y3
+	VMULPD       Y3, Y10, Y2
+	VMOVAPD      Y8, Y8
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          negDetachedFull
 	VMULPD       Y4, Y10, Y4
-	VBROADCASTSD 448(AX), Y8
-	VFMADD231PD  Y8, Y4, Y3
+	VBROADCASTSD 448(AX), Y10
+	VFMADD231PD  Y10, Y4, Y8
 
 negDetachedFull:
-	VMULPD Y11, Y3, Y3
+	VMULPD Y3, Y8, Y8
 	JMP    negDoneFull
 
 clipFull:
 	VBROADCASTSD 120(AX), Y2
-	VSUBPD       Y2, Y8, Y10
-	VMAXPD       Y10, Y6, Y10
-	VADDPD       Y2, Y4, Y3
+	VSUBPD       Y2, Y8, Y3
+	VMAXPD       Y3, Y6, Y3
+	VADDPD       Y2, Y4, Y10
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMINPD       Y3, Y2, Y3
+	VMINPD       Y10, Y2, Y10
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y12
-	VPSUBQ       Y12, Y3, Y2
+	VPSUBQ       Y12, Y10, Y2
 	VBROADCASTSD bias1024F64<>+0(SB), Y12
 	VPADDQ       Y12, Y2, Y2
 	VPSRLQ       $0x34, Y2, Y2
 	VPSLLQ       $0x34, Y2, Y11
 	VPSUBQ       Y12, Y11, Y11
-	VPSUBQ       Y11, Y3, Y11
+	VPSUBQ       Y11, Y10, Y11
 	VBROADCASTSD twoTo52F64<>+0(SB), Y12
 	VPOR         Y12, Y2, Y2
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y12
@@ -10963,54 +11044,57 @@ clipFull:
 	VBROADCASTSD oneF64<>+0(SB), Y14
 	VFMADD213PD  Y14, Y11, Y13
 	VADDPD       Y12, Y12, Y12
-	VMULPD       Y13, Y12, Y12
-	VBROADCASTSD ln2hiF64<>+0(SB), Y11
-	VFMADD231PD  Y11, Y2, Y12
+	VMULPD       Y13, Y12, Y11
+	VBROADCASTSD ln2hiF64<>+0(SB), Y12
+	VFMADD231PD  Y12, Y2, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y11
+	VMOVAPD      Y2, Y12
 	MOVQ         136(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPD      Y10, Y11
+	VMOVAPD      Y3, Y12
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPD Y10, Y11, Y11
+	VMULPD Y3, Y12, Y12
 	JMP    powClipFull
 
 powClipFullDone:
-	VMULPD       Y9, Y11, Y11
-	VMOVAPD      Y12, Y2
-	VFNMADD213PD Y6, Y11, Y2
+	VMULPD       Y9, Y12, Y12
+	VMULPD       Y8, Y4, Y4
+	VMULPD       Y12, Y4, Y4
+	VMOVAPD      Y11, Y2
+	VFNMADD213PD Y6, Y12, Y2
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipFullDetached
-	VMULPD       Y3, Y10, Y13
-	VBROADCASTSD oneF64<>+0(SB), Y14
-	VDIVPD       Y13, Y14, Y13
-	VBROADCASTSD 448(AX), Y14
-	VMULPD       Y14, Y12, Y12
-	VFNMADD213PD Y10, Y3, Y12
-	VMULPD       Y13, Y12, Y3
+	VMULPD       Y10, Y3, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y8
+	VDIVPD       Y12, Y8, Y12
+	VMULPD       Y4, Y12, Y12
+	VBROADCASTSD 448(AX), Y4
+	VMULPD       Y4, Y10, Y4
+	VMOVAPD      Y3, Y8
+	VFNMADD231PD Y4, Y11, Y8
+	VMULPD       Y12, Y8, Y8
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VBROADCASTSD oneF64<>+0(SB), Y12
-	VDIVPD       Y3, Y12, Y3
+	VMOVAPD      Y10, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VDIVPD       Y8, Y10, Y8
+	VMULPD       Y4, Y8, Y8
 
 ClipFullScaled:
-	VMULPD Y8, Y3, Y3
-	VMULPD Y4, Y3, Y3
-	VMULPD Y11, Y3, Y3
-	VCMPPD $0x16, Y6, Y10, Y4
-	VANDPD Y4, Y3, Y3
+	VCMPPD $0x16, Y6, Y3, Y3
+	VANDPD Y3, Y8, Y8
 
 negDoneFull:
-	VCMPPD $0x04, Y6, Y9, Y4
-	VANDPD Y4, Y2, Y2
-	VANDPD Y4, Y3, Y3
+	VCMPPD $0x04, Y6, Y9, Y3
+	VANDPD Y3, Y2, Y2
+	VANDPD Y3, Y8, Y8
 	VADDPD Y2, Y5, Y5
-	VADDPD Y3, Y7, Y7
+	VADDPD Y8, Y7, Y7
 
 termsFull:
 	VMOVUPD (BX), Y2
@@ -11114,91 +11198,94 @@ tail:
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VMINPD       Y2, Y6, Y2
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y11
-	VPSUBQ       Y11, Y2, Y6
+	VPSUBQ       Y11, Y2, Y8
 	VBROADCASTSD bias1024F64<>+0(SB), Y11
-	VPADDQ       Y11, Y6, Y6
-	VPSRLQ       $0x34, Y6, Y6
-	VPSLLQ       $0x34, Y6, Y8
-	VPSUBQ       Y11, Y8, Y8
-	VPSUBQ       Y8, Y2, Y8
+	VPADDQ       Y11, Y8, Y8
+	VPSRLQ       $0x34, Y8, Y8
+	VPSLLQ       $0x34, Y8, Y6
+	VPSUBQ       Y11, Y6, Y6
+	VPSUBQ       Y6, Y2, Y6
 	VBROADCASTSD twoTo52F64<>+0(SB), Y11
-	VPOR         Y11, Y6, Y6
+	VPOR         Y11, Y8, Y8
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y11
-	VSUBPD       Y11, Y6, Y6
-	VBROADCASTSD oneF64<>+0(SB), Y11
 	VSUBPD       Y11, Y8, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VSUBPD       Y11, Y6, Y6
 	VBROADCASTSD twoF64<>+0(SB), Y11
-	VADDPD       Y11, Y8, Y11
+	VADDPD       Y11, Y6, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y12
 	VDIVPD       Y11, Y12, Y11
-	VMULPD       Y8, Y11, Y11
-	VMULPD       Y11, Y11, Y8
+	VMULPD       Y6, Y11, Y11
+	VMULPD       Y11, Y11, Y6
 	VBROADCASTSD inv23F64<>+0(SB), Y12
 	VBROADCASTSD inv21F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv19F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv17F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv15F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv13F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv11F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv9F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv7F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv5F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD inv3F64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y13
-	VFMADD213PD  Y13, Y8, Y12
+	VFMADD213PD  Y13, Y6, Y12
 	VADDPD       Y11, Y11, Y11
-	VMULPD       Y12, Y11, Y11
-	VBROADCASTSD ln2hiF64<>+0(SB), Y8
-	VFMADD231PD  Y8, Y6, Y11
-	VBROADCASTSD oneF64<>+0(SB), Y6
-	VMOVAPD      Y6, Y6
+	VMULPD       Y12, Y11, Y6
+	VBROADCASTSD ln2hiF64<>+0(SB), Y11
+	VFMADD231PD  Y11, Y8, Y6
+	VBROADCASTSD oneF64<>+0(SB), Y8
+	VMOVAPD      Y8, Y8
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipOnlyTailDone
-	VMOVAPD      Y3, Y6
+	VMOVAPD      Y3, Y8
 
 powClipOnlyTail:
 	DECQ   CX
 	JZ     powClipOnlyTailDone
-	VMULPD Y3, Y6, Y6
+	VMULPD Y3, Y8, Y8
 	JMP    powClipOnlyTail
 
 powClipOnlyTailDone:
-	VMULPD       Y10, Y6, Y6
-	VMOVAPD      Y11, Y8
-	VFNMADD213PD Y7, Y6, Y8
+	VMULPD       Y10, Y8, Y8
+	VMULPD       Y9, Y5, Y9
+	VMULPD       Y8, Y9, Y9
+	VMOVAPD      Y6, Y5
+	VFNMADD213PD Y7, Y8, Y5
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPD       Y2, Y3, Y10
-	VBROADCASTSD oneF64<>+0(SB), Y12
-	VDIVPD       Y10, Y12, Y10
-	VBROADCASTSD 448(AX), Y12
-	VMULPD       Y12, Y11, Y11
-	VFNMADD213PD Y3, Y2, Y11
-	VMULPD       Y10, Y11, Y2
+	VMULPD       Y2, Y3, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y10
+	VDIVPD       Y8, Y10, Y8
+	VMULPD       Y9, Y8, Y8
+	VBROADCASTSD 448(AX), Y9
+	VMULPD       Y9, Y2, Y9
+	VMOVAPD      Y3, Y2
+	VFNMADD231PD Y9, Y6, Y2
+	VMULPD       Y8, Y2, Y2
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VBROADCASTSD oneF64<>+0(SB), Y10
-	VDIVPD       Y2, Y10, Y2
+	VMOVAPD      Y2, Y2
+	VBROADCASTSD oneF64<>+0(SB), Y6
+	VDIVPD       Y2, Y6, Y2
+	VMULPD       Y9, Y2, Y2
 
 ClipOnlyTailScaled:
-	VMULPD Y9, Y2, Y2
-	VMULPD Y5, Y2, Y2
-	VMULPD Y6, Y2, Y2
 	VCMPPD $0x16, Y7, Y3, Y3
 	VANDPD Y3, Y2, Y2
-	VADDPD Y7, Y8, Y6
+	VADDPD Y7, Y5, Y6
 	VADDPD Y7, Y2, Y8
 	JMP    termsTail
 
@@ -11267,6 +11354,8 @@ powPosTailDone:
 	VMOVAPD      Y5, Y8
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          posDetachedTail
+	CMPQ         144(AX), $0x00
+	JE           posDetachedTail
 	VMULPD       Y9, Y2, Y2
 	VBROADCASTSD 456(AX), Y13
 	VMULPD       Y13, Y2, Y2
@@ -11280,47 +11369,47 @@ posDetachedTail:
 	TESTQ        $0x00000001, 152(AX)
 	JNZ          clipTail
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y12
+	VMOVAPD      Y2, Y3
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
-	VMOVAPD      Y9, Y12
+	VMOVAPD      Y9, Y3
 
 powNegTail:
 	DECQ   CX
 	JZ     powNegTailDone
-	VMULPD Y9, Y12, Y12
+	VMULPD Y9, Y3, Y3
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD       Y10, Y12, Y12
-	VMULPD       Y12, Y11, Y2
-	VMOVAPD      Y9, Y3
+	VMULPD       Y10, Y3, Y3
+	VMULPD       Y3, Y11, Y2
+	VMOVAPD      Y9, Y9
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          negDetachedTail
 	VMULPD       Y5, Y11, Y5
-	VBROADCASTSD 448(AX), Y9
-	VFMADD231PD  Y9, Y5, Y3
+	VBROADCASTSD 448(AX), Y11
+	VFMADD231PD  Y11, Y5, Y9
 
 negDetachedTail:
-	VMULPD Y12, Y3, Y3
+	VMULPD Y3, Y9, Y9
 	JMP    negDoneTail
 
 clipTail:
 	VBROADCASTSD 120(AX), Y2
-	VSUBPD       Y2, Y9, Y11
-	VMAXPD       Y11, Y7, Y11
-	VADDPD       Y2, Y5, Y3
+	VSUBPD       Y2, Y9, Y3
+	VMAXPD       Y3, Y7, Y3
+	VADDPD       Y2, Y5, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMINPD       Y3, Y2, Y3
+	VMINPD       Y11, Y2, Y11
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y13
-	VPSUBQ       Y13, Y3, Y2
+	VPSUBQ       Y13, Y11, Y2
 	VBROADCASTSD bias1024F64<>+0(SB), Y13
 	VPADDQ       Y13, Y2, Y2
 	VPSRLQ       $0x34, Y2, Y2
 	VPSLLQ       $0x34, Y2, Y12
 	VPSUBQ       Y13, Y12, Y12
-	VPSUBQ       Y12, Y3, Y12
+	VPSUBQ       Y12, Y11, Y12
 	VBROADCASTSD twoTo52F64<>+0(SB), Y13
 	VPOR         Y13, Y2, Y2
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y13
@@ -11357,54 +11446,57 @@ clipTail:
 	VBROADCASTSD oneF64<>+0(SB), Y15
 	VFMADD213PD  Y15, Y12, Y14
 	VADDPD       Y13, Y13, Y13
-	VMULPD       Y14, Y13, Y13
-	VBROADCASTSD ln2hiF64<>+0(SB), Y12
-	VFMADD231PD  Y12, Y2, Y13
+	VMULPD       Y14, Y13, Y12
+	VBROADCASTSD ln2hiF64<>+0(SB), Y13
+	VFMADD231PD  Y13, Y2, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y12
+	VMOVAPD      Y2, Y13
 	MOVQ         136(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
-	VMOVAPD      Y11, Y12
+	VMOVAPD      Y3, Y13
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPD Y11, Y12, Y12
+	VMULPD Y3, Y13, Y13
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD       Y10, Y12, Y12
-	VMOVAPD      Y13, Y2
-	VFNMADD213PD Y7, Y12, Y2
+	VMULPD       Y10, Y13, Y13
+	VMULPD       Y9, Y5, Y5
+	VMULPD       Y13, Y5, Y5
+	VMOVAPD      Y12, Y2
+	VFNMADD213PD Y7, Y13, Y2
 	TESTQ        $0x00000002, 152(AX)
 	JNZ          ClipTailDetached
-	VMULPD       Y3, Y11, Y14
-	VBROADCASTSD oneF64<>+0(SB), Y15
-	VDIVPD       Y14, Y15, Y14
-	VBROADCASTSD 448(AX), Y15
-	VMULPD       Y15, Y13, Y13
-	VFNMADD213PD Y11, Y3, Y13
-	VMULPD       Y14, Y13, Y3
+	VMULPD       Y11, Y3, Y13
+	VBROADCASTSD oneF64<>+0(SB), Y9
+	VDIVPD       Y13, Y9, Y13
+	VMULPD       Y5, Y13, Y13
+	VBROADCASTSD 448(AX), Y5
+	VMULPD       Y5, Y11, Y5
+	VMOVAPD      Y3, Y9
+	VFNMADD231PD Y5, Y12, Y9
+	VMULPD       Y13, Y9, Y9
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VBROADCASTSD oneF64<>+0(SB), Y13
-	VDIVPD       Y3, Y13, Y3
+	VMOVAPD      Y11, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y11
+	VDIVPD       Y9, Y11, Y9
+	VMULPD       Y5, Y9, Y9
 
 ClipTailScaled:
-	VMULPD Y9, Y3, Y3
-	VMULPD Y5, Y3, Y3
-	VMULPD Y12, Y3, Y3
-	VCMPPD $0x16, Y7, Y11, Y5
-	VANDPD Y5, Y3, Y3
+	VCMPPD $0x16, Y7, Y3, Y3
+	VANDPD Y3, Y9, Y9
 
 negDoneTail:
-	VCMPPD $0x04, Y7, Y10, Y5
-	VANDPD Y5, Y2, Y2
-	VANDPD Y5, Y3, Y3
+	VCMPPD $0x04, Y7, Y10, Y3
+	VANDPD Y3, Y2, Y2
+	VANDPD Y3, Y9, Y9
 	VADDPD Y2, Y6, Y6
-	VADDPD Y3, Y8, Y8
+	VADDPD Y9, Y8, Y8
 
 termsTail:
 	VMASKMOVPD (BX), Y4, Y2

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/gotypes"
 
 	. "github.com/mmcloughlin/avo/build"
@@ -232,18 +233,18 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 // the asymmetric loss's u ≤ 1 and p_m). float32 on AVX-512: VRCP14PS
 // (relative error below 2⁻¹⁴) and one Newton–Raphson step r·(2 − d·r),
 // which squares the error to about 2⁻²⁸, under half an ulp; otherwise a
-// division. out may be d.
+// division. out may be d; d is overwritten (the Newton step is computed in
+// it, which saves a copy).
 func (r *elemRegs) reciprocal(d, out VecVirtual) {
 	t := r.t
 	if t.is64() || t.avx2 {
 		t.div(d, r.constant("one"), out)
 		return
 	}
-	x, y := t.vec(), t.vec()
+	x := t.vec()
 	VRCP14PS(d, x)
-	VMOVAPS(d, y)
-	VFNMADD213PS(r.constant("two"), x, y) // 2 − d·x
-	VMULPS(y, x, out)
+	VFNMADD213PS(r.constant("two"), x, d) // 2 − d·x
+	VMULPS(d, x, out)
 }
 
 // log1p returns log(1 + z) for z in [−1/4, 1] as 2·atanh(s) =
@@ -286,6 +287,9 @@ func (r *elemRegs) log1p(z VecVirtual, small bool) VecVirtual {
 // subtracting k from the exponent field.
 func (r *elemRegs) log(u VecVirtual) VecVirtual {
 	t := r.t
+	if !t.avx2 && !t.is64() {
+		return r.logTable(u)
+	}
 	m, k := t.vec(), t.vec()
 	switch {
 	case !t.avx2:
@@ -333,6 +337,77 @@ func (r *elemRegs) log(u VecVirtual) VecVirtual {
 	}
 	t.fma231C(t.c("ln2hi", 0x1.62e42fefa39efp-01), k, out) // + k·ln2 (ln2 to the type's precision)
 	return out
+}
+
+// logTable is log for float32 on AVX-512, with a table in place of most of
+// the polynomial: u = m·2^k with m in [1, 2) from VGETMANT and k from
+// VGETEXP; the top 4 bits of m's mantissa pick c_i, the centre of
+// [1 + i/16, 1 + (i+1)/16) (c_0 = 1, c_15 = 2), whose 1/c_i and log c_i
+// are looked up with VPERMPS; then
+//
+//	log u = (k·ln2 + log c_i) + log1p(r),  r = m·(1/c_i) − 1 (one FMA),
+//
+// |r| < 1/16, and log1p(r) = r + r²·(−1/2 + r/3 − r²/4 + r³/5), whose
+// truncation |r|⁶/6 < 2.9e-9 (of a result ≥ 0.63 there: u ≤ 1, and r ≥
+// 1/32 only at i = 0 with k < 0). Near u = 1 (i = 15, k = −1) the first
+// part is −ln2 + ln2 = 0 exactly, so the result keeps its relative
+// accuracy. Its latency is about half the polynomial's (Horner of degree
+// 8), which is what the asymmetric kernel waits for.
+func (r *elemRegs) logTable(u VecVirtual) VecVirtual {
+	t := r.t
+	invC, logC := logTables()
+	m, k, i := t.vec(), t.vec(), t.vec()
+	VGETMANTPS(U8(0), u, m) // [1, 2)
+	VGETEXPPS(u, k)
+	VPSRLD(U8(23-4), u, i) // VPERMPS reads the index's low 4 bits: the top 4 of the mantissa
+	ic, lc := t.vec(), t.vec()
+	VPERMPS(invC, i, ic)
+	VPERMPS(logC, i, lc)
+	rr := m
+	VFMSUB213PS(r.constant("one"), ic, rr) // m·(1/c) − 1
+	r2, a, b := t.vec(), t.vec(), t.vec()
+	t.mul(rr, rr, r2)
+	t.bcast(t.c("logT5", 1.0/5), a)
+	t.fma213C(t.c("logT4", -1.0/4), rr, a) // r/5 − 1/4
+	t.bcast(t.c("logT3", 1.0/3), b)
+	t.fma213C(t.c("logT2", -1.0/2), rr, b)                // r/3 − 1/2
+	t.fma213(b, r2, a)                                    // −1/2 + r/3 − r²/4 + r³/5
+	t.fma213(rr, r2, a)                                   // log1p(r)
+	t.fma231C(t.c("ln2hi", 0x1.62e42fefa39efp-01), k, lc) // k·ln2 + log c
+	t.add(lc, a, a)
+	return a
+}
+
+// logTables returns the tables of logTable: 1/c_i and log c_i =
+// −log(1/c_i) of the float32 1/c_i, rounded to float32, log c_15 = ln2 as
+// the ln2 constant rounds it.
+func logTables() (invC, logC Mem) {
+	if m, ok := constants["logInvC"]; ok {
+		return m, constants["logLogC"]
+	}
+	invC = GLOBL("logInvC", attr.RODATA|attr.NOPTR)
+	inv := make([]float32, 16)
+	for i := range inv {
+		c := 1 + (float64(i)+0.5)/16
+		switch i {
+		case 0:
+			c = 1
+		case 15:
+			c = 2
+		}
+		inv[i] = float32(1 / c)
+		DATA(4*i, U32(math.Float32bits(inv[i])))
+	}
+	logC = GLOBL("logLogC", attr.RODATA|attr.NOPTR)
+	for i := range inv {
+		l := float32(-math.Log(float64(inv[i])))
+		if i == 15 {
+			l = float32(0x1.62e42fefa39efp-01)
+		}
+		DATA(4*i, U32(math.Float32bits(l)))
+	}
+	constants["logInvC"], constants["logLogC"] = invC, logC
+	return invC, logC
 }
 
 // logPoly32 are the coefficients, constant term first, of the float32
@@ -391,27 +466,32 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 		t.max(pm, zero, pm) // max(p − m, 0), NaN kept
 		t.add(m, smx, u)
 		t.pick(VMINPS, VMINPD)(u, r.constant("one"), u) // min(σ(−x) + m, 1), NaN kept
-		logU := r.log(u)
+		logU := r.log(u)                                // the longest chain: what does not need it is computed beside it
 		of := r.power(pm, gamma, "pow"+label)
-		t.mul(omt, of, of)
+		t.mul(omt, of, of) // (1−t)·p_m^γ−
+		sso := t.vec()
+		t.mul(sx, smx, sso)
+		t.mul(of, sso, sso) // (1−t)·σ(x)σ(−x)·p_m^γ−
 		t.mova(logU, ln)
 		t.fnmadd213(zero, of, ln) // −(1−t)·p_m^γ−·log u
 		TESTQ(U32(modeDetach), mode)
 		JNZ(LabelRef(label + "Detached"))
-		// 1/u − γ−·log u/p_m = (p_m − γ−·log u·u)/(u·p_m): one reciprocal
-		d, num := t.vec(), t.vec()
+		// 1/u − γ−·log u/p_m = (p_m − γ−·u·log u)/(u·p_m): one reciprocal,
+		// and after the log one FMA and one product.
+		d, gu := t.vec(), t.vec()
 		t.mul(u, pm, d)
 		r.reciprocal(d, d) // where p_m is 0 the lane is masked below
-		t.mul(r.constant("gamma"), logU, num)
-		t.fnmadd213(pm, u, num) // p_m − γ−·log u·u
-		t.mul(d, num, gn)
+		t.mul(sso, d, d)
+		t.mul(r.constant("gamma"), u, gu)
+		t.mova(pm, gn)
+		t.pick(VFNMADD231PS, VFNMADD231PD)(gu, logU, gn) // p_m − γ−·u·log u
+		t.mul(d, gn, gn)
 		JMP(LabelRef(label + "Scaled"))
 		Label(label + "Detached")
-		r.reciprocal(u, gn) // 1/u (reciprocal's Newton step holds for any normal u)
+		t.mova(u, gn)
+		r.reciprocal(gn, gn) // 1/u (reciprocal's Newton step holds for any normal u)
+		t.mul(sso, gn, gn)
 		Label(label + "Scaled")
-		t.mul(sx, gn, gn)
-		t.mul(smx, gn, gn)
-		t.mul(of, gn, gn)
 		nz := t.maskReg()
 		t.cmp(U8(cmpNLE), zero, pm, nz) // p_m > 0, or NaN
 		t.movaZ(gn, nz, gn)
@@ -433,6 +513,17 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	}
 
 	Label("full" + suffix)
+	// On AVX-512 the clipped negative term comes first: its log is the
+	// longest chain, and the softplus and the positive term are computed
+	// beside it. AVX2 has too few registers to hold it meanwhile.
+	ln, gn := t.vec(), t.vec()
+	clipFirst := !t.avx2
+	if clipFirst {
+		TESTQ(U32(modeClip), mode)
+		JZ(LabelRef("softplus" + suffix))
+		clipNegative("Clip"+suffix, ln, gn)
+		Label("softplus" + suffix)
+	}
 	sp := r.log1p(e, false) // softplus(−|x|)
 	xp, xn, spNeg, spPos := t.vec(), t.vec(), t.vec(), t.vec()
 	t.blend(r.x, zero, pos, xp) // x ≥ 0 ? x : 0
@@ -447,6 +538,8 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.mova(smx, grad)
 	TESTQ(U32(modeDetach), mode)
 	JNZ(LabelRef("posDetached" + suffix))
+	CMPQ(Mem{Base: r.args, Disp: r.f.gamma2}, U8(0)) // γ+ = 0: the (…) is σ(−x), as detached
+	JE(LabelRef("posDetached" + suffix))
 	h := t.vec()
 	t.mul(sx, spNeg, h)
 	t.mul(r.constant("gamma2"), h, h)
@@ -458,10 +551,14 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.movaZ(loss, present, loss)
 	t.movaZ(grad, present, grad)
 
-	// The negative term, into ln and gn, absent for t = 1.
-	ln, gn := t.vec(), t.vec()
+	// The negative term, into ln and gn (already there for m > 0), absent
+	// for t = 1.
 	TESTQ(U32(modeClip), mode)
-	JNZ(LabelRef("clip" + suffix))
+	if clipFirst {
+		JNZ(LabelRef("negDone" + suffix))
+	} else {
+		JNZ(LabelRef("clip" + suffix))
+	}
 	{ // m = 0
 		of := r.power(sx, gamma, "powNeg"+suffix)
 		t.mul(omt, of, of)
@@ -474,10 +571,12 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 		t.fma231(r.constant("gamma"), h, gn) // σ(x) + γ−·σ(−x)·softplus(x)
 		Label("negDetached" + suffix)
 		t.mul(of, gn, gn)
-		JMP(LabelRef("negDone" + suffix))
 	}
-	Label("clip" + suffix)
-	clipNegative("Clip"+suffix, ln, gn)
+	if !clipFirst {
+		JMP(LabelRef("negDone" + suffix))
+		Label("clip" + suffix)
+		clipNegative("Clip"+suffix, ln, gn)
+	}
 	Label("negDone" + suffix)
 	absent := t.maskReg()
 	t.cmp(U8(cmpNEQ), zero, omt, absent) // 1 − t ≠ 0
