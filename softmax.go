@@ -215,31 +215,27 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 		} else {
 			kernel.SoftmaxRows(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows], j.poly)
 		}
+		// −l per row first (the log is most of this loop's time), then
+		// Poly-1's p_y = e^−l over the batch, then the sums and stores.
 		for r := range rows {
-			p, li := from+r, 0.0
+			p := from + r
 			if ys[r] < 0 {
 				zeroRow(job.grad, p*classes, 1, classes)
-			} else {
-				li = ms[r] + math.Log(ss[r]) - float64(job.x[p*classes+int(ys[r])])
-			}
-			if j.poly != 0 { // finished below
-				nl[r] = -li
+				nl[r] = 0
 				continue
 			}
-			if ys[r] >= 0 {
-				sum += job.red.add(p, li)
-			}
-			job.store(p, li)
+			nl[r] = -(ms[r] + math.Log(ss[r]) - float64(job.x[p*classes+int(ys[r])]))
 		}
-		if j.poly == 0 {
-			continue
+		if j.poly != 0 { // the kernel scaled the gradient by 1 + ε·p_y; l + ε·(1 − p_y)
+			targetProbs(pys[:rows], nl[:rows]) // as the general path (and a value-only call) computes them
 		}
-		// Poly-1: the kernel scaled the gradient by 1 + ε·p_y; l + ε·(1 − p_y).
-		targetProbs(pys[:rows], nl[:rows]) // as the general path (and a value-only call) computes them
 		for r := range rows {
 			p, li := from+r, 0.0
 			if ys[r] >= 0 {
-				li = -nl[r] + j.poly*(1-pys[r])
+				li = -nl[r]
+				if j.poly != 0 {
+					li += j.poly * (1 - pys[r])
+				}
 				sum += job.red.add(p, li)
 			}
 			job.store(p, li)
