@@ -257,7 +257,7 @@ func asymmetricMode(p AsymmetricParams) int {
 
 func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
 		return asymmetricAVX512(&a)
@@ -267,7 +267,7 @@ func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
 
 func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	a.a1, a.gamma, a.gamma2, a.mode = p.Clip, int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
 		return asymmetricF64AVX512(&a)
@@ -276,23 +276,14 @@ func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 }
 
 // frame fills an element-kernel frame for e: only pointers to the
-// caller's data, so that the frame stays on the stack. (A generic
-// function of the frame's pointer, not of its type.)
-func frame[F float32 | float64, L [16]float32 | [8]float64](e *Elements[F], x, t, w, q, g, h, grad, loss **F, n *int, lanes *[5]L) {
+// caller's data and the scalars, so that the frame stays on the stack. (A
+// generic function of the frame's fields, not of its type.)
+func frame[F float32 | float64](e *Elements[F], x, t, w, q, g, h, grad, loss **F, n *int, ws, qs, gs *F) {
 	*x, *t = unsafe.SliceData(e.X), unsafe.SliceData(e.T)
 	*n = len(e.X)
-	*w, *q, *g, *h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G)
+	*w, *q, *g, *h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G) // h, the sum's weight: g, or 1
 	*grad, *loss = unsafe.SliceData(e.Grad), unsafe.SliceData(e.Losses)
-	for i, v := range [4]F{e.WS, e.QS, e.GS, 1} { // h, the sum's weight: g, or 1
-		fill(&lanes[i], v)
-	}
-}
-
-func fill[F float32 | float64, L [16]float32 | [8]float64](l *L, v F) {
-	s := unsafe.Slice((*F)(unsafe.Pointer(l)), unsafe.Sizeof(*l)/unsafe.Sizeof(v))
-	for i := range s {
-		s[i] = v
-	}
+	*ws, *qs, *gs = e.WS, e.QS, e.GS
 }
 
 // focalConstants returns a1 and a2 of α_t = a1 + a2·t: α·t + (1−α)(1−t),
@@ -312,7 +303,7 @@ func as[F float32 | float64, T Float](e *Elements[T]) *Elements[F] {
 
 func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	if avx512() {
 		return sigmoidAVX512(&a)
 	}
@@ -321,7 +312,7 @@ func sigmoidF32[T Float](e *Elements[T]) float64 {
 
 func sigmoidF64[T Float](e *Elements[T]) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	if avx512() {
 		return sigmoidF64AVX512(&a)
 	}
@@ -330,7 +321,7 @@ func sigmoidF64[T Float](e *Elements[T]) float64 {
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	a1, a2 := focalConstants(alpha)
 	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
 	if avx512() {
@@ -341,7 +332,7 @@ func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 
 
 func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.lanes)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
 	a.a1, a.a2 = focalConstants(alpha)
 	a.gamma = gamma
 	if avx512() {

@@ -4,12 +4,13 @@ package kernel
 // element kernels (dispatch_amd64.go fills them); the generator
 // (_gen/elements.go) reads their layout from these declarations, which are
 // its one definition. A nil optional operand is pointed, by the kernel, at
-// its lane below, which holds its scalar (or, for an output, takes the
-// values nobody wants).
+// its lane below, into which the kernel broadcasts its scalar (ws, qs, gs,
+// and 1 for h), or which, for an output, takes the values nobody wants.
 type elemArgs struct {
 	x, t, w, q, g, h, grad, loss             *float32
 	n                                        int
-	wInc, qInc, gInc, hInc, gradInc, lossInc int // set by the kernel
+	wInc, qInc, gInc, hInc, gradInc, lossInc int     // set by the kernel
+	ws, qs, gs                               float32 // the scalars of nil w, q, g
 	a1, a2                                   float32
 	gamma, gamma2, mode                      int
 	lanes                                    [5][16]float32 // w, q, g, h, sink
@@ -19,6 +20,7 @@ type elemArgs64 struct {
 	x, t, w, q, g, h, grad, loss             *float64
 	n                                        int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int
+	ws, qs, gs                               float64
 	a1, a2                                   float64
 	gamma, gamma2, mode                      int
 	lanes                                    [5][8]float64

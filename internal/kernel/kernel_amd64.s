@@ -5,7 +5,7 @@
 #include "textflag.h"
 
 // func maxAVX512(x []float32) float32
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·maxAVX512(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
@@ -59,7 +59,7 @@ max1done:
 	VMAXPS        X1, X0, X0
 	VPERMILPS     $0xb1, X0, X1
 	VMAXPS        X1, X0, X0
-	MOVSS         X0, ret+24(FP)
+	VMOVSS        X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -67,7 +67,7 @@ DATA negInf<>+0(SB)/4, $0xff800000
 GLOBL negInf<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumAVX512(dst []float32, x []float32, m float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·expShiftSumAVX512(SB), NOSPLIT, $8-64
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -192,7 +192,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+56(FP)
+	VMOVSD        X1, ret+56(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -225,7 +225,7 @@ DATA expC0<>+0(SB)/4, $0x3f800000
 GLOBL expC0<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumNoStoreAVX512(x []float32, m float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·expShiftSumNoStoreAVX512(SB), NOSPLIT, $8-40
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -343,7 +343,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+32(FP)
+	VMOVSD        X1, ret+32(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -434,7 +434,7 @@ done:
 	RET
 
 // func dotAVX512(u []float32, v []float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·dotAVX512(SB), NOSPLIT, $0-56
 	MOVQ   u_base+0(FP), AX
 	MOVQ   v_base+24(FP), CX
@@ -486,12 +486,12 @@ done:
 	VADDPD        X0, X1, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+48(FP)
+	VMOVSD        X0, ret+48(FP)
 	VZEROUPPER
 	RET
 
 // func sumAVX512(v []float32) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·sumAVX512(SB), NOSPLIT, $0-32
 	MOVQ   v_base+0(FP), AX
 	MOVQ   v_len+8(FP), CX
@@ -533,12 +533,12 @@ done:
 	VADDPD        X0, X1, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+24(FP)
+	VMOVSD        X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func maxDotAVX512(x []float32, u []float32) (m float32, su float64, sux float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·maxDotAVX512(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         u_base+24(FP), CX
@@ -609,7 +609,7 @@ done:
 	VMAXPS        X1, X0, X0
 	VPERMILPS     $0xb1, X0, X1
 	VMAXPS        X1, X0, X0
-	MOVSS         X0, m+48(FP)
+	VMOVSS        X0, m+48(FP)
 	VADDPD        Z3, Z2, Z2
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VADDPD        Y0, Y2, Y0
@@ -617,7 +617,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, su+56(FP)
+	VMOVSD        X1, su+56(FP)
 	VADDPD        Z5, Z4, Z4
 	VEXTRACTF64X4 $0x01, Z4, Y0
 	VADDPD        Y0, Y4, Y0
@@ -625,7 +625,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, sux+64(FP)
+	VMOVSD        X1, sux+64(FP)
 	VZEROUPPER
 	RET
 
@@ -1637,55 +1637,63 @@ found:
 	RET
 
 // func sigmoidAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Z0
+	VMOVUPS      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Z0
+	VMOVUPS      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Z0
+	VMOVUPS      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Z0
+	VMOVUPS      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -1694,7 +1702,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -1705,7 +1713,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -1714,14 +1722,14 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SS     128(AX), X0
-	VBROADCASTSS X0, Z0
+	VCVTSI2SSQ   144(AX), X1, X1
+	VBROADCASTSS X1, Z1
 	VBROADCASTSS one<>+0(SB), Z0
-	VBROADCASTSS two<>+0(SB), Z7
+	VBROADCASTSS two<>+0(SB), Z1
 	VXORPS       Z8, Z8, Z8
 	VBROADCASTSS absMask<>+0(SB), Z9
-	VBROADCASTSS 120(AX), Z10
-	VBROADCASTSS 124(AX), Z10
+	VBROADCASTSS 132(AX), Z10
+	VBROADCASTSS 136(AX), Z10
 	VBROADCASTSS expCutoff<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
@@ -1747,15 +1755,15 @@ loop:
 	VSCALEFPS.Z      Z18, Z16, K1, Z16
 	VADDPS           Z0, Z16, Z15
 	VRCP14PS         Z15, Z17
-	VFNMADD213PS     Z7, Z17, Z15
+	VFNMADD213PS     Z1, Z17, Z15
 	VMULPS           Z15, Z17, Z15
 	VMULPS           Z16, Z15, Z17
 	VCMPPS           $0x1d, Z8, Z13, K1
-	VBLENDMPS        Z15, Z17, K1, Z1
-	VBLENDMPS        Z17, Z15, K1, Z2
-	VADDPS           Z7, Z16, Z15
+	VBLENDMPS        Z15, Z17, K1, Z2
+	VBLENDMPS        Z17, Z15, K1, Z3
+	VADDPS           Z1, Z16, Z15
 	VRCP14PS         Z15, Z17
-	VFNMADD213PS     Z7, Z17, Z15
+	VFNMADD213PS     Z1, Z17, Z15
 	VMULPS           Z15, Z17, Z15
 	VMULPS           Z16, Z15, Z15
 	VMULPS           Z15, Z15, Z16
@@ -1774,11 +1782,11 @@ loop:
 	VSUBPS           Z0, Z16, Z16
 	VFMADD213PS      Z0, Z14, Z16
 	VSUBPS           Z18, Z8, Z14
-	VBLENDMPS        Z17, Z14, K1, Z3
-	VMULPS           Z3, Z13, Z13
+	VBLENDMPS        Z17, Z14, K1, Z4
+	VMULPS           Z4, Z13, Z13
 	VFMADD231PS      Z16, Z15, Z13
-	VMULPS           Z18, Z2, Z14
-	VFMSUB231PS      Z17, Z1, Z14
+	VMULPS           Z18, Z3, Z14
+	VFMSUB231PS      Z17, Z2, Z14
 	VMOVUPS          (BX), Z15
 	VMULPS           Z15, Z13, Z13
 	VMULPS           Z15, Z14, Z14
@@ -1813,54 +1821,54 @@ tail:
 	KMOVW            AX, K1
 	VMOVUPS.Z        (CX), K1, Z13
 	VMOVUPS.Z        (DX), K1, Z14
-	VANDPS           Z9, Z13, Z1
-	VSUBPS           Z1, Z8, Z1
-	VMAXPS           Z1, Z10, Z3
-	VMULPS.BCST      log2e<>+0(SB), Z3, Z9
+	VANDPS           Z9, Z13, Z2
+	VSUBPS           Z2, Z8, Z2
+	VMAXPS           Z2, Z10, Z4
+	VMULPS.BCST      log2e<>+0(SB), Z4, Z9
 	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z3
-	VBROADCASTSS     expC5<>+0(SB), Z2
-	VFMADD213PS.BCST expC4<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC3<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC2<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC1<>+0(SB), Z3, Z2
-	VFMADD213PS.BCST expC0<>+0(SB), Z3, Z2
-	VCMPPS           $0x15, Z10, Z1, K2
-	VSCALEFPS.Z      Z9, Z2, K2, Z2
-	VADDPS           Z0, Z2, Z1
-	VRCP14PS         Z1, Z3
-	VFNMADD213PS     Z7, Z3, Z1
-	VMULPS           Z1, Z3, Z1
-	VMULPS           Z2, Z1, Z3
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z4
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
+	VCMPPS           $0x15, Z10, Z2, K2
+	VSCALEFPS.Z      Z9, Z3, K2, Z3
+	VADDPS           Z0, Z3, Z2
+	VRCP14PS         Z2, Z4
+	VFNMADD213PS     Z1, Z4, Z2
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z2, Z4
 	VCMPPS           $0x1d, Z8, Z13, K2
-	VBLENDMPS        Z1, Z3, K2, Z4
-	VBLENDMPS        Z3, Z1, K2, Z5
-	VADDPS           Z7, Z2, Z1
-	VRCP14PS         Z1, Z3
-	VFNMADD213PS     Z7, Z3, Z1
-	VMULPS           Z1, Z3, Z1
-	VMULPS           Z2, Z1, Z1
-	VMULPS           Z1, Z1, Z2
+	VBLENDMPS        Z2, Z4, K2, Z5
+	VBLENDMPS        Z4, Z2, K2, Z6
+	VADDPS           Z1, Z3, Z2
+	VRCP14PS         Z2, Z4
+	VFNMADD213PS     Z1, Z4, Z2
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z2, Z2
+	VMULPS           Z2, Z2, Z1
 	VBROADCASTSS     inv13<>+0(SB), Z3
-	VFMADD213PS.BCST inv11<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST inv9<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST inv7<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST inv5<>+0(SB), Z2, Z3
-	VFMADD213PS.BCST inv3<>+0(SB), Z2, Z3
-	VFMADD213PS      Z0, Z2, Z3
-	VADDPS           Z1, Z1, Z1
-	VMULPS           Z3, Z1, Z1
+	VFMADD213PS.BCST inv11<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST inv9<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST inv7<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST inv5<>+0(SB), Z1, Z3
+	VFMADD213PS.BCST inv3<>+0(SB), Z1, Z3
+	VFMADD213PS      Z0, Z1, Z3
+	VADDPS           Z2, Z2, Z2
+	VMULPS           Z3, Z2, Z1
 	VMOVUPS.Z        (SI), K1, Z2
 	VSUBPS           Z14, Z0, Z3
-	VMULPS           Z14, Z2, Z7
+	VMULPS           Z14, Z2, Z4
 	VSUBPS           Z0, Z2, Z2
 	VFMADD213PS      Z0, Z14, Z2
-	VSUBPS           Z7, Z8, Z0
-	VBLENDMPS        Z3, Z0, K2, Z6
-	VMULPS           Z6, Z13, Z0
+	VSUBPS           Z4, Z8, Z0
+	VBLENDMPS        Z3, Z0, K2, Z7
+	VMULPS           Z7, Z13, Z0
 	VFMADD231PS      Z2, Z1, Z0
-	VMULPS           Z7, Z5, Z1
-	VFMSUB231PS      Z3, Z4, Z1
+	VMULPS           Z4, Z6, Z1
+	VFMSUB231PS      Z3, Z5, Z1
 	VMOVUPS.Z        (BX), K1, Z2
 	VMULPS           Z2, Z0, Z0
 	VMULPS           Z2, Z1, Z1
@@ -1885,7 +1893,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -1918,55 +1926,63 @@ DATA inv3<>+0(SB)/4, $0x3eaaaaab
 GLOBL inv3<>(SB), RODATA|NOPTR, $4
 
 // func sigmoidFocalAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Z0
+	VMOVUPS      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Z0
+	VMOVUPS      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Z0
+	VMOVUPS      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Z0
+	VMOVUPS      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -1975,7 +1991,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -1986,7 +2002,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -1995,115 +2011,115 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SS     128(AX), X0
-	VBROADCASTSS X0, Z0
-	VBROADCASTSS one<>+0(SB), Z1
-	VBROADCASTSS two<>+0(SB), Z2
-	VXORPS       Z3, Z3, Z3
-	VBROADCASTSS absMask<>+0(SB), Z4
-	VBROADCASTSS 120(AX), Z5
-	VBROADCASTSS 124(AX), Z6
-	VBROADCASTSS expCutoff<>+0(SB), Z7
-	VXORPD       Z8, Z8, Z8
-	VXORPD       Z9, Z9, Z9
+	VCVTSI2SSQ   144(AX), X1, X1
+	VBROADCASTSS X1, Z1
+	VBROADCASTSS one<>+0(SB), Z0
+	VBROADCASTSS two<>+0(SB), Z8
+	VXORPS       Z9, Z9, Z9
+	VBROADCASTSS absMask<>+0(SB), Z10
+	VBROADCASTSS 132(AX), Z11
+	VBROADCASTSS 136(AX), Z12
+	VBROADCASTSS expCutoff<>+0(SB), Z13
+	VXORPD       Z14, Z14, Z14
+	VXORPD       Z15, Z15, Z15
 
 loop:
 	CMPQ             R11, $0x10
 	JL               tail
-	VMOVUPS          (CX), Z10
-	VMOVUPS          (DX), Z11
-	VANDPS           Z4, Z10, Z12
-	VSUBPS           Z12, Z3, Z12
-	VMAXPS           Z12, Z7, Z14
-	VMULPS.BCST      log2e<>+0(SB), Z14, Z15
-	VRNDSCALEPS      $0x00, Z15, Z15
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z15, Z14
-	VBROADCASTSS     expC5<>+0(SB), Z13
-	VFMADD213PS.BCST expC4<>+0(SB), Z14, Z13
-	VFMADD213PS.BCST expC3<>+0(SB), Z14, Z13
-	VFMADD213PS.BCST expC2<>+0(SB), Z14, Z13
-	VFMADD213PS.BCST expC1<>+0(SB), Z14, Z13
-	VFMADD213PS.BCST expC0<>+0(SB), Z14, Z13
-	VCMPPS           $0x15, Z7, Z12, K1
-	VSCALEFPS.Z      Z15, Z13, K1, Z13
-	VADDPS           Z1, Z13, Z12
-	VRCP14PS         Z12, Z14
-	VFNMADD213PS     Z2, Z14, Z12
-	VMULPS           Z12, Z14, Z12
-	VMULPS           Z13, Z12, Z14
-	VCMPPS           $0x1d, Z3, Z10, K1
-	VBLENDMPS        Z12, Z14, K1, Z16
-	VBLENDMPS        Z14, Z12, K1, Z17
-	VADDPS           Z2, Z13, Z12
-	VRCP14PS         Z12, Z14
-	VFNMADD213PS     Z2, Z14, Z12
-	VMULPS           Z12, Z14, Z12
-	VMULPS           Z13, Z12, Z12
-	VMULPS           Z12, Z12, Z13
-	VBROADCASTSS     inv13<>+0(SB), Z14
-	VFMADD213PS.BCST inv11<>+0(SB), Z13, Z14
-	VFMADD213PS.BCST inv9<>+0(SB), Z13, Z14
-	VFMADD213PS.BCST inv7<>+0(SB), Z13, Z14
-	VFMADD213PS.BCST inv5<>+0(SB), Z13, Z14
-	VFMADD213PS.BCST inv3<>+0(SB), Z13, Z14
-	VFMADD213PS      Z1, Z13, Z14
-	VADDPS           Z12, Z12, Z12
-	VMULPS           Z14, Z12, Z12
-	VSUBPS           Z11, Z1, Z13
-	VSUBPS           Z11, Z3, Z14
-	VBLENDMPS        Z13, Z14, K1, Z18
-	VMULPS           Z18, Z10, Z10
-	VADDPS           Z12, Z10, Z10
-	VMULPS           Z11, Z17, Z12
-	VFMSUB231PS      Z13, Z16, Z12
-	VMOVAPS          Z6, Z14
-	VFMADD213PS      Z5, Z11, Z14
-	VMULPS           Z14, Z10, Z15
-	VMULPS           Z14, Z12, Z22
-	CMPQ             128(AX), $0x00
+	VMOVUPS          (CX), Z16
+	VMOVUPS          (DX), Z17
+	VANDPS           Z10, Z16, Z18
+	VSUBPS           Z18, Z9, Z18
+	VMAXPS           Z18, Z13, Z20
+	VMULPS.BCST      log2e<>+0(SB), Z20, Z21
+	VRNDSCALEPS      $0x00, Z21, Z21
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z21, Z20
+	VBROADCASTSS     expC5<>+0(SB), Z19
+	VFMADD213PS.BCST expC4<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC3<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC2<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC1<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC0<>+0(SB), Z20, Z19
+	VCMPPS           $0x15, Z13, Z18, K1
+	VSCALEFPS.Z      Z21, Z19, K1, Z19
+	VADDPS           Z0, Z19, Z18
+	VRCP14PS         Z18, Z20
+	VFNMADD213PS     Z8, Z20, Z18
+	VMULPS           Z18, Z20, Z18
+	VMULPS           Z19, Z18, Z20
+	VCMPPS           $0x1d, Z9, Z16, K1
+	VBLENDMPS        Z18, Z20, K1, Z2
+	VBLENDMPS        Z20, Z18, K1, Z3
+	VADDPS           Z8, Z19, Z18
+	VRCP14PS         Z18, Z20
+	VFNMADD213PS     Z8, Z20, Z18
+	VMULPS           Z18, Z20, Z18
+	VMULPS           Z19, Z18, Z18
+	VMULPS           Z18, Z18, Z19
+	VBROADCASTSS     inv13<>+0(SB), Z20
+	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z20
+	VFMADD213PS      Z0, Z19, Z20
+	VADDPS           Z18, Z18, Z18
+	VMULPS           Z20, Z18, Z18
+	VSUBPS           Z17, Z0, Z19
+	VSUBPS           Z17, Z9, Z20
+	VBLENDMPS        Z19, Z20, K1, Z4
+	VMULPS           Z4, Z16, Z16
+	VADDPS           Z18, Z16, Z16
+	VMULPS           Z17, Z3, Z18
+	VFMSUB231PS      Z19, Z2, Z18
+	VMOVAPS          Z12, Z20
+	VFMADD213PS      Z11, Z17, Z20
+	VMULPS           Z20, Z16, Z21
+	VMULPS           Z20, Z18, Z22
+	CMPQ             144(AX), $0x00
 	JE               scaledFull
-	VMULPS           Z11, Z17, Z23
-	VFMADD231PS      Z13, Z16, Z23
-	VMOVAPS          Z23, Z13
-	MOVQ             128(AX), R12
+	VMULPS           Z17, Z3, Z23
+	VFMADD231PS      Z19, Z2, Z23
+	VMOVAPS          Z23, Z19
+	MOVQ             144(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPS Z23, Z13, Z13
+	VMULPS Z23, Z19, Z19
 	JMP    powFull
 
 powdoneFull:
-	VMULPS       Z17, Z16, Z15
-	VDIVPS       Z23, Z15, Z15
-	VMOVAPS      Z11, Z11
-	VFNMADD213PS Z1, Z2, Z11
-	VMULPS       Z0, Z11, Z11
-	VMULPS       Z15, Z11, Z11
-	VMULPS       Z10, Z11, Z11
-	VADDPS       Z12, Z11, Z11
-	VMULPS       Z14, Z13, Z13
-	VMULPS       Z13, Z10, Z15
-	VMULPS       Z13, Z11, Z22
-	VCMPPS       $0x04, Z3, Z23, K1
-	VMOVAPS.Z    Z15, K1, Z15
+	VMULPS       Z3, Z2, Z21
+	VDIVPS       Z23, Z21, Z21
+	VMOVAPS      Z17, Z17
+	VFNMADD213PS Z0, Z8, Z17
+	VMULPS       Z1, Z17, Z17
+	VMULPS       Z21, Z17, Z17
+	VMULPS       Z16, Z17, Z17
+	VADDPS       Z18, Z17, Z17
+	VMULPS       Z20, Z19, Z19
+	VMULPS       Z19, Z16, Z21
+	VMULPS       Z19, Z17, Z22
+	VCMPPS       $0x04, Z9, Z23, K1
+	VMOVAPS.Z    Z21, K1, Z21
 	VMOVAPS.Z    Z22, K1, Z22
 
 scaledFull:
-	VMOVUPS       (BX), Z10
-	VMULPS        Z10, Z15, Z15
-	VMULPS        Z10, Z22, Z22
-	VMOVUPS       (DI), Z10
-	VMULPS        Z10, Z22, Z22
+	VMOVUPS       (BX), Z16
+	VMULPS        Z16, Z21, Z21
+	VMULPS        Z16, Z22, Z22
+	VMOVUPS       (DI), Z16
+	VMULPS        Z16, Z22, Z22
 	VMOVUPS       Z22, (R9)
-	VMOVUPS       Z15, (R10)
-	VMOVUPS       (R8), Z10
-	VMULPS        Z10, Z15, Z15
-	VCVTPS2PD     Y15, Z10
-	VEXTRACTF32X8 $0x01, Z15, Y11
-	VCVTPS2PD     Y11, Z11
-	VADDPD        Z10, Z8, Z8
-	VADDPD        Z11, Z9, Z9
+	VMOVUPS       Z21, (R10)
+	VMOVUPS       (R8), Z16
+	VMULPS        Z16, Z21, Z21
+	VCVTPS2PD     Y21, Z16
+	VEXTRACTF32X8 $0x01, Z21, Y17
+	VCVTPS2PD     Y17, Z17
+	VADDPD        Z16, Z14, Z14
+	VADDPD        Z17, Z15, Z15
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	ADDQ          72(AX), BX
@@ -2122,165 +2138,173 @@ tail:
 	SHLXL            R11, SI, SI
 	DECL             SI
 	KMOVW            SI, K1
-	VMOVUPS.Z        (CX), K1, Z10
-	VMOVUPS.Z        (DX), K1, Z11
-	VANDPS           Z4, Z10, Z4
-	VSUBPS           Z4, Z3, Z4
-	VMAXPS           Z4, Z7, Z13
-	VMULPS.BCST      log2e<>+0(SB), Z13, Z14
-	VRNDSCALEPS      $0x00, Z14, Z14
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z14, Z13
-	VBROADCASTSS     expC5<>+0(SB), Z12
-	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z12
-	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z12
-	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z12
-	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z12
-	VFMADD213PS.BCST expC0<>+0(SB), Z13, Z12
-	VCMPPS           $0x15, Z7, Z4, K2
-	VSCALEFPS.Z      Z14, Z12, K2, Z12
-	VADDPS           Z1, Z12, Z4
-	VRCP14PS         Z4, Z7
-	VFNMADD213PS     Z2, Z7, Z4
-	VMULPS           Z4, Z7, Z4
-	VMULPS           Z12, Z4, Z7
-	VCMPPS           $0x1d, Z3, Z10, K2
-	VBLENDMPS        Z4, Z7, K2, Z19
-	VBLENDMPS        Z7, Z4, K2, Z20
-	VADDPS           Z2, Z12, Z4
-	VRCP14PS         Z4, Z7
-	VFNMADD213PS     Z2, Z7, Z4
-	VMULPS           Z4, Z7, Z4
-	VMULPS           Z12, Z4, Z4
-	VMULPS           Z4, Z4, Z7
-	VBROADCASTSS     inv13<>+0(SB), Z12
-	VFMADD213PS.BCST inv11<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST inv9<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST inv7<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST inv5<>+0(SB), Z7, Z12
-	VFMADD213PS.BCST inv3<>+0(SB), Z7, Z12
-	VFMADD213PS      Z1, Z7, Z12
-	VADDPS           Z4, Z4, Z4
-	VMULPS           Z12, Z4, Z4
-	VSUBPS           Z11, Z1, Z7
-	VSUBPS           Z11, Z3, Z12
-	VBLENDMPS        Z7, Z12, K2, Z21
-	VMULPS           Z21, Z10, Z10
-	VADDPS           Z4, Z10, Z10
-	VMULPS           Z11, Z20, Z4
-	VFMSUB231PS      Z7, Z19, Z4
-	VMOVAPS          Z6, Z6
-	VFMADD213PS      Z5, Z11, Z6
-	VMULPS           Z6, Z10, Z5
-	VMULPS           Z6, Z4, Z12
-	CMPQ             128(AX), $0x00
+	VMOVUPS.Z        (CX), K1, Z16
+	VMOVUPS.Z        (DX), K1, Z17
+	VANDPS           Z10, Z16, Z2
+	VSUBPS           Z2, Z9, Z2
+	VMAXPS           Z2, Z13, Z4
+	VMULPS.BCST      log2e<>+0(SB), Z4, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z4
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
+	VCMPPS           $0x15, Z13, Z2, K2
+	VSCALEFPS.Z      Z10, Z3, K2, Z3
+	VADDPS           Z0, Z3, Z2
+	VRCP14PS         Z2, Z4
+	VFNMADD213PS     Z8, Z4, Z2
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z2, Z4
+	VCMPPS           $0x1d, Z9, Z16, K2
+	VBLENDMPS        Z2, Z4, K2, Z5
+	VBLENDMPS        Z4, Z2, K2, Z6
+	VADDPS           Z8, Z3, Z2
+	VRCP14PS         Z2, Z4
+	VFNMADD213PS     Z8, Z4, Z2
+	VMULPS           Z2, Z4, Z2
+	VMULPS           Z3, Z2, Z2
+	VMULPS           Z2, Z2, Z3
+	VBROADCASTSS     inv13<>+0(SB), Z4
+	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST inv9<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST inv7<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST inv5<>+0(SB), Z3, Z4
+	VFMADD213PS.BCST inv3<>+0(SB), Z3, Z4
+	VFMADD213PS      Z0, Z3, Z4
+	VADDPS           Z2, Z2, Z2
+	VMULPS           Z4, Z2, Z2
+	VSUBPS           Z17, Z0, Z3
+	VSUBPS           Z17, Z9, Z4
+	VBLENDMPS        Z3, Z4, K2, Z7
+	VMULPS           Z7, Z16, Z4
+	VADDPS           Z2, Z4, Z4
+	VMULPS           Z17, Z6, Z2
+	VFMSUB231PS      Z3, Z5, Z2
+	VMOVAPS          Z12, Z7
+	VFMADD213PS      Z11, Z17, Z7
+	VMULPS           Z7, Z4, Z10
+	VMULPS           Z7, Z2, Z11
+	CMPQ             144(AX), $0x00
 	JE               scaledTail
-	VMULPS           Z11, Z20, Z13
-	VFMADD231PS      Z7, Z19, Z13
-	VMOVAPS          Z13, Z7
-	MOVQ             128(AX), AX
+	VMULPS           Z17, Z6, Z12
+	VFMADD231PS      Z3, Z5, Z12
+	VMOVAPS          Z12, Z3
+	MOVQ             144(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPS Z13, Z7, Z7
+	VMULPS Z12, Z3, Z3
 	JMP    powTail
 
 powdoneTail:
-	VMULPS       Z20, Z19, Z5
-	VDIVPS       Z13, Z5, Z5
-	VMOVAPS      Z11, Z11
-	VFNMADD213PS Z1, Z2, Z11
-	VMULPS       Z0, Z11, Z11
-	VMULPS       Z5, Z11, Z11
-	VMULPS       Z10, Z11, Z11
-	VADDPS       Z4, Z11, Z11
-	VMULPS       Z6, Z7, Z7
-	VMULPS       Z7, Z10, Z5
-	VMULPS       Z7, Z11, Z12
-	VCMPPS       $0x04, Z3, Z13, K2
-	VMOVAPS.Z    Z5, K2, Z5
-	VMOVAPS.Z    Z12, K2, Z12
+	VMULPS       Z6, Z5, Z5
+	VDIVPS       Z12, Z5, Z5
+	VMOVAPS      Z17, Z6
+	VFNMADD213PS Z0, Z8, Z6
+	VMULPS       Z1, Z6, Z6
+	VMULPS       Z5, Z6, Z6
+	VMULPS       Z4, Z6, Z6
+	VADDPS       Z2, Z6, Z6
+	VMULPS       Z7, Z3, Z3
+	VMULPS       Z3, Z4, Z10
+	VMULPS       Z3, Z6, Z11
+	VCMPPS       $0x04, Z9, Z12, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VMOVAPS.Z    Z11, K2, Z11
 
 scaledTail:
 	VMOVUPS.Z     (BX), K1, Z0
-	VMULPS        Z0, Z5, Z5
-	VMULPS        Z0, Z12, Z12
+	VMULPS        Z0, Z10, Z10
+	VMULPS        Z0, Z11, Z11
 	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z12, Z12
-	VMOVUPS       Z12, K1, (R9)
-	VMOVUPS       Z5, K1, (R10)
+	VMULPS        Z0, Z11, Z11
+	VMOVUPS       Z11, K1, (R9)
+	VMOVUPS       Z10, K1, (R10)
 	VMOVUPS.Z     (R8), K1, Z0
-	VMULPS        Z0, Z5, Z5
-	VMOVAPS.Z     Z5, K1, Z5
-	VCVTPS2PD     Y5, Z0
-	VEXTRACTF32X8 $0x01, Z5, Y1
+	VMULPS        Z0, Z10, Z10
+	VMOVAPS.Z     Z10, K1, Z10
+	VCVTPS2PD     Y10, Z0
+	VEXTRACTF32X8 $0x01, Z10, Y1
 	VCVTPS2PD     Y1, Z1
-	VADDPD        Z0, Z8, Z8
-	VADDPD        Z1, Z9, Z9
+	VADDPD        Z0, Z14, Z14
+	VADDPD        Z1, Z15, Z15
 
 done:
-	VADDPD        Z9, Z8, Z8
-	VEXTRACTF64X4 $0x01, Z8, Y0
-	VADDPD        Y0, Y8, Y0
+	VADDPD        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPD        Y0, Y14, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
 
 // func asymmetricAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·asymmetricAVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Z0
+	VMOVUPS      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Z0
+	VMOVUPS      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Z0
+	VMOVUPS      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Z0
+	VMOVUPS      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -2289,7 +2313,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -2300,7 +2324,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -2309,17 +2333,17 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SS     128(AX), X0
-	CVTSQ2SS     136(AX), X1
+	VCVTSI2SSQ   144(AX), X1, X1
+	VCVTSI2SSQ   152(AX), X2, X2
+	VBROADCASTSS X2, Z2
 	VBROADCASTSS X1, Z1
-	VBROADCASTSS X0, Z0
-	VBROADCASTSS one<>+0(SB), Z2
-	VBROADCASTSS two<>+0(SB), Z3
-	VXORPS       Z4, Z4, Z4
-	VBROADCASTSS absMask<>+0(SB), Z5
-	VBROADCASTSS 120(AX), Z6
-	VBROADCASTSS 124(AX), Z7
-	VBROADCASTSS expCutoff<>+0(SB), Z7
+	VBROADCASTSS one<>+0(SB), Z0
+	VBROADCASTSS two<>+0(SB), Z15
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS absMask<>+0(SB), Z17
+	VBROADCASTSS 132(AX), Z18
+	VBROADCASTSS 136(AX), Z19
+	VBROADCASTSS expCutoff<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
 
@@ -2328,9 +2352,9 @@ loop:
 	JL               tail
 	VMOVUPS          (CX), Z22
 	VMOVUPS          (DX), Z23
-	VANDPS           Z5, Z22, Z24
-	VSUBPS           Z24, Z4, Z24
-	VMAXPS           Z24, Z7, Z26
+	VANDPS           Z17, Z22, Z24
+	VSUBPS           Z24, Z16, Z24
+	VMAXPS           Z24, Z19, Z26
 	VMULPS.BCST      log2e<>+0(SB), Z26, Z27
 	VRNDSCALEPS      $0x00, Z27, Z27
 	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z27, Z26
@@ -2340,32 +2364,32 @@ loop:
 	VFMADD213PS.BCST expC2<>+0(SB), Z26, Z25
 	VFMADD213PS.BCST expC1<>+0(SB), Z26, Z25
 	VFMADD213PS.BCST expC0<>+0(SB), Z26, Z25
-	VCMPPS           $0x15, Z7, Z24, K1
+	VCMPPS           $0x15, Z19, Z24, K1
 	VSCALEFPS.Z      Z27, Z25, K1, Z25
-	VADDPS           Z2, Z25, Z24
+	VADDPS           Z0, Z25, Z24
 	VRCP14PS         Z24, Z26
-	VFNMADD213PS     Z3, Z26, Z24
+	VFNMADD213PS     Z15, Z26, Z24
 	VMULPS           Z24, Z26, Z24
 	VMULPS           Z25, Z24, Z26
-	VCMPPS           $0x1d, Z4, Z22, K1
-	VBLENDMPS        Z24, Z26, K1, Z8
-	VBLENDMPS        Z26, Z24, K1, Z9
-	VSUBPS           Z23, Z2, Z24
-	TESTQ            $0x00000001, 144(AX)
+	VCMPPS           $0x1d, Z16, Z22, K1
+	VBLENDMPS        Z24, Z26, K1, Z3
+	VBLENDMPS        Z26, Z24, K1, Z4
+	VSUBPS           Z23, Z0, Z24
+	TESTQ            $0x00000001, 160(AX)
 	JZ               fullFull
-	VCMPPS           $0x04, Z4, Z23, K2
+	VCMPPS           $0x04, Z16, Z23, K2
 	KORTESTW         K2, K2
 	JNZ              fullFull
-	VSUBPS           Z6, Z8, Z23
-	VMAXPS           Z23, Z4, Z23
-	VADDPS           Z6, Z9, Z22
-	VMINPS           Z22, Z2, Z22
+	VSUBPS           Z18, Z3, Z23
+	VMAXPS           Z23, Z16, Z23
+	VADDPS           Z18, Z4, Z22
+	VMINPS           Z22, Z0, Z22
 	VGETMANTPS       $0x00, Z22, Z26
 	VGETEXPPS        Z22, Z27
 	VPSRLD           $0x13, Z22, Z28
 	VPERMPS          logInvC<>+0(SB), Z28, Z25
 	VPERMPS          logLogC<>+0(SB), Z28, Z28
-	VFMSUB213PS      Z2, Z25, Z26
+	VFMSUB213PS      Z0, Z25, Z26
 	VMULPS           Z26, Z26, Z29
 	VBROADCASTSS     logT5<>+0(SB), Z25
 	VFMADD213PS.BCST logT4<>+0(SB), Z26, Z25
@@ -2375,8 +2399,8 @@ loop:
 	VFMADD213PS      Z26, Z29, Z25
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z27, Z28
 	VADDPS           Z28, Z25, Z25
-	VMOVAPS          Z2, Z27
-	MOVQ             128(AX), R12
+	VMOVAPS          Z0, Z27
+	MOVQ             144(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
 	VMOVAPS          Z23, Z27
@@ -2389,18 +2413,18 @@ powClipOnlyFull:
 
 powClipOnlyFullDone:
 	VMULPS       Z24, Z27, Z27
-	VMULPS       Z8, Z9, Z26
+	VMULPS       Z3, Z4, Z26
 	VMULPS       Z27, Z26, Z26
 	VMOVAPS      Z25, Z24
-	VFNMADD213PS Z4, Z27, Z24
-	TESTQ        $0x00000002, 144(AX)
+	VFNMADD213PS Z16, Z27, Z24
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPS       Z22, Z23, Z27
 	VRCP14PS     Z27, Z28
-	VFNMADD213PS Z3, Z28, Z27
+	VFNMADD213PS Z15, Z28, Z27
 	VMULPS       Z27, Z28, Z27
 	VMULPS       Z26, Z27, Z27
-	VMULPS       Z0, Z22, Z26
+	VMULPS       Z1, Z22, Z26
 	VMOVAPS      Z23, Z22
 	VFNMADD231PS Z26, Z25, Z22
 	VMULPS       Z27, Z22, Z22
@@ -2409,41 +2433,41 @@ powClipOnlyFullDone:
 ClipOnlyFullDetached:
 	VMOVAPS      Z22, Z22
 	VRCP14PS     Z22, Z25
-	VFNMADD213PS Z3, Z25, Z22
+	VFNMADD213PS Z15, Z25, Z22
 	VMULPS       Z22, Z25, Z22
 	VMULPS       Z26, Z22, Z22
 
 ClipOnlyFullScaled:
-	VCMPPS    $0x16, Z4, Z23, K1
+	VCMPPS    $0x16, Z16, Z23, K1
 	VMOVAPS.Z Z22, K1, Z22
-	VADDPS    Z4, Z24, Z25
-	VADDPS    Z4, Z22, Z26
+	VADDPS    Z16, Z24, Z25
+	VADDPS    Z16, Z22, Z26
 	JMP       termsFull
 
 fullFull:
-	TESTQ            $0x00000001, 144(AX)
+	TESTQ            $0x00000001, 160(AX)
 	JZ               softplusFull
-	VSUBPS           Z6, Z8, Z26
-	VMAXPS           Z26, Z4, Z26
-	VADDPS           Z6, Z9, Z11
-	VMINPS           Z11, Z2, Z11
-	VGETMANTPS       $0x00, Z11, Z10
-	VGETEXPPS        Z11, Z28
-	VPSRLD           $0x13, Z11, Z29
+	VSUBPS           Z18, Z3, Z26
+	VMAXPS           Z26, Z16, Z26
+	VADDPS           Z18, Z4, Z6
+	VMINPS           Z6, Z0, Z6
+	VGETMANTPS       $0x00, Z6, Z5
+	VGETEXPPS        Z6, Z28
+	VPSRLD           $0x13, Z6, Z29
 	VPERMPS          logInvC<>+0(SB), Z29, Z27
 	VPERMPS          logLogC<>+0(SB), Z29, Z29
-	VFMSUB213PS      Z2, Z27, Z10
-	VMULPS           Z10, Z10, Z30
+	VFMSUB213PS      Z0, Z27, Z5
+	VMULPS           Z5, Z5, Z30
 	VBROADCASTSS     logT5<>+0(SB), Z27
-	VFMADD213PS.BCST logT4<>+0(SB), Z10, Z27
+	VFMADD213PS.BCST logT4<>+0(SB), Z5, Z27
 	VBROADCASTSS     logT3<>+0(SB), Z31
-	VFMADD213PS.BCST logT2<>+0(SB), Z10, Z31
+	VFMADD213PS.BCST logT2<>+0(SB), Z5, Z31
 	VFMADD213PS      Z31, Z30, Z27
-	VFMADD213PS      Z10, Z30, Z27
+	VFMADD213PS      Z5, Z30, Z27
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
 	VADDPS           Z29, Z27, Z27
-	VMOVAPS          Z2, Z29
-	MOVQ             128(AX), R12
+	VMOVAPS          Z0, Z29
+	MOVQ             144(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
 	VMOVAPS          Z26, Z29
@@ -2456,38 +2480,38 @@ powClipFull:
 
 powClipFullDone:
 	VMULPS       Z24, Z29, Z29
-	VMULPS       Z8, Z9, Z28
+	VMULPS       Z3, Z4, Z28
 	VMULPS       Z29, Z28, Z28
-	VMOVAPS      Z27, Z10
-	VFNMADD213PS Z4, Z29, Z10
-	TESTQ        $0x00000002, 144(AX)
+	VMOVAPS      Z27, Z5
+	VFNMADD213PS Z16, Z29, Z5
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipFullDetached
-	VMULPS       Z11, Z26, Z29
+	VMULPS       Z6, Z26, Z29
 	VRCP14PS     Z29, Z30
-	VFNMADD213PS Z3, Z30, Z29
+	VFNMADD213PS Z15, Z30, Z29
 	VMULPS       Z29, Z30, Z29
 	VMULPS       Z28, Z29, Z29
-	VMULPS       Z0, Z11, Z28
-	VMOVAPS      Z26, Z11
-	VFNMADD231PS Z28, Z27, Z11
-	VMULPS       Z29, Z11, Z11
+	VMULPS       Z1, Z6, Z28
+	VMOVAPS      Z26, Z6
+	VFNMADD231PS Z28, Z27, Z6
+	VMULPS       Z29, Z6, Z6
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VMOVAPS      Z11, Z11
-	VRCP14PS     Z11, Z27
-	VFNMADD213PS Z3, Z27, Z11
-	VMULPS       Z11, Z27, Z11
-	VMULPS       Z28, Z11, Z11
+	VMOVAPS      Z6, Z6
+	VRCP14PS     Z6, Z27
+	VFNMADD213PS Z15, Z27, Z6
+	VMULPS       Z6, Z27, Z6
+	VMULPS       Z28, Z6, Z6
 
 ClipFullScaled:
-	VCMPPS    $0x16, Z4, Z26, K2
-	VMOVAPS.Z Z11, K2, Z11
+	VCMPPS    $0x16, Z16, Z26, K2
+	VMOVAPS.Z Z6, K2, Z6
 
 softplusFull:
-	VADDPS           Z3, Z25, Z26
+	VADDPS           Z15, Z25, Z26
 	VRCP14PS         Z26, Z27
-	VFNMADD213PS     Z3, Z27, Z26
+	VFNMADD213PS     Z15, Z27, Z26
 	VMULPS           Z26, Z27, Z26
 	VMULPS           Z25, Z26, Z26
 	VMULPS           Z26, Z26, Z25
@@ -2497,74 +2521,74 @@ softplusFull:
 	VFMADD213PS.BCST inv7<>+0(SB), Z25, Z27
 	VFMADD213PS.BCST inv5<>+0(SB), Z25, Z27
 	VFMADD213PS.BCST inv3<>+0(SB), Z25, Z27
-	VFMADD213PS      Z2, Z25, Z27
+	VFMADD213PS      Z0, Z25, Z27
 	VADDPS           Z26, Z26, Z26
 	VMULPS           Z27, Z26, Z25
-	VBLENDMPS        Z22, Z4, K1, Z12
-	VBLENDMPS        Z4, Z22, K1, Z13
-	VSUBPS           Z13, Z25, Z22
-	VADDPS           Z12, Z25, Z27
-	VMOVAPS          Z2, Z28
-	MOVQ             136(AX), R12
+	VBLENDMPS        Z22, Z16, K1, Z7
+	VBLENDMPS        Z16, Z22, K1, Z8
+	VSUBPS           Z8, Z25, Z22
+	VADDPS           Z7, Z25, Z27
+	VMOVAPS          Z0, Z28
+	MOVQ             152(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
-	VMOVAPS          Z9, Z28
+	VMOVAPS          Z4, Z28
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPS Z9, Z28, Z28
+	VMULPS Z4, Z28, Z28
 	JMP    powPosFull
 
 powPosFullDone:
 	VMULPS  Z23, Z28, Z28
 	VMULPS  Z28, Z22, Z25
-	VMOVAPS Z9, Z26
-	TESTQ   $0x00000002, 144(AX)
+	VMOVAPS Z4, Z26
+	TESTQ   $0x00000002, 160(AX)
 	JNZ     posDetachedFull
-	CMPQ    136(AX), $0x00
+	CMPQ    152(AX), $0x00
 	JE      posDetachedFull
-	VMULPS  Z8, Z22, Z22
-	VMULPS  Z1, Z22, Z22
+	VMULPS  Z3, Z22, Z22
+	VMULPS  Z2, Z22, Z22
 	VADDPS  Z22, Z26, Z26
 
 posDetachedFull:
-	VFNMADD213PS Z4, Z28, Z26
-	VCMPPS       $0x04, Z4, Z23, K1
+	VFNMADD213PS Z16, Z28, Z26
+	VCMPPS       $0x04, Z16, Z23, K1
 	VMOVAPS.Z    Z25, K1, Z25
 	VMOVAPS.Z    Z26, K1, Z26
-	TESTQ        $0x00000001, 144(AX)
+	TESTQ        $0x00000001, 160(AX)
 	JNZ          negDoneFull
-	VMOVAPS      Z2, Z22
-	MOVQ         128(AX), R12
+	VMOVAPS      Z0, Z22
+	MOVQ         144(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPS      Z8, Z22
+	VMOVAPS      Z3, Z22
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPS Z8, Z22, Z22
+	VMULPS Z3, Z22, Z22
 	JMP    powNegFull
 
 powNegFullDone:
 	VMULPS      Z24, Z22, Z22
-	VMULPS      Z22, Z27, Z10
-	VMOVAPS     Z8, Z11
-	TESTQ       $0x00000002, 144(AX)
+	VMULPS      Z22, Z27, Z5
+	VMOVAPS     Z3, Z6
+	TESTQ       $0x00000002, 160(AX)
 	JNZ         negDetachedFull
-	VMULPS      Z9, Z27, Z23
-	VFMADD231PS Z0, Z23, Z11
+	VMULPS      Z4, Z27, Z23
+	VFMADD231PS Z1, Z23, Z6
 
 negDetachedFull:
-	VMULPS Z22, Z11, Z11
+	VMULPS Z22, Z6, Z6
 
 negDoneFull:
-	VCMPPS    $0x04, Z4, Z24, K1
-	VMOVAPS.Z Z10, K1, Z10
-	VMOVAPS.Z Z11, K1, Z11
-	VADDPS    Z10, Z25, Z25
-	VADDPS    Z11, Z26, Z26
+	VCMPPS    $0x04, Z16, Z24, K1
+	VMOVAPS.Z Z5, K1, Z5
+	VMOVAPS.Z Z6, K1, Z6
+	VADDPS    Z5, Z25, Z25
+	VADDPS    Z6, Z26, Z26
 
 termsFull:
 	VMOVUPS       (BX), Z22
@@ -2601,257 +2625,257 @@ tail:
 	KMOVW            SI, K1
 	VMOVUPS.Z        (CX), K1, Z22
 	VMOVUPS.Z        (DX), K1, Z23
-	VANDPS           Z5, Z22, Z5
-	VSUBPS           Z5, Z4, Z5
-	VMAXPS           Z5, Z7, Z9
-	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
-	VRNDSCALEPS      $0x00, Z10, Z10
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
-	VBROADCASTSS     expC5<>+0(SB), Z8
-	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
-	VCMPPS           $0x15, Z7, Z5, K2
-	VSCALEFPS.Z      Z10, Z8, K2, Z8
-	VADDPS           Z2, Z8, Z5
-	VRCP14PS         Z5, Z7
-	VFNMADD213PS     Z3, Z7, Z5
-	VMULPS           Z5, Z7, Z5
-	VMULPS           Z8, Z5, Z7
-	VCMPPS           $0x1d, Z4, Z22, K2
-	VBLENDMPS        Z5, Z7, K2, Z14
-	VBLENDMPS        Z7, Z5, K2, Z15
-	VSUBPS           Z23, Z2, Z5
-	TESTQ            $0x00000001, 144(AX)
+	VANDPS           Z17, Z22, Z3
+	VSUBPS           Z3, Z16, Z3
+	VMAXPS           Z3, Z19, Z5
+	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
+	VRNDSCALEPS      $0x00, Z6, Z6
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
+	VBROADCASTSS     expC5<>+0(SB), Z4
+	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
+	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
+	VCMPPS           $0x15, Z19, Z3, K2
+	VSCALEFPS.Z      Z6, Z4, K2, Z4
+	VADDPS           Z0, Z4, Z3
+	VRCP14PS         Z3, Z5
+	VFNMADD213PS     Z15, Z5, Z3
+	VMULPS           Z3, Z5, Z3
+	VMULPS           Z4, Z3, Z5
+	VCMPPS           $0x1d, Z16, Z22, K2
+	VBLENDMPS        Z3, Z5, K2, Z9
+	VBLENDMPS        Z5, Z3, K2, Z10
+	VSUBPS           Z23, Z0, Z3
+	TESTQ            $0x00000001, 160(AX)
 	JZ               fullTail
-	VCMPPS           $0x04, Z4, Z23, K3
+	VCMPPS           $0x04, Z16, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPS           Z6, Z14, Z1
-	VMAXPS           Z1, Z4, Z1
-	VADDPS           Z6, Z15, Z6
-	VMINPS           Z6, Z2, Z6
-	VGETMANTPS       $0x00, Z6, Z7
-	VGETEXPPS        Z6, Z8
-	VPSRLD           $0x13, Z6, Z9
-	VPERMPS          logInvC<>+0(SB), Z9, Z10
-	VPERMPS          logLogC<>+0(SB), Z9, Z9
-	VFMSUB213PS      Z2, Z10, Z7
-	VMULPS           Z7, Z7, Z10
+	VSUBPS           Z18, Z9, Z2
+	VMAXPS           Z2, Z16, Z2
+	VADDPS           Z18, Z10, Z4
+	VMINPS           Z4, Z0, Z4
+	VGETMANTPS       $0x00, Z4, Z5
+	VGETEXPPS        Z4, Z6
+	VPSRLD           $0x13, Z4, Z7
+	VPERMPS          logInvC<>+0(SB), Z7, Z8
+	VPERMPS          logLogC<>+0(SB), Z7, Z7
+	VFMSUB213PS      Z0, Z8, Z5
+	VMULPS           Z5, Z5, Z8
 	VBROADCASTSS     logT5<>+0(SB), Z11
-	VFMADD213PS.BCST logT4<>+0(SB), Z7, Z11
+	VFMADD213PS.BCST logT4<>+0(SB), Z5, Z11
 	VBROADCASTSS     logT3<>+0(SB), Z12
-	VFMADD213PS.BCST logT2<>+0(SB), Z7, Z12
-	VFMADD213PS      Z12, Z10, Z11
-	VFMADD213PS      Z7, Z10, Z11
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z9
-	VADDPS           Z9, Z11, Z11
-	VMOVAPS          Z2, Z2
-	MOVQ             128(AX), CX
+	VFMADD213PS.BCST logT2<>+0(SB), Z5, Z12
+	VFMADD213PS      Z12, Z8, Z11
+	VFMADD213PS      Z5, Z8, Z11
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z6, Z7
+	VADDPS           Z7, Z11, Z11
+	VMOVAPS          Z0, Z0
+	MOVQ             144(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipOnlyTailDone
-	VMOVAPS          Z1, Z2
+	VMOVAPS          Z2, Z0
 
 powClipOnlyTail:
 	DECQ   CX
 	JZ     powClipOnlyTailDone
-	VMULPS Z1, Z2, Z2
+	VMULPS Z2, Z0, Z0
 	JMP    powClipOnlyTail
 
 powClipOnlyTailDone:
-	VMULPS       Z5, Z2, Z2
-	VMULPS       Z14, Z15, Z7
-	VMULPS       Z2, Z7, Z7
-	VMOVAPS      Z11, Z5
-	VFNMADD213PS Z4, Z2, Z5
-	TESTQ        $0x00000002, 144(AX)
+	VMULPS       Z3, Z0, Z0
+	VMULPS       Z9, Z10, Z5
+	VMULPS       Z0, Z5, Z5
+	VMOVAPS      Z11, Z3
+	VFNMADD213PS Z16, Z0, Z3
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPS       Z6, Z1, Z2
-	VRCP14PS     Z2, Z8
-	VFNMADD213PS Z3, Z8, Z2
-	VMULPS       Z2, Z8, Z2
-	VMULPS       Z7, Z2, Z2
-	VMULPS       Z0, Z6, Z3
-	VMOVAPS      Z1, Z0
-	VFNMADD231PS Z3, Z11, Z0
-	VMULPS       Z2, Z0, Z0
+	VMULPS       Z4, Z2, Z0
+	VRCP14PS     Z0, Z6
+	VFNMADD213PS Z15, Z6, Z0
+	VMULPS       Z0, Z6, Z0
+	VMULPS       Z5, Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMOVAPS      Z2, Z1
+	VFNMADD231PS Z4, Z11, Z1
+	VMULPS       Z0, Z1, Z1
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPS      Z6, Z0
-	VRCP14PS     Z0, Z2
-	VFNMADD213PS Z3, Z2, Z0
-	VMULPS       Z0, Z2, Z0
-	VMULPS       Z7, Z0, Z0
+	VMOVAPS      Z4, Z1
+	VRCP14PS     Z1, Z0
+	VFNMADD213PS Z15, Z0, Z1
+	VMULPS       Z1, Z0, Z1
+	VMULPS       Z5, Z1, Z1
 
 ClipOnlyTailScaled:
-	VCMPPS    $0x16, Z4, Z1, K2
-	VMOVAPS.Z Z0, K2, Z0
-	VADDPS    Z4, Z5, Z3
-	VADDPS    Z4, Z0, Z7
+	VCMPPS    $0x16, Z16, Z2, K2
+	VMOVAPS.Z Z1, K2, Z1
+	VADDPS    Z16, Z3, Z4
+	VADDPS    Z16, Z1, Z6
 	JMP       termsTail
 
 fullTail:
-	TESTQ            $0x00000001, 144(AX)
+	TESTQ            $0x00000001, 160(AX)
 	JZ               softplusTail
-	VSUBPS           Z6, Z14, Z7
-	VMAXPS           Z7, Z4, Z7
-	VADDPS           Z6, Z15, Z11
-	VMINPS           Z11, Z2, Z11
-	VGETMANTPS       $0x00, Z11, Z9
-	VGETEXPPS        Z11, Z10
-	VPSRLD           $0x13, Z11, Z12
-	VPERMPS          logInvC<>+0(SB), Z12, Z6
-	VPERMPS          logLogC<>+0(SB), Z12, Z12
-	VFMSUB213PS      Z2, Z6, Z9
-	VMULPS           Z9, Z9, Z13
+	VSUBPS           Z18, Z9, Z5
+	VMAXPS           Z5, Z16, Z5
+	VADDPS           Z18, Z10, Z12
+	VMINPS           Z12, Z0, Z12
+	VGETMANTPS       $0x00, Z12, Z7
+	VGETEXPPS        Z12, Z8
+	VPSRLD           $0x13, Z12, Z11
+	VPERMPS          logInvC<>+0(SB), Z11, Z6
+	VPERMPS          logLogC<>+0(SB), Z11, Z11
+	VFMSUB213PS      Z0, Z6, Z7
+	VMULPS           Z7, Z7, Z17
 	VBROADCASTSS     logT5<>+0(SB), Z6
-	VFMADD213PS.BCST logT4<>+0(SB), Z9, Z6
-	VBROADCASTSS     logT3<>+0(SB), Z16
-	VFMADD213PS.BCST logT2<>+0(SB), Z9, Z16
-	VFMADD213PS      Z16, Z13, Z6
-	VFMADD213PS      Z9, Z13, Z6
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z10, Z12
-	VADDPS           Z12, Z6, Z6
-	VMOVAPS          Z2, Z10
-	MOVQ             128(AX), CX
+	VFMADD213PS.BCST logT4<>+0(SB), Z7, Z6
+	VBROADCASTSS     logT3<>+0(SB), Z18
+	VFMADD213PS.BCST logT2<>+0(SB), Z7, Z18
+	VFMADD213PS      Z18, Z17, Z6
+	VFMADD213PS      Z7, Z17, Z6
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z11
+	VADDPS           Z11, Z6, Z6
+	VMOVAPS          Z0, Z8
+	MOVQ             144(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPS          Z7, Z10
+	VMOVAPS          Z5, Z8
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPS Z7, Z10, Z10
+	VMULPS Z5, Z8, Z8
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Z5, Z10, Z10
-	VMULPS       Z14, Z15, Z9
-	VMULPS       Z10, Z9, Z9
-	VMOVAPS      Z6, Z16
-	VFNMADD213PS Z4, Z10, Z16
-	TESTQ        $0x00000002, 144(AX)
+	VMULPS       Z3, Z8, Z8
+	VMULPS       Z9, Z10, Z7
+	VMULPS       Z8, Z7, Z7
+	VMOVAPS      Z6, Z11
+	VFNMADD213PS Z16, Z8, Z11
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipTailDetached
-	VMULPS       Z11, Z7, Z10
-	VRCP14PS     Z10, Z12
-	VFNMADD213PS Z3, Z12, Z10
-	VMULPS       Z10, Z12, Z10
-	VMULPS       Z9, Z10, Z10
-	VMULPS       Z0, Z11, Z9
-	VMOVAPS      Z7, Z17
-	VFNMADD231PS Z9, Z6, Z17
-	VMULPS       Z10, Z17, Z17
+	VMULPS       Z12, Z5, Z8
+	VRCP14PS     Z8, Z17
+	VFNMADD213PS Z15, Z17, Z8
+	VMULPS       Z8, Z17, Z8
+	VMULPS       Z7, Z8, Z8
+	VMULPS       Z1, Z12, Z7
+	VMOVAPS      Z5, Z12
+	VFNMADD231PS Z7, Z6, Z12
+	VMULPS       Z8, Z12, Z12
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VMOVAPS      Z11, Z17
-	VRCP14PS     Z17, Z6
-	VFNMADD213PS Z3, Z6, Z17
-	VMULPS       Z17, Z6, Z17
-	VMULPS       Z9, Z17, Z17
+	VMOVAPS      Z12, Z12
+	VRCP14PS     Z12, Z6
+	VFNMADD213PS Z15, Z6, Z12
+	VMULPS       Z12, Z6, Z12
+	VMULPS       Z7, Z12, Z12
 
 ClipTailScaled:
-	VCMPPS    $0x16, Z4, Z7, K3
-	VMOVAPS.Z Z17, K3, Z17
+	VCMPPS    $0x16, Z16, Z5, K3
+	VMOVAPS.Z Z12, K3, Z12
 
 softplusTail:
-	VADDPS           Z3, Z8, Z6
-	VRCP14PS         Z6, Z7
-	VFNMADD213PS     Z3, Z7, Z6
-	VMULPS           Z6, Z7, Z6
-	VMULPS           Z8, Z6, Z6
-	VMULPS           Z6, Z6, Z3
-	VBROADCASTSS     inv13<>+0(SB), Z7
-	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST inv9<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST inv7<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST inv5<>+0(SB), Z3, Z7
-	VFMADD213PS.BCST inv3<>+0(SB), Z3, Z7
-	VFMADD213PS      Z2, Z3, Z7
-	VADDPS           Z6, Z6, Z6
-	VMULPS           Z7, Z6, Z3
-	VBLENDMPS        Z22, Z4, K2, Z18
-	VBLENDMPS        Z4, Z22, K2, Z19
-	VSUBPS           Z19, Z3, Z6
-	VADDPS           Z18, Z3, Z8
-	VMOVAPS          Z2, Z9
-	MOVQ             136(AX), CX
+	VADDPS           Z15, Z4, Z5
+	VRCP14PS         Z5, Z6
+	VFNMADD213PS     Z15, Z6, Z5
+	VMULPS           Z5, Z6, Z5
+	VMULPS           Z4, Z5, Z5
+	VMULPS           Z5, Z5, Z4
+	VBROADCASTSS     inv13<>+0(SB), Z6
+	VFMADD213PS.BCST inv11<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST inv9<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST inv7<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST inv5<>+0(SB), Z4, Z6
+	VFMADD213PS.BCST inv3<>+0(SB), Z4, Z6
+	VFMADD213PS      Z0, Z4, Z6
+	VADDPS           Z5, Z5, Z5
+	VMULPS           Z6, Z5, Z4
+	VBLENDMPS        Z22, Z16, K2, Z13
+	VBLENDMPS        Z16, Z22, K2, Z14
+	VSUBPS           Z14, Z4, Z5
+	VADDPS           Z13, Z4, Z7
+	VMOVAPS          Z0, Z8
+	MOVQ             152(AX), CX
 	TESTQ            CX, CX
 	JZ               powPosTailDone
-	VMOVAPS          Z15, Z9
+	VMOVAPS          Z10, Z8
 
 powPosTail:
 	DECQ   CX
 	JZ     powPosTailDone
-	VMULPS Z15, Z9, Z9
+	VMULPS Z10, Z8, Z8
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPS  Z23, Z9, Z9
-	VMULPS  Z9, Z6, Z3
-	VMOVAPS Z15, Z7
-	TESTQ   $0x00000002, 144(AX)
+	VMULPS  Z23, Z8, Z8
+	VMULPS  Z8, Z5, Z4
+	VMOVAPS Z10, Z6
+	TESTQ   $0x00000002, 160(AX)
 	JNZ     posDetachedTail
-	CMPQ    136(AX), $0x00
+	CMPQ    152(AX), $0x00
 	JE      posDetachedTail
-	VMULPS  Z14, Z6, Z6
-	VMULPS  Z1, Z6, Z6
-	VADDPS  Z6, Z7, Z7
+	VMULPS  Z9, Z5, Z5
+	VMULPS  Z2, Z5, Z5
+	VADDPS  Z5, Z6, Z6
 
 posDetachedTail:
-	VFNMADD213PS Z4, Z9, Z7
-	VCMPPS       $0x04, Z4, Z23, K2
-	VMOVAPS.Z    Z3, K2, Z3
-	VMOVAPS.Z    Z7, K2, Z7
-	TESTQ        $0x00000001, 144(AX)
+	VFNMADD213PS Z16, Z8, Z6
+	VCMPPS       $0x04, Z16, Z23, K2
+	VMOVAPS.Z    Z4, K2, Z4
+	VMOVAPS.Z    Z6, K2, Z6
+	TESTQ        $0x00000001, 160(AX)
 	JNZ          negDoneTail
-	VMOVAPS      Z2, Z1
-	MOVQ         128(AX), CX
+	VMOVAPS      Z0, Z0
+	MOVQ         144(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
-	VMOVAPS      Z14, Z1
+	VMOVAPS      Z9, Z0
 
 powNegTail:
 	DECQ   CX
 	JZ     powNegTailDone
-	VMULPS Z14, Z1, Z1
+	VMULPS Z9, Z0, Z0
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS      Z5, Z1, Z1
-	VMULPS      Z1, Z8, Z16
-	VMOVAPS     Z14, Z17
-	TESTQ       $0x00000002, 144(AX)
+	VMULPS      Z3, Z0, Z0
+	VMULPS      Z0, Z7, Z11
+	VMOVAPS     Z9, Z12
+	TESTQ       $0x00000002, 160(AX)
 	JNZ         negDetachedTail
-	VMULPS      Z15, Z8, Z2
-	VFMADD231PS Z0, Z2, Z17
+	VMULPS      Z10, Z7, Z2
+	VFMADD231PS Z1, Z2, Z12
 
 negDetachedTail:
-	VMULPS Z1, Z17, Z17
+	VMULPS Z0, Z12, Z12
 
 negDoneTail:
-	VCMPPS    $0x04, Z4, Z5, K2
-	VMOVAPS.Z Z16, K2, Z16
-	VMOVAPS.Z Z17, K2, Z17
-	VADDPS    Z16, Z3, Z3
-	VADDPS    Z17, Z7, Z7
+	VCMPPS    $0x04, Z16, Z3, K2
+	VMOVAPS.Z Z11, K2, Z11
+	VMOVAPS.Z Z12, K2, Z12
+	VADDPS    Z11, Z4, Z4
+	VADDPS    Z12, Z6, Z6
 
 termsTail:
 	VMOVUPS.Z     (BX), K1, Z0
-	VMULPS        Z0, Z3, Z3
-	VMULPS        Z0, Z7, Z7
+	VMULPS        Z0, Z4, Z4
+	VMULPS        Z0, Z6, Z6
 	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z7, Z7
-	VMOVUPS       Z7, K1, (R9)
-	VMOVUPS       Z3, K1, (R10)
+	VMULPS        Z0, Z6, Z6
+	VMOVUPS       Z6, K1, (R9)
+	VMOVUPS       Z4, K1, (R10)
 	VMOVUPS.Z     (R8), K1, Z0
-	VMULPS        Z0, Z3, Z3
-	VMOVAPS.Z     Z3, K1, Z3
-	VCVTPS2PD     Y3, Z0
-	VEXTRACTF32X8 $0x01, Z3, Y1
+	VMULPS        Z0, Z4, Z4
+	VMOVAPS.Z     Z4, K1, Z4
+	VCVTPS2PD     Y4, Z0
+	VEXTRACTF32X8 $0x01, Z4, Y1
 	VCVTPS2PD     Y1, Z1
 	VADDPD        Z0, Z20, Z20
 	VADDPD        Z1, Z21, Z21
@@ -2864,7 +2888,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -2921,7 +2945,7 @@ DATA ln2hi<>+0(SB)/4, $0x3f317218
 GLOBL ln2hi<>(SB), RODATA|NOPTR, $4
 
 // func maxF64AVX512(x []float64) float64
-// Requires: AVX, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512F, BMI2
 TEXT ·maxF64AVX512(SB), NOSPLIT, $0-32
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
@@ -2973,7 +2997,7 @@ max1done:
 	VMAXPD        X1, X0, X0
 	VPERMILPD     $0x01, X0, X1
 	VMAXPD        X1, X0, X0
-	MOVSD         X0, ret+24(FP)
+	VMOVSD        X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -2981,7 +3005,7 @@ DATA negInfF64<>+0(SB)/8, $0xfff0000000000000
 GLOBL negInfF64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumF64AVX512(dst []float64, x []float64, m float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·expShiftSumF64AVX512(SB), NOSPLIT, $8-64
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -3129,7 +3153,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+56(FP)
+	VMOVSD        X1, ret+56(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -3189,7 +3213,7 @@ DATA expC0F64<>+0(SB)/8, $0x3ff0000000000000
 GLOBL expC0F64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumNoStoreF64AVX512(x []float64, m float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·expShiftSumNoStoreF64AVX512(SB), NOSPLIT, $8-40
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -3330,7 +3354,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+32(FP)
+	VMOVSD        X1, ret+32(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -3421,7 +3445,7 @@ done:
 	RET
 
 // func dotF64AVX512(u []float64, v []float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·dotF64AVX512(SB), NOSPLIT, $0-56
 	MOVQ   u_base+0(FP), AX
 	MOVQ   v_base+24(FP), CX
@@ -3459,12 +3483,12 @@ done:
 	VADDPD        X0, X1, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+48(FP)
+	VMOVSD        X0, ret+48(FP)
 	VZEROUPPER
 	RET
 
 // func sumF64AVX512(v []float64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·sumF64AVX512(SB), NOSPLIT, $0-32
 	MOVQ   v_base+0(FP), AX
 	MOVQ   v_len+8(FP), CX
@@ -3498,12 +3522,12 @@ done:
 	VADDPD        X0, X1, X0
 	VPERMILPD     $0x01, X0, X1
 	VADDSD        X1, X0, X0
-	MOVSD         X0, ret+24(FP)
+	VMOVSD        X0, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func maxDotF64AVX512(x []float64, u []float64) (m float64, su float64, sux float64)
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
 TEXT ·maxDotF64AVX512(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         u_base+24(FP), CX
@@ -3550,7 +3574,7 @@ done:
 	VMAXPD        X1, X0, X0
 	VPERMILPD     $0x01, X0, X1
 	VMAXPD        X1, X0, X0
-	MOVSD         X0, m+48(FP)
+	VMOVSD        X0, m+48(FP)
 	VADDPD        Z3, Z2, Z2
 	VEXTRACTF64X4 $0x01, Z2, Y0
 	VADDPD        Y0, Y2, Y0
@@ -3558,7 +3582,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, su+56(FP)
+	VMOVSD        X1, su+56(FP)
 	VADDPD        Z5, Z4, Z4
 	VEXTRACTF64X4 $0x01, Z4, Y0
 	VADDPD        Y0, Y4, Y0
@@ -3566,7 +3590,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, sux+64(FP)
+	VMOVSD        X1, sux+64(FP)
 	VZEROUPPER
 	RET
 
@@ -4636,55 +4660,63 @@ found:
 	RET
 
 // func sigmoidF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Z0
+	VMOVUPD      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Z0
+	VMOVUPD      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Z0
+	VMOVUPD      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VMOVUPD      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -4693,7 +4725,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -4704,7 +4736,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -4713,14 +4745,14 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SD     136(AX), X0
-	VBROADCASTSD X0, Z0
+	VCVTSI2SDQ   160(AX), X1, X1
+	VBROADCASTSD X1, Z1
 	VBROADCASTSD oneF64<>+0(SB), Z0
-	VBROADCASTSD twoF64<>+0(SB), Z7
+	VBROADCASTSD twoF64<>+0(SB), Z1
 	VXORPD       Z8, Z8, Z8
 	VBROADCASTSD absMaskF64<>+0(SB), Z9
-	VBROADCASTSD 120(AX), Z10
-	VBROADCASTSD 128(AX), Z10
+	VBROADCASTSD 144(AX), Z10
+	VBROADCASTSD 152(AX), Z10
 	VBROADCASTSD expCutoffF64<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
@@ -4757,9 +4789,9 @@ loop:
 	VDIVPD           Z15, Z0, Z15
 	VMULPD           Z16, Z15, Z17
 	VCMPPD           $0x1d, Z8, Z13, K1
-	VBLENDMPD        Z15, Z17, K1, Z1
-	VBLENDMPD        Z17, Z15, K1, Z2
-	VADDPD           Z7, Z16, Z15
+	VBLENDMPD        Z15, Z17, K1, Z2
+	VBLENDMPD        Z17, Z15, K1, Z3
+	VADDPD           Z1, Z16, Z15
 	VDIVPD           Z15, Z0, Z15
 	VMULPD           Z16, Z15, Z15
 	VMULPD           Z15, Z15, Z16
@@ -4788,11 +4820,11 @@ loop:
 	VSUBPD           Z0, Z16, Z16
 	VFMADD213PD      Z0, Z14, Z16
 	VSUBPD           Z18, Z8, Z14
-	VBLENDMPD        Z17, Z14, K1, Z3
-	VMULPD           Z3, Z13, Z13
+	VBLENDMPD        Z17, Z14, K1, Z4
+	VMULPD           Z4, Z13, Z13
 	VFMADD231PD      Z16, Z15, Z13
-	VMULPD           Z18, Z2, Z14
-	VFMSUB231PD      Z17, Z1, Z14
+	VMULPD           Z18, Z3, Z14
+	VFMSUB231PD      Z17, Z2, Z14
 	VMOVUPD          (BX), Z15
 	VMULPD           Z15, Z13, Z13
 	VMULPD           Z15, Z14, Z14
@@ -4823,38 +4855,38 @@ tail:
 	KMOVW            AX, K1
 	VMOVUPD.Z        (CX), K1, Z13
 	VMOVUPD.Z        (DX), K1, Z14
-	VANDPD           Z9, Z13, Z1
-	VSUBPD           Z1, Z8, Z1
-	VMAXPD           Z1, Z10, Z3
-	VMULPD.BCST      log2eF64<>+0(SB), Z3, Z9
+	VANDPD           Z9, Z13, Z2
+	VSUBPD           Z2, Z8, Z2
+	VMAXPD           Z2, Z10, Z4
+	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z9
 	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z3
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z3
-	VBROADCASTSD     expC13F64<>+0(SB), Z2
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z3, Z2
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z3, Z2
-	VCMPPD           $0x15, Z10, Z1, K2
-	VSCALEFPD.Z      Z9, Z2, K2, Z2
-	VADDPD           Z0, Z2, Z1
-	VDIVPD           Z1, Z0, Z1
-	VMULPD           Z2, Z1, Z3
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z4
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z4
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
+	VCMPPD           $0x15, Z10, Z2, K2
+	VSCALEFPD.Z      Z9, Z3, K2, Z3
+	VADDPD           Z0, Z3, Z2
+	VDIVPD           Z2, Z0, Z2
+	VMULPD           Z3, Z2, Z4
 	VCMPPD           $0x1d, Z8, Z13, K2
-	VBLENDMPD        Z1, Z3, K2, Z4
-	VBLENDMPD        Z3, Z1, K2, Z5
-	VADDPD           Z7, Z2, Z1
+	VBLENDMPD        Z2, Z4, K2, Z5
+	VBLENDMPD        Z4, Z2, K2, Z6
+	VADDPD           Z1, Z3, Z1
 	VDIVPD           Z1, Z0, Z1
-	VMULPD           Z2, Z1, Z1
+	VMULPD           Z3, Z1, Z1
 	VMULPD           Z1, Z1, Z2
 	VBROADCASTSD     inv33F64<>+0(SB), Z3
 	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z3
@@ -4877,15 +4909,15 @@ tail:
 	VMULPD           Z3, Z1, Z1
 	VMOVUPD.Z        (SI), K1, Z2
 	VSUBPD           Z14, Z0, Z3
-	VMULPD           Z14, Z2, Z7
+	VMULPD           Z14, Z2, Z4
 	VSUBPD           Z0, Z2, Z2
 	VFMADD213PD      Z0, Z14, Z2
-	VSUBPD           Z7, Z8, Z0
-	VBLENDMPD        Z3, Z0, K2, Z6
-	VMULPD           Z6, Z13, Z0
+	VSUBPD           Z4, Z8, Z0
+	VBLENDMPD        Z3, Z0, K2, Z7
+	VMULPD           Z7, Z13, Z0
 	VFMADD231PD      Z2, Z1, Z0
-	VMULPD           Z7, Z5, Z1
-	VFMSUB231PD      Z3, Z4, Z1
+	VMULPD           Z4, Z6, Z1
+	VFMSUB231PD      Z3, Z5, Z1
 	VMOVUPD.Z        (BX), K1, Z2
 	VMULPD           Z2, Z0, Z0
 	VMULPD           Z2, Z1, Z1
@@ -4906,7 +4938,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -4969,55 +5001,63 @@ DATA inv3F64<>+0(SB)/8, $0x3fd5555555555555
 GLOBL inv3F64<>(SB), RODATA|NOPTR, $8
 
 // func sigmoidFocalF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Z0
+	VMOVUPD      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Z0
+	VMOVUPD      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Z0
+	VMOVUPD      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VMOVUPD      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -5026,7 +5066,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -5037,7 +5077,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -5046,126 +5086,126 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SD     136(AX), X0
-	VBROADCASTSD X0, Z0
-	VBROADCASTSD oneF64<>+0(SB), Z1
-	VBROADCASTSD twoF64<>+0(SB), Z2
-	VXORPD       Z3, Z3, Z3
-	VBROADCASTSD absMaskF64<>+0(SB), Z4
-	VBROADCASTSD 120(AX), Z5
-	VBROADCASTSD 128(AX), Z6
-	VBROADCASTSD expCutoffF64<>+0(SB), Z7
-	VXORPD       Z8, Z8, Z8
+	VCVTSI2SDQ   160(AX), X1, X1
+	VBROADCASTSD X1, Z1
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VBROADCASTSD twoF64<>+0(SB), Z8
 	VXORPD       Z9, Z9, Z9
+	VBROADCASTSD absMaskF64<>+0(SB), Z10
+	VBROADCASTSD 144(AX), Z11
+	VBROADCASTSD 152(AX), Z12
+	VBROADCASTSD expCutoffF64<>+0(SB), Z13
+	VXORPD       Z14, Z14, Z14
+	VXORPD       Z15, Z15, Z15
 
 loop:
 	CMPQ             R11, $0x08
 	JL               tail
-	VMOVUPD          (CX), Z10
-	VMOVUPD          (DX), Z11
-	VANDPD           Z4, Z10, Z12
-	VSUBPD           Z12, Z3, Z12
-	VMAXPD           Z12, Z7, Z14
-	VMULPD.BCST      log2eF64<>+0(SB), Z14, Z15
-	VRNDSCALEPD      $0x00, Z15, Z15
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z15, Z14
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z15, Z14
-	VBROADCASTSD     expC13F64<>+0(SB), Z13
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z14, Z13
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z14, Z13
-	VCMPPD           $0x15, Z7, Z12, K1
-	VSCALEFPD.Z      Z15, Z13, K1, Z13
-	VADDPD           Z1, Z13, Z12
-	VDIVPD           Z12, Z1, Z12
-	VMULPD           Z13, Z12, Z14
-	VCMPPD           $0x1d, Z3, Z10, K1
-	VBLENDMPD        Z12, Z14, K1, Z16
-	VBLENDMPD        Z14, Z12, K1, Z17
-	VADDPD           Z2, Z13, Z12
-	VDIVPD           Z12, Z1, Z12
-	VMULPD           Z13, Z12, Z12
-	VMULPD           Z12, Z12, Z13
-	VBROADCASTSD     inv33F64<>+0(SB), Z14
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z13, Z14
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z13, Z14
-	VFMADD213PD      Z1, Z13, Z14
-	VADDPD           Z12, Z12, Z12
-	VMULPD           Z14, Z12, Z12
-	VSUBPD           Z11, Z1, Z13
-	VSUBPD           Z11, Z3, Z14
-	VBLENDMPD        Z13, Z14, K1, Z18
-	VMULPD           Z18, Z10, Z10
-	VADDPD           Z12, Z10, Z10
-	VMULPD           Z11, Z17, Z12
-	VFMSUB231PD      Z13, Z16, Z12
-	VMOVAPD          Z6, Z14
-	VFMADD213PD      Z5, Z11, Z14
-	VMULPD           Z14, Z10, Z15
-	VMULPD           Z14, Z12, Z22
-	CMPQ             136(AX), $0x00
+	VMOVUPD          (CX), Z16
+	VMOVUPD          (DX), Z17
+	VANDPD           Z10, Z16, Z18
+	VSUBPD           Z18, Z9, Z18
+	VMAXPD           Z18, Z13, Z20
+	VMULPD.BCST      log2eF64<>+0(SB), Z20, Z21
+	VRNDSCALEPD      $0x00, Z21, Z21
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z21, Z20
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z21, Z20
+	VBROADCASTSD     expC13F64<>+0(SB), Z19
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z20, Z19
+	VCMPPD           $0x15, Z13, Z18, K1
+	VSCALEFPD.Z      Z21, Z19, K1, Z19
+	VADDPD           Z0, Z19, Z18
+	VDIVPD           Z18, Z0, Z18
+	VMULPD           Z19, Z18, Z20
+	VCMPPD           $0x1d, Z9, Z16, K1
+	VBLENDMPD        Z18, Z20, K1, Z2
+	VBLENDMPD        Z20, Z18, K1, Z3
+	VADDPD           Z8, Z19, Z18
+	VDIVPD           Z18, Z0, Z18
+	VMULPD           Z19, Z18, Z18
+	VMULPD           Z18, Z18, Z19
+	VBROADCASTSD     inv33F64<>+0(SB), Z20
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z19, Z20
+	VFMADD213PD      Z0, Z19, Z20
+	VADDPD           Z18, Z18, Z18
+	VMULPD           Z20, Z18, Z18
+	VSUBPD           Z17, Z0, Z19
+	VSUBPD           Z17, Z9, Z20
+	VBLENDMPD        Z19, Z20, K1, Z4
+	VMULPD           Z4, Z16, Z16
+	VADDPD           Z18, Z16, Z16
+	VMULPD           Z17, Z3, Z18
+	VFMSUB231PD      Z19, Z2, Z18
+	VMOVAPD          Z12, Z20
+	VFMADD213PD      Z11, Z17, Z20
+	VMULPD           Z20, Z16, Z21
+	VMULPD           Z20, Z18, Z22
+	CMPQ             160(AX), $0x00
 	JE               scaledFull
-	VMULPD           Z11, Z17, Z23
-	VFMADD231PD      Z13, Z16, Z23
-	VMOVAPD          Z23, Z13
-	MOVQ             136(AX), R12
+	VMULPD           Z17, Z3, Z23
+	VFMADD231PD      Z19, Z2, Z23
+	VMOVAPD          Z23, Z19
+	MOVQ             160(AX), R12
 
 powFull:
 	DECQ   R12
 	JZ     powdoneFull
-	VMULPD Z23, Z13, Z13
+	VMULPD Z23, Z19, Z19
 	JMP    powFull
 
 powdoneFull:
-	VMULPD       Z17, Z16, Z15
-	VDIVPD       Z23, Z15, Z15
-	VMOVAPD      Z11, Z11
-	VFNMADD213PD Z1, Z2, Z11
-	VMULPD       Z0, Z11, Z11
-	VMULPD       Z15, Z11, Z11
-	VMULPD       Z10, Z11, Z11
-	VADDPD       Z12, Z11, Z11
-	VMULPD       Z14, Z13, Z13
-	VMULPD       Z13, Z10, Z15
-	VMULPD       Z13, Z11, Z22
-	VCMPPD       $0x04, Z3, Z23, K1
-	VMOVAPD.Z    Z15, K1, Z15
+	VMULPD       Z3, Z2, Z21
+	VDIVPD       Z23, Z21, Z21
+	VMOVAPD      Z17, Z17
+	VFNMADD213PD Z0, Z8, Z17
+	VMULPD       Z1, Z17, Z17
+	VMULPD       Z21, Z17, Z17
+	VMULPD       Z16, Z17, Z17
+	VADDPD       Z18, Z17, Z17
+	VMULPD       Z20, Z19, Z19
+	VMULPD       Z19, Z16, Z21
+	VMULPD       Z19, Z17, Z22
+	VCMPPD       $0x04, Z9, Z23, K1
+	VMOVAPD.Z    Z21, K1, Z21
 	VMOVAPD.Z    Z22, K1, Z22
 
 scaledFull:
-	VMOVUPD (BX), Z10
-	VMULPD  Z10, Z15, Z15
-	VMULPD  Z10, Z22, Z22
-	VMOVUPD (DI), Z10
-	VMULPD  Z10, Z22, Z22
+	VMOVUPD (BX), Z16
+	VMULPD  Z16, Z21, Z21
+	VMULPD  Z16, Z22, Z22
+	VMOVUPD (DI), Z16
+	VMULPD  Z16, Z22, Z22
 	VMOVUPD Z22, (R9)
-	VMOVUPD Z15, (R10)
-	VMOVUPD (R8), Z10
-	VMULPD  Z10, Z15, Z15
-	VADDPD  Z15, Z8, Z8
+	VMOVUPD Z21, (R10)
+	VMOVUPD (R8), Z16
+	VMULPD  Z16, Z21, Z21
+	VADDPD  Z21, Z14, Z14
 	ADDQ    $0x40, CX
 	ADDQ    $0x40, DX
 	ADDQ    72(AX), BX
@@ -5184,176 +5224,184 @@ tail:
 	SHLXL            R11, SI, SI
 	DECL             SI
 	KMOVW            SI, K1
-	VMOVUPD.Z        (CX), K1, Z10
-	VMOVUPD.Z        (DX), K1, Z11
-	VANDPD           Z4, Z10, Z4
-	VSUBPD           Z4, Z3, Z4
-	VMAXPD           Z4, Z7, Z13
-	VMULPD.BCST      log2eF64<>+0(SB), Z13, Z14
-	VRNDSCALEPD      $0x00, Z14, Z14
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z14, Z13
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z14, Z13
-	VBROADCASTSD     expC13F64<>+0(SB), Z12
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z13, Z12
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z13, Z12
-	VCMPPD           $0x15, Z7, Z4, K2
-	VSCALEFPD.Z      Z14, Z12, K2, Z12
-	VADDPD           Z1, Z12, Z4
-	VDIVPD           Z4, Z1, Z4
-	VMULPD           Z12, Z4, Z7
-	VCMPPD           $0x1d, Z3, Z10, K2
-	VBLENDMPD        Z4, Z7, K2, Z19
-	VBLENDMPD        Z7, Z4, K2, Z20
-	VADDPD           Z2, Z12, Z4
-	VDIVPD           Z4, Z1, Z4
-	VMULPD           Z12, Z4, Z4
-	VMULPD           Z4, Z4, Z7
-	VBROADCASTSD     inv33F64<>+0(SB), Z12
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z12
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z12
-	VFMADD213PD      Z1, Z7, Z12
-	VADDPD           Z4, Z4, Z4
-	VMULPD           Z12, Z4, Z4
-	VSUBPD           Z11, Z1, Z7
-	VSUBPD           Z11, Z3, Z12
-	VBLENDMPD        Z7, Z12, K2, Z21
-	VMULPD           Z21, Z10, Z10
-	VADDPD           Z4, Z10, Z10
-	VMULPD           Z11, Z20, Z4
-	VFMSUB231PD      Z7, Z19, Z4
-	VMOVAPD          Z6, Z6
-	VFMADD213PD      Z5, Z11, Z6
-	VMULPD           Z6, Z10, Z5
-	VMULPD           Z6, Z4, Z12
-	CMPQ             136(AX), $0x00
+	VMOVUPD.Z        (CX), K1, Z16
+	VMOVUPD.Z        (DX), K1, Z17
+	VANDPD           Z10, Z16, Z2
+	VSUBPD           Z2, Z9, Z2
+	VMAXPD           Z2, Z13, Z4
+	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z10
+	VRNDSCALEPD      $0x00, Z10, Z10
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z4
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z4
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
+	VCMPPD           $0x15, Z13, Z2, K2
+	VSCALEFPD.Z      Z10, Z3, K2, Z3
+	VADDPD           Z0, Z3, Z2
+	VDIVPD           Z2, Z0, Z2
+	VMULPD           Z3, Z2, Z4
+	VCMPPD           $0x1d, Z9, Z16, K2
+	VBLENDMPD        Z2, Z4, K2, Z5
+	VBLENDMPD        Z4, Z2, K2, Z6
+	VADDPD           Z8, Z3, Z2
+	VDIVPD           Z2, Z0, Z2
+	VMULPD           Z3, Z2, Z2
+	VMULPD           Z2, Z2, Z3
+	VBROADCASTSD     inv33F64<>+0(SB), Z4
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z3, Z4
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z3, Z4
+	VFMADD213PD      Z0, Z3, Z4
+	VADDPD           Z2, Z2, Z2
+	VMULPD           Z4, Z2, Z2
+	VSUBPD           Z17, Z0, Z3
+	VSUBPD           Z17, Z9, Z4
+	VBLENDMPD        Z3, Z4, K2, Z7
+	VMULPD           Z7, Z16, Z4
+	VADDPD           Z2, Z4, Z4
+	VMULPD           Z17, Z6, Z2
+	VFMSUB231PD      Z3, Z5, Z2
+	VMOVAPD          Z12, Z7
+	VFMADD213PD      Z11, Z17, Z7
+	VMULPD           Z7, Z4, Z10
+	VMULPD           Z7, Z2, Z11
+	CMPQ             160(AX), $0x00
 	JE               scaledTail
-	VMULPD           Z11, Z20, Z13
-	VFMADD231PD      Z7, Z19, Z13
-	VMOVAPD          Z13, Z7
-	MOVQ             136(AX), AX
+	VMULPD           Z17, Z6, Z12
+	VFMADD231PD      Z3, Z5, Z12
+	VMOVAPD          Z12, Z3
+	MOVQ             160(AX), AX
 
 powTail:
 	DECQ   AX
 	JZ     powdoneTail
-	VMULPD Z13, Z7, Z7
+	VMULPD Z12, Z3, Z3
 	JMP    powTail
 
 powdoneTail:
-	VMULPD       Z20, Z19, Z5
-	VDIVPD       Z13, Z5, Z5
-	VMOVAPD      Z11, Z11
-	VFNMADD213PD Z1, Z2, Z11
-	VMULPD       Z0, Z11, Z11
-	VMULPD       Z5, Z11, Z11
-	VMULPD       Z10, Z11, Z11
-	VADDPD       Z4, Z11, Z11
-	VMULPD       Z6, Z7, Z7
-	VMULPD       Z7, Z10, Z5
-	VMULPD       Z7, Z11, Z12
-	VCMPPD       $0x04, Z3, Z13, K2
-	VMOVAPD.Z    Z5, K2, Z5
-	VMOVAPD.Z    Z12, K2, Z12
+	VMULPD       Z6, Z5, Z5
+	VDIVPD       Z12, Z5, Z5
+	VMOVAPD      Z17, Z6
+	VFNMADD213PD Z0, Z8, Z6
+	VMULPD       Z1, Z6, Z6
+	VMULPD       Z5, Z6, Z6
+	VMULPD       Z4, Z6, Z6
+	VADDPD       Z2, Z6, Z6
+	VMULPD       Z7, Z3, Z3
+	VMULPD       Z3, Z4, Z10
+	VMULPD       Z3, Z6, Z11
+	VCMPPD       $0x04, Z9, Z12, K2
+	VMOVAPD.Z    Z10, K2, Z10
+	VMOVAPD.Z    Z11, K2, Z11
 
 scaledTail:
 	VMOVUPD.Z (BX), K1, Z0
-	VMULPD    Z0, Z5, Z5
-	VMULPD    Z0, Z12, Z12
+	VMULPD    Z0, Z10, Z10
+	VMULPD    Z0, Z11, Z11
 	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z12, Z12
-	VMOVUPD   Z12, K1, (R9)
-	VMOVUPD   Z5, K1, (R10)
+	VMULPD    Z0, Z11, Z11
+	VMOVUPD   Z11, K1, (R9)
+	VMOVUPD   Z10, K1, (R10)
 	VMOVUPD.Z (R8), K1, Z0
-	VMULPD    Z0, Z5, Z5
-	VMOVAPD.Z Z5, K1, Z5
-	VADDPD    Z5, Z8, Z8
+	VMULPD    Z0, Z10, Z10
+	VMOVAPD.Z Z10, K1, Z10
+	VADDPD    Z10, Z14, Z14
 
 done:
-	VADDPD        Z9, Z8, Z8
-	VEXTRACTF64X4 $0x01, Z8, Y0
-	VADDPD        Y0, Y8, Y0
+	VADDPD        Z15, Z14, Z14
+	VEXTRACTF64X4 $0x01, Z14, Y0
+	VADDPD        Y0, Y14, Y0
 	VEXTRACTF128  $0x01, Y0, X1
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
 
 // func asymmetricF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE, SSE2
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
 TEXT ·asymmetricF64AVX512(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Z0
+	VMOVUPD      Z0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000040, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Z0
+	VMOVUPD      Z0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000040, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Z0
+	VMOVUPD      Z0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000040, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VMOVUPD      Z0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000040, 96(AX)
@@ -5362,7 +5410,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -5373,7 +5421,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -5382,17 +5430,17 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	CVTSQ2SD     136(AX), X0
-	CVTSQ2SD     144(AX), X1
+	VCVTSI2SDQ   160(AX), X1, X1
+	VCVTSI2SDQ   168(AX), X2, X2
+	VBROADCASTSD X2, Z2
 	VBROADCASTSD X1, Z1
-	VBROADCASTSD X0, Z0
-	VBROADCASTSD oneF64<>+0(SB), Z2
-	VBROADCASTSD twoF64<>+0(SB), Z3
-	VXORPD       Z4, Z4, Z4
-	VBROADCASTSD absMaskF64<>+0(SB), Z5
-	VBROADCASTSD 120(AX), Z6
-	VBROADCASTSD 128(AX), Z7
-	VBROADCASTSD expCutoffF64<>+0(SB), Z7
+	VBROADCASTSD oneF64<>+0(SB), Z0
+	VBROADCASTSD twoF64<>+0(SB), Z15
+	VXORPD       Z16, Z16, Z16
+	VBROADCASTSD absMaskF64<>+0(SB), Z17
+	VBROADCASTSD 144(AX), Z18
+	VBROADCASTSD 152(AX), Z19
+	VBROADCASTSD expCutoffF64<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
 
@@ -5401,9 +5449,9 @@ loop:
 	JL               tail
 	VMOVUPD          (CX), Z22
 	VMOVUPD          (DX), Z23
-	VANDPD           Z5, Z22, Z24
-	VSUBPD           Z24, Z4, Z24
-	VMAXPD           Z24, Z7, Z26
+	VANDPD           Z17, Z22, Z24
+	VSUBPD           Z24, Z16, Z24
+	VMAXPD           Z24, Z19, Z26
 	VMULPD.BCST      log2eF64<>+0(SB), Z26, Z27
 	VRNDSCALEPD      $0x00, Z27, Z27
 	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z27, Z26
@@ -5422,31 +5470,31 @@ loop:
 	VFMADD213PD.BCST expC2F64<>+0(SB), Z26, Z25
 	VFMADD213PD.BCST expC1F64<>+0(SB), Z26, Z25
 	VFMADD213PD.BCST expC0F64<>+0(SB), Z26, Z25
-	VCMPPD           $0x15, Z7, Z24, K1
+	VCMPPD           $0x15, Z19, Z24, K1
 	VSCALEFPD.Z      Z27, Z25, K1, Z25
-	VADDPD           Z2, Z25, Z24
-	VDIVPD           Z24, Z2, Z24
+	VADDPD           Z0, Z25, Z24
+	VDIVPD           Z24, Z0, Z24
 	VMULPD           Z25, Z24, Z26
-	VCMPPD           $0x1d, Z4, Z22, K1
-	VBLENDMPD        Z24, Z26, K1, Z8
-	VBLENDMPD        Z26, Z24, K1, Z9
-	VSUBPD           Z23, Z2, Z24
-	TESTQ            $0x00000001, 152(AX)
+	VCMPPD           $0x1d, Z16, Z22, K1
+	VBLENDMPD        Z24, Z26, K1, Z3
+	VBLENDMPD        Z26, Z24, K1, Z4
+	VSUBPD           Z23, Z0, Z24
+	TESTQ            $0x00000001, 176(AX)
 	JZ               fullFull
-	VCMPPD           $0x04, Z4, Z23, K2
+	VCMPPD           $0x04, Z16, Z23, K2
 	KORTESTW         K2, K2
 	JNZ              fullFull
-	VSUBPD           Z6, Z8, Z23
-	VMAXPD           Z23, Z4, Z23
-	VADDPD           Z6, Z9, Z22
-	VMINPD           Z22, Z2, Z22
+	VSUBPD           Z18, Z3, Z23
+	VMAXPD           Z23, Z16, Z23
+	VADDPD           Z18, Z4, Z22
+	VMINPD           Z22, Z0, Z22
 	VGETMANTPD       $0x03, Z22, Z25
 	VGETEXPPD        Z22, Z26
 	VGETEXPPD        Z25, Z27
 	VSUBPD           Z27, Z26, Z26
-	VSUBPD           Z2, Z25, Z25
-	VADDPD           Z3, Z25, Z27
-	VDIVPD           Z27, Z2, Z27
+	VSUBPD           Z0, Z25, Z25
+	VADDPD           Z15, Z25, Z27
+	VDIVPD           Z27, Z0, Z27
 	VMULPD           Z25, Z27, Z27
 	VMULPD           Z27, Z27, Z25
 	VBROADCASTSD     inv23F64<>+0(SB), Z28
@@ -5460,12 +5508,12 @@ loop:
 	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z28
 	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z28
 	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z28
-	VFMADD213PD      Z2, Z25, Z28
+	VFMADD213PD      Z0, Z25, Z28
 	VADDPD           Z27, Z27, Z27
 	VMULPD           Z28, Z27, Z25
 	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z26, Z25
-	VMOVAPD          Z2, Z27
-	MOVQ             136(AX), R12
+	VMOVAPD          Z0, Z27
+	MOVQ             160(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
 	VMOVAPD          Z23, Z27
@@ -5478,16 +5526,16 @@ powClipOnlyFull:
 
 powClipOnlyFullDone:
 	VMULPD       Z24, Z27, Z27
-	VMULPD       Z8, Z9, Z26
+	VMULPD       Z3, Z4, Z26
 	VMULPD       Z27, Z26, Z26
 	VMOVAPD      Z25, Z24
-	VFNMADD213PD Z4, Z27, Z24
-	TESTQ        $0x00000002, 152(AX)
+	VFNMADD213PD Z16, Z27, Z24
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPD       Z22, Z23, Z27
-	VDIVPD       Z27, Z2, Z27
+	VDIVPD       Z27, Z0, Z27
 	VMULPD       Z26, Z27, Z27
-	VMULPD       Z0, Z22, Z26
+	VMULPD       Z1, Z22, Z26
 	VMOVAPD      Z23, Z22
 	VFNMADD231PD Z26, Z25, Z22
 	VMULPD       Z27, Z22, Z22
@@ -5495,30 +5543,30 @@ powClipOnlyFullDone:
 
 ClipOnlyFullDetached:
 	VMOVAPD Z22, Z22
-	VDIVPD  Z22, Z2, Z22
+	VDIVPD  Z22, Z0, Z22
 	VMULPD  Z26, Z22, Z22
 
 ClipOnlyFullScaled:
-	VCMPPD    $0x16, Z4, Z23, K1
+	VCMPPD    $0x16, Z16, Z23, K1
 	VMOVAPD.Z Z22, K1, Z22
-	VADDPD    Z4, Z24, Z25
-	VADDPD    Z4, Z22, Z26
+	VADDPD    Z16, Z24, Z25
+	VADDPD    Z16, Z22, Z26
 	JMP       termsFull
 
 fullFull:
-	TESTQ            $0x00000001, 152(AX)
+	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusFull
-	VSUBPD           Z6, Z8, Z26
-	VMAXPD           Z26, Z4, Z26
-	VADDPD           Z6, Z9, Z11
-	VMINPD           Z11, Z2, Z11
-	VGETMANTPD       $0x03, Z11, Z27
-	VGETEXPPD        Z11, Z10
+	VSUBPD           Z18, Z3, Z26
+	VMAXPD           Z26, Z16, Z26
+	VADDPD           Z18, Z4, Z6
+	VMINPD           Z6, Z0, Z6
+	VGETMANTPD       $0x03, Z6, Z27
+	VGETEXPPD        Z6, Z5
 	VGETEXPPD        Z27, Z28
-	VSUBPD           Z28, Z10, Z10
-	VSUBPD           Z2, Z27, Z27
-	VADDPD           Z3, Z27, Z28
-	VDIVPD           Z28, Z2, Z28
+	VSUBPD           Z28, Z5, Z5
+	VSUBPD           Z0, Z27, Z27
+	VADDPD           Z15, Z27, Z28
+	VDIVPD           Z28, Z0, Z28
 	VMULPD           Z27, Z28, Z28
 	VMULPD           Z28, Z28, Z27
 	VBROADCASTSD     inv23F64<>+0(SB), Z29
@@ -5532,12 +5580,12 @@ fullFull:
 	VFMADD213PD.BCST inv7F64<>+0(SB), Z27, Z29
 	VFMADD213PD.BCST inv5F64<>+0(SB), Z27, Z29
 	VFMADD213PD.BCST inv3F64<>+0(SB), Z27, Z29
-	VFMADD213PD      Z2, Z27, Z29
+	VFMADD213PD      Z0, Z27, Z29
 	VADDPD           Z28, Z28, Z28
 	VMULPD           Z29, Z28, Z27
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z10, Z27
-	VMOVAPD          Z2, Z29
-	MOVQ             136(AX), R12
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z5, Z27
+	VMOVAPD          Z0, Z29
+	MOVQ             160(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
 	VMOVAPD          Z26, Z29
@@ -5550,33 +5598,33 @@ powClipFull:
 
 powClipFullDone:
 	VMULPD       Z24, Z29, Z29
-	VMULPD       Z8, Z9, Z28
+	VMULPD       Z3, Z4, Z28
 	VMULPD       Z29, Z28, Z28
-	VMOVAPD      Z27, Z10
-	VFNMADD213PD Z4, Z29, Z10
-	TESTQ        $0x00000002, 152(AX)
+	VMOVAPD      Z27, Z5
+	VFNMADD213PD Z16, Z29, Z5
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipFullDetached
-	VMULPD       Z11, Z26, Z29
-	VDIVPD       Z29, Z2, Z29
+	VMULPD       Z6, Z26, Z29
+	VDIVPD       Z29, Z0, Z29
 	VMULPD       Z28, Z29, Z29
-	VMULPD       Z0, Z11, Z28
-	VMOVAPD      Z26, Z11
-	VFNMADD231PD Z28, Z27, Z11
-	VMULPD       Z29, Z11, Z11
+	VMULPD       Z1, Z6, Z28
+	VMOVAPD      Z26, Z6
+	VFNMADD231PD Z28, Z27, Z6
+	VMULPD       Z29, Z6, Z6
 	JMP          ClipFullScaled
 
 ClipFullDetached:
-	VMOVAPD Z11, Z11
-	VDIVPD  Z11, Z2, Z11
-	VMULPD  Z28, Z11, Z11
+	VMOVAPD Z6, Z6
+	VDIVPD  Z6, Z0, Z6
+	VMULPD  Z28, Z6, Z6
 
 ClipFullScaled:
-	VCMPPD    $0x16, Z4, Z26, K2
-	VMOVAPD.Z Z11, K2, Z11
+	VCMPPD    $0x16, Z16, Z26, K2
+	VMOVAPD.Z Z6, K2, Z6
 
 softplusFull:
-	VADDPD           Z3, Z25, Z26
-	VDIVPD           Z26, Z2, Z26
+	VADDPD           Z15, Z25, Z26
+	VDIVPD           Z26, Z0, Z26
 	VMULPD           Z25, Z26, Z26
 	VMULPD           Z26, Z26, Z25
 	VBROADCASTSD     inv33F64<>+0(SB), Z27
@@ -5595,74 +5643,74 @@ softplusFull:
 	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z27
 	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z27
 	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z27
-	VFMADD213PD      Z2, Z25, Z27
+	VFMADD213PD      Z0, Z25, Z27
 	VADDPD           Z26, Z26, Z26
 	VMULPD           Z27, Z26, Z25
-	VBLENDMPD        Z22, Z4, K1, Z12
-	VBLENDMPD        Z4, Z22, K1, Z13
-	VSUBPD           Z13, Z25, Z22
-	VADDPD           Z12, Z25, Z27
-	VMOVAPD          Z2, Z28
-	MOVQ             144(AX), R12
+	VBLENDMPD        Z22, Z16, K1, Z7
+	VBLENDMPD        Z16, Z22, K1, Z8
+	VSUBPD           Z8, Z25, Z22
+	VADDPD           Z7, Z25, Z27
+	VMOVAPD          Z0, Z28
+	MOVQ             168(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
-	VMOVAPD          Z9, Z28
+	VMOVAPD          Z4, Z28
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPD Z9, Z28, Z28
+	VMULPD Z4, Z28, Z28
 	JMP    powPosFull
 
 powPosFullDone:
 	VMULPD  Z23, Z28, Z28
 	VMULPD  Z28, Z22, Z25
-	VMOVAPD Z9, Z26
-	TESTQ   $0x00000002, 152(AX)
+	VMOVAPD Z4, Z26
+	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedFull
-	CMPQ    144(AX), $0x00
+	CMPQ    168(AX), $0x00
 	JE      posDetachedFull
-	VMULPD  Z8, Z22, Z22
-	VMULPD  Z1, Z22, Z22
+	VMULPD  Z3, Z22, Z22
+	VMULPD  Z2, Z22, Z22
 	VADDPD  Z22, Z26, Z26
 
 posDetachedFull:
-	VFNMADD213PD Z4, Z28, Z26
-	VCMPPD       $0x04, Z4, Z23, K1
+	VFNMADD213PD Z16, Z28, Z26
+	VCMPPD       $0x04, Z16, Z23, K1
 	VMOVAPD.Z    Z25, K1, Z25
 	VMOVAPD.Z    Z26, K1, Z26
-	TESTQ        $0x00000001, 152(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneFull
-	VMOVAPD      Z2, Z22
-	MOVQ         136(AX), R12
+	VMOVAPD      Z0, Z22
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPD      Z8, Z22
+	VMOVAPD      Z3, Z22
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPD Z8, Z22, Z22
+	VMULPD Z3, Z22, Z22
 	JMP    powNegFull
 
 powNegFullDone:
 	VMULPD      Z24, Z22, Z22
-	VMULPD      Z22, Z27, Z10
-	VMOVAPD     Z8, Z11
-	TESTQ       $0x00000002, 152(AX)
+	VMULPD      Z22, Z27, Z5
+	VMOVAPD     Z3, Z6
+	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedFull
-	VMULPD      Z9, Z27, Z23
-	VFMADD231PD Z0, Z23, Z11
+	VMULPD      Z4, Z27, Z23
+	VFMADD231PD Z1, Z23, Z6
 
 negDetachedFull:
-	VMULPD Z22, Z11, Z11
+	VMULPD Z22, Z6, Z6
 
 negDoneFull:
-	VCMPPD    $0x04, Z4, Z24, K1
-	VMOVAPD.Z Z10, K1, Z10
-	VMOVAPD.Z Z11, K1, Z11
-	VADDPD    Z10, Z25, Z25
-	VADDPD    Z11, Z26, Z26
+	VCMPPD    $0x04, Z16, Z24, K1
+	VMOVAPD.Z Z5, K1, Z5
+	VMOVAPD.Z Z6, K1, Z6
+	VADDPD    Z5, Z25, Z25
+	VADDPD    Z6, Z26, Z26
 
 termsFull:
 	VMOVUPD (BX), Z22
@@ -5695,281 +5743,281 @@ tail:
 	KMOVW            SI, K1
 	VMOVUPD.Z        (CX), K1, Z22
 	VMOVUPD.Z        (DX), K1, Z23
-	VANDPD           Z5, Z22, Z5
-	VSUBPD           Z5, Z4, Z5
-	VMAXPD           Z5, Z7, Z9
-	VMULPD.BCST      log2eF64<>+0(SB), Z9, Z10
-	VRNDSCALEPD      $0x00, Z10, Z10
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z9
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z9
-	VBROADCASTSD     expC13F64<>+0(SB), Z8
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z9, Z8
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z9, Z8
-	VCMPPD           $0x15, Z7, Z5, K2
-	VSCALEFPD.Z      Z10, Z8, K2, Z8
-	VADDPD           Z2, Z8, Z5
-	VDIVPD           Z5, Z2, Z5
-	VMULPD           Z8, Z5, Z7
-	VCMPPD           $0x1d, Z4, Z22, K2
-	VBLENDMPD        Z5, Z7, K2, Z14
-	VBLENDMPD        Z7, Z5, K2, Z15
-	VSUBPD           Z23, Z2, Z5
-	TESTQ            $0x00000001, 152(AX)
+	VANDPD           Z17, Z22, Z3
+	VSUBPD           Z3, Z16, Z3
+	VMAXPD           Z3, Z19, Z5
+	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
+	VRNDSCALEPD      $0x00, Z6, Z6
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
+	VBROADCASTSD     expC13F64<>+0(SB), Z4
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
+	VCMPPD           $0x15, Z19, Z3, K2
+	VSCALEFPD.Z      Z6, Z4, K2, Z4
+	VADDPD           Z0, Z4, Z3
+	VDIVPD           Z3, Z0, Z3
+	VMULPD           Z4, Z3, Z5
+	VCMPPD           $0x1d, Z16, Z22, K2
+	VBLENDMPD        Z3, Z5, K2, Z9
+	VBLENDMPD        Z5, Z3, K2, Z10
+	VSUBPD           Z23, Z0, Z3
+	TESTQ            $0x00000001, 176(AX)
 	JZ               fullTail
-	VCMPPD           $0x04, Z4, Z23, K3
+	VCMPPD           $0x04, Z16, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPD           Z6, Z14, Z1
-	VMAXPD           Z1, Z4, Z1
-	VADDPD           Z6, Z15, Z6
-	VMINPD           Z6, Z2, Z6
-	VGETMANTPD       $0x03, Z6, Z7
-	VGETEXPPD        Z6, Z8
-	VGETEXPPD        Z7, Z9
-	VSUBPD           Z9, Z8, Z8
-	VSUBPD           Z2, Z7, Z7
-	VADDPD           Z3, Z7, Z3
-	VDIVPD           Z3, Z2, Z3
-	VMULPD           Z7, Z3, Z3
-	VMULPD           Z3, Z3, Z7
-	VBROADCASTSD     inv23F64<>+0(SB), Z9
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z7, Z9
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z7, Z9
-	VFMADD213PD      Z2, Z7, Z9
-	VADDPD           Z3, Z3, Z3
-	VMULPD           Z9, Z3, Z3
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z8, Z3
-	VMOVAPD          Z2, Z7
-	MOVQ             136(AX), CX
+	VSUBPD           Z18, Z9, Z2
+	VMAXPD           Z2, Z16, Z2
+	VADDPD           Z18, Z10, Z4
+	VMINPD           Z4, Z0, Z4
+	VGETMANTPD       $0x03, Z4, Z5
+	VGETEXPPD        Z4, Z6
+	VGETEXPPD        Z5, Z7
+	VSUBPD           Z7, Z6, Z6
+	VSUBPD           Z0, Z5, Z5
+	VADDPD           Z15, Z5, Z7
+	VDIVPD           Z7, Z0, Z7
+	VMULPD           Z5, Z7, Z7
+	VMULPD           Z7, Z7, Z5
+	VBROADCASTSD     inv23F64<>+0(SB), Z8
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z5, Z8
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z5, Z8
+	VFMADD213PD      Z0, Z5, Z8
+	VADDPD           Z7, Z7, Z7
+	VMULPD           Z8, Z7, Z5
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z6, Z5
+	VMOVAPD          Z0, Z6
+	MOVQ             160(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipOnlyTailDone
-	VMOVAPD          Z1, Z7
+	VMOVAPD          Z2, Z6
 
 powClipOnlyTail:
 	DECQ   CX
 	JZ     powClipOnlyTailDone
-	VMULPD Z1, Z7, Z7
+	VMULPD Z2, Z6, Z6
 	JMP    powClipOnlyTail
 
 powClipOnlyTailDone:
-	VMULPD       Z5, Z7, Z7
-	VMULPD       Z14, Z15, Z8
-	VMULPD       Z7, Z8, Z8
-	VMOVAPD      Z3, Z5
-	VFNMADD213PD Z4, Z7, Z5
-	TESTQ        $0x00000002, 152(AX)
+	VMULPD       Z3, Z6, Z6
+	VMULPD       Z9, Z10, Z7
+	VMULPD       Z6, Z7, Z7
+	VMOVAPD      Z5, Z3
+	VFNMADD213PD Z16, Z6, Z3
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPD       Z6, Z1, Z7
-	VDIVPD       Z7, Z2, Z7
-	VMULPD       Z8, Z7, Z7
-	VMULPD       Z0, Z6, Z2
-	VMOVAPD      Z1, Z0
-	VFNMADD231PD Z2, Z3, Z0
-	VMULPD       Z7, Z0, Z0
+	VMULPD       Z4, Z2, Z6
+	VDIVPD       Z6, Z0, Z6
+	VMULPD       Z7, Z6, Z6
+	VMULPD       Z1, Z4, Z0
+	VMOVAPD      Z2, Z1
+	VFNMADD231PD Z0, Z5, Z1
+	VMULPD       Z6, Z1, Z1
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPD Z6, Z0
-	VDIVPD  Z0, Z2, Z0
-	VMULPD  Z8, Z0, Z0
+	VMOVAPD Z4, Z1
+	VDIVPD  Z1, Z0, Z1
+	VMULPD  Z7, Z1, Z1
 
 ClipOnlyTailScaled:
-	VCMPPD    $0x16, Z4, Z1, K2
-	VMOVAPD.Z Z0, K2, Z0
-	VADDPD    Z4, Z5, Z3
-	VADDPD    Z4, Z0, Z7
+	VCMPPD    $0x16, Z16, Z2, K2
+	VMOVAPD.Z Z1, K2, Z1
+	VADDPD    Z16, Z3, Z4
+	VADDPD    Z16, Z1, Z6
 	JMP       termsTail
 
 fullTail:
-	TESTQ            $0x00000001, 152(AX)
+	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusTail
-	VSUBPD           Z6, Z14, Z7
-	VMAXPD           Z7, Z4, Z7
-	VADDPD           Z6, Z15, Z11
-	VMINPD           Z11, Z2, Z11
-	VGETMANTPD       $0x03, Z11, Z6
-	VGETEXPPD        Z11, Z9
-	VGETEXPPD        Z6, Z10
-	VSUBPD           Z10, Z9, Z9
-	VSUBPD           Z2, Z6, Z6
-	VADDPD           Z3, Z6, Z10
-	VDIVPD           Z10, Z2, Z10
-	VMULPD           Z6, Z10, Z10
-	VMULPD           Z10, Z10, Z6
-	VBROADCASTSD     inv23F64<>+0(SB), Z12
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z12
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z12
-	VFMADD213PD      Z2, Z6, Z12
-	VADDPD           Z10, Z10, Z10
-	VMULPD           Z12, Z10, Z6
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z9, Z6
-	VMOVAPD          Z2, Z10
-	MOVQ             136(AX), CX
+	VSUBPD           Z18, Z9, Z5
+	VMAXPD           Z5, Z16, Z5
+	VADDPD           Z18, Z10, Z12
+	VMINPD           Z12, Z0, Z12
+	VGETMANTPD       $0x03, Z12, Z6
+	VGETEXPPD        Z12, Z7
+	VGETEXPPD        Z6, Z8
+	VSUBPD           Z8, Z7, Z7
+	VSUBPD           Z0, Z6, Z6
+	VADDPD           Z15, Z6, Z8
+	VDIVPD           Z8, Z0, Z8
+	VMULPD           Z6, Z8, Z8
+	VMULPD           Z8, Z8, Z6
+	VBROADCASTSD     inv23F64<>+0(SB), Z11
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z11
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z11
+	VFMADD213PD      Z0, Z6, Z11
+	VADDPD           Z8, Z8, Z8
+	VMULPD           Z11, Z8, Z6
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z7, Z6
+	VMOVAPD          Z0, Z8
+	MOVQ             160(AX), CX
 	TESTQ            CX, CX
 	JZ               powClipTailDone
-	VMOVAPD          Z7, Z10
+	VMOVAPD          Z5, Z8
 
 powClipTail:
 	DECQ   CX
 	JZ     powClipTailDone
-	VMULPD Z7, Z10, Z10
+	VMULPD Z5, Z8, Z8
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD       Z5, Z10, Z10
-	VMULPD       Z14, Z15, Z9
-	VMULPD       Z10, Z9, Z9
-	VMOVAPD      Z6, Z16
-	VFNMADD213PD Z4, Z10, Z16
-	TESTQ        $0x00000002, 152(AX)
+	VMULPD       Z3, Z8, Z8
+	VMULPD       Z9, Z10, Z7
+	VMULPD       Z8, Z7, Z7
+	VMOVAPD      Z6, Z11
+	VFNMADD213PD Z16, Z8, Z11
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipTailDetached
-	VMULPD       Z11, Z7, Z10
-	VDIVPD       Z10, Z2, Z10
-	VMULPD       Z9, Z10, Z10
-	VMULPD       Z0, Z11, Z9
-	VMOVAPD      Z7, Z17
-	VFNMADD231PD Z9, Z6, Z17
-	VMULPD       Z10, Z17, Z17
+	VMULPD       Z12, Z5, Z8
+	VDIVPD       Z8, Z0, Z8
+	VMULPD       Z7, Z8, Z8
+	VMULPD       Z1, Z12, Z7
+	VMOVAPD      Z5, Z12
+	VFNMADD231PD Z7, Z6, Z12
+	VMULPD       Z8, Z12, Z12
 	JMP          ClipTailScaled
 
 ClipTailDetached:
-	VMOVAPD Z11, Z17
-	VDIVPD  Z17, Z2, Z17
-	VMULPD  Z9, Z17, Z17
+	VMOVAPD Z12, Z12
+	VDIVPD  Z12, Z0, Z12
+	VMULPD  Z7, Z12, Z12
 
 ClipTailScaled:
-	VCMPPD    $0x16, Z4, Z7, K3
-	VMOVAPD.Z Z17, K3, Z17
+	VCMPPD    $0x16, Z16, Z5, K3
+	VMOVAPD.Z Z12, K3, Z12
 
 softplusTail:
-	VADDPD           Z3, Z8, Z3
-	VDIVPD           Z3, Z2, Z3
-	VMULPD           Z8, Z3, Z3
-	VMULPD           Z3, Z3, Z6
-	VBROADCASTSD     inv33F64<>+0(SB), Z7
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z7
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z7
-	VFMADD213PD      Z2, Z6, Z7
-	VADDPD           Z3, Z3, Z3
-	VMULPD           Z7, Z3, Z3
-	VBLENDMPD        Z22, Z4, K2, Z18
-	VBLENDMPD        Z4, Z22, K2, Z19
-	VSUBPD           Z19, Z3, Z6
-	VADDPD           Z18, Z3, Z8
-	VMOVAPD          Z2, Z9
-	MOVQ             144(AX), CX
+	VADDPD           Z15, Z4, Z5
+	VDIVPD           Z5, Z0, Z5
+	VMULPD           Z4, Z5, Z5
+	VMULPD           Z5, Z5, Z4
+	VBROADCASTSD     inv33F64<>+0(SB), Z6
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z4, Z6
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z4, Z6
+	VFMADD213PD      Z0, Z4, Z6
+	VADDPD           Z5, Z5, Z5
+	VMULPD           Z6, Z5, Z4
+	VBLENDMPD        Z22, Z16, K2, Z13
+	VBLENDMPD        Z16, Z22, K2, Z14
+	VSUBPD           Z14, Z4, Z5
+	VADDPD           Z13, Z4, Z7
+	VMOVAPD          Z0, Z8
+	MOVQ             168(AX), CX
 	TESTQ            CX, CX
 	JZ               powPosTailDone
-	VMOVAPD          Z15, Z9
+	VMOVAPD          Z10, Z8
 
 powPosTail:
 	DECQ   CX
 	JZ     powPosTailDone
-	VMULPD Z15, Z9, Z9
+	VMULPD Z10, Z8, Z8
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPD  Z23, Z9, Z9
-	VMULPD  Z9, Z6, Z3
-	VMOVAPD Z15, Z7
-	TESTQ   $0x00000002, 152(AX)
+	VMULPD  Z23, Z8, Z8
+	VMULPD  Z8, Z5, Z4
+	VMOVAPD Z10, Z6
+	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedTail
-	CMPQ    144(AX), $0x00
+	CMPQ    168(AX), $0x00
 	JE      posDetachedTail
-	VMULPD  Z14, Z6, Z6
-	VMULPD  Z1, Z6, Z6
-	VADDPD  Z6, Z7, Z7
+	VMULPD  Z9, Z5, Z5
+	VMULPD  Z2, Z5, Z5
+	VADDPD  Z5, Z6, Z6
 
 posDetachedTail:
-	VFNMADD213PD Z4, Z9, Z7
-	VCMPPD       $0x04, Z4, Z23, K2
-	VMOVAPD.Z    Z3, K2, Z3
-	VMOVAPD.Z    Z7, K2, Z7
-	TESTQ        $0x00000001, 152(AX)
+	VFNMADD213PD Z16, Z8, Z6
+	VCMPPD       $0x04, Z16, Z23, K2
+	VMOVAPD.Z    Z4, K2, Z4
+	VMOVAPD.Z    Z6, K2, Z6
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneTail
-	VMOVAPD      Z2, Z1
-	MOVQ         136(AX), CX
+	VMOVAPD      Z0, Z0
+	MOVQ         160(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
-	VMOVAPD      Z14, Z1
+	VMOVAPD      Z9, Z0
 
 powNegTail:
 	DECQ   CX
 	JZ     powNegTailDone
-	VMULPD Z14, Z1, Z1
+	VMULPD Z9, Z0, Z0
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD      Z5, Z1, Z1
-	VMULPD      Z1, Z8, Z16
-	VMOVAPD     Z14, Z17
-	TESTQ       $0x00000002, 152(AX)
+	VMULPD      Z3, Z0, Z0
+	VMULPD      Z0, Z7, Z11
+	VMOVAPD     Z9, Z12
+	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedTail
-	VMULPD      Z15, Z8, Z2
-	VFMADD231PD Z0, Z2, Z17
+	VMULPD      Z10, Z7, Z2
+	VFMADD231PD Z1, Z2, Z12
 
 negDetachedTail:
-	VMULPD Z1, Z17, Z17
+	VMULPD Z0, Z12, Z12
 
 negDoneTail:
-	VCMPPD    $0x04, Z4, Z5, K2
-	VMOVAPD.Z Z16, K2, Z16
-	VMOVAPD.Z Z17, K2, Z17
-	VADDPD    Z16, Z3, Z3
-	VADDPD    Z17, Z7, Z7
+	VCMPPD    $0x04, Z16, Z3, K2
+	VMOVAPD.Z Z11, K2, Z11
+	VMOVAPD.Z Z12, K2, Z12
+	VADDPD    Z11, Z4, Z4
+	VADDPD    Z12, Z6, Z6
 
 termsTail:
 	VMOVUPD.Z (BX), K1, Z0
-	VMULPD    Z0, Z3, Z3
-	VMULPD    Z0, Z7, Z7
+	VMULPD    Z0, Z4, Z4
+	VMULPD    Z0, Z6, Z6
 	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z7, Z7
-	VMOVUPD   Z7, K1, (R9)
-	VMOVUPD   Z3, K1, (R10)
+	VMULPD    Z0, Z6, Z6
+	VMOVUPD   Z6, K1, (R9)
+	VMOVUPD   Z4, K1, (R10)
 	VMOVUPD.Z (R8), K1, Z0
-	VMULPD    Z0, Z3, Z3
-	VMOVAPD.Z Z3, K1, Z3
-	VADDPD    Z3, Z20, Z20
+	VMULPD    Z0, Z4, Z4
+	VMOVAPD.Z Z4, K1, Z4
+	VADDPD    Z4, Z20, Z20
 
 done:
 	VADDPD        Z21, Z20, Z20
@@ -5979,7 +6027,7 @@ done:
 	VADDPD        X1, X0, X1
 	VPERMILPD     $0x01, X1, X0
 	VADDSD        X0, X1, X1
-	MOVSD         X1, ret+8(FP)
+	VMOVSD        X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR       (SP)
 	RET
@@ -5988,7 +6036,7 @@ DATA ln2hiF64<>+0(SB)/8, $0x3fe62e42fefa39ef
 GLOBL ln2hiF64<>(SB), RODATA|NOPTR, $8
 
 // func maxAVX2(x []float32) float32
-// Requires: AVX, SSE
+// Requires: AVX
 TEXT ·maxAVX2(SB), NOSPLIT, $0-28
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
@@ -6040,7 +6088,7 @@ max1done:
 	VMAXPS       X0, X1, X1
 	VPERMILPS    $0xb1, X1, X0
 	VMAXPS       X0, X1, X1
-	MOVSS        X1, ret+24(FP)
+	VMOVSS       X1, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -6063,7 +6111,7 @@ DATA tailMask<>+60(SB)/4, $0x00000000
 GLOBL tailMask<>(SB), RODATA|NOPTR, $64
 
 // func expShiftSumAVX2(dst []float32, x []float32, m float32) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·expShiftSumAVX2(SB), NOSPLIT, $8-64
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -6230,7 +6278,7 @@ done:
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+56(FP)
+	VMOVSD       X0, ret+56(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
@@ -6239,7 +6287,7 @@ DATA magic<>+0(SB)/4, $0x4b40007f
 GLOBL magic<>(SB), RODATA|NOPTR, $4
 
 // func expShiftSumNoStoreAVX2(x []float32, m float32) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·expShiftSumNoStoreAVX2(SB), NOSPLIT, $8-40
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -6399,7 +6447,7 @@ done:
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+32(FP)
+	VMOVSD       X0, ret+32(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
@@ -6490,7 +6538,7 @@ done:
 	RET
 
 // func dotAVX2(u []float32, v []float32) float64
-// Requires: AVX, FMA3, SSE2
+// Requires: AVX, FMA3
 TEXT ·dotAVX2(SB), NOSPLIT, $0-56
 	MOVQ   u_base+0(FP), AX
 	MOVQ   v_base+24(FP), CX
@@ -6540,12 +6588,12 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+48(FP)
+	VMOVSD       X1, ret+48(FP)
 	VZEROUPPER
 	RET
 
 // func sumAVX2(v []float32) float64
-// Requires: AVX, SSE2
+// Requires: AVX
 TEXT ·sumAVX2(SB), NOSPLIT, $0-32
 	MOVQ   v_base+0(FP), AX
 	MOVQ   v_len+8(FP), CX
@@ -6585,12 +6633,12 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+24(FP)
+	VMOVSD       X1, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func maxDotAVX2(x []float32, u []float32) (m float32, su float64, sux float64)
-// Requires: AVX, FMA3, SSE, SSE2
+// Requires: AVX, FMA3
 TEXT ·maxDotAVX2(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         u_base+24(FP), CX
@@ -6659,19 +6707,19 @@ done:
 	VMAXPS       X0, X1, X1
 	VPERMILPS    $0xb1, X1, X0
 	VMAXPS       X0, X1, X1
-	MOVSS        X1, m+48(FP)
+	VMOVSS       X1, m+48(FP)
 	VADDPD       Y3, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, su+56(FP)
+	VMOVSD       X0, su+56(FP)
 	VADDPD       Y5, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X0
 	VADDPD       X0, X4, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, sux+64(FP)
+	VMOVSD       X0, sux+64(FP)
 	VZEROUPPER
 	RET
 
@@ -7140,55 +7188,63 @@ found:
 	RET
 
 // func sigmoidAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Y0
+	VMOVUPS      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Y0
+	VMOVUPS      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Y0
+	VMOVUPS      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Y0
+	VMOVUPS      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -7197,7 +7253,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7208,7 +7264,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7216,11 +7272,11 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SS 128(AX), X0
-	VMOVSS   X0, 440(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SSQ 144(AX), X1, X1
+	VMOVSS     X1, 456(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x08
@@ -7429,61 +7485,69 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
 
 // func sigmoidFocalAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Y0
+	VMOVUPS      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Y0
+	VMOVUPS      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Y0
+	VMOVUPS      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Y0
+	VMOVUPS      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -7492,7 +7556,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7503,7 +7567,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7511,11 +7575,11 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SS 128(AX), X0
-	VMOVSS   X0, 440(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SSQ 144(AX), X1, X1
+	VMOVSS     X1, 456(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x08
@@ -7589,18 +7653,18 @@ loop:
 	VADDPS       Y5, Y2, Y2
 	VMULPS       Y3, Y4, Y5
 	VFMSUB231PS  Y6, Y8, Y5
-	VBROADCASTSS 124(AX), Y7
+	VBROADCASTSS 136(AX), Y7
 	VMOVAPS      Y7, Y7
-	VBROADCASTSS 120(AX), Y9
+	VBROADCASTSS 132(AX), Y9
 	VFMADD213PS  Y9, Y3, Y7
 	VMULPS       Y7, Y2, Y9
 	VMULPS       Y7, Y5, Y10
-	CMPQ         128(AX), $0x00
+	CMPQ         144(AX), $0x00
 	JE           scaledFull
 	VMULPS       Y3, Y4, Y11
 	VFMADD231PS  Y6, Y8, Y11
 	VMOVAPS      Y11, Y6
-	MOVQ         128(AX), R12
+	MOVQ         144(AX), R12
 
 powFull:
 	DECQ   R12
@@ -7615,7 +7679,7 @@ powdoneFull:
 	VBROADCASTSS one<>+0(SB), Y8
 	VBROADCASTSS two<>+0(SB), Y9
 	VFNMADD213PS Y8, Y9, Y3
-	VBROADCASTSS 440(AX), Y8
+	VBROADCASTSS 456(AX), Y8
 	VMULPS       Y8, Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -7730,18 +7794,18 @@ tail:
 	VADDPS       Y6, Y2, Y2
 	VMULPS       Y3, Y5, Y6
 	VFMSUB231PS  Y7, Y9, Y6
-	VBROADCASTSS 124(AX), Y8
+	VBROADCASTSS 136(AX), Y8
 	VMOVAPS      Y8, Y8
-	VBROADCASTSS 120(AX), Y10
+	VBROADCASTSS 132(AX), Y10
 	VFMADD213PS  Y10, Y3, Y8
 	VMULPS       Y8, Y2, Y10
 	VMULPS       Y8, Y6, Y11
-	CMPQ         128(AX), $0x00
+	CMPQ         144(AX), $0x00
 	JE           scaledTail
 	VMULPS       Y3, Y5, Y12
 	VFMADD231PS  Y7, Y9, Y12
 	VMOVAPS      Y12, Y7
-	MOVQ         128(AX), CX
+	MOVQ         144(AX), CX
 
 powTail:
 	DECQ   CX
@@ -7756,7 +7820,7 @@ powdoneTail:
 	VBROADCASTSS one<>+0(SB), Y9
 	VBROADCASTSS two<>+0(SB), Y10
 	VFNMADD213PS Y9, Y10, Y3
-	VBROADCASTSS 440(AX), Y9
+	VBROADCASTSS 456(AX), Y9
 	VMULPS       Y9, Y3, Y3
 	VMULPS       Y5, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -7792,61 +7856,69 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
 
 // func asymmetricAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·asymmetricAVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    152(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         168(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSS 120(AX), Y0
+	VMOVUPS      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  216(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         232(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSS 124(AX), Y0
+	VMOVUPS      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  280(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         296(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSS 128(AX), Y0
+	VMOVUPS      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  344(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         360(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSS one<>+0(SB), Y0
+	VMOVUPS      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -7855,7 +7927,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  408(AX), R9
+	LEAQ  424(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7866,7 +7938,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  408(AX), R10
+	LEAQ  424(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7874,13 +7946,13 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SS 128(AX), X0
-	CVTSQ2SS 136(AX), X1
-	VMOVSS   X1, 444(AX)
-	VMOVSS   X0, 440(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SSQ 144(AX), X1, X1
+	VCVTSI2SSQ 152(AX), X2, X2
+	VMOVSS     X2, 460(AX)
+	VMOVSS     X1, 456(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x08
@@ -7927,13 +7999,13 @@ loop:
 	VXORPS       Y6, Y6, Y6
 	VBROADCASTSS one<>+0(SB), Y9
 	VSUBPS       Y3, Y9, Y9
-	TESTQ        $0x00000001, 144(AX)
+	TESTQ        $0x00000001, 160(AX)
 	JZ           fullFull
 	VXORPS       Y10, Y10, Y10
 	VCMPPS       $0x04, Y10, Y3, Y10
 	VPTEST       Y10, Y10
 	JNZ          fullFull
-	VBROADCASTSS 120(AX), Y2
+	VBROADCASTSS 132(AX), Y2
 	VSUBPS       Y2, Y8, Y3
 	VMAXPS       Y3, Y6, Y3
 	VADDPS       Y2, Y4, Y2
@@ -7969,7 +8041,7 @@ loop:
 	VFMADD231PS  Y5, Y7, Y10
 	VBROADCASTSS one<>+0(SB), Y5
 	VMOVAPS      Y5, Y5
-	MOVQ         128(AX), R12
+	MOVQ         144(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipOnlyFullDone
 	VMOVAPS      Y3, Y5
@@ -7986,13 +8058,13 @@ powClipOnlyFullDone:
 	VMULPS       Y5, Y7, Y7
 	VMOVAPS      Y10, Y4
 	VFNMADD213PS Y6, Y5, Y4
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPS       Y2, Y3, Y5
 	VBROADCASTSS one<>+0(SB), Y8
 	VDIVPS       Y5, Y8, Y5
 	VMULPS       Y7, Y5, Y5
-	VBROADCASTSS 440(AX), Y7
+	VBROADCASTSS 456(AX), Y7
 	VMULPS       Y7, Y2, Y7
 	VMOVAPS      Y3, Y2
 	VFNMADD231PS Y7, Y10, Y2
@@ -8040,7 +8112,7 @@ fullFull:
 	VADDPS       Y10, Y5, Y10
 	VBROADCASTSS one<>+0(SB), Y5
 	VMOVAPS      Y5, Y11
-	MOVQ         136(AX), R12
+	MOVQ         152(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
 	VMOVAPS      Y4, Y11
@@ -8055,12 +8127,12 @@ powPosFullDone:
 	VMULPS       Y3, Y11, Y11
 	VMULPS       Y11, Y2, Y5
 	VMOVAPS      Y4, Y7
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          posDetachedFull
-	CMPQ         136(AX), $0x00
+	CMPQ         152(AX), $0x00
 	JE           posDetachedFull
 	VMULPS       Y8, Y2, Y2
-	VBROADCASTSS 444(AX), Y12
+	VBROADCASTSS 460(AX), Y12
 	VMULPS       Y12, Y2, Y2
 	VADDPS       Y2, Y7, Y7
 
@@ -8069,11 +8141,11 @@ posDetachedFull:
 	VCMPPS       $0x04, Y6, Y3, Y2
 	VANDPS       Y2, Y5, Y5
 	VANDPS       Y2, Y7, Y7
-	TESTQ        $0x00000001, 144(AX)
+	TESTQ        $0x00000001, 160(AX)
 	JNZ          clipFull
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         128(AX), R12
+	MOVQ         144(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPS      Y8, Y3
@@ -8088,10 +8160,10 @@ powNegFullDone:
 	VMULPS       Y9, Y3, Y3
 	VMULPS       Y3, Y10, Y2
 	VMOVAPS      Y8, Y8
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          negDetachedFull
 	VMULPS       Y4, Y10, Y4
-	VBROADCASTSS 440(AX), Y10
+	VBROADCASTSS 456(AX), Y10
 	VFMADD231PS  Y10, Y4, Y8
 
 negDetachedFull:
@@ -8099,7 +8171,7 @@ negDetachedFull:
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSS 120(AX), Y2
+	VBROADCASTSS 132(AX), Y2
 	VSUBPS       Y2, Y8, Y3
 	VMAXPS       Y3, Y6, Y3
 	VADDPS       Y2, Y4, Y10
@@ -8135,7 +8207,7 @@ clipFull:
 	VFMADD231PS  Y12, Y2, Y11
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y12
-	MOVQ         128(AX), R12
+	MOVQ         144(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
 	VMOVAPS      Y3, Y12
@@ -8152,13 +8224,13 @@ powClipFullDone:
 	VMULPS       Y12, Y4, Y4
 	VMOVAPS      Y11, Y2
 	VFNMADD213PS Y6, Y12, Y2
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipFullDetached
 	VMULPS       Y10, Y3, Y12
 	VBROADCASTSS one<>+0(SB), Y8
 	VDIVPS       Y12, Y8, Y12
 	VMULPS       Y4, Y12, Y12
-	VBROADCASTSS 440(AX), Y4
+	VBROADCASTSS 456(AX), Y4
 	VMULPS       Y4, Y10, Y4
 	VMOVAPS      Y3, Y8
 	VFNMADD231PS Y4, Y11, Y8
@@ -8257,13 +8329,13 @@ tail:
 	VXORPS       Y7, Y7, Y7
 	VBROADCASTSS one<>+0(SB), Y10
 	VSUBPS       Y3, Y10, Y10
-	TESTQ        $0x00000001, 144(AX)
+	TESTQ        $0x00000001, 160(AX)
 	JZ           fullTail
 	VXORPS       Y11, Y11, Y11
 	VCMPPS       $0x04, Y11, Y3, Y11
 	VPTEST       Y11, Y11
 	JNZ          fullTail
-	VBROADCASTSS 120(AX), Y2
+	VBROADCASTSS 132(AX), Y2
 	VSUBPS       Y2, Y9, Y3
 	VMAXPS       Y3, Y7, Y3
 	VADDPS       Y2, Y5, Y2
@@ -8299,7 +8371,7 @@ tail:
 	VFMADD231PS  Y6, Y8, Y11
 	VBROADCASTSS one<>+0(SB), Y6
 	VMOVAPS      Y6, Y6
-	MOVQ         128(AX), CX
+	MOVQ         144(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipOnlyTailDone
 	VMOVAPS      Y3, Y6
@@ -8316,13 +8388,13 @@ powClipOnlyTailDone:
 	VMULPS       Y6, Y8, Y8
 	VMOVAPS      Y11, Y5
 	VFNMADD213PS Y7, Y6, Y5
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipOnlyTailDetached
 	VMULPS       Y2, Y3, Y6
 	VBROADCASTSS one<>+0(SB), Y9
 	VDIVPS       Y6, Y9, Y6
 	VMULPS       Y8, Y6, Y6
-	VBROADCASTSS 440(AX), Y8
+	VBROADCASTSS 456(AX), Y8
 	VMULPS       Y8, Y2, Y8
 	VMOVAPS      Y3, Y2
 	VFNMADD231PS Y8, Y11, Y2
@@ -8370,7 +8442,7 @@ fullTail:
 	VADDPS       Y11, Y6, Y11
 	VBROADCASTSS one<>+0(SB), Y6
 	VMOVAPS      Y6, Y12
-	MOVQ         136(AX), CX
+	MOVQ         152(AX), CX
 	TESTQ        CX, CX
 	JZ           powPosTailDone
 	VMOVAPS      Y5, Y12
@@ -8385,12 +8457,12 @@ powPosTailDone:
 	VMULPS       Y3, Y12, Y12
 	VMULPS       Y12, Y2, Y6
 	VMOVAPS      Y5, Y8
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          posDetachedTail
-	CMPQ         136(AX), $0x00
+	CMPQ         152(AX), $0x00
 	JE           posDetachedTail
 	VMULPS       Y9, Y2, Y2
-	VBROADCASTSS 444(AX), Y13
+	VBROADCASTSS 460(AX), Y13
 	VMULPS       Y13, Y2, Y2
 	VADDPS       Y2, Y8, Y8
 
@@ -8399,11 +8471,11 @@ posDetachedTail:
 	VCMPPS       $0x04, Y7, Y3, Y2
 	VANDPS       Y2, Y6, Y6
 	VANDPS       Y2, Y8, Y8
-	TESTQ        $0x00000001, 144(AX)
+	TESTQ        $0x00000001, 160(AX)
 	JNZ          clipTail
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         128(AX), CX
+	MOVQ         144(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
 	VMOVAPS      Y9, Y3
@@ -8418,10 +8490,10 @@ powNegTailDone:
 	VMULPS       Y10, Y3, Y3
 	VMULPS       Y3, Y11, Y2
 	VMOVAPS      Y9, Y9
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          negDetachedTail
 	VMULPS       Y5, Y11, Y5
-	VBROADCASTSS 440(AX), Y11
+	VBROADCASTSS 456(AX), Y11
 	VFMADD231PS  Y11, Y5, Y9
 
 negDetachedTail:
@@ -8429,7 +8501,7 @@ negDetachedTail:
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSS 120(AX), Y2
+	VBROADCASTSS 132(AX), Y2
 	VSUBPS       Y2, Y9, Y3
 	VMAXPS       Y3, Y7, Y3
 	VADDPS       Y2, Y5, Y11
@@ -8465,7 +8537,7 @@ clipTail:
 	VFMADD231PS  Y13, Y2, Y12
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y13
-	MOVQ         128(AX), CX
+	MOVQ         144(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
 	VMOVAPS      Y3, Y13
@@ -8482,13 +8554,13 @@ powClipTailDone:
 	VMULPS       Y13, Y5, Y5
 	VMOVAPS      Y12, Y2
 	VFNMADD213PS Y7, Y13, Y2
-	TESTQ        $0x00000002, 144(AX)
+	TESTQ        $0x00000002, 160(AX)
 	JNZ          ClipTailDetached
 	VMULPS       Y11, Y3, Y13
 	VBROADCASTSS one<>+0(SB), Y9
 	VDIVPS       Y13, Y9, Y13
 	VMULPS       Y5, Y13, Y13
-	VBROADCASTSS 440(AX), Y5
+	VBROADCASTSS 456(AX), Y5
 	VMULPS       Y5, Y11, Y5
 	VMOVAPS      Y3, Y9
 	VFNMADD231PS Y5, Y12, Y9
@@ -8535,7 +8607,7 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
@@ -8571,7 +8643,7 @@ DATA logP0<>+0(SB)/4, $0x3f800000
 GLOBL logP0<>(SB), RODATA|NOPTR, $4
 
 // func maxF64AVX2(x []float64) float64
-// Requires: AVX, SSE2
+// Requires: AVX
 TEXT ·maxF64AVX2(SB), NOSPLIT, $0-32
 	MOVQ         x_base+0(FP), AX
 	MOVQ         x_len+8(FP), CX
@@ -8621,7 +8693,7 @@ max1done:
 	VMAXPD       X0, X1, X1
 	VPERMILPD    $0x01, X1, X0
 	VMAXPD       X0, X1, X1
-	MOVSD        X1, ret+24(FP)
+	VMOVSD       X1, ret+24(FP)
 	VZEROUPPER
 	RET
 
@@ -8636,7 +8708,7 @@ DATA tailMaskF64<>+56(SB)/8, $0x0000000000000000
 GLOBL tailMaskF64<>(SB), RODATA|NOPTR, $64
 
 // func expShiftSumF64AVX2(dst []float64, x []float64, m float64) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·expShiftSumF64AVX2(SB), NOSPLIT, $8-64
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -8862,7 +8934,7 @@ done:
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+56(FP)
+	VMOVSD       X0, ret+56(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
@@ -8871,7 +8943,7 @@ DATA magicF64<>+0(SB)/8, $0x43380000000003ff
 GLOBL magicF64<>(SB), RODATA|NOPTR, $8
 
 // func expShiftSumNoStoreF64AVX2(x []float64, m float64) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·expShiftSumNoStoreF64AVX2(SB), NOSPLIT, $8-40
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -9090,7 +9162,7 @@ done:
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, ret+32(FP)
+	VMOVSD       X0, ret+32(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
@@ -9181,7 +9253,7 @@ done:
 	RET
 
 // func dotF64AVX2(u []float64, v []float64) float64
-// Requires: AVX, FMA3, SSE2
+// Requires: AVX, FMA3
 TEXT ·dotF64AVX2(SB), NOSPLIT, $0-56
 	MOVQ   u_base+0(FP), AX
 	MOVQ   v_base+24(FP), CX
@@ -9217,12 +9289,12 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+48(FP)
+	VMOVSD       X1, ret+48(FP)
 	VZEROUPPER
 	RET
 
 // func sumF64AVX2(v []float64) float64
-// Requires: AVX, SSE2
+// Requires: AVX
 TEXT ·sumF64AVX2(SB), NOSPLIT, $0-32
 	MOVQ   v_base+0(FP), AX
 	MOVQ   v_len+8(FP), CX
@@ -9254,12 +9326,12 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+24(FP)
+	VMOVSD       X1, ret+24(FP)
 	VZEROUPPER
 	RET
 
 // func maxDotF64AVX2(x []float64, u []float64) (m float64, su float64, sux float64)
-// Requires: AVX, FMA3, SSE2
+// Requires: AVX, FMA3
 TEXT ·maxDotF64AVX2(SB), NOSPLIT, $0-72
 	MOVQ         x_base+0(FP), AX
 	MOVQ         u_base+24(FP), CX
@@ -9304,19 +9376,19 @@ done:
 	VMAXPD       X0, X1, X1
 	VPERMILPD    $0x01, X1, X0
 	VMAXPD       X0, X1, X1
-	MOVSD        X1, m+48(FP)
+	VMOVSD       X1, m+48(FP)
 	VADDPD       Y3, Y2, Y2
 	VEXTRACTF128 $0x01, Y2, X0
 	VADDPD       X0, X2, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, su+56(FP)
+	VMOVSD       X0, su+56(FP)
 	VADDPD       Y5, Y4, Y4
 	VEXTRACTF128 $0x01, Y4, X0
 	VADDPD       X0, X4, X0
 	VPERMILPD    $0x01, X0, X1
 	VADDSD       X1, X0, X0
-	MOVSD        X0, sux+64(FP)
+	VMOVSD       X0, sux+64(FP)
 	VZEROUPPER
 	RET
 
@@ -9842,55 +9914,63 @@ found:
 	RET
 
 // func sigmoidF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Y0
+	VMOVUPD      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Y0
+	VMOVUPD      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Y0
+	VMOVUPD      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Y0
+	VMOVUPD      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -9899,7 +9979,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -9910,7 +9990,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -9918,11 +9998,11 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SD 136(AX), X0
-	VMOVSD   X0, 448(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SDQ 160(AX), X1, X1
+	VMOVSD     X1, 472(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x04
@@ -10199,61 +10279,69 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
 
 // func sigmoidFocalF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Y0
+	VMOVUPD      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Y0
+	VMOVUPD      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Y0
+	VMOVUPD      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Y0
+	VMOVUPD      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -10262,7 +10350,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -10273,7 +10361,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -10281,11 +10369,11 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SD 136(AX), X0
-	VMOVSD   X0, 448(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SDQ 160(AX), X1, X1
+	VMOVSD     X1, 472(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x04
@@ -10397,18 +10485,18 @@ loop:
 	VADDPD       Y5, Y2, Y2
 	VMULPD       Y3, Y4, Y5
 	VFMSUB231PD  Y6, Y8, Y5
-	VBROADCASTSD 128(AX), Y7
+	VBROADCASTSD 152(AX), Y7
 	VMOVAPD      Y7, Y7
-	VBROADCASTSD 120(AX), Y9
+	VBROADCASTSD 144(AX), Y9
 	VFMADD213PD  Y9, Y3, Y7
 	VMULPD       Y7, Y2, Y9
 	VMULPD       Y7, Y5, Y10
-	CMPQ         136(AX), $0x00
+	CMPQ         160(AX), $0x00
 	JE           scaledFull
 	VMULPD       Y3, Y4, Y11
 	VFMADD231PD  Y6, Y8, Y11
 	VMOVAPD      Y11, Y6
-	MOVQ         136(AX), R12
+	MOVQ         160(AX), R12
 
 powFull:
 	DECQ   R12
@@ -10423,7 +10511,7 @@ powdoneFull:
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VBROADCASTSD twoF64<>+0(SB), Y9
 	VFNMADD213PD Y8, Y9, Y3
-	VBROADCASTSD 448(AX), Y8
+	VBROADCASTSD 472(AX), Y8
 	VMULPD       Y8, Y3, Y3
 	VMULPD       Y4, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -10572,18 +10660,18 @@ tail:
 	VADDPD       Y6, Y2, Y2
 	VMULPD       Y3, Y5, Y6
 	VFMSUB231PD  Y7, Y9, Y6
-	VBROADCASTSD 128(AX), Y8
+	VBROADCASTSD 152(AX), Y8
 	VMOVAPD      Y8, Y8
-	VBROADCASTSD 120(AX), Y10
+	VBROADCASTSD 144(AX), Y10
 	VFMADD213PD  Y10, Y3, Y8
 	VMULPD       Y8, Y2, Y10
 	VMULPD       Y8, Y6, Y11
-	CMPQ         136(AX), $0x00
+	CMPQ         160(AX), $0x00
 	JE           scaledTail
 	VMULPD       Y3, Y5, Y12
 	VFMADD231PD  Y7, Y9, Y12
 	VMOVAPD      Y12, Y7
-	MOVQ         136(AX), CX
+	MOVQ         160(AX), CX
 
 powTail:
 	DECQ   CX
@@ -10598,7 +10686,7 @@ powdoneTail:
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VBROADCASTSD twoF64<>+0(SB), Y10
 	VFNMADD213PD Y9, Y10, Y3
-	VBROADCASTSD 448(AX), Y9
+	VBROADCASTSD 472(AX), Y9
 	VMULPD       Y9, Y3, Y3
 	VMULPD       Y5, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -10630,61 +10718,69 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET
 
 // func asymmetricF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE, SSE2
+// Requires: AVX, AVX2, FMA3, SSE
 TEXT ·asymmetricF64AVX2(SB), NOSPLIT, $8-16
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    a+0(FP), AX
-	MOVQ    (AX), CX
-	MOVQ    8(AX), DX
-	MOVQ    16(AX), BX
-	TESTQ   BX, BX
-	JNZ     set0
-	LEAQ    160(AX), BX
-	MOVQ    $0x00000000, 72(AX)
-	JMP     done0
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         a+0(FP), AX
+	MOVQ         (AX), CX
+	MOVQ         8(AX), DX
+	MOVQ         16(AX), BX
+	TESTQ        BX, BX
+	JNZ          set0
+	LEAQ         184(AX), BX
+	MOVQ         $0x00000000, 72(AX)
+	VBROADCASTSD 120(AX), Y0
+	VMOVUPD      Y0, (BX)
+	JMP          done0
 
 set0:
 	MOVQ $0x00000020, 72(AX)
 
 done0:
-	MOVQ  24(AX), SI
-	TESTQ SI, SI
-	JNZ   set1
-	LEAQ  224(AX), SI
-	MOVQ  $0x00000000, 80(AX)
-	JMP   done1
+	MOVQ         24(AX), SI
+	TESTQ        SI, SI
+	JNZ          set1
+	LEAQ         248(AX), SI
+	MOVQ         $0x00000000, 80(AX)
+	VBROADCASTSD 128(AX), Y0
+	VMOVUPD      Y0, (SI)
+	JMP          done1
 
 set1:
 	MOVQ $0x00000020, 80(AX)
 
 done1:
-	MOVQ  32(AX), DI
-	TESTQ DI, DI
-	JNZ   set2
-	LEAQ  288(AX), DI
-	MOVQ  $0x00000000, 88(AX)
-	JMP   done2
+	MOVQ         32(AX), DI
+	TESTQ        DI, DI
+	JNZ          set2
+	LEAQ         312(AX), DI
+	MOVQ         $0x00000000, 88(AX)
+	VBROADCASTSD 136(AX), Y0
+	VMOVUPD      Y0, (DI)
+	JMP          done2
 
 set2:
 	MOVQ $0x00000020, 88(AX)
 
 done2:
-	MOVQ  40(AX), R8
-	TESTQ R8, R8
-	JNZ   set3
-	LEAQ  352(AX), R8
-	MOVQ  $0x00000000, 96(AX)
-	JMP   done3
+	MOVQ         40(AX), R8
+	TESTQ        R8, R8
+	JNZ          set3
+	LEAQ         376(AX), R8
+	MOVQ         $0x00000000, 96(AX)
+	VBROADCASTSD oneF64<>+0(SB), Y0
+	VMOVUPD      Y0, (R8)
+	JMP          done3
 
 set3:
 	MOVQ $0x00000020, 96(AX)
@@ -10693,7 +10789,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  416(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -10704,7 +10800,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  416(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -10712,13 +10808,13 @@ set5:
 	MOVQ $0x00000020, 112(AX)
 
 done5:
-	MOVQ     64(AX), R11
-	CVTSQ2SD 136(AX), X0
-	CVTSQ2SD 144(AX), X1
-	VMOVSD   X1, 456(AX)
-	VMOVSD   X0, 448(AX)
-	VXORPD   Y0, Y0, Y0
-	VXORPD   Y1, Y1, Y1
+	MOVQ       64(AX), R11
+	VCVTSI2SDQ 160(AX), X1, X1
+	VCVTSI2SDQ 168(AX), X2, X2
+	VMOVSD     X2, 480(AX)
+	VMOVSD     X1, 472(AX)
+	VXORPD     Y0, Y0, Y0
+	VXORPD     Y1, Y1, Y1
 
 loop:
 	CMPQ         R11, $0x04
@@ -10783,13 +10879,13 @@ loop:
 	VXORPD       Y6, Y6, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VSUBPD       Y3, Y9, Y9
-	TESTQ        $0x00000001, 152(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JZ           fullFull
 	VXORPD       Y10, Y10, Y10
 	VCMPPD       $0x04, Y10, Y3, Y10
 	VPTEST       Y10, Y10
 	JNZ          fullFull
-	VBROADCASTSD 120(AX), Y2
+	VBROADCASTSD 144(AX), Y2
 	VSUBPD       Y2, Y8, Y3
 	VMAXPD       Y3, Y6, Y3
 	VADDPD       Y2, Y4, Y2
@@ -10844,7 +10940,7 @@ loop:
 	VFMADD231PD  Y10, Y7, Y5
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VMOVAPD      Y7, Y7
-	MOVQ         136(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipOnlyFullDone
 	VMOVAPD      Y3, Y7
@@ -10861,13 +10957,13 @@ powClipOnlyFullDone:
 	VMULPD       Y7, Y8, Y8
 	VMOVAPD      Y5, Y4
 	VFNMADD213PD Y6, Y7, Y4
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPD       Y2, Y3, Y7
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VDIVPD       Y7, Y9, Y7
 	VMULPD       Y8, Y7, Y7
-	VBROADCASTSD 448(AX), Y8
+	VBROADCASTSD 472(AX), Y8
 	VMULPD       Y8, Y2, Y8
 	VMOVAPD      Y3, Y2
 	VFNMADD231PD Y8, Y5, Y2
@@ -10935,7 +11031,7 @@ fullFull:
 	VADDPD       Y10, Y5, Y10
 	VBROADCASTSD oneF64<>+0(SB), Y5
 	VMOVAPD      Y5, Y11
-	MOVQ         144(AX), R12
+	MOVQ         168(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
 	VMOVAPD      Y4, Y11
@@ -10950,12 +11046,12 @@ powPosFullDone:
 	VMULPD       Y3, Y11, Y11
 	VMULPD       Y11, Y2, Y5
 	VMOVAPD      Y4, Y7
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedFull
-	CMPQ         144(AX), $0x00
+	CMPQ         168(AX), $0x00
 	JE           posDetachedFull
 	VMULPD       Y8, Y2, Y2
-	VBROADCASTSD 456(AX), Y12
+	VBROADCASTSD 480(AX), Y12
 	VMULPD       Y12, Y2, Y2
 	VADDPD       Y2, Y7, Y7
 
@@ -10964,11 +11060,11 @@ posDetachedFull:
 	VCMPPD       $0x04, Y6, Y3, Y2
 	VANDPD       Y2, Y5, Y5
 	VANDPD       Y2, Y7, Y7
-	TESTQ        $0x00000001, 152(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipFull
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y3
-	MOVQ         136(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPD      Y8, Y3
@@ -10983,10 +11079,10 @@ powNegFullDone:
 	VMULPD       Y9, Y3, Y3
 	VMULPD       Y3, Y10, Y2
 	VMOVAPD      Y8, Y8
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedFull
 	VMULPD       Y4, Y10, Y4
-	VBROADCASTSD 448(AX), Y10
+	VBROADCASTSD 472(AX), Y10
 	VFMADD231PD  Y10, Y4, Y8
 
 negDetachedFull:
@@ -10994,7 +11090,7 @@ negDetachedFull:
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSD 120(AX), Y2
+	VBROADCASTSD 144(AX), Y2
 	VSUBPD       Y2, Y8, Y3
 	VMAXPD       Y3, Y6, Y3
 	VADDPD       Y2, Y4, Y10
@@ -11049,7 +11145,7 @@ clipFull:
 	VFMADD231PD  Y12, Y2, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y12
-	MOVQ         136(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
 	VMOVAPD      Y3, Y12
@@ -11066,13 +11162,13 @@ powClipFullDone:
 	VMULPD       Y12, Y4, Y4
 	VMOVAPD      Y11, Y2
 	VFNMADD213PD Y6, Y12, Y2
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipFullDetached
 	VMULPD       Y10, Y3, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VDIVPD       Y12, Y8, Y12
 	VMULPD       Y4, Y12, Y12
-	VBROADCASTSD 448(AX), Y4
+	VBROADCASTSD 472(AX), Y4
 	VMULPD       Y4, Y10, Y4
 	VMOVAPD      Y3, Y8
 	VFNMADD231PD Y4, Y11, Y8
@@ -11185,13 +11281,13 @@ tail:
 	VXORPD       Y7, Y7, Y7
 	VBROADCASTSD oneF64<>+0(SB), Y10
 	VSUBPD       Y3, Y10, Y10
-	TESTQ        $0x00000001, 152(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JZ           fullTail
 	VXORPD       Y11, Y11, Y11
 	VCMPPD       $0x04, Y11, Y3, Y11
 	VPTEST       Y11, Y11
 	JNZ          fullTail
-	VBROADCASTSD 120(AX), Y2
+	VBROADCASTSD 144(AX), Y2
 	VSUBPD       Y2, Y9, Y3
 	VMAXPD       Y3, Y7, Y3
 	VADDPD       Y2, Y5, Y2
@@ -11246,7 +11342,7 @@ tail:
 	VFMADD231PD  Y11, Y8, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VMOVAPD      Y8, Y8
-	MOVQ         136(AX), CX
+	MOVQ         160(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipOnlyTailDone
 	VMOVAPD      Y3, Y8
@@ -11263,13 +11359,13 @@ powClipOnlyTailDone:
 	VMULPD       Y8, Y9, Y9
 	VMOVAPD      Y6, Y5
 	VFNMADD213PD Y7, Y8, Y5
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyTailDetached
 	VMULPD       Y2, Y3, Y8
 	VBROADCASTSD oneF64<>+0(SB), Y10
 	VDIVPD       Y8, Y10, Y8
 	VMULPD       Y9, Y8, Y8
-	VBROADCASTSD 448(AX), Y9
+	VBROADCASTSD 472(AX), Y9
 	VMULPD       Y9, Y2, Y9
 	VMOVAPD      Y3, Y2
 	VFNMADD231PD Y9, Y6, Y2
@@ -11337,7 +11433,7 @@ fullTail:
 	VADDPD       Y11, Y6, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VMOVAPD      Y6, Y12
-	MOVQ         144(AX), CX
+	MOVQ         168(AX), CX
 	TESTQ        CX, CX
 	JZ           powPosTailDone
 	VMOVAPD      Y5, Y12
@@ -11352,12 +11448,12 @@ powPosTailDone:
 	VMULPD       Y3, Y12, Y12
 	VMULPD       Y12, Y2, Y6
 	VMOVAPD      Y5, Y8
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedTail
-	CMPQ         144(AX), $0x00
+	CMPQ         168(AX), $0x00
 	JE           posDetachedTail
 	VMULPD       Y9, Y2, Y2
-	VBROADCASTSD 456(AX), Y13
+	VBROADCASTSD 480(AX), Y13
 	VMULPD       Y13, Y2, Y2
 	VADDPD       Y2, Y8, Y8
 
@@ -11366,11 +11462,11 @@ posDetachedTail:
 	VCMPPD       $0x04, Y7, Y3, Y2
 	VANDPD       Y2, Y6, Y6
 	VANDPD       Y2, Y8, Y8
-	TESTQ        $0x00000001, 152(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipTail
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y3
-	MOVQ         136(AX), CX
+	MOVQ         160(AX), CX
 	TESTQ        CX, CX
 	JZ           powNegTailDone
 	VMOVAPD      Y9, Y3
@@ -11385,10 +11481,10 @@ powNegTailDone:
 	VMULPD       Y10, Y3, Y3
 	VMULPD       Y3, Y11, Y2
 	VMOVAPD      Y9, Y9
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedTail
 	VMULPD       Y5, Y11, Y5
-	VBROADCASTSD 448(AX), Y11
+	VBROADCASTSD 472(AX), Y11
 	VFMADD231PD  Y11, Y5, Y9
 
 negDetachedTail:
@@ -11396,7 +11492,7 @@ negDetachedTail:
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSD 120(AX), Y2
+	VBROADCASTSD 144(AX), Y2
 	VSUBPD       Y2, Y9, Y3
 	VMAXPD       Y3, Y7, Y3
 	VADDPD       Y2, Y5, Y11
@@ -11451,7 +11547,7 @@ clipTail:
 	VFMADD231PD  Y13, Y2, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y13
-	MOVQ         136(AX), CX
+	MOVQ         160(AX), CX
 	TESTQ        CX, CX
 	JZ           powClipTailDone
 	VMOVAPD      Y3, Y13
@@ -11468,13 +11564,13 @@ powClipTailDone:
 	VMULPD       Y13, Y5, Y5
 	VMOVAPD      Y12, Y2
 	VFNMADD213PD Y7, Y13, Y2
-	TESTQ        $0x00000002, 152(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipTailDetached
 	VMULPD       Y11, Y3, Y13
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VDIVPD       Y13, Y9, Y13
 	VMULPD       Y5, Y13, Y13
-	VBROADCASTSD 448(AX), Y5
+	VBROADCASTSD 472(AX), Y5
 	VMULPD       Y5, Y11, Y5
 	VMOVAPD      Y3, Y9
 	VFNMADD231PD Y5, Y12, Y9
@@ -11517,7 +11613,7 @@ done:
 	VADDPD       X1, X0, X1
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
-	MOVSD        X1, ret+8(FP)
+	VMOVSD       X1, ret+8(FP)
 	VZEROUPPER
 	LDMXCSR      (SP)
 	RET

@@ -23,6 +23,7 @@ import (
 type elemFrame struct {
 	x, t, w, q, g, h, grad, loss, n          int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int
+	ws, qs, gs                               int
 	a1, a2, gamma, gamma2, mode              int
 	lanes, laneBytes                         int
 }
@@ -55,6 +56,7 @@ func loadFrame() (elemFrame, Register) {
 	second, _ := at(lanes.Index(1).Index(0))
 	return elemFrame{
 		x: off("x"), t: off("t"), w: off("w"), q: off("q"), g: off("g"), h: off("h"), grad: off("grad"), loss: off("loss"), n: off("n"),
+		ws: off("ws"), qs: off("qs"), gs: off("gs"),
 		wInc: off("wInc"), qInc: off("qInc"), gInc: off("gInc"), hInc: off("hInc"), gradInc: off("gradInc"), lossInc: off("lossInc"),
 		a1: off("a1"), a2: off("a2"), gamma: off("gamma"), gamma2: off("gamma2"), mode: off("mode"),
 		lanes: first, laneBytes: second - first,
@@ -146,11 +148,17 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 		r.ptr[off] = p
 	}
 	// A nil optional operand reads (or writes) its lane in the frame, with
-	// a step of 0.
+	// a step of 0; the lane of an input gets its scalar (1 for h) here, by
+	// a vector store that the loop's first loads are forwarded from.
 	lane := func(i int) int { return f.lanes + i*f.laneBytes }
-	for i, o := range []struct{ ptr, inc, lane int }{
-		{f.w, f.wInc, lane(0)}, {f.q, f.qInc, lane(1)}, {f.g, f.gInc, lane(2)},
-		{f.h, f.hInc, lane(3)}, {f.grad, f.gradInc, lane(4)}, {f.loss, f.lossInc, lane(4)},
+	one := t.c("one", 1)
+	for i, o := range []struct {
+		ptr, inc, lane int
+		scalar         *Mem
+	}{
+		{f.w, f.wInc, lane(0), &Mem{Base: args, Disp: f.ws}}, {f.q, f.qInc, lane(1), &Mem{Base: args, Disp: f.qs}},
+		{f.g, f.gInc, lane(2), &Mem{Base: args, Disp: f.gs}}, {f.h, f.hInc, lane(3), &one},
+		{f.grad, f.gradInc, lane(4), nil}, {f.loss, f.lossInc, lane(4), nil},
 	} {
 		p := GP64()
 		MOVQ(Mem{Base: args, Disp: o.ptr}, p)
@@ -159,6 +167,11 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 		JNZ(LabelRef(set))
 		LEAQ(Mem{Base: args, Disp: o.lane}, p)
 		MOVQ(U32(0), Mem{Base: args, Disp: o.inc})
+		if o.scalar != nil {
+			v := t.vec()
+			t.bcast(*o.scalar, v)
+			t.movu(v, Mem{Base: p})
+		}
 		JMP(LabelRef(done))
 		Label(set)
 		MOVQ(U32(t.vbytes()), Mem{Base: args, Disp: o.inc})
@@ -173,16 +186,16 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	r.gamma = Mem{Base: args, Disp: f.gamma}
 	g := t.vec()
 	if t.is64() {
-		CVTSQ2SD(r.gamma, g.AsX())
+		VCVTSI2SDQ(r.gamma, g.AsX(), g.AsX()) // VEX, as every vector instruction here (see storeFloat)
 	} else {
-		CVTSQ2SS(r.gamma, g.AsX())
+		VCVTSI2SSQ(r.gamma, g.AsX(), g.AsX())
 	}
 	if base == "asymmetric" { // its γ+ too: beside γ on AVX2, in a register on AVX-512
 		g2 := t.vec()
 		if t.is64() {
-			CVTSQ2SD(Mem{Base: args, Disp: f.gamma2}, g2.AsX())
+			VCVTSI2SDQ(Mem{Base: args, Disp: f.gamma2}, g2.AsX(), g2.AsX())
 		} else {
-			CVTSQ2SS(Mem{Base: args, Disp: f.gamma2}, g2.AsX())
+			VCVTSI2SSQ(Mem{Base: args, Disp: f.gamma2}, g2.AsX(), g2.AsX())
 		}
 		if t.avx2 {
 			t.movs(g2.AsX(), Mem{Base: args, Disp: f.sinkGamma() + t.size})
@@ -223,7 +236,7 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 			ADDQ(Mem{Base: args, Disp: o[1]}, r.ptr[o[0]])
 		}
 	})
-	Store(t.reduce(r.sum[0], r.sum[1]).AsX(), ReturnIndex(0))
+	storeFloat(t.reduce(r.sum[0], r.sum[1]).AsX(), 0)
 	VZEROUPPER()
 	LDMXCSR(saved)
 	RET()

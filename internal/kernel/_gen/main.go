@@ -10,6 +10,7 @@
 package main
 
 import (
+	"go/types"
 	"math"
 	"os"
 
@@ -397,6 +398,23 @@ func (t flt) hmax(acc VecVirtual) VecVirtual {
 	VPERMILPS(U8(0xB1), m.AsX(), h.AsX())
 	VMAXPS(h.AsX(), m.AsX(), m.AsX())
 	return m
+}
+
+// storeFloat stores the float result x (the low lane of a vector register)
+// as return value i with a VEX move: avo's Store writes it with the legacy
+// SSE MOVSS/MOVSD, which, while the upper halves of the vector registers
+// are dirty (before VZEROUPPER), costs a state transition that made an
+// empty element-kernel call 2.5× slower on an Intel Xeon.
+func storeFloat(x Op, i int) {
+	b, err := ReturnIndex(i).Resolve()
+	if err != nil {
+		panic(err)
+	}
+	if b.Type.Kind() == types.Float64 {
+		VMOVSD(x, b.Addr)
+	} else {
+		VMOVSS(x, b.Addr)
+	}
 }
 
 // movs moves one scalar of the type (VMOVSS, VMOVSD).

@@ -22,7 +22,7 @@ func genMax(t flt) {
 		shift = 3
 	}
 	SHLQ(shift, n) // rowMax takes bytes
-	Store(t.rowMax("max", p, n, shift, t.broadcast("negInf", math.Inf(-1))).AsX(), ReturnIndex(0))
+	storeFloat(t.rowMax("max", p, n, shift, t.broadcast("negInf", math.Inf(-1))).AsX(), 0)
 	VZEROUPPER()
 	RET()
 }
@@ -72,7 +72,7 @@ func genExpShiftSum(t flt, stores bool) {
 			ADDQ(U8(bytes), d)
 		}
 	})
-	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
+	storeFloat(t.reduce(lo, hi).AsX(), 0)
 	VZEROUPPER()
 	LDMXCSR(saved)
 	RET()
@@ -164,7 +164,7 @@ func genDot(t flt, withU bool) {
 			ADDQ(U8(t.vbytes()), u)
 		}
 	})
-	Store(t.reduce(lo, hi).AsX(), ReturnIndex(0))
+	storeFloat(t.reduce(lo, hi).AsX(), 0)
 	VZEROUPPER()
 	RET()
 }
@@ -253,9 +253,9 @@ func genMaxDot(t flt) {
 		ADDQ(U8(t.vbytes()), p)
 		ADDQ(U8(t.vbytes()), u)
 	})
-	Store(t.hmax(acc).AsX(), ReturnIndex(0))
-	Store(t.reduce(slo, shi).AsX(), ReturnIndex(1))
-	Store(t.reduce(plo, phi).AsX(), ReturnIndex(2))
+	storeFloat(t.hmax(acc).AsX(), 0)
+	storeFloat(t.reduce(slo, shi).AsX(), 1)
+	storeFloat(t.reduce(plo, phi).AsX(), 2)
 	VZEROUPPER()
 	RET()
 }
