@@ -40,27 +40,27 @@ func newElementJob[T Float](c *call[T, int], w, q []T) *elementJob[T] {
 	job := parallel.Get[elementJob[T]]()
 	*job = elementJob[T]{l: c.dims, x: c.logits, t: c.targets, grad: c.out.Grad, losses: c.out.Losses, w: w, q: q, red: c.red,
 		// With sample weights on (N, C, d1…dk), runs of one (n, c) take the sample
-		// weights of their consecutive positions as W; on (N, C) a row of at
-		// least sampleRowCall classes is a call of its own, its sample weight
-		// the scalar weight, and shorter rows are one stream with a W of them
-		// filled row by row, which costs less than a call a row.
-		weighted: w != nil || q != nil || c.sample != nil && (c.inner > 1 || c.c >= sampleRowCall)}
+		// weights of their consecutive positions as W; on (N, C) without class
+		// or positive weights a block of whole rows is one call with the
+		// sample weights as its row weights.
+		weighted: w != nil || q != nil || c.sample != nil && c.inner > 1}
 	switch {
-	case !job.weighted:
-		job.run = 1
-	case c.inner == 1:
+	case job.weighted || c.sample != nil:
 		job.run = c.c
+		if c.inner > 1 {
+			job.run = c.inner
+		}
 	default:
-		job.run = c.inner
+		job.run = 1
 	}
 	job.b = newBlocking(c.elements/max(job.run, 1), job.run)
 	return job
 }
 
-// sampleRowCall is the least number of classes for which an (N, C) row
-// with a sample weight is a kernel call of its own: a call costs about as
-// much as filling a row of weights for 100 classes.
-const sampleRowCall = 128
+// rowWeightsMin is the least row length for which sample weights on (N, C)
+// are the kernel's row weights: a row costs the kernel a masked vector at
+// its end, which for shorter rows costs more than filling their weights.
+const rowWeightsMin = 16
 
 // run runs the job on the workers and returns its value.
 func (j *elementJob[T]) runOn(workers int) T {
@@ -73,7 +73,7 @@ func (j *elementJob[T]) Block(i int) float64 {
 	buf := weightBufFor(&j.red)
 	defer putWeightBuf(buf)
 	if !j.weighted { // one call for the block
-		e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo, hi, nil, nil, 1, 1, buf)
+		e := elementsOf(j.x, j.t, j.grad, j.losses, &j.red, lo*j.run, hi*j.run, nil, nil, 1, 1, buf)
 		return j.call(&e)
 	}
 	sum := 0.0
@@ -104,10 +104,12 @@ func (j *elementJob[T]) call(e *kernel.Elements[T]) float64 {
 
 // elementsOf describes elements [from, to) of the sigmoid losses for
 // internal/kernel: the gradient scale is the reduction's, and w, q, ws, qs
-// the weights. With sample weights, each element's weight (w_i or ws)
-// times its position's s goes in a per-element W, taken from buf, so that
-// the kernels weigh loss and gradient with it; with s = 1 the products are
-// the weights themselves, and the results the same to the bit.
+// the weights. With sample weights, whole (N, C) rows without w take them
+// as the kernel's row weights (S, ws·s a row); otherwise each element's
+// weight (w_i or ws) times its position's s goes in a per-element W (the
+// sample weights themselves for consecutive positions, or products taken
+// from buf), so that the kernels weigh loss and gradient with it. Either
+// way an element's weight is the one rounded product.
 func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, w, q []T, ws, qs T, buf *weightBuf[T]) kernel.Elements[T] {
 	e := kernel.Elements[T]{X: x[from:to], T: t[from:to], W: w, Q: q, WS: ws, QS: qs}
 	if red.reduction == None && red.gradOutput != nil {
@@ -124,8 +126,8 @@ func elementsOf[T Float](x, t, grad, losses []T, red *reducer[T], from, to int, 
 	if red.sample != nil {
 		inner, c := red.d.inner, red.d.c
 		switch {
-		case inner == 1 && w == nil && from/c == (to-1)/c: // within one row: one position, its weight a scalar
-			e.WS = ws * red.sample[from/c]
+		case inner == 1 && w == nil && c >= rowWeightsMin && from%c == 0 && to%c == 0: // whole rows, one position each: row weights
+			e.S = red.sample[from/c : to/c]
 		case inner > 1 && w == nil && ws == 1 && to-from <= inner-from%inner: // consecutive positions
 			n, s := from/(c*inner), from%inner
 			e.W = red.sample[n*inner+s : n*inner+s+(to-from)]
@@ -145,6 +147,12 @@ func sampleWeighted[T Float](sw []T, red *reducer[T], from int, w []T, ws T) []T
 	for k := 0; k < len(sw); {
 		e := from + k
 		var run int
+		if inner == 1 && w == nil && e%per == 0 && len(sw)-k >= per { // whole rows, in one call
+			rows := (len(sw) - k) / per
+			kernel.FillRows(sw[k:k+rows*per], red.sample[e/per:e/per+rows], per, ws)
+			k += rows * per
+			continue
+		}
 		if inner == 1 { // a row: one position
 			run = min(per-e%per, len(sw)-k)
 			s := red.sample[e/per]

@@ -99,9 +99,8 @@ func extremeLogits(rng *rand.Rand, logits []float64, rate int) []float32 {
 }
 
 // TestAssemblyAgreesWithGo compares each assembly path with the Go path on
-// rows of every length
-// 0 … 70 and some large ones, for every loss and reduction, with and
-// without extreme values.
+// rows of every length 0 … 70 and some large ones, for every loss and
+// reduction, with and without extreme values, and with sample weights.
 func TestAssemblyAgreesWithGo(t *testing.T) {
 	if kernel.Best() == kernel.Go {
 		t.Skip("no assembly path in this build")
@@ -114,15 +113,18 @@ func TestAssemblyAgreesWithGo(t *testing.T) {
 	lengths = append(lengths, 127, 1000, 4099)
 	for _, loss := range xent.Losses {
 		for _, c := range lengths {
-			for _, rate := range []int{0, 50} {
+			for _, rate := range []int{0, 50, -1} { // −1: no extreme values, sample weights
 				for _, red := range []xent.Reduction{xent.Mean, xent.None} {
 					shape := []int{3, c}
 					if c > 1000 {
 						shape[0] = 1
 					}
 					logits, indices, targets := gradcheck.RandomInputs(rng, loss, shape)
-					x := extremeLogits(rng, logits, rate)
+					x := extremeLogits(rng, logits, max(rate, 0))
 					cfg := xent.Config[float32]{Loss: loss, Reduction: red}
+					if rate < 0 {
+						cfg.SampleWeight = []float32{0.5, 2, 1.25}[:shape[0]]
+					}
 					g := evaluateOn(kernel.Go, cfg, shape, x, indices, golden.Convert[float32](targets))
 					for _, p := range assemblyPaths() {
 						a := evaluateOn(p, cfg, shape, x, indices, golden.Convert[float32](targets))

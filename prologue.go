@@ -5,6 +5,7 @@ import (
 
 	"github.com/xent-go/xent/internal/check"
 	"github.com/xent-go/xent/internal/kernel"
+	"github.com/xent-go/xent/internal/num"
 )
 
 // call is one call of a loss as the shared prologue sees it: what the loss
@@ -145,7 +146,7 @@ func (c *call[T, I]) checkTargets() (float64, error) {
 		}
 		return float64(l.elements), nil
 	}
-	if i := kernel.FirstOutside(c.targets, 0, maxFinite[T]()); i >= 0 {
+	if i := kernel.FirstOutside(c.targets, 0, num.MaxFinite[T]()); i >= 0 {
 		return 0, targetError("target %v at %s is not a finite number ≥ 0", float64(c.targets[i]), l.element(i))
 	}
 	if c.kind == Probabilities {
@@ -185,20 +186,19 @@ func (c *call[T, I]) sampleOf(p int) float64 {
 	return float64(c.sample[p])
 }
 
-// sampleSum returns Σ_p s_p.
+// sampleSum returns Σ_p s_p, in float64: four interleaved sums, added at
+// the end, so that one addition's latency does not bound the loop.
 func (c *call[T, I]) sampleSum() float64 {
-	sum := 0.0
-	for _, s := range c.sample {
-		sum += float64(s)
+	var sums [4]float64
+	s := c.sample
+	for ; len(s) >= 4; s = s[4:] {
+		sums[0] += float64(s[0])
+		sums[1] += float64(s[1])
+		sums[2] += float64(s[2])
+		sums[3] += float64(s[3])
 	}
-	return sum
-}
-
-// maxFinite returns the largest finite T.
-func maxFinite[T Float]() T {
-	maxF64 := math.MaxFloat64 // a variable: the constant does not fit float32
-	if T(maxF64) == T(math.Inf(1)) {
-		return T(math.MaxFloat32)
+	for i, v := range s {
+		sums[i] += float64(v)
 	}
-	return T(maxF64)
+	return (sums[0] + sums[1]) + (sums[2] + sums[3])
 }

@@ -170,3 +170,50 @@ func TestClassBalancedBad(t *testing.T) {
 		t.Errorf("β = 1 − 1e-12: %v, %v", w, err)
 	}
 }
+
+// TestSampleWeightsScalePositions: with reduction none, a sample weight s
+// scales its position's losses and gradient by s (to float32 rounding), for
+// every loss, on every path, on rows shorter and longer than a vector and
+// on a K-dim shape — whichever way the kernels take the weights.
+func TestSampleWeightsScalePositions(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, loss := range xent.Losses {
+		for _, shape := range [][]int{{7, 10}, {5, 16}, {4, 37}, {3, 130}, {2, 21, 5}} {
+			logits, indices, t64 := gradcheck.RandomInputs(rng, loss, shape)
+			x, targets := golden.Convert[float32](logits), golden.Convert[float32](t64)
+			positions := len(x) / shape[1]
+			s := make([]float32, positions)
+			for i := range s {
+				s[i] = 0.25 + 2*rng.Float32()
+			}
+			inner := len(x) / (shape[0] * shape[1])
+			sampleOf := func(i int) float64 { // the sample weight of element i
+				n, k := i/(shape[1]*inner), i%inner
+				return float64(s[n*inner+k])
+			}
+			for _, p := range kernelPaths() {
+				plain := evaluateOn(p, xent.Config[float32]{Loss: loss, Reduction: xent.None}, shape, x, indices, targets)
+				weighted := evaluateOn(p, xent.Config[float32]{Loss: loss, Reduction: xent.None, SampleWeight: s}, shape, x, indices, targets)
+				if plain.err != nil || weighted.err != nil {
+					t.Fatal(plain.err, weighted.err)
+				}
+				close := func(what string, i int, got, unweighted float32, s float64) {
+					want := s * float64(unweighted) // to float32 rounding of terms of size 1 (a softmax gradient's p − t cancels)
+					if math.Abs(float64(got)-want) > 2e-6*math.Abs(want)+1e-6*s {
+						t.Fatalf("%v/%s/%v: %s[%d] = %v, want %v·%v = %v", p, loss, shape, what, i, got, s, unweighted, want)
+					}
+				}
+				for i := range x {
+					close("grad", i, weighted.grad[i], plain.grad[i], sampleOf(i))
+				}
+				for i := range weighted.losses {
+					if loss.PerElement() {
+						close("losses", i, weighted.losses[i], plain.losses[i], sampleOf(i))
+					} else {
+						close("losses", i, weighted.losses[i], plain.losses[i], float64(s[i]))
+					}
+				}
+			}
+		}
+	}
+}

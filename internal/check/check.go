@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/xent-go/xent/internal/kernel"
 	"github.com/xent-go/xent/internal/mem"
 	"github.com/xent-go/xent/internal/num"
 )
@@ -79,10 +80,8 @@ func SampleWeights[T Float](s []T, n int, where func(i int) string) error {
 	if len(s) != n {
 		return Shape("sample weights has %d values; want one per position, %d", len(s), n)
 	}
-	for i, v := range s {
-		if f := float64(v); !(f >= 0) || math.IsInf(f, 1) {
-			return Option("sample weight %v at %s is not a finite number ≥ 0", f, where(i))
-		}
+	if i := kernel.FirstOutside(s, 0, num.MaxFinite[T]()); i >= 0 {
+		return Option("sample weight %v at %s is not a finite number ≥ 0", float64(s[i]), where(i))
 	}
 	return nil
 }

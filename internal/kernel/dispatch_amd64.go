@@ -257,7 +257,7 @@ func asymmetricMode(p AsymmetricParams) int {
 
 func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
 		return asymmetricAVX512(&a)
@@ -267,7 +267,7 @@ func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
 
 func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	a.a1, a.gamma, a.gamma2, a.mode = p.Clip, int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
 	if avx512() {
 		return asymmetricF64AVX512(&a)
@@ -278,12 +278,15 @@ func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 // frame fills an element-kernel frame for e: only pointers to the
 // caller's data and the scalars, so that the frame stays on the stack. (A
 // generic function of the frame's fields, not of its type.)
-func frame[F float32 | float64](e *Elements[F], x, t, w, q, g, h, grad, loss **F, n *int, ws, qs, gs *F) {
+func frame[F float32 | float64](e *Elements[F], x, t, w, q, g, h, grad, loss **F, n *int, ws, qs, gs *F, s **F, rows *int) {
 	*x, *t = unsafe.SliceData(e.X), unsafe.SliceData(e.T)
-	*n = len(e.X)
+	*n, *rows = e.rowLen(), 1
+	if e.S != nil {
+		*rows = len(e.S)
+	}
 	*w, *q, *g, *h = unsafe.SliceData(e.W), unsafe.SliceData(e.Q), unsafe.SliceData(e.G), unsafe.SliceData(e.G) // h, the sum's weight: g, or 1
 	*grad, *loss = unsafe.SliceData(e.Grad), unsafe.SliceData(e.Losses)
-	*ws, *qs, *gs = e.WS, e.QS, e.GS
+	*ws, *qs, *gs, *s = e.WS, e.QS, e.GS, unsafe.SliceData(e.S)
 }
 
 // focalConstants returns a1 and a2 of α_t = a1 + a2·t: α·t + (1−α)(1−t),
@@ -303,7 +306,7 @@ func as[F float32 | float64, T Float](e *Elements[T]) *Elements[F] {
 
 func sigmoidF32[T Float](e *Elements[T]) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	if avx512() {
 		return sigmoidAVX512(&a)
 	}
@@ -312,7 +315,7 @@ func sigmoidF32[T Float](e *Elements[T]) float64 {
 
 func sigmoidF64[T Float](e *Elements[T]) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	if avx512() {
 		return sigmoidF64AVX512(&a)
 	}
@@ -321,7 +324,7 @@ func sigmoidF64[T Float](e *Elements[T]) float64 {
 
 func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	a1, a2 := focalConstants(alpha)
 	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
 	if avx512() {
@@ -332,11 +335,27 @@ func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 
 
 func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
 	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs)
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	a.a1, a.a2 = focalConstants(alpha)
 	a.gamma = gamma
 	if avx512() {
 		return sigmoidFocalF64AVX512(&a)
 	}
 	return sigmoidFocalF64AVX2(&a)
+}
+
+func fillRowsF32(dst, s []float32, c int, ws float32) {
+	if avx512() {
+		fillRowsAVX512(unsafe.SliceData(dst), s, c, ws)
+		return
+	}
+	fillRowsAVX2(unsafe.SliceData(dst), s, c, ws)
+}
+
+func fillRowsF64(dst, s []float64, c int, ws float64) {
+	if avx512() {
+		fillRowsF64AVX512(unsafe.SliceData(dst), s, c, ws)
+		return
+	}
+	fillRowsF64AVX2(unsafe.SliceData(dst), s, c, ws)
 }

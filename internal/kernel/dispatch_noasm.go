@@ -57,3 +57,6 @@ func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 { return
 // The Go tile and loop.
 func gemmTileF32() (mr, nr int)                                 { return 4, 8 }
 func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) { gemmKernelGo(k, a, b, c, ldc, add) }
+
+func fillRowsF32(dst, s []float32, c int, ws float32) { fillRowsGo(dst, s, c, ws) }
+func fillRowsF64(dst, s []float64, c int, ws float64) { fillRowsGo(dst, s, c, ws) }

@@ -17,6 +17,43 @@ type Elements[T Float] struct {
 	GS T
 	// Grad and Losses receive ∂l_i/∂x_i·g_i and l_i; either may be nil.
 	Grad, Losses []T
+	// S, when not nil and W is nil, weighs rows: the elements are len(S)
+	// rows of len(X)/len(S), and row r's elements take the weight WS·S[r]
+	// (rounded to T) in place of WS; elements past the last whole row are
+	// not computed. One call does the work of a call a row with that
+	// product as WS, with the same losses and gradients to the bit and
+	// without a call's fixed cost a row.
+	S []T
+}
+
+// count is the number of elements computed: len(X), or len(S) whole rows.
+func (e *Elements[T]) count() int {
+	if e.S == nil {
+		return len(e.X)
+	}
+	return len(e.S) * e.rowLen()
+}
+
+// rowLen is the length of a row of row weights S: len(X) without them.
+func (e *Elements[T]) rowLen() int {
+	switch {
+	case e.S == nil:
+		return len(e.X)
+	case len(e.S) == 0:
+		return 0
+	}
+	return len(e.X) / len(e.S)
+}
+
+// weight is element i's weight: W_i, or WS (times its row's S).
+func (e *Elements[T]) weight(i int) float64 {
+	switch {
+	case e.W != nil:
+		return float64(e.W[i])
+	case e.S != nil:
+		return float64(e.WS * e.S[i/e.rowLen()])
+	}
+	return float64(e.WS)
 }
 
 // Sigmoid computes binary cross-entropy with logits element by element,
@@ -39,8 +76,8 @@ func Sigmoid[T Float](e *Elements[T]) float64 {
 // sigmoidGo is Sigmoid's reference loop, the Go path.
 func sigmoidGo[T Float](e *Elements[T]) float64 {
 	sum := 0.0
-	for i := range e.X {
-		w, q := pick(e.W, e.WS, i), pick(e.Q, e.QS, i)
+	for i := range e.count() {
+		w, q := e.weight(i), pick(e.Q, e.QS, i)
 		l, d := BinaryCrossEntropy(float64(e.X[i]), float64(e.T[i]), q)
 		sum += store(e, i, w*l, w*d)
 	}
@@ -67,8 +104,8 @@ func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
 // sigmoidFocalGo is SigmoidFocal's reference loop, the Go path.
 func sigmoidFocalGo[T Float](e *Elements[T], alpha, gamma float64) float64 {
 	sum := 0.0
-	for i := range e.X {
-		w := pick(e.W, e.WS, i)
+	for i := range e.count() {
+		w := e.weight(i)
 		l, d := SigmoidFocalElement(float64(e.X[i]), float64(e.T[i]), alpha, gamma)
 		sum += store(e, i, w*l, w*d)
 	}
@@ -181,8 +218,8 @@ func Asymmetric[T Float](e *Elements[T], p AsymmetricParams) float64 {
 // asymmetricGo is Asymmetric's reference loop, the Go path.
 func asymmetricGo[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	sum := 0.0
-	for i := range e.X {
-		w := pick(e.W, e.WS, i)
+	for i := range e.count() {
+		w := e.weight(i)
 		l, d := AsymmetricElement(float64(e.X[i]), float64(e.T[i]), p)
 		sum += store(e, i, w*l, w*d)
 	}

@@ -383,3 +383,30 @@ func streamRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float6
 		lo = hi
 	}
 }
+
+// FillRows sets the weights of rows of c elements that share one weight
+// each, ws·s_r rounded to T, len(dst) = len(s)·c:
+//
+//	for r := range s { for k := range c { dst[r·c+k] = ws·s[r] } }
+func FillRows[T Float](dst, s []T, c int, ws T) {
+	dst = dst[:len(s)*c]
+	if active != Go && c > 0 {
+		if is32[T]() {
+			fillRowsF32(f32s(dst), f32s(s), c, float32(ws))
+		} else {
+			fillRowsF64(f64s(dst), f64s(s), c, float64(ws))
+		}
+		return
+	}
+	fillRowsGo(dst, s, c, ws)
+}
+
+// fillRowsGo is FillRows's reference loop, the Go path.
+func fillRowsGo[T Float](dst, s []T, c int, ws T) {
+	for r, v := range s {
+		v *= ws
+		for k := range c {
+			dst[r*c+k] = v
+		}
+	}
+}

@@ -1637,7 +1637,7 @@ found:
 	RET
 
 // func sigmoidAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·sigmoidAVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -1650,7 +1650,7 @@ TEXT ·sigmoidAVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Z0
 	VMOVUPS      Z0, (BX)
@@ -1663,7 +1663,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Z0
 	VMOVUPS      Z0, (SI)
@@ -1676,7 +1676,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Z0
 	VMOVUPS      Z0, (DI)
@@ -1689,7 +1689,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Z0
 	VMOVUPS      Z0, (R8)
@@ -1702,7 +1702,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -1713,7 +1713,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -1722,17 +1722,32 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SSQ   144(AX), X1, X1
+	VCVTSI2SSQ   160(AX), X1, X1
 	VBROADCASTSS X1, Z1
 	VBROADCASTSS one<>+0(SB), Z0
 	VBROADCASTSS two<>+0(SB), Z1
 	VXORPS       Z8, Z8, Z8
 	VBROADCASTSS absMask<>+0(SB), Z9
-	VBROADCASTSS 132(AX), Z10
-	VBROADCASTSS 136(AX), Z10
+	VBROADCASTSS 152(AX), Z10
+	VBROADCASTSS 156(AX), Z10
 	VBROADCASTSS expCutoff<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Z13
+	VBROADCASTSS 120(AX), Z14
+	VMULPS       Z14, Z13, Z13
+	VMOVUPS      Z13, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x10
@@ -1815,77 +1830,108 @@ loop:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, AX
-	SHLXL            R11, AX, AX
-	DECL             AX
-	KMOVW            AX, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPS.Z        (CX), K1, Z13
 	VMOVUPS.Z        (DX), K1, Z14
-	VANDPS           Z9, Z13, Z2
-	VSUBPS           Z2, Z8, Z2
-	VMAXPS           Z2, Z10, Z4
-	VMULPS.BCST      log2e<>+0(SB), Z4, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z4
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
-	VCMPPS           $0x15, Z10, Z2, K2
-	VSCALEFPS.Z      Z9, Z3, K2, Z3
-	VADDPS           Z0, Z3, Z2
-	VRCP14PS         Z2, Z4
-	VFNMADD213PS     Z1, Z4, Z2
-	VMULPS           Z2, Z4, Z2
-	VMULPS           Z3, Z2, Z4
+	VANDPS           Z9, Z13, Z15
+	VSUBPS           Z15, Z8, Z15
+	VMAXPS           Z15, Z10, Z17
+	VMULPS.BCST      log2e<>+0(SB), Z17, Z18
+	VRNDSCALEPS      $0x00, Z18, Z18
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z18, Z17
+	VBROADCASTSS     expC5<>+0(SB), Z16
+	VFMADD213PS.BCST expC4<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC3<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC2<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC1<>+0(SB), Z17, Z16
+	VFMADD213PS.BCST expC0<>+0(SB), Z17, Z16
+	VCMPPS           $0x15, Z10, Z15, K2
+	VSCALEFPS.Z      Z18, Z16, K2, Z16
+	VADDPS           Z0, Z16, Z15
+	VRCP14PS         Z15, Z17
+	VFNMADD213PS     Z1, Z17, Z15
+	VMULPS           Z15, Z17, Z15
+	VMULPS           Z16, Z15, Z17
 	VCMPPS           $0x1d, Z8, Z13, K2
-	VBLENDMPS        Z2, Z4, K2, Z5
-	VBLENDMPS        Z4, Z2, K2, Z6
-	VADDPS           Z1, Z3, Z2
-	VRCP14PS         Z2, Z4
-	VFNMADD213PS     Z1, Z4, Z2
-	VMULPS           Z2, Z4, Z2
-	VMULPS           Z3, Z2, Z2
-	VMULPS           Z2, Z2, Z1
-	VBROADCASTSS     inv13<>+0(SB), Z3
-	VFMADD213PS.BCST inv11<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST inv9<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST inv7<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST inv5<>+0(SB), Z1, Z3
-	VFMADD213PS.BCST inv3<>+0(SB), Z1, Z3
-	VFMADD213PS      Z0, Z1, Z3
-	VADDPS           Z2, Z2, Z2
-	VMULPS           Z3, Z2, Z1
-	VMOVUPS.Z        (SI), K1, Z2
-	VSUBPS           Z14, Z0, Z3
-	VMULPS           Z14, Z2, Z4
-	VSUBPS           Z0, Z2, Z2
-	VFMADD213PS      Z0, Z14, Z2
-	VSUBPS           Z4, Z8, Z0
-	VBLENDMPS        Z3, Z0, K2, Z7
-	VMULPS           Z7, Z13, Z0
-	VFMADD231PS      Z2, Z1, Z0
-	VMULPS           Z4, Z6, Z1
-	VFMSUB231PS      Z3, Z5, Z1
-	VMOVUPS.Z        (BX), K1, Z2
-	VMULPS           Z2, Z0, Z0
-	VMULPS           Z2, Z1, Z1
-	VMOVUPS.Z        (DI), K1, Z2
-	VMULPS           Z2, Z1, Z1
-	VMOVUPS          Z1, K1, (R9)
-	VMOVUPS          Z0, K1, (R10)
-	VMOVUPS.Z        (R8), K1, Z1
-	VMULPS           Z1, Z0, Z0
-	VMOVAPS.Z        Z0, K1, Z0
-	VCVTPS2PD        Y0, Z1
-	VEXTRACTF32X8    $0x01, Z0, Y0
-	VCVTPS2PD        Y0, Z0
-	VADDPD           Z1, Z11, Z11
-	VADDPD           Z0, Z12, Z12
+	VBLENDMPS        Z15, Z17, K2, Z5
+	VBLENDMPS        Z17, Z15, K2, Z6
+	VADDPS           Z1, Z16, Z15
+	VRCP14PS         Z15, Z17
+	VFNMADD213PS     Z1, Z17, Z15
+	VMULPS           Z15, Z17, Z15
+	VMULPS           Z16, Z15, Z15
+	VMULPS           Z15, Z15, Z16
+	VBROADCASTSS     inv13<>+0(SB), Z17
+	VFMADD213PS.BCST inv11<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv9<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv7<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv5<>+0(SB), Z16, Z17
+	VFMADD213PS.BCST inv3<>+0(SB), Z16, Z17
+	VFMADD213PS      Z0, Z16, Z17
+	VADDPS           Z15, Z15, Z15
+	VMULPS           Z17, Z15, Z15
+	VMOVUPS.Z        (SI), K1, Z16
+	VSUBPS           Z14, Z0, Z17
+	VMULPS           Z14, Z16, Z18
+	VSUBPS           Z0, Z16, Z16
+	VFMADD213PS      Z0, Z14, Z16
+	VSUBPS           Z18, Z8, Z14
+	VBLENDMPS        Z17, Z14, K2, Z7
+	VMULPS           Z7, Z13, Z13
+	VFMADD231PS      Z16, Z15, Z13
+	VMULPS           Z18, Z6, Z14
+	VFMSUB231PS      Z17, Z5, Z14
+	VMOVUPS.Z        (BX), K1, Z15
+	VMULPS           Z15, Z13, Z13
+	VMULPS           Z15, Z14, Z14
+	VMOVUPS.Z        (DI), K1, Z15
+	VMULPS           Z15, Z14, Z14
+	VMOVUPS          Z14, K1, (R9)
+	VMOVUPS          Z13, K1, (R10)
+	VMOVUPS.Z        (R8), K1, Z14
+	VMULPS           Z14, Z13, Z13
+	VMOVAPS.Z        Z13, K1, Z13
+	VCVTPS2PD        Y13, Z14
+	VEXTRACTF32X8    $0x01, Z13, Y13
+	VCVTPS2PD        Y13, Z13
+	VADDPD           Z14, Z11, Z11
+	VADDPD           Z13, Z12, Z12
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z12, Z11, Z11
 	VEXTRACTF64X4 $0x01, Z11, Y0
 	VADDPD        Y0, Y11, Y0
@@ -1926,7 +1972,7 @@ DATA inv3<>+0(SB)/4, $0x3eaaaaab
 GLOBL inv3<>(SB), RODATA|NOPTR, $4
 
 // func sigmoidFocalAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -1939,7 +1985,7 @@ TEXT ·sigmoidFocalAVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Z0
 	VMOVUPS      Z0, (BX)
@@ -1952,7 +1998,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Z0
 	VMOVUPS      Z0, (SI)
@@ -1965,7 +2011,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Z0
 	VMOVUPS      Z0, (DI)
@@ -1978,7 +2024,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Z0
 	VMOVUPS      Z0, (R8)
@@ -1991,7 +2037,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -2002,7 +2048,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -2011,17 +2057,32 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SSQ   144(AX), X1, X1
+	VCVTSI2SSQ   160(AX), X1, X1
 	VBROADCASTSS X1, Z1
 	VBROADCASTSS one<>+0(SB), Z0
 	VBROADCASTSS two<>+0(SB), Z8
 	VXORPS       Z9, Z9, Z9
 	VBROADCASTSS absMask<>+0(SB), Z10
-	VBROADCASTSS 132(AX), Z11
-	VBROADCASTSS 136(AX), Z12
+	VBROADCASTSS 152(AX), Z11
+	VBROADCASTSS 156(AX), Z12
 	VBROADCASTSS expCutoff<>+0(SB), Z13
 	VXORPD       Z14, Z14, Z14
 	VXORPD       Z15, Z15, Z15
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Z16
+	VBROADCASTSS 120(AX), Z17
+	VMULPS       Z17, Z16, Z16
+	VMOVUPS      Z16, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x10
@@ -2076,12 +2137,12 @@ loop:
 	VFMADD213PS      Z11, Z17, Z20
 	VMULPS           Z20, Z16, Z21
 	VMULPS           Z20, Z18, Z22
-	CMPQ             144(AX), $0x00
+	CMPQ             160(AX), $0x00
 	JE               scaledFull
 	VMULPS           Z17, Z3, Z23
 	VFMADD231PS      Z19, Z2, Z23
 	VMOVAPS          Z23, Z19
-	MOVQ             144(AX), R12
+	MOVQ             160(AX), R12
 
 powFull:
 	DECQ   R12
@@ -2134,107 +2195,138 @@ scaledFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, SI
-	SHLXL            R11, SI, SI
-	DECL             SI
-	KMOVW            SI, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPS.Z        (CX), K1, Z16
 	VMOVUPS.Z        (DX), K1, Z17
-	VANDPS           Z10, Z16, Z2
-	VSUBPS           Z2, Z9, Z2
-	VMAXPS           Z2, Z13, Z4
-	VMULPS.BCST      log2e<>+0(SB), Z4, Z10
-	VRNDSCALEPS      $0x00, Z10, Z10
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z4
-	VBROADCASTSS     expC5<>+0(SB), Z3
-	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
-	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
-	VCMPPS           $0x15, Z13, Z2, K2
-	VSCALEFPS.Z      Z10, Z3, K2, Z3
-	VADDPS           Z0, Z3, Z2
-	VRCP14PS         Z2, Z4
-	VFNMADD213PS     Z8, Z4, Z2
-	VMULPS           Z2, Z4, Z2
-	VMULPS           Z3, Z2, Z4
+	VANDPS           Z10, Z16, Z18
+	VSUBPS           Z18, Z9, Z18
+	VMAXPS           Z18, Z13, Z20
+	VMULPS.BCST      log2e<>+0(SB), Z20, Z21
+	VRNDSCALEPS      $0x00, Z21, Z21
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z21, Z20
+	VBROADCASTSS     expC5<>+0(SB), Z19
+	VFMADD213PS.BCST expC4<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC3<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC2<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC1<>+0(SB), Z20, Z19
+	VFMADD213PS.BCST expC0<>+0(SB), Z20, Z19
+	VCMPPS           $0x15, Z13, Z18, K2
+	VSCALEFPS.Z      Z21, Z19, K2, Z19
+	VADDPS           Z0, Z19, Z18
+	VRCP14PS         Z18, Z20
+	VFNMADD213PS     Z8, Z20, Z18
+	VMULPS           Z18, Z20, Z18
+	VMULPS           Z19, Z18, Z20
 	VCMPPS           $0x1d, Z9, Z16, K2
-	VBLENDMPS        Z2, Z4, K2, Z5
-	VBLENDMPS        Z4, Z2, K2, Z6
-	VADDPS           Z8, Z3, Z2
-	VRCP14PS         Z2, Z4
-	VFNMADD213PS     Z8, Z4, Z2
-	VMULPS           Z2, Z4, Z2
-	VMULPS           Z3, Z2, Z2
-	VMULPS           Z2, Z2, Z3
-	VBROADCASTSS     inv13<>+0(SB), Z4
-	VFMADD213PS.BCST inv11<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST inv9<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST inv7<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST inv5<>+0(SB), Z3, Z4
-	VFMADD213PS.BCST inv3<>+0(SB), Z3, Z4
-	VFMADD213PS      Z0, Z3, Z4
-	VADDPS           Z2, Z2, Z2
-	VMULPS           Z4, Z2, Z2
-	VSUBPS           Z17, Z0, Z3
-	VSUBPS           Z17, Z9, Z4
-	VBLENDMPS        Z3, Z4, K2, Z7
-	VMULPS           Z7, Z16, Z4
-	VADDPS           Z2, Z4, Z4
-	VMULPS           Z17, Z6, Z2
-	VFMSUB231PS      Z3, Z5, Z2
-	VMOVAPS          Z12, Z7
-	VFMADD213PS      Z11, Z17, Z7
-	VMULPS           Z7, Z4, Z10
-	VMULPS           Z7, Z2, Z11
-	CMPQ             144(AX), $0x00
+	VBLENDMPS        Z18, Z20, K2, Z5
+	VBLENDMPS        Z20, Z18, K2, Z6
+	VADDPS           Z8, Z19, Z18
+	VRCP14PS         Z18, Z20
+	VFNMADD213PS     Z8, Z20, Z18
+	VMULPS           Z18, Z20, Z18
+	VMULPS           Z19, Z18, Z18
+	VMULPS           Z18, Z18, Z19
+	VBROADCASTSS     inv13<>+0(SB), Z20
+	VFMADD213PS.BCST inv11<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv9<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv7<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv5<>+0(SB), Z19, Z20
+	VFMADD213PS.BCST inv3<>+0(SB), Z19, Z20
+	VFMADD213PS      Z0, Z19, Z20
+	VADDPS           Z18, Z18, Z18
+	VMULPS           Z20, Z18, Z18
+	VSUBPS           Z17, Z0, Z19
+	VSUBPS           Z17, Z9, Z20
+	VBLENDMPS        Z19, Z20, K2, Z7
+	VMULPS           Z7, Z16, Z16
+	VADDPS           Z18, Z16, Z16
+	VMULPS           Z17, Z6, Z18
+	VFMSUB231PS      Z19, Z5, Z18
+	VMOVAPS          Z12, Z20
+	VFMADD213PS      Z11, Z17, Z20
+	VMULPS           Z20, Z16, Z21
+	VMULPS           Z20, Z18, Z22
+	CMPQ             160(AX), $0x00
 	JE               scaledTail
-	VMULPS           Z17, Z6, Z12
-	VFMADD231PS      Z3, Z5, Z12
-	VMOVAPS          Z12, Z3
-	MOVQ             144(AX), AX
+	VMULPS           Z17, Z6, Z23
+	VFMADD231PS      Z19, Z5, Z23
+	VMOVAPS          Z23, Z19
+	MOVQ             160(AX), R12
 
 powTail:
-	DECQ   AX
+	DECQ   R12
 	JZ     powdoneTail
-	VMULPS Z12, Z3, Z3
+	VMULPS Z23, Z19, Z19
 	JMP    powTail
 
 powdoneTail:
-	VMULPS       Z6, Z5, Z5
-	VDIVPS       Z12, Z5, Z5
-	VMOVAPS      Z17, Z6
-	VFNMADD213PS Z0, Z8, Z6
-	VMULPS       Z1, Z6, Z6
-	VMULPS       Z5, Z6, Z6
-	VMULPS       Z4, Z6, Z6
-	VADDPS       Z2, Z6, Z6
-	VMULPS       Z7, Z3, Z3
-	VMULPS       Z3, Z4, Z10
-	VMULPS       Z3, Z6, Z11
-	VCMPPS       $0x04, Z9, Z12, K2
-	VMOVAPS.Z    Z10, K2, Z10
-	VMOVAPS.Z    Z11, K2, Z11
+	VMULPS       Z6, Z5, Z21
+	VDIVPS       Z23, Z21, Z21
+	VMOVAPS      Z17, Z17
+	VFNMADD213PS Z0, Z8, Z17
+	VMULPS       Z1, Z17, Z17
+	VMULPS       Z21, Z17, Z17
+	VMULPS       Z16, Z17, Z17
+	VADDPS       Z18, Z17, Z17
+	VMULPS       Z20, Z19, Z19
+	VMULPS       Z19, Z16, Z21
+	VMULPS       Z19, Z17, Z22
+	VCMPPS       $0x04, Z9, Z23, K2
+	VMOVAPS.Z    Z21, K2, Z21
+	VMOVAPS.Z    Z22, K2, Z22
 
 scaledTail:
-	VMOVUPS.Z     (BX), K1, Z0
-	VMULPS        Z0, Z10, Z10
-	VMULPS        Z0, Z11, Z11
-	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z11, Z11
-	VMOVUPS       Z11, K1, (R9)
-	VMOVUPS       Z10, K1, (R10)
-	VMOVUPS.Z     (R8), K1, Z0
-	VMULPS        Z0, Z10, Z10
-	VMOVAPS.Z     Z10, K1, Z10
-	VCVTPS2PD     Y10, Z0
-	VEXTRACTF32X8 $0x01, Z10, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        Z0, Z14, Z14
-	VADDPD        Z1, Z15, Z15
+	VMOVUPS.Z     (BX), K1, Z16
+	VMULPS        Z16, Z21, Z21
+	VMULPS        Z16, Z22, Z22
+	VMOVUPS.Z     (DI), K1, Z16
+	VMULPS        Z16, Z22, Z22
+	VMOVUPS       Z22, K1, (R9)
+	VMOVUPS       Z21, K1, (R10)
+	VMOVUPS.Z     (R8), K1, Z16
+	VMULPS        Z16, Z21, Z21
+	VMOVAPS.Z     Z21, K1, Z21
+	VCVTPS2PD     Y21, Z16
+	VEXTRACTF32X8 $0x01, Z21, Y17
+	VCVTPS2PD     Y17, Z17
+	VADDPD        Z16, Z14, Z14
+	VADDPD        Z17, Z15, Z15
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z15, Z14, Z14
 	VEXTRACTF64X4 $0x01, Z14, Y0
 	VADDPD        Y0, Y14, Y0
@@ -2248,7 +2340,7 @@ done:
 	RET
 
 // func asymmetricAVX512(a *elemArgs) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·asymmetricAVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -2261,7 +2353,7 @@ TEXT ·asymmetricAVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Z0
 	VMOVUPS      Z0, (BX)
@@ -2274,7 +2366,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Z0
 	VMOVUPS      Z0, (SI)
@@ -2287,7 +2379,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Z0
 	VMOVUPS      Z0, (DI)
@@ -2300,7 +2392,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Z0
 	VMOVUPS      Z0, (R8)
@@ -2313,7 +2405,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -2324,7 +2416,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -2333,19 +2425,34 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SSQ   144(AX), X1, X1
-	VCVTSI2SSQ   152(AX), X2, X2
+	VCVTSI2SSQ   160(AX), X1, X1
+	VCVTSI2SSQ   168(AX), X2, X2
 	VBROADCASTSS X2, Z2
 	VBROADCASTSS X1, Z1
 	VBROADCASTSS one<>+0(SB), Z0
 	VBROADCASTSS two<>+0(SB), Z15
 	VXORPS       Z16, Z16, Z16
 	VBROADCASTSS absMask<>+0(SB), Z17
-	VBROADCASTSS 132(AX), Z18
-	VBROADCASTSS 136(AX), Z19
+	VBROADCASTSS 152(AX), Z18
+	VBROADCASTSS 156(AX), Z19
 	VBROADCASTSS expCutoff<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Z22
+	VBROADCASTSS 120(AX), Z23
+	VMULPS       Z23, Z22, Z22
+	VMOVUPS      Z22, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x10
@@ -2375,7 +2482,7 @@ loop:
 	VBLENDMPS        Z24, Z26, K1, Z3
 	VBLENDMPS        Z26, Z24, K1, Z4
 	VSUBPS           Z23, Z0, Z24
-	TESTQ            $0x00000001, 160(AX)
+	TESTQ            $0x00000001, 176(AX)
 	JZ               fullFull
 	VCMPPS           $0x04, Z16, Z23, K2
 	KORTESTW         K2, K2
@@ -2400,7 +2507,7 @@ loop:
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z27, Z28
 	VADDPS           Z28, Z25, Z25
 	VMOVAPS          Z0, Z27
-	MOVQ             144(AX), R12
+	MOVQ             160(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
 	VMOVAPS          Z23, Z27
@@ -2417,7 +2524,7 @@ powClipOnlyFullDone:
 	VMULPS       Z27, Z26, Z26
 	VMOVAPS      Z25, Z24
 	VFNMADD213PS Z16, Z27, Z24
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPS       Z22, Z23, Z27
 	VRCP14PS     Z27, Z28
@@ -2445,7 +2552,7 @@ ClipOnlyFullScaled:
 	JMP       termsFull
 
 fullFull:
-	TESTQ            $0x00000001, 160(AX)
+	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusFull
 	VSUBPS           Z18, Z3, Z26
 	VMAXPS           Z26, Z16, Z26
@@ -2467,7 +2574,7 @@ fullFull:
 	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
 	VADDPS           Z29, Z27, Z27
 	VMOVAPS          Z0, Z29
-	MOVQ             144(AX), R12
+	MOVQ             160(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
 	VMOVAPS          Z26, Z29
@@ -2484,7 +2591,7 @@ powClipFullDone:
 	VMULPS       Z29, Z28, Z28
 	VMOVAPS      Z27, Z5
 	VFNMADD213PS Z16, Z29, Z5
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipFullDetached
 	VMULPS       Z6, Z26, Z29
 	VRCP14PS     Z29, Z30
@@ -2529,7 +2636,7 @@ softplusFull:
 	VSUBPS           Z8, Z25, Z22
 	VADDPS           Z7, Z25, Z27
 	VMOVAPS          Z0, Z28
-	MOVQ             152(AX), R12
+	MOVQ             168(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
 	VMOVAPS          Z4, Z28
@@ -2544,9 +2651,9 @@ powPosFullDone:
 	VMULPS  Z23, Z28, Z28
 	VMULPS  Z28, Z22, Z25
 	VMOVAPS Z4, Z26
-	TESTQ   $0x00000002, 160(AX)
+	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedFull
-	CMPQ    152(AX), $0x00
+	CMPQ    168(AX), $0x00
 	JE      posDetachedFull
 	VMULPS  Z3, Z22, Z22
 	VMULPS  Z2, Z22, Z22
@@ -2557,10 +2664,10 @@ posDetachedFull:
 	VCMPPS       $0x04, Z16, Z23, K1
 	VMOVAPS.Z    Z25, K1, Z25
 	VMOVAPS.Z    Z26, K1, Z26
-	TESTQ        $0x00000001, 160(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneFull
 	VMOVAPS      Z0, Z22
-	MOVQ         144(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPS      Z3, Z22
@@ -2575,7 +2682,7 @@ powNegFullDone:
 	VMULPS      Z24, Z22, Z22
 	VMULPS      Z22, Z27, Z5
 	VMOVAPS     Z3, Z6
-	TESTQ       $0x00000002, 160(AX)
+	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedFull
 	VMULPS      Z4, Z27, Z23
 	VFMADD231PS Z1, Z23, Z6
@@ -2619,268 +2726,299 @@ termsFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, SI
-	SHLXL            R11, SI, SI
-	DECL             SI
-	KMOVW            SI, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPS.Z        (CX), K1, Z22
 	VMOVUPS.Z        (DX), K1, Z23
-	VANDPS           Z17, Z22, Z3
-	VSUBPS           Z3, Z16, Z3
-	VMAXPS           Z3, Z19, Z5
-	VMULPS.BCST      log2e<>+0(SB), Z5, Z6
-	VRNDSCALEPS      $0x00, Z6, Z6
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z6, Z5
-	VBROADCASTSS     expC5<>+0(SB), Z4
-	VFMADD213PS.BCST expC4<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC3<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC2<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC1<>+0(SB), Z5, Z4
-	VFMADD213PS.BCST expC0<>+0(SB), Z5, Z4
-	VCMPPS           $0x15, Z19, Z3, K2
-	VSCALEFPS.Z      Z6, Z4, K2, Z4
-	VADDPS           Z0, Z4, Z3
-	VRCP14PS         Z3, Z5
-	VFNMADD213PS     Z15, Z5, Z3
-	VMULPS           Z3, Z5, Z3
-	VMULPS           Z4, Z3, Z5
+	VANDPS           Z17, Z22, Z24
+	VSUBPS           Z24, Z16, Z24
+	VMAXPS           Z24, Z19, Z26
+	VMULPS.BCST      log2e<>+0(SB), Z26, Z27
+	VRNDSCALEPS      $0x00, Z27, Z27
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z27, Z26
+	VBROADCASTSS     expC5<>+0(SB), Z25
+	VFMADD213PS.BCST expC4<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC3<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC2<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC1<>+0(SB), Z26, Z25
+	VFMADD213PS.BCST expC0<>+0(SB), Z26, Z25
+	VCMPPS           $0x15, Z19, Z24, K2
+	VSCALEFPS.Z      Z27, Z25, K2, Z25
+	VADDPS           Z0, Z25, Z24
+	VRCP14PS         Z24, Z26
+	VFNMADD213PS     Z15, Z26, Z24
+	VMULPS           Z24, Z26, Z24
+	VMULPS           Z25, Z24, Z26
 	VCMPPS           $0x1d, Z16, Z22, K2
-	VBLENDMPS        Z3, Z5, K2, Z9
-	VBLENDMPS        Z5, Z3, K2, Z10
-	VSUBPS           Z23, Z0, Z3
-	TESTQ            $0x00000001, 160(AX)
+	VBLENDMPS        Z24, Z26, K2, Z9
+	VBLENDMPS        Z26, Z24, K2, Z10
+	VSUBPS           Z23, Z0, Z24
+	TESTQ            $0x00000001, 176(AX)
 	JZ               fullTail
 	VCMPPS           $0x04, Z16, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPS           Z18, Z9, Z2
-	VMAXPS           Z2, Z16, Z2
-	VADDPS           Z18, Z10, Z4
-	VMINPS           Z4, Z0, Z4
-	VGETMANTPS       $0x00, Z4, Z5
-	VGETEXPPS        Z4, Z6
-	VPSRLD           $0x13, Z4, Z7
-	VPERMPS          logInvC<>+0(SB), Z7, Z8
-	VPERMPS          logLogC<>+0(SB), Z7, Z7
-	VFMSUB213PS      Z0, Z8, Z5
-	VMULPS           Z5, Z5, Z8
-	VBROADCASTSS     logT5<>+0(SB), Z11
-	VFMADD213PS.BCST logT4<>+0(SB), Z5, Z11
-	VBROADCASTSS     logT3<>+0(SB), Z12
-	VFMADD213PS.BCST logT2<>+0(SB), Z5, Z12
-	VFMADD213PS      Z12, Z8, Z11
-	VFMADD213PS      Z5, Z8, Z11
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z6, Z7
-	VADDPS           Z7, Z11, Z11
-	VMOVAPS          Z0, Z0
-	MOVQ             144(AX), CX
-	TESTQ            CX, CX
+	VSUBPS           Z18, Z9, Z23
+	VMAXPS           Z23, Z16, Z23
+	VADDPS           Z18, Z10, Z22
+	VMINPS           Z22, Z0, Z22
+	VGETMANTPS       $0x00, Z22, Z26
+	VGETEXPPS        Z22, Z27
+	VPSRLD           $0x13, Z22, Z28
+	VPERMPS          logInvC<>+0(SB), Z28, Z25
+	VPERMPS          logLogC<>+0(SB), Z28, Z28
+	VFMSUB213PS      Z0, Z25, Z26
+	VMULPS           Z26, Z26, Z29
+	VBROADCASTSS     logT5<>+0(SB), Z25
+	VFMADD213PS.BCST logT4<>+0(SB), Z26, Z25
+	VBROADCASTSS     logT3<>+0(SB), Z30
+	VFMADD213PS.BCST logT2<>+0(SB), Z26, Z30
+	VFMADD213PS      Z30, Z29, Z25
+	VFMADD213PS      Z26, Z29, Z25
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z27, Z28
+	VADDPS           Z28, Z25, Z25
+	VMOVAPS          Z0, Z27
+	MOVQ             160(AX), R12
+	TESTQ            R12, R12
 	JZ               powClipOnlyTailDone
-	VMOVAPS          Z2, Z0
+	VMOVAPS          Z23, Z27
 
 powClipOnlyTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipOnlyTailDone
-	VMULPS Z2, Z0, Z0
+	VMULPS Z23, Z27, Z27
 	JMP    powClipOnlyTail
 
 powClipOnlyTailDone:
-	VMULPS       Z3, Z0, Z0
-	VMULPS       Z9, Z10, Z5
-	VMULPS       Z0, Z5, Z5
-	VMOVAPS      Z11, Z3
-	VFNMADD213PS Z16, Z0, Z3
-	TESTQ        $0x00000002, 160(AX)
+	VMULPS       Z24, Z27, Z27
+	VMULPS       Z9, Z10, Z26
+	VMULPS       Z27, Z26, Z26
+	VMOVAPS      Z25, Z24
+	VFNMADD213PS Z16, Z27, Z24
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPS       Z4, Z2, Z0
-	VRCP14PS     Z0, Z6
-	VFNMADD213PS Z15, Z6, Z0
-	VMULPS       Z0, Z6, Z0
-	VMULPS       Z5, Z0, Z0
-	VMULPS       Z1, Z4, Z4
-	VMOVAPS      Z2, Z1
-	VFNMADD231PS Z4, Z11, Z1
-	VMULPS       Z0, Z1, Z1
+	VMULPS       Z22, Z23, Z27
+	VRCP14PS     Z27, Z28
+	VFNMADD213PS Z15, Z28, Z27
+	VMULPS       Z27, Z28, Z27
+	VMULPS       Z26, Z27, Z27
+	VMULPS       Z1, Z22, Z26
+	VMOVAPS      Z23, Z22
+	VFNMADD231PS Z26, Z25, Z22
+	VMULPS       Z27, Z22, Z22
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPS      Z4, Z1
-	VRCP14PS     Z1, Z0
-	VFNMADD213PS Z15, Z0, Z1
-	VMULPS       Z1, Z0, Z1
-	VMULPS       Z5, Z1, Z1
+	VMOVAPS      Z22, Z22
+	VRCP14PS     Z22, Z25
+	VFNMADD213PS Z15, Z25, Z22
+	VMULPS       Z22, Z25, Z22
+	VMULPS       Z26, Z22, Z22
 
 ClipOnlyTailScaled:
-	VCMPPS    $0x16, Z16, Z2, K2
-	VMOVAPS.Z Z1, K2, Z1
-	VADDPS    Z16, Z3, Z4
-	VADDPS    Z16, Z1, Z6
+	VCMPPS    $0x16, Z16, Z23, K2
+	VMOVAPS.Z Z22, K2, Z22
+	VADDPS    Z16, Z24, Z25
+	VADDPS    Z16, Z22, Z26
 	JMP       termsTail
 
 fullTail:
-	TESTQ            $0x00000001, 160(AX)
+	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusTail
-	VSUBPS           Z18, Z9, Z5
-	VMAXPS           Z5, Z16, Z5
+	VSUBPS           Z18, Z9, Z26
+	VMAXPS           Z26, Z16, Z26
 	VADDPS           Z18, Z10, Z12
 	VMINPS           Z12, Z0, Z12
-	VGETMANTPS       $0x00, Z12, Z7
-	VGETEXPPS        Z12, Z8
-	VPSRLD           $0x13, Z12, Z11
-	VPERMPS          logInvC<>+0(SB), Z11, Z6
-	VPERMPS          logLogC<>+0(SB), Z11, Z11
-	VFMSUB213PS      Z0, Z6, Z7
-	VMULPS           Z7, Z7, Z17
-	VBROADCASTSS     logT5<>+0(SB), Z6
-	VFMADD213PS.BCST logT4<>+0(SB), Z7, Z6
-	VBROADCASTSS     logT3<>+0(SB), Z18
-	VFMADD213PS.BCST logT2<>+0(SB), Z7, Z18
-	VFMADD213PS      Z18, Z17, Z6
-	VFMADD213PS      Z7, Z17, Z6
-	VFMADD231PS.BCST ln2hi<>+0(SB), Z8, Z11
-	VADDPS           Z11, Z6, Z6
-	VMOVAPS          Z0, Z8
-	MOVQ             144(AX), CX
-	TESTQ            CX, CX
+	VGETMANTPS       $0x00, Z12, Z11
+	VGETEXPPS        Z12, Z28
+	VPSRLD           $0x13, Z12, Z29
+	VPERMPS          logInvC<>+0(SB), Z29, Z27
+	VPERMPS          logLogC<>+0(SB), Z29, Z29
+	VFMSUB213PS      Z0, Z27, Z11
+	VMULPS           Z11, Z11, Z30
+	VBROADCASTSS     logT5<>+0(SB), Z27
+	VFMADD213PS.BCST logT4<>+0(SB), Z11, Z27
+	VBROADCASTSS     logT3<>+0(SB), Z31
+	VFMADD213PS.BCST logT2<>+0(SB), Z11, Z31
+	VFMADD213PS      Z31, Z30, Z27
+	VFMADD213PS      Z11, Z30, Z27
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
+	VADDPS           Z29, Z27, Z27
+	VMOVAPS          Z0, Z29
+	MOVQ             160(AX), R12
+	TESTQ            R12, R12
 	JZ               powClipTailDone
-	VMOVAPS          Z5, Z8
+	VMOVAPS          Z26, Z29
 
 powClipTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipTailDone
-	VMULPS Z5, Z8, Z8
+	VMULPS Z26, Z29, Z29
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPS       Z3, Z8, Z8
-	VMULPS       Z9, Z10, Z7
-	VMULPS       Z8, Z7, Z7
-	VMOVAPS      Z6, Z11
-	VFNMADD213PS Z16, Z8, Z11
-	TESTQ        $0x00000002, 160(AX)
+	VMULPS       Z24, Z29, Z29
+	VMULPS       Z9, Z10, Z28
+	VMULPS       Z29, Z28, Z28
+	VMOVAPS      Z27, Z11
+	VFNMADD213PS Z16, Z29, Z11
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipTailDetached
-	VMULPS       Z12, Z5, Z8
-	VRCP14PS     Z8, Z17
-	VFNMADD213PS Z15, Z17, Z8
-	VMULPS       Z8, Z17, Z8
-	VMULPS       Z7, Z8, Z8
-	VMULPS       Z1, Z12, Z7
-	VMOVAPS      Z5, Z12
-	VFNMADD231PS Z7, Z6, Z12
-	VMULPS       Z8, Z12, Z12
+	VMULPS       Z12, Z26, Z29
+	VRCP14PS     Z29, Z30
+	VFNMADD213PS Z15, Z30, Z29
+	VMULPS       Z29, Z30, Z29
+	VMULPS       Z28, Z29, Z29
+	VMULPS       Z1, Z12, Z28
+	VMOVAPS      Z26, Z12
+	VFNMADD231PS Z28, Z27, Z12
+	VMULPS       Z29, Z12, Z12
 	JMP          ClipTailScaled
 
 ClipTailDetached:
 	VMOVAPS      Z12, Z12
-	VRCP14PS     Z12, Z6
-	VFNMADD213PS Z15, Z6, Z12
-	VMULPS       Z12, Z6, Z12
-	VMULPS       Z7, Z12, Z12
+	VRCP14PS     Z12, Z27
+	VFNMADD213PS Z15, Z27, Z12
+	VMULPS       Z12, Z27, Z12
+	VMULPS       Z28, Z12, Z12
 
 ClipTailScaled:
-	VCMPPS    $0x16, Z16, Z5, K3
+	VCMPPS    $0x16, Z16, Z26, K3
 	VMOVAPS.Z Z12, K3, Z12
 
 softplusTail:
-	VADDPS           Z15, Z4, Z5
-	VRCP14PS         Z5, Z6
-	VFNMADD213PS     Z15, Z6, Z5
-	VMULPS           Z5, Z6, Z5
-	VMULPS           Z4, Z5, Z5
-	VMULPS           Z5, Z5, Z4
-	VBROADCASTSS     inv13<>+0(SB), Z6
-	VFMADD213PS.BCST inv11<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST inv9<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST inv7<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST inv5<>+0(SB), Z4, Z6
-	VFMADD213PS.BCST inv3<>+0(SB), Z4, Z6
-	VFMADD213PS      Z0, Z4, Z6
-	VADDPS           Z5, Z5, Z5
-	VMULPS           Z6, Z5, Z4
+	VADDPS           Z15, Z25, Z26
+	VRCP14PS         Z26, Z27
+	VFNMADD213PS     Z15, Z27, Z26
+	VMULPS           Z26, Z27, Z26
+	VMULPS           Z25, Z26, Z26
+	VMULPS           Z26, Z26, Z25
+	VBROADCASTSS     inv13<>+0(SB), Z27
+	VFMADD213PS.BCST inv11<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv9<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv7<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv5<>+0(SB), Z25, Z27
+	VFMADD213PS.BCST inv3<>+0(SB), Z25, Z27
+	VFMADD213PS      Z0, Z25, Z27
+	VADDPS           Z26, Z26, Z26
+	VMULPS           Z27, Z26, Z25
 	VBLENDMPS        Z22, Z16, K2, Z13
 	VBLENDMPS        Z16, Z22, K2, Z14
-	VSUBPS           Z14, Z4, Z5
-	VADDPS           Z13, Z4, Z7
-	VMOVAPS          Z0, Z8
-	MOVQ             152(AX), CX
-	TESTQ            CX, CX
+	VSUBPS           Z14, Z25, Z22
+	VADDPS           Z13, Z25, Z27
+	VMOVAPS          Z0, Z28
+	MOVQ             168(AX), R12
+	TESTQ            R12, R12
 	JZ               powPosTailDone
-	VMOVAPS          Z10, Z8
+	VMOVAPS          Z10, Z28
 
 powPosTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powPosTailDone
-	VMULPS Z10, Z8, Z8
+	VMULPS Z10, Z28, Z28
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPS  Z23, Z8, Z8
-	VMULPS  Z8, Z5, Z4
-	VMOVAPS Z10, Z6
-	TESTQ   $0x00000002, 160(AX)
+	VMULPS  Z23, Z28, Z28
+	VMULPS  Z28, Z22, Z25
+	VMOVAPS Z10, Z26
+	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedTail
-	CMPQ    152(AX), $0x00
+	CMPQ    168(AX), $0x00
 	JE      posDetachedTail
-	VMULPS  Z9, Z5, Z5
-	VMULPS  Z2, Z5, Z5
-	VADDPS  Z5, Z6, Z6
+	VMULPS  Z9, Z22, Z22
+	VMULPS  Z2, Z22, Z22
+	VADDPS  Z22, Z26, Z26
 
 posDetachedTail:
-	VFNMADD213PS Z16, Z8, Z6
+	VFNMADD213PS Z16, Z28, Z26
 	VCMPPS       $0x04, Z16, Z23, K2
-	VMOVAPS.Z    Z4, K2, Z4
-	VMOVAPS.Z    Z6, K2, Z6
-	TESTQ        $0x00000001, 160(AX)
+	VMOVAPS.Z    Z25, K2, Z25
+	VMOVAPS.Z    Z26, K2, Z26
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneTail
-	VMOVAPS      Z0, Z0
-	MOVQ         144(AX), CX
-	TESTQ        CX, CX
+	VMOVAPS      Z0, Z22
+	MOVQ         160(AX), R12
+	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPS      Z9, Z0
+	VMOVAPS      Z9, Z22
 
 powNegTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powNegTailDone
-	VMULPS Z9, Z0, Z0
+	VMULPS Z9, Z22, Z22
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS      Z3, Z0, Z0
-	VMULPS      Z0, Z7, Z11
+	VMULPS      Z24, Z22, Z22
+	VMULPS      Z22, Z27, Z11
 	VMOVAPS     Z9, Z12
-	TESTQ       $0x00000002, 160(AX)
+	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedTail
-	VMULPS      Z10, Z7, Z2
-	VFMADD231PS Z1, Z2, Z12
+	VMULPS      Z10, Z27, Z23
+	VFMADD231PS Z1, Z23, Z12
 
 negDetachedTail:
-	VMULPS Z0, Z12, Z12
+	VMULPS Z22, Z12, Z12
 
 negDoneTail:
-	VCMPPS    $0x04, Z16, Z3, K2
+	VCMPPS    $0x04, Z16, Z24, K2
 	VMOVAPS.Z Z11, K2, Z11
 	VMOVAPS.Z Z12, K2, Z12
-	VADDPS    Z11, Z4, Z4
-	VADDPS    Z12, Z6, Z6
+	VADDPS    Z11, Z25, Z25
+	VADDPS    Z12, Z26, Z26
 
 termsTail:
-	VMOVUPS.Z     (BX), K1, Z0
-	VMULPS        Z0, Z4, Z4
-	VMULPS        Z0, Z6, Z6
-	VMOVUPS.Z     (DI), K1, Z0
-	VMULPS        Z0, Z6, Z6
-	VMOVUPS       Z6, K1, (R9)
-	VMOVUPS       Z4, K1, (R10)
-	VMOVUPS.Z     (R8), K1, Z0
-	VMULPS        Z0, Z4, Z4
-	VMOVAPS.Z     Z4, K1, Z4
-	VCVTPS2PD     Y4, Z0
-	VEXTRACTF32X8 $0x01, Z4, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        Z0, Z20, Z20
-	VADDPD        Z1, Z21, Z21
+	VMOVUPS.Z     (BX), K1, Z22
+	VMULPS        Z22, Z25, Z25
+	VMULPS        Z22, Z26, Z26
+	VMOVUPS.Z     (DI), K1, Z22
+	VMULPS        Z22, Z26, Z26
+	VMOVUPS       Z26, K1, (R9)
+	VMOVUPS       Z25, K1, (R10)
+	VMOVUPS.Z     (R8), K1, Z22
+	VMULPS        Z22, Z25, Z25
+	VMOVAPS.Z     Z25, K1, Z25
+	VCVTPS2PD     Y25, Z22
+	VEXTRACTF32X8 $0x01, Z25, Y23
+	VCVTPS2PD     Y23, Z23
+	VADDPD        Z22, Z20, Z20
+	VADDPD        Z23, Z21, Z21
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z21, Z20, Z20
 	VEXTRACTF64X4 $0x01, Z20, Y0
 	VADDPD        Y0, Y20, Y0
@@ -2943,6 +3081,75 @@ GLOBL logT2<>(SB), RODATA|NOPTR, $4
 
 DATA ln2hi<>+0(SB)/4, $0x3f317218
 GLOBL ln2hi<>(SB), RODATA|NOPTR, $4
+
+// func fillRowsAVX512(dst *float32, s []float32, c int, ws float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·fillRowsAVX512(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), AX
+	MOVQ         s_base+8(FP), CX
+	MOVQ         s_len+16(FP), DX
+	MOVQ         c+32(FP), BX
+	IMULQ        BX, DX
+	VBROADCASTSS ws+40(FP), Z0
+	MOVQ         BX, SI
+	SHLQ         $0x02, SI
+	CMPQ         BX, $0x10
+	JGE          row
+
+short:
+	CMPQ         DX, $0x10
+	JL           row
+	VBROADCASTSS (CX), Z1
+	VMULPS       Z0, Z1, Z1
+	VMOVUPS      Z1, (AX)
+	ADDQ         SI, AX
+	SUBQ         BX, DX
+	ADDQ         $0x04, CX
+	JMP          short
+
+row:
+	TESTQ        DX, DX
+	JZ           done
+	VBROADCASTSS (CX), Z1
+	VMULPS       Z0, Z1, Z1
+	MOVQ         BX, SI
+
+full:
+	CMPQ    SI, $0x10
+	JL      part
+	VMOVUPS Z1, (AX)
+	ADDQ    $0x40, AX
+	SUBQ    $0x10, SI
+	SUBQ    $0x10, DX
+	JMP     full
+
+part:
+	TESTQ   SI, SI
+	JZ      next
+	CMPQ    DX, $0x10
+	JL      masked
+	VMOVUPS Z1, (AX)
+	JMP     advance
+
+masked:
+	MOVL    $0x00000001, DI
+	SHLXL   SI, DI, DI
+	DECL    DI
+	KMOVW   DI, K1
+	VMOVUPS Z1, K1, (AX)
+
+advance:
+	SUBQ SI, DX
+	SHLQ $0x02, SI
+	ADDQ SI, AX
+
+next:
+	ADDQ $0x04, CX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
 
 // func maxF64AVX512(x []float64) float64
 // Requires: AVX, AVX512F, BMI2
@@ -4660,7 +4867,7 @@ found:
 	RET
 
 // func sigmoidF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -4673,7 +4880,7 @@ TEXT ·sigmoidF64AVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Z0
 	VMOVUPD      Z0, (BX)
@@ -4686,7 +4893,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Z0
 	VMOVUPD      Z0, (SI)
@@ -4699,7 +4906,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Z0
 	VMOVUPD      Z0, (DI)
@@ -4712,7 +4919,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VMOVUPD      Z0, (R8)
@@ -4725,7 +4932,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -4736,7 +4943,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -4745,17 +4952,32 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SDQ   160(AX), X1, X1
+	VCVTSI2SDQ   176(AX), X1, X1
 	VBROADCASTSD X1, Z1
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VBROADCASTSD twoF64<>+0(SB), Z1
 	VXORPD       Z8, Z8, Z8
 	VBROADCASTSD absMaskF64<>+0(SB), Z9
-	VBROADCASTSD 144(AX), Z10
-	VBROADCASTSD 152(AX), Z10
+	VBROADCASTSD 160(AX), Z10
+	VBROADCASTSD 168(AX), Z10
 	VBROADCASTSD expCutoffF64<>+0(SB), Z10
 	VXORPD       Z11, Z11, Z11
 	VXORPD       Z12, Z12, Z12
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Z13
+	VBROADCASTSD 120(AX), Z14
+	VMULPD       Z14, Z13, Z13
+	VMOVUPD      Z13, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x08
@@ -4849,88 +5071,119 @@ loop:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, AX
-	SHLXL            R11, AX, AX
-	DECL             AX
-	KMOVW            AX, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPD.Z        (CX), K1, Z13
 	VMOVUPD.Z        (DX), K1, Z14
-	VANDPD           Z9, Z13, Z2
-	VSUBPD           Z2, Z8, Z2
-	VMAXPD           Z2, Z10, Z4
-	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z9
-	VRNDSCALEPD      $0x00, Z9, Z9
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z9, Z4
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z9, Z4
-	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
-	VCMPPD           $0x15, Z10, Z2, K2
-	VSCALEFPD.Z      Z9, Z3, K2, Z3
-	VADDPD           Z0, Z3, Z2
-	VDIVPD           Z2, Z0, Z2
-	VMULPD           Z3, Z2, Z4
+	VANDPD           Z9, Z13, Z15
+	VSUBPD           Z15, Z8, Z15
+	VMAXPD           Z15, Z10, Z17
+	VMULPD.BCST      log2eF64<>+0(SB), Z17, Z18
+	VRNDSCALEPD      $0x00, Z18, Z18
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z18, Z17
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z18, Z17
+	VBROADCASTSD     expC13F64<>+0(SB), Z16
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z17, Z16
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z17, Z16
+	VCMPPD           $0x15, Z10, Z15, K2
+	VSCALEFPD.Z      Z18, Z16, K2, Z16
+	VADDPD           Z0, Z16, Z15
+	VDIVPD           Z15, Z0, Z15
+	VMULPD           Z16, Z15, Z17
 	VCMPPD           $0x1d, Z8, Z13, K2
-	VBLENDMPD        Z2, Z4, K2, Z5
-	VBLENDMPD        Z4, Z2, K2, Z6
-	VADDPD           Z1, Z3, Z1
-	VDIVPD           Z1, Z0, Z1
-	VMULPD           Z3, Z1, Z1
-	VMULPD           Z1, Z1, Z2
-	VBROADCASTSD     inv33F64<>+0(SB), Z3
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z2, Z3
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z2, Z3
-	VFMADD213PD      Z0, Z2, Z3
-	VADDPD           Z1, Z1, Z1
-	VMULPD           Z3, Z1, Z1
-	VMOVUPD.Z        (SI), K1, Z2
-	VSUBPD           Z14, Z0, Z3
-	VMULPD           Z14, Z2, Z4
-	VSUBPD           Z0, Z2, Z2
-	VFMADD213PD      Z0, Z14, Z2
-	VSUBPD           Z4, Z8, Z0
-	VBLENDMPD        Z3, Z0, K2, Z7
-	VMULPD           Z7, Z13, Z0
-	VFMADD231PD      Z2, Z1, Z0
-	VMULPD           Z4, Z6, Z1
-	VFMSUB231PD      Z3, Z5, Z1
-	VMOVUPD.Z        (BX), K1, Z2
-	VMULPD           Z2, Z0, Z0
-	VMULPD           Z2, Z1, Z1
-	VMOVUPD.Z        (DI), K1, Z2
-	VMULPD           Z2, Z1, Z1
-	VMOVUPD          Z1, K1, (R9)
-	VMOVUPD          Z0, K1, (R10)
-	VMOVUPD.Z        (R8), K1, Z1
-	VMULPD           Z1, Z0, Z0
-	VMOVAPD.Z        Z0, K1, Z0
-	VADDPD           Z0, Z11, Z11
+	VBLENDMPD        Z15, Z17, K2, Z5
+	VBLENDMPD        Z17, Z15, K2, Z6
+	VADDPD           Z1, Z16, Z15
+	VDIVPD           Z15, Z0, Z15
+	VMULPD           Z16, Z15, Z15
+	VMULPD           Z15, Z15, Z16
+	VBROADCASTSD     inv33F64<>+0(SB), Z17
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z16, Z17
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z16, Z17
+	VFMADD213PD      Z0, Z16, Z17
+	VADDPD           Z15, Z15, Z15
+	VMULPD           Z17, Z15, Z15
+	VMOVUPD.Z        (SI), K1, Z16
+	VSUBPD           Z14, Z0, Z17
+	VMULPD           Z14, Z16, Z18
+	VSUBPD           Z0, Z16, Z16
+	VFMADD213PD      Z0, Z14, Z16
+	VSUBPD           Z18, Z8, Z14
+	VBLENDMPD        Z17, Z14, K2, Z7
+	VMULPD           Z7, Z13, Z13
+	VFMADD231PD      Z16, Z15, Z13
+	VMULPD           Z18, Z6, Z14
+	VFMSUB231PD      Z17, Z5, Z14
+	VMOVUPD.Z        (BX), K1, Z15
+	VMULPD           Z15, Z13, Z13
+	VMULPD           Z15, Z14, Z14
+	VMOVUPD.Z        (DI), K1, Z15
+	VMULPD           Z15, Z14, Z14
+	VMOVUPD          Z14, K1, (R9)
+	VMOVUPD          Z13, K1, (R10)
+	VMOVUPD.Z        (R8), K1, Z14
+	VMULPD           Z14, Z13, Z13
+	VMOVAPD.Z        Z13, K1, Z13
+	VADDPD           Z13, Z11, Z11
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z12, Z11, Z11
 	VEXTRACTF64X4 $0x01, Z11, Y0
 	VADDPD        Y0, Y11, Y0
@@ -5001,7 +5254,7 @@ DATA inv3F64<>+0(SB)/8, $0x3fd5555555555555
 GLOBL inv3F64<>(SB), RODATA|NOPTR, $8
 
 // func sigmoidFocalF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -5014,7 +5267,7 @@ TEXT ·sigmoidFocalF64AVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Z0
 	VMOVUPD      Z0, (BX)
@@ -5027,7 +5280,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Z0
 	VMOVUPD      Z0, (SI)
@@ -5040,7 +5293,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Z0
 	VMOVUPD      Z0, (DI)
@@ -5053,7 +5306,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VMOVUPD      Z0, (R8)
@@ -5066,7 +5319,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -5077,7 +5330,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -5086,17 +5339,32 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SDQ   160(AX), X1, X1
+	VCVTSI2SDQ   176(AX), X1, X1
 	VBROADCASTSD X1, Z1
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VBROADCASTSD twoF64<>+0(SB), Z8
 	VXORPD       Z9, Z9, Z9
 	VBROADCASTSD absMaskF64<>+0(SB), Z10
-	VBROADCASTSD 144(AX), Z11
-	VBROADCASTSD 152(AX), Z12
+	VBROADCASTSD 160(AX), Z11
+	VBROADCASTSD 168(AX), Z12
 	VBROADCASTSD expCutoffF64<>+0(SB), Z13
 	VXORPD       Z14, Z14, Z14
 	VXORPD       Z15, Z15, Z15
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Z16
+	VBROADCASTSD 120(AX), Z17
+	VMULPD       Z17, Z16, Z16
+	VMOVUPD      Z16, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x08
@@ -5166,12 +5434,12 @@ loop:
 	VFMADD213PD      Z11, Z17, Z20
 	VMULPD           Z20, Z16, Z21
 	VMULPD           Z20, Z18, Z22
-	CMPQ             160(AX), $0x00
+	CMPQ             176(AX), $0x00
 	JE               scaledFull
 	VMULPD           Z17, Z3, Z23
 	VFMADD231PD      Z19, Z2, Z23
 	VMOVAPD          Z23, Z19
-	MOVQ             160(AX), R12
+	MOVQ             176(AX), R12
 
 powFull:
 	DECQ   R12
@@ -5220,118 +5488,149 @@ scaledFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, SI
-	SHLXL            R11, SI, SI
-	DECL             SI
-	KMOVW            SI, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPD.Z        (CX), K1, Z16
 	VMOVUPD.Z        (DX), K1, Z17
-	VANDPD           Z10, Z16, Z2
-	VSUBPD           Z2, Z9, Z2
-	VMAXPD           Z2, Z13, Z4
-	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z10
-	VRNDSCALEPD      $0x00, Z10, Z10
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z10, Z4
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z10, Z4
-	VBROADCASTSD     expC13F64<>+0(SB), Z3
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
-	VCMPPD           $0x15, Z13, Z2, K2
-	VSCALEFPD.Z      Z10, Z3, K2, Z3
-	VADDPD           Z0, Z3, Z2
-	VDIVPD           Z2, Z0, Z2
-	VMULPD           Z3, Z2, Z4
+	VANDPD           Z10, Z16, Z18
+	VSUBPD           Z18, Z9, Z18
+	VMAXPD           Z18, Z13, Z20
+	VMULPD.BCST      log2eF64<>+0(SB), Z20, Z21
+	VRNDSCALEPD      $0x00, Z21, Z21
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z21, Z20
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z21, Z20
+	VBROADCASTSD     expC13F64<>+0(SB), Z19
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z20, Z19
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z20, Z19
+	VCMPPD           $0x15, Z13, Z18, K2
+	VSCALEFPD.Z      Z21, Z19, K2, Z19
+	VADDPD           Z0, Z19, Z18
+	VDIVPD           Z18, Z0, Z18
+	VMULPD           Z19, Z18, Z20
 	VCMPPD           $0x1d, Z9, Z16, K2
-	VBLENDMPD        Z2, Z4, K2, Z5
-	VBLENDMPD        Z4, Z2, K2, Z6
-	VADDPD           Z8, Z3, Z2
-	VDIVPD           Z2, Z0, Z2
-	VMULPD           Z3, Z2, Z2
-	VMULPD           Z2, Z2, Z3
-	VBROADCASTSD     inv33F64<>+0(SB), Z4
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z3, Z4
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z3, Z4
-	VFMADD213PD      Z0, Z3, Z4
-	VADDPD           Z2, Z2, Z2
-	VMULPD           Z4, Z2, Z2
-	VSUBPD           Z17, Z0, Z3
-	VSUBPD           Z17, Z9, Z4
-	VBLENDMPD        Z3, Z4, K2, Z7
-	VMULPD           Z7, Z16, Z4
-	VADDPD           Z2, Z4, Z4
-	VMULPD           Z17, Z6, Z2
-	VFMSUB231PD      Z3, Z5, Z2
-	VMOVAPD          Z12, Z7
-	VFMADD213PD      Z11, Z17, Z7
-	VMULPD           Z7, Z4, Z10
-	VMULPD           Z7, Z2, Z11
-	CMPQ             160(AX), $0x00
+	VBLENDMPD        Z18, Z20, K2, Z5
+	VBLENDMPD        Z20, Z18, K2, Z6
+	VADDPD           Z8, Z19, Z18
+	VDIVPD           Z18, Z0, Z18
+	VMULPD           Z19, Z18, Z18
+	VMULPD           Z18, Z18, Z19
+	VBROADCASTSD     inv33F64<>+0(SB), Z20
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z19, Z20
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z19, Z20
+	VFMADD213PD      Z0, Z19, Z20
+	VADDPD           Z18, Z18, Z18
+	VMULPD           Z20, Z18, Z18
+	VSUBPD           Z17, Z0, Z19
+	VSUBPD           Z17, Z9, Z20
+	VBLENDMPD        Z19, Z20, K2, Z7
+	VMULPD           Z7, Z16, Z16
+	VADDPD           Z18, Z16, Z16
+	VMULPD           Z17, Z6, Z18
+	VFMSUB231PD      Z19, Z5, Z18
+	VMOVAPD          Z12, Z20
+	VFMADD213PD      Z11, Z17, Z20
+	VMULPD           Z20, Z16, Z21
+	VMULPD           Z20, Z18, Z22
+	CMPQ             176(AX), $0x00
 	JE               scaledTail
-	VMULPD           Z17, Z6, Z12
-	VFMADD231PD      Z3, Z5, Z12
-	VMOVAPD          Z12, Z3
-	MOVQ             160(AX), AX
+	VMULPD           Z17, Z6, Z23
+	VFMADD231PD      Z19, Z5, Z23
+	VMOVAPD          Z23, Z19
+	MOVQ             176(AX), R12
 
 powTail:
-	DECQ   AX
+	DECQ   R12
 	JZ     powdoneTail
-	VMULPD Z12, Z3, Z3
+	VMULPD Z23, Z19, Z19
 	JMP    powTail
 
 powdoneTail:
-	VMULPD       Z6, Z5, Z5
-	VDIVPD       Z12, Z5, Z5
-	VMOVAPD      Z17, Z6
-	VFNMADD213PD Z0, Z8, Z6
-	VMULPD       Z1, Z6, Z6
-	VMULPD       Z5, Z6, Z6
-	VMULPD       Z4, Z6, Z6
-	VADDPD       Z2, Z6, Z6
-	VMULPD       Z7, Z3, Z3
-	VMULPD       Z3, Z4, Z10
-	VMULPD       Z3, Z6, Z11
-	VCMPPD       $0x04, Z9, Z12, K2
-	VMOVAPD.Z    Z10, K2, Z10
-	VMOVAPD.Z    Z11, K2, Z11
+	VMULPD       Z6, Z5, Z21
+	VDIVPD       Z23, Z21, Z21
+	VMOVAPD      Z17, Z17
+	VFNMADD213PD Z0, Z8, Z17
+	VMULPD       Z1, Z17, Z17
+	VMULPD       Z21, Z17, Z17
+	VMULPD       Z16, Z17, Z17
+	VADDPD       Z18, Z17, Z17
+	VMULPD       Z20, Z19, Z19
+	VMULPD       Z19, Z16, Z21
+	VMULPD       Z19, Z17, Z22
+	VCMPPD       $0x04, Z9, Z23, K2
+	VMOVAPD.Z    Z21, K2, Z21
+	VMOVAPD.Z    Z22, K2, Z22
 
 scaledTail:
-	VMOVUPD.Z (BX), K1, Z0
-	VMULPD    Z0, Z10, Z10
-	VMULPD    Z0, Z11, Z11
-	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z11, Z11
-	VMOVUPD   Z11, K1, (R9)
-	VMOVUPD   Z10, K1, (R10)
-	VMOVUPD.Z (R8), K1, Z0
-	VMULPD    Z0, Z10, Z10
-	VMOVAPD.Z Z10, K1, Z10
-	VADDPD    Z10, Z14, Z14
+	VMOVUPD.Z (BX), K1, Z16
+	VMULPD    Z16, Z21, Z21
+	VMULPD    Z16, Z22, Z22
+	VMOVUPD.Z (DI), K1, Z16
+	VMULPD    Z16, Z22, Z22
+	VMOVUPD   Z22, K1, (R9)
+	VMOVUPD   Z21, K1, (R10)
+	VMOVUPD.Z (R8), K1, Z16
+	VMULPD    Z16, Z21, Z21
+	VMOVAPD.Z Z21, K1, Z21
+	VADDPD    Z21, Z14, Z14
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z15, Z14, Z14
 	VEXTRACTF64X4 $0x01, Z14, Y0
 	VADDPD        Y0, Y14, Y0
@@ -5345,7 +5644,7 @@ done:
 	RET
 
 // func asymmetricF64AVX512(a *elemArgs64) float64
-// Requires: AVX, AVX512DQ, AVX512F, BMI2, SSE
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
 TEXT ·asymmetricF64AVX512(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -5358,7 +5657,7 @@ TEXT ·asymmetricF64AVX512(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Z0
 	VMOVUPD      Z0, (BX)
@@ -5371,7 +5670,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Z0
 	VMOVUPD      Z0, (SI)
@@ -5384,7 +5683,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Z0
 	VMOVUPD      Z0, (DI)
@@ -5397,7 +5696,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VMOVUPD      Z0, (R8)
@@ -5410,7 +5709,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -5421,7 +5720,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -5430,19 +5729,34 @@ set5:
 
 done5:
 	MOVQ         64(AX), R11
-	VCVTSI2SDQ   160(AX), X1, X1
-	VCVTSI2SDQ   168(AX), X2, X2
+	VCVTSI2SDQ   176(AX), X1, X1
+	VCVTSI2SDQ   184(AX), X2, X2
 	VBROADCASTSD X2, Z2
 	VBROADCASTSD X1, Z1
 	VBROADCASTSD oneF64<>+0(SB), Z0
 	VBROADCASTSD twoF64<>+0(SB), Z15
 	VXORPD       Z16, Z16, Z16
 	VBROADCASTSD absMaskF64<>+0(SB), Z17
-	VBROADCASTSD 144(AX), Z18
-	VBROADCASTSD 152(AX), Z19
+	VBROADCASTSD 160(AX), Z18
+	VBROADCASTSD 168(AX), Z19
 	VBROADCASTSD expCutoffF64<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Z22
+	VBROADCASTSD 120(AX), Z23
+	VMULPD       Z23, Z22, Z22
+	VMOVUPD      Z22, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ             R11, $0x08
@@ -5479,7 +5793,7 @@ loop:
 	VBLENDMPD        Z24, Z26, K1, Z3
 	VBLENDMPD        Z26, Z24, K1, Z4
 	VSUBPD           Z23, Z0, Z24
-	TESTQ            $0x00000001, 176(AX)
+	TESTQ            $0x00000001, 192(AX)
 	JZ               fullFull
 	VCMPPD           $0x04, Z16, Z23, K2
 	KORTESTW         K2, K2
@@ -5513,7 +5827,7 @@ loop:
 	VMULPD           Z28, Z27, Z25
 	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z26, Z25
 	VMOVAPD          Z0, Z27
-	MOVQ             160(AX), R12
+	MOVQ             176(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipOnlyFullDone
 	VMOVAPD          Z23, Z27
@@ -5530,7 +5844,7 @@ powClipOnlyFullDone:
 	VMULPD       Z27, Z26, Z26
 	VMOVAPD      Z25, Z24
 	VFNMADD213PD Z16, Z27, Z24
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPD       Z22, Z23, Z27
 	VDIVPD       Z27, Z0, Z27
@@ -5554,7 +5868,7 @@ ClipOnlyFullScaled:
 	JMP       termsFull
 
 fullFull:
-	TESTQ            $0x00000001, 176(AX)
+	TESTQ            $0x00000001, 192(AX)
 	JZ               softplusFull
 	VSUBPD           Z18, Z3, Z26
 	VMAXPD           Z26, Z16, Z26
@@ -5585,7 +5899,7 @@ fullFull:
 	VMULPD           Z29, Z28, Z27
 	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z5, Z27
 	VMOVAPD          Z0, Z29
-	MOVQ             160(AX), R12
+	MOVQ             176(AX), R12
 	TESTQ            R12, R12
 	JZ               powClipFullDone
 	VMOVAPD          Z26, Z29
@@ -5602,7 +5916,7 @@ powClipFullDone:
 	VMULPD       Z29, Z28, Z28
 	VMOVAPD      Z27, Z5
 	VFNMADD213PD Z16, Z29, Z5
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipFullDetached
 	VMULPD       Z6, Z26, Z29
 	VDIVPD       Z29, Z0, Z29
@@ -5651,7 +5965,7 @@ softplusFull:
 	VSUBPD           Z8, Z25, Z22
 	VADDPD           Z7, Z25, Z27
 	VMOVAPD          Z0, Z28
-	MOVQ             168(AX), R12
+	MOVQ             184(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
 	VMOVAPD          Z4, Z28
@@ -5666,9 +5980,9 @@ powPosFullDone:
 	VMULPD  Z23, Z28, Z28
 	VMULPD  Z28, Z22, Z25
 	VMOVAPD Z4, Z26
-	TESTQ   $0x00000002, 176(AX)
+	TESTQ   $0x00000002, 192(AX)
 	JNZ     posDetachedFull
-	CMPQ    168(AX), $0x00
+	CMPQ    184(AX), $0x00
 	JE      posDetachedFull
 	VMULPD  Z3, Z22, Z22
 	VMULPD  Z2, Z22, Z22
@@ -5679,10 +5993,10 @@ posDetachedFull:
 	VCMPPD       $0x04, Z16, Z23, K1
 	VMOVAPD.Z    Z25, K1, Z25
 	VMOVAPD.Z    Z26, K1, Z26
-	TESTQ        $0x00000001, 176(AX)
+	TESTQ        $0x00000001, 192(AX)
 	JNZ          negDoneFull
 	VMOVAPD      Z0, Z22
-	MOVQ         160(AX), R12
+	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPD      Z3, Z22
@@ -5697,7 +6011,7 @@ powNegFullDone:
 	VMULPD      Z24, Z22, Z22
 	VMULPD      Z22, Z27, Z5
 	VMOVAPD     Z3, Z6
-	TESTQ       $0x00000002, 176(AX)
+	TESTQ       $0x00000002, 192(AX)
 	JNZ         negDetachedFull
 	VMULPD      Z4, Z27, Z23
 	VFMADD231PD Z1, Z23, Z6
@@ -5737,289 +6051,320 @@ termsFull:
 tail:
 	TESTQ            R11, R11
 	JZ               done
-	MOVL             $0x00000001, SI
-	SHLXL            R11, SI, SI
-	DECL             SI
-	KMOVW            SI, K1
+	MOVL             $0x00000001, R12
+	SHLXL            R11, R12, R12
+	DECL             R12
+	KMOVW            R12, K1
 	VMOVUPD.Z        (CX), K1, Z22
 	VMOVUPD.Z        (DX), K1, Z23
-	VANDPD           Z17, Z22, Z3
-	VSUBPD           Z3, Z16, Z3
-	VMAXPD           Z3, Z19, Z5
-	VMULPD.BCST      log2eF64<>+0(SB), Z5, Z6
-	VRNDSCALEPD      $0x00, Z6, Z6
-	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z6, Z5
-	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z6, Z5
-	VBROADCASTSD     expC13F64<>+0(SB), Z4
-	VFMADD213PD.BCST expC12F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC11F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC10F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC9F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC8F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC7F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC6F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC5F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC4F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC3F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC2F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC1F64<>+0(SB), Z5, Z4
-	VFMADD213PD.BCST expC0F64<>+0(SB), Z5, Z4
-	VCMPPD           $0x15, Z19, Z3, K2
-	VSCALEFPD.Z      Z6, Z4, K2, Z4
-	VADDPD           Z0, Z4, Z3
-	VDIVPD           Z3, Z0, Z3
-	VMULPD           Z4, Z3, Z5
+	VANDPD           Z17, Z22, Z24
+	VSUBPD           Z24, Z16, Z24
+	VMAXPD           Z24, Z19, Z26
+	VMULPD.BCST      log2eF64<>+0(SB), Z26, Z27
+	VRNDSCALEPD      $0x00, Z27, Z27
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z27, Z26
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z27, Z26
+	VBROADCASTSD     expC13F64<>+0(SB), Z25
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z26, Z25
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z26, Z25
+	VCMPPD           $0x15, Z19, Z24, K2
+	VSCALEFPD.Z      Z27, Z25, K2, Z25
+	VADDPD           Z0, Z25, Z24
+	VDIVPD           Z24, Z0, Z24
+	VMULPD           Z25, Z24, Z26
 	VCMPPD           $0x1d, Z16, Z22, K2
-	VBLENDMPD        Z3, Z5, K2, Z9
-	VBLENDMPD        Z5, Z3, K2, Z10
-	VSUBPD           Z23, Z0, Z3
-	TESTQ            $0x00000001, 176(AX)
+	VBLENDMPD        Z24, Z26, K2, Z9
+	VBLENDMPD        Z26, Z24, K2, Z10
+	VSUBPD           Z23, Z0, Z24
+	TESTQ            $0x00000001, 192(AX)
 	JZ               fullTail
 	VCMPPD           $0x04, Z16, Z23, K3
 	KORTESTW         K3, K3
 	JNZ              fullTail
-	VSUBPD           Z18, Z9, Z2
-	VMAXPD           Z2, Z16, Z2
-	VADDPD           Z18, Z10, Z4
-	VMINPD           Z4, Z0, Z4
-	VGETMANTPD       $0x03, Z4, Z5
-	VGETEXPPD        Z4, Z6
-	VGETEXPPD        Z5, Z7
-	VSUBPD           Z7, Z6, Z6
-	VSUBPD           Z0, Z5, Z5
-	VADDPD           Z15, Z5, Z7
-	VDIVPD           Z7, Z0, Z7
-	VMULPD           Z5, Z7, Z7
-	VMULPD           Z7, Z7, Z5
-	VBROADCASTSD     inv23F64<>+0(SB), Z8
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z5, Z8
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z5, Z8
-	VFMADD213PD      Z0, Z5, Z8
-	VADDPD           Z7, Z7, Z7
-	VMULPD           Z8, Z7, Z5
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z6, Z5
-	VMOVAPD          Z0, Z6
-	MOVQ             160(AX), CX
-	TESTQ            CX, CX
+	VSUBPD           Z18, Z9, Z23
+	VMAXPD           Z23, Z16, Z23
+	VADDPD           Z18, Z10, Z22
+	VMINPD           Z22, Z0, Z22
+	VGETMANTPD       $0x03, Z22, Z25
+	VGETEXPPD        Z22, Z26
+	VGETEXPPD        Z25, Z27
+	VSUBPD           Z27, Z26, Z26
+	VSUBPD           Z0, Z25, Z25
+	VADDPD           Z15, Z25, Z27
+	VDIVPD           Z27, Z0, Z27
+	VMULPD           Z25, Z27, Z27
+	VMULPD           Z27, Z27, Z25
+	VBROADCASTSD     inv23F64<>+0(SB), Z28
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z28
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z28
+	VFMADD213PD      Z0, Z25, Z28
+	VADDPD           Z27, Z27, Z27
+	VMULPD           Z28, Z27, Z25
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z26, Z25
+	VMOVAPD          Z0, Z27
+	MOVQ             176(AX), R12
+	TESTQ            R12, R12
 	JZ               powClipOnlyTailDone
-	VMOVAPD          Z2, Z6
+	VMOVAPD          Z23, Z27
 
 powClipOnlyTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipOnlyTailDone
-	VMULPD Z2, Z6, Z6
+	VMULPD Z23, Z27, Z27
 	JMP    powClipOnlyTail
 
 powClipOnlyTailDone:
-	VMULPD       Z3, Z6, Z6
-	VMULPD       Z9, Z10, Z7
-	VMULPD       Z6, Z7, Z7
-	VMOVAPD      Z5, Z3
-	VFNMADD213PD Z16, Z6, Z3
-	TESTQ        $0x00000002, 176(AX)
+	VMULPD       Z24, Z27, Z27
+	VMULPD       Z9, Z10, Z26
+	VMULPD       Z27, Z26, Z26
+	VMOVAPD      Z25, Z24
+	VFNMADD213PD Z16, Z27, Z24
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPD       Z4, Z2, Z6
-	VDIVPD       Z6, Z0, Z6
-	VMULPD       Z7, Z6, Z6
-	VMULPD       Z1, Z4, Z0
-	VMOVAPD      Z2, Z1
-	VFNMADD231PD Z0, Z5, Z1
-	VMULPD       Z6, Z1, Z1
+	VMULPD       Z22, Z23, Z27
+	VDIVPD       Z27, Z0, Z27
+	VMULPD       Z26, Z27, Z27
+	VMULPD       Z1, Z22, Z26
+	VMOVAPD      Z23, Z22
+	VFNMADD231PD Z26, Z25, Z22
+	VMULPD       Z27, Z22, Z22
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPD Z4, Z1
-	VDIVPD  Z1, Z0, Z1
-	VMULPD  Z7, Z1, Z1
+	VMOVAPD Z22, Z22
+	VDIVPD  Z22, Z0, Z22
+	VMULPD  Z26, Z22, Z22
 
 ClipOnlyTailScaled:
-	VCMPPD    $0x16, Z16, Z2, K2
-	VMOVAPD.Z Z1, K2, Z1
-	VADDPD    Z16, Z3, Z4
-	VADDPD    Z16, Z1, Z6
+	VCMPPD    $0x16, Z16, Z23, K2
+	VMOVAPD.Z Z22, K2, Z22
+	VADDPD    Z16, Z24, Z25
+	VADDPD    Z16, Z22, Z26
 	JMP       termsTail
 
 fullTail:
-	TESTQ            $0x00000001, 176(AX)
+	TESTQ            $0x00000001, 192(AX)
 	JZ               softplusTail
-	VSUBPD           Z18, Z9, Z5
-	VMAXPD           Z5, Z16, Z5
+	VSUBPD           Z18, Z9, Z26
+	VMAXPD           Z26, Z16, Z26
 	VADDPD           Z18, Z10, Z12
 	VMINPD           Z12, Z0, Z12
-	VGETMANTPD       $0x03, Z12, Z6
-	VGETEXPPD        Z12, Z7
-	VGETEXPPD        Z6, Z8
-	VSUBPD           Z8, Z7, Z7
-	VSUBPD           Z0, Z6, Z6
-	VADDPD           Z15, Z6, Z8
-	VDIVPD           Z8, Z0, Z8
-	VMULPD           Z6, Z8, Z8
-	VMULPD           Z8, Z8, Z6
-	VBROADCASTSD     inv23F64<>+0(SB), Z11
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z6, Z11
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z6, Z11
-	VFMADD213PD      Z0, Z6, Z11
-	VADDPD           Z8, Z8, Z8
-	VMULPD           Z11, Z8, Z6
-	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z7, Z6
-	VMOVAPD          Z0, Z8
-	MOVQ             160(AX), CX
-	TESTQ            CX, CX
+	VGETMANTPD       $0x03, Z12, Z27
+	VGETEXPPD        Z12, Z11
+	VGETEXPPD        Z27, Z28
+	VSUBPD           Z28, Z11, Z11
+	VSUBPD           Z0, Z27, Z27
+	VADDPD           Z15, Z27, Z28
+	VDIVPD           Z28, Z0, Z28
+	VMULPD           Z27, Z28, Z28
+	VMULPD           Z28, Z28, Z27
+	VBROADCASTSD     inv23F64<>+0(SB), Z29
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z27, Z29
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z27, Z29
+	VFMADD213PD      Z0, Z27, Z29
+	VADDPD           Z28, Z28, Z28
+	VMULPD           Z29, Z28, Z27
+	VFMADD231PD.BCST ln2hiF64<>+0(SB), Z11, Z27
+	VMOVAPD          Z0, Z29
+	MOVQ             176(AX), R12
+	TESTQ            R12, R12
 	JZ               powClipTailDone
-	VMOVAPD          Z5, Z8
+	VMOVAPD          Z26, Z29
 
 powClipTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipTailDone
-	VMULPD Z5, Z8, Z8
+	VMULPD Z26, Z29, Z29
 	JMP    powClipTail
 
 powClipTailDone:
-	VMULPD       Z3, Z8, Z8
-	VMULPD       Z9, Z10, Z7
-	VMULPD       Z8, Z7, Z7
-	VMOVAPD      Z6, Z11
-	VFNMADD213PD Z16, Z8, Z11
-	TESTQ        $0x00000002, 176(AX)
+	VMULPD       Z24, Z29, Z29
+	VMULPD       Z9, Z10, Z28
+	VMULPD       Z29, Z28, Z28
+	VMOVAPD      Z27, Z11
+	VFNMADD213PD Z16, Z29, Z11
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipTailDetached
-	VMULPD       Z12, Z5, Z8
-	VDIVPD       Z8, Z0, Z8
-	VMULPD       Z7, Z8, Z8
-	VMULPD       Z1, Z12, Z7
-	VMOVAPD      Z5, Z12
-	VFNMADD231PD Z7, Z6, Z12
-	VMULPD       Z8, Z12, Z12
+	VMULPD       Z12, Z26, Z29
+	VDIVPD       Z29, Z0, Z29
+	VMULPD       Z28, Z29, Z29
+	VMULPD       Z1, Z12, Z28
+	VMOVAPD      Z26, Z12
+	VFNMADD231PD Z28, Z27, Z12
+	VMULPD       Z29, Z12, Z12
 	JMP          ClipTailScaled
 
 ClipTailDetached:
 	VMOVAPD Z12, Z12
 	VDIVPD  Z12, Z0, Z12
-	VMULPD  Z7, Z12, Z12
+	VMULPD  Z28, Z12, Z12
 
 ClipTailScaled:
-	VCMPPD    $0x16, Z16, Z5, K3
+	VCMPPD    $0x16, Z16, Z26, K3
 	VMOVAPD.Z Z12, K3, Z12
 
 softplusTail:
-	VADDPD           Z15, Z4, Z5
-	VDIVPD           Z5, Z0, Z5
-	VMULPD           Z4, Z5, Z5
-	VMULPD           Z5, Z5, Z4
-	VBROADCASTSD     inv33F64<>+0(SB), Z6
-	VFMADD213PD.BCST inv31F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv29F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv27F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv25F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv23F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv21F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv19F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv17F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv15F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv13F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv11F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv9F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv7F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv5F64<>+0(SB), Z4, Z6
-	VFMADD213PD.BCST inv3F64<>+0(SB), Z4, Z6
-	VFMADD213PD      Z0, Z4, Z6
-	VADDPD           Z5, Z5, Z5
-	VMULPD           Z6, Z5, Z4
+	VADDPD           Z15, Z25, Z26
+	VDIVPD           Z26, Z0, Z26
+	VMULPD           Z25, Z26, Z26
+	VMULPD           Z26, Z26, Z25
+	VBROADCASTSD     inv33F64<>+0(SB), Z27
+	VFMADD213PD.BCST inv31F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv29F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv27F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv25F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv23F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv21F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv19F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv17F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv15F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv13F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv11F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv9F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv7F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv5F64<>+0(SB), Z25, Z27
+	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z27
+	VFMADD213PD      Z0, Z25, Z27
+	VADDPD           Z26, Z26, Z26
+	VMULPD           Z27, Z26, Z25
 	VBLENDMPD        Z22, Z16, K2, Z13
 	VBLENDMPD        Z16, Z22, K2, Z14
-	VSUBPD           Z14, Z4, Z5
-	VADDPD           Z13, Z4, Z7
-	VMOVAPD          Z0, Z8
-	MOVQ             168(AX), CX
-	TESTQ            CX, CX
+	VSUBPD           Z14, Z25, Z22
+	VADDPD           Z13, Z25, Z27
+	VMOVAPD          Z0, Z28
+	MOVQ             184(AX), R12
+	TESTQ            R12, R12
 	JZ               powPosTailDone
-	VMOVAPD          Z10, Z8
+	VMOVAPD          Z10, Z28
 
 powPosTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powPosTailDone
-	VMULPD Z10, Z8, Z8
+	VMULPD Z10, Z28, Z28
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPD  Z23, Z8, Z8
-	VMULPD  Z8, Z5, Z4
-	VMOVAPD Z10, Z6
-	TESTQ   $0x00000002, 176(AX)
+	VMULPD  Z23, Z28, Z28
+	VMULPD  Z28, Z22, Z25
+	VMOVAPD Z10, Z26
+	TESTQ   $0x00000002, 192(AX)
 	JNZ     posDetachedTail
-	CMPQ    168(AX), $0x00
+	CMPQ    184(AX), $0x00
 	JE      posDetachedTail
-	VMULPD  Z9, Z5, Z5
-	VMULPD  Z2, Z5, Z5
-	VADDPD  Z5, Z6, Z6
+	VMULPD  Z9, Z22, Z22
+	VMULPD  Z2, Z22, Z22
+	VADDPD  Z22, Z26, Z26
 
 posDetachedTail:
-	VFNMADD213PD Z16, Z8, Z6
+	VFNMADD213PD Z16, Z28, Z26
 	VCMPPD       $0x04, Z16, Z23, K2
-	VMOVAPD.Z    Z4, K2, Z4
-	VMOVAPD.Z    Z6, K2, Z6
-	TESTQ        $0x00000001, 176(AX)
+	VMOVAPD.Z    Z25, K2, Z25
+	VMOVAPD.Z    Z26, K2, Z26
+	TESTQ        $0x00000001, 192(AX)
 	JNZ          negDoneTail
-	VMOVAPD      Z0, Z0
-	MOVQ         160(AX), CX
-	TESTQ        CX, CX
+	VMOVAPD      Z0, Z22
+	MOVQ         176(AX), R12
+	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPD      Z9, Z0
+	VMOVAPD      Z9, Z22
 
 powNegTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powNegTailDone
-	VMULPD Z9, Z0, Z0
+	VMULPD Z9, Z22, Z22
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD      Z3, Z0, Z0
-	VMULPD      Z0, Z7, Z11
+	VMULPD      Z24, Z22, Z22
+	VMULPD      Z22, Z27, Z11
 	VMOVAPD     Z9, Z12
-	TESTQ       $0x00000002, 176(AX)
+	TESTQ       $0x00000002, 192(AX)
 	JNZ         negDetachedTail
-	VMULPD      Z10, Z7, Z2
-	VFMADD231PD Z1, Z2, Z12
+	VMULPD      Z10, Z27, Z23
+	VFMADD231PD Z1, Z23, Z12
 
 negDetachedTail:
-	VMULPD Z0, Z12, Z12
+	VMULPD Z22, Z12, Z12
 
 negDoneTail:
-	VCMPPD    $0x04, Z16, Z3, K2
+	VCMPPD    $0x04, Z16, Z24, K2
 	VMOVAPD.Z Z11, K2, Z11
 	VMOVAPD.Z Z12, K2, Z12
-	VADDPD    Z11, Z4, Z4
-	VADDPD    Z12, Z6, Z6
+	VADDPD    Z11, Z25, Z25
+	VADDPD    Z12, Z26, Z26
 
 termsTail:
-	VMOVUPD.Z (BX), K1, Z0
-	VMULPD    Z0, Z4, Z4
-	VMULPD    Z0, Z6, Z6
-	VMOVUPD.Z (DI), K1, Z0
-	VMULPD    Z0, Z6, Z6
-	VMOVUPD   Z6, K1, (R9)
-	VMOVUPD   Z4, K1, (R10)
-	VMOVUPD.Z (R8), K1, Z0
-	VMULPD    Z0, Z4, Z4
-	VMOVAPD.Z Z4, K1, Z4
-	VADDPD    Z4, Z20, Z20
+	VMOVUPD.Z (BX), K1, Z22
+	VMULPD    Z22, Z25, Z25
+	VMULPD    Z22, Z26, Z26
+	VMOVUPD.Z (DI), K1, Z22
+	VMULPD    Z22, Z26, Z26
+	VMOVUPD   Z26, K1, (R9)
+	VMOVUPD   Z25, K1, (R10)
+	VMOVUPD.Z (R8), K1, Z22
+	VMULPD    Z22, Z25, Z25
+	VMOVAPD.Z Z25, K1, Z25
+	VADDPD    Z25, Z20, Z20
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD        Z21, Z20, Z20
 	VEXTRACTF64X4 $0x01, Z20, Y0
 	VADDPD        Y0, Y20, Y0
@@ -6034,6 +6379,75 @@ done:
 
 DATA ln2hiF64<>+0(SB)/8, $0x3fe62e42fefa39ef
 GLOBL ln2hiF64<>(SB), RODATA|NOPTR, $8
+
+// func fillRowsF64AVX512(dst *float64, s []float64, c int, ws float64)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·fillRowsF64AVX512(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         s_base+8(FP), CX
+	MOVQ         s_len+16(FP), DX
+	MOVQ         c+32(FP), BX
+	IMULQ        BX, DX
+	VBROADCASTSD ws+40(FP), Z0
+	MOVQ         BX, SI
+	SHLQ         $0x03, SI
+	CMPQ         BX, $0x08
+	JGE          row
+
+short:
+	CMPQ         DX, $0x08
+	JL           row
+	VBROADCASTSD (CX), Z1
+	VMULPD       Z0, Z1, Z1
+	VMOVUPD      Z1, (AX)
+	ADDQ         SI, AX
+	SUBQ         BX, DX
+	ADDQ         $0x08, CX
+	JMP          short
+
+row:
+	TESTQ        DX, DX
+	JZ           done
+	VBROADCASTSD (CX), Z1
+	VMULPD       Z0, Z1, Z1
+	MOVQ         BX, SI
+
+full:
+	CMPQ    SI, $0x08
+	JL      part
+	VMOVUPD Z1, (AX)
+	ADDQ    $0x40, AX
+	SUBQ    $0x08, SI
+	SUBQ    $0x08, DX
+	JMP     full
+
+part:
+	TESTQ   SI, SI
+	JZ      next
+	CMPQ    DX, $0x08
+	JL      masked
+	VMOVUPD Z1, (AX)
+	JMP     advance
+
+masked:
+	MOVL    $0x00000001, DI
+	SHLXL   SI, DI, DI
+	DECL    DI
+	KMOVW   DI, K1
+	VMOVUPD Z1, K1, (AX)
+
+advance:
+	SUBQ SI, DX
+	SHLQ $0x03, SI
+	ADDQ SI, AX
+
+next:
+	ADDQ $0x08, CX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
 
 // func maxAVX2(x []float32) float32
 // Requires: AVX
@@ -7188,7 +7602,7 @@ found:
 	RET
 
 // func sigmoidAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·sigmoidAVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -7201,7 +7615,7 @@ TEXT ·sigmoidAVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Y0
 	VMOVUPS      Y0, (BX)
@@ -7214,7 +7628,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Y0
 	VMOVUPS      Y0, (SI)
@@ -7227,7 +7641,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Y0
 	VMOVUPS      Y0, (DI)
@@ -7240,7 +7654,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Y0
 	VMOVUPS      Y0, (R8)
@@ -7253,7 +7667,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7264,7 +7678,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7273,10 +7687,25 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SSQ 144(AX), X1, X1
-	VMOVSS     X1, 456(AX)
+	VCVTSI2SSQ 160(AX), X1, X1
+	VMOVSS     X1, 472(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Y2
+	VBROADCASTSS 120(AX), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x08
@@ -7384,10 +7813,10 @@ loop:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMask<>+0(SB), AX
-	MOVQ         $0x00000008, R12
-	SUBQ         R11, R12
-	VMOVDQU      (AX)(R12*4), Y4
+	LEAQ         tailMask<>+0(SB), R12
+	MOVQ         $0x00000008, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*4), Y4
 	VMASKMOVPS   (CX), Y4, Y2
 	VMASKMOVPS   (DX), Y4, Y3
 	VBROADCASTSS absMask<>+0(SB), Y5
@@ -7480,6 +7909,37 @@ tail:
 	VADDPD       Y2, Y1, Y1
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -7491,7 +7951,7 @@ done:
 	RET
 
 // func sigmoidFocalAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -7504,7 +7964,7 @@ TEXT ·sigmoidFocalAVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Y0
 	VMOVUPS      Y0, (BX)
@@ -7517,7 +7977,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Y0
 	VMOVUPS      Y0, (SI)
@@ -7530,7 +7990,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Y0
 	VMOVUPS      Y0, (DI)
@@ -7543,7 +8003,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Y0
 	VMOVUPS      Y0, (R8)
@@ -7556,7 +8016,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7567,7 +8027,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7576,10 +8036,25 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SSQ 144(AX), X1, X1
-	VMOVSS     X1, 456(AX)
+	VCVTSI2SSQ 160(AX), X1, X1
+	VMOVSS     X1, 472(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Y2
+	VBROADCASTSS 120(AX), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x08
@@ -7653,18 +8128,18 @@ loop:
 	VADDPS       Y5, Y2, Y2
 	VMULPS       Y3, Y4, Y5
 	VFMSUB231PS  Y6, Y8, Y5
-	VBROADCASTSS 136(AX), Y7
+	VBROADCASTSS 156(AX), Y7
 	VMOVAPS      Y7, Y7
-	VBROADCASTSS 132(AX), Y9
+	VBROADCASTSS 152(AX), Y9
 	VFMADD213PS  Y9, Y3, Y7
 	VMULPS       Y7, Y2, Y9
 	VMULPS       Y7, Y5, Y10
-	CMPQ         144(AX), $0x00
+	CMPQ         160(AX), $0x00
 	JE           scaledFull
 	VMULPS       Y3, Y4, Y11
 	VFMADD231PS  Y6, Y8, Y11
 	VMOVAPS      Y11, Y6
-	MOVQ         144(AX), R12
+	MOVQ         160(AX), R12
 
 powFull:
 	DECQ   R12
@@ -7679,7 +8154,7 @@ powdoneFull:
 	VBROADCASTSS one<>+0(SB), Y8
 	VBROADCASTSS two<>+0(SB), Y9
 	VFNMADD213PS Y8, Y9, Y3
-	VBROADCASTSS 456(AX), Y8
+	VBROADCASTSS 472(AX), Y8
 	VMULPS       Y8, Y3, Y3
 	VMULPS       Y4, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -7721,10 +8196,10 @@ scaledFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMask<>+0(SB), SI
-	MOVQ         $0x00000008, R12
-	SUBQ         R11, R12
-	VMOVDQU      (SI)(R12*4), Y4
+	LEAQ         tailMask<>+0(SB), R12
+	MOVQ         $0x00000008, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*4), Y4
 	VMASKMOVPS   (CX), Y4, Y2
 	VMASKMOVPS   (DX), Y4, Y3
 	VBROADCASTSS absMask<>+0(SB), Y5
@@ -7794,21 +8269,21 @@ tail:
 	VADDPS       Y6, Y2, Y2
 	VMULPS       Y3, Y5, Y6
 	VFMSUB231PS  Y7, Y9, Y6
-	VBROADCASTSS 136(AX), Y8
+	VBROADCASTSS 156(AX), Y8
 	VMOVAPS      Y8, Y8
-	VBROADCASTSS 132(AX), Y10
+	VBROADCASTSS 152(AX), Y10
 	VFMADD213PS  Y10, Y3, Y8
 	VMULPS       Y8, Y2, Y10
 	VMULPS       Y8, Y6, Y11
-	CMPQ         144(AX), $0x00
+	CMPQ         160(AX), $0x00
 	JE           scaledTail
 	VMULPS       Y3, Y5, Y12
 	VFMADD231PS  Y7, Y9, Y12
 	VMOVAPS      Y12, Y7
-	MOVQ         144(AX), CX
+	MOVQ         160(AX), R12
 
 powTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powdoneTail
 	VMULPS Y12, Y7, Y7
 	JMP    powTail
@@ -7820,7 +8295,7 @@ powdoneTail:
 	VBROADCASTSS one<>+0(SB), Y9
 	VBROADCASTSS two<>+0(SB), Y10
 	VFNMADD213PS Y9, Y10, Y3
-	VBROADCASTSS 456(AX), Y9
+	VBROADCASTSS 472(AX), Y9
 	VMULPS       Y9, Y3, Y3
 	VMULPS       Y5, Y3, Y3
 	VMULPS       Y2, Y3, Y3
@@ -7851,6 +8326,37 @@ scaledTail:
 	VADDPD       Y3, Y1, Y1
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -7862,7 +8368,7 @@ done:
 	RET
 
 // func asymmetricAVX2(a *elemArgs) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·asymmetricAVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -7875,7 +8381,7 @@ TEXT ·asymmetricAVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         168(AX), BX
+	LEAQ         184(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSS 120(AX), Y0
 	VMOVUPS      Y0, (BX)
@@ -7888,7 +8394,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         232(AX), SI
+	LEAQ         248(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSS 124(AX), Y0
 	VMOVUPS      Y0, (SI)
@@ -7901,7 +8407,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         296(AX), DI
+	LEAQ         312(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSS 128(AX), Y0
 	VMOVUPS      Y0, (DI)
@@ -7914,7 +8420,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         360(AX), R8
+	LEAQ         376(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSS one<>+0(SB), Y0
 	VMOVUPS      Y0, (R8)
@@ -7927,7 +8433,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  424(AX), R9
+	LEAQ  440(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -7938,7 +8444,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  424(AX), R10
+	LEAQ  440(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -7947,12 +8453,27 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SSQ 144(AX), X1, X1
-	VCVTSI2SSQ 152(AX), X2, X2
-	VMOVSS     X2, 460(AX)
-	VMOVSS     X1, 456(AX)
+	VCVTSI2SSQ 160(AX), X1, X1
+	VCVTSI2SSQ 168(AX), X2, X2
+	VMOVSS     X2, 476(AX)
+	VMOVSS     X1, 472(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         144(AX), $0x00
+	JE           rowsdone
+	MOVQ         136(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSS (R11), Y2
+	VBROADCASTSS 120(AX), Y3
+	VMULPS       Y3, Y2, Y2
+	VMOVUPS      Y2, 184(AX)
+	ADDQ         $0x04, 136(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x08
@@ -7999,13 +8520,13 @@ loop:
 	VXORPS       Y6, Y6, Y6
 	VBROADCASTSS one<>+0(SB), Y9
 	VSUBPS       Y3, Y9, Y9
-	TESTQ        $0x00000001, 160(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JZ           fullFull
 	VXORPS       Y10, Y10, Y10
 	VCMPPS       $0x04, Y10, Y3, Y10
 	VPTEST       Y10, Y10
 	JNZ          fullFull
-	VBROADCASTSS 132(AX), Y2
+	VBROADCASTSS 152(AX), Y2
 	VSUBPS       Y2, Y8, Y3
 	VMAXPS       Y3, Y6, Y3
 	VADDPS       Y2, Y4, Y2
@@ -8041,7 +8562,7 @@ loop:
 	VFMADD231PS  Y5, Y7, Y10
 	VBROADCASTSS one<>+0(SB), Y5
 	VMOVAPS      Y5, Y5
-	MOVQ         144(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipOnlyFullDone
 	VMOVAPS      Y3, Y5
@@ -8058,13 +8579,13 @@ powClipOnlyFullDone:
 	VMULPS       Y5, Y7, Y7
 	VMOVAPS      Y10, Y4
 	VFNMADD213PS Y6, Y5, Y4
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPS       Y2, Y3, Y5
 	VBROADCASTSS one<>+0(SB), Y8
 	VDIVPS       Y5, Y8, Y5
 	VMULPS       Y7, Y5, Y5
-	VBROADCASTSS 456(AX), Y7
+	VBROADCASTSS 472(AX), Y7
 	VMULPS       Y7, Y2, Y7
 	VMOVAPS      Y3, Y2
 	VFNMADD231PS Y7, Y10, Y2
@@ -8112,7 +8633,7 @@ fullFull:
 	VADDPS       Y10, Y5, Y10
 	VBROADCASTSS one<>+0(SB), Y5
 	VMOVAPS      Y5, Y11
-	MOVQ         152(AX), R12
+	MOVQ         168(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
 	VMOVAPS      Y4, Y11
@@ -8127,12 +8648,12 @@ powPosFullDone:
 	VMULPS       Y3, Y11, Y11
 	VMULPS       Y11, Y2, Y5
 	VMOVAPS      Y4, Y7
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedFull
-	CMPQ         152(AX), $0x00
+	CMPQ         168(AX), $0x00
 	JE           posDetachedFull
 	VMULPS       Y8, Y2, Y2
-	VBROADCASTSS 460(AX), Y12
+	VBROADCASTSS 476(AX), Y12
 	VMULPS       Y12, Y2, Y2
 	VADDPS       Y2, Y7, Y7
 
@@ -8141,11 +8662,11 @@ posDetachedFull:
 	VCMPPS       $0x04, Y6, Y3, Y2
 	VANDPS       Y2, Y5, Y5
 	VANDPS       Y2, Y7, Y7
-	TESTQ        $0x00000001, 160(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipFull
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         144(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPS      Y8, Y3
@@ -8160,10 +8681,10 @@ powNegFullDone:
 	VMULPS       Y9, Y3, Y3
 	VMULPS       Y3, Y10, Y2
 	VMOVAPS      Y8, Y8
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedFull
 	VMULPS       Y4, Y10, Y4
-	VBROADCASTSS 456(AX), Y10
+	VBROADCASTSS 472(AX), Y10
 	VFMADD231PS  Y10, Y4, Y8
 
 negDetachedFull:
@@ -8171,7 +8692,7 @@ negDetachedFull:
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSS 132(AX), Y2
+	VBROADCASTSS 152(AX), Y2
 	VSUBPS       Y2, Y8, Y3
 	VMAXPS       Y3, Y6, Y3
 	VADDPS       Y2, Y4, Y10
@@ -8207,7 +8728,7 @@ clipFull:
 	VFMADD231PS  Y12, Y2, Y11
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y12
-	MOVQ         144(AX), R12
+	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
 	VMOVAPS      Y3, Y12
@@ -8224,13 +8745,13 @@ powClipFullDone:
 	VMULPS       Y12, Y4, Y4
 	VMOVAPS      Y11, Y2
 	VFNMADD213PS Y6, Y12, Y2
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipFullDetached
 	VMULPS       Y10, Y3, Y12
 	VBROADCASTSS one<>+0(SB), Y8
 	VDIVPS       Y12, Y8, Y12
 	VMULPS       Y4, Y12, Y12
-	VBROADCASTSS 456(AX), Y4
+	VBROADCASTSS 472(AX), Y4
 	VMULPS       Y4, Y10, Y4
 	VMOVAPS      Y3, Y8
 	VFNMADD231PS Y4, Y11, Y8
@@ -8283,10 +8804,10 @@ termsFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMask<>+0(SB), SI
-	MOVQ         $0x00000008, R12
-	SUBQ         R11, R12
-	VMOVDQU      (SI)(R12*4), Y4
+	LEAQ         tailMask<>+0(SB), R12
+	MOVQ         $0x00000008, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*4), Y4
 	VMASKMOVPS   (CX), Y4, Y2
 	VMASKMOVPS   (DX), Y4, Y3
 	VBROADCASTSS absMask<>+0(SB), Y5
@@ -8329,13 +8850,13 @@ tail:
 	VXORPS       Y7, Y7, Y7
 	VBROADCASTSS one<>+0(SB), Y10
 	VSUBPS       Y3, Y10, Y10
-	TESTQ        $0x00000001, 160(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JZ           fullTail
 	VXORPS       Y11, Y11, Y11
 	VCMPPS       $0x04, Y11, Y3, Y11
 	VPTEST       Y11, Y11
 	JNZ          fullTail
-	VBROADCASTSS 132(AX), Y2
+	VBROADCASTSS 152(AX), Y2
 	VSUBPS       Y2, Y9, Y3
 	VMAXPS       Y3, Y7, Y3
 	VADDPS       Y2, Y5, Y2
@@ -8371,13 +8892,13 @@ tail:
 	VFMADD231PS  Y6, Y8, Y11
 	VBROADCASTSS one<>+0(SB), Y6
 	VMOVAPS      Y6, Y6
-	MOVQ         144(AX), CX
-	TESTQ        CX, CX
+	MOVQ         160(AX), R12
+	TESTQ        R12, R12
 	JZ           powClipOnlyTailDone
 	VMOVAPS      Y3, Y6
 
 powClipOnlyTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipOnlyTailDone
 	VMULPS Y3, Y6, Y6
 	JMP    powClipOnlyTail
@@ -8388,13 +8909,13 @@ powClipOnlyTailDone:
 	VMULPS       Y6, Y8, Y8
 	VMOVAPS      Y11, Y5
 	VFNMADD213PS Y7, Y6, Y5
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyTailDetached
 	VMULPS       Y2, Y3, Y6
 	VBROADCASTSS one<>+0(SB), Y9
 	VDIVPS       Y6, Y9, Y6
 	VMULPS       Y8, Y6, Y6
-	VBROADCASTSS 456(AX), Y8
+	VBROADCASTSS 472(AX), Y8
 	VMULPS       Y8, Y2, Y8
 	VMOVAPS      Y3, Y2
 	VFNMADD231PS Y8, Y11, Y2
@@ -8442,13 +8963,13 @@ fullTail:
 	VADDPS       Y11, Y6, Y11
 	VBROADCASTSS one<>+0(SB), Y6
 	VMOVAPS      Y6, Y12
-	MOVQ         152(AX), CX
-	TESTQ        CX, CX
+	MOVQ         168(AX), R12
+	TESTQ        R12, R12
 	JZ           powPosTailDone
 	VMOVAPS      Y5, Y12
 
 powPosTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powPosTailDone
 	VMULPS Y5, Y12, Y12
 	JMP    powPosTail
@@ -8457,12 +8978,12 @@ powPosTailDone:
 	VMULPS       Y3, Y12, Y12
 	VMULPS       Y12, Y2, Y6
 	VMOVAPS      Y5, Y8
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedTail
-	CMPQ         152(AX), $0x00
+	CMPQ         168(AX), $0x00
 	JE           posDetachedTail
 	VMULPS       Y9, Y2, Y2
-	VBROADCASTSS 460(AX), Y13
+	VBROADCASTSS 476(AX), Y13
 	VMULPS       Y13, Y2, Y2
 	VADDPS       Y2, Y8, Y8
 
@@ -8471,17 +8992,17 @@ posDetachedTail:
 	VCMPPS       $0x04, Y7, Y3, Y2
 	VANDPS       Y2, Y6, Y6
 	VANDPS       Y2, Y8, Y8
-	TESTQ        $0x00000001, 160(AX)
+	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipTail
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y3
-	MOVQ         144(AX), CX
-	TESTQ        CX, CX
+	MOVQ         160(AX), R12
+	TESTQ        R12, R12
 	JZ           powNegTailDone
 	VMOVAPS      Y9, Y3
 
 powNegTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powNegTailDone
 	VMULPS Y9, Y3, Y3
 	JMP    powNegTail
@@ -8490,10 +9011,10 @@ powNegTailDone:
 	VMULPS       Y10, Y3, Y3
 	VMULPS       Y3, Y11, Y2
 	VMOVAPS      Y9, Y9
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedTail
 	VMULPS       Y5, Y11, Y5
-	VBROADCASTSS 456(AX), Y11
+	VBROADCASTSS 472(AX), Y11
 	VFMADD231PS  Y11, Y5, Y9
 
 negDetachedTail:
@@ -8501,7 +9022,7 @@ negDetachedTail:
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSS 132(AX), Y2
+	VBROADCASTSS 152(AX), Y2
 	VSUBPS       Y2, Y9, Y3
 	VMAXPS       Y3, Y7, Y3
 	VADDPS       Y2, Y5, Y11
@@ -8537,13 +9058,13 @@ clipTail:
 	VFMADD231PS  Y13, Y2, Y12
 	VBROADCASTSS one<>+0(SB), Y2
 	VMOVAPS      Y2, Y13
-	MOVQ         144(AX), CX
-	TESTQ        CX, CX
+	MOVQ         160(AX), R12
+	TESTQ        R12, R12
 	JZ           powClipTailDone
 	VMOVAPS      Y3, Y13
 
 powClipTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipTailDone
 	VMULPS Y3, Y13, Y13
 	JMP    powClipTail
@@ -8554,13 +9075,13 @@ powClipTailDone:
 	VMULPS       Y13, Y5, Y5
 	VMOVAPS      Y12, Y2
 	VFNMADD213PS Y7, Y13, Y2
-	TESTQ        $0x00000002, 160(AX)
+	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipTailDetached
 	VMULPS       Y11, Y3, Y13
 	VBROADCASTSS one<>+0(SB), Y9
 	VDIVPS       Y13, Y9, Y13
 	VMULPS       Y5, Y13, Y13
-	VBROADCASTSS 456(AX), Y5
+	VBROADCASTSS 472(AX), Y5
 	VMULPS       Y5, Y11, Y5
 	VMOVAPS      Y3, Y9
 	VFNMADD231PS Y5, Y12, Y9
@@ -8602,6 +9123,37 @@ termsTail:
 	VADDPD       Y3, Y1, Y1
 
 done:
+	SHLQ    $0x02, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    144(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -8641,6 +9193,75 @@ GLOBL logP1<>(SB), RODATA|NOPTR, $4
 
 DATA logP0<>+0(SB)/4, $0x3f800000
 GLOBL logP0<>(SB), RODATA|NOPTR, $4
+
+// func fillRowsAVX2(dst *float32, s []float32, c int, ws float32)
+// Requires: AVX
+TEXT ·fillRowsAVX2(SB), NOSPLIT, $0-44
+	MOVQ         dst+0(FP), AX
+	MOVQ         s_base+8(FP), CX
+	MOVQ         s_len+16(FP), DX
+	MOVQ         c+32(FP), BX
+	IMULQ        BX, DX
+	VBROADCASTSS ws+40(FP), Y0
+	MOVQ         BX, SI
+	SHLQ         $0x02, SI
+	CMPQ         BX, $0x08
+	JGE          row
+
+short:
+	CMPQ         DX, $0x08
+	JL           row
+	VBROADCASTSS (CX), Y1
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         SI, AX
+	SUBQ         BX, DX
+	ADDQ         $0x04, CX
+	JMP          short
+
+row:
+	TESTQ        DX, DX
+	JZ           done
+	VBROADCASTSS (CX), Y1
+	VMULPS       Y0, Y1, Y1
+	MOVQ         BX, SI
+
+full:
+	CMPQ    SI, $0x08
+	JL      part
+	VMOVUPS Y1, (AX)
+	ADDQ    $0x20, AX
+	SUBQ    $0x08, SI
+	SUBQ    $0x08, DX
+	JMP     full
+
+part:
+	TESTQ   SI, SI
+	JZ      next
+	CMPQ    DX, $0x08
+	JL      masked
+	VMOVUPS Y1, (AX)
+	JMP     advance
+
+masked:
+	LEAQ       tailMask<>+0(SB), DI
+	MOVQ       $0x00000008, R8
+	SUBQ       SI, R8
+	VMOVDQU    (DI)(R8*4), Y2
+	VMASKMOVPS Y1, Y2, (AX)
+
+advance:
+	SUBQ SI, DX
+	SHLQ $0x02, SI
+	ADDQ SI, AX
+
+next:
+	ADDQ $0x04, CX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
 
 // func maxF64AVX2(x []float64) float64
 // Requires: AVX
@@ -9914,7 +10535,7 @@ found:
 	RET
 
 // func sigmoidF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -9927,7 +10548,7 @@ TEXT ·sigmoidF64AVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Y0
 	VMOVUPD      Y0, (BX)
@@ -9940,7 +10561,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Y0
 	VMOVUPD      Y0, (SI)
@@ -9953,7 +10574,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Y0
 	VMOVUPD      Y0, (DI)
@@ -9966,7 +10587,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Y0
 	VMOVUPD      Y0, (R8)
@@ -9979,7 +10600,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -9990,7 +10611,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -9999,10 +10620,25 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SDQ 160(AX), X1, X1
-	VMOVSD     X1, 472(AX)
+	VCVTSI2SDQ 176(AX), X1, X1
+	VMOVSD     X1, 488(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Y2
+	VBROADCASTSD 120(AX), Y3
+	VMULPD       Y3, Y2, Y2
+	VMOVUPD      Y2, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x04
@@ -10144,10 +10780,10 @@ loop:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMaskF64<>+0(SB), AX
-	MOVQ         $0x00000004, R12
-	SUBQ         R11, R12
-	VMOVDQU      (AX)(R12*8), Y4
+	LEAQ         tailMaskF64<>+0(SB), R12
+	MOVQ         $0x00000004, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*8), Y4
 	VMASKMOVPD   (CX), Y4, Y2
 	VMASKMOVPD   (DX), Y4, Y3
 	VBROADCASTSD absMaskF64<>+0(SB), Y5
@@ -10274,6 +10910,37 @@ tail:
 	VADDPD       Y2, Y0, Y0
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -10285,7 +10952,7 @@ done:
 	RET
 
 // func sigmoidFocalF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -10298,7 +10965,7 @@ TEXT ·sigmoidFocalF64AVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Y0
 	VMOVUPD      Y0, (BX)
@@ -10311,7 +10978,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Y0
 	VMOVUPD      Y0, (SI)
@@ -10324,7 +10991,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Y0
 	VMOVUPD      Y0, (DI)
@@ -10337,7 +11004,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Y0
 	VMOVUPD      Y0, (R8)
@@ -10350,7 +11017,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -10361,7 +11028,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -10370,10 +11037,25 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SDQ 160(AX), X1, X1
-	VMOVSD     X1, 472(AX)
+	VCVTSI2SDQ 176(AX), X1, X1
+	VMOVSD     X1, 488(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Y2
+	VBROADCASTSD 120(AX), Y3
+	VMULPD       Y3, Y2, Y2
+	VMOVUPD      Y2, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x04
@@ -10485,18 +11167,18 @@ loop:
 	VADDPD       Y5, Y2, Y2
 	VMULPD       Y3, Y4, Y5
 	VFMSUB231PD  Y6, Y8, Y5
-	VBROADCASTSD 152(AX), Y7
+	VBROADCASTSD 168(AX), Y7
 	VMOVAPD      Y7, Y7
-	VBROADCASTSD 144(AX), Y9
+	VBROADCASTSD 160(AX), Y9
 	VFMADD213PD  Y9, Y3, Y7
 	VMULPD       Y7, Y2, Y9
 	VMULPD       Y7, Y5, Y10
-	CMPQ         160(AX), $0x00
+	CMPQ         176(AX), $0x00
 	JE           scaledFull
 	VMULPD       Y3, Y4, Y11
 	VFMADD231PD  Y6, Y8, Y11
 	VMOVAPD      Y11, Y6
-	MOVQ         160(AX), R12
+	MOVQ         176(AX), R12
 
 powFull:
 	DECQ   R12
@@ -10511,7 +11193,7 @@ powdoneFull:
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VBROADCASTSD twoF64<>+0(SB), Y9
 	VFNMADD213PD Y8, Y9, Y3
-	VBROADCASTSD 472(AX), Y8
+	VBROADCASTSD 488(AX), Y8
 	VMULPD       Y8, Y3, Y3
 	VMULPD       Y4, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -10549,10 +11231,10 @@ scaledFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMaskF64<>+0(SB), SI
-	MOVQ         $0x00000004, R12
-	SUBQ         R11, R12
-	VMOVDQU      (SI)(R12*8), Y4
+	LEAQ         tailMaskF64<>+0(SB), R12
+	MOVQ         $0x00000004, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*8), Y4
 	VMASKMOVPD   (CX), Y4, Y2
 	VMASKMOVPD   (DX), Y4, Y3
 	VBROADCASTSD absMaskF64<>+0(SB), Y5
@@ -10660,21 +11342,21 @@ tail:
 	VADDPD       Y6, Y2, Y2
 	VMULPD       Y3, Y5, Y6
 	VFMSUB231PD  Y7, Y9, Y6
-	VBROADCASTSD 152(AX), Y8
+	VBROADCASTSD 168(AX), Y8
 	VMOVAPD      Y8, Y8
-	VBROADCASTSD 144(AX), Y10
+	VBROADCASTSD 160(AX), Y10
 	VFMADD213PD  Y10, Y3, Y8
 	VMULPD       Y8, Y2, Y10
 	VMULPD       Y8, Y6, Y11
-	CMPQ         160(AX), $0x00
+	CMPQ         176(AX), $0x00
 	JE           scaledTail
 	VMULPD       Y3, Y5, Y12
 	VFMADD231PD  Y7, Y9, Y12
 	VMOVAPD      Y12, Y7
-	MOVQ         160(AX), CX
+	MOVQ         176(AX), R12
 
 powTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powdoneTail
 	VMULPD Y12, Y7, Y7
 	JMP    powTail
@@ -10686,7 +11368,7 @@ powdoneTail:
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VBROADCASTSD twoF64<>+0(SB), Y10
 	VFNMADD213PD Y9, Y10, Y3
-	VBROADCASTSD 472(AX), Y9
+	VBROADCASTSD 488(AX), Y9
 	VMULPD       Y9, Y3, Y3
 	VMULPD       Y5, Y3, Y3
 	VMULPD       Y2, Y3, Y3
@@ -10713,6 +11395,37 @@ scaledTail:
 	VADDPD     Y10, Y0, Y0
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -10724,7 +11437,7 @@ done:
 	RET
 
 // func asymmetricF64AVX2(a *elemArgs64) float64
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, CMOV, FMA3, SSE
 TEXT ·asymmetricF64AVX2(SB), NOSPLIT, $8-16
 	STMXCSR      (SP)
 	MOVL         (SP), AX
@@ -10737,7 +11450,7 @@ TEXT ·asymmetricF64AVX2(SB), NOSPLIT, $8-16
 	MOVQ         16(AX), BX
 	TESTQ        BX, BX
 	JNZ          set0
-	LEAQ         184(AX), BX
+	LEAQ         200(AX), BX
 	MOVQ         $0x00000000, 72(AX)
 	VBROADCASTSD 120(AX), Y0
 	VMOVUPD      Y0, (BX)
@@ -10750,7 +11463,7 @@ done0:
 	MOVQ         24(AX), SI
 	TESTQ        SI, SI
 	JNZ          set1
-	LEAQ         248(AX), SI
+	LEAQ         264(AX), SI
 	MOVQ         $0x00000000, 80(AX)
 	VBROADCASTSD 128(AX), Y0
 	VMOVUPD      Y0, (SI)
@@ -10763,7 +11476,7 @@ done1:
 	MOVQ         32(AX), DI
 	TESTQ        DI, DI
 	JNZ          set2
-	LEAQ         312(AX), DI
+	LEAQ         328(AX), DI
 	MOVQ         $0x00000000, 88(AX)
 	VBROADCASTSD 136(AX), Y0
 	VMOVUPD      Y0, (DI)
@@ -10776,7 +11489,7 @@ done2:
 	MOVQ         40(AX), R8
 	TESTQ        R8, R8
 	JNZ          set3
-	LEAQ         376(AX), R8
+	LEAQ         392(AX), R8
 	MOVQ         $0x00000000, 96(AX)
 	VBROADCASTSD oneF64<>+0(SB), Y0
 	VMOVUPD      Y0, (R8)
@@ -10789,7 +11502,7 @@ done3:
 	MOVQ  48(AX), R9
 	TESTQ R9, R9
 	JNZ   set4
-	LEAQ  440(AX), R9
+	LEAQ  456(AX), R9
 	MOVQ  $0x00000000, 104(AX)
 	JMP   done4
 
@@ -10800,7 +11513,7 @@ done4:
 	MOVQ  56(AX), R10
 	TESTQ R10, R10
 	JNZ   set5
-	LEAQ  440(AX), R10
+	LEAQ  456(AX), R10
 	MOVQ  $0x00000000, 112(AX)
 	JMP   done5
 
@@ -10809,12 +11522,27 @@ set5:
 
 done5:
 	MOVQ       64(AX), R11
-	VCVTSI2SDQ 160(AX), X1, X1
-	VCVTSI2SDQ 168(AX), X2, X2
-	VMOVSD     X2, 480(AX)
-	VMOVSD     X1, 472(AX)
+	VCVTSI2SDQ 176(AX), X1, X1
+	VCVTSI2SDQ 184(AX), X2, X2
+	VMOVSD     X2, 496(AX)
+	VMOVSD     X1, 488(AX)
 	VXORPD     Y0, Y0, Y0
 	VXORPD     Y1, Y1, Y1
+
+row:
+	CMPQ         152(AX), $0x00
+	JE           rowsdone
+	MOVQ         144(AX), R11
+	TESTQ        R11, R11
+	JZ           rowweighed
+	VBROADCASTSD (R11), Y2
+	VBROADCASTSD 120(AX), Y3
+	VMULPD       Y3, Y2, Y2
+	VMOVUPD      Y2, 200(AX)
+	ADDQ         $0x08, 144(AX)
+
+rowweighed:
+	MOVQ 64(AX), R11
 
 loop:
 	CMPQ         R11, $0x04
@@ -10879,13 +11607,13 @@ loop:
 	VXORPD       Y6, Y6, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VSUBPD       Y3, Y9, Y9
-	TESTQ        $0x00000001, 176(AX)
+	TESTQ        $0x00000001, 192(AX)
 	JZ           fullFull
 	VXORPD       Y10, Y10, Y10
 	VCMPPD       $0x04, Y10, Y3, Y10
 	VPTEST       Y10, Y10
 	JNZ          fullFull
-	VBROADCASTSD 144(AX), Y2
+	VBROADCASTSD 160(AX), Y2
 	VSUBPD       Y2, Y8, Y3
 	VMAXPD       Y3, Y6, Y3
 	VADDPD       Y2, Y4, Y2
@@ -10940,7 +11668,7 @@ loop:
 	VFMADD231PD  Y10, Y7, Y5
 	VBROADCASTSD oneF64<>+0(SB), Y7
 	VMOVAPD      Y7, Y7
-	MOVQ         160(AX), R12
+	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipOnlyFullDone
 	VMOVAPD      Y3, Y7
@@ -10957,13 +11685,13 @@ powClipOnlyFullDone:
 	VMULPD       Y7, Y8, Y8
 	VMOVAPD      Y5, Y4
 	VFNMADD213PD Y6, Y7, Y4
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyFullDetached
 	VMULPD       Y2, Y3, Y7
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VDIVPD       Y7, Y9, Y7
 	VMULPD       Y8, Y7, Y7
-	VBROADCASTSD 472(AX), Y8
+	VBROADCASTSD 488(AX), Y8
 	VMULPD       Y8, Y2, Y8
 	VMOVAPD      Y3, Y2
 	VFNMADD231PD Y8, Y5, Y2
@@ -11031,7 +11759,7 @@ fullFull:
 	VADDPD       Y10, Y5, Y10
 	VBROADCASTSD oneF64<>+0(SB), Y5
 	VMOVAPD      Y5, Y11
-	MOVQ         168(AX), R12
+	MOVQ         184(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
 	VMOVAPD      Y4, Y11
@@ -11046,12 +11774,12 @@ powPosFullDone:
 	VMULPD       Y3, Y11, Y11
 	VMULPD       Y11, Y2, Y5
 	VMOVAPD      Y4, Y7
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          posDetachedFull
-	CMPQ         168(AX), $0x00
+	CMPQ         184(AX), $0x00
 	JE           posDetachedFull
 	VMULPD       Y8, Y2, Y2
-	VBROADCASTSD 480(AX), Y12
+	VBROADCASTSD 496(AX), Y12
 	VMULPD       Y12, Y2, Y2
 	VADDPD       Y2, Y7, Y7
 
@@ -11060,11 +11788,11 @@ posDetachedFull:
 	VCMPPD       $0x04, Y6, Y3, Y2
 	VANDPD       Y2, Y5, Y5
 	VANDPD       Y2, Y7, Y7
-	TESTQ        $0x00000001, 176(AX)
+	TESTQ        $0x00000001, 192(AX)
 	JNZ          clipFull
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y3
-	MOVQ         160(AX), R12
+	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
 	VMOVAPD      Y8, Y3
@@ -11079,10 +11807,10 @@ powNegFullDone:
 	VMULPD       Y9, Y3, Y3
 	VMULPD       Y3, Y10, Y2
 	VMOVAPD      Y8, Y8
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          negDetachedFull
 	VMULPD       Y4, Y10, Y4
-	VBROADCASTSD 472(AX), Y10
+	VBROADCASTSD 488(AX), Y10
 	VFMADD231PD  Y10, Y4, Y8
 
 negDetachedFull:
@@ -11090,7 +11818,7 @@ negDetachedFull:
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSD 144(AX), Y2
+	VBROADCASTSD 160(AX), Y2
 	VSUBPD       Y2, Y8, Y3
 	VMAXPD       Y3, Y6, Y3
 	VADDPD       Y2, Y4, Y10
@@ -11145,7 +11873,7 @@ clipFull:
 	VFMADD231PD  Y12, Y2, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y12
-	MOVQ         160(AX), R12
+	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
 	VMOVAPD      Y3, Y12
@@ -11162,13 +11890,13 @@ powClipFullDone:
 	VMULPD       Y12, Y4, Y4
 	VMOVAPD      Y11, Y2
 	VFNMADD213PD Y6, Y12, Y2
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipFullDetached
 	VMULPD       Y10, Y3, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VDIVPD       Y12, Y8, Y12
 	VMULPD       Y4, Y12, Y12
-	VBROADCASTSD 472(AX), Y4
+	VBROADCASTSD 488(AX), Y4
 	VMULPD       Y4, Y10, Y4
 	VMOVAPD      Y3, Y8
 	VFNMADD231PD Y4, Y11, Y8
@@ -11217,10 +11945,10 @@ termsFull:
 tail:
 	TESTQ        R11, R11
 	JZ           done
-	LEAQ         tailMaskF64<>+0(SB), SI
-	MOVQ         $0x00000004, R12
-	SUBQ         R11, R12
-	VMOVDQU      (SI)(R12*8), Y4
+	LEAQ         tailMaskF64<>+0(SB), R12
+	MOVQ         $0x00000004, R13
+	SUBQ         R11, R13
+	VMOVDQU      (R12)(R13*8), Y4
 	VMASKMOVPD   (CX), Y4, Y2
 	VMASKMOVPD   (DX), Y4, Y3
 	VBROADCASTSD absMaskF64<>+0(SB), Y5
@@ -11281,13 +12009,13 @@ tail:
 	VXORPD       Y7, Y7, Y7
 	VBROADCASTSD oneF64<>+0(SB), Y10
 	VSUBPD       Y3, Y10, Y10
-	TESTQ        $0x00000001, 176(AX)
+	TESTQ        $0x00000001, 192(AX)
 	JZ           fullTail
 	VXORPD       Y11, Y11, Y11
 	VCMPPD       $0x04, Y11, Y3, Y11
 	VPTEST       Y11, Y11
 	JNZ          fullTail
-	VBROADCASTSD 144(AX), Y2
+	VBROADCASTSD 160(AX), Y2
 	VSUBPD       Y2, Y9, Y3
 	VMAXPD       Y3, Y7, Y3
 	VADDPD       Y2, Y5, Y2
@@ -11342,13 +12070,13 @@ tail:
 	VFMADD231PD  Y11, Y8, Y6
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VMOVAPD      Y8, Y8
-	MOVQ         160(AX), CX
-	TESTQ        CX, CX
+	MOVQ         176(AX), R12
+	TESTQ        R12, R12
 	JZ           powClipOnlyTailDone
 	VMOVAPD      Y3, Y8
 
 powClipOnlyTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipOnlyTailDone
 	VMULPD Y3, Y8, Y8
 	JMP    powClipOnlyTail
@@ -11359,13 +12087,13 @@ powClipOnlyTailDone:
 	VMULPD       Y8, Y9, Y9
 	VMOVAPD      Y6, Y5
 	VFNMADD213PD Y7, Y8, Y5
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyTailDetached
 	VMULPD       Y2, Y3, Y8
 	VBROADCASTSD oneF64<>+0(SB), Y10
 	VDIVPD       Y8, Y10, Y8
 	VMULPD       Y9, Y8, Y8
-	VBROADCASTSD 472(AX), Y9
+	VBROADCASTSD 488(AX), Y9
 	VMULPD       Y9, Y2, Y9
 	VMOVAPD      Y3, Y2
 	VFNMADD231PD Y9, Y6, Y2
@@ -11433,13 +12161,13 @@ fullTail:
 	VADDPD       Y11, Y6, Y11
 	VBROADCASTSD oneF64<>+0(SB), Y6
 	VMOVAPD      Y6, Y12
-	MOVQ         168(AX), CX
-	TESTQ        CX, CX
+	MOVQ         184(AX), R12
+	TESTQ        R12, R12
 	JZ           powPosTailDone
 	VMOVAPD      Y5, Y12
 
 powPosTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powPosTailDone
 	VMULPD Y5, Y12, Y12
 	JMP    powPosTail
@@ -11448,12 +12176,12 @@ powPosTailDone:
 	VMULPD       Y3, Y12, Y12
 	VMULPD       Y12, Y2, Y6
 	VMOVAPD      Y5, Y8
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          posDetachedTail
-	CMPQ         168(AX), $0x00
+	CMPQ         184(AX), $0x00
 	JE           posDetachedTail
 	VMULPD       Y9, Y2, Y2
-	VBROADCASTSD 480(AX), Y13
+	VBROADCASTSD 496(AX), Y13
 	VMULPD       Y13, Y2, Y2
 	VADDPD       Y2, Y8, Y8
 
@@ -11462,17 +12190,17 @@ posDetachedTail:
 	VCMPPD       $0x04, Y7, Y3, Y2
 	VANDPD       Y2, Y6, Y6
 	VANDPD       Y2, Y8, Y8
-	TESTQ        $0x00000001, 176(AX)
+	TESTQ        $0x00000001, 192(AX)
 	JNZ          clipTail
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y3
-	MOVQ         160(AX), CX
-	TESTQ        CX, CX
+	MOVQ         176(AX), R12
+	TESTQ        R12, R12
 	JZ           powNegTailDone
 	VMOVAPD      Y9, Y3
 
 powNegTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powNegTailDone
 	VMULPD Y9, Y3, Y3
 	JMP    powNegTail
@@ -11481,10 +12209,10 @@ powNegTailDone:
 	VMULPD       Y10, Y3, Y3
 	VMULPD       Y3, Y11, Y2
 	VMOVAPD      Y9, Y9
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          negDetachedTail
 	VMULPD       Y5, Y11, Y5
-	VBROADCASTSD 472(AX), Y11
+	VBROADCASTSD 488(AX), Y11
 	VFMADD231PD  Y11, Y5, Y9
 
 negDetachedTail:
@@ -11492,7 +12220,7 @@ negDetachedTail:
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSD 144(AX), Y2
+	VBROADCASTSD 160(AX), Y2
 	VSUBPD       Y2, Y9, Y3
 	VMAXPD       Y3, Y7, Y3
 	VADDPD       Y2, Y5, Y11
@@ -11547,13 +12275,13 @@ clipTail:
 	VFMADD231PD  Y13, Y2, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y2
 	VMOVAPD      Y2, Y13
-	MOVQ         160(AX), CX
-	TESTQ        CX, CX
+	MOVQ         176(AX), R12
+	TESTQ        R12, R12
 	JZ           powClipTailDone
 	VMOVAPD      Y3, Y13
 
 powClipTail:
-	DECQ   CX
+	DECQ   R12
 	JZ     powClipTailDone
 	VMULPD Y3, Y13, Y13
 	JMP    powClipTail
@@ -11564,13 +12292,13 @@ powClipTailDone:
 	VMULPD       Y13, Y5, Y5
 	VMOVAPD      Y12, Y2
 	VFNMADD213PD Y7, Y13, Y2
-	TESTQ        $0x00000002, 176(AX)
+	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipTailDetached
 	VMULPD       Y11, Y3, Y13
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VDIVPD       Y13, Y9, Y13
 	VMULPD       Y5, Y13, Y13
-	VBROADCASTSD 472(AX), Y5
+	VBROADCASTSD 488(AX), Y5
 	VMULPD       Y5, Y11, Y5
 	VMOVAPD      Y3, Y9
 	VFNMADD231PD Y5, Y12, Y9
@@ -11608,6 +12336,37 @@ termsTail:
 	VADDPD     Y6, Y0, Y0
 
 done:
+	SHLQ    $0x03, R11
+	ADDQ    R11, CX
+	ADDQ    R11, DX
+	MOVQ    72(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, BX
+	MOVQ    80(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, SI
+	MOVQ    88(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, DI
+	MOVQ    96(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R8
+	MOVQ    104(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R9
+	MOVQ    112(AX), R12
+	TESTQ   R12, R12
+	CMOVQNE R11, R12
+	ADDQ    R12, R10
+	DECQ    152(AX)
+	JMP     row
+
+rowsdone:
 	VADDPD       Y1, Y0, Y0
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPD       X1, X0, X1
@@ -11629,6 +12388,75 @@ GLOBL twoTo52F64<>(SB), RODATA|NOPTR, $8
 
 DATA twoTo52Plus1024F64<>+0(SB)/8, $0x4330000000000400
 GLOBL twoTo52Plus1024F64<>(SB), RODATA|NOPTR, $8
+
+// func fillRowsF64AVX2(dst *float64, s []float64, c int, ws float64)
+// Requires: AVX
+TEXT ·fillRowsF64AVX2(SB), NOSPLIT, $0-48
+	MOVQ         dst+0(FP), AX
+	MOVQ         s_base+8(FP), CX
+	MOVQ         s_len+16(FP), DX
+	MOVQ         c+32(FP), BX
+	IMULQ        BX, DX
+	VBROADCASTSD ws+40(FP), Y0
+	MOVQ         BX, SI
+	SHLQ         $0x03, SI
+	CMPQ         BX, $0x04
+	JGE          row
+
+short:
+	CMPQ         DX, $0x04
+	JL           row
+	VBROADCASTSD (CX), Y1
+	VMULPD       Y0, Y1, Y1
+	VMOVUPD      Y1, (AX)
+	ADDQ         SI, AX
+	SUBQ         BX, DX
+	ADDQ         $0x08, CX
+	JMP          short
+
+row:
+	TESTQ        DX, DX
+	JZ           done
+	VBROADCASTSD (CX), Y1
+	VMULPD       Y0, Y1, Y1
+	MOVQ         BX, SI
+
+full:
+	CMPQ    SI, $0x04
+	JL      part
+	VMOVUPD Y1, (AX)
+	ADDQ    $0x20, AX
+	SUBQ    $0x04, SI
+	SUBQ    $0x04, DX
+	JMP     full
+
+part:
+	TESTQ   SI, SI
+	JZ      next
+	CMPQ    DX, $0x04
+	JL      masked
+	VMOVUPD Y1, (AX)
+	JMP     advance
+
+masked:
+	LEAQ       tailMaskF64<>+0(SB), DI
+	MOVQ       $0x00000004, R8
+	SUBQ       SI, R8
+	VMOVDQU    (DI)(R8*8), Y2
+	VMASKMOVPD Y1, Y2, (AX)
+
+advance:
+	SUBQ SI, DX
+	SHLQ $0x03, SI
+	ADDQ SI, AX
+
+next:
+	ADDQ $0x08, CX
+	JMP  row
+
+done:
+	VZEROUPPER
+	RET
 
 // func gemmKernelAVX512(k int, a *float32, b *float32, c *float32, ldc int, add bool)
 // Requires: AVX, AVX512DQ, AVX512F

@@ -68,6 +68,9 @@ func sigmoidFocalAVX512(a *elemArgs) float64
 //go:noescape
 func asymmetricAVX512(a *elemArgs) float64
 
+//go:noescape
+func fillRowsAVX512(dst *float32, s []float32, c int, ws float32)
+
 // maxF64AVX512 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -132,6 +135,9 @@ func sigmoidFocalF64AVX512(a *elemArgs64) float64
 //go:noescape
 func asymmetricF64AVX512(a *elemArgs64) float64
 
+//go:noescape
+func fillRowsF64AVX512(dst *float64, s []float64, c int, ws float64)
+
 // maxAVX2 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -191,6 +197,9 @@ func sigmoidFocalAVX2(a *elemArgs) float64
 //go:noescape
 func asymmetricAVX2(a *elemArgs) float64
 
+//go:noescape
+func fillRowsAVX2(dst *float32, s []float32, c int, ws float32)
+
 // maxF64AVX2 returns max_i x_i, or −Inf for an empty x.
 //
 //go:noescape
@@ -249,6 +258,9 @@ func sigmoidFocalF64AVX2(a *elemArgs64) float64
 
 //go:noescape
 func asymmetricF64AVX2(a *elemArgs64) float64
+
+//go:noescape
+func fillRowsF64AVX2(dst *float64, s []float64, c int, ws float64)
 
 // gemmKernelAVX512 computes C[0:8, 0:32] (+)= A·B over k steps of packed panels.
 //

@@ -349,7 +349,7 @@ func testElementKernels[F float32 | float64](t *testing.T, rel, abs float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, p := range paths(t) {
 		for _, n := range lengths() {
-			for variant := range 16 {
+			for variant := range 32 {
 				x := convertTo[F](values(rng, n, variant&8 != 0))
 				if variant&8 == 0 { // full float64 precision where it matters
 					for i := range x {
@@ -374,6 +374,9 @@ func testElementKernels[F float32 | float64](t *testing.T, rel, abs float64) {
 				}
 				if variant&2 != 0 {
 					e.G = convertTo[F](values(rng, n, false))
+				}
+				if variant&16 != 0 { // row weights (ignored beside W): rows that end at every offset of a vector
+					e.S = convertTo[F](positive(rng, n/rowLenOf(n)))
 				}
 				kinds := []string{"sigmoid", "focal a=0.25 γ=2", "focal a=-1 γ=0", "focal a=0.75 γ=5", "focal a=0 γ=1",
 					"asymmetric 0 4 0.05", "asymmetric 1 4 0.05 detach", "asymmetric 2 0 0", "asymmetric 0 3 0.3", "asymmetric 3 1 0 detach"}
@@ -783,4 +786,108 @@ func b2f(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// rowLenOf picks a row length that divides n, for row weights S: rows of
+// a few elements, whose ends fall at every offset of a vector.
+func rowLenOf(n int) int {
+	for _, d := range []int{37, 17, 10, 7, 5, 3, 2} {
+		if n%d == 0 && d < n {
+			return d
+		}
+	}
+	return 1
+}
+
+// TestRowWeights: one call with row weights S gives, on every path, the
+// losses and gradients of one call a row with WS·S[r] as its scalar, to
+// the bit, and its sum to rounding; elements past the last whole row are
+// left as they were.
+func TestRowWeights(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	const rows, c = 9, 37
+	x := values(rng, rows*c+5, true)
+	tt := make([]float32, len(x))
+	for i := range tt {
+		tt[i] = float32(rng.IntN(2))
+	}
+	s := positive(rng, rows)
+	kernels := map[string]func(*Elements[float32]) float64{
+		"sigmoid":    Sigmoid[float32],
+		"focal":      func(e *Elements[float32]) float64 { return SigmoidFocal(e, 0.25, 2) },
+		"asymmetric": func(e *Elements[float32]) float64 { return Asymmetric(e, AsymmetricParams{GammaNeg: 4, Clip: 0.05}) },
+	}
+	for _, p := range append(paths(t), Go) {
+		for name, run := range kernels {
+			const untouched = 12345
+			one := Elements[float32]{X: x, T: tt, WS: 0.5, QS: 1, GS: 0.25, S: s,
+				Grad: make([]float32, len(x)), Losses: make([]float32, len(x))}
+			for i := rows * c; i < len(x); i++ {
+				one.Grad[i], one.Losses[i] = untouched, untouched
+			}
+			var got, want float64
+			on(p, func() { got = run(&one) })
+			grad, losses := make([]float32, len(x)), make([]float32, len(x))
+			for r := range rows {
+				e := Elements[float32]{X: x[r*c : (r+1)*c], T: tt[r*c : (r+1)*c], WS: 0.5 * s[r], QS: 1, GS: 0.25,
+					Grad: grad[r*c : (r+1)*c], Losses: losses[r*c : (r+1)*c]}
+				on(p, func() { want += run(&e) })
+			}
+			for i := range rows * c {
+				if math.Float32bits(one.Grad[i]) != math.Float32bits(grad[i]) || math.Float32bits(one.Losses[i]) != math.Float32bits(losses[i]) {
+					t.Fatalf("%v/%s: element %d: grad %v loss %v, a call a row %v %v", p, name, i, one.Grad[i], one.Losses[i], grad[i], losses[i])
+				}
+			}
+			for i := rows * c; i < len(x); i++ {
+				if one.Grad[i] != untouched || one.Losses[i] != untouched {
+					t.Errorf("%v/%s: element %d past the rows written: %v %v", p, name, i, one.Grad[i], one.Losses[i])
+				}
+			}
+			if math.Abs(got-want) > 1e-6*math.Abs(want) && !(math.IsNaN(got) && math.IsNaN(want)) {
+				t.Errorf("%v/%s: sum %v, a call a row %v", p, name, got, want)
+			}
+		}
+	}
+}
+
+// TestFillRows holds FillRows on every path to its reference loop, to the
+// bit, for rows of every length around the vector sizes and at every start
+// offset: nothing written outside dst, s unchanged.
+func TestFillRows(t *testing.T) {
+	testFillRows[float32](t)
+	testFillRows[float64](t)
+}
+
+func testFillRows[F float32 | float64](t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, p := range append(paths(t), Go) {
+		for c := 1; c <= 40; c++ {
+			for _, rows := range []int{0, 1, 2, 3, 7, 33} {
+				for off := range 3 {
+					s := convertTo[F](positive(rng, rows+off))[off:]
+					keep := append([]F(nil), s...)
+					want := make([]F, rows*c)
+					for r := range rows {
+						for k := range c {
+							want[r*c+k] = s[r] * 0.3
+						}
+					}
+					buf, check := guardedOf[F](rows*c + off)
+					got := buf[off:]
+					on(p, func() { FillRows(got, s, c, 0.3) })
+					check(t)
+					for i := range want {
+						if got[i] != want[i] {
+							t.Fatalf("%v/%T/c=%d/rows=%d/off=%d: dst[%d] = %v, want %v", p, got[0], c, rows, off, i, got[i], want[i])
+						}
+					}
+					for i := range s {
+						if s[i] != keep[i] {
+							t.Fatalf("%v: s[%d] changed", p, i)
+						}
+					}
+				}
+			}
+		}
+	}
 }

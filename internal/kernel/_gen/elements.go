@@ -23,7 +23,7 @@ import (
 type elemFrame struct {
 	x, t, w, q, g, h, grad, loss, n          int
 	wInc, qInc, gInc, hInc, gradInc, lossInc int
-	ws, qs, gs                               int
+	ws, qs, gs, s, rows                      int
 	a1, a2, gamma, gamma2, mode              int
 	lanes, laneBytes                         int
 }
@@ -56,7 +56,7 @@ func loadFrame() (elemFrame, Register) {
 	second, _ := at(lanes.Index(1).Index(0))
 	return elemFrame{
 		x: off("x"), t: off("t"), w: off("w"), q: off("q"), g: off("g"), h: off("h"), grad: off("grad"), loss: off("loss"), n: off("n"),
-		ws: off("ws"), qs: off("qs"), gs: off("gs"),
+		ws: off("ws"), qs: off("qs"), gs: off("gs"), s: off("s"), rows: off("rows"),
 		wInc: off("wInc"), qInc: off("qInc"), gInc: off("gInc"), hInc: off("hInc"), gradInc: off("gradInc"), lossInc: off("lossInc"),
 		a1: off("a1"), a2: off("a2"), gamma: off("gamma"), gamma2: off("gamma2"), mode: off("mode"),
 		lanes: first, laneBytes: second - first,
@@ -217,6 +217,23 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	r.sum[0], r.sum[1] = t.zeroed()
 	r.x, r.tg = t.vec(), t.vec()
 
+	// rows of n elements each; with row weights s (w is nil), each row's
+	// weight ws·s[r] goes into w's lane before it.
+	Label("row")
+	CMPQ(Mem{Base: args, Disp: f.rows}, U8(0))
+	JE(LabelRef("rowsdone"))
+	sp := GP64()
+	MOVQ(Mem{Base: args, Disp: f.s}, sp)
+	TESTQ(sp, sp)
+	JZ(LabelRef("rowweighed"))
+	sw, ws := t.vec(), t.vec()
+	t.bcast(Mem{Base: sp}, sw)
+	t.bcast(Mem{Base: args, Disp: f.ws}, ws)
+	t.mul(ws, sw, sw)
+	t.movu(sw, Mem{Base: args, Disp: lane(0)})
+	ADDQ(U8(t.size), Mem{Base: args, Disp: f.s})
+	Label("rowweighed")
+	MOVQ(Mem{Base: args, Disp: f.n}, n)
 	t.loop("", n, func(k Register) {
 		r.k = k
 		t.load(Mem{Base: r.ptr[f.x]}, k, r.x)
@@ -236,6 +253,21 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 			ADDQ(Mem{Base: args, Disp: o[1]}, r.ptr[o[0]])
 		}
 	})
+	// Past the row's tail of n elements: x and t by its bytes, the others
+	// too unless they stand still (a step of 0).
+	SHLQ(U8(t.shift()), n)
+	ADDQ(n, r.ptr[f.x])
+	ADDQ(n, r.ptr[f.t])
+	for _, o := range [][2]int{{f.w, f.wInc}, {f.q, f.qInc}, {f.g, f.gInc}, {f.h, f.hInc}, {f.grad, f.gradInc}, {f.loss, f.lossInc}} {
+		step := GP64()
+		MOVQ(Mem{Base: args, Disp: o[1]}, step)
+		TESTQ(step, step)
+		CMOVQNE(n, step)
+		ADDQ(step, r.ptr[o[0]])
+	}
+	DECQ(Mem{Base: args, Disp: f.rows})
+	JMP(LabelRef("row"))
+	Label("rowsdone")
 	storeFloat(t.reduce(r.sum[0], r.sum[1]).AsX(), 0)
 	VZEROUPPER()
 	LDMXCSR(saved)
@@ -739,4 +771,81 @@ func focalBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.mul(w, grad, grad)
 	t.mul(r.operand(r.f.g), grad, grad)
 	return loss, grad
+}
+
+// genFillRows emits fillRows, the per-element weights of rows that share
+// one weight each (FillRows):
+//
+//	for r := range s { for k := range c { dst[r·c+k] = ws·s[r] } }
+//
+// A row shorter than a vector is one full vector store, whose lanes past
+// the row the next rows overwrite, while the rows left hold at least a
+// vector's elements; any other row is whole vectors and then its last
+// elements, by a full store in the same way or by a masked one at the end.
+// No MXCSR change: the product is rounded as Go rounds it.
+func genFillRows(t flt) {
+	name := t.name("fillRows")
+	TEXT(name, NOSPLIT, fmt.Sprintf("func(dst *%s, s []%s, c int, ws %s)", t.goType, t.goType, t.goType))
+	Pragma("noescape")
+	d := Load(Param("dst"), GP64())
+	sp := Load(Param("s").Base(), GP64())
+	left := Load(Param("s").Len(), GP64()) // the elements left to write
+	c := Load(Param("c"), GP64())
+	IMULQ(c, left)
+	ws := t.vec()
+	t.bcast(addr(Param("ws")), ws)
+	rowBytes := GP64()
+	MOVQ(c, rowBytes)
+	SHLQ(U8(t.shift()), rowBytes)
+
+	CMPQ(c, U8(t.lanes))
+	JGE(LabelRef("row"))
+	Label("short") // rows shorter than a vector, a store each
+	CMPQ(left, U8(t.lanes))
+	JL(LabelRef("row"))
+	v := t.vec()
+	t.bcast(Mem{Base: sp}, v)
+	t.mul(ws, v, v)
+	t.movu(v, Mem{Base: d})
+	ADDQ(rowBytes, d)
+	SUBQ(c, left)
+	ADDQ(U8(t.size), sp)
+	JMP(LabelRef("short"))
+
+	n := GP64()
+	Label("row")
+	TESTQ(left, left)
+	JZ(LabelRef("done"))
+	t.bcast(Mem{Base: sp}, v)
+	t.mul(ws, v, v)
+	MOVQ(c, n)
+	Label("full")
+	CMPQ(n, U8(t.lanes))
+	JL(LabelRef("part"))
+	t.movu(v, Mem{Base: d})
+	ADDQ(U8(t.vbytes()), d)
+	SUBQ(U8(t.lanes), n)
+	SUBQ(U8(t.lanes), left)
+	JMP(LabelRef("full"))
+	Label("part")
+	TESTQ(n, n)
+	JZ(LabelRef("next"))
+	CMPQ(left, U8(t.lanes))
+	JL(LabelRef("masked"))
+	t.movu(v, Mem{Base: d}) // into the next rows, which overwrite it
+	JMP(LabelRef("advance"))
+	Label("masked")
+	k := t.maskReg()
+	t.tailMask(n, k)
+	t.store(v, k, Mem{Base: d})
+	Label("advance")
+	SUBQ(n, left)
+	SHLQ(U8(t.shift()), n)
+	ADDQ(n, d)
+	Label("next")
+	ADDQ(U8(t.size), sp)
+	JMP(LabelRef("row"))
+	Label("done")
+	VZEROUPPER()
+	RET()
 }

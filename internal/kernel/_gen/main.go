@@ -43,6 +43,7 @@ func main() {
 		genElements(t, "sigmoid", sigmoidBody)
 		genElements(t, "sigmoidFocal", focalBody)
 		genElements(t, "asymmetric", asymmetricBody)
+		genFillRows(t)
 	}
 	genGemm(f32)
 	genGemm(f32AVX2)
@@ -95,6 +96,15 @@ var (
 )
 
 func (t flt) is64() bool { return t.size == 8 }
+
+// shift is log2 of the element size: an element count shifted left by it
+// is bytes.
+func (t flt) shift() int {
+	if t.is64() {
+		return 3
+	}
+	return 2
+}
 
 func (t flt) name(base string) string {
 	if t.avx2 {
