@@ -101,8 +101,9 @@ func BenchmarkElements(b *testing.B) {
 	for i := range x {
 		x[i] = float32(8*rng.Float64() - 4)
 	}
-	targets := map[string][]float32{"dense": make([]float32, n), "sparse": make([]float32, n)}
+	targets := map[string][]float32{"dense": make([]float32, n), "sparse": make([]float32, n), "hard": make([]float32, n)}
 	for i := range n {
+		targets["hard"][i] = float32(rng.IntN(2))
 		targets["dense"][i] = float32(rng.IntN(2))
 		if rng.IntN(3) == 0 {
 			targets["dense"][i] = float32(rng.Float64())
@@ -125,7 +126,7 @@ func BenchmarkElements(b *testing.B) {
 		{"asymmetric-g1", func(e *Elements[float32]) float64 { return Asymmetric(e, AsymmetricParams{GammaNeg: 1, Clip: 0.05}) }},
 	}
 	for _, k := range kernels {
-		for _, kind := range []string{"dense", "sparse"} {
+		for _, kind := range []string{"dense", "sparse", "hard"} {
 			b.Run(k.name+"/"+kind, func(b *testing.B) {
 				e := Elements[float32]{X: x, T: targets[kind], Grad: grad, WS: 1, QS: 1, GS: 1}
 				b.SetBytes(3 * 4 * n)

@@ -2434,7 +2434,6 @@ done5:
 	VXORPS       Z16, Z16, Z16
 	VBROADCASTSS absMask<>+0(SB), Z17
 	VBROADCASTSS 152(AX), Z18
-	VBROADCASTSS 156(AX), Z19
 	VBROADCASTSS expCutoff<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
@@ -2548,12 +2547,86 @@ ClipOnlyFullScaled:
 	VCMPPS    $0x16, Z16, Z23, K1
 	VMOVAPS.Z Z22, K1, Z22
 	VADDPS    Z16, Z24, Z25
-	VADDPS    Z16, Z22, Z26
+	VADDPS    Z16, Z22, Z27
 	JMP       termsFull
 
 fullFull:
 	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusFull
+	VMULPS           Z23, Z24, Z5
+	VCMPPS           $0x04, Z16, Z5, K2
+	KORTESTW         K2, K2
+	JNZ              softTargetsFull
+	VSUBPS           Z18, Z3, Z26
+	VMAXPS           Z26, Z16, Z26
+	VADDPS           Z18, Z4, Z6
+	VMINPS           Z6, Z0, Z6
+	VADDPS           Z0, Z25, Z27
+	VCMPPS           $0x04, Z16, Z23, K2
+	VBLENDMPS        Z27, Z6, K2, Z27
+	VGETMANTPS       $0x00, Z27, Z5
+	VGETEXPPS        Z27, Z28
+	VPSRLD           $0x13, Z27, Z29
+	VPERMPS          logInvC<>+0(SB), Z29, Z27
+	VPERMPS          logLogC<>+0(SB), Z29, Z29
+	VFMSUB213PS      Z0, Z27, Z5
+	VMULPS           Z5, Z5, Z30
+	VBROADCASTSS     logT5<>+0(SB), Z27
+	VFMADD213PS.BCST logT4<>+0(SB), Z5, Z27
+	VBROADCASTSS     logT3<>+0(SB), Z31
+	VFMADD213PS.BCST logT2<>+0(SB), Z5, Z31
+	VFMADD213PS      Z31, Z30, Z27
+	VFMADD213PS      Z5, Z30, Z27
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
+	VADDPS           Z29, Z27, Z27
+	VMOVAPS          Z0, Z29
+	MOVQ             160(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipHardFullDone
+	VMOVAPS          Z26, Z29
+
+powClipHardFull:
+	DECQ   R12
+	JZ     powClipHardFullDone
+	VMULPS Z26, Z29, Z29
+	JMP    powClipHardFull
+
+powClipHardFullDone:
+	VMULPS       Z24, Z29, Z29
+	VMULPS       Z3, Z4, Z28
+	VMULPS       Z29, Z28, Z28
+	VMOVAPS      Z27, Z5
+	VFNMADD213PS Z16, Z29, Z5
+	TESTQ        $0x00000002, 176(AX)
+	JNZ          ClipHardFullDetached
+	VMULPS       Z6, Z26, Z29
+	VRCP14PS     Z29, Z30
+	VFNMADD213PS Z15, Z30, Z29
+	VMULPS       Z29, Z30, Z29
+	VMULPS       Z28, Z29, Z29
+	VMULPS       Z1, Z6, Z28
+	VMOVAPS      Z26, Z6
+	VFNMADD231PS Z28, Z27, Z6
+	VMULPS       Z29, Z6, Z6
+	JMP          ClipHardFullScaled
+
+ClipHardFullDetached:
+	VMOVAPS      Z6, Z6
+	VRCP14PS     Z6, Z29
+	VFNMADD213PS Z15, Z29, Z6
+	VMULPS       Z6, Z29, Z6
+	VMULPS       Z28, Z6, Z6
+
+ClipHardFullScaled:
+	VCMPPS    $0x16, Z16, Z26, K2
+	VMOVAPS.Z Z6, K2, Z6
+	VADDPS    Z0, Z25, Z26
+	VSUBPS    Z0, Z26, Z26
+	VSUBPS    Z26, Z25, Z26
+	VADDPS    Z27, Z26, Z26
+	JMP       softplusDoneFull
+
+softTargetsFull:
 	VSUBPS           Z18, Z3, Z26
 	VMAXPS           Z26, Z16, Z26
 	VADDPS           Z18, Z4, Z6
@@ -2631,79 +2704,82 @@ softplusFull:
 	VFMADD213PS      Z0, Z25, Z27
 	VADDPS           Z26, Z26, Z26
 	VMULPS           Z27, Z26, Z25
-	VBLENDMPS        Z22, Z16, K1, Z7
-	VBLENDMPS        Z16, Z22, K1, Z8
-	VSUBPS           Z8, Z25, Z22
-	VADDPS           Z7, Z25, Z27
-	VMOVAPS          Z0, Z28
-	MOVQ             168(AX), R12
-	TESTQ            R12, R12
-	JZ               powPosFullDone
-	VMOVAPS          Z4, Z28
+	VMOVAPS          Z25, Z26
+
+softplusDoneFull:
+	VBLENDMPS Z16, Z22, K1, Z7
+	VSUBPS    Z7, Z26, Z28
+	VMOVAPS   Z0, Z29
+	MOVQ      168(AX), R12
+	TESTQ     R12, R12
+	JZ        powPosFullDone
+	VMOVAPS   Z4, Z29
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPS Z4, Z28, Z28
+	VMULPS Z4, Z29, Z29
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPS  Z23, Z28, Z28
-	VMULPS  Z28, Z22, Z25
-	VMOVAPS Z4, Z26
+	VMULPS  Z23, Z29, Z29
+	VMULPS  Z29, Z28, Z25
+	VMOVAPS Z4, Z27
 	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedFull
 	CMPQ    168(AX), $0x00
 	JE      posDetachedFull
-	VMULPS  Z3, Z22, Z22
-	VMULPS  Z2, Z22, Z22
-	VADDPS  Z22, Z26, Z26
+	VMULPS  Z3, Z28, Z28
+	VMULPS  Z2, Z28, Z28
+	VADDPS  Z28, Z27, Z27
 
 posDetachedFull:
-	VFNMADD213PS Z16, Z28, Z26
-	VCMPPS       $0x04, Z16, Z23, K1
-	VMOVAPS.Z    Z25, K1, Z25
-	VMOVAPS.Z    Z26, K1, Z26
+	VFNMADD213PS Z16, Z29, Z27
+	VCMPPS       $0x04, Z16, Z23, K2
+	VMOVAPS.Z    Z25, K2, Z25
+	VMOVAPS.Z    Z27, K2, Z27
 	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneFull
-	VMOVAPS      Z0, Z22
+	VBLENDMPS    Z22, Z16, K1, Z8
+	VADDPS       Z8, Z26, Z22
+	VMOVAPS      Z0, Z23
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPS      Z3, Z22
+	VMOVAPS      Z3, Z23
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPS Z3, Z22, Z22
+	VMULPS Z3, Z23, Z23
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPS      Z24, Z22, Z22
-	VMULPS      Z22, Z27, Z5
+	VMULPS      Z24, Z23, Z23
+	VMULPS      Z23, Z22, Z5
 	VMOVAPS     Z3, Z6
 	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedFull
-	VMULPS      Z4, Z27, Z23
-	VFMADD231PS Z1, Z23, Z6
+	VMULPS      Z4, Z22, Z22
+	VFMADD231PS Z1, Z22, Z6
 
 negDetachedFull:
-	VMULPS Z22, Z6, Z6
+	VMULPS Z23, Z6, Z6
 
 negDoneFull:
 	VCMPPS    $0x04, Z16, Z24, K1
 	VMOVAPS.Z Z5, K1, Z5
 	VMOVAPS.Z Z6, K1, Z6
 	VADDPS    Z5, Z25, Z25
-	VADDPS    Z6, Z26, Z26
+	VADDPS    Z6, Z27, Z27
 
 termsFull:
 	VMOVUPS       (BX), Z22
 	VMULPS        Z22, Z25, Z25
-	VMULPS        Z22, Z26, Z26
+	VMULPS        Z22, Z27, Z27
 	VMOVUPS       (DI), Z22
-	VMULPS        Z22, Z26, Z26
-	VMOVUPS       Z26, (R9)
+	VMULPS        Z22, Z27, Z27
+	VMOVUPS       Z27, (R9)
 	VMOVUPS       Z25, (R10)
 	VMOVUPS       (R8), Z22
 	VMULPS        Z22, Z25, Z25
@@ -2821,12 +2897,86 @@ ClipOnlyTailScaled:
 	VCMPPS    $0x16, Z16, Z23, K2
 	VMOVAPS.Z Z22, K2, Z22
 	VADDPS    Z16, Z24, Z25
-	VADDPS    Z16, Z22, Z26
+	VADDPS    Z16, Z22, Z27
 	JMP       termsTail
 
 fullTail:
 	TESTQ            $0x00000001, 176(AX)
 	JZ               softplusTail
+	VMULPS           Z23, Z24, Z11
+	VCMPPS           $0x04, Z16, Z11, K3
+	KORTESTW         K3, K3
+	JNZ              softTargetsTail
+	VSUBPS           Z18, Z9, Z26
+	VMAXPS           Z26, Z16, Z26
+	VADDPS           Z18, Z10, Z12
+	VMINPS           Z12, Z0, Z12
+	VADDPS           Z0, Z25, Z27
+	VCMPPS           $0x04, Z16, Z23, K3
+	VBLENDMPS        Z27, Z12, K3, Z27
+	VGETMANTPS       $0x00, Z27, Z11
+	VGETEXPPS        Z27, Z28
+	VPSRLD           $0x13, Z27, Z29
+	VPERMPS          logInvC<>+0(SB), Z29, Z27
+	VPERMPS          logLogC<>+0(SB), Z29, Z29
+	VFMSUB213PS      Z0, Z27, Z11
+	VMULPS           Z11, Z11, Z30
+	VBROADCASTSS     logT5<>+0(SB), Z27
+	VFMADD213PS.BCST logT4<>+0(SB), Z11, Z27
+	VBROADCASTSS     logT3<>+0(SB), Z31
+	VFMADD213PS.BCST logT2<>+0(SB), Z11, Z31
+	VFMADD213PS      Z31, Z30, Z27
+	VFMADD213PS      Z11, Z30, Z27
+	VFMADD231PS.BCST ln2hi<>+0(SB), Z28, Z29
+	VADDPS           Z29, Z27, Z27
+	VMOVAPS          Z0, Z29
+	MOVQ             160(AX), R12
+	TESTQ            R12, R12
+	JZ               powClipHardTailDone
+	VMOVAPS          Z26, Z29
+
+powClipHardTail:
+	DECQ   R12
+	JZ     powClipHardTailDone
+	VMULPS Z26, Z29, Z29
+	JMP    powClipHardTail
+
+powClipHardTailDone:
+	VMULPS       Z24, Z29, Z29
+	VMULPS       Z9, Z10, Z28
+	VMULPS       Z29, Z28, Z28
+	VMOVAPS      Z27, Z11
+	VFNMADD213PS Z16, Z29, Z11
+	TESTQ        $0x00000002, 176(AX)
+	JNZ          ClipHardTailDetached
+	VMULPS       Z12, Z26, Z29
+	VRCP14PS     Z29, Z30
+	VFNMADD213PS Z15, Z30, Z29
+	VMULPS       Z29, Z30, Z29
+	VMULPS       Z28, Z29, Z29
+	VMULPS       Z1, Z12, Z28
+	VMOVAPS      Z26, Z12
+	VFNMADD231PS Z28, Z27, Z12
+	VMULPS       Z29, Z12, Z12
+	JMP          ClipHardTailScaled
+
+ClipHardTailDetached:
+	VMOVAPS      Z12, Z12
+	VRCP14PS     Z12, Z29
+	VFNMADD213PS Z15, Z29, Z12
+	VMULPS       Z12, Z29, Z12
+	VMULPS       Z28, Z12, Z12
+
+ClipHardTailScaled:
+	VCMPPS    $0x16, Z16, Z26, K3
+	VMOVAPS.Z Z12, K3, Z12
+	VADDPS    Z0, Z25, Z26
+	VSUBPS    Z0, Z26, Z26
+	VSUBPS    Z26, Z25, Z26
+	VADDPS    Z27, Z26, Z26
+	JMP       softplusDoneTail
+
+softTargetsTail:
 	VSUBPS           Z18, Z9, Z26
 	VMAXPS           Z26, Z16, Z26
 	VADDPS           Z18, Z10, Z12
@@ -2904,79 +3054,82 @@ softplusTail:
 	VFMADD213PS      Z0, Z25, Z27
 	VADDPS           Z26, Z26, Z26
 	VMULPS           Z27, Z26, Z25
-	VBLENDMPS        Z22, Z16, K2, Z13
-	VBLENDMPS        Z16, Z22, K2, Z14
-	VSUBPS           Z14, Z25, Z22
-	VADDPS           Z13, Z25, Z27
-	VMOVAPS          Z0, Z28
-	MOVQ             168(AX), R12
-	TESTQ            R12, R12
-	JZ               powPosTailDone
-	VMOVAPS          Z10, Z28
+	VMOVAPS          Z25, Z26
+
+softplusDoneTail:
+	VBLENDMPS Z16, Z22, K2, Z13
+	VSUBPS    Z13, Z26, Z28
+	VMOVAPS   Z0, Z29
+	MOVQ      168(AX), R12
+	TESTQ     R12, R12
+	JZ        powPosTailDone
+	VMOVAPS   Z10, Z29
 
 powPosTail:
 	DECQ   R12
 	JZ     powPosTailDone
-	VMULPS Z10, Z28, Z28
+	VMULPS Z10, Z29, Z29
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPS  Z23, Z28, Z28
-	VMULPS  Z28, Z22, Z25
-	VMOVAPS Z10, Z26
+	VMULPS  Z23, Z29, Z29
+	VMULPS  Z29, Z28, Z25
+	VMOVAPS Z10, Z27
 	TESTQ   $0x00000002, 176(AX)
 	JNZ     posDetachedTail
 	CMPQ    168(AX), $0x00
 	JE      posDetachedTail
-	VMULPS  Z9, Z22, Z22
-	VMULPS  Z2, Z22, Z22
-	VADDPS  Z22, Z26, Z26
+	VMULPS  Z9, Z28, Z28
+	VMULPS  Z2, Z28, Z28
+	VADDPS  Z28, Z27, Z27
 
 posDetachedTail:
-	VFNMADD213PS Z16, Z28, Z26
-	VCMPPS       $0x04, Z16, Z23, K2
-	VMOVAPS.Z    Z25, K2, Z25
-	VMOVAPS.Z    Z26, K2, Z26
+	VFNMADD213PS Z16, Z29, Z27
+	VCMPPS       $0x04, Z16, Z23, K3
+	VMOVAPS.Z    Z25, K3, Z25
+	VMOVAPS.Z    Z27, K3, Z27
 	TESTQ        $0x00000001, 176(AX)
 	JNZ          negDoneTail
-	VMOVAPS      Z0, Z22
+	VBLENDMPS    Z22, Z16, K2, Z14
+	VADDPS       Z14, Z26, Z22
+	VMOVAPS      Z0, Z23
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPS      Z9, Z22
+	VMOVAPS      Z9, Z23
 
 powNegTail:
 	DECQ   R12
 	JZ     powNegTailDone
-	VMULPS Z9, Z22, Z22
+	VMULPS Z9, Z23, Z23
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS      Z24, Z22, Z22
-	VMULPS      Z22, Z27, Z11
+	VMULPS      Z24, Z23, Z23
+	VMULPS      Z23, Z22, Z11
 	VMOVAPS     Z9, Z12
 	TESTQ       $0x00000002, 176(AX)
 	JNZ         negDetachedTail
-	VMULPS      Z10, Z27, Z23
-	VFMADD231PS Z1, Z23, Z12
+	VMULPS      Z10, Z22, Z22
+	VFMADD231PS Z1, Z22, Z12
 
 negDetachedTail:
-	VMULPS Z22, Z12, Z12
+	VMULPS Z23, Z12, Z12
 
 negDoneTail:
 	VCMPPS    $0x04, Z16, Z24, K2
 	VMOVAPS.Z Z11, K2, Z11
 	VMOVAPS.Z Z12, K2, Z12
 	VADDPS    Z11, Z25, Z25
-	VADDPS    Z12, Z26, Z26
+	VADDPS    Z12, Z27, Z27
 
 termsTail:
 	VMOVUPS.Z     (BX), K1, Z22
 	VMULPS        Z22, Z25, Z25
-	VMULPS        Z22, Z26, Z26
+	VMULPS        Z22, Z27, Z27
 	VMOVUPS.Z     (DI), K1, Z22
-	VMULPS        Z22, Z26, Z26
-	VMOVUPS       Z26, K1, (R9)
+	VMULPS        Z22, Z27, Z27
+	VMOVUPS       Z27, K1, (R9)
 	VMOVUPS       Z25, K1, (R10)
 	VMOVUPS.Z     (R8), K1, Z22
 	VMULPS        Z22, Z25, Z25
@@ -5738,7 +5891,6 @@ done5:
 	VXORPD       Z16, Z16, Z16
 	VBROADCASTSD absMaskF64<>+0(SB), Z17
 	VBROADCASTSD 160(AX), Z18
-	VBROADCASTSD 168(AX), Z19
 	VBROADCASTSD expCutoffF64<>+0(SB), Z19
 	VXORPD       Z20, Z20, Z20
 	VXORPD       Z21, Z21, Z21
@@ -5959,65 +6111,65 @@ softplusFull:
 	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z27
 	VFMADD213PD      Z0, Z25, Z27
 	VADDPD           Z26, Z26, Z26
-	VMULPD           Z27, Z26, Z25
-	VBLENDMPD        Z22, Z16, K1, Z7
-	VBLENDMPD        Z16, Z22, K1, Z8
-	VSUBPD           Z8, Z25, Z22
-	VADDPD           Z7, Z25, Z27
-	VMOVAPD          Z0, Z28
+	VMULPD           Z27, Z26, Z27
+	VBLENDMPD        Z16, Z22, K1, Z7
+	VSUBPD           Z7, Z27, Z28
+	VMOVAPD          Z0, Z29
 	MOVQ             184(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosFullDone
-	VMOVAPD          Z4, Z28
+	VMOVAPD          Z4, Z29
 
 powPosFull:
 	DECQ   R12
 	JZ     powPosFullDone
-	VMULPD Z4, Z28, Z28
+	VMULPD Z4, Z29, Z29
 	JMP    powPosFull
 
 powPosFullDone:
-	VMULPD  Z23, Z28, Z28
-	VMULPD  Z28, Z22, Z25
+	VMULPD  Z23, Z29, Z29
+	VMULPD  Z29, Z28, Z25
 	VMOVAPD Z4, Z26
 	TESTQ   $0x00000002, 192(AX)
 	JNZ     posDetachedFull
 	CMPQ    184(AX), $0x00
 	JE      posDetachedFull
-	VMULPD  Z3, Z22, Z22
-	VMULPD  Z2, Z22, Z22
-	VADDPD  Z22, Z26, Z26
+	VMULPD  Z3, Z28, Z28
+	VMULPD  Z2, Z28, Z28
+	VADDPD  Z28, Z26, Z26
 
 posDetachedFull:
-	VFNMADD213PD Z16, Z28, Z26
-	VCMPPD       $0x04, Z16, Z23, K1
-	VMOVAPD.Z    Z25, K1, Z25
-	VMOVAPD.Z    Z26, K1, Z26
+	VFNMADD213PD Z16, Z29, Z26
+	VCMPPD       $0x04, Z16, Z23, K2
+	VMOVAPD.Z    Z25, K2, Z25
+	VMOVAPD.Z    Z26, K2, Z26
 	TESTQ        $0x00000001, 192(AX)
 	JNZ          negDoneFull
-	VMOVAPD      Z0, Z22
+	VBLENDMPD    Z22, Z16, K1, Z8
+	VADDPD       Z8, Z27, Z22
+	VMOVAPD      Z0, Z23
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPD      Z3, Z22
+	VMOVAPD      Z3, Z23
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPD Z3, Z22, Z22
+	VMULPD Z3, Z23, Z23
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPD      Z24, Z22, Z22
-	VMULPD      Z22, Z27, Z5
+	VMULPD      Z24, Z23, Z23
+	VMULPD      Z23, Z22, Z5
 	VMOVAPD     Z3, Z6
 	TESTQ       $0x00000002, 192(AX)
 	JNZ         negDetachedFull
-	VMULPD      Z4, Z27, Z23
-	VFMADD231PD Z1, Z23, Z6
+	VMULPD      Z4, Z22, Z22
+	VFMADD231PD Z1, Z22, Z6
 
 negDetachedFull:
-	VMULPD Z22, Z6, Z6
+	VMULPD Z23, Z6, Z6
 
 negDoneFull:
 	VCMPPD    $0x04, Z16, Z24, K1
@@ -6253,65 +6405,65 @@ softplusTail:
 	VFMADD213PD.BCST inv3F64<>+0(SB), Z25, Z27
 	VFMADD213PD      Z0, Z25, Z27
 	VADDPD           Z26, Z26, Z26
-	VMULPD           Z27, Z26, Z25
-	VBLENDMPD        Z22, Z16, K2, Z13
-	VBLENDMPD        Z16, Z22, K2, Z14
-	VSUBPD           Z14, Z25, Z22
-	VADDPD           Z13, Z25, Z27
-	VMOVAPD          Z0, Z28
+	VMULPD           Z27, Z26, Z27
+	VBLENDMPD        Z16, Z22, K2, Z13
+	VSUBPD           Z13, Z27, Z28
+	VMOVAPD          Z0, Z29
 	MOVQ             184(AX), R12
 	TESTQ            R12, R12
 	JZ               powPosTailDone
-	VMOVAPD          Z10, Z28
+	VMOVAPD          Z10, Z29
 
 powPosTail:
 	DECQ   R12
 	JZ     powPosTailDone
-	VMULPD Z10, Z28, Z28
+	VMULPD Z10, Z29, Z29
 	JMP    powPosTail
 
 powPosTailDone:
-	VMULPD  Z23, Z28, Z28
-	VMULPD  Z28, Z22, Z25
+	VMULPD  Z23, Z29, Z29
+	VMULPD  Z29, Z28, Z25
 	VMOVAPD Z10, Z26
 	TESTQ   $0x00000002, 192(AX)
 	JNZ     posDetachedTail
 	CMPQ    184(AX), $0x00
 	JE      posDetachedTail
-	VMULPD  Z9, Z22, Z22
-	VMULPD  Z2, Z22, Z22
-	VADDPD  Z22, Z26, Z26
+	VMULPD  Z9, Z28, Z28
+	VMULPD  Z2, Z28, Z28
+	VADDPD  Z28, Z26, Z26
 
 posDetachedTail:
-	VFNMADD213PD Z16, Z28, Z26
-	VCMPPD       $0x04, Z16, Z23, K2
-	VMOVAPD.Z    Z25, K2, Z25
-	VMOVAPD.Z    Z26, K2, Z26
+	VFNMADD213PD Z16, Z29, Z26
+	VCMPPD       $0x04, Z16, Z23, K3
+	VMOVAPD.Z    Z25, K3, Z25
+	VMOVAPD.Z    Z26, K3, Z26
 	TESTQ        $0x00000001, 192(AX)
 	JNZ          negDoneTail
-	VMOVAPD      Z0, Z22
+	VBLENDMPD    Z22, Z16, K2, Z14
+	VADDPD       Z14, Z27, Z22
+	VMOVAPD      Z0, Z23
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPD      Z9, Z22
+	VMOVAPD      Z9, Z23
 
 powNegTail:
 	DECQ   R12
 	JZ     powNegTailDone
-	VMULPD Z9, Z22, Z22
+	VMULPD Z9, Z23, Z23
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD      Z24, Z22, Z22
-	VMULPD      Z22, Z27, Z11
+	VMULPD      Z24, Z23, Z23
+	VMULPD      Z23, Z22, Z11
 	VMOVAPD     Z9, Z12
 	TESTQ       $0x00000002, 192(AX)
 	JNZ         negDetachedTail
-	VMULPD      Z10, Z27, Z23
-	VFMADD231PD Z1, Z23, Z12
+	VMULPD      Z10, Z22, Z22
+	VFMADD231PD Z1, Z22, Z12
 
 negDetachedTail:
-	VMULPD Z22, Z12, Z12
+	VMULPD Z23, Z12, Z12
 
 negDoneTail:
 	VCMPPD    $0x04, Z16, Z24, K2
@@ -8581,28 +8733,28 @@ powClipOnlyFullDone:
 	VFNMADD213PS Y6, Y5, Y4
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPS       Y2, Y3, Y5
-	VBROADCASTSS one<>+0(SB), Y8
-	VDIVPS       Y5, Y8, Y5
-	VMULPS       Y7, Y5, Y5
-	VBROADCASTSS 472(AX), Y7
-	VMULPS       Y7, Y2, Y7
-	VMOVAPS      Y3, Y2
-	VFNMADD231PS Y7, Y10, Y2
+	VMULPS       Y2, Y3, Y8
+	VBROADCASTSS one<>+0(SB), Y5
+	VDIVPS       Y8, Y5, Y8
+	VMULPS       Y7, Y8, Y8
+	VBROADCASTSS 472(AX), Y5
 	VMULPS       Y5, Y2, Y2
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS Y2, Y10, Y5
+	VMULPS       Y8, Y5, Y5
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VMOVAPS      Y2, Y2
-	VBROADCASTSS one<>+0(SB), Y5
-	VDIVPS       Y2, Y5, Y2
-	VMULPS       Y7, Y2, Y2
+	VMOVAPS      Y2, Y5
+	VBROADCASTSS one<>+0(SB), Y2
+	VDIVPS       Y5, Y2, Y5
+	VMULPS       Y7, Y5, Y5
 
 ClipOnlyFullScaled:
-	VCMPPS $0x16, Y6, Y3, Y3
-	VANDPS Y3, Y2, Y2
-	VADDPS Y6, Y4, Y5
-	VADDPS Y6, Y2, Y7
+	VCMPPS $0x16, Y6, Y3, Y2
+	VANDPS Y2, Y5, Y5
+	VADDPS Y6, Y4, Y2
+	VADDPS Y6, Y5, Y5
 	JMP    termsFull
 
 fullFull:
@@ -8627,12 +8779,12 @@ fullFull:
 	VFMADD213PS  Y12, Y5, Y11
 	VADDPS       Y10, Y10, Y10
 	VMULPS       Y11, Y10, Y5
-	VBLENDVPS    Y7, Y2, Y6, Y10
-	VBLENDVPS    Y7, Y6, Y2, Y2
-	VSUBPS       Y2, Y5, Y2
-	VADDPS       Y10, Y5, Y10
-	VBROADCASTSS one<>+0(SB), Y5
-	VMOVAPS      Y5, Y11
+	VBLENDVPS    Y7, Y6, Y2, Y10
+	VSUBPS       Y10, Y5, Y10
+	VBLENDVPS    Y7, Y2, Y6, Y2
+	VADDPS       Y2, Y5, Y7
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y11
 	MOVQ         168(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
@@ -8646,64 +8798,64 @@ powPosFull:
 
 powPosFullDone:
 	VMULPS       Y3, Y11, Y11
-	VMULPS       Y11, Y2, Y5
-	VMOVAPS      Y4, Y7
+	VMULPS       Y11, Y10, Y2
+	VMOVAPS      Y4, Y5
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedFull
 	CMPQ         168(AX), $0x00
 	JE           posDetachedFull
-	VMULPS       Y8, Y2, Y2
+	VMULPS       Y8, Y10, Y10
 	VBROADCASTSS 476(AX), Y12
-	VMULPS       Y12, Y2, Y2
-	VADDPS       Y2, Y7, Y7
+	VMULPS       Y12, Y10, Y10
+	VADDPS       Y10, Y5, Y5
 
 posDetachedFull:
-	VFNMADD213PS Y6, Y11, Y7
-	VCMPPS       $0x04, Y6, Y3, Y2
-	VANDPS       Y2, Y5, Y5
-	VANDPS       Y2, Y7, Y7
+	VFNMADD213PS Y6, Y11, Y5
+	VCMPPS       $0x04, Y6, Y3, Y3
+	VANDPS       Y3, Y2, Y2
+	VANDPS       Y3, Y5, Y5
 	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipFull
-	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y3
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y10
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPS      Y8, Y3
+	VMOVAPS      Y8, Y10
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPS Y8, Y3, Y3
+	VMULPS Y8, Y10, Y10
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPS       Y9, Y3, Y3
-	VMULPS       Y3, Y10, Y2
+	VMULPS       Y9, Y10, Y10
+	VMULPS       Y10, Y7, Y3
 	VMOVAPS      Y8, Y8
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedFull
-	VMULPS       Y4, Y10, Y4
-	VBROADCASTSS 472(AX), Y10
-	VFMADD231PS  Y10, Y4, Y8
+	VMULPS       Y4, Y7, Y4
+	VBROADCASTSS 472(AX), Y7
+	VFMADD231PS  Y7, Y4, Y8
 
 negDetachedFull:
-	VMULPS Y3, Y8, Y8
+	VMULPS Y10, Y8, Y8
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSS 152(AX), Y2
-	VSUBPS       Y2, Y8, Y3
-	VMAXPS       Y3, Y6, Y3
-	VADDPS       Y2, Y4, Y10
-	VBROADCASTSS one<>+0(SB), Y2
-	VMINPS       Y10, Y2, Y10
-	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
-	VPSUBD       Y2, Y10, Y2
-	VPSRAD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y2, Y11
+	VBROADCASTSS 152(AX), Y3
+	VSUBPS       Y3, Y8, Y7
+	VMAXPS       Y7, Y6, Y7
+	VADDPS       Y3, Y4, Y10
+	VBROADCASTSS one<>+0(SB), Y3
+	VMINPS       Y10, Y3, Y10
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
+	VPSUBD       Y3, Y10, Y3
+	VPSRAD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y3, Y11
 	VPSUBD       Y11, Y10, Y11
-	VCVTDQ2PS    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
 	VBROADCASTSS one<>+0(SB), Y12
 	VSUBPS       Y12, Y11, Y12
 	VBROADCASTSS logP8<>+0(SB), Y11
@@ -8725,35 +8877,35 @@ clipFull:
 	VFMADD213PS  Y13, Y12, Y11
 	VMULPS       Y12, Y11, Y11
 	VBROADCASTSS ln2hi<>+0(SB), Y12
-	VFMADD231PS  Y12, Y2, Y11
-	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y12
+	VFMADD231PS  Y12, Y3, Y11
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y12
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPS      Y3, Y12
+	VMOVAPS      Y7, Y12
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPS Y3, Y12, Y12
+	VMULPS Y7, Y12, Y12
 	JMP    powClipFull
 
 powClipFullDone:
 	VMULPS       Y9, Y12, Y12
 	VMULPS       Y8, Y4, Y4
 	VMULPS       Y12, Y4, Y4
-	VMOVAPS      Y11, Y2
-	VFNMADD213PS Y6, Y12, Y2
+	VMOVAPS      Y11, Y3
+	VFNMADD213PS Y6, Y12, Y3
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipFullDetached
-	VMULPS       Y10, Y3, Y12
+	VMULPS       Y10, Y7, Y12
 	VBROADCASTSS one<>+0(SB), Y8
 	VDIVPS       Y12, Y8, Y12
 	VMULPS       Y4, Y12, Y12
 	VBROADCASTSS 472(AX), Y4
 	VMULPS       Y4, Y10, Y4
-	VMOVAPS      Y3, Y8
+	VMOVAPS      Y7, Y8
 	VFNMADD231PS Y4, Y11, Y8
 	VMULPS       Y12, Y8, Y8
 	JMP          ClipFullScaled
@@ -8765,31 +8917,31 @@ ClipFullDetached:
 	VMULPS       Y4, Y8, Y8
 
 ClipFullScaled:
-	VCMPPS $0x16, Y6, Y3, Y3
-	VANDPS Y3, Y8, Y8
+	VCMPPS $0x16, Y6, Y7, Y4
+	VANDPS Y4, Y8, Y8
 
 negDoneFull:
-	VCMPPS $0x04, Y6, Y9, Y3
-	VANDPS Y3, Y2, Y2
-	VANDPS Y3, Y8, Y8
-	VADDPS Y2, Y5, Y5
-	VADDPS Y8, Y7, Y7
+	VCMPPS $0x04, Y6, Y9, Y4
+	VANDPS Y4, Y3, Y3
+	VANDPS Y4, Y8, Y8
+	VADDPS Y3, Y2, Y2
+	VADDPS Y8, Y5, Y5
 
 termsFull:
-	VMOVUPS      (BX), Y2
-	VMULPS       Y2, Y5, Y5
-	VMULPS       Y2, Y7, Y7
-	VMOVUPS      (DI), Y2
-	VMULPS       Y2, Y7, Y7
-	VMOVUPS      Y7, (R9)
-	VMOVUPS      Y5, (R10)
-	VMOVUPS      (R8), Y2
-	VMULPS       Y2, Y5, Y5
-	VCVTPS2PD    X5, Y2
-	VEXTRACTF128 $0x01, Y5, X3
-	VCVTPS2PD    X3, Y3
-	VADDPD       Y2, Y0, Y0
-	VADDPD       Y3, Y1, Y1
+	VMOVUPS      (BX), Y3
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y3, Y5, Y5
+	VMOVUPS      (DI), Y3
+	VMULPS       Y3, Y5, Y5
+	VMOVUPS      Y5, (R9)
+	VMOVUPS      Y2, (R10)
+	VMOVUPS      (R8), Y3
+	VMULPS       Y3, Y2, Y2
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y2, Y1, Y1
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	ADDQ         72(AX), BX
@@ -8911,28 +9063,28 @@ powClipOnlyTailDone:
 	VFNMADD213PS Y7, Y6, Y5
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPS       Y2, Y3, Y6
-	VBROADCASTSS one<>+0(SB), Y9
-	VDIVPS       Y6, Y9, Y6
-	VMULPS       Y8, Y6, Y6
-	VBROADCASTSS 472(AX), Y8
-	VMULPS       Y8, Y2, Y8
-	VMOVAPS      Y3, Y2
-	VFNMADD231PS Y8, Y11, Y2
+	VMULPS       Y2, Y3, Y9
+	VBROADCASTSS one<>+0(SB), Y6
+	VDIVPS       Y9, Y6, Y9
+	VMULPS       Y8, Y9, Y9
+	VBROADCASTSS 472(AX), Y6
 	VMULPS       Y6, Y2, Y2
+	VMOVAPS      Y3, Y6
+	VFNMADD231PS Y2, Y11, Y6
+	VMULPS       Y9, Y6, Y6
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPS      Y2, Y2
-	VBROADCASTSS one<>+0(SB), Y6
-	VDIVPS       Y2, Y6, Y2
-	VMULPS       Y8, Y2, Y2
+	VMOVAPS      Y2, Y6
+	VBROADCASTSS one<>+0(SB), Y2
+	VDIVPS       Y6, Y2, Y6
+	VMULPS       Y8, Y6, Y6
 
 ClipOnlyTailScaled:
-	VCMPPS $0x16, Y7, Y3, Y3
-	VANDPS Y3, Y2, Y2
-	VADDPS Y7, Y5, Y6
-	VADDPS Y7, Y2, Y8
+	VCMPPS $0x16, Y7, Y3, Y2
+	VANDPS Y2, Y6, Y6
+	VADDPS Y7, Y5, Y2
+	VADDPS Y7, Y6, Y6
 	JMP    termsTail
 
 fullTail:
@@ -8957,12 +9109,12 @@ fullTail:
 	VFMADD213PS  Y13, Y6, Y12
 	VADDPS       Y11, Y11, Y11
 	VMULPS       Y12, Y11, Y6
-	VBLENDVPS    Y8, Y2, Y7, Y11
-	VBLENDVPS    Y8, Y7, Y2, Y2
-	VSUBPS       Y2, Y6, Y2
-	VADDPS       Y11, Y6, Y11
-	VBROADCASTSS one<>+0(SB), Y6
-	VMOVAPS      Y6, Y12
+	VBLENDVPS    Y8, Y7, Y2, Y11
+	VSUBPS       Y11, Y6, Y11
+	VBLENDVPS    Y8, Y2, Y7, Y2
+	VADDPS       Y2, Y6, Y8
+	VBROADCASTSS one<>+0(SB), Y2
+	VMOVAPS      Y2, Y12
 	MOVQ         168(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosTailDone
@@ -8976,64 +9128,64 @@ powPosTail:
 
 powPosTailDone:
 	VMULPS       Y3, Y12, Y12
-	VMULPS       Y12, Y2, Y6
-	VMOVAPS      Y5, Y8
+	VMULPS       Y12, Y11, Y2
+	VMOVAPS      Y5, Y6
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          posDetachedTail
 	CMPQ         168(AX), $0x00
 	JE           posDetachedTail
-	VMULPS       Y9, Y2, Y2
+	VMULPS       Y9, Y11, Y11
 	VBROADCASTSS 476(AX), Y13
-	VMULPS       Y13, Y2, Y2
-	VADDPS       Y2, Y8, Y8
+	VMULPS       Y13, Y11, Y11
+	VADDPS       Y11, Y6, Y6
 
 posDetachedTail:
-	VFNMADD213PS Y7, Y12, Y8
-	VCMPPS       $0x04, Y7, Y3, Y2
-	VANDPS       Y2, Y6, Y6
-	VANDPS       Y2, Y8, Y8
+	VFNMADD213PS Y7, Y12, Y6
+	VCMPPS       $0x04, Y7, Y3, Y3
+	VANDPS       Y3, Y2, Y2
+	VANDPS       Y3, Y6, Y6
 	TESTQ        $0x00000001, 176(AX)
 	JNZ          clipTail
-	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y3
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y11
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPS      Y9, Y3
+	VMOVAPS      Y9, Y11
 
 powNegTail:
 	DECQ   R12
 	JZ     powNegTailDone
-	VMULPS Y9, Y3, Y3
+	VMULPS Y9, Y11, Y11
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPS       Y10, Y3, Y3
-	VMULPS       Y3, Y11, Y2
+	VMULPS       Y10, Y11, Y11
+	VMULPS       Y11, Y8, Y3
 	VMOVAPS      Y9, Y9
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          negDetachedTail
-	VMULPS       Y5, Y11, Y5
-	VBROADCASTSS 472(AX), Y11
-	VFMADD231PS  Y11, Y5, Y9
+	VMULPS       Y5, Y8, Y5
+	VBROADCASTSS 472(AX), Y8
+	VFMADD231PS  Y8, Y5, Y9
 
 negDetachedTail:
-	VMULPS Y3, Y9, Y9
+	VMULPS Y11, Y9, Y9
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSS 152(AX), Y2
-	VSUBPS       Y2, Y9, Y3
-	VMAXPS       Y3, Y7, Y3
-	VADDPS       Y2, Y5, Y11
-	VBROADCASTSS one<>+0(SB), Y2
-	VMINPS       Y11, Y2, Y11
-	VBROADCASTSS threeQuarterBits<>+0(SB), Y2
-	VPSUBD       Y2, Y11, Y2
-	VPSRAD       $0x17, Y2, Y2
-	VPSLLD       $0x17, Y2, Y12
+	VBROADCASTSS 152(AX), Y3
+	VSUBPS       Y3, Y9, Y8
+	VMAXPS       Y8, Y7, Y8
+	VADDPS       Y3, Y5, Y11
+	VBROADCASTSS one<>+0(SB), Y3
+	VMINPS       Y11, Y3, Y11
+	VBROADCASTSS threeQuarterBits<>+0(SB), Y3
+	VPSUBD       Y3, Y11, Y3
+	VPSRAD       $0x17, Y3, Y3
+	VPSLLD       $0x17, Y3, Y12
 	VPSUBD       Y12, Y11, Y12
-	VCVTDQ2PS    Y2, Y2
+	VCVTDQ2PS    Y3, Y3
 	VBROADCASTSS one<>+0(SB), Y13
 	VSUBPS       Y13, Y12, Y13
 	VBROADCASTSS logP8<>+0(SB), Y12
@@ -9055,35 +9207,35 @@ clipTail:
 	VFMADD213PS  Y14, Y13, Y12
 	VMULPS       Y13, Y12, Y12
 	VBROADCASTSS ln2hi<>+0(SB), Y13
-	VFMADD231PS  Y13, Y2, Y12
-	VBROADCASTSS one<>+0(SB), Y2
-	VMOVAPS      Y2, Y13
+	VFMADD231PS  Y13, Y3, Y12
+	VBROADCASTSS one<>+0(SB), Y3
+	VMOVAPS      Y3, Y13
 	MOVQ         160(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipTailDone
-	VMOVAPS      Y3, Y13
+	VMOVAPS      Y8, Y13
 
 powClipTail:
 	DECQ   R12
 	JZ     powClipTailDone
-	VMULPS Y3, Y13, Y13
+	VMULPS Y8, Y13, Y13
 	JMP    powClipTail
 
 powClipTailDone:
 	VMULPS       Y10, Y13, Y13
 	VMULPS       Y9, Y5, Y5
 	VMULPS       Y13, Y5, Y5
-	VMOVAPS      Y12, Y2
-	VFNMADD213PS Y7, Y13, Y2
+	VMOVAPS      Y12, Y3
+	VFNMADD213PS Y7, Y13, Y3
 	TESTQ        $0x00000002, 176(AX)
 	JNZ          ClipTailDetached
-	VMULPS       Y11, Y3, Y13
+	VMULPS       Y11, Y8, Y13
 	VBROADCASTSS one<>+0(SB), Y9
 	VDIVPS       Y13, Y9, Y13
 	VMULPS       Y5, Y13, Y13
 	VBROADCASTSS 472(AX), Y5
 	VMULPS       Y5, Y11, Y5
-	VMOVAPS      Y3, Y9
+	VMOVAPS      Y8, Y9
 	VFNMADD231PS Y5, Y12, Y9
 	VMULPS       Y13, Y9, Y9
 	JMP          ClipTailScaled
@@ -9095,32 +9247,32 @@ ClipTailDetached:
 	VMULPS       Y5, Y9, Y9
 
 ClipTailScaled:
-	VCMPPS $0x16, Y7, Y3, Y3
-	VANDPS Y3, Y9, Y9
+	VCMPPS $0x16, Y7, Y8, Y5
+	VANDPS Y5, Y9, Y9
 
 negDoneTail:
-	VCMPPS $0x04, Y7, Y10, Y3
-	VANDPS Y3, Y2, Y2
-	VANDPS Y3, Y9, Y9
-	VADDPS Y2, Y6, Y6
-	VADDPS Y9, Y8, Y8
+	VCMPPS $0x04, Y7, Y10, Y5
+	VANDPS Y5, Y3, Y3
+	VANDPS Y5, Y9, Y9
+	VADDPS Y3, Y2, Y2
+	VADDPS Y9, Y6, Y6
 
 termsTail:
-	VMASKMOVPS   (BX), Y4, Y2
-	VMULPS       Y2, Y6, Y6
-	VMULPS       Y2, Y8, Y8
-	VMASKMOVPS   (DI), Y4, Y2
-	VMULPS       Y2, Y8, Y8
-	VMASKMOVPS   Y8, Y4, (R9)
-	VMASKMOVPS   Y6, Y4, (R10)
-	VMASKMOVPS   (R8), Y4, Y2
-	VMULPS       Y2, Y6, Y6
-	VANDPS       Y4, Y6, Y6
-	VCVTPS2PD    X6, Y2
-	VEXTRACTF128 $0x01, Y6, X3
-	VCVTPS2PD    X3, Y3
-	VADDPD       Y2, Y0, Y0
-	VADDPD       Y3, Y1, Y1
+	VMASKMOVPS   (BX), Y4, Y3
+	VMULPS       Y3, Y2, Y2
+	VMULPS       Y3, Y6, Y6
+	VMASKMOVPS   (DI), Y4, Y3
+	VMULPS       Y3, Y6, Y6
+	VMASKMOVPS   Y6, Y4, (R9)
+	VMASKMOVPS   Y2, Y4, (R10)
+	VMASKMOVPS   (R8), Y4, Y3
+	VMULPS       Y3, Y2, Y2
+	VANDPS       Y4, Y2, Y2
+	VCVTPS2PD    X2, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y2, Y1, Y1
 
 done:
 	SHLQ    $0x02, R11
@@ -11687,28 +11839,28 @@ powClipOnlyFullDone:
 	VFNMADD213PD Y6, Y7, Y4
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyFullDetached
-	VMULPD       Y2, Y3, Y7
-	VBROADCASTSD oneF64<>+0(SB), Y9
-	VDIVPD       Y7, Y9, Y7
-	VMULPD       Y8, Y7, Y7
-	VBROADCASTSD 488(AX), Y8
-	VMULPD       Y8, Y2, Y8
-	VMOVAPD      Y3, Y2
-	VFNMADD231PD Y8, Y5, Y2
+	VMULPD       Y2, Y3, Y9
+	VBROADCASTSD oneF64<>+0(SB), Y7
+	VDIVPD       Y9, Y7, Y9
+	VMULPD       Y8, Y9, Y9
+	VBROADCASTSD 488(AX), Y7
 	VMULPD       Y7, Y2, Y2
+	VMOVAPD      Y3, Y7
+	VFNMADD231PD Y2, Y5, Y7
+	VMULPD       Y9, Y7, Y7
 	JMP          ClipOnlyFullScaled
 
 ClipOnlyFullDetached:
-	VMOVAPD      Y2, Y2
-	VBROADCASTSD oneF64<>+0(SB), Y5
-	VDIVPD       Y2, Y5, Y2
-	VMULPD       Y8, Y2, Y2
+	VMOVAPD      Y2, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VDIVPD       Y7, Y2, Y7
+	VMULPD       Y8, Y7, Y7
 
 ClipOnlyFullScaled:
-	VCMPPD $0x16, Y6, Y3, Y3
-	VANDPD Y3, Y2, Y2
-	VADDPD Y6, Y4, Y5
-	VADDPD Y6, Y2, Y7
+	VCMPPD $0x16, Y6, Y3, Y2
+	VANDPD Y2, Y7, Y7
+	VADDPD Y6, Y4, Y2
+	VADDPD Y6, Y7, Y5
 	JMP    termsFull
 
 fullFull:
@@ -11753,12 +11905,12 @@ fullFull:
 	VFMADD213PD  Y12, Y5, Y11
 	VADDPD       Y10, Y10, Y10
 	VMULPD       Y11, Y10, Y5
-	VBLENDVPD    Y7, Y2, Y6, Y10
-	VBLENDVPD    Y7, Y6, Y2, Y2
-	VSUBPD       Y2, Y5, Y2
-	VADDPD       Y10, Y5, Y10
-	VBROADCASTSD oneF64<>+0(SB), Y5
-	VMOVAPD      Y5, Y11
+	VBLENDVPD    Y7, Y6, Y2, Y10
+	VSUBPD       Y10, Y5, Y10
+	VBLENDVPD    Y7, Y2, Y6, Y2
+	VADDPD       Y2, Y5, Y7
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y11
 	MOVQ         184(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosFullDone
@@ -11772,70 +11924,70 @@ powPosFull:
 
 powPosFullDone:
 	VMULPD       Y3, Y11, Y11
-	VMULPD       Y11, Y2, Y5
-	VMOVAPD      Y4, Y7
+	VMULPD       Y11, Y10, Y2
+	VMOVAPD      Y4, Y5
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          posDetachedFull
 	CMPQ         184(AX), $0x00
 	JE           posDetachedFull
-	VMULPD       Y8, Y2, Y2
+	VMULPD       Y8, Y10, Y10
 	VBROADCASTSD 496(AX), Y12
-	VMULPD       Y12, Y2, Y2
-	VADDPD       Y2, Y7, Y7
+	VMULPD       Y12, Y10, Y10
+	VADDPD       Y10, Y5, Y5
 
 posDetachedFull:
-	VFNMADD213PD Y6, Y11, Y7
-	VCMPPD       $0x04, Y6, Y3, Y2
-	VANDPD       Y2, Y5, Y5
-	VANDPD       Y2, Y7, Y7
+	VFNMADD213PD Y6, Y11, Y5
+	VCMPPD       $0x04, Y6, Y3, Y3
+	VANDPD       Y3, Y2, Y2
+	VANDPD       Y3, Y5, Y5
 	TESTQ        $0x00000001, 192(AX)
 	JNZ          clipFull
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y10
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegFullDone
-	VMOVAPD      Y8, Y3
+	VMOVAPD      Y8, Y10
 
 powNegFull:
 	DECQ   R12
 	JZ     powNegFullDone
-	VMULPD Y8, Y3, Y3
+	VMULPD Y8, Y10, Y10
 	JMP    powNegFull
 
 powNegFullDone:
-	VMULPD       Y9, Y3, Y3
-	VMULPD       Y3, Y10, Y2
+	VMULPD       Y9, Y10, Y10
+	VMULPD       Y10, Y7, Y3
 	VMOVAPD      Y8, Y8
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          negDetachedFull
-	VMULPD       Y4, Y10, Y4
-	VBROADCASTSD 488(AX), Y10
-	VFMADD231PD  Y10, Y4, Y8
+	VMULPD       Y4, Y7, Y4
+	VBROADCASTSD 488(AX), Y7
+	VFMADD231PD  Y7, Y4, Y8
 
 negDetachedFull:
-	VMULPD Y3, Y8, Y8
+	VMULPD Y10, Y8, Y8
 	JMP    negDoneFull
 
 clipFull:
-	VBROADCASTSD 160(AX), Y2
-	VSUBPD       Y2, Y8, Y3
-	VMAXPD       Y3, Y6, Y3
-	VADDPD       Y2, Y4, Y10
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMINPD       Y10, Y2, Y10
+	VBROADCASTSD 160(AX), Y3
+	VSUBPD       Y3, Y8, Y7
+	VMAXPD       Y7, Y6, Y7
+	VADDPD       Y3, Y4, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMINPD       Y10, Y3, Y10
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y12
-	VPSUBQ       Y12, Y10, Y2
+	VPSUBQ       Y12, Y10, Y3
 	VBROADCASTSD bias1024F64<>+0(SB), Y12
-	VPADDQ       Y12, Y2, Y2
-	VPSRLQ       $0x34, Y2, Y2
-	VPSLLQ       $0x34, Y2, Y11
+	VPADDQ       Y12, Y3, Y3
+	VPSRLQ       $0x34, Y3, Y3
+	VPSLLQ       $0x34, Y3, Y11
 	VPSUBQ       Y12, Y11, Y11
 	VPSUBQ       Y11, Y10, Y11
 	VBROADCASTSD twoTo52F64<>+0(SB), Y12
-	VPOR         Y12, Y2, Y2
+	VPOR         Y12, Y3, Y3
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y12
-	VSUBPD       Y12, Y2, Y2
+	VSUBPD       Y12, Y3, Y3
 	VBROADCASTSD oneF64<>+0(SB), Y12
 	VSUBPD       Y12, Y11, Y11
 	VBROADCASTSD twoF64<>+0(SB), Y12
@@ -11870,35 +12022,35 @@ clipFull:
 	VADDPD       Y12, Y12, Y12
 	VMULPD       Y13, Y12, Y11
 	VBROADCASTSD ln2hiF64<>+0(SB), Y12
-	VFMADD231PD  Y12, Y2, Y11
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y12
+	VFMADD231PD  Y12, Y3, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y12
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipFullDone
-	VMOVAPD      Y3, Y12
+	VMOVAPD      Y7, Y12
 
 powClipFull:
 	DECQ   R12
 	JZ     powClipFullDone
-	VMULPD Y3, Y12, Y12
+	VMULPD Y7, Y12, Y12
 	JMP    powClipFull
 
 powClipFullDone:
 	VMULPD       Y9, Y12, Y12
 	VMULPD       Y8, Y4, Y4
 	VMULPD       Y12, Y4, Y4
-	VMOVAPD      Y11, Y2
-	VFNMADD213PD Y6, Y12, Y2
+	VMOVAPD      Y11, Y3
+	VFNMADD213PD Y6, Y12, Y3
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipFullDetached
-	VMULPD       Y10, Y3, Y12
+	VMULPD       Y10, Y7, Y12
 	VBROADCASTSD oneF64<>+0(SB), Y8
 	VDIVPD       Y12, Y8, Y12
 	VMULPD       Y4, Y12, Y12
 	VBROADCASTSD 488(AX), Y4
 	VMULPD       Y4, Y10, Y4
-	VMOVAPD      Y3, Y8
+	VMOVAPD      Y7, Y8
 	VFNMADD231PD Y4, Y11, Y8
 	VMULPD       Y12, Y8, Y8
 	JMP          ClipFullScaled
@@ -11910,27 +12062,27 @@ ClipFullDetached:
 	VMULPD       Y4, Y8, Y8
 
 ClipFullScaled:
-	VCMPPD $0x16, Y6, Y3, Y3
-	VANDPD Y3, Y8, Y8
+	VCMPPD $0x16, Y6, Y7, Y4
+	VANDPD Y4, Y8, Y8
 
 negDoneFull:
-	VCMPPD $0x04, Y6, Y9, Y3
-	VANDPD Y3, Y2, Y2
-	VANDPD Y3, Y8, Y8
-	VADDPD Y2, Y5, Y5
-	VADDPD Y8, Y7, Y7
+	VCMPPD $0x04, Y6, Y9, Y4
+	VANDPD Y4, Y3, Y3
+	VANDPD Y4, Y8, Y8
+	VADDPD Y3, Y2, Y2
+	VADDPD Y8, Y5, Y5
 
 termsFull:
-	VMOVUPD (BX), Y2
-	VMULPD  Y2, Y5, Y5
-	VMULPD  Y2, Y7, Y7
-	VMOVUPD (DI), Y2
-	VMULPD  Y2, Y7, Y7
-	VMOVUPD Y7, (R9)
-	VMOVUPD Y5, (R10)
-	VMOVUPD (R8), Y2
-	VMULPD  Y2, Y5, Y5
-	VADDPD  Y5, Y0, Y0
+	VMOVUPD (BX), Y3
+	VMULPD  Y3, Y2, Y2
+	VMULPD  Y3, Y5, Y5
+	VMOVUPD (DI), Y3
+	VMULPD  Y3, Y5, Y5
+	VMOVUPD Y5, (R9)
+	VMOVUPD Y2, (R10)
+	VMOVUPD (R8), Y3
+	VMULPD  Y3, Y2, Y2
+	VADDPD  Y2, Y0, Y0
 	ADDQ    $0x20, CX
 	ADDQ    $0x20, DX
 	ADDQ    72(AX), BX
@@ -12089,28 +12241,28 @@ powClipOnlyTailDone:
 	VFNMADD213PD Y7, Y8, Y5
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipOnlyTailDetached
-	VMULPD       Y2, Y3, Y8
-	VBROADCASTSD oneF64<>+0(SB), Y10
-	VDIVPD       Y8, Y10, Y8
-	VMULPD       Y9, Y8, Y8
-	VBROADCASTSD 488(AX), Y9
-	VMULPD       Y9, Y2, Y9
-	VMOVAPD      Y3, Y2
-	VFNMADD231PD Y9, Y6, Y2
+	VMULPD       Y2, Y3, Y10
+	VBROADCASTSD oneF64<>+0(SB), Y8
+	VDIVPD       Y10, Y8, Y10
+	VMULPD       Y9, Y10, Y10
+	VBROADCASTSD 488(AX), Y8
 	VMULPD       Y8, Y2, Y2
+	VMOVAPD      Y3, Y8
+	VFNMADD231PD Y2, Y6, Y8
+	VMULPD       Y10, Y8, Y8
 	JMP          ClipOnlyTailScaled
 
 ClipOnlyTailDetached:
-	VMOVAPD      Y2, Y2
-	VBROADCASTSD oneF64<>+0(SB), Y6
-	VDIVPD       Y2, Y6, Y2
-	VMULPD       Y9, Y2, Y2
+	VMOVAPD      Y2, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VDIVPD       Y8, Y2, Y8
+	VMULPD       Y9, Y8, Y8
 
 ClipOnlyTailScaled:
-	VCMPPD $0x16, Y7, Y3, Y3
-	VANDPD Y3, Y2, Y2
-	VADDPD Y7, Y5, Y6
-	VADDPD Y7, Y2, Y8
+	VCMPPD $0x16, Y7, Y3, Y2
+	VANDPD Y2, Y8, Y8
+	VADDPD Y7, Y5, Y2
+	VADDPD Y7, Y8, Y6
 	JMP    termsTail
 
 fullTail:
@@ -12155,12 +12307,12 @@ fullTail:
 	VFMADD213PD  Y13, Y6, Y12
 	VADDPD       Y11, Y11, Y11
 	VMULPD       Y12, Y11, Y6
-	VBLENDVPD    Y8, Y2, Y7, Y11
-	VBLENDVPD    Y8, Y7, Y2, Y2
-	VSUBPD       Y2, Y6, Y2
-	VADDPD       Y11, Y6, Y11
-	VBROADCASTSD oneF64<>+0(SB), Y6
-	VMOVAPD      Y6, Y12
+	VBLENDVPD    Y8, Y7, Y2, Y11
+	VSUBPD       Y11, Y6, Y11
+	VBLENDVPD    Y8, Y2, Y7, Y2
+	VADDPD       Y2, Y6, Y8
+	VBROADCASTSD oneF64<>+0(SB), Y2
+	VMOVAPD      Y2, Y12
 	MOVQ         184(AX), R12
 	TESTQ        R12, R12
 	JZ           powPosTailDone
@@ -12174,70 +12326,70 @@ powPosTail:
 
 powPosTailDone:
 	VMULPD       Y3, Y12, Y12
-	VMULPD       Y12, Y2, Y6
-	VMOVAPD      Y5, Y8
+	VMULPD       Y12, Y11, Y2
+	VMOVAPD      Y5, Y6
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          posDetachedTail
 	CMPQ         184(AX), $0x00
 	JE           posDetachedTail
-	VMULPD       Y9, Y2, Y2
+	VMULPD       Y9, Y11, Y11
 	VBROADCASTSD 496(AX), Y13
-	VMULPD       Y13, Y2, Y2
-	VADDPD       Y2, Y8, Y8
+	VMULPD       Y13, Y11, Y11
+	VADDPD       Y11, Y6, Y6
 
 posDetachedTail:
-	VFNMADD213PD Y7, Y12, Y8
-	VCMPPD       $0x04, Y7, Y3, Y2
-	VANDPD       Y2, Y6, Y6
-	VANDPD       Y2, Y8, Y8
+	VFNMADD213PD Y7, Y12, Y6
+	VCMPPD       $0x04, Y7, Y3, Y3
+	VANDPD       Y3, Y2, Y2
+	VANDPD       Y3, Y6, Y6
 	TESTQ        $0x00000001, 192(AX)
 	JNZ          clipTail
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y3
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y11
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powNegTailDone
-	VMOVAPD      Y9, Y3
+	VMOVAPD      Y9, Y11
 
 powNegTail:
 	DECQ   R12
 	JZ     powNegTailDone
-	VMULPD Y9, Y3, Y3
+	VMULPD Y9, Y11, Y11
 	JMP    powNegTail
 
 powNegTailDone:
-	VMULPD       Y10, Y3, Y3
-	VMULPD       Y3, Y11, Y2
+	VMULPD       Y10, Y11, Y11
+	VMULPD       Y11, Y8, Y3
 	VMOVAPD      Y9, Y9
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          negDetachedTail
-	VMULPD       Y5, Y11, Y5
-	VBROADCASTSD 488(AX), Y11
-	VFMADD231PD  Y11, Y5, Y9
+	VMULPD       Y5, Y8, Y5
+	VBROADCASTSD 488(AX), Y8
+	VFMADD231PD  Y8, Y5, Y9
 
 negDetachedTail:
-	VMULPD Y3, Y9, Y9
+	VMULPD Y11, Y9, Y9
 	JMP    negDoneTail
 
 clipTail:
-	VBROADCASTSD 160(AX), Y2
-	VSUBPD       Y2, Y9, Y3
-	VMAXPD       Y3, Y7, Y3
-	VADDPD       Y2, Y5, Y11
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMINPD       Y11, Y2, Y11
+	VBROADCASTSD 160(AX), Y3
+	VSUBPD       Y3, Y9, Y8
+	VMAXPD       Y8, Y7, Y8
+	VADDPD       Y3, Y5, Y11
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMINPD       Y11, Y3, Y11
 	VBROADCASTSD threeQuarterBitsF64<>+0(SB), Y13
-	VPSUBQ       Y13, Y11, Y2
+	VPSUBQ       Y13, Y11, Y3
 	VBROADCASTSD bias1024F64<>+0(SB), Y13
-	VPADDQ       Y13, Y2, Y2
-	VPSRLQ       $0x34, Y2, Y2
-	VPSLLQ       $0x34, Y2, Y12
+	VPADDQ       Y13, Y3, Y3
+	VPSRLQ       $0x34, Y3, Y3
+	VPSLLQ       $0x34, Y3, Y12
 	VPSUBQ       Y13, Y12, Y12
 	VPSUBQ       Y12, Y11, Y12
 	VBROADCASTSD twoTo52F64<>+0(SB), Y13
-	VPOR         Y13, Y2, Y2
+	VPOR         Y13, Y3, Y3
 	VBROADCASTSD twoTo52Plus1024F64<>+0(SB), Y13
-	VSUBPD       Y13, Y2, Y2
+	VSUBPD       Y13, Y3, Y3
 	VBROADCASTSD oneF64<>+0(SB), Y13
 	VSUBPD       Y13, Y12, Y12
 	VBROADCASTSD twoF64<>+0(SB), Y13
@@ -12272,35 +12424,35 @@ clipTail:
 	VADDPD       Y13, Y13, Y13
 	VMULPD       Y14, Y13, Y12
 	VBROADCASTSD ln2hiF64<>+0(SB), Y13
-	VFMADD231PD  Y13, Y2, Y12
-	VBROADCASTSD oneF64<>+0(SB), Y2
-	VMOVAPD      Y2, Y13
+	VFMADD231PD  Y13, Y3, Y12
+	VBROADCASTSD oneF64<>+0(SB), Y3
+	VMOVAPD      Y3, Y13
 	MOVQ         176(AX), R12
 	TESTQ        R12, R12
 	JZ           powClipTailDone
-	VMOVAPD      Y3, Y13
+	VMOVAPD      Y8, Y13
 
 powClipTail:
 	DECQ   R12
 	JZ     powClipTailDone
-	VMULPD Y3, Y13, Y13
+	VMULPD Y8, Y13, Y13
 	JMP    powClipTail
 
 powClipTailDone:
 	VMULPD       Y10, Y13, Y13
 	VMULPD       Y9, Y5, Y5
 	VMULPD       Y13, Y5, Y5
-	VMOVAPD      Y12, Y2
-	VFNMADD213PD Y7, Y13, Y2
+	VMOVAPD      Y12, Y3
+	VFNMADD213PD Y7, Y13, Y3
 	TESTQ        $0x00000002, 192(AX)
 	JNZ          ClipTailDetached
-	VMULPD       Y11, Y3, Y13
+	VMULPD       Y11, Y8, Y13
 	VBROADCASTSD oneF64<>+0(SB), Y9
 	VDIVPD       Y13, Y9, Y13
 	VMULPD       Y5, Y13, Y13
 	VBROADCASTSD 488(AX), Y5
 	VMULPD       Y5, Y11, Y5
-	VMOVAPD      Y3, Y9
+	VMOVAPD      Y8, Y9
 	VFNMADD231PD Y5, Y12, Y9
 	VMULPD       Y13, Y9, Y9
 	JMP          ClipTailScaled
@@ -12312,28 +12464,28 @@ ClipTailDetached:
 	VMULPD       Y5, Y9, Y9
 
 ClipTailScaled:
-	VCMPPD $0x16, Y7, Y3, Y3
-	VANDPD Y3, Y9, Y9
+	VCMPPD $0x16, Y7, Y8, Y5
+	VANDPD Y5, Y9, Y9
 
 negDoneTail:
-	VCMPPD $0x04, Y7, Y10, Y3
-	VANDPD Y3, Y2, Y2
-	VANDPD Y3, Y9, Y9
-	VADDPD Y2, Y6, Y6
-	VADDPD Y9, Y8, Y8
+	VCMPPD $0x04, Y7, Y10, Y5
+	VANDPD Y5, Y3, Y3
+	VANDPD Y5, Y9, Y9
+	VADDPD Y3, Y2, Y2
+	VADDPD Y9, Y6, Y6
 
 termsTail:
-	VMASKMOVPD (BX), Y4, Y2
-	VMULPD     Y2, Y6, Y6
-	VMULPD     Y2, Y8, Y8
-	VMASKMOVPD (DI), Y4, Y2
-	VMULPD     Y2, Y8, Y8
-	VMASKMOVPD Y8, Y4, (R9)
-	VMASKMOVPD Y6, Y4, (R10)
-	VMASKMOVPD (R8), Y4, Y2
-	VMULPD     Y2, Y6, Y6
-	VANDPD     Y4, Y6, Y6
-	VADDPD     Y6, Y0, Y0
+	VMASKMOVPD (BX), Y4, Y3
+	VMULPD     Y3, Y2, Y2
+	VMULPD     Y3, Y6, Y6
+	VMASKMOVPD (DI), Y4, Y3
+	VMULPD     Y3, Y6, Y6
+	VMASKMOVPD Y6, Y4, (R9)
+	VMASKMOVPD Y2, Y4, (R10)
+	VMASKMOVPD (R8), Y4, Y3
+	VMULPD     Y3, Y2, Y2
+	VANDPD     Y4, Y2, Y2
+	VADDPD     Y2, Y0, Y0
 
 done:
 	SHLQ    $0x03, R11

@@ -209,7 +209,11 @@ func genElements(t flt, base string, body func(r *elemRegs) (loss, grad VecVirtu
 	} else {
 		t.bcast2(g)
 		r.regs["gamma"] = g
-		for _, name := range []string{"one", "two", "zero", "absMask", "a1", "a2"} {
+		preload := []string{"one", "two", "zero", "absMask", "a1", "a2"}
+		if base == "asymmetric" { // it has no a2: one register more for its one-log path
+			preload = preload[:5]
+		}
+		for _, name := range preload {
 			r.constant(name)
 		}
 		r.regs["expMin"] = t.expMin()
@@ -503,15 +507,16 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	t.sub(r.tg, r.constant("one"), omt) // 1 − t
 
 	// clipNegative is the negative term for m > 0 into ln and gn, where
-	// p_m > 0 (0 elsewhere); label names its branches.
-	clipNegative := func(label string, ln, gn VecVirtual) {
+	// p_m > 0 (0 elsewhere), with logOf(u) for its log u; label names its
+	// branches.
+	clipNegative := func(label string, ln, gn VecVirtual, logOf func(u VecVirtual) VecVirtual) {
 		m := r.constant("a1")
 		pm, u := t.vec(), t.vec()
 		t.sub(m, sx, pm)
 		t.max(pm, zero, pm) // max(p − m, 0), NaN kept
 		t.add(m, smx, u)
 		t.pick(VMINPS, VMINPD)(u, r.constant("one"), u) // min(σ(−x) + m, 1), NaN kept
-		logU := r.log(u)                                // the longest chain: what does not need it is computed beside it
+		logU := logOf(u)                                // the longest chain: what does not need it is computed beside it
 		of := r.power(pm, gamma, "pow"+label)
 		t.mul(omt, of, of) // (1−t)·p_m^γ−
 		sso := t.vec()
@@ -551,7 +556,7 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	r.anyNonzero(r.tg, "full"+suffix)
 	{
 		ln, gn := t.vec(), t.vec()
-		clipNegative("ClipOnly"+suffix, ln, gn)
+		clipNegative("ClipOnly"+suffix, ln, gn, r.log)
 		t.add(zero, ln, loss)
 		t.add(zero, gn, grad)
 		JMP(LabelRef("terms" + suffix))
@@ -563,18 +568,62 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	// beside it. AVX2 has too few registers to hold it meanwhile.
 	ln, gn := t.vec(), t.vec()
 	clipFirst := !t.avx2
+	var sp VecVirtual // softplus(−|x|) = log1p(e)
+	oneLog := clipFirst && !t.is64()
 	if clipFirst {
 		TESTQ(U32(modeClip), mode)
 		JZ(LabelRef("softplus" + suffix))
-		clipNegative("Clip"+suffix, ln, gn)
+	}
+	if oneLog {
+		sp = t.vec()
+		// Targets of only 0 and 1 (t·(1−t) = 0 in every lane) need one log
+		// a lane: of u where t = 0, of d = 1 + e (rounded) where t = 1, whose
+		// log1p(e) = log d + log1p((e − (d − 1))/d) is log d + (e − (d − 1)):
+		// the rounding error e − (d − 1) is exact, and taking it for its
+		// log1p(·/d) errs by under 2⁻²⁴ of log1p(e).
+		soft := t.maskReg()
+		tt := t.vec()
+		t.mul(r.tg, omt, tt)
+		t.cmp(U8(cmpNEQ), zero, tt, soft)
+		KORTESTW(soft, soft)
+		JNZ(LabelRef("softTargets" + suffix))
+		var logD VecVirtual
+		clipNegative("ClipHard"+suffix, ln, gn, func(u VecVirtual) VecVirtual {
+			arg, hard := t.vec(), t.maskReg()
+			t.add(r.constant("one"), e, arg)    // d
+			t.cmp(U8(cmpNEQ), zero, r.tg, hard) // t = 1
+			t.blend(arg, u, hard, arg)          // t = 1 ? d : u
+			logD = r.log(arg)
+			return logD
+		})
+		t.add(r.constant("one"), e, sp)
+		t.sub(r.constant("one"), sp, sp)
+		t.sub(sp, e, sp)    // e − (d − 1), exact
+		t.add(logD, sp, sp) // log d + (e − (d − 1))
+		JMP(LabelRef("softplusDone" + suffix))
+		Label("softTargets" + suffix)
+	}
+	if clipFirst {
+		clipNegative("Clip"+suffix, ln, gn, r.log)
 		Label("softplus" + suffix)
 	}
-	sp := r.log1p(e, false) // softplus(−|x|)
-	xp, xn, spNeg, spPos := t.vec(), t.vec(), t.vec(), t.vec()
-	t.blend(r.x, zero, pos, xp) // x ≥ 0 ? x : 0
+	if oneLog {
+		t.mova(r.log1p(e, false), sp)
+		Label("softplusDone" + suffix)
+	} else {
+		sp = r.log1p(e, false)
+	}
+	xn, spNeg, spPos := t.vec(), t.vec(), t.vec()
 	t.blend(zero, r.x, pos, xn) // x ≥ 0 ? 0 : x
 	t.sub(xn, sp, spNeg)        // softplus(−x)
-	t.add(xp, sp, spPos)        // softplus(x)
+	positivePart := func() {
+		xp := t.vec()
+		t.blend(r.x, zero, pos, xp) // x ≥ 0 ? x : 0
+		t.add(xp, sp, spPos)        // softplus(x)
+	}
+	if !clipFirst { // AVX2: now, while the registers are free; otherwise where m = 0 needs it
+		positivePart()
+	}
 
 	// The positive term.
 	tf := r.power(smx, Mem{Base: r.args, Disp: r.f.gamma2}, "powPos"+suffix)
@@ -605,6 +654,9 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 		JNZ(LabelRef("clip" + suffix))
 	}
 	{ // m = 0
+		if clipFirst {
+			positivePart()
+		}
 		of := r.power(sx, gamma, "powNeg"+suffix)
 		t.mul(omt, of, of)
 		t.mul(of, spPos, ln)
@@ -620,7 +672,7 @@ func asymmetricBody(r *elemRegs) (loss, grad VecVirtual) {
 	if !clipFirst {
 		JMP(LabelRef("negDone" + suffix))
 		Label("clip" + suffix)
-		clipNegative("Clip"+suffix, ln, gn)
+		clipNegative("Clip"+suffix, ln, gn, r.log)
 	}
 	Label("negDone" + suffix)
 	absent := t.maskReg()
