@@ -30,14 +30,11 @@ type AsymmetricOptions[T Float] struct {
 	// DetachFocalWeight treats the factors (1−p)^γ+ and p_m^γ− as
 	// constants in the gradient, as the ASL repository does by default.
 	DetachFocalWeight bool
-	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
-	// the losses (and gradients) of a position's C elements are multiplied
-	// by its s, and Mean counts them s times. Nil means all 1.
-	SampleWeight []T
-	// GradOutput is g, for reduction None only: one value per element.
-	GradOutput []T
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
-	Workers int
+	// SampleWeight (one weight per position, for each of its C elements),
+	// GradOutput (one value per element, for reduction None) and Workers are
+	// as in SoftmaxOptions; Mean counts a position's elements s times.
+	SampleWeight, GradOutput []T
+	Workers                  int
 }
 
 // AsymmetricLoss is the asymmetric loss of Ridnik et al. (2021, "ASL"),

@@ -7,14 +7,10 @@ import (
 // MultiLabelSoftmaxOptions configures MultiLabelSoftmaxCrossEntropy.
 type MultiLabelSoftmaxOptions[T Float] struct {
 	Reduction Reduction
-	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
-	// each position's loss (and gradient) is multiplied by its s, and Mean
-	// counts the position s times. Nil means all 1.
-	SampleWeight []T
-	// GradOutput is g, for reduction None only: one value per position.
-	GradOutput []T
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
-	Workers int
+	// SampleWeight, GradOutput (one value per position, for reduction None)
+	// and Workers are as in SoftmaxOptions.
+	SampleWeight, GradOutput []T
+	Workers                  int
 }
 
 // MultiLabelSoftmaxCrossEntropy is the tutorial's softmax loss for several

@@ -13,14 +13,11 @@ type SigmoidOptions[T Float] struct {
 	// PosWeight is q, the weight of the positive term, one finite value ≥ 0
 	// per class (axis 1); nil means all 1.
 	PosWeight []T
-	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
-	// the losses (and gradients) of a position's C elements are multiplied
-	// by its s, and Mean counts them s times. Nil means all 1.
-	SampleWeight []T
-	// GradOutput is g, for reduction None only: one value per element.
-	GradOutput []T
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
-	Workers int
+	// SampleWeight (one weight per position, for each of its C elements),
+	// GradOutput (one value per element, for reduction None) and Workers are
+	// as in SoftmaxOptions; Mean counts a position's elements s times.
+	SampleWeight, GradOutput []T
+	Workers                  int
 }
 
 // SigmoidCrossEntropy is binary (sigmoid) cross-entropy with logits against

@@ -17,14 +17,10 @@ type SoftmaxFocalOptions[T Float] struct {
 	// IgnoreIndex: positions whose target equals it give 0 and are not
 	// counted. Nil means DefaultIgnoreIndex (−100).
 	IgnoreIndex *int
-	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
-	// each position's loss (and gradient) is multiplied by its s, and Mean
-	// counts the position s times. Nil means all 1.
-	SampleWeight []T
-	// GradOutput is g, for reduction None only: one value per position.
-	GradOutput []T
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
-	Workers int
+	// SampleWeight, GradOutput (one value per position, for reduction None)
+	// and Workers are as in SoftmaxOptions.
+	SampleWeight, GradOutput []T
+	Workers                  int
 }
 
 // SoftmaxFocalLoss is the focal loss on softmax outputs with class-index

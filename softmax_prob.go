@@ -15,14 +15,10 @@ type SoftmaxProbOptions[T Float] struct {
 	LabelSmoothing float64
 	// PolyEpsilon is Poly-1's ε_poly ≥ −1, as for SoftmaxCrossEntropy.
 	PolyEpsilon float64
-	// SampleWeight is s, one finite weight ≥ 0 per position (N, d1…dk):
-	// each position's loss (and gradient) is multiplied by its s, and Mean
-	// counts the position s times. Nil means all 1.
-	SampleWeight []T
-	// GradOutput is g, for reduction None only: one value per position.
-	GradOutput []T
-	// Workers is the number of goroutines; 0 means GOMAXPROCS.
-	Workers int
+	// SampleWeight, GradOutput (one value per position, for reduction None)
+	// and Workers are as in SoftmaxOptions.
+	SampleWeight, GradOutput []T
+	Workers                  int
 }
 
 // SoftmaxProbCrossEntropy is the cross-entropy of softmax(x) against
