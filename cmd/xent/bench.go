@@ -19,6 +19,7 @@ import (
 )
 
 const benchSynopsis = `--loss NAME --shape NxC[xD…] [loss flags] [--dtype float32|float64] [--workers W] [--json]
+       xent bench --suite cnn|options [--dtype float32|float64] [--workers W] [--json]
        xent bench --loss linear-softmax --shape NxDxC [--materialized] [--chunk R] [--json]
 
 Times the fused value+gradient call of a loss on random inputs of the
@@ -28,6 +29,13 @@ and, interleaved in the same process, a copy of the logits into the
 gradient buffer on as many goroutines: the same bytes read and written,
 the memory-bus ceiling. Prints the medians of --runs runs, each at least
 --min-time long; copy_ratio is the copy's time over the loss's.
+
+With --suite it times a matrix of cases in one process instead, round by
+round (each round every case and its copy once), and prints each case's
+medians and the medians over rounds of its ratios: cnn, the shapes
+convolutional networks train on (dense (N, C, H, W) maps, few classes,
+long rows); options, the asymmetric loss, Poly-1 and sample weights each
+against the call without them. The report names the CPU.
 
 With --loss linear-softmax it times package linear's fused linear layer +
 softmax cross-entropy (H N×D, W C×D, all three gradients) instead, or with
@@ -64,20 +72,18 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	materialized := fs.Bool("materialized", false, "linear-softmax: time the direct path that holds all N×C logits instead")
 	chunk := fs.Int("chunk", 0, "linear-softmax: rows per chunk (0: chosen from the shapes)")
+	suite := fs.String("suite", "", "time a suite of cases in one run: "+strings.Join(suiteNames(), " or "))
 	if err := parseFlags(fs, stdout, args); err != nil {
 		return err
+	}
+	if *suite != "" {
+		return runBenchSuite(stdout, fs, *suite, *dtype, *workers, *runs, *minTime, *path, *asJSON)
 	}
 	if lf.loss == "" {
 		return usagef("bench: --loss is required")
 	}
-	if *runs < 1 || *runs > maxRuns {
-		return usagef("bench: --runs %d: want 1 to %d", *runs, maxRuns)
-	}
-	if *minTime <= 0 || *minTime > maxMinTime {
-		return usagef("bench: --min-time %v: want more than 0 and at most %v", *minTime, maxMinTime)
-	}
-	if *workers < 0 || *workers > maxWorkers {
-		return usagef("bench: --workers %d: want 0 (GOMAXPROCS) to %d", *workers, maxWorkers)
+	if err := checkBenchFlags(*runs, *minTime, *workers); err != nil {
+		return err
 	}
 	if *chunk < 0 {
 		return usagef("bench: --chunk %d: want 0 (chosen from the shapes) or more", *chunk)
@@ -141,6 +147,51 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	return nil
 }
 
+// runBenchSuite checks the flags of bench --suite and runs the suite.
+func runBenchSuite(stdout io.Writer, fs *flag.FlagSet, name, dtype string, workers, runs int, minTime time.Duration, path string, asJSON bool) error {
+	suite, ok := benchSuites[name]
+	if !ok {
+		return usagef("bench: --suite %q: want %s", name, strings.Join(suiteNames(), " or "))
+	}
+	for f := range setFlags(fs) {
+		switch f {
+		case "suite", "dtype", "workers", "runs", "min-time", "path", "json":
+		default:
+			return usagef("bench: --%s does not go with --suite, whose cases set their own losses and shapes", f)
+		}
+	}
+	if err := checkBenchFlags(runs, minTime, workers); err != nil {
+		return err
+	}
+	if dtype != "float32" && dtype != "float64" {
+		return usagef("bench: --dtype %q: want float32 or float64", dtype)
+	}
+	if path != "" {
+		restore, err := xent.UseKernelPath(path)
+		if err != nil {
+			return usagef("bench: %v", err)
+		}
+		defer restore()
+	}
+	if workers == 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return runSuite(stdout, name, suite, dtype, workers, runs, minTime, asJSON)
+}
+
+// checkBenchFlags checks the flags that bound a measurement.
+func checkBenchFlags(runs int, minTime time.Duration, workers int) error {
+	switch {
+	case runs < 1 || runs > maxRuns:
+		return usagef("bench: --runs %d: want 1 to %d", runs, maxRuns)
+	case minTime <= 0 || minTime > maxMinTime:
+		return usagef("bench: --min-time %v: want more than 0 and at most %v", minTime, maxMinTime)
+	case workers < 0 || workers > maxWorkers:
+		return usagef("bench: --workers %d: want 0 (GOMAXPROCS) to %d", workers, maxWorkers)
+	}
+	return nil
+}
+
 // The bounds of bench's flags: enough for any measurement, and small
 // enough that no flag can make the command allocate without bound.
 const (
@@ -150,13 +201,42 @@ const (
 )
 
 func benchLoss[T xent.Float](lf *lossFlags, ch choice, shape []int, workers, runs int, minTime time.Duration) (benchReport, error) {
+	c, err := newBenchCase[T](lf, ch, shape, workers)
+	if err != nil {
+		return benchReport{}, err
+	}
+	lossTimes, copyTimes := make([]float64, runs), make([]float64, runs)
+	var allocs float64
+	for i := range runs { // interleaved, so that both see the same machine
+		var err error
+		if lossTimes[i], copyTimes[i], allocs, err = c.time(minTime); err != nil {
+			return benchReport{}, err
+		}
+	}
+	return c.report(median(lossTimes), median(copyTimes), allocs, runs), nil
+}
+
+// benchCase is one loss call ready to time, with its copy ceiling.
+type benchCase struct {
+	loss           xent.Loss
+	shape          []int
+	dtype          string
+	workers        int
+	elements       int
+	bytes          float64      // read and written by one call
+	call, copyOnce func() error // the loss; the copy of the logits into the gradient buffer
+}
+
+// newBenchCase draws the inputs of the choice at the shape and checks
+// that the call runs.
+func newBenchCase[T xent.Float](lf *lossFlags, ch choice, shape []int, workers int) (*benchCase, error) {
 	loss := ch.loss
 	elements := elementsOf(shape)
 	var zero T
 	// float64 logits and targets drawn, their T copies, and the gradient.
 	need := memlimit.Bytes(elements, 8+8+3*int(sizeOf(zero)))
 	if err := memlimit.Check(need, fmt.Sprintf("bench at shape %s", shapeString(shape))); err != nil {
-		return benchReport{}, err
+		return nil, err
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	logits64, indices, targets64 := gradcheck.RandomInputs(rng, loss, shape)
@@ -164,42 +244,46 @@ func benchLoss[T xent.Float](lf *lossFlags, ch choice, shape []int, workers, run
 	grad := make([]T, len(logits))
 	cfg, err := configOf[T](lf, ch, shape, rng)
 	if err != nil {
-		return benchReport{}, err
+		return nil, err
 	}
 	cfg.Workers = workers
 	if cfg.Reduction == xent.None {
 		cfg.GradOutput = nil // all ones
 	}
-	call := func() error {
+	c := &benchCase{loss: loss, shape: slices.Clone(shape), dtype: dtypeOf[T](), workers: workers, elements: elements,
+		bytes: float64(2 * elements * int(sizeOf(zero)))}
+	c.call = func() error {
 		_, err := xent.Evaluate(cfg, shape, logits, indices, targets, xent.Output[T]{Grad: grad})
 		return err
 	}
-	if err := call(); err != nil {
-		return benchReport{}, err
+	if err := c.call(); err != nil {
+		return nil, err
 	}
-	bytes := float64(2 * elements * int(sizeOf(zero)))
-
 	// The ceiling copies the logits into the gradient buffer: the very
 	// bytes, pages and cache state the loss reads and writes, on as many
 	// goroutines as the loss may use, each its share.
-	copyOnce := func() error { parallelCopy(grad, logits, workers); return nil }
+	c.copyOnce = func() error { parallelCopy(grad, logits, workers); return nil }
+	return c, nil
+}
 
-	lossTimes, copyTimes := make([]float64, runs), make([]float64, runs)
-	var allocs float64
-	for i := range runs { // interleaved, so that both see the same machine
-		var err error
-		if lossTimes[i], allocs, err = timePerOp(call, minTime); err != nil {
-			return benchReport{}, err
-		}
-		copyTimes[i], _, _ = timePerOp(copyOnce, minTime)
+// time runs the loss and then the copy for at least minTime each and
+// returns their seconds per call and the loss's allocations per call.
+func (c *benchCase) time(minTime time.Duration) (lossT, copyT, allocs float64, err error) {
+	if lossT, allocs, err = timePerOp(c.call, minTime); err != nil {
+		return 0, 0, 0, err
 	}
-	lossT, copyT := median(lossTimes), median(copyTimes)
+	copyT, _, _ = timePerOp(c.copyOnce, minTime)
+	return lossT, copyT, allocs, nil
+}
+
+// report is the case's report from its loss and copy times.
+func (c *benchCase) report(lossT, copyT, allocs float64, runs int) benchReport {
 	return benchReport{
 		Path: xent.KernelPath(),
-		Loss: string(loss), Shape: slices.Clone(shape), Dtype: dtypeOf[T](), Workers: workers,
-		NsPerElement: lossT * 1e9 / float64(elements), GBPerS: bytes / lossT / 1e9,
-		AllocsPerOp: allocs, CopyGBPerS: bytes / copyT / 1e9, CopyRatio: copyT / lossT, Runs: runs,
-	}, nil
+		Loss: string(c.loss), Shape: slices.Clone(c.shape), Dtype: c.dtype, Workers: c.workers,
+		NsPerElement: lossT * 1e9 / float64(c.elements), GBPerS: c.bytes / lossT / 1e9,
+		AllocsPerOp: allocs, CopyGBPerS: c.bytes / copyT / 1e9, CopyRatio: copyT / lossT, Runs: runs,
+	}
 }
 
 // parallelCopy copies src into dst in workers equal parts at once.

@@ -445,3 +445,55 @@ func TestAlphaRule(t *testing.T) {
 		t.Errorf("library: Config{SoftmaxFocal, Alpha} = %v, want the error that names ClassAlpha", err)
 	}
 }
+
+// TestBenchSuite runs each suite once, briefly: a report of every case and
+// ratio, named as the suite names them, and the CPU named; and the flags
+// that do not go with a suite refused.
+func TestBenchSuite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("draws the suites' full-size inputs")
+	}
+	for _, name := range suiteNames() {
+		stdout, stderr, code := runCLI("bench", "--suite", name, "--runs", "1", "--min-time", "1ms", "--workers", "1", "--json")
+		if code != 0 || stderr != "" {
+			t.Fatalf("%s: exit %d, stderr %q", name, code, stderr)
+		}
+		var r suiteReport
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, stdout)
+		}
+		s := benchSuites[name]
+		if r.Suite != name || r.CPU == "" || r.Runs != 1 || r.Workers != 1 || len(r.Cases) != len(s.cases) || len(r.Ratios) != len(s.ratios) {
+			t.Fatalf("%s: implausible report %+v", name, r)
+		}
+		for i, c := range r.Cases {
+			if c.Name != s.cases[i].name || c.NsPerElement <= 0 || c.CopyRatio <= 0 || !strings.HasPrefix(s.cases[i].args, "--loss "+c.Loss+" ") {
+				t.Errorf("%s: case %d: %+v for %+v", name, i, c, s.cases[i])
+			}
+		}
+		for i, q := range r.Ratios {
+			if q.Name != s.ratios[i].name || !(q.Min > 0 && q.Min <= q.Median && q.Median <= q.Max) {
+				t.Errorf("%s: ratio %d: %+v", name, i, q)
+			}
+		}
+	}
+	stdout, _, code := runCLI("bench", "--suite", "options", "--runs", "1", "--min-time", "1ms")
+	if code != 0 || !strings.Contains(stdout, "asymmetric / sigmoid-focal, 4096x1000") || !strings.Contains(stdout, "ns/element") {
+		t.Errorf("text report: exit %d\n%s", code, stdout)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"bench", "--suite", "mnist"}, `--suite "mnist": want cnn or options`},
+		{[]string{"bench", "--suite", "cnn", "--loss", "softmax"}, "--loss does not go with --suite"},
+		{[]string{"bench", "--suite", "cnn", "--shape", "4x3"}, "--shape does not go with --suite"},
+		{[]string{"bench", "--suite", "cnn", "--dtype", "float16"}, `--dtype "float16"`},
+		{[]string{"bench", "--suite", "cnn", "--runs", "0"}, "--runs 0: want 1 to 1000"},
+	} {
+		_, stderr, code := runCLI(c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", c.args, code, stderr, c.want)
+		}
+	}
+}
