@@ -186,19 +186,5 @@ func (c *call[T, I]) sampleOf(p int) float64 {
 	return float64(c.sample[p])
 }
 
-// sampleSum returns Σ_p s_p, in float64: four interleaved sums, added at
-// the end, so that one addition's latency does not bound the loop.
-func (c *call[T, I]) sampleSum() float64 {
-	var sums [4]float64
-	s := c.sample
-	for ; len(s) >= 4; s = s[4:] {
-		sums[0] += float64(s[0])
-		sums[1] += float64(s[1])
-		sums[2] += float64(s[2])
-		sums[3] += float64(s[3])
-	}
-	for i, v := range s {
-		sums[i] += float64(v)
-	}
-	return (sums[0] + sums[1]) + (sums[2] + sums[3])
-}
+// sampleSum returns Σ_p s_p, in float64 (kernel.Dot's sum).
+func (c *call[T, I]) sampleSum() float64 { return kernel.Dot(nil, c.sample) }
