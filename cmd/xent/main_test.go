@@ -450,8 +450,8 @@ func TestAlphaRule(t *testing.T) {
 // ratio, named as the suite names them, and the CPU named; and the flags
 // that do not go with a suite refused.
 func TestBenchSuite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("draws the suites' full-size inputs")
+	if testing.Short() || raceEnabled {
+		t.Skip("draws the suites' full-size inputs, slow under -short and -race")
 	}
 	for _, name := range suiteNames() {
 		stdout, stderr, code := runCLI("bench", "--suite", name, "--runs", "1", "--min-time", "1ms", "--workers", "1", "--json")
