@@ -1581,6 +1581,316 @@ finalntdone:
 	LDMXCSR (SP)
 	RET
 
+// func softmaxRowsSmallAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64, in *int32, out *int32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, SSE
+TEXT ·softmaxRowsSmallAVX512(SB), $3112-144
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
+	MOVQ         x+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         c+16(FP), DX
+	MOVQ         ys_len+32(FP), BX
+	MOVQ         ys_base+24(FP), SI
+	MOVQ         SI, 8(SP)
+	MOVQ         scales_base+48(FP), SI
+	MOVQ         SI, 16(SP)
+	MOVQ         ms_base+72(FP), SI
+	MOVQ         SI, 24(SP)
+	MOVQ         ss_base+96(FP), SI
+	MOVQ         SI, 32(SP)
+	MOVQ         in+128(FP), SI
+	VXORPS       Z0, Z0, Z0
+	VMOVUPD      Z0, 1064(SP)
+	VMOVUPD      Z0, 1128(SP)
+	VMOVUPD      Z0, 1192(SP)
+	VMOVUPD      Z0, 1256(SP)
+	VMOVUPD      Z0, 1320(SP)
+	VMOVUPD      Z0, 1384(SP)
+	VMOVUPD      Z0, 1448(SP)
+	VMOVUPD      Z0, 1512(SP)
+	VMOVUPD      Z0, 1576(SP)
+	VMOVUPD      Z0, 1640(SP)
+	VMOVUPD      Z0, 1704(SP)
+	VMOVUPD      Z0, 1768(SP)
+	VMOVUPD      Z0, 1832(SP)
+	VMOVUPD      Z0, 1896(SP)
+	VMOVUPD      Z0, 1960(SP)
+	VMOVUPD      Z0, 2024(SP)
+	VMOVUPD      Z0, 2088(SP)
+	VMOVUPD      Z0, 2152(SP)
+	VMOVUPD      Z0, 2216(SP)
+	VMOVUPD      Z0, 2280(SP)
+	VMOVUPD      Z0, 2344(SP)
+	VMOVUPD      Z0, 2408(SP)
+	VMOVUPD      Z0, 2472(SP)
+	VMOVUPD      Z0, 2536(SP)
+	VMOVUPD      Z0, 2600(SP)
+	VMOVUPD      Z0, 2664(SP)
+	VMOVUPD      Z0, 2728(SP)
+	VMOVUPD      Z0, 2792(SP)
+	VMOVUPD      Z0, 2856(SP)
+	VMOVUPD      Z0, 2920(SP)
+	VMOVUPD      Z0, 2984(SP)
+	VMOVUPD      Z0, 3048(SP)
+	VMOVDQU32    (SI), Z1
+	VBROADCASTSS negInf<>+0(SB), Z2
+	VBROADCASTSS expCutoff<>+0(SB), Z3
+
+group:
+	TESTQ        BX, BX
+	JZ           end
+	MOVQ         $0x00000010, SI
+	CMPQ         BX, SI
+	CMOVQLT      BX, SI
+	MOVL         $0x00000001, DI
+	SHLXL        SI, DI, DI
+	DECL         DI
+	KMOVW        DI, K1
+	KSHIFTRW     $0x08, K1, K2
+	MOVQ         8(SP), DI
+	VMOVDQU64.Z  (DI), K1, Z4
+	VMOVDQU64.Z  64(DI), K2, Z5
+	VPMOVQD      Z4, Y4
+	VPMOVQD      Z5, Y5
+	VINSERTI32X8 $0x01, Y5, Z4, Z4
+	VPCMPD       $0x05, Z0, Z4, K1, K3
+	VMOVAPS      Z2, Z5
+	VXORPS       Z8, Z8, Z8
+	MOVQ         AX, DI
+	XORQ         R8, R8
+
+gather:
+	CMPQ         R8, DX
+	JGE          gathered
+	VXORPS       Z10, Z10, Z10
+	KMOVW        K1, K2
+	VGATHERDPS   (DI)(Z1*4), K2, Z10
+	MOVQ         R8, R9
+	SHLQ         $0x06, R9
+	VMOVUPS      Z10, 40(SP)(R9*1)
+	VMAXPS       Z10, Z5, Z5
+	VPBROADCASTD R8, Z9
+	VPCMPEQD     Z9, Z4, K2
+	VMOVAPS      Z10, K2, Z8
+	ADDQ         $0x04, DI
+	INCQ         R8
+	JMP          gather
+
+gathered:
+	CMPQ    SI, $0x10
+	JE      storeM
+	MOVQ    24(SP), DI
+	VMOVUPS Z5, K1, (DI)
+	JMP     storedM
+
+storeM:
+	MOVQ    24(SP), DI
+	VMOVUPS Z5, (DI)
+
+storedM:
+	XORQ R8, R8
+
+exps:
+	CMPQ             R8, DX
+	JGE              exped
+	MOVQ             R8, R9
+	SHLQ             $0x06, R9
+	VMOVUPS          40(SP)(R9*1), Z10
+	VSUBPS           Z5, Z10, Z10
+	VMAXPS           Z10, Z3, Z11
+	VMULPS.BCST      log2e<>+0(SB), Z11, Z12
+	VRNDSCALEPS      $0x00, Z12, Z12
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z12, Z11
+	VBROADCASTSS     expC5<>+0(SB), Z9
+	VFMADD213PS.BCST expC4<>+0(SB), Z11, Z9
+	VFMADD213PS.BCST expC3<>+0(SB), Z11, Z9
+	VFMADD213PS.BCST expC2<>+0(SB), Z11, Z9
+	VFMADD213PS.BCST expC1<>+0(SB), Z11, Z9
+	VFMADD213PS.BCST expC0<>+0(SB), Z11, Z9
+	VCMPPS           $0x15, Z3, Z10, K2
+	VSCALEFPS.Z      Z12, Z9, K2, Z9
+	VMOVUPS          Z9, 40(SP)(R9*1)
+	VCVTPS2PD        Y9, Z10
+	VEXTRACTF32X8    $0x01, Z9, Y9
+	VCVTPS2PD        Y9, Z9
+	VMOVUPD          Z10, 1064(SP)(R9*2)
+	VMOVUPD          Z9, 1128(SP)(R9*2)
+	INCQ             R8
+	JMP              exps
+
+exped:
+	VMOVUPD  1064(SP), Z9
+	VADDPD   2088(SP), Z9, Z9
+	VMOVUPD  1192(SP), Z10
+	VADDPD   2216(SP), Z10, Z10
+	VMOVUPD  1320(SP), Z11
+	VADDPD   2344(SP), Z11, Z11
+	VMOVUPD  1448(SP), Z12
+	VADDPD   2472(SP), Z12, Z12
+	VMOVUPD  1576(SP), Z13
+	VADDPD   2600(SP), Z13, Z13
+	VMOVUPD  1704(SP), Z14
+	VADDPD   2728(SP), Z14, Z14
+	VMOVUPD  1832(SP), Z15
+	VADDPD   2856(SP), Z15, Z15
+	VMOVUPD  1960(SP), Z16
+	VADDPD   2984(SP), Z16, Z16
+	VADDPD   Z13, Z9, Z9
+	VADDPD   Z14, Z10, Z10
+	VADDPD   Z15, Z11, Z11
+	VADDPD   Z16, Z12, Z12
+	VADDPD   Z11, Z9, Z9
+	VADDPD   Z12, Z10, Z10
+	VADDPD   Z10, Z9, Z9
+	VMOVUPD  1128(SP), Z12
+	VADDPD   2152(SP), Z12, Z12
+	VMOVUPD  1256(SP), Z10
+	VADDPD   2280(SP), Z10, Z10
+	VMOVUPD  1384(SP), Z11
+	VADDPD   2408(SP), Z11, Z11
+	VMOVUPD  1512(SP), Z13
+	VADDPD   2536(SP), Z13, Z13
+	VMOVUPD  1640(SP), Z14
+	VADDPD   2664(SP), Z14, Z14
+	VMOVUPD  1768(SP), Z15
+	VADDPD   2792(SP), Z15, Z15
+	VMOVUPD  1896(SP), Z16
+	VADDPD   2920(SP), Z16, Z16
+	VMOVUPD  2024(SP), Z17
+	VADDPD   3048(SP), Z17, Z17
+	VADDPD   Z14, Z12, Z12
+	VADDPD   Z15, Z10, Z10
+	VADDPD   Z16, Z11, Z11
+	VADDPD   Z17, Z13, Z13
+	VADDPD   Z11, Z12, Z12
+	VADDPD   Z13, Z10, Z10
+	VADDPD   Z10, Z12, Z12
+	CMPQ     SI, $0x10
+	JE       storeS
+	KSHIFTRW $0x08, K1, K2
+	MOVQ     32(SP), DI
+	VMOVUPD  Z9, K1, (DI)
+	MOVQ     32(SP), DI
+	VMOVUPD  Z12, K2, 64(DI)
+	JMP      storedS
+
+storeS:
+	MOVQ    32(SP), DI
+	VMOVUPD Z9, (DI)
+	MOVQ    32(SP), DI
+	VMOVUPD Z12, 64(DI)
+
+storedS:
+	MOVQ             16(SP), DI
+	VMOVUPS.Z        (DI), K3, Z11
+	VCVTPS2PD        Y11, Z10
+	VEXTRACTF32X8    $0x01, Z11, Y11
+	VCVTPS2PD        Y11, Z11
+	CMPQ             poly+120(FP), $0x00
+	JE               plainScale
+	VSUBPS           Z5, Z8, Z5
+	VMAXPS           Z5, Z3, Z13
+	VMULPS.BCST      log2e<>+0(SB), Z13, Z14
+	VRNDSCALEPS      $0x00, Z14, Z14
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z14, Z13
+	VBROADCASTSS     expC5<>+0(SB), Z8
+	VFMADD213PS.BCST expC4<>+0(SB), Z13, Z8
+	VFMADD213PS.BCST expC3<>+0(SB), Z13, Z8
+	VFMADD213PS.BCST expC2<>+0(SB), Z13, Z8
+	VFMADD213PS.BCST expC1<>+0(SB), Z13, Z8
+	VFMADD213PS.BCST expC0<>+0(SB), Z13, Z8
+	VCMPPS           $0x15, Z3, Z5, K1
+	VSCALEFPS.Z      Z14, Z8, K1, Z8
+	VCVTPS2PD        Y8, Z5
+	VEXTRACTF32X8    $0x01, Z8, Y8
+	VCVTPS2PD        Y8, Z8
+	VBROADCASTSD     oneF64c<>+0(SB), Z13
+	VDIVPD           Z9, Z13, Z13
+	VMULPD           Z13, Z5, Z5
+	VMULPD.BCST      poly+120(FP), Z5, Z5
+	VFMADD231PD      Z5, Z10, Z10
+	VMULPD           Z13, Z10, Z5
+	VBROADCASTSD     oneF64c<>+0(SB), Z9
+	VDIVPD           Z12, Z9, Z9
+	VMULPD           Z9, Z8, Z8
+	VMULPD.BCST      poly+120(FP), Z8, Z8
+	VFMADD231PD      Z8, Z11, Z11
+	VMULPD           Z9, Z11, Z8
+	JMP              scaled
+
+plainScale:
+	VDIVPD Z9, Z10, Z5
+	VDIVPD Z12, Z11, Z8
+
+scaled:
+	VCVTPD2PS    Z5, Y6
+	VCVTPD2PS    Z8, Y9
+	VINSERTF32X8 $0x01, Y9, Z6, Z6
+	VCVTPD2PS    Z10, Y7
+	VCVTPD2PS    Z11, Y9
+	VINSERTF32X8 $0x01, Y9, Z7, Z7
+	XORQ         R8, R8
+
+grads:
+	CMPQ         R8, DX
+	JGE          graded
+	MOVQ         R8, R9
+	SHLQ         $0x06, R9
+	VMOVUPS      40(SP)(R9*1), Z5
+	VMULPS       Z6, Z5, Z5
+	VPBROADCASTD R8, Z9
+	VPCMPEQD     Z9, Z4, K2
+	VSUBPS       Z7, Z5, K2, Z5
+	VMOVAPS.Z    Z5, K3, Z5
+	VMOVUPS      Z5, 40(SP)(R9*1)
+	INCQ         R8
+	JMP          grads
+
+graded:
+	LEAQ  40(SP), R10
+	MOVQ  SI, DI
+	IMULQ DX, DI
+	MOVQ  out+136(FP), R8
+	MOVQ  CX, R9
+
+scatter:
+	KXNORW K4, K4, K4
+	CMPQ   DI, $0x10
+	JGE    whole
+	MOVL   $0x00000001, R11
+	SHLXL  DI, R11, R11
+	DECL   R11
+	KMOVW  R11, K4
+
+whole:
+	VMOVDQU32  (R8), Z4
+	VXORPS     Z5, Z5, Z5
+	KMOVW      K4, K2
+	VGATHERDPS (R10)(Z4*4), K2, Z5
+	VMOVUPS    Z5, K4, (R9)
+	ADDQ       $0x40, R8
+	ADDQ       $0x40, R9
+	SUBQ       $0x10, DI
+	JG         scatter
+	MOVQ       DX, DI
+	SHLQ       $0x06, DI
+	ADDQ       DI, AX
+	ADDQ       DI, CX
+	ADDQ       $0x80, 8(SP)
+	ADDQ       $0x40, 16(SP)
+	ADDQ       $0x40, 24(SP)
+	ADDQ       $0x80, 32(SP)
+	SUBQ       SI, BX
+	JMP        group
+
+end:
+	VZEROUPPER
+	LDMXCSR (SP)
+	RET
+
 // func firstOutsideAVX512(x []float32, lo float32, hi float32) int
 // Requires: AVX, AVX512F, BMI, BMI2
 TEXT ·firstOutsideAVX512(SB), NOSPLIT, $0-40

@@ -54,6 +54,11 @@ func softmaxRowsAVX512(x *float32, grad *float32, c int, ys []int64, scales []fl
 //go:noescape
 func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
 
+// softmaxRowsSmallAVX512 runs softmax cross-entropy's value and gradient over len(ys) rows of c ≤ 16 logits, 16 rows a turn.
+//
+//go:noescape
+func softmaxRowsSmallAVX512(x *float32, grad *float32, c int, ys []int64, scales []float32, ms []float32, ss []float64, poly float64, in *int32, out *int32)
+
 // firstOutsideAVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
 //go:noescape

@@ -39,6 +39,9 @@ func main() {
 		if !t.avx2 {
 			genSoftmaxRowsStream(t)
 		}
+		if t == f32 {
+			genSoftmaxRowsSmall(t)
+		}
 		genFirstOutside(t)
 		genElements(t, "sigmoid", sigmoidBody)
 		genElements(t, "sigmoidFocal", focalBody)

@@ -563,3 +563,264 @@ func genFirstOutside(t flt) {
 	VZEROUPPER()
 	RET()
 }
+
+// genSoftmaxRowsSmall emits SoftmaxRows for rows shorter than a vector,
+// float32 on AVX-512: 16 rows at a time, one lane a row. Each class of
+// the 16 rows is gathered into a vector (in[lane] = lane·c, the row
+// starts) and kept in a 16×16 block, so that the max, the exps and the
+// gradient are vertical operations, without a horizontal reduction or a
+// per-row cost; the gradient block is gathered back into row order
+// (out[j][lane], the block position of element 16j + lane) and stored as
+// contiguous vectors. Every value is the one the row kernel computes, to
+// the bit: its sum of a row in float64 is the tree of t.reduce over the
+// lanes (classes) e_k, here over the classes' widened vectors, with 0 for
+// the classes past c; a = scale/s and Poly-1's factor in float64 as
+// there. The last group's rows past the end are masked off; ignored rows
+// (y < 0) get a zero gradient and no ms or ss.
+func genSoftmaxRowsSmall(t flt) {
+	name := t.name("softmaxRowsSmall")
+	// Not NOSPLIT: the blocks' 3 KiB frame takes the stack check.
+	TEXT(name, 0, "func(x, grad *float32, c int, ys []int64, scales, ms []float32, ss []float64, poly float64, in, out *int32)")
+	Pragma("noescape")
+	saved := flushSubnormals()
+	Doc(name + " runs softmax cross-entropy's value and gradient over len(ys) rows of c ≤ 16 logits, 16 rows a turn.")
+	x := Load(Param("x"), GP64())
+	g := Load(Param("grad"), GP64())
+	c := Load(Param("c"), GP64())
+	rows := Load(Param("ys").Len(), GP64())
+	// The per-row arrays' pointers wait in the frame, loaded where used:
+	// the registers are for the loops.
+	ys, sc, ms, ss := AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+	for _, f := range [][2]Mem{{addr(Param("ys").Base()), ys}, {addr(Param("scales").Base()), sc},
+		{addr(Param("ms").Base()), ms}, {addr(Param("ss").Base()), ss}} {
+		r := GP64()
+		MOVQ(f[0], r)
+		MOVQ(r, f[1])
+	}
+	in := Load(Param("in"), GP64())
+	// at loads the pointer kept at slot into a register.
+	at := func(slot Mem) Register {
+		r := GP64()
+		MOVQ(slot, r)
+		return r
+	}
+	block := AllocLocal(16 * 64) // class k of the group's rows at 64·k
+	wide := AllocLocal(16 * 128) // class k's exps as float64 at 128·k, 0 past c
+	zero := t.vec()
+	t.xor(zero, zero, zero)
+	for k := range 16 {
+		VMOVUPD(zero, wide.Offset(128*k))
+		VMOVUPD(zero, wide.Offset(128*k+64))
+	}
+	idx := t.vec()
+	VMOVDQU32(Mem{Base: in}, idx)
+	negInf := t.broadcast("negInf", math.Inf(-1))
+	min := t.expMin()
+
+	Label("group")
+	TESTQ(rows, rows)
+	JZ(LabelRef("end"))
+	n := GP64() // rows in this group
+	MOVQ(U32(16), n)
+	CMPQ(rows, n)
+	CMOVQLT(rows, n)
+	kr, khi := K(), K() // the group's rows; its second 8
+	KMOVW(t.lowBits(n).As32(), kr)
+	KSHIFTRW(U8(8), kr, khi)
+	// The targets as int32 lanes, and the lanes that count (y ≥ 0).
+	ylo, yhi, y := t.vec(), t.vec(), t.vec()
+	yp := at(ys)
+	VMOVDQU64_Z(Mem{Base: yp}, kr, ylo)
+	VMOVDQU64_Z(Mem{Base: yp, Disp: 64}, khi, yhi)
+	VPMOVQD(ylo, ylo.AsY())
+	VPMOVQD(yhi, yhi.AsY())
+	VINSERTI32X8(U8(1), yhi.AsY(), ylo, y)
+	kv := K()
+	VPCMPD(U8(5), zero, y, kr, kv) // y ≥ 0 (not less than 0), in the group's rows
+
+	// Pass 1: gather each class, keep it, take the max and x_y.
+	m, xy := t.vec(), t.vec()
+	t.mova(negInf, m)
+	t.xor(xy, xy, xy)
+	p, k, cc, cv := GP64(), GP64(), GP64(), t.vec()
+	MOVQ(x, p)
+	XORQ(k, k)
+	kg, ky := K(), K()
+	Label("gather")
+	CMPQ(k, c)
+	JGE(LabelRef("gathered"))
+	v := t.vec()
+	t.xor(v, v, v)
+	KMOVW(kr, kg)
+	VGATHERDPS(Mem{Base: p, Index: idx, Scale: 4}, kg, v)
+	MOVQ(k, cc)
+	SHLQ(U8(6), cc)
+	t.movu(v, block.Idx(cc, 1))
+	t.max(v, m, m)
+	VPBROADCASTD(k.As32(), cv)
+	VPCMPEQD(cv, y, ky)
+	VMOVAPS(v, ky, xy)
+	ADDQ(U8(4), p)
+	INCQ(k)
+	JMP(LabelRef("gather"))
+	Label("gathered")
+	// ms and ss by plain stores in a whole group (a masked store forwards
+	// to none of the caller's loads that follow), masked to the rows in the
+	// last one; an ignored row's are not meaningful.
+	CMPQ(n, U8(16))
+	JE(LabelRef("storeM"))
+	VMOVUPS(m, kr, Mem{Base: at(ms)})
+	JMP(LabelRef("storedM"))
+	Label("storeM")
+	VMOVUPS(m, Mem{Base: at(ms)})
+	Label("storedM")
+
+	// Pass 2: e = exp(x − m) into the block, and widened beside it.
+	XORQ(k, k)
+	Label("exps")
+	CMPQ(k, c)
+	JGE(LabelRef("exped"))
+	MOVQ(k, cc)
+	SHLQ(U8(6), cc)
+	e, z := t.vec(), t.vec()
+	t.movu(block.Idx(cc, 1), z)
+	t.sub(m, z, z)
+	t.exp(z, e, min)
+	t.movu(e, block.Idx(cc, 1))
+	e1, e2 := t.widen(e)
+	VMOVUPD(e1, wide.Idx(cc, 2))
+	VMOVUPD(e2, wide.Idx(cc, 2).Offset(64))
+	INCQ(k)
+	JMP(LabelRef("exps"))
+	Label("exped")
+
+	// s = the row kernel's tree over the lanes: e_i + e_{i+8}, then lanes
+	// i and i+4, i and i+2, i and i+1; each half of the rows in turn.
+	s := [2]VecVirtual{}
+	for h := range 2 {
+		lane := func(i int) Mem { return wide.Offset(128*i + 64*h) }
+		var a [8]VecVirtual
+		for i := range 8 {
+			a[i] = t.vec()
+			VMOVUPD(lane(i), a[i])
+			VADDPD(lane(i+8), a[i], a[i])
+		}
+		for _, step := range []int{4, 2, 1} {
+			for i := range step {
+				VADDPD(a[i+step], a[i], a[i])
+			}
+		}
+		s[h] = a[0]
+	}
+	CMPQ(n, U8(16))
+	JE(LabelRef("storeS"))
+	KSHIFTRW(U8(8), kr, khi)
+	VMOVUPD(s[0], kr, Mem{Base: at(ss)})
+	VMOVUPD(s[1], khi, Mem{Base: at(ss), Disp: 64})
+	JMP(LabelRef("storedS"))
+	Label("storeS")
+	VMOVUPD(s[0], Mem{Base: at(ss)})
+	VMOVUPD(s[1], Mem{Base: at(ss), Disp: 64})
+	Label("storedS")
+
+	// a = scale/s in float64, rounded; with Poly-1 the scale first times
+	// 1 + ε·p_y: q = 1/s, scale' = scale + scale·(ε·(e_y·q)), a = scale'·q.
+	var a [2]VecVirtual
+	sc32 := t.vec()
+	VMOVUPS_Z(Mem{Base: at(sc)}, kv, sc32)
+	s1, s2 := t.widen(sc32)
+	scale := [2]VecVirtual{s1, s2}
+	a[0], a[1] = t.vec(), t.vec()
+	CMPQ(addr(Param("poly")), U8(0)) // the bits of ε: 0 for +0 (−0 scales by exactly 1)
+	JE(LabelRef("plainScale"))
+	{
+		d, ey := t.vec(), t.vec()
+		t.sub(m, xy, d)
+		t.exp(d, ey, min) // e_y, as in the block
+		y1, y2 := t.widen(ey)
+		for h, eyh := range []VecVirtual{y1, y2} {
+			q, pp := t.vec(), t.vec()
+			VBROADCASTSD(f64c("one", 1), q)
+			VDIVPD(s[h], q, q)
+			VMULPD(q, eyh, pp)
+			VMULPD_BCST(addr(Param("poly")), pp, pp)
+			VFMADD231PD(pp, scale[h], scale[h]) // scale += scale·p
+			VMULPD(q, scale[h], a[h])
+		}
+		JMP(LabelRef("scaled"))
+	}
+	Label("plainScale")
+	for h := range 2 {
+		VDIVPD(s[h], scale[h], a[h])
+	}
+	Label("scaled")
+	a32, scale32 := t.vec(), t.vec()
+	VCVTPD2PS(a[0], a32.AsY())
+	VCVTPD2PS(a[1], cv.AsY())
+	VINSERTF32X8(U8(1), cv.AsY(), a32, a32)
+	VCVTPD2PS(scale[0], scale32.AsY())
+	VCVTPD2PS(scale[1], cv.AsY())
+	VINSERTF32X8(U8(1), cv.AsY(), scale32, scale32)
+
+	// Pass 3: the gradient a·e − scale·[k = y] into the block, 0 where the
+	// row does not count.
+	XORQ(k, k)
+	Label("grads")
+	CMPQ(k, c)
+	JGE(LabelRef("graded"))
+	MOVQ(k, cc)
+	SHLQ(U8(6), cc)
+	d := t.vec()
+	t.movu(block.Idx(cc, 1), d)
+	t.mul(a32, d, d)
+	VPBROADCASTD(k.As32(), cv)
+	VPCMPEQD(cv, y, ky)
+	VSUBPS(scale32, d, ky, d)
+	VMOVAPS_Z(d, kv, d)
+	t.movu(d, block.Idx(cc, 1))
+	INCQ(k)
+	JMP(LabelRef("grads"))
+	Label("graded")
+
+	// Pass 4: the block back in row order, a vector of 16 elements at a
+	// time, the last one masked.
+	left, o, q, bp := GP64(), GP64(), GP64(), GP64()
+	LEAQ(block, bp) // a gather's base is a register
+	MOVQ(n, left)
+	IMULQ(c, left) // elements of the group
+	Load(Param("out"), o)
+	MOVQ(g, q)
+	Label("scatter")
+	ko := K()
+	KXNORW(ko, ko, ko)
+	CMPQ(left, U8(16))
+	JGE(LabelRef("whole"))
+	KMOVW(t.lowBits(left).As32(), ko)
+	Label("whole")
+	oi, w := t.vec(), t.vec()
+	VMOVDQU32(Mem{Base: o}, oi)
+	t.xor(w, w, w)
+	KMOVW(ko, kg)
+	VGATHERDPS(Mem{Base: bp, Index: oi, Scale: 4}, kg, w)
+	VMOVUPS(w, ko, Mem{Base: q})
+	ADDQ(U8(64), o)
+	ADDQ(U8(64), q)
+	SUBQ(U8(16), left)
+	JG(LabelRef("scatter"))
+
+	groupBytes := GP64() // 16 rows of c float32
+	MOVQ(c, groupBytes)
+	SHLQ(U8(6), groupBytes)
+	ADDQ(groupBytes, x)
+	ADDQ(groupBytes, g)
+	ADDQ(U8(128), ys)
+	ADDQ(U8(64), sc)
+	ADDQ(U8(64), ms)
+	ADDQ(U8(128), ss)
+	SUBQ(n, rows)
+	JMP(LabelRef("group"))
+	Label("end")
+	VZEROUPPER()
+	LDMXCSR(saved)
+	RET()
+}
