@@ -277,11 +277,11 @@ const SoftmaxRowsBatch = 64
 //
 //	grad_k = scales[r]·exp(x_k − m)/s − scales[r]·[k = ys[r]]
 //
-// so that the row's loss is m + log s − x_y. Rows with ys[r] < 0 get no
-// ms or ss, and their gradient rows are left to the caller: untouched, or
-// (float32 rows of at most 16 classes on AVX-512, which run 16 rows at a
-// time, a lane a row) zeroed. One call per batch keeps the per-row cost
-// of short rows down.
+// so that the row's loss is m + log s − x_y. Rows with ys[r] < 0 have no
+// meaningful ms or ss, and their gradient rows are left to the caller:
+// untouched, or (float32 rows of up to 7 classes on AVX-512, which run 16
+// rows at a time, a lane a row) zeroed. One call per batch keeps the
+// per-row cost of short rows down.
 //
 // With poly ≠ 0 (Poly-1's ε) each counted row's scale is first multiplied
 // by 1 + poly·p_y, in float64 with q = 1/s as scale' = scale +
