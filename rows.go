@@ -50,14 +50,14 @@ func rowLogSumExp[T Float](x, e []T, base, stride, classes int) (lse, s float64)
 			s += v
 		}
 	}
-	return m + math.Log(s), s
+	return m + kernel.LogOf(s), s
 }
 
 // logSumExpFrom returns logsumexp of a contiguous row whose maximum m is
 // known, and s = Σ exp(x_c − m), storing the terms in e when it is not nil.
 func logSumExpFrom[T Float](row, e []T, m T) (lse, s float64) {
 	s = kernel.ExpShiftSum(e, row, m)
-	return float64(m) + math.Log(s), s
+	return float64(m) + kernel.LogOf(s), s
 }
 
 // eRow returns the row of e at base, or nil for a nil e.

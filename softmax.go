@@ -1,7 +1,6 @@
 package xent
 
 import (
-	"math"
 	"unsafe"
 
 	"github.com/xent-go/xent/internal/check"
@@ -196,7 +195,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 	classes := job.l.c
 	var ys [kernel.SoftmaxRowsBatch]int64
 	var scales, ms, ss [kernel.SoftmaxRowsBatch]float64
-	var nl, pys [kernel.SoftmaxRowsBatch]float64                // Poly-1's −l and p_y
+	var nl, pys, logs [kernel.SoftmaxRowsBatch]float64          // −l, Poly-1's p_y, log s
 	stream := j.poly == 0 && streams[T](len(job.grad), classes) // the streaming kernel takes no Poly-1 factor
 	sum := 0.0
 	for from := lo; from < hi; from += len(ys) {
@@ -215,8 +214,10 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 		} else {
 			kernel.SoftmaxRows(x, g, classes, ys[:rows], scales[:rows], ms[:rows], ss[:rows], j.poly)
 		}
-		// −l per row first (the log is most of this loop's time), then
-		// Poly-1's p_y = e^−l over the batch, then the sums and stores.
+		// −l per row (log s for the batch in the vector kernel, with the
+		// bits of the general path's kernel.LogOf), then Poly-1's p_y = e^−l
+		// over the batch, then the sums and stores.
+		kernel.Log(logs[:rows], ss[:rows])
 		for r := range rows {
 			p := from + r
 			if ys[r] < 0 {
@@ -224,7 +225,7 @@ func (j softmaxRows[T, I]) plainRows(job rowJob[T], lo, hi int) float64 {
 				nl[r] = 0
 				continue
 			}
-			nl[r] = -(ms[r] + math.Log(ss[r]) - float64(job.x[p*classes+int(ys[r])]))
+			nl[r] = -(ms[r] + logs[r] - float64(job.x[p*classes+int(ys[r])]))
 		}
 		if j.poly != 0 { // the kernel scaled the gradient by 1 + ε·p_y; l + ε·(1 − p_y)
 			targetProbs(pys[:rows], nl[:rows]) // as the general path (and a value-only call) computes them

@@ -397,3 +397,11 @@ func fillRowsF64(dst, s []float64, c int, ws float64) {
 	}
 	fillRowsF64AVX2(unsafe.SliceData(dst), s, c, ws)
 }
+
+func logF64(dst, x []float64) {
+	if avx512() {
+		logF64AVX512(dst, x)
+		return
+	}
+	logF64AVX2(dst, x)
+}

@@ -414,3 +414,42 @@ func fillRowsGo[T Float](dst, s []T, c int, ws T) {
 		}
 	}
 }
+
+// Log sets dst_i = log x_i (len(dst) ≥ len(x)) for x_i positive and normal,
+// and returns a NaN x_i as it is (other x_i give unspecified values), with
+// the bits of LogOf(x_i) on every path: so that a batch of logs in the
+// vector kernel and a single one in Go agree to the bit.
+func Log(dst, x []float64) {
+	dst = dst[:len(x)]
+	if active != Go {
+		logF64(dst, x)
+		return
+	}
+	for i, v := range x {
+		dst[i] = LogOf(v)
+	}
+}
+
+// LogOf is the kernels' float64 log of a positive normal x (a NaN returned
+// as it is), within 2 ulp of math.Log (the roundings of s and of the sum
+// below, for z near −1/4): x = m·2^k with m in [3/4, 3/2) (from the bits),
+// z = m − 1 exactly, and log x = k·ln2 + log1p(z), log1p(z) = 2·atanh(s)
+// with s = z/(2+z), |s| < 1/5, summed to s²³ (truncation below 1e-18
+// of it) by FMAs in the order of the vector kernel's, whose bits it has.
+func LogOf(x float64) float64 {
+	if x != x {
+		return x
+	}
+	b := math.Float64bits(x)
+	k := int64(b-0x3fe8000000000000) >> 52 // m = x·2^−k in [3/4, 3/2)
+	m := math.Float64frombits(b - uint64(k)<<52)
+	z := m - 1
+	s := z / (2 + z)
+	s2 := s * s
+	p := 1.0 / 23
+	for i := 21; i >= 3; i -= 2 {
+		p = math.FMA(s2, p, 1/float64(i))
+	}
+	p = math.FMA(s2, p, 1)
+	return math.FMA(float64(k), 0x1.62e42fefa39efp-01, p*(s+s))
+}

@@ -126,6 +126,11 @@ func softmaxRowsF64AVX512(x *float64, grad *float64, c int, ys []int64, scales [
 //go:noescape
 func softmaxRowsStreamF64AVX512(x *float64, grad *float64, scratch *float64, c int, ys []int64, scales []float64, ms []float64, fixes []float64, ss []float64)
 
+// logF64AVX512 sets dst_i = log x_i for positive normal x_i (NaN kept), as LogOf computes it.
+//
+//go:noescape
+func logF64AVX512(dst []float64, x []float64)
+
 // firstOutsideF64AVX512 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //
 //go:noescape
@@ -249,6 +254,11 @@ func maxDotF64AVX2(x []float64, u []float64) (m float64, su float64, sux float64
 //
 //go:noescape
 func softmaxRowsF64AVX2(x *float64, grad *float64, c int, ys []int64, scales []float64, ms []float64, ss []float64, poly float64)
+
+// logF64AVX2 sets dst_i = log x_i for positive normal x_i (NaN kept), as LogOf computes it.
+//
+//go:noescape
+func logF64AVX2(dst []float64, x []float64)
 
 // firstOutsideF64AVX2 returns the index of the first x_i outside [lo, hi] (NaN is outside), or −1.
 //

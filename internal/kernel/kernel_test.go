@@ -891,3 +891,51 @@ func testFillRows[F float32 | float64](t *testing.T) {
 		}
 	}
 }
+
+// TestLog holds LogOf within 2 ulp of math.Log over the normal numbers
+// and densely on [1, 1000] (the softmax sums), and Log on every path to
+// LogOf's bits, at every length and start offset, NaN kept, nothing
+// written past dst, x unchanged.
+func TestLog(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	var xs []float64
+	for range 20000 {
+		xs = append(xs, 1+999*rng.Float64(), math.Exp(1400*rng.Float64()-700), 1+rng.Float64()*1e-9, 1-rng.Float64()*0.25)
+	}
+	xs = append(xs, 1, 2, 0.75, 1.5, math.MaxFloat64, 0x1p-1022, math.Nextafter(1, 2), math.Nextafter(1, 0))
+	for _, x := range xs {
+		got, want := LogOf(x), math.Log(x)
+		if ulp := math.Abs(math.Nextafter(want, math.Inf(1)) - want); math.Abs(got-want) > 2*ulp {
+			t.Fatalf("LogOf(%v) = %v, math.Log %v: beyond 2 ulp", x, got, want)
+		}
+	}
+	if v := LogOf(math.NaN()); !math.IsNaN(v) {
+		t.Errorf("LogOf(NaN) = %v", v)
+	}
+	for _, p := range append(paths(t), Go) {
+		for _, n := range lengths() {
+			for off := range 3 {
+				x := make([]float64, n+off)
+				for i := range x {
+					x[i] = xs[rng.IntN(len(xs))]
+					if rng.IntN(9) == 0 {
+						x[i] = math.NaN()
+					}
+				}
+				x = x[off:]
+				keep := append([]float64(nil), x...)
+				dst, check := guardedOf[float64](n)
+				on(p, func() { Log(dst, x) })
+				check(t)
+				for i, v := range x {
+					if want := LogOf(v); math.Float64bits(dst[i]) != math.Float64bits(want) && !(math.IsNaN(want) && math.IsNaN(dst[i])) {
+						t.Fatalf("%v: n=%d: Log(%v) = %v, LogOf %v", p, n, v, dst[i], want)
+					}
+					if math.Float64bits(v) != math.Float64bits(keep[i]) {
+						t.Fatalf("%v: x[%d] changed", p, i)
+					}
+				}
+			}
+		}
+	}
+}

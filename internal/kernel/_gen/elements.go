@@ -297,7 +297,8 @@ func (r *elemRegs) reciprocal(d, out VecVirtual) {
 }
 
 // log1p returns log(1 + z) for z in [−1/4, 1] as 2·atanh(s) =
-// 2·Σ s^(2k+1)/(2k+1), s = z/(2+z), |s| ≤ 1/3: to s¹³ for float32, s³³ for
+// 2·Σ s^(2k+1)/(2k+1), s = z/(2+z) (float64: one division; float32: z
+// times the reciprocal), |s| ≤ 1/3: to s¹³ for float32, s³³ for
 // float64 (the truncation below half an ulp). With small, z is in
 // [−1/4, 1/2) and |s| ≤ 1/5: to s⁹ and s²³, a truncation below
 // (1/5)¹⁰/11 ≈ 1e-8 and (1/5)²⁴/25 ≈ 7e-19 of the value.
@@ -305,8 +306,12 @@ func (r *elemRegs) log1p(z VecVirtual, small bool) VecVirtual {
 	t := r.t
 	s, s2, p := t.vec(), t.vec(), t.vec()
 	t.add(r.constant("two"), z, s)
-	r.reciprocal(s, s)
-	t.mul(z, s, s)
+	if t.is64() { // one rounding: a division is what float64 takes anyway
+		t.div(s, z, s)
+	} else {
+		r.reciprocal(s, s)
+		t.mul(z, s, s)
+	}
 	t.mul(s, s, s2)
 	last := 13
 	if t.is64() {

@@ -42,6 +42,9 @@ func main() {
 		if t == f32 {
 			genSoftmaxRowsSmall(t)
 		}
+		if t.is64() {
+			genLog(t)
+		}
 		genFirstOutside(t)
 		genElements(t, "sigmoid", sigmoidBody)
 		genElements(t, "sigmoidFocal", focalBody)

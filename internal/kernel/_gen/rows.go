@@ -824,3 +824,34 @@ func genSoftmaxRowsSmall(t flt) {
 	LDMXCSR(saved)
 	RET()
 }
+
+// genLog emits log, float64 (Log): elemRegs.log of each element, and a
+// NaN returned as it is. No MXCSR change: for the normal inputs it takes
+// no step is subnormal, so its bits are LogOf's.
+func genLog(t flt) {
+	name := t.name("log")
+	TEXT(name, NOSPLIT, "func(dst, x []float64)")
+	Pragma("noescape")
+	Doc(name + " sets dst_i = log x_i for positive normal x_i (NaN kept), as LogOf computes it.")
+	d := Load(Param("dst").Base(), GP64())
+	p := Load(Param("x").Base(), GP64())
+	n := GP64()
+	Load(Param("x").Len(), n)
+	r := &elemRegs{t: t, regs: map[string]VecVirtual{}}
+	r.constant("one") // before the loop, whose tail may run alone
+	r.constant("two")
+	t.loop("", n, func(k Register) {
+		u := t.vec()
+		t.load(Mem{Base: p}, k, u)
+		l := r.log(u)
+		nan := t.maskReg()
+		t.cmp(U8(3), u, u, nan) // unordered: u is NaN
+		t.blend(u, l, nan, l)
+		t.store(l, k, Mem{Base: d})
+	}, func() {
+		ADDQ(U8(t.vbytes()), d)
+		ADDQ(U8(t.vbytes()), p)
+	})
+	VZEROUPPER()
+	RET()
+}
