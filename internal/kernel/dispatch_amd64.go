@@ -182,9 +182,9 @@ func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float
 // smallRowClasses is the most classes of the rows the small-row kernel
 // (genSoftmaxRowsSmall: 16 rows at a time, one lane a row) takes, and
 // smallRowsFaster the most for which softmaxRowsF32 runs it: on an AMD
-// EPYC (Zen 5) it took 1.95 ns/element at c = 2 against the row kernel's
-// 7.3, 1.34 against 2.87 at c = 5, 1.22 against 1.26 at c = 10 and 1.21
-// against 1.04 at c = 12, all rows counted; its 16-lane gathers cost most
+// EPYC (Zen 4, family 25 model 17) it took 1.95 ns/element at c = 2
+// against the row kernel's 7.3, 1.34 against 2.87 at c = 5, 1.22 against
+// 1.26 at c = 10 and 1.21 against 1.04 at c = 12, all rows counted; its 16-lane gathers cost most
 // of its time, and it computes ignored rows' lanes too, which the row
 // kernel skips: with a fifth of the rows ignored, softmax at 65536×10 took
 // 4.2–4.7 ns/element against 3.7–3.9.
