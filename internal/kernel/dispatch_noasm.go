@@ -61,8 +61,4 @@ func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) { gemmKernelGo(k
 func fillRowsF32(dst, s []float32, c int, ws float32) { fillRowsGo(dst, s, c, ws) }
 func fillRowsF64(dst, s []float64, c int, ws float64) { fillRowsGo(dst, s, c, ws) }
 
-func logF64(dst, x []float64) {
-	for i, v := range x {
-		dst[i] = LogOf(v)
-	}
-}
+func logF64(dst, x []float64) { logGo(dst, x) }

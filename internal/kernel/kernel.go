@@ -425,6 +425,11 @@ func Log(dst, x []float64) {
 		logF64(dst, x)
 		return
 	}
+	logGo(dst, x)
+}
+
+// logGo is Log's reference loop, the Go path.
+func logGo(dst, x []float64) {
 	for i, v := range x {
 		dst[i] = LogOf(v)
 	}

@@ -17,12 +17,8 @@ func genMax(t flt) {
 	p, n := GP64(), GP64()
 	Load(Param("x").Base(), p)
 	Load(Param("x").Len(), n)
-	shift := U8(2)
-	if t.is64() {
-		shift = 3
-	}
-	SHLQ(shift, n) // rowMax takes bytes
-	storeFloat(t.rowMax("max", p, n, shift, t.broadcast("negInf", math.Inf(-1))).AsX(), 0)
+	SHLQ(U8(t.shift()), n) // rowMax takes bytes
+	storeFloat(t.rowMax("max", p, n, t.broadcast("negInf", math.Inf(-1))).AsX(), 0)
 	VZEROUPPER()
 	RET()
 }
@@ -171,9 +167,8 @@ func genDot(t flt, withU bool) {
 
 // rowMax returns, in the low lane of a register, the maximum of the row of
 // rowBytes bytes at p (moved on), with four accumulators so that the
-// loop runs at the pace of its loads, not of VMAXPS's latency. shift is
-// log2 of the element size.
-func (t flt) rowMax(prefix string, p GPVirtual, rowBytes Op, shift U8, negInf VecVirtual) VecVirtual {
+// loop runs at the pace of its loads, not of VMAXPS's latency.
+func (t flt) rowMax(prefix string, p GPVirtual, rowBytes Op, negInf VecVirtual) VecVirtual {
 	vb := t.vbytes()
 	var accs [4]VecVirtual
 	for i := range accs {
@@ -182,7 +177,7 @@ func (t flt) rowMax(prefix string, p GPVirtual, rowBytes Op, shift U8, negInf Ve
 	}
 	n := GP64()
 	MOVQ(rowBytes, n)
-	SHRQ(shift, n)
+	SHRQ(U8(t.shift()), n)
 	Label(prefix + "4")
 	CMPQ(n, U8(4*t.lanes))
 	JL(LabelRef(prefix + "1loop"))
@@ -310,11 +305,7 @@ func genSoftmaxRows(t flt) {
 	ss := Load(Param("ss").Base(), GP64())
 	rowBytes := GP64()
 	MOVQ(c, rowBytes)
-	if t.is64() {
-		SHLQ(U8(3), rowBytes)
-	} else {
-		SHLQ(U8(2), rowBytes)
-	}
+	SHLQ(U8(t.shift()), rowBytes)
 	negInf := t.broadcast("negInf", math.Inf(-1))
 	min := t.expMin()
 	// spill is a vector's room in the frame, so that a lane of a register
@@ -432,11 +423,7 @@ func genSoftmaxRows(t flt) {
 	// m = max of the row
 	p, n := GP64(), GP64()
 	MOVQ(x, p)
-	shift := U8(2)
-	if t.is64() {
-		shift = 3
-	}
-	m := t.rowMax("max", p, rowBytes, shift, negInf)
+	m := t.rowMax("max", p, rowBytes, negInf)
 	t.movs(m.AsX(), Mem{Base: ms})
 	t.bcast2(m)
 

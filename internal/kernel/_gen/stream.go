@@ -30,10 +30,7 @@ func genSoftmaxRowsStream(t flt) {
 	Doc(name + " runs softmax cross-entropy over len(ys) ≥ 1 rows of c ≥ " + fmt.Sprint(4*t.lanes) +
 		" logits, every ys[r] ≥ 0, with a scratch row of c elements, writing the gradient with non-temporal stores except at each target, whose value it leaves in fixes[r].")
 	vb := t.vbytes()
-	shift := U8(2)
-	if t.is64() {
-		shift = 3
-	}
+	shift := U8(t.shift())
 	ntStore := func(src, dst Op) {
 		if t.is64() {
 			VMOVNTPD(src, dst)
@@ -76,7 +73,7 @@ func genSoftmaxRowsStream(t flt) {
 	{
 		p := GP64()
 		MOVQ(x, p)
-		mm := t.rowMax("max", p, rowBytesL, shift, negInf)
+		mm := t.rowMax("max", p, rowBytesL, negInf)
 		ms := GP64()
 		MOVQ(msL, ms)
 		t.movs(mm.AsX(), Mem{Base: ms})
