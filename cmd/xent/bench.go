@@ -111,13 +111,11 @@ func runBench(stdout, stderr io.Writer, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *path != "" {
-		restore, err := xent.UseKernelPath(*path)
-		if err != nil {
-			return usagef("bench: %v", err)
-		}
-		defer restore()
+	restore, err := useBenchPath(*path)
+	if err != nil {
+		return err
 	}
+	defer restore()
 	w := *workers
 	if w == 0 {
 		w = runtime.GOMAXPROCS(0)
@@ -166,17 +164,27 @@ func runBenchSuite(stdout io.Writer, fs *flag.FlagSet, name, dtype string, worke
 	if dtype != "float32" && dtype != "float64" {
 		return usagef("bench: --dtype %q: want float32 or float64", dtype)
 	}
-	if path != "" {
-		restore, err := xent.UseKernelPath(path)
-		if err != nil {
-			return usagef("bench: %v", err)
-		}
-		defer restore()
+	restore, err := useBenchPath(path)
+	if err != nil {
+		return err
 	}
+	defer restore()
 	if workers == 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	return runSuite(stdout, name, suite, dtype, workers, runs, minTime, asJSON)
+}
+
+// useBenchPath switches the losses to the kernel path --path names (none:
+// the fastest) and returns the function that switches back.
+func useBenchPath(path string) (restore func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	if restore, err = xent.UseKernelPath(path); err != nil {
+		return nil, usagef("bench: %v", err)
+	}
+	return restore, nil
 }
 
 // checkBenchFlags checks the flags that bound a measurement.
