@@ -284,10 +284,12 @@ const SoftmaxRowsBatch = 64
 // per-row cost of short rows down.
 //
 // With poly ≠ 0 (Poly-1's ε) each counted row's scale is first multiplied
-// by 1 + poly·p_y, in float64 with q = 1/s as scale' = scale +
-// scale·(poly·(e_y·q)) (one FMA), and the row scaled by scale'·q: the
-// gradient of l + poly·(1 − p_y) is (1 + poly·p_y)·(p − e_y). With
-// poly = 0 no step of it runs.
+// by 1 + poly·p_y = (s + poly·e_y)/s, e_y = exp(x_y − m): in float64 the
+// row is scaled by a = fma(scale, s, (scale·poly)·e_y)/(s·s) and the
+// target's term is scale' = a·s (a few ulp of float64 from the exact
+// product): the gradient of l + poly·(1 − p_y) is (1 + poly·p_y)·(p − e_y).
+// e_y is known before s, so the factor adds only an FMA to the row's chain
+// of latencies before its division. With poly = 0 no step of it runs.
 func SoftmaxRows[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	rows := len(ys)
 	x, grad, scales, ms, ss = x[:rows*c], grad[:rows*c], scales[:rows], ms[:rows], ss[:rows]
@@ -314,9 +316,8 @@ func softmaxRowsGo[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []flo
 		s := expShiftSumGo(g, row, m)
 		scale, a := scales[r], scales[r]/s
 		if poly != 0 {
-			q := 1 / s
-			scale = math.FMA(scale, poly*(float64(g[y])*q), scale)
-			a = scale * q
+			a = math.FMA(scale, s, scale*poly*float64(g[y])) / (s * s)
+			scale = a * s
 		}
 		scaleAddGo(g, T(a), nil, 0, 0)
 		g[y] = T(float64(g[y]) - scale)

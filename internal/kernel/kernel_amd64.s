@@ -655,6 +655,8 @@ TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $72-128
 	SHLXL        DX, R11, DX
 	DECL         DX
 	KMOVW        DX, K1
+	CMPQ         poly+120(FP), $0x00
+	JNE          shortpoly
 
 short:
 	TESTQ            SI, SI
@@ -696,6 +698,8 @@ short:
 	VCVTPS2PD        Y7, Z7
 	VADDPD           Z5, Z2, Z2
 	VADDPD           Z7, Z4, Z4
+	VMOVUPS          Z3, 8(SP)
+	VMOVSS           8(SP)(DX*4), X5
 	VADDPD           Z4, Z2, Z2
 	VEXTRACTF64X4    $0x01, Z2, Y4
 	VADDPD           Y4, Y2, Y4
@@ -705,35 +709,15 @@ short:
 	VADDSD           X4, X2, X2
 	VMOVSD           X2, (R9)
 	VMOVSS           (DI), X4
-	CMPQ             poly+120(FP), $0x00
-	JE               shortpoly
-	VMOVSD           oneF64c<>+0(SB), X5
-	VDIVSD           X2, X5, X5
-	VMOVUPS          Z3, 8(SP)
-	VMOVSS           8(SP)(DX*4), X2
-	VCVTSS2SD        X2, X2, X2
-	VCVTSS2SD        X4, X4, X4
-	VMULSD           X5, X2, X2
-	VMULSD           poly+120(FP), X2, X2
-	VFMADD231SD      X2, X4, X4
-	VMULSD           X5, X4, X6
-	VCVTSD2SS        X4, X4, X4
+	VCVTSS2SD        X4, X6, X6
+	VDIVSD           X2, X6, X6
 	VCVTSD2SS        X6, X6, X6
-	JMP              shortpolydone
-
-shortpoly:
-	VCVTSS2SD X4, X6, X6
-	VDIVSD    X2, X6, X6
-	VCVTSD2SS X6, X6, X6
-
-shortpolydone:
-	VBROADCASTSS X6, Z6
-	VMULPS       Z6, Z3, Z3
-	VMOVUPS      Z3, 8(SP)
-	VMOVSS       8(SP)(DX*4), X2
-	VSUBSS       X4, X2, X2
-	VMOVUPS      Z3, K1, (CX)
-	VMOVSS       X2, (CX)(DX*4)
+	VBROADCASTSS     X6, Z6
+	VMULPS           Z6, Z3, Z3
+	VMULSS           X6, X5, X2
+	VSUBSS           X4, X2, X2
+	VMOVUPS          Z3, K1, (CX)
+	VMOVSS           X2, (CX)(DX*4)
 
 shortnext:
 	ADDQ R10, AX
@@ -744,6 +728,84 @@ shortnext:
 	ADDQ $0x08, R9
 	DECQ SI
 	JMP  short
+
+shortpoly:
+	TESTQ            SI, SI
+	JZ               end
+	MOVQ             (BX), DX
+	TESTQ            DX, DX
+	JS               shortpolynext
+	VMOVAPS          Z0, Z2
+	VMOVUPS          (AX), K1, Z2
+	VEXTRACTF32X8    $0x01, Z2, Y3
+	VMAXPS           Y3, Y2, Y3
+	VEXTRACTF128     $0x01, Y3, X2
+	VMAXPS           X2, X3, X3
+	VPERMILPS        $0x4e, X3, X2
+	VMAXPS           X2, X3, X3
+	VPERMILPS        $0xb1, X3, X2
+	VMAXPS           X2, X3, X3
+	VMOVSS           X3, (R8)
+	VBROADCASTSS     X3, Z3
+	VMOVUPS.Z        (AX), K1, Z2
+	VSUBPS           Z3, Z2, Z2
+	VMAXPS           Z2, Z1, Z4
+	VMULPS.BCST      log2e<>+0(SB), Z4, Z5
+	VRNDSCALEPS      $0x00, Z5, Z5
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z5, Z4
+	VBROADCASTSS     expC5<>+0(SB), Z3
+	VFMADD213PS.BCST expC4<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC3<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC2<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC1<>+0(SB), Z4, Z3
+	VFMADD213PS.BCST expC0<>+0(SB), Z4, Z3
+	VCMPPS           $0x15, Z1, Z2, K2
+	VSCALEFPS.Z      Z5, Z3, K2, Z3
+	VMOVAPS.Z        Z3, K1, Z3
+	VXORPD           Z2, Z2, Z2
+	VXORPD           Z4, Z4, Z4
+	VCVTPS2PD        Y3, Z5
+	VEXTRACTF32X8    $0x01, Z3, Y7
+	VCVTPS2PD        Y7, Z7
+	VADDPD           Z5, Z2, Z2
+	VADDPD           Z7, Z4, Z4
+	VMOVUPS          Z3, 8(SP)
+	VMOVSS           8(SP)(DX*4), X5
+	VADDPD           Z4, Z2, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y4
+	VADDPD           Y4, Y2, Y4
+	VEXTRACTF128     $0x01, Y4, X2
+	VADDPD           X2, X4, X2
+	VPERMILPD        $0x01, X2, X4
+	VADDSD           X4, X2, X2
+	VMOVSD           X2, (R9)
+	VMOVSS           (DI), X4
+	VCVTSS2SD        X5, X6, X6
+	VCVTSS2SD        X4, X4, X4
+	VMULSD           poly+120(FP), X4, X7
+	VMULSD           X6, X7, X7
+	VFMADD231SD      X2, X4, X7
+	VMULSD           X2, X2, X4
+	VDIVSD           X4, X7, X7
+	VMULSD           X2, X7, X4
+	VCVTSD2SS        X4, X4, X4
+	VCVTSD2SS        X7, X7, X7
+	VBROADCASTSS     X7, Z7
+	VMULPS           Z7, Z3, Z3
+	VMULSS           X7, X5, X2
+	VSUBSS           X4, X2, X2
+	VMOVUPS          Z3, K1, (CX)
+	VMOVSS           X2, (CX)(DX*4)
+
+shortpolynext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x04, DI
+	ADDQ $0x04, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  shortpoly
 
 row:
 	TESTQ   SI, SI
@@ -815,39 +877,39 @@ exploop2:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPS          (R13), Z5
 	VSUBPS           Z3, Z5, Z5
-	VMAXPS           Z5, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VMAXPS           Z5, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
 	VBROADCASTSS     expC5<>+0(SB), Z6
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z6
 	VCMPPS           $0x15, Z1, Z5, K1
-	VSCALEFPS.Z      Z9, Z6, K1, Z6
+	VSCALEFPS.Z      Z10, Z6, K1, Z6
 	VMOVUPS          Z6, (R14)
 	VMOVAPS          Z6, Z5
 	PREFETCHT1       64(R13)(R10*1)
 	VMOVUPS          64(R13), Z6
 	VSUBPS           Z3, Z6, Z6
-	VMAXPS           Z6, Z1, Z9
-	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
-	VRNDSCALEPS      $0x00, Z10, Z10
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
-	VBROADCASTSS     expC5<>+0(SB), Z8
-	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z8
-	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z8
+	VMAXPS           Z6, Z1, Z10
+	VMULPS.BCST      log2e<>+0(SB), Z10, Z11
+	VRNDSCALEPS      $0x00, Z11, Z11
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z11, Z10
+	VBROADCASTSS     expC5<>+0(SB), Z9
+	VFMADD213PS.BCST expC4<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC3<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC2<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC1<>+0(SB), Z10, Z9
+	VFMADD213PS.BCST expC0<>+0(SB), Z10, Z9
 	VCMPPS           $0x15, Z1, Z6, K1
-	VSCALEFPS.Z      Z10, Z8, K1, Z8
-	VMOVUPS          Z8, 64(R14)
-	VADDPS           Z5, Z8, Z8
-	VCVTPS2PD        Y8, Z5
-	VEXTRACTF32X8    $0x01, Z8, Y6
+	VSCALEFPS.Z      Z11, Z9, K1, Z9
+	VMOVUPS          Z9, 64(R14)
+	VADDPS           Z5, Z9, Z9
+	VCVTPS2PD        Y9, Z5
+	VEXTRACTF32X8    $0x01, Z9, Y6
 	VCVTPS2PD        Y6, Z6
 	VADDPD           Z5, Z2, Z2
 	VADDPD           Z6, Z4, Z4
@@ -862,18 +924,18 @@ exploop:
 	PREFETCHT1       (R13)(R10*1)
 	VMOVUPS          (R13), Z5
 	VSUBPS           Z3, Z5, Z5
-	VMAXPS           Z5, Z1, Z8
-	VMULPS.BCST      log2e<>+0(SB), Z8, Z9
-	VRNDSCALEPS      $0x00, Z9, Z9
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z8
+	VMAXPS           Z5, Z1, Z9
+	VMULPS.BCST      log2e<>+0(SB), Z9, Z10
+	VRNDSCALEPS      $0x00, Z10, Z10
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z10, Z9
 	VBROADCASTSS     expC5<>+0(SB), Z6
-	VFMADD213PS.BCST expC4<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC3<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC2<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC1<>+0(SB), Z8, Z6
-	VFMADD213PS.BCST expC0<>+0(SB), Z8, Z6
+	VFMADD213PS.BCST expC4<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC3<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC2<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC1<>+0(SB), Z9, Z6
+	VFMADD213PS.BCST expC0<>+0(SB), Z9, Z6
 	VCMPPS           $0x15, Z1, Z5, K1
-	VSCALEFPS.Z      Z9, Z6, K1, Z6
+	VSCALEFPS.Z      Z10, Z6, K1, Z6
 	VMOVUPS          Z6, (R14)
 	VCVTPS2PD        Y6, Z5
 	VEXTRACTF32X8    $0x01, Z6, Y6
@@ -895,9 +957,9 @@ exptail:
 	VMOVUPS.Z        (R13), K1, Z5
 	VSUBPS           Z3, Z5, Z5
 	VMAXPS           Z5, Z1, Z6
-	VMULPS.BCST      log2e<>+0(SB), Z6, Z8
-	VRNDSCALEPS      $0x00, Z8, Z8
-	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z8, Z6
+	VMULPS.BCST      log2e<>+0(SB), Z6, Z9
+	VRNDSCALEPS      $0x00, Z9, Z9
+	VFMADD231PS.BCST minusLn2Hi<>+0(SB), Z9, Z6
 	VBROADCASTSS     expC5<>+0(SB), Z3
 	VFMADD213PS.BCST expC4<>+0(SB), Z6, Z3
 	VFMADD213PS.BCST expC3<>+0(SB), Z6, Z3
@@ -905,7 +967,7 @@ exptail:
 	VFMADD213PS.BCST expC1<>+0(SB), Z6, Z3
 	VFMADD213PS.BCST expC0<>+0(SB), Z6, Z3
 	VCMPPS           $0x15, Z1, Z5, K2
-	VSCALEFPS.Z      Z8, Z3, K2, Z3
+	VSCALEFPS.Z      Z9, Z3, K2, Z3
 	VMOVAPS.Z        Z3, K1, Z3
 	VMOVUPS          Z3, K1, (R14)
 	VCVTPS2PD        Y3, Z5
@@ -926,15 +988,15 @@ expdone:
 	VMOVSS        (DI), X3
 	CMPQ          poly+120(FP), $0x00
 	JE            rowpoly
-	VMOVSD        oneF64c<>+0(SB), X4
-	VDIVSD        X2, X4, X4
-	VMOVSS        (CX)(R11*4), X2
-	VCVTSS2SD     X2, X2, X2
+	VMOVSS        (CX)(R11*4), X4
+	VCVTSS2SD     X4, X8, X8
 	VCVTSS2SD     X3, X3, X3
-	VMULSD        X4, X2, X2
-	VMULSD        poly+120(FP), X2, X2
-	VFMADD231SD   X2, X3, X3
-	VMULSD        X4, X3, X7
+	VMULSD        poly+120(FP), X3, X4
+	VMULSD        X8, X4, X4
+	VFMADD231SD   X2, X3, X4
+	VMULSD        X2, X2, X3
+	VDIVSD        X3, X4, X7
+	VMULSD        X2, X7, X3
 	VCVTSD2SS     X3, X3, X3
 	VCVTSD2SS     X7, X7, X7
 	JMP           rowpolydone
@@ -989,9 +1051,6 @@ end:
 	VZEROUPPER
 	LDMXCSR (SP)
 	RET
-
-DATA oneF64c<>+0(SB)/8, $0x3ff0000000000000
-GLOBL oneF64c<>(SB), RODATA|NOPTR, $8
 
 // func softmaxRowsStreamAVX512(x *float32, grad *float32, scratch *float32, c int, ys []int64, scales []float32, ms []float32, fixes []float32, ss []float64)
 // Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV, MMX+, SSE
@@ -1807,18 +1866,18 @@ storedS:
 	VCVTPS2PD        Y8, Z5
 	VEXTRACTF32X8    $0x01, Z8, Y8
 	VCVTPS2PD        Y8, Z8
-	VBROADCASTSD     oneF64c<>+0(SB), Z13
-	VDIVPD           Z9, Z13, Z13
-	VMULPD           Z13, Z5, Z5
-	VMULPD.BCST      poly+120(FP), Z5, Z5
-	VFMADD231PD      Z5, Z10, Z10
-	VMULPD           Z13, Z10, Z5
-	VBROADCASTSD     oneF64c<>+0(SB), Z9
-	VDIVPD           Z12, Z9, Z9
-	VMULPD           Z9, Z8, Z8
-	VMULPD.BCST      poly+120(FP), Z8, Z8
-	VFMADD231PD      Z8, Z11, Z11
-	VMULPD           Z9, Z11, Z8
+	VMULPD.BCST      poly+120(FP), Z10, Z13
+	VMULPD           Z5, Z13, Z13
+	VFMADD231PD      Z9, Z10, Z13
+	VMULPD           Z9, Z9, Z5
+	VDIVPD           Z5, Z13, Z5
+	VMULPD           Z9, Z5, Z10
+	VMULPD.BCST      poly+120(FP), Z11, Z9
+	VMULPD           Z8, Z9, Z9
+	VFMADD231PD      Z12, Z11, Z9
+	VMULPD           Z12, Z12, Z8
+	VDIVPD           Z8, Z9, Z8
+	VMULPD           Z12, Z8, Z11
 	JMP              scaled
 
 plainScale:
@@ -4290,6 +4349,8 @@ TEXT ·softmaxRowsF64AVX512(SB), NOSPLIT, $72-128
 	SHLXL        DX, R11, DX
 	DECL         DX
 	KMOVW        DX, K1
+	CMPQ         poly+120(FP), $0x00
+	JNE          shortpoly
 
 short:
 	TESTQ            SI, SI
@@ -4334,6 +4395,8 @@ short:
 	VXORPD           Z2, Z2, Z2
 	VXORPD           Z4, Z4, Z4
 	VADDPD           Z3, Z2, Z2
+	VMOVUPD          Z3, 8(SP)
+	VMOVSD           8(SP)(DX*8), X5
 	VADDPD           Z4, Z2, Z2
 	VEXTRACTF64X4    $0x01, Z2, Y4
 	VADDPD           Y4, Y2, Y4
@@ -4343,29 +4406,13 @@ short:
 	VADDSD           X4, X2, X2
 	VMOVSD           X2, (R9)
 	VMOVSD           (DI), X4
-	CMPQ             poly+120(FP), $0x00
-	JE               shortpoly
-	VMOVSD           oneF64c<>+0(SB), X5
-	VDIVSD           X2, X5, X5
-	VMOVUPD          Z3, 8(SP)
-	VMOVSD           8(SP)(DX*8), X2
-	VMULSD           X5, X2, X2
-	VMULSD           poly+120(FP), X2, X2
-	VFMADD231SD      X2, X4, X4
-	VMULSD           X5, X4, X2
-	JMP              shortpolydone
-
-shortpoly:
-	VDIVSD X2, X4, X2
-
-shortpolydone:
-	VBROADCASTSD X2, Z2
-	VMULPD       Z2, Z3, Z3
-	VMOVUPD      Z3, 8(SP)
-	VMOVSD       8(SP)(DX*8), X2
-	VSUBSD       X4, X2, X2
-	VMOVUPD      Z3, K1, (CX)
-	VMOVSD       X2, (CX)(DX*8)
+	VDIVSD           X2, X4, X2
+	VBROADCASTSD     X2, Z2
+	VMULPD           Z2, Z3, Z3
+	VMULSD           X2, X5, X2
+	VSUBSD           X4, X2, X2
+	VMOVUPD          Z3, K1, (CX)
+	VMOVSD           X2, (CX)(DX*8)
 
 shortnext:
 	ADDQ R10, AX
@@ -4376,6 +4423,83 @@ shortnext:
 	ADDQ $0x08, R9
 	DECQ SI
 	JMP  short
+
+shortpoly:
+	TESTQ            SI, SI
+	JZ               end
+	MOVQ             (BX), DX
+	TESTQ            DX, DX
+	JS               shortpolynext
+	VMOVAPD          Z0, Z2
+	VMOVUPD          (AX), K1, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y3
+	VMAXPD           Y3, Y2, Y3
+	VEXTRACTF128     $0x01, Y3, X2
+	VMAXPD           X2, X3, X3
+	VPERMILPD        $0x01, X3, X2
+	VMAXPD           X2, X3, X3
+	VMOVSD           X3, (R8)
+	VBROADCASTSD     X3, Z3
+	VMOVUPD.Z        (AX), K1, Z2
+	VSUBPD           Z3, Z2, Z2
+	VMAXPD           Z2, Z1, Z4
+	VMULPD.BCST      log2eF64<>+0(SB), Z4, Z5
+	VRNDSCALEPD      $0x00, Z5, Z5
+	VFMADD231PD.BCST minusLn2HiF64<>+0(SB), Z5, Z4
+	VFMADD231PD.BCST minusLn2LoF64<>+0(SB), Z5, Z4
+	VBROADCASTSD     expC13F64<>+0(SB), Z3
+	VFMADD213PD.BCST expC12F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC11F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC10F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC9F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC8F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC7F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC6F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC5F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC4F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC3F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC2F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC1F64<>+0(SB), Z4, Z3
+	VFMADD213PD.BCST expC0F64<>+0(SB), Z4, Z3
+	VCMPPD           $0x15, Z1, Z2, K2
+	VSCALEFPD.Z      Z5, Z3, K2, Z3
+	VMOVAPD.Z        Z3, K1, Z3
+	VXORPD           Z2, Z2, Z2
+	VXORPD           Z4, Z4, Z4
+	VADDPD           Z3, Z2, Z2
+	VMOVUPD          Z3, 8(SP)
+	VMOVSD           8(SP)(DX*8), X5
+	VADDPD           Z4, Z2, Z2
+	VEXTRACTF64X4    $0x01, Z2, Y4
+	VADDPD           Y4, Y2, Y4
+	VEXTRACTF128     $0x01, Y4, X2
+	VADDPD           X2, X4, X2
+	VPERMILPD        $0x01, X2, X4
+	VADDSD           X4, X2, X2
+	VMOVSD           X2, (R9)
+	VMOVSD           (DI), X4
+	VMULSD           poly+120(FP), X4, X6
+	VMULSD           X5, X6, X6
+	VFMADD231SD      X2, X4, X6
+	VMULSD           X2, X2, X4
+	VDIVSD           X4, X6, X6
+	VMULSD           X2, X6, X4
+	VBROADCASTSD     X6, Z6
+	VMULPD           Z6, Z3, Z3
+	VMULSD           X6, X5, X2
+	VSUBSD           X4, X2, X2
+	VMOVUPD          Z3, K1, (CX)
+	VMOVSD           X2, (CX)(DX*8)
+
+shortpolynext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x08, DI
+	ADDQ $0x08, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  shortpoly
 
 row:
 	TESTQ   SI, SI
@@ -4579,29 +4703,29 @@ expdone:
 	VMOVSD        (DI), X3
 	CMPQ          poly+120(FP), $0x00
 	JE            rowpoly
-	VMOVSD        oneF64c<>+0(SB), X4
-	VDIVSD        X2, X4, X4
-	VMOVSD        (CX)(R11*8), X2
-	VMULSD        X4, X2, X2
-	VMULSD        poly+120(FP), X2, X2
-	VFMADD231SD   X2, X3, X3
-	VMULSD        X4, X3, X2
+	VMOVSD        (CX)(R11*8), X4
+	VMULSD        poly+120(FP), X3, X5
+	VMULSD        X4, X5, X5
+	VFMADD231SD   X2, X3, X5
+	VMULSD        X2, X2, X3
+	VDIVSD        X3, X5, X4
+	VMULSD        X2, X4, X3
 	JMP           rowpolydone
 
 rowpoly:
-	VDIVSD X2, X3, X2
+	VDIVSD X2, X3, X4
 
 rowpolydone:
-	VBROADCASTSD X2, Z2
+	VBROADCASTSD X4, Z4
 	MOVQ         CX, R14
 	MOVQ         DX, R12
 
 scaleloop:
 	CMPQ    R12, $0x08
 	JL      scaletail
-	VMOVUPD (R14), Z4
-	VMULPD  Z2, Z4, Z4
-	VMOVUPD Z4, (R14)
+	VMOVUPD (R14), Z2
+	VMULPD  Z4, Z2, Z2
+	VMOVUPD Z2, (R14)
 	ADDQ    $0x40, R14
 	SUBQ    $0x08, R12
 	JMP     scaleloop
@@ -4613,9 +4737,9 @@ scaletail:
 	SHLXL     R12, R13, R12
 	DECL      R12
 	KMOVW     R12, K1
-	VMOVUPD.Z (R14), K1, Z4
-	VMULPD    Z2, Z4, Z4
-	VMOVUPD   Z4, K1, (R14)
+	VMOVUPD.Z (R14), K1, Z2
+	VMULPD    Z4, Z2, Z2
+	VMOVUPD   Z2, K1, (R14)
 
 scaledone:
 	VMOVSD (CX)(R11*8), X2
@@ -7698,6 +7822,8 @@ TEXT ·softmaxRowsAVX2(SB), NOSPLIT, $40-128
 	MOVQ         $0x00000008, R12
 	SUBQ         DX, R12
 	VMOVDQU      (R11)(R12*4), Y2
+	CMPQ         poly+120(FP), $0x00
+	JNE          shortpoly
 
 short:
 	TESTQ        SI, SI
@@ -7748,6 +7874,8 @@ short:
 	VCVTPS2PD    X7, Y7
 	VADDPD       Y6, Y3, Y3
 	VADDPD       Y7, Y5, Y5
+	VMOVUPS      Y4, 8(SP)
+	VMOVSS       8(SP)(DX*4), X6
 	VADDPD       Y5, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X5
 	VADDPD       X5, X3, X5
@@ -7755,32 +7883,12 @@ short:
 	VADDSD       X3, X5, X5
 	VMOVSD       X5, (R9)
 	VMOVSS       (DI), X3
-	CMPQ         poly+120(FP), $0x00
-	JE           shortpoly
-	VMOVSD       oneF64c<>+0(SB), X6
-	VDIVSD       X5, X6, X6
-	VMOVUPS      Y4, 8(SP)
-	VMOVSS       8(SP)(DX*4), X5
-	VCVTSS2SD    X5, X5, X5
-	VCVTSS2SD    X3, X3, X3
-	VMULSD       X6, X5, X5
-	VMULSD       poly+120(FP), X5, X5
-	VFMADD231SD  X5, X3, X3
-	VMULSD       X6, X3, X8
-	VCVTSD2SS    X3, X3, X3
+	VCVTSS2SD    X3, X8, X8
+	VDIVSD       X5, X8, X8
 	VCVTSD2SS    X8, X8, X8
-	JMP          shortpolydone
-
-shortpoly:
-	VCVTSS2SD X3, X8, X8
-	VDIVSD    X5, X8, X8
-	VCVTSD2SS X8, X8, X8
-
-shortpolydone:
 	VBROADCASTSS X8, Y8
 	VMULPS       Y8, Y4, Y4
-	VMOVUPS      Y4, 8(SP)
-	VMOVSS       8(SP)(DX*4), X5
+	VMULSS       X8, X6, X5
 	VSUBSS       X3, X5, X5
 	VMASKMOVPS   Y4, Y2, (CX)
 	VMOVSS       X5, (CX)(DX*4)
@@ -7794,6 +7902,91 @@ shortnext:
 	ADDQ $0x08, R9
 	DECQ SI
 	JMP  short
+
+shortpoly:
+	TESTQ        SI, SI
+	JZ           end
+	MOVQ         (BX), DX
+	TESTQ        DX, DX
+	JS           shortpolynext
+	VMASKMOVPS   (AX), Y2, Y3
+	VBLENDVPS    Y2, Y3, Y0, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VMAXPS       X5, X3, X4
+	VPERMILPS    $0x4e, X4, X5
+	VMAXPS       X5, X4, X4
+	VPERMILPS    $0xb1, X4, X5
+	VMAXPS       X5, X4, X4
+	VMOVSS       X4, (R8)
+	VBROADCASTSS X4, Y4
+	VMASKMOVPS   (AX), Y2, Y3
+	VSUBPS       Y4, Y3, Y3
+	VMOVAPS      Y3, Y4
+	VBROADCASTSS magic<>+0(SB), Y5
+	VBROADCASTSS log2e<>+0(SB), Y6
+	VFMADD213PS  Y5, Y6, Y4
+	VPSLLD       $0x17, Y4, Y5
+	VBROADCASTSS magic<>+0(SB), Y6
+	VSUBPS       Y6, Y4, Y4
+	VMOVAPS      Y3, Y6
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y7
+	VFMADD231PS  Y7, Y4, Y6
+	VBROADCASTSS expC5<>+0(SB), Y4
+	VBROADCASTSS expC4<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC3<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC2<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VBROADCASTSS expC1<>+0(SB), Y7
+	VFMADD213PS  Y7, Y6, Y4
+	VMULPS       Y6, Y4, Y4
+	VFMADD213PS  Y5, Y5, Y4
+	VCMPPS       $0x11, Y1, Y3, Y3
+	VANDNPS      Y4, Y3, Y4
+	VANDPS       Y2, Y4, Y4
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y5, Y5, Y5
+	VCVTPS2PD    X4, Y6
+	VEXTRACTF128 $0x01, Y4, X7
+	VCVTPS2PD    X7, Y7
+	VADDPD       Y6, Y3, Y3
+	VADDPD       Y7, Y5, Y5
+	VMOVUPS      Y4, 8(SP)
+	VMOVSS       8(SP)(DX*4), X6
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VADDPD       X5, X3, X5
+	VPERMILPD    $0x01, X5, X3
+	VADDSD       X3, X5, X5
+	VMOVSD       X5, (R9)
+	VMOVSS       (DI), X3
+	VCVTSS2SD    X6, X8, X8
+	VCVTSS2SD    X3, X3, X3
+	VMULSD       poly+120(FP), X3, X7
+	VMULSD       X8, X7, X7
+	VFMADD231SD  X5, X3, X7
+	VMULSD       X5, X5, X3
+	VDIVSD       X3, X7, X7
+	VMULSD       X5, X7, X3
+	VCVTSD2SS    X3, X3, X3
+	VCVTSD2SS    X7, X7, X7
+	VBROADCASTSS X7, Y7
+	VMULPS       Y7, Y4, Y4
+	VMULSS       X7, X6, X5
+	VSUBSS       X3, X5, X5
+	VMASKMOVPS   Y4, Y2, (CX)
+	VMOVSS       X5, (CX)(DX*4)
+
+shortpolynext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x04, DI
+	ADDQ $0x04, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  shortpoly
 
 row:
 	TESTQ   SI, SI
@@ -7865,24 +8058,24 @@ exploop2:
 	VSUBPS       Y2, Y5, Y5
 	VMOVAPS      Y5, Y6
 	VBROADCASTSS magic<>+0(SB), Y7
-	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y7, Y9, Y6
+	VBROADCASTSS log2e<>+0(SB), Y10
+	VFMADD213PS  Y7, Y10, Y6
 	VPSLLD       $0x17, Y6, Y7
-	VBROADCASTSS magic<>+0(SB), Y9
-	VSUBPS       Y9, Y6, Y6
-	VMOVAPS      Y5, Y9
-	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
-	VFMADD231PS  Y10, Y6, Y9
+	VBROADCASTSS magic<>+0(SB), Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVAPS      Y5, Y10
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y11
+	VFMADD231PS  Y11, Y6, Y10
 	VBROADCASTSS expC5<>+0(SB), Y6
-	VBROADCASTSS expC4<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC2<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC1<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y9, Y6, Y6
+	VBROADCASTSS expC4<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC2<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC1<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VMULPS       Y10, Y6, Y6
 	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
@@ -7891,26 +8084,26 @@ exploop2:
 	VMOVUPS      32(R13), Y6
 	VSUBPS       Y2, Y6, Y6
 	VMOVAPS      Y6, Y7
-	VBROADCASTSS magic<>+0(SB), Y9
-	VBROADCASTSS log2e<>+0(SB), Y10
-	VFMADD213PS  Y9, Y10, Y7
-	VPSLLD       $0x17, Y7, Y9
 	VBROADCASTSS magic<>+0(SB), Y10
-	VSUBPS       Y10, Y7, Y7
-	VMOVAPS      Y6, Y10
-	VBROADCASTSS minusLn2Hi<>+0(SB), Y11
-	VFMADD231PS  Y11, Y7, Y10
+	VBROADCASTSS log2e<>+0(SB), Y11
+	VFMADD213PS  Y10, Y11, Y7
+	VPSLLD       $0x17, Y7, Y10
+	VBROADCASTSS magic<>+0(SB), Y11
+	VSUBPS       Y11, Y7, Y7
+	VMOVAPS      Y6, Y11
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y12
+	VFMADD231PS  Y12, Y7, Y11
 	VBROADCASTSS expC5<>+0(SB), Y7
-	VBROADCASTSS expC4<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y7
-	VBROADCASTSS expC3<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y7
-	VBROADCASTSS expC2<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y7
-	VBROADCASTSS expC1<>+0(SB), Y11
-	VFMADD213PS  Y11, Y10, Y7
-	VMULPS       Y10, Y7, Y7
-	VFMADD213PS  Y9, Y9, Y7
+	VBROADCASTSS expC4<>+0(SB), Y12
+	VFMADD213PS  Y12, Y11, Y7
+	VBROADCASTSS expC3<>+0(SB), Y12
+	VFMADD213PS  Y12, Y11, Y7
+	VBROADCASTSS expC2<>+0(SB), Y12
+	VFMADD213PS  Y12, Y11, Y7
+	VBROADCASTSS expC1<>+0(SB), Y12
+	VFMADD213PS  Y12, Y11, Y7
+	VMULPS       Y11, Y7, Y7
+	VFMADD213PS  Y10, Y10, Y7
 	VCMPPS       $0x11, Y1, Y6, Y6
 	VANDNPS      Y7, Y6, Y7
 	VMOVUPS      Y7, 32(R14)
@@ -7933,24 +8126,24 @@ exploop:
 	VSUBPS       Y2, Y5, Y5
 	VMOVAPS      Y5, Y6
 	VBROADCASTSS magic<>+0(SB), Y7
-	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y7, Y9, Y6
+	VBROADCASTSS log2e<>+0(SB), Y10
+	VFMADD213PS  Y7, Y10, Y6
 	VPSLLD       $0x17, Y6, Y7
-	VBROADCASTSS magic<>+0(SB), Y9
-	VSUBPS       Y9, Y6, Y6
-	VMOVAPS      Y5, Y9
-	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
-	VFMADD231PS  Y10, Y6, Y9
+	VBROADCASTSS magic<>+0(SB), Y10
+	VSUBPS       Y10, Y6, Y6
+	VMOVAPS      Y5, Y10
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y11
+	VFMADD231PS  Y11, Y6, Y10
 	VBROADCASTSS expC5<>+0(SB), Y6
-	VBROADCASTSS expC4<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC2<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VBROADCASTSS expC1<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y6
-	VMULPS       Y9, Y6, Y6
+	VBROADCASTSS expC4<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC2<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VBROADCASTSS expC1<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y6
+	VMULPS       Y10, Y6, Y6
 	VFMADD213PS  Y7, Y7, Y6
 	VCMPPS       $0x11, Y1, Y5, Y5
 	VANDNPS      Y6, Y5, Y6
@@ -7976,24 +8169,24 @@ exptail:
 	VSUBPS       Y2, Y6, Y6
 	VMOVAPS      Y6, Y2
 	VBROADCASTSS magic<>+0(SB), Y7
-	VBROADCASTSS log2e<>+0(SB), Y9
-	VFMADD213PS  Y7, Y9, Y2
+	VBROADCASTSS log2e<>+0(SB), Y10
+	VFMADD213PS  Y7, Y10, Y2
 	VPSLLD       $0x17, Y2, Y7
-	VBROADCASTSS magic<>+0(SB), Y9
-	VSUBPS       Y9, Y2, Y2
-	VMOVAPS      Y6, Y9
-	VBROADCASTSS minusLn2Hi<>+0(SB), Y10
-	VFMADD231PS  Y10, Y2, Y9
+	VBROADCASTSS magic<>+0(SB), Y10
+	VSUBPS       Y10, Y2, Y2
+	VMOVAPS      Y6, Y10
+	VBROADCASTSS minusLn2Hi<>+0(SB), Y11
+	VFMADD231PS  Y11, Y2, Y10
 	VBROADCASTSS expC5<>+0(SB), Y2
-	VBROADCASTSS expC4<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y2
-	VBROADCASTSS expC3<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y2
-	VBROADCASTSS expC2<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y2
-	VBROADCASTSS expC1<>+0(SB), Y10
-	VFMADD213PS  Y10, Y9, Y2
-	VMULPS       Y9, Y2, Y2
+	VBROADCASTSS expC4<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y2
+	VBROADCASTSS expC3<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y2
+	VBROADCASTSS expC2<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y2
+	VBROADCASTSS expC1<>+0(SB), Y11
+	VFMADD213PS  Y11, Y10, Y2
+	VMULPS       Y10, Y2, Y2
 	VFMADD213PS  Y7, Y7, Y2
 	VCMPPS       $0x11, Y1, Y6, Y6
 	VANDNPS      Y2, Y6, Y2
@@ -8015,15 +8208,15 @@ expdone:
 	VMOVSS       (DI), X3
 	CMPQ         poly+120(FP), $0x00
 	JE           rowpoly
-	VMOVSD       oneF64c<>+0(SB), X4
-	VDIVSD       X2, X4, X4
-	VMOVSS       (CX)(R11*4), X2
-	VCVTSS2SD    X2, X2, X2
+	VMOVSS       (CX)(R11*4), X4
+	VCVTSS2SD    X4, X9, X9
 	VCVTSS2SD    X3, X3, X3
-	VMULSD       X4, X2, X2
-	VMULSD       poly+120(FP), X2, X2
-	VFMADD231SD  X2, X3, X3
-	VMULSD       X4, X3, X8
+	VMULSD       poly+120(FP), X3, X4
+	VMULSD       X9, X4, X4
+	VFMADD231SD  X2, X3, X4
+	VMULSD       X2, X2, X3
+	VDIVSD       X3, X4, X8
+	VMULSD       X2, X8, X3
 	VCVTSD2SS    X3, X3, X3
 	VCVTSD2SS    X8, X8, X8
 	JMP          rowpolydone
@@ -10574,6 +10767,8 @@ TEXT ·softmaxRowsF64AVX2(SB), NOSPLIT, $40-128
 	MOVQ         $0x00000004, R12
 	SUBQ         DX, R12
 	VMOVDQU      (R11)(R12*8), Y2
+	CMPQ         poly+120(FP), $0x00
+	JNE          shortpoly
 
 short:
 	TESTQ        SI, SI
@@ -10636,6 +10831,8 @@ short:
 	VXORPD       Y3, Y3, Y3
 	VXORPD       Y5, Y5, Y5
 	VADDPD       Y4, Y3, Y3
+	VMOVUPD      Y4, 8(SP)
+	VMOVSD       8(SP)(DX*8), X6
 	VADDPD       Y5, Y3, Y3
 	VEXTRACTF128 $0x01, Y3, X5
 	VADDPD       X5, X3, X5
@@ -10643,26 +10840,10 @@ short:
 	VADDSD       X3, X5, X5
 	VMOVSD       X5, (R9)
 	VMOVSD       (DI), X3
-	CMPQ         poly+120(FP), $0x00
-	JE           shortpoly
-	VMOVSD       oneF64c<>+0(SB), X6
-	VDIVSD       X5, X6, X6
-	VMOVUPD      Y4, 8(SP)
-	VMOVSD       8(SP)(DX*8), X5
-	VMULSD       X6, X5, X5
-	VMULSD       poly+120(FP), X5, X5
-	VFMADD231SD  X5, X3, X3
-	VMULSD       X6, X3, X5
-	JMP          shortpolydone
-
-shortpoly:
-	VDIVSD X5, X3, X5
-
-shortpolydone:
+	VDIVSD       X5, X3, X5
 	VBROADCASTSD X5, Y5
 	VMULPD       Y5, Y4, Y4
-	VMOVUPD      Y4, 8(SP)
-	VMOVSD       8(SP)(DX*8), X5
+	VMULSD       X5, X6, X5
 	VSUBSD       X3, X5, X5
 	VMASKMOVPD   Y4, Y2, (CX)
 	VMOVSD       X5, (CX)(DX*8)
@@ -10676,6 +10857,99 @@ shortnext:
 	ADDQ $0x08, R9
 	DECQ SI
 	JMP  short
+
+shortpoly:
+	TESTQ        SI, SI
+	JZ           end
+	MOVQ         (BX), DX
+	TESTQ        DX, DX
+	JS           shortpolynext
+	VMASKMOVPD   (AX), Y2, Y3
+	VBLENDVPD    Y2, Y3, Y0, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VMAXPD       X5, X3, X4
+	VPERMILPD    $0x01, X4, X5
+	VMAXPD       X5, X4, X4
+	VMOVSD       X4, (R8)
+	VBROADCASTSD X4, Y4
+	VMASKMOVPD   (AX), Y2, Y3
+	VSUBPD       Y4, Y3, Y3
+	VMOVAPD      Y3, Y4
+	VBROADCASTSD magicF64<>+0(SB), Y5
+	VBROADCASTSD log2eF64<>+0(SB), Y6
+	VFMADD213PD  Y5, Y6, Y4
+	VPSLLQ       $0x34, Y4, Y5
+	VBROADCASTSD magicF64<>+0(SB), Y6
+	VSUBPD       Y6, Y4, Y4
+	VMOVAPD      Y3, Y6
+	VBROADCASTSD minusLn2HiF64<>+0(SB), Y7
+	VFMADD231PD  Y7, Y4, Y6
+	VBROADCASTSD minusLn2LoF64<>+0(SB), Y7
+	VFMADD231PD  Y7, Y4, Y6
+	VBROADCASTSD expC13F64<>+0(SB), Y4
+	VBROADCASTSD expC12F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC11F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC10F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC9F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC8F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC7F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC6F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC5F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC4F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC3F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC2F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VBROADCASTSD expC1F64<>+0(SB), Y7
+	VFMADD213PD  Y7, Y6, Y4
+	VMULPD       Y6, Y4, Y4
+	VFMADD213PD  Y5, Y5, Y4
+	VCMPPD       $0x11, Y1, Y3, Y3
+	VANDNPD      Y4, Y3, Y4
+	VANDPD       Y2, Y4, Y4
+	VXORPD       Y3, Y3, Y3
+	VXORPD       Y5, Y5, Y5
+	VADDPD       Y4, Y3, Y3
+	VMOVUPD      Y4, 8(SP)
+	VMOVSD       8(SP)(DX*8), X6
+	VADDPD       Y5, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X5
+	VADDPD       X5, X3, X5
+	VPERMILPD    $0x01, X5, X3
+	VADDSD       X3, X5, X5
+	VMOVSD       X5, (R9)
+	VMOVSD       (DI), X3
+	VMULSD       poly+120(FP), X3, X7
+	VMULSD       X6, X7, X7
+	VFMADD231SD  X5, X3, X7
+	VMULSD       X5, X5, X3
+	VDIVSD       X3, X7, X7
+	VMULSD       X5, X7, X3
+	VBROADCASTSD X7, Y7
+	VMULPD       Y7, Y4, Y4
+	VMULSD       X7, X6, X5
+	VSUBSD       X3, X5, X5
+	VMASKMOVPD   Y4, Y2, (CX)
+	VMOVSD       X5, (CX)(DX*8)
+
+shortpolynext:
+	ADDQ R10, AX
+	ADDQ R10, CX
+	ADDQ $0x08, BX
+	ADDQ $0x08, DI
+	ADDQ $0x08, R8
+	ADDQ $0x08, R9
+	DECQ SI
+	JMP  shortpoly
 
 row:
 	TESTQ   SI, SI
@@ -10954,29 +11228,29 @@ expdone:
 	VMOVSD       (DI), X3
 	CMPQ         poly+120(FP), $0x00
 	JE           rowpoly
-	VMOVSD       oneF64c<>+0(SB), X4
-	VDIVSD       X2, X4, X4
-	VMOVSD       (CX)(R11*8), X2
-	VMULSD       X4, X2, X2
-	VMULSD       poly+120(FP), X2, X2
-	VFMADD231SD  X2, X3, X3
-	VMULSD       X4, X3, X2
+	VMOVSD       (CX)(R11*8), X4
+	VMULSD       poly+120(FP), X3, X5
+	VMULSD       X4, X5, X5
+	VFMADD231SD  X2, X3, X5
+	VMULSD       X2, X2, X3
+	VDIVSD       X3, X5, X4
+	VMULSD       X2, X4, X3
 	JMP          rowpolydone
 
 rowpoly:
-	VDIVSD X2, X3, X2
+	VDIVSD X2, X3, X4
 
 rowpolydone:
-	VBROADCASTSD X2, Y2
+	VBROADCASTSD X4, Y4
 	MOVQ         CX, R14
 	MOVQ         DX, R12
 
 scaleloop:
 	CMPQ    R12, $0x04
 	JL      scaletail
-	VMOVUPD (R14), Y4
-	VMULPD  Y2, Y4, Y4
-	VMOVUPD Y4, (R14)
+	VMOVUPD (R14), Y2
+	VMULPD  Y4, Y2, Y2
+	VMOVUPD Y2, (R14)
 	ADDQ    $0x20, R14
 	SUBQ    $0x04, R12
 	JMP     scaleloop
@@ -10987,10 +11261,10 @@ scaletail:
 	LEAQ       tailMaskF64<>+0(SB), R13
 	MOVQ       $0x00000004, R15
 	SUBQ       R12, R15
-	VMOVDQU    (R13)(R15*8), Y4
-	VMASKMOVPD (R14), Y4, Y5
-	VMULPD     Y2, Y5, Y5
-	VMASKMOVPD Y5, Y4, (R14)
+	VMOVDQU    (R13)(R15*8), Y2
+	VMASKMOVPD (R14), Y2, Y5
+	VMULPD     Y4, Y5, Y5
+	VMASKMOVPD Y5, Y2, (R14)
 
 scaledone:
 	VMOVSD (CX)(R11*8), X2

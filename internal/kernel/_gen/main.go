@@ -451,6 +451,15 @@ func (t flt) subs(a, b, dst Op) {
 	}
 }
 
+// muls multiplies the low lanes: dst = b·a.
+func (t flt) muls(a, b, dst Op) {
+	if t.is64() {
+		VMULSD(a, b, dst)
+	} else {
+		VMULSS(a, b, dst)
+	}
+}
+
 // bcast2 broadcasts the low lane of r to all of r.
 func (t flt) bcast2(r VecVirtual) { t.bcast(r.AsX(), r) }
 

@@ -311,6 +311,7 @@ func genSoftmaxRows(t flt) {
 	// spill is a vector's room in the frame, so that a lane of a register
 	// is read back by a load that the store forwards to: a masked store
 	// forwards to no load, and a load after one waits for it to retire.
+	// (A permutation, VPERMPS, took as long on a Zen 4 EPYC.)
 	spill := AllocLocal(t.vbytes())
 	// fixTarget subtracts the scale from the gradient at the target y.
 	fixTarget := func(y GPVirtual, scale VecVirtual) {
@@ -322,36 +323,55 @@ func genSoftmaxRows(t flt) {
 	poly := addr(Param("poly"))
 	// sumAndScale stores the row's sum s = lo + hi and returns its scale
 	// and a = scale/s in every lane. With poly ≠ 0 the scale is first
-	// multiplied by Poly-1's factor, in float64 with q = 1/s:
-	// scale' = scale + scale·(poly·(e_y·q)) (one FMA) and a = scale'·q,
-	// e_y read from where stage says.
-	sumAndScale := func(lo, hi VecVirtual, y GPVirtual, label string, stage func() Mem) (scale, a VecVirtual) {
+	// multiplied by Poly-1's factor 1 + poly·e_y/s, in float64 as
+	// a = fma(scale, s, (scale·poly)·e_y)/(s·s) and scale' = a·s, e_y in
+	// the low lane of what target returns: e_y is known before s, so the
+	// factor lengthens the row's chain of latencies by an FMA only. mode
+	// says whether the factor is left out (plain), always applied
+	// (withPoly) or applied when poly ≠ 0 (testPoly, a branch on label).
+	const (
+		plain = iota
+		withPoly
+		testPoly
+	)
+	sumAndScale := func(lo, hi VecVirtual, y GPVirtual, mode int, label string, target func() VecVirtual) (scale, a VecVirtual) {
 		s := t.reduce(lo, hi)
 		VMOVSD(s.AsX(), Mem{Base: ss})
 		scale, a = t.vec(), t.vec()
 		t.movs(Mem{Base: sc}, scale.AsX())
-		CMPQ(poly, U8(0))
-		JE(LabelRef(label))
-		q, p := t.vec(), t.vec()
-		VMOVSD(f64c("one", 1), q.AsX())
-		VDIVSD(s.AsX(), q.AsX(), q.AsX())
-		t.movs(stage(), p.AsX())
+		if mode == plain {
+			t.divScale(scale, s, a)
+			t.bcast2(a)
+			return scale, a
+		}
+		if mode == testPoly {
+			CMPQ(poly, U8(0))
+			JE(LabelRef(label))
+		}
+		e := target()
 		if !t.is64() {
-			VCVTSS2SD(p.AsX(), p.AsX(), p.AsX())
+			wide := t.vec()
+			VCVTSS2SD(e.AsX(), wide.AsX(), wide.AsX())
+			e = wide
 			VCVTSS2SD(scale.AsX(), scale.AsX(), scale.AsX())
 		}
-		VMULSD(q.AsX(), p.AsX(), p.AsX())
-		VMULSD(poly, p.AsX(), p.AsX())
-		VFMADD231SD(p.AsX(), scale.AsX(), scale.AsX()) // scale += scale·p
-		VMULSD(q.AsX(), scale.AsX(), a.AsX())
+		w, d := t.vec(), t.vec()
+		VMULSD(poly, scale.AsX(), w.AsX())
+		VMULSD(e.AsX(), w.AsX(), w.AsX())
+		VFMADD231SD(s.AsX(), scale.AsX(), w.AsX()) // w += scale·s
+		VMULSD(s.AsX(), s.AsX(), d.AsX())
+		VDIVSD(d.AsX(), w.AsX(), a.AsX())
+		VMULSD(s.AsX(), a.AsX(), scale.AsX())
 		if !t.is64() {
 			VCVTSD2SS(scale.AsX(), scale.AsX(), scale.AsX())
 			VCVTSD2SS(a.AsX(), a.AsX(), a.AsX())
 		}
-		JMP(LabelRef(label + "done"))
-		Label(label)
-		t.divScale(scale, s, a)
-		Label(label + "done")
+		if mode == testPoly {
+			JMP(LabelRef(label + "done"))
+			Label(label)
+			t.divScale(scale, s, a)
+			Label(label + "done")
+		}
 		t.bcast2(a)
 		return scale, a
 	}
@@ -383,12 +403,17 @@ func genSoftmaxRows(t flt) {
 
 	// Rows of one vector (c ≤ lanes) take a loop of their own, without
 	// the passes' loops: the same instructions on each value as below,
-	// the mask made once, the exponentials kept in a register.
-	{
-		k, n := t.maskReg(), GP64()
-		MOVQ(c, n)
-		t.tailMask(n, k)
-		y := rowHead("short", "shortnext")
+	// the mask made once, the exponentials kept in a register; one loop
+	// without Poly-1's factor and one with it, so that no row branches on
+	// poly.
+	k, n := t.maskReg(), GP64()
+	MOVQ(c, n)
+	t.tailMask(n, k)
+	CMPQ(poly, U8(0))
+	JNE(LabelRef("shortpoly"))
+	for _, mode := range []int{plain, withPoly} {
+		head := map[int]string{plain: "short", withPoly: "shortpoly"}[mode]
+		y := rowHead(head, head+"next")
 		v, ev := t.vec(), t.vec()
 		t.loadOr(Mem{Base: x}, k, negInf, v)
 		m := t.hmax(v)
@@ -401,21 +426,22 @@ func genSoftmaxRows(t flt) {
 		t.movaZ(ev, k, ev)
 		lo, hi := t.zeroed()
 		t.sum(ev, lo, hi)
-		scale, a := sumAndScale(lo, hi, y, "shortpoly", func() Mem {
-			t.movu(ev, spill)
-			return spill.Idx(y, uint8(t.size))
-		})
-		t.mul(a, ev, ev)
-		// The target's value from the spilled row, then the row.
+		// e_y from the spilled row.
+		ey := t.vec()
 		t.movu(ev, spill)
+		t.movs(spill.Idx(y, uint8(t.size)), ey.AsX())
+		scale, a := sumAndScale(lo, hi, y, mode, "", func() VecVirtual { return ey })
+		t.mul(a, ev, ev)
+		// The target's value a·e_y − scale (the bits of its lane of the
+		// row), then the row.
 		fix := t.vec()
-		t.movs(spill.Idx(y, uint8(t.size)), fix.AsX())
+		t.muls(a.AsX(), ey.AsX(), fix.AsX())
 		t.subs(scale.AsX(), fix.AsX(), fix.AsX())
 		t.store(ev, k, Mem{Base: g})
 		t.movs(fix.AsX(), Mem{Base: g, Index: y, Scale: uint8(t.size)})
-		Label("shortnext")
+		Label(head + "next")
 		advance()
-		JMP(LabelRef("short"))
+		JMP(LabelRef(head))
 	}
 
 	y := rowHead("row", "next")
@@ -454,7 +480,11 @@ func genSoftmaxRows(t flt) {
 	})
 
 	// gradient = (scale/s)·e, and − scale at the target
-	scale, a := sumAndScale(lo, hi, y, "rowpoly", func() Mem { return Mem{Base: g, Index: y, Scale: uint8(t.size)} })
+	scale, a := sumAndScale(lo, hi, y, testPoly, "rowpoly", func() VecVirtual {
+		e := t.vec()
+		t.movs(Mem{Base: g, Index: y, Scale: uint8(t.size)}, e.AsX())
+		return e
+	})
 	MOVQ(g, d)
 	MOVQ(c, n)
 	t.loop("scale", n, func(k Register) {
@@ -711,7 +741,8 @@ func genSoftmaxRowsSmall(t flt) {
 	Label("storedS")
 
 	// a = scale/s in float64, rounded; with Poly-1 the scale first times
-	// 1 + ε·p_y: q = 1/s, scale' = scale + scale·(ε·(e_y·q)), a = scale'·q.
+	// 1 + ε·e_y/s, as in the row kernel: a = fma(scale, s, (scale·ε)·e_y)/(s·s),
+	// scale' = a·s.
 	var a [2]VecVirtual
 	sc32 := t.vec()
 	VMOVUPS_Z(Mem{Base: at(sc)}, kv, sc32)
@@ -726,13 +757,13 @@ func genSoftmaxRowsSmall(t flt) {
 		t.exp(d, ey, min) // e_y, as in the block
 		y1, y2 := t.widen(ey)
 		for h, eyh := range []VecVirtual{y1, y2} {
-			q, pp := t.vec(), t.vec()
-			VBROADCASTSD(f64c("one", 1), q)
-			VDIVPD(s[h], q, q)
-			VMULPD(q, eyh, pp)
-			VMULPD_BCST(addr(Param("poly")), pp, pp)
-			VFMADD231PD(pp, scale[h], scale[h]) // scale += scale·p
-			VMULPD(q, scale[h], a[h])
+			w, d := t.vec(), t.vec()
+			VMULPD_BCST(addr(Param("poly")), scale[h], w)
+			VMULPD(eyh, w, w)
+			VFMADD231PD(s[h], scale[h], w) // w += scale·s
+			VMULPD(s[h], s[h], d)
+			VDIVPD(d, w, a[h])
+			VMULPD(s[h], a[h], scale[h])
 		}
 		JMP(LabelRef("scaled"))
 	}
