@@ -23,154 +23,193 @@ func detect() Path {
 	return Go
 }
 
-func avx512() bool { return active == AVX512 }
+// Each kernel has one dispatch point below, its On function: the active
+// path and the element type pick the assembly, and the Go path runs the
+// kernel's reference loop. dispatch_noasm.go has the same functions, each
+// its reference loop. is32[T]() is a constant of each instantiation.
 
-func maxF32(x []float32) float32 {
-	if avx512() {
-		return maxAVX512(x)
-	}
-	return maxAVX2(x)
-}
-
-func maxF64(x []float64) float64 {
-	if avx512() {
-		return maxF64AVX512(x)
-	}
-	return maxF64AVX2(x)
-}
-
-func expShiftSumF32(dst, x []float32, m float32) float64 {
+func maxOn[T Float](x []T) T {
 	switch {
-	case dst == nil && avx512():
-		return expShiftSumNoStoreAVX512(x, m)
+	case active == Go:
+		return maxGo(x)
+	case is32[T]() && active == AVX512:
+		return T(maxAVX512(f32s(x)))
+	case is32[T]():
+		return T(maxAVX2(f32s(x)))
+	case active == AVX512:
+		return T(maxF64AVX512(f64s(x)))
+	}
+	return T(maxF64AVX2(f64s(x)))
+}
+
+func expShiftSumOn[T Float](dst, x []T, m T) float64 {
+	if active == Go {
+		return expShiftSumGo(dst, x, m)
+	}
+	if is32[T]() {
+		x, m := f32s(x), float32(m)
+		switch {
+		case dst == nil && active == AVX512:
+			return expShiftSumNoStoreAVX512(x, m)
+		case dst == nil:
+			return expShiftSumNoStoreAVX2(x, m)
+		case active == AVX512:
+			return expShiftSumAVX512(f32s(dst[:len(x)]), x, m)
+		}
+		return expShiftSumAVX2(f32s(dst[:len(x)]), x, m)
+	}
+	x64, m64 := f64s(x), float64(m)
+	switch {
+	case dst == nil && active == AVX512:
+		return expShiftSumNoStoreF64AVX512(x64, m64)
 	case dst == nil:
-		return expShiftSumNoStoreAVX2(x, m)
-	case avx512():
-		return expShiftSumAVX512(dst[:len(x)], x, m)
+		return expShiftSumNoStoreF64AVX2(x64, m64)
+	case active == AVX512:
+		return expShiftSumF64AVX512(f64s(dst[:len(x)]), x64, m64)
 	}
-	return expShiftSumAVX2(dst[:len(x)], x, m)
+	return expShiftSumF64AVX2(f64s(dst[:len(x)]), x64, m64)
 }
 
-func expShiftSumF64(dst, x []float64, m float64) float64 {
-	switch {
-	case dst == nil && avx512():
-		return expShiftSumNoStoreF64AVX512(x, m)
-	case dst == nil:
-		return expShiftSumNoStoreF64AVX2(x, m)
-	case avx512():
-		return expShiftSumF64AVX512(dst[:len(x)], x, m)
+func scaleAddOn[T Float](dst []T, a T, u []T, b, c T) {
+	if active == Go {
+		scaleAddGo(dst, a, u, b, c)
+		return
 	}
-	return expShiftSumF64AVX2(dst[:len(x)], x, m)
-}
-
-func scaleAddF32(dst []float32, a float32, u []float32, b, c float32) {
+	if is32[T]() {
+		d, a, b, c := f32s(dst), float32(a), float32(b), float32(c)
+		switch {
+		case u == nil && active == AVX512:
+			scaleAddConstAVX512(d, a, c)
+		case u == nil:
+			scaleAddConstAVX2(d, a, c)
+		case active == AVX512:
+			scaleAddAVX512(d, a, unsafe.SliceData(f32s(u[:len(dst)])), b, c)
+		default:
+			scaleAddAVX2(d, a, unsafe.SliceData(f32s(u[:len(dst)])), b, c)
+		}
+		return
+	}
+	d, a64, b64, c64 := f64s(dst), float64(a), float64(b), float64(c)
 	switch {
-	case u == nil && avx512():
-		scaleAddConstAVX512(dst, a, c)
+	case u == nil && active == AVX512:
+		scaleAddConstF64AVX512(d, a64, c64)
 	case u == nil:
-		scaleAddConstAVX2(dst, a, c)
-	case avx512():
-		scaleAddAVX512(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+		scaleAddConstF64AVX2(d, a64, c64)
+	case active == AVX512:
+		scaleAddF64AVX512(d, a64, unsafe.SliceData(f64s(u[:len(dst)])), b64, c64)
 	default:
-		scaleAddAVX2(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+		scaleAddF64AVX2(d, a64, unsafe.SliceData(f64s(u[:len(dst)])), b64, c64)
 	}
 }
 
-func scaleAddF64(dst []float64, a float64, u []float64, b, c float64) {
+func maxDotOn[T Float](x, u []T) (T, float64, float64) {
 	switch {
-	case u == nil && avx512():
-		scaleAddConstF64AVX512(dst, a, c)
-	case u == nil:
-		scaleAddConstF64AVX2(dst, a, c)
-	case avx512():
-		scaleAddF64AVX512(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
-	default:
-		scaleAddF64AVX2(dst, a, unsafe.SliceData(u[:len(dst)]), b, c)
+	case active == Go:
+		return maxDotGo(x, u)
+	case is32[T]() && active == AVX512:
+		m, su, sux := maxDotAVX512(f32s(x), f32s(u))
+		return T(m), su, sux
+	case is32[T]():
+		m, su, sux := maxDotAVX2(f32s(x), f32s(u))
+		return T(m), su, sux
+	case active == AVX512:
+		m, su, sux := maxDotF64AVX512(f64s(x), f64s(u))
+		return T(m), su, sux
 	}
+	m, su, sux := maxDotF64AVX2(f64s(x), f64s(u))
+	return T(m), su, sux
 }
 
-func maxDotF32(x, u []float32) (float32, float64, float64) {
-	if avx512() {
-		return maxDotAVX512(x, u)
-	}
-	return maxDotAVX2(x, u)
-}
-
-func maxDotF64(x, u []float64) (float64, float64, float64) {
-	if avx512() {
-		return maxDotF64AVX512(x, u)
-	}
-	return maxDotF64AVX2(x, u)
-}
-
-func dotF32(u, v []float32) float64 {
+func dotOn[T Float](u, v []T) float64 {
 	switch {
-	case u == nil && avx512():
-		return sumAVX512(v)
+	case active == Go:
+		return dotGo(u, v)
+	case is32[T]() && u == nil && active == AVX512:
+		return sumAVX512(f32s(v))
+	case is32[T]() && u == nil:
+		return sumAVX2(f32s(v))
+	case is32[T]() && active == AVX512:
+		return dotAVX512(f32s(u[:len(v)]), f32s(v))
+	case is32[T]():
+		return dotAVX2(f32s(u[:len(v)]), f32s(v))
+	case u == nil && active == AVX512:
+		return sumF64AVX512(f64s(v))
 	case u == nil:
-		return sumAVX2(v)
-	case avx512():
-		return dotAVX512(u[:len(v)], v)
+		return sumF64AVX2(f64s(v))
+	case active == AVX512:
+		return dotF64AVX512(f64s(u[:len(v)]), f64s(v))
 	}
-	return dotAVX2(u[:len(v)], v)
+	return dotF64AVX2(f64s(u[:len(v)]), f64s(v))
 }
 
-func dotF64(u, v []float64) float64 {
+func firstOutsideOn[T Float](x []T, lo, hi T) int {
 	switch {
-	case u == nil && avx512():
-		return sumF64AVX512(v)
-	case u == nil:
-		return sumF64AVX2(v)
-	case avx512():
-		return dotF64AVX512(u[:len(v)], v)
+	case active == Go:
+		return firstOutsideGo(x, lo, hi)
+	case is32[T]() && active == AVX512:
+		return firstOutsideAVX512(f32s(x), float32(lo), float32(hi))
+	case is32[T]():
+		return firstOutsideAVX2(f32s(x), float32(lo), float32(hi))
+	case active == AVX512:
+		return firstOutsideF64AVX512(f64s(x), float64(lo), float64(hi))
 	}
-	return dotF64AVX2(u[:len(v)], v)
+	return firstOutsideF64AVX2(f64s(x), float64(lo), float64(hi))
 }
 
-func gemmTileF32() (mr, nr int) {
-	if avx512() {
+// gemmTileOn is the GEMM micro-kernel's tile: the assembly's for float32,
+// the Go loop's 4×8 otherwise.
+func gemmTileOn[T Float]() (mr, nr int) {
+	switch {
+	case active == Go || !is32[T]():
+		return 4, 8
+	case active == AVX512:
 		return 8, 32
 	}
 	return 6, 16
 }
 
-func gemmKernelF32(k int, a, b, c []float32, ldc int, add bool) {
-	if avx512() {
-		gemmKernelAVX512(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
-	} else {
-		gemmKernelAVX2(k, unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), ldc, add)
+// gemmKernelOn takes k ≥ 1.
+func gemmKernelOn[T Float](k int, a, b, c []T, ldc int, add bool) {
+	switch {
+	case active == Go || !is32[T]():
+		gemmKernelGo(k, a, b, c, ldc, add)
+	case active == AVX512:
+		gemmKernelAVX512(k, unsafe.SliceData(f32s(a)), unsafe.SliceData(f32s(b)), unsafe.SliceData(f32s(c)), ldc, add)
+	default:
+		gemmKernelAVX2(k, unsafe.SliceData(f32s(a)), unsafe.SliceData(f32s(b)), unsafe.SliceData(f32s(c)), ldc, add)
 	}
 }
 
-func firstOutsideF32(x []float32, lo, hi float32) int {
-	if avx512() {
-		return firstOutsideAVX512(x, lo, hi)
+// softmaxRowsOn takes c ≥ 1. The float32 kernels take their scales and
+// maxima as float32.
+func softmaxRowsOn[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64, poly float64) {
+	if active == Go {
+		softmaxRowsGo(x, grad, c, ys, scales, ms, ss, poly)
+		return
 	}
-	return firstOutsideAVX2(x, lo, hi)
-}
-
-func firstOutsideF64(x []float64, lo, hi float64) int {
-	if avx512() {
-		return firstOutsideF64AVX512(x, lo, hi)
+	if !is32[T]() {
+		x, grad := unsafe.SliceData(f64s(x)), unsafe.SliceData(f64s(grad))
+		if active == AVX512 {
+			softmaxRowsF64AVX512(x, grad, c, ys, scales, ms, ss, poly)
+		} else {
+			softmaxRowsF64AVX2(x, grad, c, ys, scales, ms, ss, poly)
+		}
+		return
 	}
-	return firstOutsideF64AVX2(x, lo, hi)
-}
-
-func softmaxRowsF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64, poly float64) {
 	var sc, m [SoftmaxRowsBatch]float32
 	rows := len(ys)
 	for r, v := range scales {
 		sc[r] = float32(v)
 	}
+	xp, gp := unsafe.SliceData(f32s(x)), unsafe.SliceData(f32s(grad))
 	switch {
-	case avx512() && c <= smallRowsFaster:
+	case active == AVX512 && c <= smallRowsFaster:
 		t := &smallRowTables[c]
-		softmaxRowsSmallAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss, poly,
-			&t.in[0], &t.out[0][0])
-	case avx512():
-		softmaxRowsAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss, poly)
+		softmaxRowsSmallAVX512(xp, gp, c, ys, sc[:rows], m[:rows], ss, poly, &t.in[0], &t.out[0][0])
+	case active == AVX512:
+		softmaxRowsAVX512(xp, gp, c, ys, sc[:rows], m[:rows], ss, poly)
 	default:
-		softmaxRowsAVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, sc[:rows], m[:rows], ss, poly)
+		softmaxRowsAVX2(xp, gp, c, ys, sc[:rows], m[:rows], ss, poly)
 	}
 	for r, y := range ys {
 		if y >= 0 {
@@ -212,42 +251,36 @@ var smallRowTables = func() (t [smallRowClasses + 1]struct {
 	return t
 }()
 
-func softmaxRowsF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64, poly float64) {
-	if avx512() {
-		softmaxRowsF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss, poly)
-	} else {
-		softmaxRowsF64AVX2(unsafe.SliceData(x), unsafe.SliceData(grad), c, ys, scales, ms, ss, poly)
-	}
-}
-
-// softmaxRowsStreamF32 runs rows that all count (ys[r] ≥ 0) through the
-// streaming kernel, then writes each target's gradient: after the
-// kernel's SFENCE, so that the ordinary store lands after the
+// softmaxRowsStreamOn runs rows that all count (ys[r] ≥ 0) through the
+// streaming kernel, AVX-512's only, then writes each target's gradient:
+// after the kernel's SFENCE, so that the ordinary store lands after the
 // non-temporal ones.
-func softmaxRowsStreamF32(x, grad []float32, c int, ys []int64, scales, ms, ss []float64) {
-	var sc, m, fix [SoftmaxRowsBatch]float32
+func softmaxRowsStreamOn[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []float64) {
 	rows := len(ys)
+	if !is32[T]() {
+		var fix [SoftmaxRowsBatch]float64
+		g := f64s(grad)
+		buf := getScratch(c)
+		softmaxRowsStreamF64AVX512(unsafe.SliceData(f64s(x)), unsafe.SliceData(g), unsafe.SliceData(buf),
+			c, ys, scales, ms, fix[:rows], ss)
+		putScratch(buf)
+		for r, y := range ys {
+			g[r*c+int(y)] = fix[r]
+		}
+		return
+	}
+	var sc, m, fix [SoftmaxRowsBatch]float32
 	for r, v := range scales {
 		sc[r] = float32(v)
 	}
+	g := f32s(grad)
 	buf := getScratch((c + 1) / 2) // c float32
-	softmaxRowsStreamAVX512(unsafe.SliceData(x), unsafe.SliceData(grad), (*float32)(unsafe.Pointer(unsafe.SliceData(buf))),
+	softmaxRowsStreamAVX512(unsafe.SliceData(f32s(x)), unsafe.SliceData(g), (*float32)(unsafe.Pointer(unsafe.SliceData(buf))),
 		c, ys, sc[:rows], m[:rows], fix[:rows], ss)
 	putScratch(buf)
 	for r, y := range ys {
 		ms[r] = float64(m[r])
-		grad[r*c+int(y)] = fix[r]
-	}
-}
-
-func softmaxRowsStreamF64(x, grad []float64, c int, ys []int64, scales, ms, ss []float64) {
-	var fix [SoftmaxRowsBatch]float64
-	buf := getScratch(c)
-	softmaxRowsStreamF64AVX512(unsafe.SliceData(x), unsafe.SliceData(grad), unsafe.SliceData(buf),
-		c, ys, scales, ms, fix[:len(ys)], ss)
-	putScratch(buf)
-	for r, y := range ys {
-		grad[r*c+int(y)] = fix[r]
+		g[r*c+int(y)] = fix[r]
 	}
 }
 
@@ -275,6 +308,50 @@ func putScratch(s []float64) {
 	}
 }
 
+func sigmoidOn[T Float](e *Elements[T]) float64 {
+	switch {
+	case active == Go:
+		return sigmoidGo(e)
+	case is32[T]():
+		var a elemArgs
+		frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
+		if active == AVX512 {
+			return sigmoidAVX512(&a)
+		}
+		return sigmoidAVX2(&a)
+	}
+	var a elemArgs64
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
+	if active == AVX512 {
+		return sigmoidF64AVX512(&a)
+	}
+	return sigmoidF64AVX2(&a)
+}
+
+// sigmoidFocalOn takes a whole γ ≤ maxIntegerGamma.
+func sigmoidFocalOn[T Float](e *Elements[T], alpha float64, gamma int) float64 {
+	a1, a2 := focalConstants(alpha)
+	switch {
+	case active == Go:
+		return sigmoidFocalGo(e, alpha, float64(gamma))
+	case is32[T]():
+		var a elemArgs
+		frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
+		a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
+		if active == AVX512 {
+			return sigmoidFocalAVX512(&a)
+		}
+		return sigmoidFocalAVX2(&a)
+	}
+	var a elemArgs64
+	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
+	a.a1, a.a2, a.gamma = a1, a2, gamma
+	if active == AVX512 {
+		return sigmoidFocalF64AVX512(&a)
+	}
+	return sigmoidFocalF64AVX2(&a)
+}
+
 // The asymmetric kernel's frame: a1 = m, gamma = γ−, gamma2 = γ+, mode's
 // bits modeClip (m > 0) and modeDetach.
 const (
@@ -293,21 +370,25 @@ func asymmetricMode(p AsymmetricParams) int {
 	return mode
 }
 
-func asymmetricF32[T Float](e *Elements[T], p AsymmetricParams) float64 {
-	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
-	a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
-	if avx512() {
-		return asymmetricAVX512(&a)
+// asymmetricOn takes whole γ+ and γ− ≤ maxIntegerGamma and m = 0 or
+// m ≥ 2⁻¹⁰⁰.
+func asymmetricOn[T Float](e *Elements[T], p AsymmetricParams) float64 {
+	switch {
+	case active == Go:
+		return asymmetricGo(e, p)
+	case is32[T]():
+		var a elemArgs
+		frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
+		a.a1, a.gamma, a.gamma2, a.mode = float32(p.Clip), int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
+		if active == AVX512 {
+			return asymmetricAVX512(&a)
+		}
+		return asymmetricAVX2(&a)
 	}
-	return asymmetricAVX2(&a)
-}
-
-func asymmetricF64[T Float](e *Elements[T], p AsymmetricParams) float64 {
 	var a elemArgs64
 	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
 	a.a1, a.gamma, a.gamma2, a.mode = p.Clip, int(p.GammaNeg), int(p.GammaPos), asymmetricMode(p)
-	if avx512() {
+	if active == AVX512 {
 		return asymmetricF64AVX512(&a)
 	}
 	return asymmetricF64AVX2(&a)
@@ -342,66 +423,29 @@ func as[F float32 | float64, T Float](e *Elements[T]) *Elements[F] {
 	return (*Elements[F])(unsafe.Pointer(e))
 }
 
-func sigmoidF32[T Float](e *Elements[T]) float64 {
-	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
-	if avx512() {
-		return sigmoidAVX512(&a)
+// fillRowsOn takes c ≥ 1.
+func fillRowsOn[T Float](dst, s []T, c int, ws T) {
+	switch {
+	case active == Go:
+		fillRowsGo(dst, s, c, ws)
+	case is32[T]() && active == AVX512:
+		fillRowsAVX512(unsafe.SliceData(f32s(dst)), f32s(s), c, float32(ws))
+	case is32[T]():
+		fillRowsAVX2(unsafe.SliceData(f32s(dst)), f32s(s), c, float32(ws))
+	case active == AVX512:
+		fillRowsF64AVX512(unsafe.SliceData(f64s(dst)), f64s(s), c, float64(ws))
+	default:
+		fillRowsF64AVX2(unsafe.SliceData(f64s(dst)), f64s(s), c, float64(ws))
 	}
-	return sigmoidAVX2(&a)
 }
 
-func sigmoidF64[T Float](e *Elements[T]) float64 {
-	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
-	if avx512() {
-		return sigmoidF64AVX512(&a)
-	}
-	return sigmoidF64AVX2(&a)
-}
-
-func sigmoidFocalF32[T Float](e *Elements[T], alpha float64, gamma int) float64 {
-	var a elemArgs
-	frame(as[float32](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
-	a1, a2 := focalConstants(alpha)
-	a.a1, a.a2, a.gamma = float32(a1), float32(a2), gamma
-	if avx512() {
-		return sigmoidFocalAVX512(&a)
-	}
-	return sigmoidFocalAVX2(&a)
-}
-
-func sigmoidFocalF64[T Float](e *Elements[T], alpha float64, gamma int) float64 {
-	var a elemArgs64
-	frame(as[float64](e), &a.x, &a.t, &a.w, &a.q, &a.g, &a.h, &a.grad, &a.loss, &a.n, &a.ws, &a.qs, &a.gs, &a.s, &a.rows)
-	a.a1, a.a2 = focalConstants(alpha)
-	a.gamma = gamma
-	if avx512() {
-		return sigmoidFocalF64AVX512(&a)
-	}
-	return sigmoidFocalF64AVX2(&a)
-}
-
-func fillRowsF32(dst, s []float32, c int, ws float32) {
-	if avx512() {
-		fillRowsAVX512(unsafe.SliceData(dst), s, c, ws)
-		return
-	}
-	fillRowsAVX2(unsafe.SliceData(dst), s, c, ws)
-}
-
-func fillRowsF64(dst, s []float64, c int, ws float64) {
-	if avx512() {
-		fillRowsF64AVX512(unsafe.SliceData(dst), s, c, ws)
-		return
-	}
-	fillRowsF64AVX2(unsafe.SliceData(dst), s, c, ws)
-}
-
-func logF64(dst, x []float64) {
-	if avx512() {
+func logOn(dst, x []float64) {
+	switch active {
+	case Go:
+		logGo(dst, x)
+	case AVX512:
 		logF64AVX512(dst, x)
-		return
+	default:
+		logF64AVX2(dst, x)
 	}
-	logF64AVX2(dst, x)
 }

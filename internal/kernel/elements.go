@@ -64,13 +64,7 @@ func (e *Elements[T]) weight(i int) float64 {
 // writes Grad_i = d_i·g_i and Losses_i = l_i, and returns Σ l_i·g_i (Σ l_i
 // when G is nil) in float64.
 func Sigmoid[T Float](e *Elements[T]) float64 {
-	if active != Go {
-		if is32[T]() {
-			return sigmoidF32(e)
-		}
-		return sigmoidF64(e)
-	}
-	return sigmoidGo(e)
+	return sigmoidOn(e)
 }
 
 // sigmoidGo is Sigmoid's reference loop, the Go path.
@@ -92,11 +86,8 @@ func sigmoidGo[T Float](e *Elements[T]) float64 {
 // and writes and returns as Sigmoid does. The assembly takes γ = 0 and
 // whole γ up to 16; any other γ runs in Go.
 func SigmoidFocal[T Float](e *Elements[T], alpha, gamma float64) float64 {
-	if active != Go && gamma == math.Trunc(gamma) && gamma <= maxIntegerGamma {
-		if is32[T]() {
-			return sigmoidFocalF32(e, alpha, int(gamma))
-		}
-		return sigmoidFocalF64(e, alpha, int(gamma))
+	if gamma == math.Trunc(gamma) && gamma <= maxIntegerGamma {
+		return sigmoidFocalOn(e, alpha, int(gamma))
 	}
 	return sigmoidFocalGo(e, alpha, gamma)
 }
@@ -206,11 +197,8 @@ type AsymmetricParams struct {
 // and writes and returns as Sigmoid does. The assembly takes whole γ+ and
 // γ− up to 16 and m = 0 or m ≥ 2⁻¹⁰⁰; any other runs in Go.
 func Asymmetric[T Float](e *Elements[T], p AsymmetricParams) float64 {
-	if active != Go && wholeGamma(p.GammaPos) && wholeGamma(p.GammaNeg) && (p.Clip == 0 || p.Clip >= 0x1p-100) {
-		if is32[T]() {
-			return asymmetricF32(e, p)
-		}
-		return asymmetricF64(e, p)
+	if wholeGamma(p.GammaPos) && wholeGamma(p.GammaNeg) && (p.Clip == 0 || p.Clip >= 0x1p-100) {
+		return asymmetricOn(e, p)
 	}
 	return asymmetricGo(e, p)
 }

@@ -3,10 +3,7 @@ package kernel
 // GemmTile returns the microkernel's tile for element type T on the active
 // path: mr rows of A by nr columns of B.
 func GemmTile[T Float]() (mr, nr int) {
-	if is32[T]() && active != Go {
-		return gemmTileF32()
-	}
-	return 4, 8
+	return gemmTileOn[T]()
 }
 
 // GemmKernel computes the mr×nr tile C (rows ldc apart) as the product of
@@ -20,17 +17,15 @@ func GemmKernel[T Float](k int, a, b, c []T, ldc int, add bool) {
 	mr, nr := GemmTile[T]()
 	a, b = a[:k*mr], b[:k*nr]
 	_ = c[(mr-1)*ldc+nr-1]
-	if is32[T]() && active != Go {
-		if k > 0 {
-			gemmKernelF32(k, f32s(a), f32s(b), f32s(c), ldc, add)
-		} else if !add {
-			for r := range mr {
-				clear(c[r*ldc : r*ldc+nr])
-			}
-		}
+	if k > 0 {
+		gemmKernelOn(k, a, b, c, ldc, add)
 		return
 	}
-	gemmKernelGo(k, a, b, c, ldc, add)
+	if !add {
+		for r := range mr {
+			clear(c[r*ldc : r*ldc+nr])
+		}
+	}
 }
 
 // gemmKernelGo is GemmKernel's reference loop on the Go tile of 4×8, the
