@@ -24,6 +24,7 @@
 package experiment
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -98,21 +99,15 @@ func deref(p *float64, def float64) float64 {
 	return *p
 }
 
-// lossConfig is m's xent configuration; counts are the training split's
-// images per class.
-func (m Method) lossConfig(counts []int64, workers int) (xent.Config[float32], error) {
-	cfg := xent.Config[float32]{Loss: m.Loss, Workers: workers, Alpha: m.Alpha, Gamma: m.Gamma,
-		GammaPos: m.GammaPos, GammaNeg: m.GammaNeg, Clip: m.Clip}
+// trainConfig is m's training run under cfg from seed.
+func (m Method) trainConfig(cfg Config, seed uint64) train.Config {
+	c := train.Defaults()
+	c.Loss, c.Epochs, c.Batch, c.LR, c.Optimizer, c.Seed, c.Workers = m.Loss, cfg.Epochs, cfg.Batch, cfg.LR, "adam", seed, cfg.Workers
+	c.Alpha, c.Gamma, c.GammaPos, c.GammaNeg, c.Clip = m.Alpha, m.Gamma, m.GammaPos, m.GammaNeg, m.Clip
 	if m.ClassBalanced > 0 {
-		w, err := xent.ClassBalancedWeights(counts, m.ClassBalanced)
-		if err != nil {
-			return cfg, err
-		}
-		for _, v := range w {
-			cfg.Weight = append(cfg.Weight, float32(v))
-		}
+		c.ClassBalanced = &m.ClassBalanced
 	}
-	return cfg, nil
+	return c
 }
 
 // Config sizes a run.
@@ -269,7 +264,7 @@ func Run(cfg Config, trainSet, testSet *data.Set, progress func(Progress)) (*Res
 				progress(Progress{Seed: seed, SeedIndex: k + 1, Seeds: cfg.Seeds, Method: Methods[i].Name, MethodIndex: i + 1,
 					Of: len(Methods), Epoch: epoch, Epochs: cfg.Epochs, TrainLoss: loss, MAP: valMAP, Elapsed: elapsed, Left: left})
 			}
-			r, err := runMethod(cfg, m, seed, counts, tr, val, te, report)
+			r, err := runMethod(cfg, m, seed, tr, val, te, report)
 			if err != nil {
 				return nil, fmt.Errorf("%s, seed %d: %w", m.Name, seed, err)
 			}
@@ -279,53 +274,37 @@ func Run(cfg Config, trainSet, testSet *data.Set, progress func(Progress)) (*Res
 	return res, nil
 }
 
-func runMethod(cfg Config, m Method, seed uint64, counts []int64, tr, val, te *data.MultiSet, report func(epoch int, loss, valMAP float64)) (Trial, error) {
-	in := nn.Shape{C: 1, H: tr.Height, W: tr.Width}
-	net, err := nn.Classifier[float32](in, tr.Classes, seed, cfg.Workers)
+func runMethod(cfg Config, m Method, seed uint64, tr, val, te *data.MultiSet, report func(epoch int, loss, valMAP float64)) (Trial, error) {
+	t, err := train.NewMultiLabel(m.trainConfig(cfg, seed), "multi-digit MNIST", tr)
 	if err != nil {
 		return Trial{}, err
 	}
-	opt := &nn.Adam[float32]{LR: cfg.LR}
-	lossCfg, err := m.lossConfig(counts, cfg.Workers)
-	if err != nil {
-		return Trial{}, err
-	}
-	size, c := in.Size(), tr.Classes
-	x := make([]float32, cfg.Batch*size)
-	targets := make([]float32, cfg.Batch*c)
-	grad := make([]float32, cfg.Batch*c)
+	net, c := t.Network(), tr.Classes
 	res := Trial{Method: m.Name, Seed: seed}
 	start := time.Now()
-	batches := (tr.N + cfg.Batch - 1) / cfg.Batch
 	var vs, vl []float64 // the validation scores after the latest epoch
-	for epoch := range cfg.Epochs {
-		order := data.Shuffle(tr.N, seed, epoch)
-		sum := 0.0
-		for b := range batches {
-			idx := order[b*cfg.Batch : min(tr.N, (b+1)*cfg.Batch)]
-			n := len(idx)
-			for i, k := range idx {
-				copy(x[i*size:], tr.Image(k))
-				copy(targets[i*c:], tr.Targets[k*c:(k+1)*c])
-			}
-			v, err := train.Step(net, opt, x[:n*size], n, grad[:n*c], func(logits, grad []float32) (float64, error) {
-				v, err := xent.Evaluate(lossCfg, []int{n, c}, logits, nil, targets[:n*c], xent.Output[float32]{Grad: grad})
-				return float64(v), err
-			})
-			if err != nil {
-				return Trial{}, fmt.Errorf("epoch %d batch %d: %w", epoch+1, b+1, err)
-			}
-			sum += v
+	// Each epoch is measured on the validation split; a failure there
+	// stops the run.
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var measureErr error
+	err = t.Run(ctx, nil, func(e train.Epoch) {
+		var vm float64
+		if vs, vl, measureErr = Scores(net, m.Loss, val, cfg.Batch); measureErr == nil {
+			vm, measureErr = multilabel.MeanAveragePrecision(vs, vl, val.N, c)
 		}
-		if vs, vl, err = Scores(net, m.Loss, val, cfg.Batch); err != nil {
-			return Trial{}, err
+		if measureErr != nil {
+			stop()
+			return
 		}
-		vm, err := multilabel.MeanAveragePrecision(vs, vl, val.N, c)
-		if err != nil {
-			return Trial{}, err
-		}
-		res.Epochs = append(res.Epochs, Epoch{Epoch: epoch + 1, TrainLoss: sum / float64(batches), ValidationMAP: vm})
-		report(epoch+1, sum/float64(batches), vm)
+		res.Epochs = append(res.Epochs, Epoch{Epoch: e.Epoch, TrainLoss: e.TrainLoss, ValidationMAP: vm})
+		report(e.Epoch, e.TrainLoss, vm)
+	})
+	if measureErr != nil {
+		return Trial{}, measureErr
+	}
+	if err != nil {
+		return Trial{}, err
 	}
 	res.Seconds = time.Since(start).Seconds()
 

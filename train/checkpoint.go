@@ -140,12 +140,19 @@ func grow(v []float32, n int) []float32 {
 }
 
 // steps is the number of optimiser steps taken at the position.
-func (t *Trainer) steps() int { return t.epoch*batchCount(t.train.N, t.cfg.Batch) + t.batch }
+func (t *Trainer) steps() int {
+	n, _, _ := t.size()
+	return t.epoch*batchCount(n, t.cfg.Batch) + t.batch
+}
 
 // Save writes the run to path as a checkpoint that Resume continues, all
 // or nothing (outfile.WriteFile): an existing checkpoint is replaced whole
-// or not at all.
+// or not at all. A multi-label run (NewMultiLabel) is not saved: Resume
+// takes labelled sets.
 func (t *Trainer) Save(path string) error {
+	if t.multi != nil {
+		return fmt.Errorf("%w: a multi-label run has no checkpoint", ErrConfig)
+	}
 	meta := map[string]string{
 		"format":    checkpointFormat,
 		"dataset":   t.dataset,
@@ -318,9 +325,11 @@ func strictJSON(s string, v any) error {
 }
 
 // Resume reads a checkpoint written by Save and returns the run it holds,
-// on the given sets, ready to continue. Every failure wraps ErrCheckpoint
-// and names what is wrong; the file is only read.
-func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
+// on the given sets and with the options the run was started with (the
+// checkpoint holds the network's weights, not its code), ready to
+// continue. Every failure wraps ErrCheckpoint and names what is wrong; the
+// file is only read.
+func Resume(path string, trainSet, testSet *data.Set, opts ...Option) (*Trainer, error) {
 	c, err := openCheckpoint(path)
 	if err != nil {
 		return nil, err
@@ -334,7 +343,7 @@ func Resume(path string, trainSet, testSet *data.Set) (*Trainer, error) {
 	if err := checkSets(trainSet, testSet); err != nil {
 		return nil, err
 	}
-	t, err := New(cfg, meta["dataset"], trainSet, testSet)
+	t, err := New(cfg, meta["dataset"], trainSet, testSet, opts...)
 	if err != nil {
 		return nil, c.bad("%v", err)
 	}

@@ -24,8 +24,9 @@ type Model struct {
 // data set — the structure, the metadata keys, the network's tensors and
 // shapes, the optimiser's tensors (all of them or, before the first step,
 // none), the checksum, finite values and a consistent record — and wraps
-// ErrCheckpoint in every error.
-func LoadModel(path string) (*Model, error) {
+// ErrCheckpoint in every error. opts are the options the run was started
+// with (WithNetwork: the network the weights are of).
+func LoadModel(path string, opts ...Option) (*Model, error) {
 	c, err := openCheckpoint(path)
 	if err != nil {
 		return nil, err
@@ -42,7 +43,7 @@ func LoadModel(path string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	net, err := nn.Classifier[float32](in, classes, cfg.Seed, cfg.Workers)
+	net, err := buildNetwork(opts)(in, classes, cfg.Seed, cfg.Workers)
 	if err != nil {
 		return nil, c.bad("%v", err)
 	}

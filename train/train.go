@@ -1,8 +1,11 @@
-// Package train trains nn.Classifier (nn.DefaultNetwork on 28×28 images) on
-// a labelled image set with one of xent's classification losses: shuffled
-// mini-batches, Adam or SGD, per-epoch test accuracy and a confusion matrix,
-// and checkpoints that a run can stop at (between two batches) and resume
-// from with the same result to the bit as a run that never stopped.
+// Package train trains a network (nn.Classifier on the images' shape, or
+// the caller's: WithNetwork) with one of xent's classification losses:
+// shuffled mini-batches, Adam or SGD. On a labelled image set (New) it
+// measures each epoch's test loss, accuracy and confusion matrix, and
+// writes checkpoints that a run can stop at (between two batches) and
+// resume from with the same result to the bit as a run that never
+// stopped. On a multi-label set (NewMultiLabel) it trains against the
+// multi-hot targets and leaves the measuring to the epoch callback.
 //
 // A run is deterministic: the same Config (seed and workers included)
 // gives the same weights and the same Metrics, because the batch order is
@@ -43,9 +46,43 @@ type Config struct {
 	// PolyEpsilon is Poly-1's ε_poly for the softmax loss (0: none).
 	PolyEpsilon float64 `json:"poly_epsilon,omitempty"`
 	// ClassBalanced, when not nil, is the β of class-balanced weights
-	// (xent.ClassBalancedWeights) from the training labels' counts: the
-	// class weights of softmax, sigmoid and asymmetric, softmax-focal's α.
+	// (xent.ClassBalancedWeights) from the training labels' counts (on a
+	// multi-label set, the images holding each class): the class weights
+	// of softmax, sigmoid and asymmetric, softmax-focal's α.
 	ClassBalanced *float64 `json:"class_balanced,omitempty"`
+	// Alpha and Gamma (sigmoid-focal; Gamma softmax-focal too), GammaPos,
+	// GammaNeg and Clip (asymmetric): the loss's numbers, nil for xent's
+	// defaults; the loss checks their ranges.
+	Alpha    *float64 `json:"alpha,omitempty"`
+	Gamma    *float64 `json:"gamma,omitempty"`
+	GammaPos *float64 `json:"gamma_pos,omitempty"`
+	GammaNeg *float64 `json:"gamma_neg,omitempty"`
+	Clip     *float64 `json:"clip,omitempty"`
+}
+
+// numbers are Config's loss numbers by their xent option names.
+func (c Config) numbers() []struct {
+	name string
+	v    *float64
+} {
+	return []struct {
+		name string
+		v    *float64
+	}{{"alpha", c.Alpha}, {"gamma", c.Gamma}, {"gamma_pos", c.GammaPos}, {"gamma_neg", c.GammaNeg}, {"clip", c.Clip}}
+}
+
+// lossConfig is the xent configuration of c's loss, without class weights.
+func (c Config) lossConfig() (xent.Config[float32], error) {
+	cfg := xent.Config[float32]{Loss: c.Loss, PolyEpsilon: c.PolyEpsilon, Workers: c.Workers}
+	for _, n := range c.numbers() {
+		if n.v == nil {
+			continue
+		}
+		if err := cfg.SetNumber(n.name, *n.v); err != nil {
+			return cfg, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
+	return cfg, nil
 }
 
 // MaxWorkers bounds Config.Workers.
@@ -56,12 +93,31 @@ func Defaults() Config {
 	return Config{Loss: xent.Softmax, Epochs: 5, Batch: 64, LR: 1e-3, Optimizer: "adam", Momentum: 0.9, Seed: 1, Workers: 2}
 }
 
-// Check reports the first field out of range, wrapping ErrConfig.
+// Check reports the first field out of range for a labelled set, wrapping
+// ErrConfig.
 func (c Config) Check() error {
 	switch c.Loss {
 	case xent.Softmax, xent.Sigmoid, xent.SoftmaxFocal, xent.SigmoidFocal, xent.Asymmetric:
 	default:
 		return fmt.Errorf("%w: loss %q: training takes softmax, sigmoid, softmax-focal, sigmoid-focal or asymmetric", ErrConfig, c.Loss)
+	}
+	return c.check()
+}
+
+// CheckMultiLabel is Check for a multi-label set.
+func (c Config) CheckMultiLabel() error {
+	switch c.Loss {
+	case xent.MultiLabelSoftmax, xent.Sigmoid, xent.SigmoidFocal, xent.Asymmetric:
+	default:
+		return fmt.Errorf("%w: loss %q: multi-label training takes multilabel-softmax, sigmoid, sigmoid-focal or asymmetric", ErrConfig, c.Loss)
+	}
+	return c.check()
+}
+
+// check is Check's part for either set.
+func (c Config) check() error {
+	if _, err := c.lossConfig(); err != nil {
+		return err
 	}
 	if c.PolyEpsilon != 0 && !c.Loss.Takes("poly_epsilon") {
 		return fmt.Errorf("%w: poly epsilon applies to the softmax loss, not %s", ErrConfig, c.Loss)
@@ -121,12 +177,15 @@ type Progress struct {
 
 // Trainer holds a run in progress.
 type Trainer struct {
-	cfg         Config
-	dataset     string
-	train, test *data.Set
-	net         *nn.Network[float32]
-	opt         nn.Optimizer[float32]
-	metrics     Metrics
+	cfg     Config
+	dataset string
+	train   *data.Set      // a labelled set, or nil
+	multi   *data.MultiSet // a multi-label set, or nil
+	test    *data.Set      // with train
+	net     *nn.Network[float32]
+	opt     nn.Optimizer[float32]
+	metrics Metrics
+	lossCfg xent.Config[float32] // the loss, its class weights included
 
 	// Position: the next batch is batch of epoch (0-based), with the
 	// epoch's running sums so far.
@@ -136,44 +195,133 @@ type Trainer struct {
 
 	x, grad, targets []float32
 	labels           []int64
-	classWeights     []float32 // class-balanced weights, or nil
 }
 
-// New starts a run of cfg on the sets, named dataset in the metrics.
-func New(cfg Config, dataset string, trainSet, testSet *data.Set) (*Trainer, error) {
+// NetworkFunc builds a run's network for inputs of shape in and classes
+// outputs, its weights drawn from seed, its layers on workers goroutines.
+type NetworkFunc func(in nn.Shape, classes int, seed uint64, workers int) (*nn.Network[float32], error)
+
+// An Option sets a part of a run that is code rather than data, and so
+// not in Config or a checkpoint: Resume takes the same options again.
+type Option func(*options)
+
+type options struct{ network NetworkFunc }
+
+// WithNetwork trains the network f builds instead of nn.Classifier.
+func WithNetwork(f NetworkFunc) Option { return func(o *options) { o.network = f } }
+
+// buildNetwork returns the network the options build: nn.Classifier
+// unless WithNetwork says otherwise.
+func buildNetwork(opts []Option) NetworkFunc {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	if o.network == nil {
+		return nn.Classifier[float32]
+	}
+	return o.network
+}
+
+// New starts a run of cfg on the labelled sets, named dataset in the
+// metrics.
+func New(cfg Config, dataset string, trainSet, testSet *data.Set, opts ...Option) (*Trainer, error) {
 	if err := cfg.Check(); err != nil {
 		return nil, err
 	}
 	if err := checkSets(trainSet, testSet); err != nil {
 		return nil, err
 	}
-	// nn.DefaultNetwork on 28×28 images; the same layers on other sizes.
-	net, err := nn.Classifier[float32](inputShape(trainSet), trainSet.Classes, cfg.Seed, cfg.Workers)
-	if err != nil {
+	counts := make([]int64, trainSet.Classes)
+	for _, l := range trainSet.Labels {
+		counts[l]++
+	}
+	t := &Trainer{cfg: cfg, dataset: dataset, train: trainSet, test: testSet}
+	return t, t.start(inputShape(trainSet), trainSet.Classes, counts, opts)
+}
+
+// NewMultiLabel starts a run of cfg on a multi-label set, its targets the
+// multi-hot rows, named dataset in the metrics. Its epochs record the
+// training loss only (there is no test set; TrainAccuracy is 0): the epoch
+// callback measures what the caller needs, through Network. Such a run
+// cannot be saved.
+func NewMultiLabel(cfg Config, dataset string, trainSet *data.MultiSet, opts ...Option) (*Trainer, error) {
+	if err := cfg.CheckMultiLabel(); err != nil {
 		return nil, err
 	}
-	t := &Trainer{cfg: cfg, dataset: dataset, train: trainSet, test: testSet, net: net,
-		metrics: Metrics{Dataset: dataset, Config: cfg, Epochs: []Epoch{}}}
-	if cfg.ClassBalanced != nil {
-		counts := make([]int64, trainSet.Classes)
-		for _, l := range trainSet.Labels {
-			counts[l]++
+	s := trainSet
+	if s == nil || s.N < 1 || s.Height < MinImageSize || s.Width < MinImageSize || s.Classes < 2 ||
+		len(s.Images) != s.N*s.Height*s.Width || len(s.Targets) != s.N*s.Classes {
+		return nil, fmt.Errorf("%w: the network takes sets of images of at least %d×%d pixels with at least 2 classes", ErrConfig, MinImageSize, MinImageSize)
+	}
+	counts := make([]int64, s.Classes)
+	for i, v := range s.Targets {
+		if !(v >= 0 && v <= 1) {
+			return nil, fmt.Errorf("%w: target %d of image %d is %v, not in [0, 1]", ErrConfig, i%s.Classes, i/s.Classes, v)
 		}
-		w, err := xent.ClassBalancedWeights(counts, *cfg.ClassBalanced)
-		if err != nil {
-			return nil, fmt.Errorf("%w: class-balanced weights of the training labels: %v", ErrConfig, err)
-		}
-		t.classWeights = make([]float32, len(w))
-		for i, v := range w {
-			t.classWeights[i] = float32(v)
+		if v > 0 {
+			counts[i%s.Classes]++
 		}
 	}
-	if cfg.Optimizer == "adam" {
-		t.opt = &nn.Adam[float32]{LR: cfg.LR}
+	t := &Trainer{cfg: cfg, dataset: dataset, multi: s}
+	return t, t.start(nn.Shape{C: 1, H: s.Height, W: s.Width}, s.Classes, counts, opts)
+}
+
+// start builds t's network, optimiser and loss for inputs of shape in and
+// classes classes, counts images holding each.
+func (t *Trainer) start(in nn.Shape, classes int, counts []int64, opts []Option) error {
+	var err error
+	if t.lossCfg, err = t.cfg.lossConfig(); err != nil {
+		return err
+	}
+	// The loss checks its numbers' ranges itself: on one row, before
+	// anything is built.
+	probe, one := make([]float32, classes), make([]float32, classes)
+	one[0] = 1
+	if t.cfg.Loss.IndexTargets() {
+		_, err = xent.Evaluate(t.lossCfg, []int{1, classes}, probe, []int64{0}, nil, xent.Output[float32]{})
 	} else {
-		t.opt = &nn.SGD[float32]{LR: cfg.LR, Momentum: cfg.Momentum}
+		_, err = xent.Evaluate(t.lossCfg, []int{1, classes}, probe, nil, one, xent.Output[float32]{})
 	}
-	return t, nil
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if t.cfg.ClassBalanced != nil {
+		w, err := xent.ClassBalancedWeights(counts, *t.cfg.ClassBalanced)
+		if err != nil {
+			return fmt.Errorf("%w: class-balanced weights of the training labels: %v", ErrConfig, err)
+		}
+		weights := make([]float32, len(w))
+		for i, v := range w {
+			weights[i] = float32(v)
+		}
+		if t.cfg.Loss == xent.SoftmaxFocal {
+			t.lossCfg.ClassAlpha = weights
+		} else {
+			t.lossCfg.Weight = weights
+		}
+	}
+	if t.net, err = buildNetwork(opts)(in, classes, t.cfg.Seed, t.cfg.Workers); err != nil {
+		return err
+	}
+	if t.net.In != in || t.net.Out.Size() != classes {
+		return fmt.Errorf("%w: a network from %v to %v for %v images of %d classes", ErrConfig, t.net.In, t.net.Out, in, classes)
+	}
+	t.metrics = Metrics{Dataset: t.dataset, Config: t.cfg, Epochs: []Epoch{}}
+	if t.cfg.Optimizer == "adam" {
+		t.opt = &nn.Adam[float32]{LR: t.cfg.LR}
+	} else {
+		t.opt = &nn.SGD[float32]{LR: t.cfg.LR, Momentum: t.cfg.Momentum}
+	}
+	return nil
+}
+
+// size returns the training images, the values of one and the classes.
+func (t *Trainer) size() (n, image, classes int) {
+	if t.multi != nil {
+		return t.multi.N, t.multi.Height * t.multi.Width, t.multi.Classes
+	}
+	return t.train.N, t.train.ImageSize(), t.train.Classes
 }
 
 // batchCount is the number of batches of b in n images, the last one
@@ -227,7 +375,8 @@ func (t *Trainer) Done() bool { return t.epoch >= t.cfg.Epochs }
 // a Save from epoch resumes at the next epoch. On cancellation it returns
 // ErrStopped at a batch boundary.
 func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(Epoch)) error {
-	n, b := t.train.N, t.cfg.Batch
+	n, _, _ := t.size()
+	b := t.cfg.Batch
 	batches := batchCount(n, b)
 	for t.epoch < t.cfg.Epochs {
 		order := data.Shuffle(n, t.cfg.Seed, t.epoch)
@@ -248,9 +397,12 @@ func (t *Trainer) Run(ctx context.Context, progress func(Progress), epoch func(E
 					Loss: t.lossSum / float64(t.batch+1), Accuracy: float64(t.correct) / float64(t.images)})
 			}
 		}
-		e, err := t.evaluate()
-		if err != nil {
-			return err
+		var e Epoch
+		if t.test != nil {
+			var err error
+			if e, err = t.evaluate(); err != nil {
+				return err
+			}
 		}
 		e.Epoch = t.epoch + 1
 		e.TrainLoss = t.lossSum / float64(batches)
@@ -282,51 +434,70 @@ func (t *Trainer) load(s *data.Set, idx []int) (x []float32, labels []int64) {
 	return x, labels
 }
 
-// loss evaluates the configured loss (mean reduction) of the logits, with
-// its gradient in grad when grad is not nil. The sigmoid losses take the
-// labels one-hot.
-func (t *Trainer) loss(logits []float32, labels []int64, grad []float32) (float64, error) {
-	classes := t.train.Classes
-	shape := []int{len(labels), classes}
-	cfg := xent.Config[float32]{Loss: t.cfg.Loss, PolyEpsilon: t.cfg.PolyEpsilon, Workers: t.cfg.Workers}
-	if t.classWeights != nil {
-		if t.cfg.Loss == xent.SoftmaxFocal {
-			cfg.ClassAlpha = t.classWeights
-		} else {
-			cfg.Weight = t.classWeights
-		}
+// loadMulti copies the images idx of the multi-label set and their target
+// rows into the batch buffers.
+func (t *Trainer) loadMulti(idx []int, size, classes int) (x, targets []float32) {
+	if cap(t.x) < len(idx)*size {
+		t.x = make([]float32, len(idx)*size)
 	}
+	if cap(t.targets) < len(idx)*classes {
+		t.targets = make([]float32, len(idx)*classes)
+	}
+	x, targets = t.x[:len(idx)*size], t.targets[:len(idx)*classes]
+	for i, k := range idx {
+		copy(x[i*size:], t.multi.Image(k))
+		copy(targets[i*classes:], t.multi.Targets[k*classes:(k+1)*classes])
+	}
+	return x, targets
+}
+
+// loss evaluates the configured loss (mean reduction) of the logits, with
+// its gradient in grad when grad is not nil: against labels, which the
+// losses of probability targets take one-hot, or against the rows of
+// targets when labels is nil.
+func (t *Trainer) loss(logits []float32, labels []int64, targets []float32, grad []float32) (float64, error) {
+	_, _, classes := t.size()
+	shape := []int{len(logits) / classes, classes}
 	out := xent.Output[float32]{Grad: grad}
-	var v float32
-	var err error
-	if t.cfg.Loss.IndexTargets() {
-		v, err = xent.Evaluate(cfg, shape, logits, labels, nil, out)
-	} else {
+	if labels != nil && t.cfg.Loss.IndexTargets() {
+		v, err := xent.Evaluate(t.lossCfg, shape, logits, labels, nil, out)
+		return float64(v), err
+	}
+	if labels != nil {
 		if cap(t.targets) < len(logits) {
 			t.targets = make([]float32, len(logits))
 		}
-		targets := t.targets[:len(logits)]
+		targets = t.targets[:len(logits)]
 		clear(targets)
 		for i, l := range labels {
 			targets[i*classes+int(l)] = 1
 		}
-		v, err = xent.Evaluate(cfg, shape, logits, nil, targets, out)
 	}
+	v, err := xent.Evaluate(t.lossCfg, shape, logits, nil, targets, out)
 	return float64(v), err
 }
 
-// step trains on one batch and returns its loss and the number of images
-// the network classified right before the update.
+// step trains on one batch and returns its loss and, on a labelled set,
+// the number of images the network classified right before the update.
 func (t *Trainer) step(idx []int) (float64, int, error) {
-	x, labels := t.load(t.train, idx)
-	n := len(idx) * t.train.Classes // logits, and gradients
+	_, size, classes := t.size()
+	n := len(idx) * classes // logits, and gradients
 	if cap(t.grad) < n {
 		t.grad = make([]float32, n)
 	}
+	var x, targets []float32
+	var labels []int64
+	if t.multi != nil {
+		x, targets = t.loadMulti(idx, size, classes)
+	} else {
+		x, labels = t.load(t.train, idx)
+	}
 	correct := 0
 	loss, err := Step(t.net, t.opt, x, len(idx), t.grad[:n], func(logits, grad []float32) (float64, error) {
-		correct = countCorrect(logits, labels, t.train.Classes, nil)
-		return t.loss(logits, labels, grad)
+		if labels != nil {
+			correct = countCorrect(logits, labels, classes, nil)
+		}
+		return t.loss(logits, labels, targets, grad)
 	})
 	if err != nil {
 		return 0, 0, fmt.Errorf("epoch %d batch %d: %w", t.epoch+1, t.batch+1, err)
@@ -406,7 +577,7 @@ func (t *Trainer) evaluate() (Epoch, error) {
 		if err != nil {
 			return Epoch{}, err
 		}
-		loss, err := t.loss(logits, labels, nil)
+		loss, err := t.loss(logits, labels, nil, nil)
 		if err != nil {
 			return Epoch{}, err
 		}
