@@ -10,7 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 shape=${1:-4096x512x32000}
 workers=${2:-2}
-PY=${PY:-/usr/bin/python3}
+. bench/torch.sh
+torch_check
 bin=$(mktemp -d)/xent
 trap 'rm -rf "$(dirname "$bin")"' EXIT
 go build -o "$bin" ./cmd/xent
@@ -18,7 +19,7 @@ go build -o "$bin" ./cmd/xent
 field() { sed -n "s/.*\"$1\":\([^,}]*\).*/\1/p" | tr -d '"'; }
 chunked=$("$bin" bench --loss linear-softmax --shape "$shape" --workers "$workers" --runs 3 --min-time 1ms --json)
 direct=$("$bin" bench --loss linear-softmax --shape "$shape" --workers "$workers" --runs 3 --min-time 1ms --json --materialized)
-torch=$("$PY" bench/torch_linear.py --shape "$shape" --threads "$workers" --runs 3)
+torch=$(torch_run "$workers" bench/torch_linear.py --shape "$shape" --threads "$workers" --runs 3)
 
 echo "| $shape, $workers workers | ms/call | GFLOP/s | extra N×C memory | peak RSS | time vs xent chunked | peak RSS vs xent chunked |"
 echo "|---|---|---|---|---|---|---|"
@@ -29,4 +30,4 @@ row() {
 }
 row "xent, chunked (linear)" "$ct" "$(echo "$chunked" | field gflop_per_s)" "$(echo "$chunked" | field extra_bytes | awk '{printf "%.0f MiB", $1/1048576}')" "$cr"
 row "xent, materialized" "$(echo "$direct" | field ms_per_call)" "$(echo "$direct" | field gflop_per_s)" "$(echo "$direct" | field extra_bytes | awk '{printf "%.0f MiB", $1/1048576}')" "$(echo "$direct" | field max_rss_bytes)"
-row "PyTorch $($PY -c 'import torch; print(torch.__version__)')" "$(echo "$torch" | field ms_per_call)" "$(echo "$torch" | field gflop_per_s)" "(autograd)" "$(echo "$torch" | field max_rss_bytes)"
+row "PyTorch $(torch_version) on OpenBLAS" "$(echo "$torch" | field ms_per_call)" "$(echo "$torch" | field gflop_per_s)" "(autograd)" "$(echo "$torch" | field max_rss_bytes)"
