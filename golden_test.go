@@ -24,6 +24,26 @@ func loadGolden(t *testing.T) []golden.Case {
 	return all
 }
 
+// TestEveryLossHasReferenceCases: each loss of the registry has reference
+// cases computed with PyTorch, in float32 and in float64.
+func TestEveryLossHasReferenceCases(t *testing.T) {
+	count := map[string]int{}
+	for _, c := range loadGolden(t) {
+		loss, err := xent.ParseLoss(c.Loss)
+		if err != nil {
+			t.Fatalf("case %s: %v", c.Name, err)
+		}
+		count[string(loss)+" "+c.Dtype]++
+	}
+	for _, s := range xent.Specs() {
+		for _, dtype := range []string{"float32", "float64"} {
+			if count[string(s.Loss)+" "+dtype] == 0 {
+				t.Errorf("loss %s has no %s reference case", s.Loss, dtype)
+			}
+		}
+	}
+}
+
 // TestGolden runs every reference case in the precision it names, through
 // the fused call, and checks value, gradient and per-position losses, on
 // every kernel path this build has (assembly and plain Go).

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/gomlx/gomlx/backends"
@@ -131,6 +132,9 @@ func TestEqualsXent(t *testing.T) {
 	b := backend(t)
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, loss := range xent.Losses {
+		if graphs[loss] == nil {
+			continue // refused: TestGraphsAndRegistry
+		}
 		for _, shape := range [][]int{{6, 5}, {2, 4, 3, 2}} {
 			for _, red := range []xent.Reduction{xent.Mean, xent.Sum, xent.None, xent.BatchMean} {
 				cfg := xent.Config[float64]{Loss: loss, Reduction: red}
@@ -210,14 +214,34 @@ func TestOptionsAreChecked(t *testing.T) {
 	}
 }
 
-// TestEveryLossHasAGraph: each loss of xent's registry has its graph here.
-func TestEveryLossHasAGraph(t *testing.T) {
+// TestGraphsAndRegistry: every graph is of a loss of xent's registry, and
+// a registry loss without a graph is refused by NewLoss with an error that
+// names it (TestEqualsXent holds every graph to xent's values).
+func TestGraphsAndRegistry(t *testing.T) {
+	known := map[xent.Loss]bool{}
 	for _, s := range xent.Specs() {
-		if graphs[s.Loss] == nil {
-			t.Errorf("loss %s has no graph", s.Loss)
+		known[s.Loss] = true
+	}
+	for loss := range graphs {
+		if !known[loss] {
+			t.Errorf("a graph for %s, which is not in xent's registry", loss)
 		}
 	}
-	if len(graphs) != len(xent.Specs()) {
-		t.Errorf("%d graphs for %d losses", len(graphs), len(xent.Specs()))
+	for _, s := range xent.Specs() {
+		_, err := NewLoss(xent.Config[float64]{Loss: s.Loss})
+		switch {
+		case graphs[s.Loss] != nil && err != nil:
+			t.Errorf("%s: %v", s.Loss, err)
+		case graphs[s.Loss] == nil && (!errors.Is(err, xent.ErrOption) || !strings.Contains(err.Error(), string(s.Loss))):
+			t.Errorf("%s has no graph: NewLoss gives %v, want an ErrOption naming it", s.Loss, err)
+		}
+	}
+	// A loss without a graph, as a loss added to the registry first is.
+	saved := graphs[xent.Sigmoid]
+	delete(graphs, xent.Sigmoid)
+	_, err := NewLoss(xent.Config[float64]{Loss: xent.Sigmoid})
+	graphs[xent.Sigmoid] = saved
+	if !errors.Is(err, xent.ErrOption) || !strings.Contains(err.Error(), "sigmoid has no graph") {
+		t.Errorf("sigmoid without its graph: %v", err)
 	}
 }
