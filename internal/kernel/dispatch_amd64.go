@@ -203,7 +203,7 @@ func softmaxRowsOn[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []flo
 	}
 	xp, gp := unsafe.SliceData(f32s(x)), unsafe.SliceData(f32s(grad))
 	switch {
-	case active == AVX512 && c <= smallRowsFaster:
+	case active == AVX512 && smallRowsFaster(c, ys):
 		t := &smallRowTables[c]
 		softmaxRowsSmallAVX512(xp, gp, c, ys, sc[:rows], m[:rows], ss, poly, &t.in[0], &t.out[0][0])
 	case active == AVX512:
@@ -219,18 +219,30 @@ func softmaxRowsOn[T Float](x, grad []T, c int, ys []int64, scales, ms, ss []flo
 }
 
 // smallRowClasses is the most classes of the rows the small-row kernel
-// (genSoftmaxRowsSmall: 16 rows at a time, one lane a row) takes, and
-// smallRowsFaster the most for which softmaxRowsF32 runs it: on an AMD
-// EPYC (Zen 4, family 25 model 17) it took 1.95 ns/element at c = 2
-// against the row kernel's 7.3, 1.34 against 2.87 at c = 5, 1.22 against
-// 1.26 at c = 10 and 1.21 against 1.04 at c = 12, all rows counted; its 16-lane gathers cost most
+// (genSoftmaxRowsSmall: 16 rows at a time, one lane a row) takes.
+const smallRowClasses = 16
+
+// smallRowsFaster reports whether the small-row kernel is the faster for
+// a batch of rows of c classes with targets ys: c ≤ 8 and at most a
+// fraction (9 − c)/12 of the rows ignored. Its 16-lane gathers cost most
 // of its time, and it computes ignored rows' lanes too, which the row
-// kernel skips: with a fifth of the rows ignored, softmax at 65536×10 took
-// 4.2–4.7 ns/element against 3.7–3.9.
-const (
-	smallRowClasses = 16
-	smallRowsFaster = 7
-)
+// kernel skips. On an AMD EPYC (Zen 4, family 25 model 17), 64-row
+// batches, all rows counted, it took 0.43× the row kernel's time at c = 3,
+// 0.59× at 5, 0.70× at 6, 0.79× at 7, 0.79–0.87× at 8 and 0.99–1.09× at 9
+// and 10; the fraction of ignored rows at which the two take the same time
+// was about 0.5 at c = 3, 0.45 at 5, 0.25 at 6, 0.2 at 7 and 0.1 at 8.
+func smallRowsFaster(c int, ys []int64) bool {
+	if c > 8 {
+		return false
+	}
+	ignored := 0
+	for _, y := range ys {
+		if y < 0 {
+			ignored++
+		}
+	}
+	return 12*ignored <= (9-c)*len(ys)
+}
 
 // smallRowTables holds, for each c ≤ 16, the small-row kernel's gather
 // indices: in, each lane's row start (lane·c); out[j], the place in the

@@ -238,8 +238,9 @@ const SoftmaxRowsBatch = 64
 //
 // so that the row's loss is m + log s − x_y. Rows with ys[r] < 0 have no
 // meaningful ms or ss, and their gradient rows are left to the caller:
-// untouched, or (float32 rows of up to 7 classes on AVX-512, which run 16
-// rows at a time, a lane a row) zeroed. One call per batch keeps the
+// untouched, or zeroed (float32 rows of up to 8 classes on AVX-512, which
+// run 16 rows at a time, a lane a row, unless many of the batch's rows are
+// ignored). One call per batch keeps the
 // per-row cost of short rows down.
 //
 // With poly ≠ 0 (Poly-1's ε) each counted row's scale is first multiplied

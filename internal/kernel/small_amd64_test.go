@@ -70,3 +70,28 @@ func TestSoftmaxRowsSmallBits(t *testing.T) {
 }
 
 func isNaN32(v float32) bool { return v != v }
+
+// TestSmallRowsFaster pins the small-row kernel's choice: rows of up to 8
+// classes, and at most (9 − c)/12 of the batch ignored.
+func TestSmallRowsFaster(t *testing.T) {
+	batch := func(ignored int) []int64 {
+		ys := make([]int64, 48)
+		for i := range ignored {
+			ys[i] = -1
+		}
+		return ys
+	}
+	for _, c := range []struct {
+		c, ignored int
+		want       bool
+	}{
+		{1, 0, true}, {8, 0, true}, {9, 0, false}, {16, 0, false},
+		{3, 24, true}, {3, 25, false}, // 6/12 of 48
+		{8, 4, true}, {8, 5, false}, // 1/12 of 48
+		{7, 8, true}, {7, 9, false},
+	} {
+		if got := smallRowsFaster(c.c, batch(c.ignored)); got != c.want {
+			t.Errorf("c = %d, %d of 48 rows ignored: %v, want %v", c.c, c.ignored, got, c.want)
+		}
+	}
+}
