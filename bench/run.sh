@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Runs xent bench and PyTorch on the same machine, in one run, for the
-# shapes of the speed goals, and prints a markdown table of medians and
-# ratios. Needs Go and Debian's python3-torch python3-torchvision.
+# shapes of the speed goals — the dense (N, C, H, W) maps and short rows
+# convolutional networks train on first, then long rows — and prints a
+# markdown table of medians and ratios, with the CPU and PyTorch's BLAS.
+# Needs Go and Debian's python3-torch python3-torchvision
+# libopenblas0-pthread.
 #
 #   bench/run.sh            # the whole table (a few minutes)
 #   RUNS=3 bench/run.sh     # fewer runs per measurement
@@ -29,6 +32,15 @@ if [ -n "${BASE:-}" ]; then
 fi
 
 rows=(
+	"softmax 16x21x64x64 float32 1"
+	"softmax 8x19x128x128 float32 1"
+	"softmax-focal 16x21x64x64 float32 1"
+	"multilabel-softmax 16x21x64x64 float32 1"
+	"softmax 65536x10 float32 1"
+	"softmax 65536x21 float32 1"
+	"sigmoid-focal 16x80x32x32 float32 1"
+	"softmax 16x21x64x64 float64 1"
+	"softmax 65536x10 float64 1"
 	"softmax 4096x1000 float32 1"
 	"softmax 256x32000 float32 1"
 	"softmax 65536x80 float32 1"
