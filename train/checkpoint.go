@@ -377,9 +377,13 @@ func Resume(path string, trainSet, testSet *data.Set, opts ...Option) (*Trainer,
 	if err != nil {
 		return nil, err
 	}
-	if err := strictJSON(meta["metrics"], &t.metrics); err != nil {
+	// A Metrics of its own: decoded into t.metrics, whose Config shares
+	// cfg's pointers, the record's numbers would overwrite the run's.
+	var metrics Metrics
+	if err := strictJSON(meta["metrics"], &metrics); err != nil {
 		return nil, c.bad("metrics: %v", err)
 	}
+	t.metrics = metrics
 	if err := t.metrics.check(cfg, meta["dataset"], t.epoch, testSet.Classes, testSet.N); err != nil {
 		return nil, c.bad("metrics: %v", err)
 	}
@@ -459,7 +463,7 @@ func (c *checkpoint) network() (nn.Shape, int, error) {
 // check reports whether m can be the record of cfg's run after epochs
 // epochs on a test set of classes and testN images (testN < 0: unknown).
 func (m Metrics) check(cfg Config, dataset string, epochs, classes, testN int) error {
-	if m.Dataset != dataset || m.Config != cfg || len(m.Epochs) != epochs {
+	if m.Dataset != dataset || !m.Config.same(cfg) || len(m.Epochs) != epochs {
 		return fmt.Errorf("%d epochs of %q with another configuration, want %d of %q", len(m.Epochs), m.Dataset, epochs, dataset)
 	}
 	for i, e := range m.Epochs {

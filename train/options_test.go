@@ -194,3 +194,49 @@ func TestWithNetwork(t *testing.T) {
 		t.Errorf("a network of 3 outputs for 4 classes: %v", err)
 	}
 }
+
+// TestCheckpointWithOptionalNumbers: a run with class-balanced weights and
+// a loss number stops, saves, resumes to the uninterrupted run's weights
+// and loads as a model. (Its Config's pointers were compared as pointers:
+// LoadModel refused every class-balanced checkpoint.)
+func TestCheckpointWithOptionalNumbers(t *testing.T) {
+	trainSet, testSet := stripes(128, 5), stripes(32, 6)
+	beta, gamma := 0.9, 1.5
+	c := small(xent.SoftmaxFocal)
+	c.ClassBalanced, c.Gamma = &beta, &gamma
+	whole, err := New(c, "stripes", trainSet, testSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, whole)
+	tr, err := New(c, "stripes", trainSet, testSet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	err = tr.Run(ctx, func(p Progress) {
+		if p.Epoch == 2 && p.Batch == 1 {
+			cancel()
+		}
+	}, nil)
+	cancel()
+	if !errors.Is(err, ErrStopped) {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "cb.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadModel(path)
+	if err != nil {
+		t.Fatalf("LoadModel: %v", err)
+	}
+	if m.Config.ClassBalanced == nil || *m.Config.ClassBalanced != beta || m.Config.Gamma == nil || *m.Config.Gamma != gamma {
+		t.Errorf("the model's config %+v lost β or γ", m.Config)
+	}
+	if tr, err = Resume(path, trainSet, testSet); err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, tr)
+	sameWeights(t, weights(whole), weights(tr))
+}

@@ -60,6 +60,23 @@ type Config struct {
 	Clip     *float64 `json:"clip,omitempty"`
 }
 
+// same reports whether c and d are the same run's configuration: their
+// optional numbers compared by value, not by pointer (a Config decoded
+// twice from one checkpoint holds two sets of pointers).
+func (c Config) same(d Config) bool {
+	eq := func(a, b *float64) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }
+	pointers := [][2]*float64{{c.ClassBalanced, d.ClassBalanced}, {c.Alpha, d.Alpha}, {c.Gamma, d.Gamma},
+		{c.GammaPos, d.GammaPos}, {c.GammaNeg, d.GammaNeg}, {c.Clip, d.Clip}}
+	for _, p := range pointers {
+		if !eq(p[0], p[1]) {
+			return false
+		}
+	}
+	c.ClassBalanced, c.Alpha, c.Gamma, c.GammaPos, c.GammaNeg, c.Clip = nil, nil, nil, nil, nil, nil
+	d.ClassBalanced, d.Alpha, d.Gamma, d.GammaPos, d.GammaNeg, d.Clip = nil, nil, nil, nil, nil, nil
+	return c == d
+}
+
 // numbers are Config's loss numbers by their xent option names.
 func (c Config) numbers() []struct {
 	name string
