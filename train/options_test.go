@@ -143,35 +143,14 @@ func wide(in nn.Shape, classes int, seed uint64, workers int) (*nn.Network[float
 func TestWithNetwork(t *testing.T) {
 	trainSet, testSet := stripes(128, 5), stripes(32, 6)
 	c := small(xent.Softmax)
-	whole, err := New(c, "stripes", trainSet, testSet, WithNetwork(wide))
-	if err != nil {
-		t.Fatal(err)
-	}
-	runAll(t, whole)
+	whole, tr := finishedAndFresh(t, c, trainSet, testSet, WithNetwork(wide))
 	if got := len(whole.Network().Layers); got != 2 {
 		t.Fatalf("%d layers, want wide's 2", got)
 	}
 	if acc := whole.Metrics().Epochs[1].TestAccuracy; acc < 0.9 {
 		t.Errorf("test accuracy %v on stripes", acc)
 	}
-	tr, err := New(c, "stripes", trainSet, testSet, WithNetwork(wide))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	err = tr.Run(ctx, func(p Progress) {
-		if p.Epoch == 1 && p.Batch == 2 {
-			cancel()
-		}
-	}, nil)
-	cancel()
-	if !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "wide.safetensors")
-	if err := tr.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	path := stopAndSave(t, tr, Progress{Epoch: 1, Batch: 2})
 	if _, err := Resume(path, trainSet, testSet); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("resumed into nn.Classifier: %v, want ErrCheckpoint", err)
 	}
@@ -181,7 +160,8 @@ func TestWithNetwork(t *testing.T) {
 	if m, err := LoadModel(path, WithNetwork(wide)); err != nil || len(m.Network.Layers) != 2 {
 		t.Errorf("LoadModel with the network: %v", err)
 	}
-	if tr, err = Resume(path, trainSet, testSet, WithNetwork(wide)); err != nil {
+	tr, err := Resume(path, trainSet, testSet, WithNetwork(wide))
+	if err != nil {
 		t.Fatal(err)
 	}
 	runAll(t, tr)
@@ -204,29 +184,8 @@ func TestCheckpointWithOptionalNumbers(t *testing.T) {
 	beta, gamma := 0.9, 1.5
 	c := small(xent.SoftmaxFocal)
 	c.ClassBalanced, c.Gamma = &beta, &gamma
-	whole, err := New(c, "stripes", trainSet, testSet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runAll(t, whole)
-	tr, err := New(c, "stripes", trainSet, testSet)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	err = tr.Run(ctx, func(p Progress) {
-		if p.Epoch == 2 && p.Batch == 1 {
-			cancel()
-		}
-	}, nil)
-	cancel()
-	if !errors.Is(err, ErrStopped) {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "cb.safetensors")
-	if err := tr.Save(path); err != nil {
-		t.Fatal(err)
-	}
+	whole, tr := finishedAndFresh(t, c, trainSet, testSet)
+	path := stopAndSave(t, tr, Progress{Epoch: 2, Batch: 1})
 	m, err := LoadModel(path)
 	if err != nil {
 		t.Fatalf("LoadModel: %v", err)
@@ -239,4 +198,40 @@ func TestCheckpointWithOptionalNumbers(t *testing.T) {
 	}
 	runAll(t, tr)
 	sameWeights(t, weights(whole), weights(tr))
+}
+
+// stopAndSave runs tr until the batch at, stops it there and saves it to
+// a file of the test's, whose path it returns.
+func stopAndSave(t *testing.T, tr *Trainer, at Progress) string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	err := tr.Run(ctx, func(p Progress) {
+		if p.Epoch == at.Epoch && p.Batch == at.Batch {
+			cancel()
+		}
+	}, nil)
+	cancel()
+	if !errors.Is(err, ErrStopped) {
+		t.Fatalf("stopping at %+v: %v", at, err)
+	}
+	path := filepath.Join(t.TempDir(), "run.safetensors")
+	if err := tr.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// finishedAndFresh returns a run of c on the sets that has run to its end
+// and a new one of the same, to be stopped and resumed.
+func finishedAndFresh(t *testing.T, c Config, trainSet, testSet *data.Set, opts ...Option) (whole, fresh *Trainer) {
+	t.Helper()
+	whole, err := New(c, "stripes", trainSet, testSet, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runAll(t, whole)
+	if fresh, err = New(c, "stripes", trainSet, testSet, opts...); err != nil {
+		t.Fatal(err)
+	}
+	return whole, fresh
 }

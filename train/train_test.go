@@ -155,33 +155,12 @@ func TestResume(t *testing.T) {
 	for _, opt := range []string{"adam", "sgd"} {
 		c := small(xent.Softmax)
 		c.Optimizer = opt
-		whole, err := New(c, "stripes", trainSet, testSet)
-		if err != nil {
-			t.Fatal(err)
-		}
-		runAll(t, whole)
-
-		path := filepath.Join(t.TempDir(), "run.safetensors")
-		tr, err := New(c, "stripes", trainSet, testSet)
-		if err != nil {
-			t.Fatal(err)
-		}
+		whole, tr := finishedAndFresh(t, c, trainSet, testSet)
+		var err error
 		for _, stopAt := range []Progress{{Epoch: 1, Batch: 3}, {Epoch: 2, Batch: 1}, {Epoch: 2, Batch: 7}} {
-			ctx, cancel := context.WithCancel(context.Background())
-			err := tr.Run(ctx, func(p Progress) {
-				if p.Epoch == stopAt.Epoch && p.Batch == stopAt.Batch {
-					cancel()
-				}
-			}, nil)
-			cancel()
-			if !errors.Is(err, ErrStopped) {
-				t.Fatalf("%s: stopping at %+v: %v", opt, stopAt, err)
-			}
-			if err := tr.Save(path); err != nil {
-				t.Fatal(err)
-			}
+			path := stopAndSave(t, tr, stopAt)
 			if tr, err = Resume(path, trainSet, testSet); err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", opt, err)
 			}
 		}
 		runAll(t, tr)
