@@ -389,6 +389,26 @@ func (c *Config[T]) Classes() int {
 	return n
 }
 
+// Check validates c without data — its loss, the options it sets and
+// their values — by evaluating it, value only, on one position of classes
+// classes (for classes < 1, as many as its per-class options have, at
+// least 1) with valid targets (class 0, or a one-hot row), so that any
+// error is c's. It allocates two rows.
+func (c Config[T]) Check(classes int) error {
+	if classes < 1 {
+		classes = max(1, c.Classes())
+	}
+	logits := make([]T, classes)
+	if c.Loss.IndexTargets() {
+		_, err := Evaluate(c, []int{1, classes}, logits, []int64{0}, nil, Output[T]{})
+		return err
+	}
+	targets := make([]T, classes)
+	targets[0] = 1
+	_, err := Evaluate(c, []int{1, classes}, logits, nil, targets, Output[T]{})
+	return err
+}
+
 // Evaluate computes cfg's loss. Index targets go in indices (for the losses
 // whose Targets are ClassIndices) and float targets in targets (for the
 // others); the other slice must be nil. It returns what the loss's own

@@ -127,3 +127,33 @@ func TestEvaluateRefuses(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheck: Check accepts every loss's default configuration and
+// refuses, without data, an option a loss does not take, a value out of
+// range and per-class options of another length than classes.
+func TestConfigCheck(t *testing.T) {
+	for _, s := range Specs() {
+		if err := (Config[float32]{Loss: s.Loss}).Check(3); err != nil {
+			t.Errorf("%s: %v", s.Loss, err)
+		}
+	}
+	for _, c := range []struct {
+		cfg     Config[float64]
+		classes int
+		want    string
+	}{
+		{Config[float64]{Loss: "hinge"}, 2, `loss "hinge"`},
+		{Config[float64]{Loss: Sigmoid, Gamma: new(1.0)}, 2, "gamma (Config.Gamma) does not apply"},
+		{Config[float64]{Loss: SigmoidFocal, Gamma: new(-1.0)}, 2, "gamma"},
+		{Config[float64]{Loss: Softmax, LabelSmoothing: 2}, 2, "label smoothing"},
+		{Config[float64]{Loss: Softmax, Weight: []float64{1, 2, 3}}, 2, "weight"},
+	} {
+		if err := c.cfg.Check(c.classes); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%+v on %d classes: %v, want %q", c.cfg, c.classes, err, c.want)
+		}
+	}
+	// classes < 1: as many as the per-class options have.
+	if err := (Config[float64]{Loss: Softmax, Weight: []float64{1, 2, 3}}).Check(0); err != nil {
+		t.Errorf("three weights, classes from them: %v", err)
+	}
+}

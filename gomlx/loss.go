@@ -86,22 +86,14 @@ func LossFn(cfg xent.Config[float64]) (losses.LossFn, error) {
 	return func(labels, predictions []*Node) *Node { return f(predictions[0], labels[0]) }, nil
 }
 
-// check validates what can be validated without data, with xent's own
-// function: cfg on one position of as many classes as its per-class
-// options have (valid targets, so any error is cfg's).
+// check validates what can be validated without data: cfg by xent's own
+// Config.Check (one position of as many classes as its per-class options
+// have), then whether this adapter has its loss's graph.
 func check(cfg xent.Config[float64]) error {
 	if cfg.GradOutput != nil {
 		return fmt.Errorf("xent/gomlx: GradOutput does not apply in a graph: %w", xent.ErrOption)
 	}
-	classes := max(1, cfg.Classes())
-	var indices []int64
-	var targets []float64
-	if cfg.Loss.IndexTargets() {
-		indices = []int64{0}
-	} else {
-		targets = make([]float64, classes)
-	}
-	if _, err := xent.Evaluate(cfg, []int{1, classes}, make([]float64, classes), indices, targets, xent.Output[float64]{}); err != nil {
+	if err := cfg.Check(0); err != nil {
 		return err
 	}
 	if graphs[cfg.Loss] == nil {

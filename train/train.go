@@ -291,16 +291,8 @@ func (t *Trainer) start(in nn.Shape, classes int, counts []int64, opts []Option)
 	if t.lossCfg, err = t.cfg.lossConfig(); err != nil {
 		return err
 	}
-	// The loss checks its numbers' ranges itself: on one row, before
-	// anything is built.
-	probe, one := make([]float32, classes), make([]float32, classes)
-	one[0] = 1
-	if t.cfg.Loss.IndexTargets() {
-		_, err = xent.Evaluate(t.lossCfg, []int{1, classes}, probe, []int64{0}, nil, xent.Output[float32]{})
-	} else {
-		_, err = xent.Evaluate(t.lossCfg, []int{1, classes}, probe, nil, one, xent.Output[float32]{})
-	}
-	if err != nil {
+	// The loss checks its numbers' ranges itself, before anything is built.
+	if err := t.lossCfg.Check(classes); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	if t.cfg.ClassBalanced != nil {
